@@ -1,0 +1,2 @@
+// Public API of harness/src/abi (re-exported by harness/src/index.ts).
+export {};

@@ -1,0 +1,2 @@
+// Public API of harness/src/emulator (re-exported by harness/src/index.ts).
+export {};

@@ -1,0 +1,2 @@
+// Public API of harness/src/envoy (re-exported by harness/src/index.ts).
+export {};

@@ -1,0 +1,12 @@
+// @proxy-wasm-as/harness: the one public API of the harness.
+// Each folder is a layer with its own index; this file only re-exports them.
+//   abi/        what Envoy provides and expects (import/export tables) and a module conformance checker
+//   emulator/   in-process, Envoy-faithful host for any proxy-wasm module
+//   envoy/      real Envoy: provisioning, config builder, process and container runners, observation
+//   traffic/    real traffic: undici clients and loopback upstreams (HTTP/1.1, h2c, TCP, gRPC)
+//   packaging/  OCI images Istio accepts, registry push/pull, WasmPlugin/TrafficExtension rendering
+export * from "./abi/index.ts";
+export * from "./emulator/index.ts";
+export * from "./envoy/index.ts";
+export * from "./traffic/index.ts";
+export * from "./packaging/index.ts";

@@ -1,0 +1,2 @@
+// Public API of harness/src/traffic (re-exported by harness/src/index.ts).
+export {};

@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+// Two projects:
+//  - unit:  in-process tests (SDK behaviour on the emulator, emulator rules, packaging, config builder).
+//  - envoy: tests that run real Envoy (containers by default, or local processes) with real traffic.
+// `npm test` runs both; `npm run test:unit` / `npm run test:envoy` run one.
+export default defineConfig({
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["sdk/**/*.test.ts", "harness/src/**/*.test.ts", "filters/**/*.test.ts", "test/unit/**/*.test.ts"],
+          exclude: ["**/*.envoy.test.ts", "**/node_modules/**"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "envoy",
+          include: ["filters/**/*.envoy.test.ts", "harness/src/**/*.envoy.test.ts", "test/envoy/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
