@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
 // `npm test` runs both; `npm run test:unit` / `npm run test:envoy` run one.
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/summary-reporter.ts"],
     globalSetup: ["./test/global-setup.ts"],
     projects: [
       {

@@ -1,2 +1,18 @@
 // Public API of harness/src/emulator (re-exported by harness/src/index.ts).
-export {};
+// An in-process, Envoy-faithful host for proxy-wasm modules from any SDK. See README.md.
+export {
+  Emulator, type EmulatorOptions, type FailurePolicy, type PluginOptions, type RequestInit, type RequestResult,
+  type UpstreamHandler, type UpstreamRequest, type UpstreamResponse,
+} from "./emulator.ts";
+export { EmulatorHost, type MetricValue } from "./host.ts";
+export { HttpStream, HttpMessage, type HttpAction, type StepOptions } from "./http-stream.ts";
+export { TcpConnection, TcpFlow } from "./tcp-connection.ts";
+export { HeaderMap, type HeadersInit } from "./header-map.ts";
+export { encodePairs as encodeHeaderPairs, decodePairs as decodeHeaderPairs } from "./pairs.ts";
+export { uint as propertyUint, double as propertyDouble, encodePropertyValue, type PropertyValue } from "./properties.ts";
+export {
+  type CalloutRecord, type CalloutRequest, type CalloutResponse, type GrpcReply, type GrpcRequest,
+  type GrpcServerStream, type GrpcServiceHandler, type HttpCalloutHandler,
+} from "./callouts.ts";
+export { WasmLoadError, WasmTrapError, EmulatorUsageError, LOG_LEVELS, type LogEntry, type LogLevelName } from "./errors.ts";
+export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";

@@ -1,2 +1,27 @@
-// Public API of harness/src/packaging (re-exported by harness/src/index.ts).
-export {};
+// Public API of harness/src/packaging (re-exported by harness/src/index.ts): ship filters to Istio.
+//   packageWasm / writeOciLayout     reproducible images Istio accepts (compat OCI/Docker, 2-layer artifact)
+//   pushImage / fetchManifest / ...  distribution-API client (basic and bearer-token auth)
+//   pullWasmLikeIstio / extract...   istio-agent's layout rules: what Istio would load, or why it refuses
+//   buildWasmPlugin / ...            WasmPlugin and TrafficExtension YAML, validated against istio/*.schema.json
+//   renderIstioFilter / toHarness... the Envoy filter Istio renders, runnable with startEnvoy
+//   startLocalRegistry               a real registry (docker-registry) on loopback, optional basic/token auth
+// Layers (imports go one way): tar → image → registry → istio-fetch; schema → wasmplugin → envoy-render; cli on top.
+export { PackagingError } from "./errors.ts";
+export * as mediaTypes from "./media-types.ts";
+export { packageWasm, writeOciLayout, sha256Digest, assertWasmBinary, imageFromParts, IMAGE_FORMATS } from "./image.ts";
+export type { Descriptor, ImageFormat, ImageManifest, PackageOptions, WasmImage } from "./image.ts";
+export { pushImage, fetchManifest, fetchBlob, parseReference, formatReference } from "./registry.ts";
+export type { FetchedManifest, ImageReference, PushResult, RegistryOptions } from "./registry.ts";
+export { pullWasmLikeIstio, extractWasmLikeIstio, extractFromImageLikeIstio, ISTIO_MAX_WASM_BYTES } from "./istio-fetch.ts";
+export type { IstioExtraction, IstioImageVariant, IstioPullOptions } from "./istio-fetch.ts";
+export {
+  buildWasmPlugin, buildTrafficExtension, validateResource, assertValidResource, resourcesToYaml, parseResourcesYaml, ISTIO_EXTENSIONS_API,
+} from "./wasmplugin.ts";
+export type { FailStrategy, IstioResource, PluginMetadata, PluginPhase, PluginType, PullPolicy, TargetRef, TrafficMatch } from "./wasmplugin.ts";
+export {
+  renderIstioFilter, toHarnessFilter, orderLikeIstio, agentCachePath, ISTIO_DATA_DIR,
+  WASM_RESOURCE_VERSION_ENV, WASM_PULL_POLICY_ENV, WASM_PULL_SECRET_ENV,
+} from "./envoy-render.ts";
+export type { IstioEnvoyFilter, RenderIstioOptions } from "./envoy-render.ts";
+export { startLocalRegistry, registryBinary } from "./local-registry.ts";
+export type { LocalRegistry, LocalRegistryOptions } from "./local-registry.ts";

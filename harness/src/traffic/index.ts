@@ -1,2 +1,12 @@
-// Public API of harness/src/traffic (re-exported by harness/src/index.ts).
-export {};
+// Public API of harness/src/traffic (re-exported by harness/src/index.ts): real traffic for tests —
+// an undici client (HTTP/1.1, h2c, trailers, chunked bodies), recording loopback upstreams (HTTP, TCP, gRPC).
+// This layer knows nothing about Envoy; the envoy layer builds on it.
+export type { UpstreamEndpoint, HeaderValues } from "./endpoint.ts";
+export { httpRequest } from "./http-client.ts";
+export type { HttpRequestOptions, HttpResponse, RequestBody } from "./http-client.ts";
+export { startHttpUpstream, echoResponder } from "./http-upstream.ts";
+export type { HttpUpstream, HttpUpstreamOptions, RecordedRequest, Responder, HttpUpstreamResponse } from "./http-upstream.ts";
+export { startTcpUpstream, tcpExchange } from "./tcp.ts";
+export type { TcpUpstream, TcpUpstreamOptions, TcpExchangeOptions } from "./tcp.ts";
+export { startGrpcUpstream, encodeGrpcFrame, decodeGrpcFrame } from "./grpc-upstream.ts";
+export type { GrpcUpstream, GrpcHandler, GrpcUpstreamReply, RecordedGrpcCall } from "./grpc-upstream.ts";

@@ -1,0 +1,54 @@
+// api-key-auth in real Envoy: 200 with the client name upstream, 401 with a challenge, counters in Envoy's stats.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "../../harness/src/index.ts";
+import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+
+const CONFIG = { keys: [{ client: "ci-bot", key: "k-ci-7f3a" }], realm: "orders" };
+
+describe("api-key-auth (real Envoy)", () => {
+  let upstream: HttpUpstream;
+  let envoy: Envoy;
+  beforeAll(async () => {
+    upstream = await startHttpUpstream();
+    envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("api-key-auth"), { config: CONFIG })], upstream });
+  });
+  afterAll(async () => {
+    await envoy?.stop();
+    await upstream?.close();
+  });
+
+  test("a valid key reaches the upstream as a client name; the key itself does not", async () => {
+    const delta = await envoy.statsDelta(async () => {
+      const res = await envoy.request("/orders", { headers: { "x-api-key": "k-ci-7f3a", "x-api-client": "admin" } });
+      expect(res.status).toBe(200);
+    });
+    const seen = upstream.last();
+    expect(seen.headers["x-api-client"]).toEqual(["ci-bot"]);
+    expect(seen.headers["x-api-key"]).toBeUndefined();
+    expect(customCounter(delta, "api_key_auth.allowed")).toBe(1);
+  });
+
+  test("missing and wrong keys get 401 with WWW-Authenticate and never reach the upstream", async () => {
+    const before = upstream.requests.length;
+    const delta = await envoy.statsDelta(async () => {
+      const missing = await envoy.request("/orders");
+      expect(missing.status).toBe(401);
+      expect(missing.headers["www-authenticate"]).toBe('Bearer realm="orders"');
+      const wrong = await envoy.request("/orders", { headers: { authorization: "Bearer k-ci-7f3b" } });
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers["www-authenticate"]).toBe('Bearer realm="orders", error="invalid_token"');
+      expect(wrong.json()).toEqual({ error: "unauthorized", message: "invalid API key" });
+    });
+    expect(upstream.requests.length).toBe(before);
+    expect(customCounter(delta, "api_key_auth.denied_missing")).toBe(1);
+    expect(customCounter(delta, "api_key_auth.denied_invalid")).toBe(1);
+  });
+
+  test("Envoy refuses a configuration without keys, with the filter's reason", async () => {
+    await expectEnvoyRejects("api-key-auth", { realm: "x" }, /invalid plugin configuration: keys is required/);
+  });
+
+  test("the shipped envoy-configs/api-key-auth.yaml passes envoy --mode validate", async () => {
+    await validateShippedConfig("api-key-auth");
+  });
+});

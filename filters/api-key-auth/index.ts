@@ -1,0 +1,112 @@
+// api-key-auth: lets a request through only if it carries one of the configured API keys, either in a
+// header (default x-api-key) or as "Authorization: Bearer <key>". Keys are compared in constant time.
+// Allowed requests reach the upstream without the credential and with the client's name in a header;
+// others get 401 with a WWW-Authenticate challenge. See README.md for the configuration.
+import { RootContext, HttpContext, Configuration, Action, Counter, registerRoot, logDebug, logInfo } from "@proxy-wasm-as/sdk";
+import { constantTimeEqual } from "@proxy-wasm-as/sdk/assembly/crypto";
+import { ConfigReader } from "../shared/config";
+import { bearerToken, replyWithError } from "../shared/auth";
+
+const allowed = new Counter("api_key_auth.allowed");
+const deniedMissing = new Counter("api_key_auth.denied_missing");
+const deniedInvalid = new Counter("api_key_auth.denied_invalid");
+
+/** One accepted key and the client name it stands for. */
+class ApiKey {
+  constructor(public readonly client: string, public readonly secret: ArrayBuffer) {}
+}
+
+/** Plugin configuration, parsed once per (re)configuration and shared by every request of this worker. */
+class ApiKeyAuthRoot extends RootContext {
+  keys: ApiKey[] = [];
+  keyHeader: string = "x-api-key";
+  allowBearer: bool = true;
+  /** Value of WWW-Authenticate for a request without credentials. */
+  challenge: string = "";
+  /** Header carrying the client name to the upstream ("" = none). */
+  clientHeader: string = "x-api-client";
+
+  onConfigure(configuration: Configuration): bool {
+    const config = ConfigReader.parse(configuration);
+    if (config == null) return false;
+    const keys = new Array<ApiKey>();
+    const entries = config.objectArray("keys", true);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = unchecked(entries[i]);
+      const client = entry.requiredString("client");
+      const secret = entry.requiredString("key");
+      for (let j = 0; j < keys.length; j++) {
+        if (unchecked(keys[j]).client == client) entry.fail("client", "\"" + client + "\" is listed twice");
+      }
+      keys.push(new ApiKey(client, String.UTF8.encode(secret)));
+    }
+    const keyHeader = config.string("header", "x-api-key").toLowerCase();
+    const allowBearer = config.bool("allowBearer", true);
+    const realm = config.string("realm", "api");
+    const clientHeader = config.string("clientHeader", "x-api-client").toLowerCase();
+    if (keyHeader.length == 0 && !allowBearer) config.fail("header", "must not be empty when allowBearer is false");
+    if (!config.finish()) return false;
+    this.keys = keys;
+    this.keyHeader = keyHeader;
+    this.allowBearer = allowBearer;
+    this.challenge = "Bearer realm=\"" + realm + "\"";
+    this.clientHeader = clientHeader;
+    logInfo("api-key-auth: configured with " + keys.length.toString() + " key(s)");
+    return true;
+  }
+
+  newHttpContext(contextId: u32): HttpContext | null { return new ApiKeyAuthRequest(this); }
+
+  /** The client whose key equals `candidate`, or null. Every key is compared, in constant time each. */
+  findClient(candidate: string): string | null {
+    const candidateBytes = String.UTF8.encode(candidate);
+    let client: string | null = null;
+    for (let i = 0; i < this.keys.length; i++) {
+      const key = unchecked(this.keys[i]);
+      if (constantTimeEqual(candidateBytes, key.secret)) client = key.client;
+    }
+    return client;
+  }
+}
+
+/** One request: checks its credential in onRequestHeaders. */
+class ApiKeyAuthRequest extends HttpContext {
+  constructor(private readonly root: ApiKeyAuthRoot) { super(); }
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): Action {
+    const root = this.root;
+    const headers = this.requestHeaders;
+    // Never trust a client-supplied identity header.
+    if (root.clientHeader.length > 0) headers.remove(root.clientHeader);
+    let credential: string | null = root.keyHeader.length > 0 ? headers.get(root.keyHeader) : null;
+    let viaBearer = false;
+    if (credential == null && root.allowBearer) {
+      const authorization = headers.get("authorization");
+      if (authorization != null) {
+        credential = bearerToken(authorization);
+        viaBearer = credential != null;
+      }
+    }
+    if (credential == null || credential.length == 0) {
+      deniedMissing.increment();
+      logDebug("api-key-auth: denied, no API key");
+      replyWithError(this, 401, "unauthorized", "missing API key", root.challenge, "api_key_missing");
+      return Action.Pause;
+    }
+    const client = root.findClient(credential);
+    if (client == null) {
+      deniedInvalid.increment();
+      logDebug("api-key-auth: denied, unknown API key");
+      replyWithError(this, 401, "unauthorized", "invalid API key", root.challenge + ", error=\"invalid_token\"", "api_key_invalid");
+      return Action.Pause;
+    }
+    allowed.increment();
+    logDebug("api-key-auth: allowed client " + client);
+    if (viaBearer) headers.remove("authorization");
+    else headers.remove(root.keyHeader);
+    if (root.clientHeader.length > 0) headers.set(root.clientHeader, client);
+    return Action.Continue;
+  }
+}
+
+registerRoot<ApiKeyAuthRoot>();

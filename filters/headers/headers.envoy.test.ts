@@ -1,0 +1,35 @@
+// headers filter in real Envoy: edits seen by the upstream and the client; a bad configuration is refused.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
+import { ENVOY_RUNNER, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+
+describe("headers filter (real Envoy)", () => {
+  let upstream: HttpUpstream;
+  beforeAll(async () => { upstream = await startHttpUpstream(); });
+  afterAll(() => upstream.close());
+
+  test("edits request headers for the upstream and response headers for the client", async () => {
+    const config = {
+      request: { set: { "x-env": "prod" }, add: { "x-tag": "filter" }, remove: ["x-internal"] },
+      response: { set: { "cache-control": "no-store" }, remove: ["x-upstream"] },
+    };
+    await using envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("headers"), { config })], upstream });
+    const res = await envoy.request("/orders", { headers: { "x-env": "dev", "x-tag": "client", "x-internal": "1" } });
+    expect(res.status).toBe(200);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.headers["x-upstream"]).toBeUndefined(); // the echo upstream sets it; the filter removed it
+    const seen = upstream.last();
+    expect(seen.header("x-env")).toBe("prod");
+    expect(seen.headers["x-tag"]).toEqual(["client", "filter"]);
+    expect(seen.headers["x-internal"]).toBeUndefined();
+  });
+
+  test("Envoy refuses a bad configuration and the harness reports the filter's reason", async () => {
+    await expectEnvoyRejects("headers", "{not json", /invalid plugin configuration/);
+    await expectEnvoyRejects("headers", { request: { set: "x-a" } }, /request\.set must be an object/);
+  });
+
+  test("the shipped envoy-configs/headers.yaml passes envoy --mode validate", async () => {
+    await validateShippedConfig("headers");
+  });
+});

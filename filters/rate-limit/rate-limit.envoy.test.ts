@@ -1,0 +1,60 @@
+// rate-limit in real Envoy: one bucket per client across requests and workers, 429 with Retry-After.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
+import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+
+describe("rate-limit (real Envoy)", () => {
+  let upstream: HttpUpstream;
+  beforeAll(async () => { upstream = await startHttpUpstream(); });
+  afterAll(() => upstream.close());
+
+  test("a burst over capacity gets 429 with Retry-After; allowed responses carry X-RateLimit-*", async () => {
+    const config = { capacity: 3, refillPerSecond: 1, keyHeader: "x-client-id" };
+    await using envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("rate-limit"), { config })], upstream });
+    const started = performance.now();
+    const responses = [];
+    for (let i = 0; i < 5; i++) responses.push(await envoy.request("/", { headers: { "x-client-id": "alice" } }));
+    const elapsedMs = performance.now() - started;
+    const statuses = responses.map((r) => r.status);
+    // Refill is 1 token/s: within a second exactly 3 pass.
+    if (elapsedMs < 1000) expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(responses[0].headers["x-ratelimit-limit"]).toBe("3");
+    expect(responses[0].headers["x-ratelimit-remaining"]).toBe("2");
+    const limited = responses[4];
+    expect(limited.headers["retry-after"]).toBe("1");
+    expect(limited.json()).toMatchObject({ error: "rate_limited" });
+    // another client has its own bucket
+    expect((await envoy.request("/", { headers: { "x-client-id": "bob" } })).status).toBe(200);
+  });
+
+  // Skipped: the harness always passes `--concurrency 1` (harness/src/envoy/runner.ts) and Envoy refuses a second
+  // --concurrency ("Argument already set"), so a second worker cannot be started yet. Cross-worker sharing is
+  // covered on the emulator (two workers on one EmulatorHost); enable this once the harness has a concurrency option.
+  test.skip("two Envoy workers share one bucket (shared data + CAS)", async () => {
+    const config = { capacity: 4, refillPerSecond: 1 };
+    await using envoy = await startEnvoy({
+      runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("rate-limit"), { config })], upstream, extraArgs: ["--concurrency", "2"],
+    });
+    const started = performance.now();
+    // Concurrent requests on separate connections, so both workers take some.
+    const statuses = (await Promise.all(Array.from({ length: 12 }, () => envoy.request("/")))).map((r) => r.status);
+    const elapsedMs = performance.now() - started;
+    const stats = await envoy.stats();
+    const perWorker = [...stats].filter(([name]) => /^listener\..*\.worker_\d+\.downstream_cx_total$/.test(name)).map(([, value]) => value);
+    console.log(`rate-limit across workers: ${statuses.join(",")} in ${elapsedMs.toFixed(0)} ms; connections per worker: ${perWorker.join(", ")}`);
+    expect(perWorker.length).toBe(2);
+    const passed = statuses.filter((s) => s === 200).length;
+    expect(passed).toBeGreaterThanOrEqual(4);
+    expect(passed).toBeLessThanOrEqual(4 + Math.floor(elapsedMs / 1000)); // refill of 1/s during the burst
+    expect(customCounter(stats, "rate_limit.allowed")).toBe(passed);
+    expect(customCounter(stats, "rate_limit.limited")).toBe(12 - passed);
+  });
+
+  test("Envoy refuses a configuration without capacity, with the filter's reason", async () => {
+    await expectEnvoyRejects("rate-limit", { refillPerSecond: 2 }, /invalid plugin configuration: capacity is required/);
+  });
+
+  test("the shipped envoy-configs/rate-limit.yaml passes envoy --mode validate", async () => {
+    await validateShippedConfig("rate-limit");
+  });
+});

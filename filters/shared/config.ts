@@ -1,0 +1,129 @@
+// Configuration reading shared by the sample filters (AssemblyScript). Not a filter: this folder has no
+// index.ts, so scripts/build.ts skips it; filters import it as "../shared/config".
+//
+// A ConfigReader walks a JSON object and remembers the FIRST problem it meets (missing required field,
+// wrong type, out-of-range number); accessors keep returning harmless fallbacks afterwards, so onConfigure
+// reads everything straight through and then calls finish(), which logs that one problem and returns false.
+import { Configuration, JsonObject, JsonValue, log, LogLevel } from "@proxy-wasm-as/sdk";
+
+/** The first configuration problem found, shared by a reader and its nested readers. */
+class ProblemSlot {
+  message: string | null = null;
+}
+
+/** Typed, validating access to one JSON object of the plugin configuration. Use inside onConfigure. */
+export class ConfigReader {
+  private constructor(private readonly object: JsonObject, private readonly path: string, private readonly problem: ProblemSlot) {}
+
+  /**
+   * Parses the plugin configuration as a JSON object. Returns null when it is not valid JSON or not an
+   * object (the SDK has then already logged one error line): return false from onConfigure.
+   */
+  static parse(configuration: Configuration): ConfigReader | null {
+    const object = configuration.json();
+    return object == null ? null : new ConfigReader(object, "", new ProblemSlot());
+  }
+
+  /** True if no problem was found so far. */
+  get ok(): bool { return this.problem.message == null; }
+
+  /** Records a problem about `key` (only the first problem is kept). */
+  fail(key: string, message: string): void {
+    if (this.problem.message == null) this.problem.message = this.name(key) + " " + message;
+  }
+
+  /**
+   * Ends reading: logs the first problem, if any, as ONE error line ("invalid plugin configuration: ...")
+   * and returns false; returns true when the configuration was valid.
+   */
+  finish(): bool {
+    const message = this.problem.message;
+    if (message == null) return true;
+    log(LogLevel.Error, "invalid plugin configuration: " + message);
+    return false;
+  }
+
+  /** True if `key` is present (with any value). */
+  has(key: string): bool { return this.object.has(key); }
+
+  /** A required non-empty string. */
+  requiredString(key: string): string {
+    const value = this.object.get(key);
+    if (value == null) { this.fail(key, "is required"); return ""; }
+    const text = value.asString();
+    if (text == null || text.length == 0) { this.fail(key, "must be a non-empty string, got " + describe(value)); return ""; }
+    return text;
+  }
+
+  /** An optional string; `fallback` when absent. */
+  string(key: string, fallback: string): string {
+    const value = this.object.get(key);
+    if (value == null) return fallback;
+    const text = value.asString();
+    if (text == null) { this.fail(key, "must be a string, got " + describe(value)); return fallback; }
+    return text;
+  }
+
+  /** An optional boolean; `fallback` when absent. */
+  bool(key: string, fallback: bool): bool {
+    const value = this.object.get(key);
+    if (value == null) return fallback;
+    if (value.kindName() != "boolean") { this.fail(key, "must be true or false, got " + describe(value)); return fallback; }
+    return value.asBool(fallback);
+  }
+
+  /** An optional integer in [minimum, maximum]; `fallback` when absent. */
+  integer(key: string, fallback: i64, minimum: i64, maximum: i64): i64 {
+    const value = this.object.get(key);
+    if (value == null) return fallback;
+    const number = value.asNumber(f64.NaN);
+    if (isNaN(number) || number != Math.floor(number) || number < <f64>minimum || number > <f64>maximum) {
+      this.fail(key, "must be an integer from " + minimum.toString() + " to " + maximum.toString() + ", got " + describe(value));
+      return fallback;
+    }
+    return <i64>number;
+  }
+
+  /** An optional array of strings; empty when absent. `required` makes absence (or an empty array) a problem. */
+  stringArray(key: string, required: bool = false): string[] {
+    const out = new Array<string>();
+    const value = this.object.get(key);
+    if (value == null) { if (required) this.fail(key, "is required"); return out; }
+    const array = value.asArray();
+    if (array == null) { this.fail(key, "must be an array of strings, got " + describe(value)); return out; }
+    for (let i = 0; i < array.length; i++) {
+      const text = array.at(i)!.asString();
+      if (text == null) { this.fail(key + "[" + i.toString() + "]", "must be a string"); return out; }
+      out.push(text);
+    }
+    if (required && out.length == 0) this.fail(key, "must not be empty");
+    return out;
+  }
+
+  /** Readers for the objects of array `key` (each must be an object). `required`: absent or empty is a problem. */
+  objectArray(key: string, required: bool = false): ConfigReader[] {
+    const out = new Array<ConfigReader>();
+    const value = this.object.get(key);
+    if (value == null) { if (required) this.fail(key, "is required"); return out; }
+    const array = value.asArray();
+    if (array == null) { this.fail(key, "must be an array of objects, got " + describe(value)); return out; }
+    for (let i = 0; i < array.length; i++) {
+      const itemKey = key + "[" + i.toString() + "]";
+      const item = array.at(i)!.asObject();
+      if (item == null) { this.fail(itemKey, "must be an object"); return out; }
+      out.push(new ConfigReader(item, this.name(itemKey), this.problem));
+    }
+    if (required && out.length == 0) this.fail(key, "must not be empty");
+    return out;
+  }
+
+  /** Dotted path of `key` for messages, e.g. "keys[1].name". */
+  private name(key: string): string { return this.path.length == 0 ? key : this.path + "." + key; }
+}
+
+/** Kind and short value of `value` for messages. */
+function describe(value: JsonValue): string {
+  const text = value.asString();
+  if (text != null) return "\"" + text + "\"";
+  return value.kindName();
+}

@@ -1,0 +1,66 @@
+// Shared helpers for the sample filters' tests (emulator and real Envoy). Not a filter: this folder has no
+// index.ts, so scripts/build.ts skips it.
+import { resolve } from "node:path";
+import { expect } from "vitest";
+import { Emulator, WasmLoadError, EnvoyHarnessError, httpWasm, networkWasm, startEnvoy, startTcpUpstream, validateEnvoyConfig, type EmulatorOptions, type RunnerKind } from "../../harness/src/index.ts";
+
+/** Absolute path of the release build of filter `name` (built by scripts/build.ts before the tests). */
+export function filterWasm(name: string): string {
+  return resolve(import.meta.dirname, "../../build", `${name}.wasm`);
+}
+
+/** Real-Envoy runner for the filter tests: $ENVOY_RUNNER, else the fast local process runner. */
+export const ENVOY_RUNNER: RunnerKind = (process.env.ENVOY_RUNNER as RunnerKind | undefined) ?? "process";
+
+/**
+ * Loads filter `name` on the emulator with `pluginConfig`, expects the configuration to be rejected
+ * (proxy_on_configure returned false) and checks the filter logged exactly one error line matching `reason`.
+ */
+export async function expectEmulatorRejects(name: string, pluginConfig: string | object, reason: RegExp, options: EmulatorOptions = {}): Promise<void> {
+  const error = await Emulator.load(filterWasm(name), { ...options, pluginConfig }).then(() => null, (e: unknown) => e);
+  expect(error, "the configuration should have been rejected").toBeInstanceOf(WasmLoadError);
+  const loadError = error as WasmLoadError;
+  expect(loadError.message).toMatch(/proxy_on_configure returned false/);
+  const errorLines = loadError.logs.filter((entry) => entry.level === "error" || entry.level === "critical").map((entry) => entry.message);
+  expect(errorLines).toHaveLength(1);
+  expect(errorLines[0]).toMatch(reason);
+}
+
+/**
+ * Starts real Envoy with filter `name` (an HTTP filter, or a network filter when `kind` is "network")
+ * configured with `config`, expects Envoy to refuse it, and checks that the harness error carries Envoy's
+ * "Failed to configure" line and the filter's own reason.
+ */
+export async function expectEnvoyRejects(name: string, config: string | object, reason: RegExp, kind: "http" | "network" = "http"): Promise<void> {
+  const filter = kind === "network" ? networkWasm(filterWasm(name), { config }) : httpWasm(filterWasm(name), { config });
+  // A TCP listener needs a cluster to proxy to; it is never connected to, as Envoy refuses the filter first.
+  const upstream = kind === "network" ? await startTcpUpstream() : undefined;
+  const error = await startEnvoy({ runner: ENVOY_RUNNER, filters: [filter], upstream }).finally(() => upstream?.close()).then(
+    async (envoy) => { await envoy.stop(); return null; },
+    (e: unknown) => e,
+  );
+  expect(error, "Envoy should have refused the filter").toBeInstanceOf(EnvoyHarnessError);
+  const lines = (error as EnvoyHarnessError).logLines.join("\n");
+  expect(lines).toMatch(/Failed to configure base Wasm plugin/);
+  expect(lines).toMatch(reason);
+}
+
+/**
+ * Runs `envoy --mode validate` on the shipped example config envoy-configs/<name>.yaml (Wasm paths made
+ * absolute), so the documented config is proven to load the filter and accept its configuration.
+ */
+export async function validateShippedConfig(name: string): Promise<void> {
+  const { readFileSync } = await import("node:fs");
+  const yaml = readFileSync(resolve(import.meta.dirname, "../../envoy-configs", `${name}.yaml`), "utf8")
+    .replace(/filename: build\//g, `filename: ${resolve(import.meta.dirname, "../../build")}/`);
+  await validateEnvoyConfig(yaml);
+}
+
+/**
+ * Value of the filter's custom counter `name` (as defined in the filter, e.g. "jwt_auth.allowed") in a
+ * stats snapshot or delta from the harness; Envoy lists it as `wasmcustom.<name>` or `<name>`. 0 if absent.
+ */
+export function customCounter(stats: ReadonlyMap<string, number>, name: string): number {
+  for (const [stat, value] of stats) if (stat === name || stat === `wasmcustom.${name}`) return value;
+  return 0;
+}

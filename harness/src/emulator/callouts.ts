@@ -1,0 +1,319 @@
+// HTTP calls, gRPC calls/streams and DNS lookups made by a module, routed to TypeScript handlers registered by
+// cluster name. Responses are delivered asynchronously (through the host event loop / virtual clock) to the ROOT
+// context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2).
+import { HeaderMap, type HeadersInit } from "./header-map.ts";
+import { concat, Status, WasmVm, type ContextState } from "./vm.ts";
+import { WasmTrapError } from "./errors.ts";
+
+const encoder = new TextEncoder();
+const toBytes = (b: string | Uint8Array | undefined): Uint8Array => (typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0)));
+
+/** What an HTTP callout handler receives. */
+export interface CalloutRequest {
+  readonly cluster: string;
+  readonly headers: HeaderMap;
+  readonly body: Uint8Array;
+  readonly trailers: HeaderMap;
+  /** 0 = no timeout. */
+  readonly timeoutMs: number;
+  /** The body decoded as UTF-8. */
+  text(): string;
+}
+
+/**
+ * What an HTTP callout handler returns: a response (status defaults to 200), or `{ reset: true }` for a stream
+ * reset (delivered as num_headers=0; proxy_get_status gives 11 "reset"). `delayMs` is the virtual latency; if it
+ * exceeds the call's timeout the module gets Envoy's 504 "upstream request timeout" instead.
+ */
+export type CalloutResponse =
+  | { readonly status?: number; readonly headers?: HeadersInit; readonly body?: string | Uint8Array; readonly trailers?: HeadersInit; readonly delayMs?: number }
+  | { readonly reset: true; readonly delayMs?: number };
+
+/** Handles proxy_http_call requests sent to one cluster. Must be synchronous. */
+export type HttpCalloutHandler = (request: CalloutRequest) => CalloutResponse;
+
+/** A gRPC request as the service handler sees it. */
+export interface GrpcRequest {
+  readonly cluster: string;
+  readonly serviceName: string;
+  readonly method: string;
+  readonly metadata: HeaderMap;
+  /** The request message (unary calls; empty for streams). */
+  readonly message: Uint8Array;
+}
+
+/** Reply to a unary gRPC call: status 0 (default) delivers `message`; any other status closes with it. */
+export interface GrpcReply {
+  readonly status?: number;
+  readonly message?: string | Uint8Array;
+  readonly statusMessage?: string;
+  readonly delayMs?: number;
+}
+
+/** The server side of a gRPC stream opened by the module. Calls are delivered to the module asynchronously. */
+export interface GrpcServerStream {
+  readonly request: GrpcRequest;
+  /** Set by the handler: called for each message the module sends (endStream true on its last one). */
+  onMessage: ((message: Uint8Array, endStream: boolean) => void) | null;
+  /** Set by the handler: called when the module half-closes (proxy_grpc_close) or cancels (proxy_grpc_cancel). */
+  onClose: ((how: "half-close" | "cancel") => void) | null;
+  sendInitialMetadata(metadata: HeadersInit): void;
+  send(message: string | Uint8Array): void;
+  /** Sends trailing metadata (if any) then closes the stream with `status` (proxy_on_grpc_close). */
+  close(status: number, statusMessage?: string, trailers?: HeadersInit): void;
+}
+
+/** A gRPC service registered by cluster name: a unary function, or an object with `unary` and/or `stream`. */
+export type GrpcServiceHandler =
+  | ((request: GrpcRequest) => GrpcReply)
+  | { readonly unary?: (request: GrpcRequest) => GrpcReply; readonly stream?: (stream: GrpcServerStream) => void };
+
+/** One callout the module made (for assertions). */
+export interface CalloutRecord {
+  readonly kind: "http" | "grpc-call" | "grpc-stream";
+  readonly cluster: string;
+  readonly token: number;
+  readonly headers: HeaderMap;
+  readonly body: Uint8Array;
+}
+
+/** Handlers by cluster name, and DNS answers by host name. */
+export interface CalloutHandlers {
+  readonly upstreams: Readonly<Record<string, HttpCalloutHandler>>;
+  readonly grpcServices: Readonly<Record<string, GrpcServiceHandler>>;
+  readonly dns: Readonly<Record<string, readonly string[]>>;
+}
+
+interface GrpcCallArgs {
+  readonly service: Uint8Array;
+  readonly serviceName: string;
+  readonly method: string;
+  readonly metadata: Array<[string, string]>;
+  readonly message?: Uint8Array;
+  readonly timeoutMs?: number;
+}
+
+/** Per-VM callout engine (tokens are per VM instance). */
+export class Callouts {
+  readonly #handlers: CalloutHandlers;
+  /** Where every callout is recorded (shared across VM instances by the emulator). */
+  readonly records: CalloutRecord[];
+  #httpToken = 0;
+  #grpcCallToken = 1;
+  #grpcStreamToken = 2;
+  #dnsToken = 0;
+  readonly #grpcCalls = new Set<number>();
+  readonly #grpcStreams = new Map<number, GrpcServerStream & { closed: boolean }>();
+
+  constructor(handlers: CalloutHandlers, records: CalloutRecord[] = []) {
+    this.#handlers = handlers;
+    this.records = records;
+  }
+
+  /** proxy_http_call. `writeToken` is called before anything is sent (IMA there aborts the call). */
+  httpCall(vm: WasmVm, root: ContextState, cluster: string, headerPairs: Array<[string, string]>, body: Uint8Array,
+    trailerPairs: Array<[string, string]>, timeoutMs: number, writeToken: (t: number) => void): number {
+    const handler = this.#handlers.upstreams[cluster];
+    if (!handler) {
+      vm.hostLog(3, root, `emulator: proxy_http_call to unknown cluster "${cluster}" -> BadArgument (register it in upstreams)`);
+      return Status.BadArgument;
+    }
+    const headers = new HeaderMap(headerPairs);
+    if (!headers.has(":method") || !headers.has(":path") || !headers.has(":authority") || timeoutMs >= 2 ** 31) return Status.BadArgument;
+    if (body.length > 0) headers.set("content-length", String(body.length));
+    this.#httpToken += 4;
+    const token = this.#httpToken;
+    writeToken(token);
+    this.records.push({ kind: "http", cluster, token, headers, body });
+    let response: CalloutResponse;
+    try {
+      response = handler({ cluster, headers, body, trailers: new HeaderMap(trailerPairs), timeoutMs, text: () => new TextDecoder().decode(body) });
+    } catch (e) {
+      vm.hostLog(4, root, `emulator: upstream handler for cluster "${cluster}" threw: ${(e as Error).message}; delivering a reset`);
+      response = { reset: true };
+    }
+    const delay = response.delayMs ?? 0;
+    const timedOut = timeoutMs > 0 && delay > timeoutMs;
+    vm.host.post(timedOut ? timeoutMs : delay, () => {
+      if (vm.failure || !vm.context(root.id)) return;
+      if (timedOut) return this.#deliverHttp(vm, root, token, { status: 504, body: "upstream request timeout", headers: { "content-type": "text/plain" } });
+      this.#deliverHttp(vm, root, token, response);
+    });
+    return Status.Ok;
+  }
+
+  #deliverHttp(vm: WasmVm, root: ContextState, token: number, response: CalloutResponse): void {
+    let result: { headers: HeaderMap | null; body: Uint8Array; trailers: HeaderMap | null };
+    if ("reset" in response) {
+      root.status = { code: 11, message: "reset" };
+      result = { headers: null, body: new Uint8Array(0), trailers: null };
+    } else {
+      const headers = new HeaderMap([[":status", String(response.status ?? 200)]]);
+      const body = toBytes(response.body);
+      for (const [k, v] of new HeaderMap(response.headers).entries()) headers.add(k, v);
+      if (!headers.has("content-length") && body.length > 0) headers.add("content-length", String(body.length));
+      result = { headers, body, trailers: response.trailers ? new HeaderMap(response.trailers) : null };
+    }
+    this.#rootCallback(vm, root, { mapTypes: [6, 7], headers: result.headers, trailers: result.trailers, bodyType: 4, body: result.body },
+      "proxy_on_http_call_response", token, result.headers?.size ?? 0, result.body.length, result.trailers?.size ?? 0);
+  }
+
+  #rootCallback(vm: WasmVm, root: ContextState, data: Parameters<WasmVm["callWithData"]>[1], name: string, ...args: number[]): void {
+    try {
+      vm.callWithData(root, data, name, root.id, ...args);
+    } catch (e) {
+      if (!(e instanceof WasmTrapError)) throw e;
+    } finally {
+      root.status = { code: 0, message: "" };
+    }
+    vm.applyDeferred();
+  }
+
+  #resolveGrpc(vm: WasmVm, root: ContextState, service: Uint8Array): { cluster: string; handler: GrpcServiceHandler } | null {
+    const cluster = grpcClusterName(service);
+    const handler = this.#handlers.grpcServices[cluster];
+    if (!handler) {
+      vm.hostLog(3, root, `emulator: gRPC service "${cluster}" is neither a GrpcService proto nor a registered cluster -> ParseFailure (register it in grpcServices)`);
+      return null;
+    }
+    return { cluster, handler };
+  }
+
+  /** proxy_grpc_call. */
+  grpcCall(vm: WasmVm, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
+    const found = this.#resolveGrpc(vm, root, args.service);
+    if (!found) return Status.ParseFailure;
+    const unary = typeof found.handler === "function" ? found.handler : found.handler.unary;
+    if (!unary) return Status.BadArgument;
+    const token = this.#grpcCallToken;
+    this.#grpcCallToken += 4;
+    writeToken(token);
+    const request: GrpcRequest = { cluster: found.cluster, serviceName: args.serviceName, method: args.method, metadata: new HeaderMap(args.metadata), message: args.message ?? new Uint8Array(0) };
+    this.records.push({ kind: "grpc-call", cluster: found.cluster, token, headers: request.metadata, body: request.message });
+    this.#grpcCalls.add(token);
+    let reply: GrpcReply;
+    try {
+      reply = unary(request);
+    } catch (e) {
+      reply = { status: 13, statusMessage: `handler threw: ${(e as Error).message}` };
+    }
+    const timeout = args.timeoutMs ?? 0;
+    const delay = reply.delayMs ?? 0;
+    if (timeout > 0 && delay > timeout) reply = { status: 4, statusMessage: "deadline exceeded" };
+    vm.host.post(Math.min(delay, timeout > 0 ? timeout : delay), () => {
+      if (!this.#grpcCalls.delete(token) || vm.failure || !vm.context(root.id)) return;
+      const status = reply.status ?? 0;
+      if (status === 0) {
+        const msg = toBytes(reply.message);
+        this.#rootCallback(vm, root, { bodyType: 5, body: msg }, "proxy_on_grpc_receive", token, msg.length);
+      } else {
+        root.status = { code: status, message: reply.statusMessage ?? "" };
+        this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
+      }
+    });
+    return Status.Ok;
+  }
+
+  /** proxy_grpc_stream. */
+  grpcStream(vm: WasmVm, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
+    const found = this.#resolveGrpc(vm, root, args.service);
+    if (!found) return Status.ParseFailure;
+    const open = typeof found.handler === "function" ? undefined : found.handler.stream;
+    if (!open) return Status.BadArgument;
+    const token = this.#grpcStreamToken;
+    this.#grpcStreamToken += 4;
+    writeToken(token);
+    const request: GrpcRequest = { cluster: found.cluster, serviceName: args.serviceName, method: args.method, metadata: new HeaderMap(args.metadata), message: new Uint8Array(0) };
+    this.records.push({ kind: "grpc-stream", cluster: found.cluster, token, headers: request.metadata, body: request.message });
+    const live = () => this.#grpcStreams.has(token) && !vm.failure && !!vm.context(root.id);
+    const post = (fn: () => void) => vm.host.post(0, () => live() && fn());
+    const stream: GrpcServerStream & { closed: boolean } = {
+      request, onMessage: null, onClose: null, closed: false,
+      sendInitialMetadata: (md) => post(() => {
+        const map = new HeaderMap(md);
+        this.#rootCallback(vm, root, { mapTypes: [4, 5], headers: map }, "proxy_on_grpc_receive_initial_metadata", token, map.size);
+      }),
+      send: (message) => post(() => {
+        const msg = toBytes(message);
+        this.#rootCallback(vm, root, { bodyType: 5, body: msg }, "proxy_on_grpc_receive", token, msg.length);
+      }),
+      close: (status, statusMessage = "", trailers) => post(() => {
+        if (trailers) {
+          const map = new HeaderMap(trailers);
+          this.#rootCallback(vm, root, { mapTypes: [4, 5], trailers: map }, "proxy_on_grpc_receive_trailing_metadata", token, map.size);
+        }
+        this.#grpcStreams.delete(token);
+        root.status = { code: status, message: statusMessage };
+        this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
+      }),
+    };
+    this.#grpcStreams.set(token, stream);
+    open(stream);
+    return Status.Ok;
+  }
+
+  /** proxy_grpc_send. */
+  grpcSend(_vm: WasmVm, token: number, message: Uint8Array, endStream: boolean): number {
+    if (token % 4 !== 2) return Status.BadArgument;
+    const s = this.#grpcStreams.get(token);
+    if (!s) return Status.NotFound;
+    s.onMessage?.(message, endStream);
+    return Status.Ok;
+  }
+
+  /** proxy_grpc_cancel: drops a call or resets a stream; no further callbacks for it. */
+  grpcCancel(_vm: WasmVm, token: number): number {
+    if (token % 4 === 1) return this.#grpcCalls.delete(token) ? Status.Ok : Status.NotFound;
+    if (token % 4 !== 2) return Status.BadArgument;
+    const s = this.#grpcStreams.get(token);
+    if (!s) return Status.NotFound;
+    this.#grpcStreams.delete(token);
+    s.onClose?.("cancel");
+    return Status.Ok;
+  }
+
+  /** proxy_grpc_close: cancels a call, half-closes a stream. */
+  grpcClose(vm: WasmVm, token: number): number {
+    if (token % 4 === 1) return this.grpcCancel(vm, token);
+    if (token % 4 !== 2) return Status.BadArgument;
+    const s = this.#grpcStreams.get(token);
+    if (!s) return Status.NotFound;
+    s.onClose?.("half-close");
+    return Status.Ok;
+  }
+
+  /** envoy_resolve_dns: answers from the `dns` option; unknown names give size 0 (failure). */
+  resolveDns(vm: WasmVm, root: ContextState, name: string, writeToken: (t: number) => void): number {
+    const token = ++this.#dnsToken;
+    writeToken(token);
+    const addresses = this.#handlers.dns[name] ?? [];
+    vm.host.post(0, () => {
+      if (vm.failure || !vm.context(root.id)) return;
+      const data = addresses.length === 0 ? new Uint8Array(0) : encodeDnsResult(addresses);
+      this.#rootCallback(vm, root, { bodyType: 8, body: data }, "envoy_on_resolve_dns", token, data.length);
+    });
+    return Status.Ok;
+  }
+}
+
+function encodeDnsResult(addresses: readonly string[]): Uint8Array {
+  const head = new Uint8Array(4 + addresses.length * 4);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, addresses.length, true);
+  addresses.forEach((_, i) => view.setUint32(4 + i * 4, 60, true));
+  return concat(head, ...addresses.map((a) => encoder.encode(`${a}\0`)));
+}
+
+/** Cluster name from a serialized GrpcService proto (envoy_grpc.cluster_name), else the bytes as a name. */
+export function grpcClusterName(service: Uint8Array): string {
+  const text = new TextDecoder().decode(service);
+  if (service[0] === 0x0a && service.length > 2) {
+    const outerLen = service[1]!;
+    const inner = service.subarray(2, 2 + outerLen);
+    if (inner.length === outerLen && inner[0] === 0x0a && inner[1]! + 2 <= inner.length) {
+      return new TextDecoder().decode(inner.subarray(2, 2 + inner[1]!));
+    }
+  }
+  return text;
+}
+

@@ -1,0 +1,412 @@
+// The emulator's public face: load any proxy-wasm module, start it like Envoy, and drive HTTP streams,
+// TCP connections, callouts and time. State-based: drive, then read headers, bodies, local replies, logs, metrics.
+import { readFile } from "node:fs/promises";
+import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
+import { Callouts, type CalloutRecord, type GrpcServiceHandler, type HttpCalloutHandler } from "./callouts.ts";
+import { EmulatorUsageError, WasmLoadError, WasmTrapError, type LogEntry, type LogLevelName } from "./errors.ts";
+import { HeaderMap, type HeadersInit } from "./header-map.ts";
+import { EmulatorHost, type MetricValue } from "./host.ts";
+import { HttpStream, type FilterMode } from "./http-stream.ts";
+import type { PropertyValue } from "./properties.ts";
+import { TcpConnection } from "./tcp-connection.ts";
+import { WasmVm, type ContextState, type PluginIdentity, type TraceEntry, type VmSettings } from "./vm.ts";
+
+/** Envoy failure policies (§5.7): fail closed (default, 503), fail open (skip the filter), reload a fresh VM. */
+export type FailurePolicy = "fail-closed" | "fail-open" | "fail-reload";
+
+/** A plugin (root context) in the VM. */
+export interface PluginOptions {
+  /** `root_id`; picks the root context in the module. Default "". */
+  readonly rootId?: string;
+  /** Plugin `name` (logs, `plugin_name` property). Default "plugin". */
+  readonly pluginName?: string;
+  /** Plugin configuration; objects are JSON-encoded. Readable only in on_configure. */
+  readonly pluginConfig?: string | Uint8Array | object;
+}
+
+/** Options of {@link Emulator.load}. Every field is optional. */
+export interface EmulatorOptions extends PluginOptions {
+  /** VM configuration (vm_config.configuration), readable any time as VM_CONFIGURATION. */
+  readonly vmConfig?: string | Uint8Array | object;
+  /** `vm_id`: namespace of shared data and queues. Default "". */
+  readonly vmId?: string;
+  /** vm_config.environment_variables, visible through WASI environ_get. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Properties for every stream, by dotted name ("source.address") or NUL-joined path. Override defaults. */
+  readonly properties?: Readonly<Record<string, PropertyValue>>;
+  /** Envoy's `wasm` logger level; lines below it are dropped and proxy_get_log_level reports it. Default "info". */
+  readonly logLevel?: LogLevelName;
+  /** Default "fail-closed". */
+  readonly failurePolicy?: FailurePolicy;
+  /** Envoy ≥ 1.35 `allow_on_headers_stop_iteration`: headers Pause stops only the headers. Default false (stop-all). */
+  readonly allowOnHeadersStopIteration?: boolean;
+  /** Stream buffer limit for bodies the filter holds (Envoy's per_connection_buffer_limit_bytes). Default 1 MiB. */
+  readonly bufferLimitBytes?: number;
+  /** fail-reload backoff before a fresh VM is made (virtual ms). Default 1000 (Envoy's default base interval). */
+  readonly reloadBackoffMs?: number;
+  /** HTTP callout handlers by cluster name (proxy_http_call). */
+  readonly upstreams?: Readonly<Record<string, HttpCalloutHandler>>;
+  /** gRPC handlers by cluster name (proxy_grpc_call / proxy_grpc_stream). */
+  readonly grpcServices?: Readonly<Record<string, GrpcServiceHandler>>;
+  /** Answers for envoy_resolve_dns by host name. */
+  readonly dns?: Readonly<Record<string, readonly string[]>>;
+  /** The shared "Envoy process" (clock, shared data, queues, stats). Pass one host to several emulators to model several VMs/workers. */
+  readonly host?: EmulatorHost;
+  /**
+   * Reproduce Envoy's start-up duplication: a base VM (only `_initialize`) and a canary VM (root lifecycle, then
+   * discarded without on_done/on_delete) run before the VM that serves traffic, so `_initialize` runs 3 times and
+   * on_vm_start/on_configure twice, with their side effects on shared data and logs. Default false.
+   */
+  readonly canary?: boolean;
+  /** Record every hostcall in `emulator.trace`. Default false. */
+  readonly trace?: boolean;
+  /** Label used in error messages (defaults to the file path). */
+  readonly label?: string;
+}
+
+/** A request for {@link Emulator.request}. */
+export interface RequestInit {
+  readonly method?: string;
+  readonly path?: string;
+  readonly authority?: string;
+  readonly scheme?: string;
+  readonly headers?: HeadersInit;
+  readonly body?: string | Uint8Array;
+  readonly trailers?: HeadersInit;
+}
+
+/** What the upstream service receives in {@link Emulator.request}. */
+export interface UpstreamRequest {
+  readonly headers: HeaderMap;
+  readonly body: string;
+  readonly bodyBytes: Uint8Array;
+  readonly trailers: HeaderMap | null;
+}
+
+/** What the upstream service answers in {@link Emulator.request}. Status defaults to 200. */
+export interface UpstreamResponse {
+  readonly status?: number;
+  readonly headers?: HeadersInit;
+  readonly body?: string | Uint8Array;
+  readonly trailers?: HeadersInit;
+}
+
+/** The upstream service of {@link Emulator.request}; may be async. */
+export type UpstreamHandler = (request: UpstreamRequest) => UpstreamResponse | Promise<UpstreamResponse>;
+
+/** Result of {@link Emulator.request}: what the client and the upstream saw. */
+export interface RequestResult {
+  /** Response status the client received. */
+  readonly status: number;
+  readonly headers: HeaderMap;
+  readonly body: string;
+  readonly trailers: HeaderMap | null;
+  /** What reached the upstream, or null when the filter answered locally. */
+  readonly upstream: UpstreamRequest | null;
+  readonly localReply: HttpStream["localReply"];
+  readonly stream: HttpStream;
+}
+
+const encoder = new TextEncoder();
+const toBytes = (v: string | Uint8Array | object | undefined): Uint8Array =>
+  v === undefined ? new Uint8Array(0) : typeof v === "string" ? encoder.encode(v) : v instanceof Uint8Array ? v : encoder.encode(JSON.stringify(v));
+
+interface Plugin {
+  readonly identity: PluginIdentity;
+  root: ContextState | null;
+}
+
+/** An emulated Envoy running one proxy-wasm module. Create with {@link Emulator.load}. */
+export class Emulator {
+  /** The shared process state (clock, shared data, queues, stats). */
+  readonly host: EmulatorHost;
+  /** Every log line of every VM instance of this emulator, in order. */
+  readonly logs: LogEntry[] = [];
+  /** Every trap seen (the VM is failed after each; see failurePolicy). */
+  readonly failures: WasmTrapError[] = [];
+
+  readonly #module: WebAssembly.Module;
+  readonly #abi: AbiVersion;
+  readonly #options: EmulatorOptions;
+  readonly #plugins: Plugin[] = [];
+  #vm: WasmVm;
+  readonly #calloutRecords: CalloutRecord[] = [];
+  #failedAtMs = 0;
+  #nextConnectionId = 1;
+  #vmInstances = 0;
+
+  private constructor(module: WebAssembly.Module, abi: AbiVersion, options: EmulatorOptions) {
+    this.#module = module;
+    this.#abi = abi;
+    this.#options = options;
+    this.host = options.host ?? new EmulatorHost();
+    this.#plugins.push({ identity: identity(options), root: null });
+    if (options.canary) {
+      WasmVm.start(module, abi, this.host, this.#vmSettings()); // base VM: load + _initialize only
+      this.#startVm(); // canary: full plugin start, then dropped
+    }
+    this.#vm = this.#startVm();
+  }
+
+  /**
+   * Loads a module from a path, URL or bytes, checks it against Envoy's import/export tables, instantiates it,
+   * runs `_initialize` (restricted), then root on_context_create → on_vm_start → on_configure.
+   * Throws WasmLoadError with a clear reason (and the module's logs) when Envoy would reject the module or config.
+   */
+  static async load(wasm: string | URL | Uint8Array, options: EmulatorOptions = {}): Promise<Emulator> {
+    const label = options.label ?? (wasm instanceof Uint8Array ? "module" : String(wasm));
+    let bytes: Uint8Array;
+    try {
+      bytes = wasm instanceof Uint8Array ? wasm : await readFile(wasm);
+    } catch (e) {
+      throw new WasmLoadError(`cannot read ${label}: ${(e as Error).message}. Build the module first (npm test builds everything into build/).`);
+    }
+    return Emulator.fromBytes(bytes, { ...options, label });
+  }
+
+  /** Synchronous form of {@link load} for bytes already in memory. */
+  static fromBytes(bytes: Uint8Array, options: EmulatorOptions = {}): Emulator {
+    const report = checkModule(bytes);
+    if (!report.ok) throw new WasmLoadError(formatModuleReport(report, options.label ?? "module"), [], report.problems);
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      throw new WasmLoadError(`${options.label ?? "module"}: WebAssembly compilation failed: ${(e as Error).message}`);
+    }
+    return new Emulator(module, report.abiVersion!, options);
+  }
+
+  /** ABI version detected from the module's marker export. */
+  get abiVersion(): string {
+    return this.#abi;
+  }
+
+  /** The current VM instance (replaced after a fail-reload). */
+  get vm(): WasmVm {
+    return this.#vm;
+  }
+
+  /** How many VM instances served traffic or ran a canary (1 + canary + reloads). */
+  get vmInstances(): number {
+    return this.#vmInstances;
+  }
+
+  /** True when the current VM instance has trapped. */
+  get failed(): boolean {
+    return this.#vm.failure !== null;
+  }
+
+  /** Hostcalls recorded when `trace: true`, for the current VM instance. */
+  get trace(): readonly TraceEntry[] {
+    return this.#vm.trace;
+  }
+
+  /** Every HTTP/gRPC callout the module made (all VM instances). */
+  get callouts(): readonly CalloutRecord[] {
+    return this.#calloutRecords;
+  }
+
+  /** Log messages, optionally only those at `level`. */
+  logMessages(level?: LogLevelName): string[] {
+    return this.logs.filter((l) => !level || l.level === level).map((l) => l.message);
+  }
+
+  /** Counter or gauge value (as a number), or undefined if not defined. For histograms use {@link histogram}. */
+  metric(name: string): number | undefined {
+    const m = this.host.metric(name);
+    return m && m.type !== "histogram" ? Number(m.value) : undefined;
+  }
+
+  /** Recorded histogram samples, or undefined. */
+  histogram(name: string): number[] | undefined {
+    const m = this.host.metric(name);
+    return m?.type === "histogram" ? m.samples.map(Number) : undefined;
+  }
+
+  /** Full metric record (type and exact bigint values). */
+  metricValue(name: string): MetricValue | undefined {
+    return this.host.metric(name);
+  }
+
+  /** Adds a second plugin (root context) sharing this VM: on_context_create → on_vm_start → on_configure. */
+  addPlugin(options: PluginOptions): void {
+    const plugin: Plugin = { identity: identity(options), root: null };
+    if (this.#plugins.some((p) => p.identity.rootId === plugin.identity.rootId)) {
+      throw new EmulatorUsageError(`a plugin with root id "${plugin.identity.rootId}" already exists; root ids must be unique per VM.`);
+    }
+    this.#startPlugin(this.#vm, plugin);
+    this.#plugins.push(plugin);
+  }
+
+  /** Root context id of a plugin (default: the first). */
+  rootContextId(rootId?: string): number {
+    return this.#plugin(rootId).root?.id ?? 0;
+  }
+
+  /** Starts an HTTP stream through the plugin `rootId` (default: the first plugin). */
+  httpStream(options: { rootId?: string; properties?: Readonly<Record<string, PropertyValue>> } = {}): HttpStream {
+    const plugin = this.#plugin(options.rootId);
+    const mode = this.#modeForNewStream();
+    return new HttpStream({
+      vm: this.#vm, root: plugin.root!, mode,
+      properties: { ...this.#options.properties, ...options.properties },
+      connectionId: this.#nextConnectionId++,
+      onTrap: (e) => this.#onTrap(e),
+      bufferLimitBytes: this.#options.bufferLimitBytes ?? 1 << 20,
+      allowHeadersStopIteration: this.#options.allowOnHeadersStopIteration ?? false,
+    });
+  }
+
+  /** Opens a TCP connection through the plugin (on_context_create, on_new_connection). */
+  tcpConnection(options: { rootId?: string; properties?: Readonly<Record<string, PropertyValue>> } = {}): TcpConnection {
+    const plugin = this.#plugin(options.rootId);
+    const conn = new TcpConnection({
+      vm: this.#vm, root: plugin.root!, mode: this.#modeForNewStream(),
+      properties: { ...this.#options.properties, ...options.properties },
+      connectionId: this.#nextConnectionId++,
+      onTrap: (e) => this.#onTrap(e),
+    });
+    conn.open();
+    return conn;
+  }
+
+  /** Runs everything due now on the event loop (queue notifications, zero-latency callouts). */
+  flush(): number {
+    return this.host.flush();
+  }
+
+  /** Advances the virtual clock by `ms`, firing ticks, callout responses and timeouts in order. */
+  advance(ms: number): void {
+    this.host.advance(ms);
+  }
+
+  /**
+   * Runs one whole request like Envoy: request path through the filter → `upstream` (if the filter let the request
+   * through) → response path → on_log/on_done/on_delete. Pending callouts and timers are driven on the virtual
+   * clock while the filter waits. Returns what the client and the upstream saw.
+   */
+  async request(init: RequestInit = {}, upstream: UpstreamHandler = () => ({ status: 200 }), options: { rootId?: string; properties?: Readonly<Record<string, PropertyValue>>; maxWaitMs?: number } = {}): Promise<RequestResult> {
+    const s = this.httpStream(options);
+    const headers = new HeaderMap([
+      [":method", init.method ?? "GET"], [":path", init.path ?? "/"], [":authority", init.authority ?? "example.com"], [":scheme", init.scheme ?? "http"],
+    ]);
+    for (const [k, v] of new HeaderMap(init.headers).entries()) headers.set(k, v);
+    const body = init.body === undefined ? undefined : toBytes(init.body);
+    const hasBody = body !== undefined && body.length > 0;
+    s.requestHeaders(headers.entries(), { endOfStream: !hasBody && !init.trailers });
+    if (hasBody) s.requestBody(body, { endOfStream: !init.trailers });
+    if (init.trailers) s.requestTrailers(init.trailers);
+    const maxWait = options.maxWaitMs ?? 60_000;
+    this.#driveUntil(() => s.localReply !== null || s.resetReason !== null || s.request.ended, maxWait);
+    let upstreamSeen: UpstreamRequest | null = null;
+    if (!s.localReply && !s.resetReason) {
+      if (!s.request.ended) {
+        throw new EmulatorUsageError(
+          `request stalled: the filter paused the request and nothing resumed it within ${maxWait} virtual ms (no pending callout or timer continued it). Use httpStream() to test a paused stream step by step.\n${this.logs.slice(-10).map((l) => `  [${l.level}] ${l.message}`).join("\n")}`,
+        );
+      }
+      upstreamSeen = { headers: s.request.headers, body: s.request.body, bodyBytes: s.request.bodyBytes, trailers: s.request.trailers };
+      const r = await upstream(upstreamSeen);
+      const rh = new HeaderMap([[":status", String(r.status ?? 200)]]);
+      for (const [k, v] of new HeaderMap(r.headers).entries()) rh.add(k, v);
+      const rb = r.body === undefined ? new Uint8Array(0) : toBytes(r.body);
+      if (rb.length > 0 && !rh.has("content-length")) rh.add("content-length", String(rb.length));
+      s.responseHeaders(rh.entries(), { endOfStream: rb.length === 0 && !r.trailers });
+      if (rb.length > 0 && !s.localReply) s.responseBody(rb, { endOfStream: !r.trailers });
+      if (r.trailers && !s.localReply) s.responseTrailers(r.trailers);
+      this.#driveUntil(() => s.response.ended || s.resetReason !== null, maxWait);
+    }
+    s.complete();
+    return {
+      status: Number(s.response.headers.get(":status") ?? 0), headers: s.response.headers, body: s.response.body,
+      trailers: s.response.trailers, upstream: upstreamSeen, localReply: s.localReply, stream: s,
+    };
+  }
+
+  /** Tears every plugin down (on_done/on_delete on each root; roots that return false wait for proxy_done). */
+  shutdown(): void {
+    for (const p of this.#plugins) if (p.root && !this.#vm.failure) this.#vm.shutdownRoot(p.root);
+    this.#vm.applyDeferred();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #driveUntil(done: () => boolean, maxWaitMs: number): void {
+    const deadline = this.host.nowMs + maxWaitMs;
+    this.host.flush();
+    while (!done()) {
+      const at = this.host.nextTaskAt();
+      if (at === undefined || at > deadline) return;
+      this.host.advance(Math.max(0, at - this.host.nowMs));
+    }
+  }
+
+  #plugin(rootId?: string): Plugin {
+    const p = rootId === undefined ? this.#plugins[0]! : this.#plugins.find((x) => x.identity.rootId === rootId);
+    if (!p) throw new EmulatorUsageError(`no plugin with root id "${rootId}"; known: ${this.#plugins.map((x) => JSON.stringify(x.identity.rootId)).join(", ")}. Add one with addPlugin().`);
+    return p;
+  }
+
+  #vmSettings(): VmSettings {
+    const o = this.#options;
+    return {
+      vmId: o.vmId ?? "", vmConfiguration: toBytes(o.vmConfig), env: o.env ?? {}, logLevel: o.logLevel ?? "info",
+      trace: o.trace ?? false, properties: o.properties ?? {}, onLog: (entry) => this.logs.push(entry),
+    };
+  }
+
+  #startVm(): WasmVm {
+    const o = this.#options;
+    const vm = WasmVm.start(this.#module, this.#abi, this.host, this.#vmSettings());
+    const callouts = new Callouts({ upstreams: o.upstreams ?? {}, grpcServices: o.grpcServices ?? {}, dns: o.dns ?? {} }, this.#calloutRecords);
+    vm.callouts = callouts;
+    vm.onTrap = (error) => {
+      this.failures.push(error);
+      this.#failedAtMs = this.host.nowMs;
+    };
+    this.#vmInstances++;
+    for (const p of this.#plugins) this.#startPlugin(vm, p);
+    return vm;
+  }
+
+  #startPlugin(vm: WasmVm, plugin: Plugin): void {
+    const root = vm.newContext(plugin.identity);
+    plugin.root = root;
+    const step = (name: string, withConfig: boolean, ...args: number[]) => {
+      try {
+        return withConfig ? vm.callWithPluginConfig(root, name, ...args) : vm.call(root, name, ...args);
+      } catch (e) {
+        if (e instanceof WasmTrapError) throw new WasmLoadError(`${name} trapped while starting plugin "${plugin.identity.name}": ${e.message.split("\n")[0]}`, vm.logs, [], { cause: e });
+        throw e;
+      }
+    };
+    step("proxy_on_context_create", true, root.id, 0);
+    if (step("proxy_on_vm_start", false, root.id, vm.settings.vmConfiguration.length) === 0) {
+      throw new WasmLoadError(`Failed to start the Wasm VM: proxy_on_vm_start returned false for plugin "${plugin.identity.name}" (root id "${plugin.identity.rootId}"). Envoy rejects this configuration; check the VM configuration and the module's logs.`, vm.logs);
+    }
+    if (step("proxy_on_configure", true, root.id, plugin.identity.configuration.length) === 0) {
+      throw new WasmLoadError(`Failed to configure the Wasm plugin "${plugin.identity.name}": proxy_on_configure returned false. Envoy rejects this configuration (xDS NACK / startup failure); check pluginConfig and the module's logs.`, vm.logs);
+    }
+    vm.applyDeferred();
+  }
+
+  #onTrap(_error: WasmTrapError): "bypass" | "fail-closed" {
+    return (this.#options.failurePolicy ?? "fail-closed") === "fail-open" ? "bypass" : "fail-closed";
+  }
+
+  #modeForNewStream(): FilterMode {
+    if (!this.#vm.failure) return "filter";
+    const policy = this.#options.failurePolicy ?? "fail-closed";
+    if (policy === "fail-open") return "bypass";
+    if (policy === "fail-reload" && this.host.nowMs - this.#failedAtMs >= (this.#options.reloadBackoffMs ?? 1000)) {
+      this.#vm = this.#startVm();
+      return "filter";
+    }
+    return "failed";
+  }
+}
+
+function identity(o: PluginOptions): PluginIdentity {
+  return { name: o.pluginName ?? "plugin", rootId: o.rootId ?? "", configuration: toBytes(o.pluginConfig) };
+}

@@ -1,0 +1,246 @@
+// One TCP connection through a network filter, as Envoy's network filter drives it: new connection,
+// downstream/upstream data with buffering on Stop, close events, continue_stream(DOWNSTREAM).
+import { EmulatorUsageError, WasmTrapError, type LogEntry } from "./errors.ts";
+import { encodePropertyValue, type PropertyValue } from "./properties.ts";
+import { concat, findProperty, type BufferRef, type ContextState, type HostStream, type MapAccess, type WasmVm } from "./vm.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+/** What the connection needs from the emulator. */
+export interface TcpConnectionDeps {
+  readonly vm: WasmVm;
+  readonly root: ContextState;
+  readonly properties: Readonly<Record<string, PropertyValue>>;
+  readonly connectionId: number;
+  /** False when the VM failed: fail-open passes data through, fail-closed closes the connection. */
+  readonly mode: "filter" | "bypass" | "failed";
+  readonly onTrap: (error: WasmTrapError) => "bypass" | "fail-closed";
+}
+
+/** Bytes that went past the filter in one direction. */
+export class TcpFlow {
+  #chunks: Uint8Array[] = [];
+  /** True once end of stream went past the filter. */
+  ended = false;
+  /** Bytes forwarded so far. */
+  get bytes(): Uint8Array {
+    return concat(...this.#chunks, EMPTY);
+  }
+  /** Bytes forwarded so far, as UTF-8. */
+  get text(): string {
+    return decoder.decode(this.bytes);
+  }
+  /** @internal */
+  push(b: Uint8Array): void {
+    if (b.length) this.#chunks.push(b);
+  }
+}
+
+/** A TCP connection. Create with `emulator.tcpConnection()`; `open()` runs proxy_on_new_connection. */
+export class TcpConnection implements HostStream {
+  readonly kind = "tcp" as const;
+  /** Data forwarded to the upstream (from downstream, after the filter). */
+  readonly toUpstream = new TcpFlow();
+  /** Data forwarded to the downstream client (from upstream, after the filter). */
+  readonly toDownstream = new TcpFlow();
+  /** Set when the connection was closed: by the filter (proxy_close_stream), the failure policy, or close(). */
+  closedBy: "filter" | "failure-policy" | "local" | "remote" | null = null;
+  /** The trap that failed the VM during this connection, if any. */
+  error: WasmTrapError | null = null;
+
+  readonly #deps: TcpConnectionDeps;
+  #mode: "filter" | "bypass" | "failed";
+  #ctx: ContextState | null = null;
+  #downBuffer: Uint8Array = EMPTY;
+  #upBuffer: Uint8Array = EMPTY;
+  #inDown = false;
+  #inUp = false;
+  #downStopped = false;
+  #downEos = false;
+  #deferred: Array<["continue" | "close", number]> = [];
+  #inCallback = false;
+  #finished = false;
+
+  constructor(deps: TcpConnectionDeps) {
+    this.#deps = deps;
+    this.#mode = deps.mode;
+  }
+
+  /** Context id of this connection in the VM. */
+  get contextId(): number {
+    return this.#ctx?.id ?? 0;
+  }
+
+  /** Log lines the module wrote for this connection. */
+  get logs(): readonly LogEntry[] {
+    return this.#ctx?.logs ?? [];
+  }
+
+  /** Accepts the connection: on_context_create then on_new_connection. Returns "continue" or "pause". */
+  open(): "continue" | "pause" {
+    if (this.#ctx || this.#mode !== "filter") {
+      if (this.#mode === "failed") this.closedBy = "failure-policy";
+      return "continue";
+    }
+    const { vm, root } = this.#deps;
+    this.#ctx = vm.newContext(root.plugin, root);
+    this.#ctx.stream = this;
+    this.#invoke("proxy_on_context_create", this.#ctx.id, root.id);
+    const code = this.#invoke("proxy_on_new_connection", this.#ctx.id);
+    this.applyDeferred();
+    return code ? "pause" : "continue";
+  }
+
+  /** Bytes from the client (on_downstream_data with everything buffered so far). */
+  downstreamData(data: string | Uint8Array, options: { endOfStream?: boolean } = {}): "continue" | "pause" {
+    this.#check("downstreamData");
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    this.#downEos ||= options.endOfStream ?? false;
+    if (this.#mode !== "filter") {
+      if (this.#mode === "bypass") this.toUpstream.push(bytes);
+      return this.#mode === "bypass" ? "continue" : "pause";
+    }
+    this.#downBuffer = concat(this.#downBuffer, bytes);
+    this.#inDown = true;
+    const code = this.#invoke("proxy_on_downstream_data", this.#ctx!.id, this.#downBuffer.length, this.#downEos ? 1 : 0);
+    this.#inDown = false;
+    if (this.#passes(code)) this.#flushDown();
+    else this.#downStopped = true;
+    this.applyDeferred();
+    return this.#downStopped ? "pause" : "continue";
+  }
+
+  /** Bytes from the upstream (on_upstream_data); at end of stream also on_upstream_connection_close(Unknown). */
+  upstreamData(data: string | Uint8Array, options: { endOfStream?: boolean } = {}): "continue" | "pause" {
+    this.#check("upstreamData");
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const eos = options.endOfStream ?? false;
+    if (this.#mode !== "filter") {
+      if (this.#mode === "bypass") this.toDownstream.push(bytes);
+      return this.#mode === "bypass" ? "continue" : "pause";
+    }
+    this.#upBuffer = concat(this.#upBuffer, bytes);
+    this.#inUp = true;
+    const code = this.#invoke("proxy_on_upstream_data", this.#ctx!.id, this.#upBuffer.length, eos ? 1 : 0);
+    this.#inUp = false;
+    const passed = this.#passes(code);
+    if (passed) {
+      this.toDownstream.push(this.#upBuffer);
+      this.#upBuffer = EMPTY;
+      if (eos) this.toDownstream.ended = true;
+    }
+    if (eos && this.#mode === "filter") this.#invoke("proxy_on_upstream_connection_close", this.#ctx!.id, 0);
+    this.applyDeferred();
+    return passed ? "continue" : "pause";
+  }
+
+  /** The connection closes ("remote" = client closed, "local" = Envoy closed): close callback, then on_done, on_log, on_delete. */
+  close(by: "local" | "remote" = "remote"): void {
+    if (this.#finished) return;
+    this.closedBy ??= by;
+    this.#finish(by === "local" ? 1 : 2);
+  }
+
+  #finish(peer: number): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const ctx = this.#ctx;
+    if (!ctx || this.#mode !== "filter") return;
+    this.#invoke("proxy_on_downstream_connection_close", ctx.id, peer);
+    this.#invoke("proxy_on_done", ctx.id);
+    this.#invoke("proxy_on_log", ctx.id);
+    this.#invoke("proxy_on_delete", ctx.id);
+    this.#deps.vm.dropContext(ctx);
+  }
+
+  /** Data passes when the filter returned Continue, or when a trap switched the connection to fail-open. */
+  #passes(code: number | null): boolean {
+    const mode: string = this.#mode;
+    return mode === "bypass" || (mode === "filter" && code === 0);
+  }
+
+  #check(what: string): void {
+    if (!this.#ctx && this.#mode === "filter") throw new EmulatorUsageError(`${what}() before open(): call connection.open() first.`);
+    if (this.#finished) throw new EmulatorUsageError(`${what}() after the connection closed.`);
+  }
+
+  #flushDown(): void {
+    this.toUpstream.push(this.#downBuffer);
+    this.#downBuffer = EMPTY;
+    this.#downStopped = false;
+    if (this.#downEos) this.toUpstream.ended = true;
+  }
+
+  #invoke(name: string, ...args: number[]): number | null {
+    if (this.#mode !== "filter") return null;
+    this.#inCallback = true;
+    try {
+      return this.#deps.vm.call(this.#ctx!, name, ...args) ?? null;
+    } catch (e) {
+      if (!(e instanceof WasmTrapError)) throw e;
+      this.error = e;
+      if (this.#deps.onTrap(e) === "bypass") this.#mode = "bypass";
+      else {
+        this.#mode = "failed";
+        this.closedBy = "failure-policy";
+        this.#finished = true;
+      }
+      return null;
+    } finally {
+      this.#inCallback = false;
+    }
+  }
+
+  /** @internal Called after VM calls that requested continue/close on this connection. */
+  applyDeferred(): void {
+    if (this.#inCallback) return;
+    while (this.#deferred.length > 0) {
+      const [action, type] = this.#deferred.shift()!;
+      if (action === "continue" && type === 2 && this.#downStopped) this.#flushDown();
+      if (action === "close" && (type === 2 || type === 3) && !this.#finished) {
+        this.closedBy = "filter";
+        this.#finish(1);
+      }
+    }
+  }
+
+  /** @internal TCP contexts have no header maps. */
+  headerMap(): MapAccess {
+    return { map: null, readable: false, writable: false };
+  }
+
+  /** @internal DOWNSTREAM_DATA / UPSTREAM_DATA inside their callbacks. */
+  buffer(type: number): BufferRef | null {
+    if (type === 2 && this.#inDown) return { bytes: this.#downBuffer, mutable: true, replace: (b) => (this.#downBuffer = b) };
+    if (type === 3 && this.#inUp) return { bytes: this.#upBuffer, mutable: true, replace: (b) => (this.#upBuffer = b) };
+    if (type === 2 || type === 3) return { bytes: EMPTY, mutable: false, replace() {} };
+    return null;
+  }
+
+  /** @internal */
+  property(key: string): Uint8Array | undefined {
+    const seeded = findProperty(this.#deps.properties, key);
+    if (seeded !== undefined) return encodePropertyValue(seeded);
+    if (key === "connection\0id" || key === "connection_id") return encodePropertyValue({ uint: this.#deps.connectionId });
+    return undefined;
+  }
+
+  /** @internal Filter state is not modelled for TCP; values are kept per connection. */
+  setProperty(): void {}
+
+  /** @internal */
+  deferContinue(type: number): number {
+    this.#deferred.push(["continue", type]);
+    return 0;
+  }
+
+  /** @internal */
+  deferClose(type: number): void {
+    this.#deferred.push(["close", type]);
+  }
+
+  /** @internal Local replies have no effect on TCP (OK, no-op). */
+  deferLocalReply(): void {}
+}

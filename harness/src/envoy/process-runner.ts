@@ -1,0 +1,67 @@
+// Runs Envoy as a local child process: the fast path, same API as the container runner.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { reapLeftoverProcesses, track, writePidFile } from "./cleanup.ts";
+import { EnvoyHarnessError } from "./errors.ts";
+import type { EnvoyLog } from "./log.ts";
+import { ensureEnvoyBinary, envoyBinaryVersion } from "./provision.ts";
+import { envoyArgs, type LaunchedEnvoy, type PreparedRunner, type RunnerOptions } from "./runner.ts";
+
+const versionCache = new Map<string, Promise<string>>();
+
+/** Provisions the binary (see `ensureEnvoyBinary`) and returns a runner that starts it as a child process. */
+export async function prepareProcessRunner(options: RunnerOptions = {}): Promise<PreparedRunner> {
+  const binary = await ensureEnvoyBinary({ version: options.version });
+  if (!versionCache.has(binary)) versionCache.set(binary, envoyBinaryVersion(binary));
+  const envoyVersion = await versionCache.get(binary)!;
+  reapLeftoverProcesses();
+  return {
+    kind: "process",
+    envoyVersion,
+    source: binary,
+    wasmPath: (hostPath) => resolve(hostPath),
+    launch: (configYaml, _wasmFiles, log) => launchProcess(binary, configYaml, options, log),
+  };
+}
+
+async function launchProcess(binary: string, configYaml: string, options: RunnerOptions, log: EnvoyLog): Promise<LaunchedEnvoy> {
+  const dir = mkdtempSync(join(tmpdir(), "envoy-harness-"));
+  const configPath = join(dir, "envoy.yaml");
+  writeFileSync(configPath, configYaml);
+  const child = spawn(binary, envoyArgs(configPath, options), { stdio: ["ignore", "pipe", "pipe"] });
+  const spawned = new Promise<void>((ok, fail) => {
+    child.once("spawn", ok);
+    child.once("error", (err) => fail(new EnvoyHarnessError(`could not start ${binary}: ${err.message}`, { cause: err })));
+  });
+  child.stdout.on("data", (chunk: Buffer) => log.write(chunk));
+  child.stderr.on("data", (chunk: Buffer) => log.write(chunk));
+  const exited = new Promise<number | null>((ok) =>
+    child.once("close", (code, signal) => {
+      log.end();
+      ok(code ?? (signal ? -1 : null));
+    }),
+  );
+  await spawned;
+  const forgetPid = writePidFile(child.pid!);
+  let stopping: Promise<void> | undefined;
+  const instance: LaunchedEnvoy = {
+    description: `process ${child.pid}`,
+    exited,
+    stop: () =>
+      (stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill("SIGTERM");
+          const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+          await exited;
+          clearTimeout(timer);
+        }
+        untrack();
+        forgetPid();
+        rmSync(dir, { recursive: true, force: true });
+      })()),
+  };
+  const untrack = track({ stop: instance.stop, killNow: () => child.kill("SIGKILL") });
+  return instance;
+}

@@ -1,0 +1,281 @@
+// startEnvoy: build the config, launch Envoy with the chosen runner, wait until it is really ready (Wasm
+// loaded and configured, listeners bound) or fail at once with Envoy's own words, and hand back a handle
+// for traffic and observation.
+import { existsSync } from "node:fs";
+import { httpRequest, tcpExchange, type HttpRequestOptions, type HttpResponse, type TcpExchangeOptions, type UpstreamEndpoint } from "../traffic/index.ts";
+import { EnvoyAdmin, diffStats, type StatsSnapshot } from "./admin.ts";
+import { cluster, type ClusterSpec, type EnvoyConfigSpec, type ListenerSpec, type WasmFilter, type WasmServiceSpec, renderBootstrapYaml, wasmFilesOf } from "./config.ts";
+import { prepareContainerRunner } from "./container-runner.ts";
+import { EnvoyHarnessError, progress } from "./errors.ts";
+import { EnvoyLog, isFailureLine, type WasmLogLine } from "./log.ts";
+import { prepareProcessRunner } from "./process-runner.ts";
+import type { LaunchedEnvoy, PreparedRunner, RunnerOptions } from "./runner.ts";
+import { type RunnerKind, runnerKind } from "./settings.ts";
+import { showLogIfTestFails } from "./test-integration.ts";
+
+/** The listener name used by the `filters` shorthand. */
+export const DEFAULT_LISTENER = "ingress";
+/** The cluster name used for the `upstream` shorthand. */
+export const DEFAULT_CLUSTER = "upstream";
+
+/** Options of {@link startEnvoy}. Use either the shorthand (`filters` + `upstream`) or full `listeners`, or both. */
+export interface StartEnvoyOptions extends RunnerOptions {
+  /** "container" (default) or "process"; default `$ENVOY_RUNNER`. */
+  runner?: RunnerKind;
+  /** Shorthand: a listener named "ingress" with these filters (all HTTP ⇒ HTTP listener; all network ⇒ TCP listener). */
+  filters?: WasmFilter[];
+  /** Shorthand: the upstream the "ingress" listener routes to (cluster "upstream"). HTTP listeners without one answer 200 themselves. */
+  upstream?: UpstreamEndpoint;
+  /** More listeners (full control). */
+  listeners?: ListenerSpec[];
+  /** Extra clusters, e.g. callout targets: `cluster("auth", authUpstream)` (h2c/gRPC upstreams get HTTP/2). */
+  clusters?: ClusterSpec[];
+  /** Wasm services (bootstrap extensions). */
+  services?: WasmServiceSpec[];
+  /** Give up waiting for readiness after this long; default 30 s (a Wasm failure ends the wait at once). */
+  readyTimeoutMs?: number;
+  /** Do not fail `stop()` when Wasm error/critical lines were logged (for tests that provoke them). */
+  allowWasmErrors?: boolean;
+}
+
+/** A running, ready Envoy. Stop it with `stop()` or `await using`. */
+export interface Envoy extends AsyncDisposable {
+  /** Which runner runs it, and from what (binary path or image). */
+  readonly runner: RunnerKind;
+  readonly source: string;
+  /** Version of the running Envoy. */
+  readonly version: string;
+  /** The bootstrap YAML Envoy was started with. */
+  readonly configYaml: string;
+  readonly admin: EnvoyAdmin;
+  /** Envoy's log so far (grows while it runs). */
+  readonly log: EnvoyLog;
+  /** Milliseconds from launch to ready. */
+  readonly startupMs: number;
+  /** Port bound by `listener` (default "ingress"). */
+  port(listener?: string): number;
+  /** "http://127.0.0.1:<port>" of `listener`. */
+  origin(listener?: string): string;
+  /** Sends an HTTP request through `listener` (default "ingress"). */
+  request(path: string, options?: HttpRequestOptions & { listener?: string }): Promise<HttpResponse>;
+  /** Writes bytes through a TCP `listener` and returns what came back. */
+  tcp(data: string | Uint8Array, options?: TcpExchangeOptions & { listener?: string }): Promise<Buffer>;
+  /** Counters and gauges now (`filter`: RE2 regex). */
+  stats(filter?: string): Promise<StatsSnapshot>;
+  /** Runs `action` and returns how stats changed meanwhile (name → delta). */
+  statsDelta(action: () => Promise<unknown>, filter?: string): Promise<Map<string, number>>;
+  /** Lines Wasm modules logged (`proxy_log`). */
+  wasmLogs(): WasmLogLine[];
+  /** Resolves with the first Wasm log line matching `pattern`, waiting up to `timeoutMs` (default 5 s). */
+  waitForWasmLog(pattern: RegExp | string, timeoutMs?: number): Promise<WasmLogLine>;
+  /** Throws an {@link EnvoyHarnessError} listing Wasm error/critical lines, if any were logged. */
+  assertNoWasmErrors(): void;
+  /** Stops Envoy; then, unless `allowWasmErrors`, throws if Wasm errors were logged. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds the {@link EnvoyConfigSpec} that {@link startEnvoy} would run for `options`. */
+export function specFromOptions(options: StartEnvoyOptions): EnvoyConfigSpec {
+  const listeners = [...(options.listeners ?? [])];
+  const clusters = [...(options.clusters ?? [])];
+  if (options.upstream) {
+    clusters.unshift(cluster(DEFAULT_CLUSTER, options.upstream));
+  }
+  if (options.filters || options.upstream) {
+    const filters = options.filters ?? [];
+    const tcp = options.upstream?.protocol === "tcp" || (filters.length > 0 && filters.every((f) => f.kind === "network"));
+    listeners.unshift({ name: DEFAULT_LISTENER, protocol: tcp ? "tcp" : "http", filters, cluster: options.upstream ? DEFAULT_CLUSTER : undefined });
+  }
+  if (listeners.length === 0) throw new EnvoyHarnessError("startEnvoy needs `filters`, `upstream` or `listeners`");
+  return { listeners, clusters, services: options.services };
+}
+
+/** Prepares the runner `options` select (provisioning binary, Docker, image as needed). */
+export function prepareRunner(options: StartEnvoyOptions = {}): Promise<PreparedRunner> {
+  return runnerKind(options.runner) === "process" ? prepareProcessRunner(options) : prepareContainerRunner(options);
+}
+
+/**
+ * Starts Envoy for `options` and resolves once it is ready: admin `/ready` LIVE, every listener bound, and
+ * the Wasm VMs counted active. A Wasm load/configure failure or an Envoy exit rejects at once with Envoy's
+ * relevant log lines ({@link EnvoyHarnessError}); nothing is left running after a failed start.
+ */
+export async function startEnvoy(options: StartEnvoyOptions): Promise<Envoy> {
+  const spec = specFromOptions(options);
+  for (const file of wasmFilesOf(spec)) {
+    if (!existsSync(file)) {
+      throw new EnvoyHarnessError(`Wasm module ${file} does not exist`, { hint: "build it first (e.g. `node scripts/build.ts`) or fix the path" });
+    }
+  }
+  const runner = await prepareRunner(options);
+  const configYaml = renderBootstrapYaml(spec, { envoyVersion: runner.envoyVersion, wasmPath: runner.wasmPath });
+  const log = new EnvoyLog();
+  const launchedAt = performance.now();
+  const launched = await runner.launch(configYaml, wasmFilesOf(spec), log);
+  let ready: { admin: EnvoyAdmin; ports: Map<string, number> };
+  try {
+    ready = await waitUntilReady(spec, launched, log, options.readyTimeoutMs ?? 30_000);
+  } catch (err) {
+    await launched.stop();
+    throw err;
+  }
+  const startupMs = performance.now() - launchedAt;
+  await showLogIfTestFails(launched.description, log);
+  return makeEnvoy(runner, launched, log, configYaml, ready, startupMs, options);
+}
+
+async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, log: EnvoyLog, timeoutMs: number) {
+  const runtimes = new Set(
+    [...spec.listeners.flatMap((l) => l.filters), ...(spec.services ?? [])].map((p) => p.runtime ?? "envoy.wasm.runtime.v8"),
+  );
+  let settled = false;
+  let failureSeen = false;
+  const cleanups: (() => void)[] = [];
+  const failed = new Promise<never>((_, reject) => {
+    // 1. Envoy reports a Wasm (or fatal) failure: give it 100 ms to log the rest, then fail with those lines.
+    const unsubscribe = log.onLine((line) => {
+      if (failureSeen || !isFailureLine(line)) return;
+      failureSeen = true;
+      setTimeout(() => {
+        const wasm = log.lines.some((l) => isFailureLine(l) && l.logger === "wasm");
+        const what = wasm ? "a Wasm plugin failed to load or configure" : "Envoy reported a fatal configuration error";
+        reject(startFailure(launched, log, what, wasm ? undefined : "fix the configuration (see Envoy's message above)"));
+      }, 100);
+    });
+    cleanups.push(unsubscribe);
+    // 2. Envoy exits.
+    void launched.exited.then((code) => {
+      if (!settled && !failureSeen) setTimeout(() => reject(startFailure(launched, log, `Envoy exited with code ${code} during start`)), 20);
+    });
+    // 3. Time runs out.
+    const timer = setTimeout(
+      () => reject(startFailure(launched, log, `Envoy was not ready after ${timeoutMs} ms`, "raise readyTimeoutMs or read the log above")),
+      timeoutMs,
+    );
+    cleanups.push(() => clearTimeout(timer));
+  });
+  const poll = (async () => {
+    const address = await adminAddress(log, () => settled);
+    const admin = new EnvoyAdmin(address);
+    const wanted = spec.listeners.map((l) => l.name);
+    let nextReport = Date.now() + 5000;
+    for (;;) {
+      if (settled) throw new Error("cancelled");
+      const live = await admin.isLive();
+      const ports = live ? await admin.listenerPorts().catch(() => new Map<string, number>()) : new Map<string, number>();
+      const missing = wanted.filter((n) => !ports.has(n));
+      const vms = live && missing.length === 0 && (await wasmVmsActive(admin, runtimes));
+      if (vms && !failureSeen) return { admin, ports };
+      if (Date.now() > nextReport) {
+        nextReport += 5000;
+        progress(`still waiting for Envoy (${launched.description}): ${!live ? "/ready is not LIVE" : missing.length ? `listeners not bound: ${missing.join(", ")}` : "Wasm VMs not active"}`);
+      }
+      await sleep(10);
+    }
+  })();
+  try {
+    return await Promise.race([failed, poll]);
+  } finally {
+    settled = true;
+    poll.catch(() => undefined);
+    failed.catch(() => undefined);
+    for (const c of cleanups) c();
+  }
+}
+
+async function wasmVmsActive(admin: EnvoyAdmin, runtimes: Set<string>): Promise<boolean> {
+  if (runtimes.size === 0) return true;
+  const stats = await admin.stats("^wasm\\.").catch(() => new Map<string, number>());
+  return [...runtimes].every((r) => (stats.get(`wasm.${r}.active`) ?? 0) > 0);
+}
+
+/** Waits for Envoy's "admin address: host:port" log line (the admin port is chosen by the kernel). */
+async function adminAddress(log: EnvoyLog, cancelled: () => boolean): Promise<string> {
+  const pattern = /admin address: (\S+)/;
+  for (;;) {
+    for (const line of log.lines) {
+      const m = pattern.exec(line.message);
+      if (m) return m[1]!;
+    }
+    if (cancelled()) throw new Error("cancelled");
+    await sleep(5);
+  }
+}
+
+function startFailure(launched: LaunchedEnvoy, log: EnvoyLog, what: string, hint?: string): EnvoyHarnessError {
+  const relevant = log.lines.filter((l) => isFailureLine(l) || (l.logger === "wasm" && (l.level === "error" || l.level === "warning")));
+  const lines = relevant.length > 0 ? relevant.map((l) => l.raw) : log.tail(25);
+  return new EnvoyHarnessError(`Envoy (${launched.description}) did not start: ${what}`, {
+    logLines: lines,
+    hint: hint ?? "fix the module or its configuration; run with wasmLogLevel: \"trace\" to see every host call",
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function makeEnvoy(
+  runner: PreparedRunner,
+  launched: LaunchedEnvoy,
+  log: EnvoyLog,
+  configYaml: string,
+  ready: { admin: EnvoyAdmin; ports: Map<string, number> },
+  startupMs: number,
+  options: StartEnvoyOptions,
+): Envoy {
+  const port = (listener = DEFAULT_LISTENER) => {
+    const p = ready.ports.get(listener);
+    if (p === undefined) throw new EnvoyHarnessError(`no listener named "${listener}"; listeners: ${[...ready.ports.keys()].join(", ")}`);
+    return p;
+  };
+  const origin = (listener?: string) => `http://127.0.0.1:${port(listener)}`;
+  const assertNoWasmErrors = () => {
+    const errors = log.wasmErrors();
+    if (errors.length > 0) {
+      throw new EnvoyHarnessError(`Envoy logged ${errors.length} Wasm error/critical line(s)`, {
+        logLines: errors.map((l) => l.raw),
+        hint: "fix the filter, or pass allowWasmErrors: true to startEnvoy if the test provokes them",
+      });
+    }
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    await (stopping ??= launched.stop());
+    if (!options.allowWasmErrors) assertNoWasmErrors();
+  };
+  return {
+    runner: runner.kind,
+    source: runner.source,
+    version: runner.envoyVersion,
+    configYaml,
+    admin: ready.admin,
+    log,
+    startupMs,
+    port,
+    origin,
+    request: (path, { listener, ...rest } = {}) => httpRequest(origin(listener), path, rest),
+    tcp: (data, { listener, ...rest } = {}) => tcpExchange(port(listener), data, rest),
+    stats: (filter) => ready.admin.stats(filter),
+    async statsDelta(action, filter) {
+      const before = await ready.admin.stats(filter);
+      await action();
+      return diffStats(before, await ready.admin.stats(filter));
+    },
+    wasmLogs: () => log.wasmLines(),
+    async waitForWasmLog(pattern, timeoutMs = 5000) {
+      const matches = (l: WasmLogLine) => (typeof pattern === "string" ? l.message.includes(pattern) : pattern.test(l.message));
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = log.wasmLines().find(matches);
+        if (found) return found;
+        if (Date.now() > deadline) throw new EnvoyHarnessError(`no Wasm log line matching ${pattern} within ${timeoutMs} ms`, { logLines: log.wasmLines().slice(-10).map((l) => l.raw) });
+        await sleep(20);
+      }
+    },
+    assertNoWasmErrors,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+

@@ -1,0 +1,281 @@
+// `npm run istio -- <command>`: package, push, check and deploy proxy-wasm filters to Istio.
+// Thin layer over the packaging API: parses arguments, calls it, prints results; every error is a
+// PackagingError message with a fix, printed without a stack trace.
+import { readFile, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { parse as parseYaml, stringify } from "yaml";
+import { renderIstioFilter, type RenderIstioOptions } from "./envoy-render.ts";
+import { PackagingError } from "./errors.ts";
+import { IMAGE_FORMATS, packageWasm, writeOciLayout, type ImageFormat } from "./image.ts";
+import { pullWasmLikeIstio } from "./istio-fetch.ts";
+import { pushImage, type RegistryOptions } from "./registry.ts";
+import { buildTrafficExtension, buildWasmPlugin, parseResourcesYaml, resourcesToYaml, type PluginMetadata } from "./wasmplugin.ts";
+
+const HELP = `Usage: npm run istio -- <command> [options]
+
+Commands:
+  package <file.wasm> --out <dir>        Write the module as an OCI image layout (skopeo/umoci: oci:<dir>:<tag>)
+      --format <f>       compat (default; OCI, last layer tar+gzip with plugin.wasm) | compat-docker | artifact (2-layer)
+      --tag <t>          tag in the layout (default latest)
+      --root-id <id>     root id(s) for the artifact's runtime config (repeatable)
+  push <file.wasm> <host[:port]/repo:tag>  Build the image and push it over the registry API; prints the digest
+      --format, --root-id as above
+      --username <u>     registry user (basic auth or token service); password from --password or $REGISTRY_PASSWORD
+      --plain-http       talk HTTP (default only for loopback registries)
+  check <host[:port]/repo:tag>            Pull like istio-agent does and say whether Istio accepts it, and why not
+      --sha256 <hex>     the WasmPlugin sha256: compared with the manifest digest, as the agent does
+      --out <file.wasm>  save the module Istio would load
+      --username/--password/--plain-http as for push
+  wasmplugin --name <n> --url <url>       Print a validated WasmPlugin (and/or TrafficExtension) YAML
+      --metadata <file>  JSON/YAML with PluginMetadata fields (flags override it)
+      --namespace <ns>   --sha256 <hex>   --plugin-name <root id>
+      --phase <UNSPECIFIED_PHASE|AUTHN|AUTHZ|STATS>   --priority <int>
+      --fail-strategy <FAIL_CLOSE|FAIL_OPEN|FAIL_RELOAD>   --type <HTTP|NETWORK>
+      --config <json|@file>   plugin configuration (a JSON object)
+      --selector k=v     workload label (repeatable)      --target-ref [group/]Kind/name (repeatable)
+      --env K=V          VM env (repeatable)              --host-env K   proxy env exposed to the VM (repeatable)
+      --match-mode <CLIENT|SERVER|CLIENT_AND_SERVER> --port <n> (repeatable)
+      --pull-policy <IfNotPresent|Always>   --pull-secret <name>
+      --kind <WasmPlugin|TrafficExtension|both>   (default WasmPlugin)   --out <file.yaml>
+  envoy <wasmplugin.yaml>                 Print the Envoy filter(s) Istio renders from the resource(s)
+      --stage <agent|istiod>  after istio-agent's rewrite to a local file (default) or as istiod sends it
+      --wasm-path <path>      local module path for the agent stage (default: the agent's cache path)
+      --resource-version <v>
+
+Examples:
+  npm run istio -- push build/headers.wasm 127.0.0.1:5000/filters/headers:v1
+  npm run istio -- wasmplugin --name headers --url oci://127.0.0.1:5000/filters/headers:v1 --sha256 <digest> \\
+      --plugin-name headers --config '{"x-hello":"world"}' --selector app=web`;
+
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  out: { type: "string" },
+  format: { type: "string" },
+  tag: { type: "string" },
+  "root-id": { type: "string", multiple: true },
+  username: { type: "string" },
+  password: { type: "string" },
+  "plain-http": { type: "boolean" },
+  sha256: { type: "string" },
+  metadata: { type: "string" },
+  name: { type: "string" },
+  namespace: { type: "string" },
+  url: { type: "string" },
+  "plugin-name": { type: "string" },
+  phase: { type: "string" },
+  priority: { type: "string" },
+  "fail-strategy": { type: "string" },
+  type: { type: "string" },
+  config: { type: "string" },
+  selector: { type: "string", multiple: true },
+  "target-ref": { type: "string", multiple: true },
+  env: { type: "string", multiple: true },
+  "host-env": { type: "string", multiple: true },
+  "match-mode": { type: "string" },
+  port: { type: "string", multiple: true },
+  "pull-policy": { type: "string" },
+  "pull-secret": { type: "string" },
+  kind: { type: "string" },
+  stage: { type: "string" },
+  "wasm-path": { type: "string" },
+  "resource-version": { type: "string" },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. Output goes to `print`. */
+export async function runCli(argv: string[], print: (text: string) => void = (t) => process.stdout.write(t + "\n")): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    print(`error: ${(err as Error).message}\nRun with --help for usage.`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    print(HELP);
+    return command || values.help ? 0 : 2;
+  }
+  try {
+    switch (command) {
+      case "package":
+        return await packageCommand(need(args, 1, "package <file.wasm> --out <dir>"), values, print);
+      case "push":
+        return await pushCommand(need(args, 2, "push <file.wasm> <host[:port]/repo:tag>"), values, print);
+      case "check":
+        return await checkCommand(need(args, 1, "check <host[:port]/repo:tag>"), values, print);
+      case "wasmplugin":
+        return await wasmPluginCommand(values, print);
+      case "envoy":
+        return await envoyCommand(need(args, 1, "envoy <wasmplugin.yaml>"), values, print);
+      default:
+        throw new PackagingError(`unknown command "${command}"`, { hint: "use package, push, check, wasmplugin or envoy (see --help)" });
+    }
+  } catch (err) {
+    if (err instanceof PackagingError) {
+      print(`error: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+function need(args: string[], count: number, usage: string): string[] {
+  if (args.length !== count) throw new PackagingError(`expected: ${usage} (got ${args.length} argument(s))`, { hint: "see --help" });
+  return args;
+}
+
+async function readWasm(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (cause) {
+    throw new PackagingError(`cannot read ${path}: ${(cause as Error).message}`, { hint: "build the filter first (`node scripts/build.ts`) and pass its .wasm path", cause });
+  }
+}
+
+function imageOptions(values: Values) {
+  const format = (values.format ?? "compat") as ImageFormat;
+  if (!IMAGE_FORMATS.includes(format)) throw new PackagingError(`--format must be one of ${IMAGE_FORMATS.join(", ")} (got "${format}")`);
+  return { format, rootIds: values["root-id"] };
+}
+
+function registryOptions(values: Values): RegistryOptions {
+  return {
+    username: values.username,
+    password: values.password ?? process.env.REGISTRY_PASSWORD,
+    scheme: values["plain-http"] ? "http" : undefined,
+  };
+}
+
+async function packageCommand([wasmPath]: string[], values: Values, print: (t: string) => void): Promise<number> {
+  if (!values.out) throw new PackagingError("package needs --out <dir> (the OCI layout directory to write)");
+  const image = packageWasm(await readWasm(wasmPath!), imageOptions(values));
+  await writeOciLayout(image, values.out, values.tag ?? "latest");
+  print(`wrote ${image.format} image ${image.digest} to ${values.out} (tag ${values.tag ?? "latest"})`);
+  print(`sha256 for the WasmPlugin: ${image.digest.slice(7)}`);
+  return 0;
+}
+
+async function pushCommand([wasmPath, reference]: string[], values: Values, print: (t: string) => void): Promise<number> {
+  const image = packageWasm(await readWasm(wasmPath!), imageOptions(values));
+  const result = await pushImage(image, reference!, registryOptions(values));
+  print(`pushed ${image.format} image to ${reference} (${result.uploaded} blob(s) uploaded, ${result.skipped} already there)`);
+  print(`digest: ${result.digest}`);
+  print(`pinned: ${result.pinned}`);
+  print(`sha256 for the WasmPlugin: ${result.digest.slice(7)}`);
+  return 0;
+}
+
+async function checkCommand([reference]: string[], values: Values, print: (t: string) => void): Promise<number> {
+  const pulled = await pullWasmLikeIstio(reference!, { ...registryOptions(values), sha256: values.sha256 });
+  print(`Istio accepts ${reference}: ${pulled.variant} image, manifest ${pulled.digest}, module ${pulled.wasm.length} bytes`);
+  if (values.out) {
+    await writeFile(values.out, pulled.wasm);
+    print(`module written to ${values.out}`);
+  }
+  return 0;
+}
+
+async function wasmPluginCommand(values: Values, print: (t: string) => void): Promise<number> {
+  const metadata = await metadataFrom(values);
+  const kind = values.kind ?? "WasmPlugin";
+  if (!["WasmPlugin", "TrafficExtension", "both"].includes(kind)) throw new PackagingError(`--kind must be WasmPlugin, TrafficExtension or both (got "${kind}")`);
+  const resources = [
+    ...(kind !== "TrafficExtension" ? [buildWasmPlugin(metadata)] : []),
+    ...(kind !== "WasmPlugin" ? [buildTrafficExtension(metadata)] : []),
+  ];
+  const yaml = resourcesToYaml(resources);
+  if (values.out) {
+    await writeFile(values.out, yaml);
+    print(`wrote ${resources.map((r) => r.kind).join(" and ")} to ${values.out}`);
+  } else print(yaml.trimEnd());
+  return 0;
+}
+
+async function envoyCommand([file]: string[], values: Values, print: (t: string) => void): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(file!, "utf8");
+  } catch (cause) {
+    throw new PackagingError(`cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  const stage = values.stage ?? "agent";
+  if (stage !== "agent" && stage !== "istiod") throw new PackagingError(`--stage must be agent or istiod (got "${stage}")`);
+  const options: RenderIstioOptions = { stage, localWasmPath: values["wasm-path"], resourceVersion: values["resource-version"] };
+  const filters = parseResourcesYaml(text, file).map((r) => renderIstioFilter(r, options).filter);
+  print(stringify(filters, { lineWidth: 0 }).trimEnd());
+  return 0;
+}
+
+async function metadataFrom(values: Values): Promise<PluginMetadata> {
+  let base: Partial<PluginMetadata> = {};
+  if (values.metadata) {
+    try {
+      base = parseYaml(await readFile(values.metadata, "utf8")) as Partial<PluginMetadata>;
+    } catch (cause) {
+      throw new PackagingError(`cannot read metadata file ${values.metadata}: ${(cause as Error).message}`, { cause });
+    }
+  }
+  const m: Record<string, unknown> = { ...base };
+  const set = (key: keyof PluginMetadata, value: unknown) => {
+    if (value !== undefined) m[key] = value;
+  };
+  set("name", values.name);
+  set("namespace", values.namespace);
+  set("url", values.url);
+  set("sha256", values.sha256);
+  set("pluginName", values["plugin-name"]);
+  set("phase", values.phase);
+  set("failStrategy", values["fail-strategy"]);
+  set("type", values.type);
+  set("imagePullPolicy", values["pull-policy"]);
+  set("imagePullSecret", values["pull-secret"]);
+  if (values.priority !== undefined) {
+    const priority = Number(values.priority);
+    if (!Number.isInteger(priority)) throw new PackagingError(`--priority must be an integer (got "${values.priority}")`);
+    m.priority = priority;
+  }
+  if (values.config !== undefined) m.pluginConfig = await jsonObject(values.config);
+  if (values.selector) m.selector = pairs(values.selector, "--selector");
+  if (values.env) m.env = pairs(values.env, "--env");
+  if (values["host-env"]) m.hostEnv = values["host-env"];
+  if (values["target-ref"]) m.targetRefs = values["target-ref"].map(targetRef);
+  if (values["match-mode"] || values.port) {
+    const ports = (values.port ?? []).map((p) => ({ number: Number(p) }));
+    m.match = [{ ...(values["match-mode"] ? { mode: values["match-mode"] } : {}), ...(ports.length ? { ports } : {}) }];
+  }
+  return m as unknown as PluginMetadata;
+}
+
+async function jsonObject(text: string): Promise<Record<string, unknown>> {
+  const source = text.startsWith("@") ? await readFile(text.slice(1), "utf8") : text;
+  try {
+    return JSON.parse(source) as Record<string, unknown>;
+  } catch (cause) {
+    throw new PackagingError(`--config is not valid JSON: ${(cause as Error).message}`, { hint: `pass a JSON object, e.g. --config '{"header":"x-hello"}' or --config @config.json`, cause });
+  }
+}
+
+function pairs(items: string[], flag: string): Record<string, string> {
+  return Object.fromEntries(
+    items.map((item) => {
+      const at = item.indexOf("=");
+      if (at <= 0) throw new PackagingError(`${flag} "${item}" is not key=value`, { hint: `write it as ${flag} key=value` });
+      return [item.slice(0, at), item.slice(at + 1)];
+    }),
+  );
+}
+
+function targetRef(text: string) {
+  const parts = text.split("/");
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === "")) {
+    throw new PackagingError(`--target-ref "${text}" is not [group/]Kind/name`, { hint: "e.g. --target-ref gateway.networking.k8s.io/Gateway/ingress or --target-ref Service/reviews" });
+  }
+  return parts.length === 3 ? { group: parts[0], kind: parts[1]!, name: parts[2]! } : { kind: parts[0]!, name: parts[1]! };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

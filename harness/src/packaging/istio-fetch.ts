@@ -1,0 +1,162 @@
+// Reads a wasm module out of an image exactly as istio-agent does (istio/istio pkg/wasm/imagefetcher.go,
+// cache.go): Docker manifest ⇒ LAST layer must be a Docker tar+gzip holding a file whose basename is
+// plugin.wasm; OCI manifest ⇒ first the same with the OCI tar+gzip type ("compat"), else exactly two layers,
+// one of them the raw wasm content type ("oci" artifact). An index resolves to its linux/amd64 child.
+// Anything else is refused with Istio's reason plus what to do about it.
+import { PackagingError } from "./errors.ts";
+import { assertWasmBinary, type Descriptor, type ImageManifest, type WasmImage } from "./image.ts";
+import * as mt from "./media-types.ts";
+import { parseReference, RegistrySession, type FetchedManifest, type RegistryOptions } from "./registry.ts";
+import { gunzip, readTar } from "./tar.ts";
+
+/** Which of Istio's three accepted layouts an image matched. */
+export type IstioImageVariant = "docker-compat" | "oci-compat" | "oci-artifact";
+
+/** A module extracted the way Istio does. */
+export interface IstioExtraction {
+  variant: IstioImageVariant;
+  /** The wasm module bytes Envoy would load. */
+  wasm: Buffer;
+  /** "sha256:<hex>" of the image manifest: what istio-agent compares with the WasmPlugin's `sha256`. */
+  digest: string;
+}
+
+/** Options of {@link pullWasmLikeIstio}. */
+export interface IstioPullOptions extends RegistryOptions {
+  /** The WasmPlugin `sha256` (64 hex): checked against the manifest digest before any layer is read, as the agent does. */
+  sha256?: string;
+}
+
+/** Istio's binary size cap (`ISTIO_WASM_MAX_BINARY_SIZE_BYTES` default, 256 MiB). */
+export const ISTIO_MAX_WASM_BYTES = 256 * 1024 * 1024;
+
+const REBUILD_HINT = "package it with `npm run istio -- package <file.wasm>` (compat or artifact format), which Istio accepts";
+
+/**
+ * Pulls `reference` from its registry and extracts the module with istio-agent's rules. Throws a
+ * {@link PackagingError} saying why Istio would refuse the image (layout, digest mismatch, not wasm).
+ */
+export async function pullWasmLikeIstio(reference: string, options: IstioPullOptions = {}): Promise<IstioExtraction> {
+  const ref = parseReference(reference);
+  const session = new RegistrySession(ref, options, "pull");
+  let manifest = await session.manifest(ref.digest ?? ref.tag ?? "latest");
+  if (manifest.mediaType === mt.OCI_INDEX || manifest.mediaType === mt.DOCKER_MANIFEST_LIST) {
+    manifest = await session.manifest(linuxAmd64Child(manifest).digest);
+  }
+  if (options.sha256 !== undefined) checkSha256(options.sha256, manifest.digest, reference);
+  return extractWasmLikeIstio(manifest, (digest) => session.blob(digest));
+}
+
+/** Applies Istio's rules to a locally built image (no registry): what Istio would extract, or why it would refuse. */
+export function extractFromImageLikeIstio(image: WasmImage): Promise<IstioExtraction> {
+  const manifest: FetchedManifest = { mediaType: image.manifestMediaType, bytes: image.manifestBytes, digest: image.digest };
+  return extractWasmLikeIstio(manifest, async (digest) => {
+    const blob = image.blobs.get(digest);
+    if (!blob) throw new PackagingError(`image refers to blob ${digest} but does not contain it`);
+    return blob;
+  });
+}
+
+/**
+ * Applies Istio's layout rules to `manifest`, reading layers through `readBlob`. Throws a
+ * {@link PackagingError} that quotes Istio's reason and says how to fix the image.
+ */
+export async function extractWasmLikeIstio(manifest: FetchedManifest, readBlob: (digest: string) => Promise<Buffer>): Promise<IstioExtraction> {
+  const parsed = JSON.parse(manifest.bytes.toString("utf8")) as Partial<ImageManifest>;
+  const layers: Descriptor[] = parsed.layers ?? [];
+  const mediaType = parsed.mediaType ?? manifest.mediaType;
+  let variant: IstioImageVariant;
+  let wasm: Buffer;
+  if (mediaType === mt.DOCKER_MANIFEST) {
+    const reason = await lastLayerPlugin(layers, mt.DOCKER_LAYER_TAR_GZIP, readBlob);
+    if (typeof reason === "string") {
+      throw refusal(`could not extract Wasm file from the image as Docker container: ${reason}`, layers);
+    }
+    variant = "docker-compat";
+    wasm = reason;
+  } else if (mediaType === mt.OCI_MANIFEST || mediaType === "") {
+    const compat = await lastLayerPlugin(layers, mt.OCI_LAYER_TAR_GZIP, readBlob);
+    if (typeof compat !== "string") {
+      variant = "oci-compat";
+      wasm = compat;
+    } else {
+      const artifact = artifactModule(layers);
+      if (typeof artifact === "string") {
+        throw refusal(`could not parse as compat variant: ${compat}; could not parse as oci variant: ${artifact}`, layers);
+      }
+      variant = "oci-artifact";
+      wasm = await readBlob(artifact.digest);
+    }
+  } else {
+    throw new PackagingError(`manifest media type "${mediaType}" is neither a Docker v2 nor an OCI image manifest; Istio cannot read it`, {
+      hint: REBUILD_HINT,
+    });
+  }
+  if (wasm.length > ISTIO_MAX_WASM_BYTES) {
+    throw new PackagingError(`the module is ${wasm.length} bytes, over Istio's ${ISTIO_MAX_WASM_BYTES}-byte limit`, {
+      hint: "shrink the module (optimize with -O3z, strip debug info) or raise ISTIO_WASM_MAX_BINARY_SIZE_BYTES on the proxies",
+    });
+  }
+  assertWasmBinary(wasm, `the file Istio would extract from ${manifest.digest}`);
+  return { variant, wasm, digest: manifest.digest };
+}
+
+/** Throws unless `expected` (a WasmPlugin sha256) equals the manifest digest `actual`. */
+function checkSha256(expected: string, actual: string, reference: string): void {
+  if (!/^[0-9a-f]{64}$/.test(expected)) {
+    throw new PackagingError(`sha256 "${expected}" is not 64 lower-case hex characters`, { hint: "use the manifest digest without the sha256: prefix" });
+  }
+  if (`sha256:${expected}` !== actual) {
+    throw new PackagingError(`module downloaded from ${reference} has checksum ${actual.slice(7)}, which does not match: ${expected}`, {
+      hint: "for OCI images Istio compares sha256 with the image MANIFEST digest (not the .wasm file's hash); set sha256 to " + actual.slice(7),
+    });
+  }
+}
+
+/** Istio's compat rule: the LAST layer has `layerType` and its tar holds a file with basename plugin.wasm. Returns the module or the reason. */
+async function lastLayerPlugin(layers: Descriptor[], layerType: string, readBlob: (digest: string) => Promise<Buffer>): Promise<Buffer | string> {
+  if (layers.length === 0) return "number of layers must be greater than zero";
+  const last = layers[layers.length - 1]!;
+  if (last.mediaType !== layerType) return `invalid media type ${last.mediaType} (expect ${layerType})`;
+  let files;
+  try {
+    files = readTar(gunzip(await readBlob(last.digest), `layer ${last.digest}`));
+  } catch (err) {
+    return err instanceof PackagingError ? err.message.split("\n")[0]! : String(err);
+  }
+  const plugin = files.find((f) => f.name.split("/").pop() === mt.COMPAT_WASM_FILE);
+  return plugin ? Buffer.from(plugin.data) : `${mt.COMPAT_WASM_FILE} not found in the image (last layer has: ${files.map((f) => f.name).join(", ") || "no files"})`;
+}
+
+/** Istio's "oci" variant rule: exactly two layers, one of the wasm content type. Returns that layer or the reason. */
+function artifactModule(layers: Descriptor[]): Descriptor | string {
+  if (layers.length !== 2) return `number of layers must be 2 but got ${layers.length}`;
+  return layers.find((l) => l.mediaType === mt.WASM_CONTENT_LAYER) ?? `could not find the layer of type ${mt.WASM_CONTENT_LAYER}`;
+}
+
+/** Builds the refusal: Istio's own reason, then a diagnosis of the common wrong layouts. */
+function refusal(istioReason: string, layers: Descriptor[]): PackagingError {
+  const types = layers.map((l) => l.mediaType);
+  let diagnosis: string;
+  if (layers.length === 1 && (types[0] === mt.CNCF_WASM_LAYER || types[0] === mt.WASM_CONTENT_LAYER)) {
+    diagnosis = `single-layer wasm-to-oci image (${types[0]}): Istio requires a compat image (last layer tar+gzip with plugin.wasm) or the two-layer oci artifact (runtime config + ${mt.WASM_CONTENT_LAYER})`;
+  } else if (layers.length > 2 && types.includes(mt.WASM_CONTENT_LAYER)) {
+    diagnosis = `${layers.length}-layer wasm artifact: Istio's oci variant must have exactly 2 layers (runtime config + wasm), and a compat image must have a tar+gzip last layer`;
+  } else if (types.at(-1)?.endsWith(".tar") || types.at(-1)?.endsWith("tar")) {
+    diagnosis = "the last layer is an uncompressed tar: Istio only reads tar+gzip layers";
+  } else {
+    diagnosis = `layers are [${types.join(", ") || "none"}]: not a layout Istio accepts`;
+  }
+  return new PackagingError(`Istio would refuse this image: ${diagnosis}.\nIstio's reason: ${istioReason}`, { hint: REBUILD_HINT });
+}
+
+function linuxAmd64Child(index: FetchedManifest): Descriptor {
+  const parsed = JSON.parse(index.bytes.toString("utf8")) as { manifests?: Descriptor[] };
+  const child = (parsed.manifests ?? []).find((m) => m.platform?.os === "linux" && m.platform.architecture === "amd64");
+  if (!child) {
+    throw new PackagingError(`image index ${index.digest}: no child with platform linux/amd64 in index (Istio resolves indexes to linux/amd64)`, {
+      hint: "push a plain manifest (what `npm run istio -- push` does) or build with --platform linux/amd64 --provenance=false",
+    });
+  }
+  return child;
+}

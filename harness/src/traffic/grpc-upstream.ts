@@ -1,0 +1,87 @@
+// A loopback gRPC upstream on node:http2 (h2c) for gRPC callouts: unary handlers receive and return raw
+// protobuf bytes (encode/decode with any protobuf library, or by hand for tiny messages).
+import { createServer, constants as h2, type ServerHttp2Stream } from "node:http2";
+import type { AddressInfo } from "node:net";
+import { type HeaderValues, headerValuesFromRaw, type UpstreamEndpoint } from "./endpoint.ts";
+
+/** One gRPC call as the upstream received it. */
+export interface RecordedGrpcCall {
+  /** "/package.Service/Method". */
+  method: string;
+  /** Request metadata (headers), lower-case names. */
+  metadata: HeaderValues;
+  /** The request message (protobuf bytes, frame prefix removed). */
+  message: Buffer;
+}
+
+/** A handler's answer: the reply message bytes, or a gRPC error status. */
+export type GrpcUpstreamReply = Uint8Array | { status: number; message?: string };
+
+/** A unary handler. */
+export type GrpcHandler = (call: RecordedGrpcCall) => GrpcUpstreamReply | Promise<GrpcUpstreamReply>;
+
+/** A running gRPC upstream; its endpoint speaks h2c (point an http2 cluster at it). */
+export interface GrpcUpstream extends UpstreamEndpoint, AsyncDisposable {
+  readonly protocol: "h2c";
+  /** Every call received, in order. */
+  readonly calls: readonly RecordedGrpcCall[];
+  close(): Promise<void>;
+}
+
+/** Frames one gRPC message: 1 byte compressed flag (0) + 4 bytes big-endian length + message. */
+export function encodeGrpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
+
+/** Reads the first gRPC message out of a length-prefixed body (empty buffer for an empty body). */
+export function decodeGrpcFrame(body: Buffer): Buffer {
+  if (body.length < 5) return Buffer.alloc(0);
+  return body.subarray(5, 5 + body.readUInt32BE(1));
+}
+
+/**
+ * Starts a gRPC server on 127.0.0.1 (kernel-chosen port) serving `handlers` keyed by "/package.Service/Method".
+ * Unknown methods answer UNIMPLEMENTED (12); a throwing handler answers INTERNAL (13) with its message.
+ */
+export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): Promise<GrpcUpstream> {
+  const calls: RecordedGrpcCall[] = [];
+  const server = createServer();
+  server.on("stream", (stream: ServerHttp2Stream, headers, _flags, rawHeaders: string[]) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", async () => {
+      const call: RecordedGrpcCall = {
+        method: String(headers[h2.HTTP2_HEADER_PATH]),
+        metadata: headerValuesFromRaw(rawHeaders),
+        message: decodeGrpcFrame(Buffer.concat(chunks)),
+      };
+      calls.push(call);
+      let reply: GrpcUpstreamReply;
+      const handler = handlers[call.method];
+      try {
+        reply = handler ? await handler(call) : { status: 12, message: `unknown method ${call.method}` };
+      } catch (err) {
+        reply = { status: 13, message: (err as Error).message };
+      }
+      if (stream.destroyed) return;
+      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.on("wantTrailers", () => {
+        const trailers: Record<string, string> = { "grpc-status": reply instanceof Uint8Array ? "0" : String(reply.status) };
+        if (!(reply instanceof Uint8Array) && reply.message) trailers["grpc-message"] = encodeURIComponent(reply.message);
+        stream.sendTrailers(trailers);
+      });
+      stream.end(reply instanceof Uint8Array ? encodeGrpcFrame(reply) : undefined);
+    });
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => ok());
+  });
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= new Promise<void>((ok) => server.close(() => ok())));
+  return { host: "127.0.0.1", port, protocol: "h2c", calls, close, [Symbol.asyncDispose]: close };
+}

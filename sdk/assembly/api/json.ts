@@ -1,0 +1,287 @@
+// Typed layer: a small, strict JSON parser (RFC 8259) for plugin/VM configuration.
+// parseJson returns a JsonParseResult; on bad input `error` names the problem and its position
+// ("expected ':' after object key at line 1, column 12 (offset 11)"). No exceptions, no traps.
+
+/** Kind of a JsonValue. */
+export enum JsonKind { Null, Bool, Number, String, Array, Object }
+
+/** A parsed JSON value. Use the `as*` accessors: each returns null (or the fallback) on a kind mismatch. */
+export class JsonValue {
+  constructor(public readonly kind: JsonKind) {}
+  /** The object, or null if this is not an object. */
+  asObject(): JsonObject | null { return this.kind == JsonKind.Object ? changetype<JsonObject>(this) : null; }
+  /** The array, or null if this is not an array. */
+  asArray(): JsonArray | null { return this.kind == JsonKind.Array ? changetype<JsonArray>(this) : null; }
+  /** The string, or null if this is not a string. */
+  asString(): string | null { return this.kind == JsonKind.String ? changetype<JsonString>(this).value : null; }
+  /** The number, or `fallback` if this is not a number. */
+  asNumber(fallback: f64 = 0): f64 { return this.kind == JsonKind.Number ? changetype<JsonNumber>(this).value : fallback; }
+  /** The boolean, or `fallback` if this is not a boolean. */
+  asBool(fallback: bool = false): bool { return this.kind == JsonKind.Bool ? changetype<JsonBool>(this).value : fallback; }
+  /** Human-readable kind name, for error messages ("object", "string", ...). */
+  kindName(): string {
+    switch (this.kind) {
+      case JsonKind.Null: return "null";
+      case JsonKind.Bool: return "boolean";
+      case JsonKind.Number: return "number";
+      case JsonKind.String: return "string";
+      case JsonKind.Array: return "array";
+      default: return "object";
+    }
+  }
+}
+
+/** JSON null. */
+export class JsonNull extends JsonValue { constructor() { super(JsonKind.Null); } }
+/** JSON true/false. */
+export class JsonBool extends JsonValue { constructor(public value: bool) { super(JsonKind.Bool); } }
+/** JSON number (as f64). */
+export class JsonNumber extends JsonValue { constructor(public value: f64) { super(JsonKind.Number); } }
+/** JSON string. */
+export class JsonString extends JsonValue { constructor(public value: string) { super(JsonKind.String); } }
+
+/** JSON array. */
+export class JsonArray extends JsonValue {
+  items: JsonValue[] = [];
+  constructor() { super(JsonKind.Array); }
+  /** Number of items. */
+  get length(): i32 { return this.items.length; }
+  /** Item `index` (0-based); null when out of range. */
+  at(index: i32): JsonValue | null { return index >= 0 && index < this.items.length ? unchecked(this.items[index]) : null; }
+}
+
+/** JSON object; keys keep their document order. A repeated key keeps its last value. */
+export class JsonObject extends JsonValue {
+  keys: string[] = [];
+  values: JsonValue[] = [];
+  constructor() { super(JsonKind.Object); }
+  /** Value of `key`, or null if absent. */
+  get(key: string): JsonValue | null {
+    for (let i = this.keys.length - 1; i >= 0; i--) if (unchecked(this.keys[i]) == key) return unchecked(this.values[i]);
+    return null;
+  }
+  /** True if `key` is present. */
+  has(key: string): bool { return this.get(key) != null; }
+  /** String value of `key`; null if absent or not a string. */
+  getString(key: string): string | null { const v = this.get(key); return v ? v.asString() : null; }
+  /** Number value of `key`; `fallback` if absent or not a number. */
+  getNumber(key: string, fallback: f64 = 0): f64 { const v = this.get(key); return v ? v.asNumber(fallback) : fallback; }
+  /** Boolean value of `key`; `fallback` if absent or not a boolean. */
+  getBool(key: string, fallback: bool = false): bool { const v = this.get(key); return v ? v.asBool(fallback) : fallback; }
+  /** Object value of `key`; null if absent or not an object. */
+  getObject(key: string): JsonObject | null { const v = this.get(key); return v ? v.asObject() : null; }
+  /** Array value of `key`; null if absent or not an array. */
+  getArray(key: string): JsonArray | null { const v = this.get(key); return v ? v.asArray() : null; }
+}
+
+/** Outcome of parseJson: exactly one of `value` and `error` is set. */
+export class JsonParseResult {
+  constructor(public value: JsonValue | null, public error: string | null) {}
+}
+
+/** Parses `text` as one JSON document (surrounding whitespace allowed). Depth is limited to 64. */
+export function parseJson(text: string): JsonParseResult {
+  const parser = new JsonParser(text);
+  parser.skipWhitespace();
+  const value = parser.parseValue(0);
+  if (value && parser.error == null) {
+    parser.skipWhitespace();
+    if (parser.pos < text.length) parser.fail("unexpected trailing " + parser.describeHere() + " after the JSON value");
+  }
+  if (parser.error != null) return new JsonParseResult(null, parser.error);
+  return new JsonParseResult(value, null);
+}
+
+class JsonParser {
+  pos: i32 = 0;
+  error: string | null = null;
+  constructor(public text: string) {}
+
+  fail(message: string): void {
+    if (this.error != null) return;
+    let line = 1, column = 1;
+    for (let i = 0; i < this.pos && i < this.text.length; i++) {
+      if (this.text.charCodeAt(i) == 10) { line++; column = 1; } else column++;
+    }
+    this.error = message + " at line " + line.toString() + ", column " + column.toString() + " (offset " + this.pos.toString() + ")";
+  }
+
+  describeHere(): string {
+    if (this.pos >= this.text.length) return "end of input";
+    return "'" + this.text.charAt(this.pos) + "'";
+  }
+
+  skipWhitespace(): void {
+    const text = this.text;
+    while (this.pos < text.length) {
+      const c = text.charCodeAt(this.pos);
+      if (c != 32 && c != 9 && c != 10 && c != 13) break;
+      this.pos++;
+    }
+  }
+
+  parseValue(depth: i32): JsonValue | null {
+    if (depth > 64) { this.fail("JSON nested deeper than 64 levels"); return null; }
+    if (this.pos >= this.text.length) { this.fail("expected a JSON value but found end of input"); return null; }
+    const c = this.text.charCodeAt(this.pos);
+    if (c == 123) return this.parseObject(depth);
+    if (c == 91) return this.parseArray(depth);
+    if (c == 34) { const s = this.parseString(); return s != null ? new JsonString(s) : null; }
+    if (c == 45 || (c >= 48 && c <= 57)) return this.parseNumber();
+    if (this.matchWord("true")) return new JsonBool(true);
+    if (this.matchWord("false")) return new JsonBool(false);
+    if (this.matchWord("null")) return new JsonNull();
+    this.fail("expected a JSON value but found " + this.describeHere());
+    return null;
+  }
+
+  matchWord(word: string): bool {
+    if (this.text.substr(this.pos, word.length) == word) { this.pos += word.length; return true; }
+    return false;
+  }
+
+  parseObject(depth: i32): JsonValue | null {
+    const object = new JsonObject();
+    this.pos++; // {
+    this.skipWhitespace();
+    if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 125) { this.pos++; return object; }
+    while (true) {
+      this.skipWhitespace();
+      if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 34) {
+        this.fail("expected a string object key but found " + this.describeHere());
+        return null;
+      }
+      const key = this.parseString();
+      if (key == null) return null;
+      this.skipWhitespace();
+      if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 58) {
+        this.fail("expected ':' after object key \"" + key + "\" but found " + this.describeHere());
+        return null;
+      }
+      this.pos++;
+      this.skipWhitespace();
+      const value = this.parseValue(depth + 1);
+      if (value == null) return null;
+      object.keys.push(key);
+      object.values.push(value);
+      this.skipWhitespace();
+      if (this.pos < this.text.length) {
+        const c = this.text.charCodeAt(this.pos);
+        if (c == 44) { this.pos++; continue; }
+        if (c == 125) { this.pos++; return object; }
+      }
+      this.fail("expected ',' or '}' in object but found " + this.describeHere());
+      return null;
+    }
+  }
+
+  parseArray(depth: i32): JsonValue | null {
+    const array = new JsonArray();
+    this.pos++; // [
+    this.skipWhitespace();
+    if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 93) { this.pos++; return array; }
+    while (true) {
+      this.skipWhitespace();
+      const value = this.parseValue(depth + 1);
+      if (value == null) return null;
+      array.items.push(value);
+      this.skipWhitespace();
+      if (this.pos < this.text.length) {
+        const c = this.text.charCodeAt(this.pos);
+        if (c == 44) { this.pos++; continue; }
+        if (c == 93) { this.pos++; return array; }
+      }
+      this.fail("expected ',' or ']' in array but found " + this.describeHere());
+      return null;
+    }
+  }
+
+  parseString(): string | null {
+    const text = this.text;
+    const start = ++this.pos; // opening quote
+    // Fast path: no escapes.
+    let i = start;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c == 34) { this.pos = i + 1; return text.substring(start, i); }
+      if (c == 92 || c < 32) break;
+      i++;
+    }
+    let out = text.substring(start, i);
+    this.pos = i;
+    while (this.pos < text.length) {
+      const c = text.charCodeAt(this.pos);
+      if (c == 34) { this.pos++; return out; }
+      if (c < 32) { this.fail("unescaped control character in string"); return null; }
+      if (c != 92) { out += String.fromCharCode(c); this.pos++; continue; }
+      this.pos++;
+      if (this.pos >= text.length) break;
+      const e = text.charCodeAt(this.pos);
+      this.pos++;
+      if (e == 34) out += "\"";
+      else if (e == 92) out += "\\";
+      else if (e == 47) out += "/";
+      else if (e == 98) out += "\b";
+      else if (e == 102) out += "\f";
+      else if (e == 110) out += "\n";
+      else if (e == 114) out += "\r";
+      else if (e == 116) out += "\t";
+      else if (e == 117) {
+        let code = 0;
+        for (let k = 0; k < 4; k++) {
+          const h = this.pos < text.length ? text.charCodeAt(this.pos) : -1;
+          let digit = -1;
+          if (h >= 48 && h <= 57) digit = h - 48;
+          else if (h >= 97 && h <= 102) digit = h - 87;
+          else if (h >= 65 && h <= 70) digit = h - 55;
+          if (digit < 0) { this.fail("invalid \\u escape (expected 4 hex digits)"); return null; }
+          code = (code << 4) | digit;
+          this.pos++;
+        }
+        out += String.fromCharCode(code);
+      } else {
+        this.pos -= 2; // point at the backslash
+        this.fail("invalid escape '\\" + String.fromCharCode(e) + "' in string");
+        return null;
+      }
+    }
+    this.fail("unterminated string (missing closing '\"')");
+    return null;
+  }
+
+  // Numbers are converted digit by digit (no strtod, to keep modules small): exact for integers up to 2^53,
+  // within a few ulps otherwise, which is ample for configuration values.
+  parseNumber(): JsonValue | null {
+    const text = this.text;
+    let negative = false;
+    if (text.charCodeAt(this.pos) == 45) { negative = true; this.pos++; }
+    const intStart = this.pos;
+    let value: f64 = 0;
+    while (this.pos < text.length && isDigit(text.charCodeAt(this.pos))) value = value * 10 + <f64>(text.charCodeAt(this.pos++) - 48);
+    if (this.pos == intStart) { this.fail("expected digits in number but found " + this.describeHere()); return null; }
+    if (this.pos - intStart > 1 && text.charCodeAt(intStart) == 48) { this.pos = intStart; this.fail("numbers must not have leading zeros"); return null; }
+    let scale: i32 = 0;
+    if (this.pos < text.length && text.charCodeAt(this.pos) == 46) {
+      this.pos++;
+      const fracStart = this.pos;
+      while (this.pos < text.length && isDigit(text.charCodeAt(this.pos))) { value = value * 10 + <f64>(text.charCodeAt(this.pos++) - 48); scale--; }
+      if (this.pos == fracStart) { this.fail("expected digits after '.' in number but found " + this.describeHere()); return null; }
+    }
+    if (this.pos < text.length && (text.charCodeAt(this.pos) | 32) == 101) {
+      this.pos++;
+      let expNegative = false;
+      if (this.pos < text.length && (text.charCodeAt(this.pos) == 43 || text.charCodeAt(this.pos) == 45)) expNegative = text.charCodeAt(this.pos++) == 45;
+      const expStart = this.pos;
+      let exponent: i32 = 0;
+      while (this.pos < text.length && isDigit(text.charCodeAt(this.pos))) { if (exponent < 10000) exponent = exponent * 10 + (text.charCodeAt(this.pos) - 48); this.pos++; }
+      if (this.pos == expStart) { this.fail("expected digits in exponent but found " + this.describeHere()); return null; }
+      scale += expNegative ? -exponent : exponent;
+    }
+    for (; scale > 0; scale--) value *= 10;
+    for (; scale < 0 && value != 0; scale++) value /= 10;
+    return new JsonNumber(negative ? -value : value);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function isDigit(c: i32): bool { return c >= 48 && c <= 57; }

@@ -1,0 +1,238 @@
+// Tests the AssemblyScript crypto utilities compiled to Wasm (asc's JS API, in memory) against official
+// vectors (FIPS 180-2/180-4 examples, RFC 4231, RFC 4648 §10) and against node:crypto on random inputs.
+import { describe, expect, it, beforeAll } from "vitest";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ENTRY = resolve(here, "crypto-test-entry.ts");
+// An empty virtual asconfig, so the repository's filter asconfig (SDK exports, proxy_log abort) is not applied.
+const EMPTY_ASCONFIG = resolve(here, "crypto-test-asconfig.json");
+
+// The test module: thin exports over the public crypto API, taking and returning managed objects by pointer.
+const ENTRY_SOURCE = `
+import { sha256, Sha256, hmacSha256, constantTimeEqual, base64Encode, base64UrlEncode, base64Decode, base64UrlDecode, hexEncode } from "./index";
+export function newBuffer(length: i32): ArrayBuffer { return new ArrayBuffer(length); }
+export function newString(units: i32): string { return changetype<string>(__new(<usize>units << 1, idof<string>())); }
+export function sha256Of(data: ArrayBuffer): ArrayBuffer { return sha256(data); }
+export function sha256InChunks(data: ArrayBuffer, chunk: i32): ArrayBuffer {
+  const hasher = new Sha256();
+  for (let offset = 0; offset < data.byteLength; offset += chunk) hasher.update(data.slice(offset, min(offset + chunk, data.byteLength)));
+  return hasher.digest();
+}
+export function hmacOf(key: ArrayBuffer, message: ArrayBuffer): ArrayBuffer { return hmacSha256(key, message); }
+export function equal(candidate: ArrayBuffer, expected: ArrayBuffer): bool { return constantTimeEqual(candidate, expected); }
+export function encodeStandard(data: ArrayBuffer): string { return base64Encode(data); }
+export function encodeUrl(data: ArrayBuffer): string { return base64UrlEncode(data); }
+export function decodeStandard(text: string): ArrayBuffer | null { return base64Decode(text); }
+export function decodeUrl(text: string): ArrayBuffer | null { return base64UrlDecode(text); }
+export function hexOf(data: ArrayBuffer): string { return hexEncode(data); }
+`;
+
+type Pointer = number;
+interface CryptoExports {
+  memory: WebAssembly.Memory;
+  newBuffer(length: number): Pointer;
+  newString(units: number): Pointer;
+  sha256Of(data: Pointer): Pointer;
+  sha256InChunks(data: Pointer, chunk: number): Pointer;
+  hmacOf(key: Pointer, message: Pointer): Pointer;
+  equal(candidate: Pointer, expected: Pointer): number;
+  encodeStandard(data: Pointer): Pointer;
+  encodeUrl(data: Pointer): Pointer;
+  decodeStandard(text: Pointer): Pointer;
+  decodeUrl(text: Pointer): Pointer;
+  hexOf(data: Pointer): Pointer;
+}
+
+let wasm: CryptoExports;
+
+async function compileCryptoModule(): Promise<CryptoExports> {
+  const asc = await import("assemblyscript/asc");
+  let binary: Uint8Array | undefined;
+  const { error, stderr } = await asc.main(
+    [ENTRY, "--config", EMPTY_ASCONFIG, "--outFile", "crypto.wasm", "--runtime", "stub", "--optimizeLevel", "3", "--noAssert", "--initialMemory", "40"],
+    {
+      readFile: (name: string, baseDir: string) => {
+        const path = resolve(baseDir, name);
+        if (path === ENTRY) return ENTRY_SOURCE;
+        if (path === EMPTY_ASCONFIG) return "{}";
+        try { return readFileSync(path, "utf8"); } catch { return null; }
+      },
+      writeFile: (name: string, contents: string | Uint8Array) => {
+        if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
+      },
+      listFiles: () => [],
+    },
+  );
+  if (error || !binary) throw new Error(`compiling the crypto test module failed: ${error?.message}\n${stderr.toString()}`);
+  const module = await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>);
+  const instance = await WebAssembly.instantiate(module, {
+    env: { abort: () => { throw new Error("AssemblyScript abort"); } },
+  });
+  return instance.exports as unknown as CryptoExports;
+}
+
+/** Byte length of a managed object (AssemblyScript keeps it in the header word just before the data). */
+function objectSize(pointer: Pointer): number {
+  return new Uint32Array(wasm.memory.buffer, pointer - 4, 1)[0];
+}
+
+function toWasmBytes(bytes: Uint8Array): Pointer {
+  const pointer = wasm.newBuffer(bytes.length);
+  new Uint8Array(wasm.memory.buffer, pointer, bytes.length).set(bytes);
+  return pointer;
+}
+
+function fromWasmBytes(pointer: Pointer): Buffer {
+  return Buffer.from(new Uint8Array(wasm.memory.buffer, pointer, objectSize(pointer)));
+}
+
+function toWasmString(text: string): Pointer {
+  const pointer = wasm.newString(text.length);
+  const units = new Uint16Array(wasm.memory.buffer, pointer, text.length);
+  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
+  return pointer;
+}
+
+function fromWasmString(pointer: Pointer): string {
+  return String.fromCharCode(...new Uint16Array(wasm.memory.buffer, pointer, objectSize(pointer) / 2));
+}
+
+const bytes = (text: string) => Buffer.from(text, "utf8");
+const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
+const sha256Hex = (data: Uint8Array) => fromWasmBytes(wasm.sha256Of(toWasmBytes(data))).toString("hex");
+const hmacHex = (key: Uint8Array, message: Uint8Array) => fromWasmBytes(wasm.hmacOf(toWasmBytes(key), toWasmBytes(message))).toString("hex");
+const decoded = (pointer: Pointer) => (pointer === 0 ? null : fromWasmBytes(pointer).toString("latin1"));
+
+beforeAll(async () => {
+  wasm = await compileCryptoModule();
+}, 120_000);
+
+describe("SHA-256 (FIPS 180-4)", () => {
+  it("matches the NIST example vectors", () => {
+    expect(sha256Hex(bytes("abc"))).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(sha256Hex(bytes(""))).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect(sha256Hex(bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")))
+      .toBe("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    expect(sha256Hex(bytes("a".repeat(1_000_000)))).toBe("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  });
+
+  it("hashes the same in one piece and in chunks, around every padding boundary", () => {
+    for (const length of [55, 56, 57, 63, 64, 65, 119, 120, 128, 1000]) {
+      const data = randomBytes(length);
+      const expected = createHash("sha256").update(data).digest("hex");
+      expect(sha256Hex(data)).toBe(expected);
+      for (const chunk of [1, 7, 64]) {
+        expect(fromWasmBytes(wasm.sha256InChunks(toWasmBytes(data), chunk)).toString("hex")).toBe(expected);
+      }
+    }
+  });
+
+  it("agrees with node:crypto on random inputs", () => {
+    for (let i = 0; i < 200; i++) {
+      const data = randomBytes(Math.floor(Math.random() * 300));
+      expect(sha256Hex(data)).toBe(createHash("sha256").update(data).digest("hex"));
+    }
+  });
+});
+
+describe("HMAC-SHA256 (RFC 2104, RFC 4231 test cases)", () => {
+  it("matches RFC 4231 test cases 1, 2, 3, 4, 6 and 7", () => {
+    expect(hmacHex(hex("0b".repeat(20)), bytes("Hi There")))
+      .toBe("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    expect(hmacHex(bytes("Jefe"), bytes("what do ya want for nothing?")))
+      .toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    expect(hmacHex(hex("aa".repeat(20)), hex("dd".repeat(50))))
+      .toBe("773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+    expect(hmacHex(hex("0102030405060708090a0b0c0d0e0f10111213141516171819"), hex("cd".repeat(50))))
+      .toBe("82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+    expect(hmacHex(hex("aa".repeat(131)), bytes("Test Using Larger Than Block-Size Key - Hash Key First")))
+      .toBe("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    expect(hmacHex(hex("aa".repeat(131)), bytes(
+      "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.",
+    ))).toBe("9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+  });
+
+  it("matches RFC 4231 test case 5 (output truncated to 128 bits)", () => {
+    expect(hmacHex(hex("0c".repeat(20)), bytes("Test With Truncation")).slice(0, 32)).toBe("a3b6167473100ee06e0c796c2955552b");
+  });
+
+  it("agrees with node:crypto on random keys (0–200 bytes) and messages", () => {
+    for (let i = 0; i < 150; i++) {
+      const key = randomBytes(Math.floor(Math.random() * 200));
+      const message = randomBytes(Math.floor(Math.random() * 300));
+      expect(hmacHex(key, message)).toBe(createHmac("sha256", key).update(message).digest("hex"));
+    }
+  });
+});
+
+describe("constantTimeEqual", () => {
+  const equal = (a: string, b: string) => wasm.equal(toWasmBytes(bytes(a)), toWasmBytes(bytes(b))) === 1;
+  it("is true only for identical bytes", () => {
+    expect(equal("secret-key", "secret-key")).toBe(true);
+    expect(equal("", "")).toBe(true);
+    expect(equal("secret-kez", "secret-key")).toBe(false);
+    expect(equal("Secret-key", "secret-key")).toBe(false);
+    expect(equal("secret", "secret-key")).toBe(false);
+    expect(equal("secret-key-longer", "secret-key")).toBe(false);
+    expect(equal("", "secret")).toBe(false);
+    expect(equal("a", "")).toBe(false);
+    expect(equal("\0", "")).toBe(false);
+    // a candidate that repeats the secret must not match (the loop wraps over the secret's bytes)
+    expect(equal("abab", "ab")).toBe(false);
+  });
+});
+
+describe("base64 / base64url (RFC 4648)", () => {
+  const rfcVectors: Array<[string, string]> = [
+    ["", ""], ["f", "Zg=="], ["fo", "Zm8="], ["foo", "Zm9v"], ["foob", "Zm9vYg=="], ["fooba", "Zm9vYmE="], ["foobar", "Zm9vYmFy"],
+  ];
+
+  it("encodes and decodes the RFC 4648 §10 vectors", () => {
+    for (const [plain, encoded] of rfcVectors) {
+      expect(fromWasmString(wasm.encodeStandard(toWasmBytes(bytes(plain))))).toBe(encoded);
+      expect(decoded(wasm.decodeStandard(toWasmString(encoded)))).toBe(plain);
+      const unpadded = encoded.replace(/=+$/, "");
+      expect(fromWasmString(wasm.encodeUrl(toWasmBytes(bytes(plain))))).toBe(unpadded);
+      expect(decoded(wasm.decodeUrl(toWasmString(unpadded)))).toBe(plain);
+    }
+  });
+
+  it("uses '-' and '_' in base64url and '+' and '/' in base64", () => {
+    const data = Buffer.from([0xfb, 0xff, 0xbf]);
+    expect(fromWasmString(wasm.encodeStandard(toWasmBytes(data)))).toBe("+/+/");
+    expect(fromWasmString(wasm.encodeUrl(toWasmBytes(data)))).toBe("-_-_");
+    expect(decoded(wasm.decodeUrl(toWasmString("-_-_")))).toBe(data.toString("latin1"));
+  });
+
+  it("rejects malformed input with null", () => {
+    for (const bad of ["Zg=", "Zg", "Z===", "Zm9v!", "Zm9v\n", "Zh==", "Zm8=Zm8=", "-_-_", "Zm 9v", "====", "Zm9=v"]) {
+      expect(wasm.decodeStandard(toWasmString(bad)), `base64 "${bad}"`).toBe(0);
+    }
+    for (const bad of ["Zg==", "Z", "+/+/", "Zh", "Zm9v.", "Zm9vY"]) {
+      expect(wasm.decodeUrl(toWasmString(bad)), `base64url "${bad}"`).toBe(0);
+    }
+  });
+
+  it("round-trips random data like node's encoders", () => {
+    for (let i = 0; i < 200; i++) {
+      const data = randomBytes(Math.floor(Math.random() * 100));
+      const standard = fromWasmString(wasm.encodeStandard(toWasmBytes(data)));
+      const url = fromWasmString(wasm.encodeUrl(toWasmBytes(data)));
+      expect(standard).toBe(data.toString("base64"));
+      expect(url).toBe(data.toString("base64url"));
+      expect(decoded(wasm.decodeStandard(toWasmString(standard)))).toBe(data.toString("latin1"));
+      expect(decoded(wasm.decodeUrl(toWasmString(url)))).toBe(data.toString("latin1"));
+    }
+  });
+});
+
+describe("hexEncode", () => {
+  it("writes lower-case hex", () => {
+    expect(fromWasmString(wasm.hexOf(toWasmBytes(hex("00ff10abcdef"))))).toBe("00ff10abcdef");
+    expect(fromWasmString(wasm.hexOf(toWasmBytes(Buffer.alloc(0))))).toBe("");
+  });
+});

@@ -1,0 +1,327 @@
+// Dispatch layer: owns every proxy_on_* export Envoy calls (exact ABI 0.2.1 signatures), keeps one typed
+// map per context kind (no downcasts on hot paths), routes callout responses back to the context that made
+// the call, and frees per-context state on proxy_on_delete. With `--runtime minimal` it runs the collector
+// at safe points (end of proxy_on_configure, and every COLLECT_EVERY_CALLBACKS deletes/body/data callbacks), never inside malloc.
+import { Action, BufferType, GrpcStatus, LogLevel, PeerType } from "../abi/types";
+import * as host from "../host/hostcalls";
+import { guestMalloc } from "../host/memory";
+import { Context, ContextKind, RootContext, HttpContext, TcpContext, RootFactory, rootFactories, calloutOwners } from "../api/context";
+import { Configuration } from "../api/maps";
+
+// One map for every context (one Map monomorphization keeps modules small); `contextKind` says which class
+// it is, so the typed views below use an unchecked changetype only after checking the kind.
+const contexts = new Map<u32, Context>();
+let lastId: u32 = 0;
+let lastContext: Context | null = null;
+const COLLECT_EVERY_CALLBACKS: u32 = 64;
+let callbacksSinceCollect: u32 = 0;
+
+// With --runtime minimal nothing collects automatically: collect here, at the end of an export, where the
+// Wasm stack holds no managed references (never inside malloc). Compiled away for other runtimes.
+// @ts-ignore: decorator
+@inline function collectGarbage(force: bool): void {
+  if (ASC_RUNTIME == 1 /* Runtime.Minimal */) {
+    if (force || ++callbacksSinceCollect >= COLLECT_EVERY_CALLBACKS) {
+      callbacksSinceCollect = 0;
+      __collect();
+    }
+  }
+}
+
+function anyContext(id: u32): Context | null {
+  if (id == lastId && lastContext != null) return lastContext;
+  if (!contexts.has(id)) return null;
+  const context = contexts.get(id);
+  lastId = id;
+  lastContext = context;
+  return context;
+}
+
+function httpContext(id: u32): HttpContext | null {
+  const context = anyContext(id);
+  return context != null && context.contextKind == ContextKind.Http ? changetype<HttpContext>(context) : null;
+}
+
+function tcpContext(id: u32): TcpContext | null {
+  const context = anyContext(id);
+  return context != null && context.contextKind == ContextKind.Tcp ? changetype<TcpContext>(context) : null;
+}
+
+function rootContext(id: u32): RootContext | null {
+  const context = anyContext(id);
+  return context != null && context.contextKind == ContextKind.Root ? changetype<RootContext>(context) : null;
+}
+
+function store(id: u32, context: Context, kind: ContextKind): void {
+  context.contextId = id;
+  context.contextKind = kind;
+  contexts.set(id, context);
+}
+
+function selectRootFactory(rootId: string): RootFactory | null {
+  let fallback: RootFactory | null = null;
+  for (let i = 0; i < rootFactories.length; i++) {
+    const factory = unchecked(rootFactories[i]);
+    if (factory.rootId == rootId) return factory;
+    if (factory.rootId == "") fallback = factory;
+  }
+  if (rootFactories.length == 1) return unchecked(rootFactories[0]);
+  return fallback;
+}
+
+function createRoot(contextId: u32): void {
+  const property = host.getProperty(["plugin_root_id"]);
+  const rootId = property != null ? property : "";
+  const factory = selectRootFactory(rootId);
+  if (factory == null) {
+    let known = "";
+    for (let i = 0; i < rootFactories.length; i++) known += (i > 0 ? ", " : "") + "\"" + unchecked(rootFactories[i]).rootId + "\"";
+    host.log(LogLevel.Critical, rootFactories.length == 0
+      ? "no root context registered: call registerRoot<YourRoot>() at the top level of your module, importing the SDK as \"@proxy-wasm-as/sdk\" (a relative import creates a second SDK copy)"
+      : "no root context registered for root_id \"" + rootId + "\" (registered: " + known + "); set root_id in the Envoy plugin config to one of them or register a default with registerRoot<YourRoot>(\"\")");
+    return;
+  }
+  const root = factory.create();
+  root.rootId = rootId;
+  store(contextId, root, ContextKind.Root);
+}
+
+function missingRoot(contextId: u32): i32 {
+  host.log(LogLevel.Critical, "root context " + contextId.toString() + " has no registered root class; see the earlier error");
+  return 0;
+}
+
+/** ABI version marker; Envoy reads its name, never calls it. */
+export function proxy_abi_version_0_2_1(): void {}
+
+/** Allocator the host uses to hand data to the module (raw TLSF block; the SDK frees it after copying). */
+export function malloc(size: usize): usize { return guestMalloc(size); }
+
+/** Envoy creates a root (parent 0: picks the registered root class by root_id) or a stream context (asks its root for an HTTP, else a TCP context). */
+export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {
+  host.resetLogLevelCache();
+  if (parentContextId == 0) { createRoot(contextId); return; }
+  const root = rootContext(parentContextId);
+  if (root == null) return;
+  const http = root.newHttpContext(contextId);
+  if (http != null) {
+    http.rootContext = root;
+    store(contextId, http, ContextKind.Http);
+    return;
+  }
+  const tcp = root.newTcpContext(contextId);
+  if (tcp != null) {
+    tcp.rootContext = root;
+    store(contextId, tcp, ContextKind.Tcp);
+    return;
+  }
+  host.log(LogLevel.Error, "root_id \"" + root.rootId + "\" has no stream contexts: override newHttpContext (HTTP filter) or newTcpContext (network filter) in its root class");
+}
+
+/** VM start for a root: calls onVmStart with the VM configuration; 0 fails the VM. */
+export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
+  host.resetLogLevelCache();
+  const root = rootContext(rootId);
+  if (root == null) return missingRoot(rootId);
+  return root.onVmStart(new Configuration(BufferType.VmConfiguration, vmConfigurationSize)) ? 1 : 0;
+}
+
+/** Plugin (re)configuration: calls onConfigure; 0 rejects the configuration. Collects garbage afterwards (minimal runtime). */
+export function proxy_on_configure(rootId: u32, pluginConfigurationSize: u32): u32 {
+  host.resetLogLevelCache();
+  const root = rootContext(rootId);
+  if (root == null) return missingRoot(rootId);
+  const accepted = root.onConfigure(new Configuration(BufferType.PluginConfiguration, pluginConfigurationSize));
+  collectGarbage(true);
+  return accepted ? 1 : 0;
+}
+
+/** Timer tick of a root (see RootContext.setTickPeriod). */
+export function proxy_on_tick(rootId: u32): void {
+  host.resetLogLevelCache();
+  const root = rootContext(rootId);
+  if (root != null) root.onTick();
+}
+
+/** A shared queue registered by this root has data. */
+export function proxy_on_queue_ready(rootId: u32, queueId: u32): void {
+  host.resetLogLevelCache();
+  const root = rootContext(rootId);
+  if (root != null) root.onQueueReady(queueId);
+}
+
+/** Host-initiated foreign function call on a root. */
+export function proxy_on_foreign_function(contextId: u32, functionId: u32, argumentsSize: u32): void {
+  host.resetLogLevelCache();
+  const root = rootContext(contextId);
+  if (root != null) root.onForeignFunction(functionId, argumentsSize);
+}
+
+// ---- TCP ----
+
+/** New TCP connection: TcpContext.onNewConnection. */
+export function proxy_on_new_connection(contextId: u32): u32 {
+  host.resetLogLevelCache();
+  const tcp = tcpContext(contextId);
+  return tcp != null ? <u32>tcp.onNewConnection() : <u32>Action.Continue;
+}
+
+/** TCP data from the client: TcpContext.onDownstreamData. */
+export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
+  host.resetLogLevelCache();
+  const tcp = tcpContext(contextId);
+  const action = tcp != null ? <u32>tcp.onDownstreamData(dataSize, endOfStream != 0) : <u32>Action.Continue;
+  collectGarbage(false);
+  return action;
+}
+
+/** TCP data from the server: TcpContext.onUpstreamData. */
+export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
+  host.resetLogLevelCache();
+  const tcp = tcpContext(contextId);
+  const action = tcp != null ? <u32>tcp.onUpstreamData(dataSize, endOfStream != 0) : <u32>Action.Continue;
+  collectGarbage(false);
+  return action;
+}
+
+/** The client side of a TCP connection closed. */
+export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {
+  host.resetLogLevelCache();
+  const tcp = tcpContext(contextId);
+  if (tcp != null) tcp.onDownstreamConnectionClose(<PeerType>peerType);
+}
+
+/** The server side of a TCP connection closed. */
+export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {
+  host.resetLogLevelCache();
+  const tcp = tcpContext(contextId);
+  if (tcp != null) tcp.onUpstreamConnectionClose(<PeerType>peerType);
+}
+
+// ---- HTTP ----
+
+/** HTTP request headers (hot path: cached context lookup, no allocation by the SDK). */
+export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: u32): u32 {
+  host.resetLogLevelCache();
+  const http = httpContext(contextId);
+  return http != null ? <u32>http.onRequestHeaders(headerCount, endOfStream != 0) : <u32>Action.Continue;
+}
+
+/** HTTP request body chunk. */
+export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
+  host.resetLogLevelCache();
+  const http = httpContext(contextId);
+  const action = http != null ? <u32>http.onRequestBody(bodySize, endOfStream != 0) : <u32>Action.Continue;
+  collectGarbage(false);
+  return action;
+}
+
+/** HTTP request trailers. */
+export function proxy_on_request_trailers(contextId: u32, trailerCount: u32): u32 {
+  host.resetLogLevelCache();
+  const http = httpContext(contextId);
+  return http != null ? <u32>http.onRequestTrailers(trailerCount) : <u32>Action.Continue;
+}
+
+/** HTTP response headers. */
+export function proxy_on_response_headers(contextId: u32, headerCount: u32, endOfStream: u32): u32 {
+  host.resetLogLevelCache();
+  const http = httpContext(contextId);
+  return http != null ? <u32>http.onResponseHeaders(headerCount, endOfStream != 0) : <u32>Action.Continue;
+}
+
+/** HTTP response body chunk. */
+export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
+  host.resetLogLevelCache();
+  const http = httpContext(contextId);
+  const action = http != null ? <u32>http.onResponseBody(bodySize, endOfStream != 0) : <u32>Action.Continue;
+  collectGarbage(false);
+  return action;
+}
+
+/** HTTP response trailers. */
+export function proxy_on_response_trailers(contextId: u32, trailerCount: u32): u32 {
+  host.resetLogLevelCache();
+  const http = httpContext(contextId);
+  return http != null ? <u32>http.onResponseTrailers(trailerCount) : <u32>Action.Continue;
+}
+
+// ---- callouts (always delivered to the root; routed to the context that made the call) ----
+
+/** The context that owns `token`, with the effective context switched to it; null if it is gone. */
+function calloutTarget(rootId: u32, token: u32, forget: bool): Context | null {
+  if (!calloutOwners.has(token)) return null;
+  const context = calloutOwners.get(token);
+  if (forget) calloutOwners.delete(token);
+  if (context.ended) {
+    host.log(LogLevel.Debug, "dropping callout event for token " + token.toString() + ": its context already ended");
+    return null;
+  }
+  if (context.contextId != rootId) host.setEffectiveContext(context.contextId);
+  return context;
+}
+
+/** HTTP callout response (arrives at the root): routed to the calling context. */
+export function proxy_on_http_call_response(rootId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
+  host.resetLogLevelCache();
+  const context = calloutTarget(rootId, token, true);
+  if (context != null) context.onHttpCallResponse(token, headerCount, bodySize, trailerCount);
+}
+
+/** gRPC initial metadata (arrives at the root): routed to the calling context. */
+export function proxy_on_grpc_receive_initial_metadata(rootId: u32, token: u32, count: u32): void {
+  host.resetLogLevelCache();
+  const context = calloutTarget(rootId, token, false);
+  if (context != null) context.onGrpcReceiveInitialMetadata(token, count);
+}
+
+/** gRPC message (arrives at the root): routed to the calling context. */
+export function proxy_on_grpc_receive(rootId: u32, token: u32, messageSize: u32): void {
+  host.resetLogLevelCache();
+  // Envoy ends a successful unary call with proxy_on_grpc_receive alone (no close); unary tokens are ≡ 1 mod 4.
+  const context = calloutTarget(rootId, token, (token & 3) == 1);
+  if (context != null) context.onGrpcReceive(token, messageSize);
+}
+
+/** gRPC trailing metadata (arrives at the root): routed to the calling context. */
+export function proxy_on_grpc_receive_trailing_metadata(rootId: u32, token: u32, count: u32): void {
+  host.resetLogLevelCache();
+  const context = calloutTarget(rootId, token, false);
+  if (context != null) context.onGrpcReceiveTrailingMetadata(token, count);
+}
+
+/** gRPC stream end or unary failure (arrives at the root): routed to the calling context. */
+export function proxy_on_grpc_close(rootId: u32, token: u32, statusCode: u32): void {
+  host.resetLogLevelCache();
+  const context = calloutTarget(rootId, token, true);
+  if (context != null) context.onGrpcClose(token, <GrpcStatus>statusCode);
+}
+
+// ---- lifecycle ----
+
+/** Envoy wants to delete a context: 1 = now, 0 = the root calls done() later. */
+export function proxy_on_done(contextId: u32): u32 {
+  host.resetLogLevelCache();
+  const context = anyContext(contextId);
+  return context == null || context.onDone() ? 1 : 0;
+}
+
+/** Access-log time of a stream. */
+export function proxy_on_log(contextId: u32): void {
+  host.resetLogLevelCache();
+  const context = anyContext(contextId);
+  if (context != null) context.onLog();
+}
+
+/** Last callback of a context: calls onDelete and forgets the context. */
+export function proxy_on_delete(contextId: u32): void {
+  host.resetLogLevelCache();
+  const context = anyContext(contextId);
+  if (context != null) {
+    context.onDelete();
+    context.ended = true;
+    contexts.delete(contextId);
+  }
+  if (contextId == lastId) { lastId = 0; lastContext = null; }
+  collectGarbage(false);
+}
