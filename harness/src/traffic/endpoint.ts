@@ -22,3 +22,33 @@ export function headerValuesFromRaw(raw: readonly string[]): HeaderValues {
   }
   return out;
 }
+
+/** A server listening on 127.0.0.1: its port, and a close that also destroys open connections (idempotent). */
+export interface LoopbackListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `server` on 127.0.0.1 with an ephemeral port and tracks its connections, so that closing it never
+ * waits for keep-alive clients (Envoy keeps upstream connections open). Used by every upstream of this folder.
+ */
+export async function listenOnLoopback(server: import("node:net").Server): Promise<LoopbackListener> {
+  const sockets = new Set<import("node:net").Socket>();
+  server.on("connection", (socket: import("node:net").Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => ok());
+  });
+  const port = (server.address() as import("node:net").AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= new Promise<void>((ok) => {
+      server.close(() => ok());
+      for (const socket of sockets) socket.destroy();
+    }));
+  return { port, close };
+}

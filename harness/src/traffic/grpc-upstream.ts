@@ -1,8 +1,7 @@
 // A loopback gRPC upstream on node:http2 (h2c) for gRPC callouts: unary handlers receive and return raw
 // protobuf bytes (encode/decode with any protobuf library, or by hand for tiny messages).
 import { createServer, constants as h2, type ServerHttp2Stream } from "node:http2";
-import type { AddressInfo } from "node:net";
-import { type HeaderValues, headerValuesFromRaw, type UpstreamEndpoint } from "./endpoint.ts";
+import { type HeaderValues, headerValuesFromRaw, listenOnLoopback, type UpstreamEndpoint } from "./endpoint.ts";
 
 /** One gRPC call as the upstream received it. */
 export interface RecordedGrpcCall {
@@ -76,12 +75,6 @@ export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): 
       stream.end(reply instanceof Uint8Array ? encodeGrpcFrame(reply) : undefined);
     });
   });
-  await new Promise<void>((ok, fail) => {
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => ok());
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  const close = () => (closing ??= new Promise<void>((ok) => server.close(() => ok())));
+  const { port, close } = await listenOnLoopback(server);
   return { host: "127.0.0.1", port, protocol: "h2c", calls, close, [Symbol.asyncDispose]: close };
 }

@@ -2,8 +2,7 @@
 // programmable response (default: echo the body back), so a test can assert what a filter did to the request.
 import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
-import type { AddressInfo } from "node:net";
-import { type HeaderValues, headerValuesFromRaw, type UpstreamEndpoint } from "./endpoint.ts";
+import { type HeaderValues, headerValuesFromRaw, listenOnLoopback, type UpstreamEndpoint } from "./endpoint.ts";
 
 /** One request as the upstream received it (after Envoy and its filters). */
 export interface RecordedRequest {
@@ -113,22 +112,7 @@ export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Prom
     protocol === "h2c"
       ? createHttp2Server((req, res) => void handle(req, res))
       : createHttp1Server((req, res) => void handle(req, res));
-  const sockets = new Set<import("node:net").Socket>();
-  server.on("connection", (s: import("node:net").Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => ok());
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= new Promise<void>((ok) => {
-      server.close(() => ok());
-      for (const s of sockets) s.destroy();
-    }));
+  const { port, close } = await listenOnLoopback(server);
   return {
     host: "127.0.0.1",
     port,

@@ -1,6 +1,6 @@
 // Raw TCP: an echo upstream that records the bytes each connection sent, and a client exchange helper.
-import { connect, createServer, type AddressInfo, type Socket } from "node:net";
-import type { UpstreamEndpoint } from "./endpoint.ts";
+import { connect, createServer } from "node:net";
+import { listenOnLoopback, type UpstreamEndpoint } from "./endpoint.ts";
 
 /** A running TCP echo upstream; also an {@link UpstreamEndpoint} (protocol "tcp"). */
 export interface TcpUpstream extends UpstreamEndpoint, AsyncDisposable {
@@ -22,9 +22,7 @@ export interface TcpUpstreamOptions {
 /** Starts a recording TCP echo server on 127.0.0.1 with a kernel-chosen port. */
 export async function startTcpUpstream(options: TcpUpstreamOptions = {}): Promise<TcpUpstream> {
   const connections: { received: Buffer }[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((socket) => {
-    sockets.add(socket);
     const record = { received: Buffer.alloc(0) };
     connections.push(record);
     socket.on("data", (chunk) => {
@@ -33,19 +31,8 @@ export async function startTcpUpstream(options: TcpUpstreamOptions = {}): Promis
     });
     socket.on("end", () => socket.end());
     socket.on("error", () => undefined);
-    socket.on("close", () => sockets.delete(socket));
   });
-  await new Promise<void>((ok, fail) => {
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => ok());
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= new Promise<void>((ok) => {
-      server.close(() => ok());
-      for (const s of sockets) s.destroy();
-    }));
+  const { port, close } = await listenOnLoopback(server);
   return {
     host: "127.0.0.1",
     port,
