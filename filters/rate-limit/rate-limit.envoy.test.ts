@@ -27,13 +27,10 @@ describe("rate-limit (real Envoy)", () => {
     expect((await envoy.request("/", { headers: { "x-client-id": "bob" } })).status).toBe(200);
   });
 
-  // Skipped: the harness always passes `--concurrency 1` (harness/src/envoy/runner.ts) and Envoy refuses a second
-  // --concurrency ("Argument already set"), so a second worker cannot be started yet. Cross-worker sharing is
-  // covered on the emulator (two workers on one EmulatorHost); enable this once the harness has a concurrency option.
-  test.skip("two Envoy workers share one bucket (shared data + CAS)", async () => {
+  test("two Envoy workers share one bucket (shared data + CAS)", async () => {
     const config = { capacity: 4, refillPerSecond: 1 };
     await using envoy = await startEnvoy({
-      runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("rate-limit"), { config })], upstream, extraArgs: ["--concurrency", "2"],
+      runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("rate-limit"), { config })], upstream, concurrency: 2,
     });
     const started = performance.now();
     // Concurrent requests on separate connections, so both workers take some.

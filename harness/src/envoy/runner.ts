@@ -10,7 +10,12 @@ export interface RunnerOptions {
   image?: string;
   /** Component log level of the `wasm` logger: "trace" shows every host call; default "debug". */
   wasmLogLevel?: "trace" | "debug" | "info" | "warning" | "error";
-  /** Extra Envoy command-line arguments. */
+  /**
+   * Worker threads (`--concurrency`); default 1 so a test sees one Wasm VM. Use 2+ to prove that state shared
+   * across workers (shared data, queues) works: each worker runs its own VM instance.
+   */
+  concurrency?: number;
+  /** Extra Envoy command-line arguments (not `--concurrency`: use `concurrency`). */
   extraArgs?: string[];
 }
 
@@ -41,7 +46,7 @@ export interface LaunchedEnvoy {
 export function envoyArgs(configPath: string, options: RunnerOptions): string[] {
   return [
     "-c", configPath,
-    "--concurrency", "1",
+    "--concurrency", String(options.concurrency ?? 1),
     "--disable-hot-restart",
     "-l", "info",
     "--component-log-level", `wasm:${options.wasmLogLevel ?? "debug"}`,
