@@ -72,6 +72,7 @@ describe("properties", () => {
     s.requestHeaders({ ...GET, ":path": "/props", "x-case": "properties" }, { endOfStream: true });
     const h = s.request.headers;
     expect(h.get("x-r-path")).toBe("/props");
+    expect(h.get("x-r-bytes")).toMatch(/^\/props (\d+) \1$/); // byte pairs: same entries as the string pairs
     expect(h.get("x-r-i64")).toBe("-42");
     expect(h.get("x-r-u64")).toBe("18446744073709551615");
     expect(h.get("x-r-f64")).toBe("2.5");

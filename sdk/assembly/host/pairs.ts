@@ -68,27 +68,17 @@ export function encodeHeadersBytes(headers: HeaderBytes[]): ArrayBuffer {
  * broken host invariant: parsing stops at the first entry that would overrun and returns what was read.
  */
 export function decodeHeaders(ptr: usize, size: usize): Header[] {
-  const result = new Array<Header>();
-  if (size < 4) return result;
-  const count = load<u32>(ptr);
-  const end = ptr + size;
-  let data = ptr + 4 + <usize>count * 8;
-  for (let i: u32 = 0; i < count; i++) {
-    const nameLength = <usize>load<u32>(ptr + 4 + <usize>i * 8);
-    const valueLength = <usize>load<u32>(ptr + 8 + <usize>i * 8);
-    if (data + nameLength + valueLength + 2 > end) break;
-    const name = String.UTF8.decodeUnsafe(data, nameLength);
-    data += nameLength + 1;
-    const value = String.UTF8.decodeUnsafe(data, valueLength);
-    data += valueLength + 1;
-    result.push(new Header(name, value));
-  }
-  return result;
+  return decodePairs<Header>(ptr, size);
 }
 
 /** Byte variant of decodeHeaders. */
 export function decodeHeadersBytes(ptr: usize, size: usize): HeaderBytes[] {
-  const result = new Array<HeaderBytes>();
+  return decodePairs<HeaderBytes>(ptr, size);
+}
+
+/** The one bounds-checked walk over the pairs format; T (Header or HeaderBytes) is chosen at compile time. */
+function decodePairs<T>(ptr: usize, size: usize): T[] {
+  const result = new Array<T>();
   if (size < 4) return result;
   const count = load<u32>(ptr);
   const end = ptr + size;
@@ -97,15 +87,21 @@ export function decodeHeadersBytes(ptr: usize, size: usize): HeaderBytes[] {
     const nameLength = <usize>load<u32>(ptr + 4 + <usize>i * 8);
     const valueLength = <usize>load<u32>(ptr + 8 + <usize>i * 8);
     if (data + nameLength + valueLength + 2 > end) break;
-    const name = new ArrayBuffer(<i32>nameLength);
-    memory.copy(changetype<usize>(name), data, nameLength);
-    data += nameLength + 1;
-    const value = new ArrayBuffer(<i32>valueLength);
-    memory.copy(changetype<usize>(value), data, valueLength);
-    data += valueLength + 1;
-    result.push(new HeaderBytes(name, value));
+    const valueAt = data + nameLength + 1;
+    if (idof<T>() == idof<Header>()) {
+      result.push(changetype<T>(new Header(String.UTF8.decodeUnsafe(data, nameLength), String.UTF8.decodeUnsafe(valueAt, valueLength))));
+    } else {
+      result.push(changetype<T>(new HeaderBytes(copyToBuffer(data, nameLength), copyToBuffer(valueAt, valueLength))));
+    }
+    data = valueAt + valueLength + 1;
   }
   return result;
+}
+
+function copyToBuffer(source: usize, length: usize): ArrayBuffer {
+  const buffer = new ArrayBuffer(<i32>length);
+  memory.copy(changetype<usize>(buffer), source, length);
+  return buffer;
 }
 
 /** Joins property path segments with NUL, e.g. ["request", "path"] → "request\0path" (UTF-8). */
