@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildAll, compileModule, findModules, BuildError } from "../../scripts/build.ts";
 
-describe("scripts/build.ts", () => {
+// Compiling takes seconds, more on a loaded machine: a generous timeout (nothing here measures speed).
+describe("scripts/build.ts", { timeout: 120_000 }, () => {
   it("finds AssemblyScript modules and skips folders without index.ts (the Go fixture)", () => {
     const names = findModules().map((m) => m.name);
     expect(names).toEqual(expect.arrayContaining(["headers", "all-hostcalls", "sdk-behaviour", "quickstart"]));

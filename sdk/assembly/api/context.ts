@@ -79,8 +79,21 @@ export abstract class Context {
  * HTTP filter or newTcpContext for a network filter (a root serves one kind; register two roots for both).
  */
 export class RootContext extends Context {
-  /** The root_id this context was created for ("" when Envoy's config sets none). */
-  rootId: string = "";
+  private knownRootId: string | null = null;
+
+  /**
+   * The root_id this context was created for ("" when Envoy's config sets none). Read from Envoy (the
+   * `plugin_root_id` property) on first use, so call it from a callback, not from a constructor.
+   */
+  get rootId(): string {
+    let rootId = this.knownRootId;
+    if (rootId == null) {
+      const property = host.getProperty(["plugin_root_id"]);
+      rootId = property != null ? property : "";
+      this.knownRootId = rootId;
+    }
+    return rootId;
+  }
 
   /** VM start; `configuration` is the vm_config.configuration. Return false to fail the VM. */
   onVmStart(configuration: Configuration): bool { return true; }
@@ -187,8 +200,10 @@ export class TcpContext extends Context {
   closeUpstream(): Status { return host.closeStream(StreamType.Upstream); }
 }
 
-/** Builds a root context for a registered root_id (see registerRoot). */
+/** Builds a root context for a registered root_id (see registerRoot). Factories form a list in registration order. */
 export abstract class RootFactory {
+  /** The factory registered after this one. */
+  next: RootFactory | null = null;
   constructor(public readonly rootId: string) {}
   abstract create(): RootContext;
 }
@@ -197,8 +212,9 @@ class TypedRootFactory<T extends RootContext> extends RootFactory {
   create(): RootContext { return instantiate<T>(); }
 }
 
-/** Registered root factories, in registration order. */
-export const rootFactories = new Array<RootFactory>();
+/** The first registered root factory (a linked list, not an Array: keeps the smallest filters small). */
+export let firstRootFactory: RootFactory | null = null;
+let lastRootFactory: RootFactory | null = null;
 
 /**
  * Registers root context class T for `rootId` (Envoy's plugin `root_id`). Call at module top level (it makes
@@ -206,5 +222,9 @@ export const rootFactories = new Array<RootFactory>();
  * otherwise the root registered with "" (the default). T needs a constructor without arguments.
  */
 export function registerRoot<T extends RootContext>(rootId: string = ""): void {
-  rootFactories.push(new TypedRootFactory<T>(rootId));
+  const factory = new TypedRootFactory<T>(rootId);
+  const last = lastRootFactory;
+  if (last == null) firstRootFactory = factory;
+  else last.next = factory;
+  lastRootFactory = factory;
 }

@@ -35,9 +35,9 @@ function appendNumber(buffer: usize, length: usize, value: u32): usize {
   const buffer = memory.data(1024);
   let length: usize = 0;
   length = appendText(buffer, length, "abort: ", 7);
-  length = appendText(buffer, length, message != null ? message : "(no message)", 200);
+  length = appendText(buffer, length, message, 200);
   length = appendText(buffer, length, " at ", 4);
-  length = appendText(buffer, length, fileName != null ? fileName : "(unknown file)", 100);
+  length = appendText(buffer, length, fileName, 100);
   length = appendText(buffer, length, ":", 1);
   length = appendNumber(buffer, length, line);
   length = appendText(buffer, length, ":", 1);

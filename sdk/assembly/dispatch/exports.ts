@@ -5,7 +5,7 @@
 import { Action, BufferType, GrpcStatus, LogLevel, PeerType } from "../abi/types";
 import * as host from "../host/hostcalls";
 import { guestMalloc } from "../host/memory";
-import { Context, ContextKind, RootContext, HttpContext, TcpContext, RootFactory, rootFactories, calloutOwners } from "../api/context";
+import { Context, ContextKind, RootContext, HttpContext, TcpContext, RootFactory, firstRootFactory, calloutOwners } from "../api/context";
 import { Configuration } from "../api/maps";
 
 // One map for every context (one Map monomorphization keeps modules small); `contextKind` says which class
@@ -58,36 +58,41 @@ function store(id: u32, context: Context, kind: ContextKind): void {
   contexts.set(id, context);
 }
 
-function selectRootFactory(rootId: string): RootFactory | null {
+// Several registered roots: the one registered for Envoy's root_id, else the default one (registered with "").
+function selectRootFactory(): RootFactory | null {
   let fallback: RootFactory | null = null;
-  for (let i = 0; i < rootFactories.length; i++) {
-    const factory = unchecked(rootFactories[i]);
-    if (factory.rootId == rootId) return factory;
-    if (factory.rootId == "") fallback = factory;
+  let factory = firstRootFactory;
+  while (factory != null) {
+    if (host.propertyEquals("plugin_root_id", factory.rootId)) return factory;
+    if (factory.rootId.length == 0) fallback = factory;
+    factory = factory.next;
   }
-  if (rootFactories.length == 1) return unchecked(rootFactories[0]);
   return fallback;
 }
 
 function createRoot(contextId: u32): void {
-  const property = host.getProperty(["plugin_root_id"]);
-  const rootId = property != null ? property : "";
-  const factory = selectRootFactory(rootId);
-  if (factory == null) {
-    let known = "";
-    for (let i = 0; i < rootFactories.length; i++) known += (i > 0 ? ", " : "") + "\"" + unchecked(rootFactories[i]).rootId + "\"";
-    host.log(LogLevel.Critical, rootFactories.length == 0
-      ? "no root context registered: call registerRoot<YourRoot>() at the top level of your module, importing the SDK as \"@proxy-wasm-as/sdk\" (a relative import creates a second SDK copy)"
-      : "no root context registered for root_id \"" + rootId + "\" (registered: " + known + "); set root_id in the Envoy plugin config to one of them or register a default with registerRoot<YourRoot>(\"\")");
+  const first = firstRootFactory;
+  if (first == null) {
+    host.log(LogLevel.Critical, "no root context registered: call registerRoot<YourRoot>() at top level; import \"@proxy-wasm-as/sdk\", not a relative path");
     return;
   }
-  const root = factory.create();
-  root.rootId = rootId;
-  store(contextId, root, ContextKind.Root);
+  // One registered root serves every root_id; only with several does the dispatcher ask Envoy which one.
+  const factory = first.next == null ? first : selectRootFactory();
+  if (factory == null) {
+    let known = "";
+    let other = firstRootFactory;
+    while (other != null) {
+      known += (known.length > 0 ? ", \"" : "\"") + other.rootId + "\"";
+      other = other.next;
+    }
+    host.log(LogLevel.Critical, "no root class for this root_id; registered: " + known + " (set root_id to one, or add registerRoot<YourRoot>(\"\"))");
+    return;
+  }
+  store(contextId, factory.create(), ContextKind.Root);
 }
 
-function missingRoot(contextId: u32): i32 {
-  host.log(LogLevel.Critical, "root context " + contextId.toString() + " has no registered root class; see the earlier error");
+function missingRoot(): i32 {
+  host.log(LogLevel.Critical, "no root class for this root context; see the earlier error");
   return 0;
 }
 
@@ -115,14 +120,14 @@ export function proxy_on_context_create(contextId: u32, parentContextId: u32): v
     store(contextId, tcp, ContextKind.Tcp);
     return;
   }
-  host.log(LogLevel.Error, "root_id \"" + root.rootId + "\" has no stream contexts: override newHttpContext (HTTP filter) or newTcpContext (network filter) in its root class");
+  host.log(LogLevel.Error, "no stream context: override newHttpContext or newTcpContext in the root class");
 }
 
 /** VM start for a root: calls onVmStart with the VM configuration; 0 fails the VM. */
 export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
   host.resetLogLevelCache();
   const root = rootContext(rootId);
-  if (root == null) return missingRoot(rootId);
+  if (root == null) return missingRoot();
   return root.onVmStart(new Configuration(BufferType.VmConfiguration, vmConfigurationSize)) ? 1 : 0;
 }
 
@@ -130,7 +135,7 @@ export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
 export function proxy_on_configure(rootId: u32, pluginConfigurationSize: u32): u32 {
   host.resetLogLevelCache();
   const root = rootContext(rootId);
-  if (root == null) return missingRoot(rootId);
+  if (root == null) return missingRoot();
   const accepted = root.onConfigure(new Configuration(BufferType.PluginConfiguration, pluginConfigurationSize));
   collectGarbage(true);
   return accepted ? 1 : 0;
@@ -254,7 +259,7 @@ function calloutTarget(rootId: u32, token: u32, forget: bool): Context | null {
   const context = calloutOwners.get(token);
   if (forget) calloutOwners.delete(token);
   if (context.ended) {
-    host.log(LogLevel.Debug, "dropping callout event for token " + token.toString() + ": its context already ended");
+    host.log(LogLevel.Debug, "callout event dropped: its context ended");
     return null;
   }
   if (context.contextId != rootId) host.setEffectiveContext(context.contextId);

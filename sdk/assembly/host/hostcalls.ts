@@ -110,6 +110,22 @@ export function getProperty(path: string[]): string | null {
   return takeString();
 }
 
+/**
+ * True if the top-level property `name` (one path segment, e.g. "plugin_root_id") holds exactly the UTF-8
+ * bytes of `expected`; an absent property equals "". Compares bytes, so it needs no UTF-8 decoder (the
+ * dispatcher picks a root class with it, keeping the smallest filters small).
+ */
+export function propertyEquals(name: string, expected: string): bool {
+  const path = encodeKey(name);
+  resetOut();
+  const found = record(raw.proxy_get_property(path, keyLength, OUT_PTR, OUT_SIZE)) == Status.Ok;
+  const size: usize = found ? load<u32>(OUT_SIZE) : 0;
+  const wanted = encodeValue(expected);
+  const equal = size == valueLength && (size == 0 || memory.compare(load<usize>(OUT_PTR), wanted, size) == 0);
+  dropOut();
+  return equal;
+}
+
 /** Reads a map property (e.g. ["request", "headers"]) as pairs; null if absent. */
 export function getPropertyPairs(path: string[]): Header[] | null {
   const encoded = encodePropertyPath(path);
