@@ -4,10 +4,11 @@
 import { Action, BufferType, PeerType, Status, StreamType, GrpcStatus } from "../abi/types";
 import * as host from "../host/hostcalls";
 import { Header } from "../host/pairs";
+import { IdTable } from "./context-table";
 import { Configuration, HeaderMap, Body, requestHeaders, requestTrailers, responseHeaders, responseTrailers, requestBody, responseBody, downstreamData, upstreamData } from "./maps";
 
 /** Token → the context that made the callout; responses go back to it unless it has ended (see `ended`). */
-export const calloutOwners = new Map<u32, Context>();
+export const calloutOwners = new IdTable<Context>();
 
 /** Kind of a context, set by the dispatcher when it stores the context (lets it avoid checked casts). */
 export enum ContextKind { Root = 1, Http = 2, Tcp = 3 }

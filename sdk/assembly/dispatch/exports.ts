@@ -7,10 +7,11 @@ import * as host from "../host/hostcalls";
 import { guestMalloc } from "../host/memory";
 import { Context, ContextKind, RootContext, HttpContext, TcpContext, RootFactory, firstRootFactory, calloutOwners } from "../api/context";
 import { Configuration } from "../api/maps";
+import { IdTable } from "../api/context-table";
 
-// One map for every context (one Map monomorphization keeps modules small); `contextKind` says which class
-// it is, so the typed views below use an unchecked changetype only after checking the kind.
-const contexts = new Map<u32, Context>();
+// One table for every context (shares its code with calloutOwners); `contextKind` says which class it is, so
+// the typed views below use an unchecked changetype only after checking the kind.
+const contexts = new IdTable<Context>();
 let lastId: u32 = 0;
 let lastContext: Context | null = null;
 const COLLECT_EVERY_CALLBACKS: u32 = 64;
@@ -30,8 +31,8 @@ let callbacksSinceCollect: u32 = 0;
 
 function anyContext(id: u32): Context | null {
   if (id == lastId && lastContext != null) return lastContext;
-  if (!contexts.has(id)) return null;
   const context = contexts.get(id);
+  if (context == null) return null;
   lastId = id;
   lastContext = context;
   return context;
@@ -255,8 +256,8 @@ export function proxy_on_response_trailers(contextId: u32, trailerCount: u32): u
 
 /** The context that owns `token`, with the effective context switched to it; null if it is gone. */
 function calloutTarget(rootId: u32, token: u32, forget: bool): Context | null {
-  if (!calloutOwners.has(token)) return null;
   const context = calloutOwners.get(token);
+  if (context == null) return null;
   if (forget) calloutOwners.delete(token);
   if (context.ended) {
     host.log(LogLevel.Debug, "callout event dropped: its context ended");
