@@ -1,5 +1,5 @@
 // The SDK's smallest filter (test/fixtures/add-header): the header reaches the client, requests are untouched.
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { expect, test } from "vitest";
 import { Emulator } from "../../harness/src/index.ts";
 
@@ -15,4 +15,15 @@ test("add-header adds its response header and leaves the request alone", async (
 test("add-header's release build stays within 8 KB (the SDK's size floor: dispatcher, allocator, GC)", () => {
   const bytes = statSync("build/add-header.wasm").size;
   expect(bytes, `build/add-header.wasm is ${bytes} bytes`).toBeLessThanOrEqual(8 * 1024);
+});
+
+test("the SDK's build transform exports only the callbacks a module overrides (Envoy skips missing ones)", async () => {
+  const exportsOf = async (name: string) =>
+    WebAssembly.Module.exports(await WebAssembly.compile(readFileSync(`build/${name}.wasm`))).map((e) => e.name).sort();
+  const lifecycle = ["_initialize", "malloc", "memory", "proxy_abi_version_0_2_1", "proxy_on_configure", "proxy_on_context_create", "proxy_on_delete", "proxy_on_done", "proxy_on_vm_start"];
+  expect(await exportsOf("add-header")).toEqual([...lifecycle, "proxy_on_response_headers"].sort());
+  // A network filter keeps its TCP callbacks and has no HTTP ones.
+  const tcpGuard = await exportsOf("tcp-guard");
+  expect(tcpGuard).toEqual(expect.arrayContaining([...lifecycle, "proxy_on_downstream_data", "proxy_on_upstream_data", "proxy_on_downstream_connection_close"]));
+  expect(tcpGuard.filter((name) => name.startsWith("proxy_on_request") || name.startsWith("proxy_on_response"))).toEqual([]);
 });

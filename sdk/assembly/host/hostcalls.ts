@@ -119,7 +119,7 @@ export function propertyEquals(name: string, expected: string): bool {
   const path = encodeKey(name);
   resetOut();
   const found = record(raw.proxy_get_property(path, keyLength, OUT_PTR, OUT_SIZE)) == Status.Ok;
-  const size: usize = found ? load<u32>(OUT_SIZE) : 0;
+  const size: usize = found ? <usize>load<u32>(OUT_SIZE) : 0;
   const wanted = encodeValue(expected);
   const equal = size == valueLength && (size == 0 || memory.compare(load<usize>(OUT_PTR), wanted, size) == 0);
   dropOut();
