@@ -22,3 +22,4 @@ export { Counter, Gauge, Histogram } from "./assembly/api/metrics";
 export { getPropertyI64, getPropertyU64, getPropertyF64, getPropertyBool } from "./assembly/api/properties";
 export { parseJson, JsonParseResult, JsonValue, JsonKind, JsonObject, JsonArray, JsonString, JsonNumber, JsonBool, JsonNull } from "./assembly/api/json";
 export { logTrace, logDebug, logInfo, logWarn, logError, logCritical } from "./assembly/api/logging";
+export { ProtobufWriter, ProtobufReader, ProtobufWireType, PROTOBUF_MAX_FIELD_NUMBER } from "./assembly/api/protobuf";

@@ -84,6 +84,27 @@ export class ConfigReader {
     return <i64>number;
   }
 
+  /** An optional JSON object, as is; null when absent (anything but an object is a problem). */
+  optionalObject(key: string): JsonObject | null {
+    const value = this.object.get(key);
+    if (value == null) return null;
+    const object = value.asObject();
+    if (object == null) this.fail(key, "must be an object, got " + describe(value));
+    return object;
+  }
+
+  /** An optional number (fractions allowed) in [minimum, maximum]; `fallback` when absent. */
+  number(key: string, fallback: f64, minimum: f64, maximum: f64): f64 {
+    const value = this.object.get(key);
+    if (value == null) return fallback;
+    const number = value.asNumber(f64.NaN);
+    if (isNaN(number) || number < minimum || number > maximum) {
+      this.fail(key, "must be a number from " + formatNumber(minimum) + " to " + formatNumber(maximum) + ", got " + describe(value));
+      return fallback;
+    }
+    return number;
+  }
+
   /** An optional array of strings; empty when absent. `required` makes absence (or an empty array) a problem. */
   stringArray(key: string, required: bool = false): string[] {
     const out = new Array<string>();
@@ -119,6 +140,11 @@ export class ConfigReader {
 
   /** Dotted path of `key` for messages, e.g. "keys[1].name". */
   private name(key: string): string { return this.path.length == 0 ? key : this.path + "." + key; }
+}
+
+/** `value` for messages: whole numbers without a fraction ("10", not "10.0"). */
+export function formatNumber(value: f64): string {
+  return value == Math.floor(value) && Math.abs(value) < 1e15 ? (<i64>value).toString() : value.toString();
 }
 
 /** Kind and short value of `value` for messages. */

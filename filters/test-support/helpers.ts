@@ -2,7 +2,7 @@
 // index.ts, so scripts/build.ts skips it.
 import { resolve } from "node:path";
 import { expect } from "vitest";
-import { Emulator, WasmLoadError, EnvoyHarnessError, httpWasm, networkWasm, startEnvoy, startTcpUpstream, validateEnvoyConfig, type EmulatorOptions, type RunnerKind } from "../../harness/src/index.ts";
+import { Emulator, WasmLoadError, EnvoyHarnessError, httpWasm, networkWasm, startEnvoy, startTcpUpstream, validateEnvoyConfig, wasmService, type EmulatorOptions, type RunnerKind, type WasmPluginOptions } from "../../harness/src/index.ts";
 
 /** Absolute path of the release build of filter `name` (built by scripts/build.ts before the tests). */
 export function filterWasm(name: string): string {
@@ -27,15 +27,18 @@ export async function expectEmulatorRejects(name: string, pluginConfig: string |
 }
 
 /**
- * Starts real Envoy with filter `name` (an HTTP filter, or a network filter when `kind` is "network")
- * configured with `config`, expects Envoy to refuse it, and checks that the harness error carries Envoy's
- * "Failed to configure" line and the filter's own reason.
+ * Starts real Envoy with filter `name` (an HTTP filter; a network filter when `kind` is "network"; a singleton
+ * Wasm service next to an HTTP listener without filters when `kind` is "service") configured with `config` and
+ * the other `plugin` settings (e.g. `rootId`), expects Envoy to refuse it, and checks that the harness error
+ * carries Envoy's "Failed to configure" line and the filter's own reason.
  */
-export async function expectEnvoyRejects(name: string, config: string | object, reason: RegExp, kind: "http" | "network" = "http"): Promise<void> {
-  const filter = kind === "network" ? networkWasm(filterWasm(name), { config }) : httpWasm(filterWasm(name), { config });
+export async function expectEnvoyRejects(name: string, config: string | object, reason: RegExp, kind: "http" | "network" | "service" = "http", plugin: WasmPluginOptions = {}): Promise<void> {
+  const wasm = filterWasm(name);
+  const filters = kind === "network" ? [networkWasm(wasm, { ...plugin, config })] : kind === "http" ? [httpWasm(wasm, { ...plugin, config })] : [];
+  const services = kind === "service" ? [wasmService(wasm, { ...plugin, config })] : [];
   // A TCP listener needs a cluster to proxy to; it is never connected to, as Envoy refuses the filter first.
   const upstream = kind === "network" ? await startTcpUpstream() : undefined;
-  const error = await startEnvoy({ runner: ENVOY_RUNNER, filters: [filter], upstream }).finally(() => upstream?.close()).then(
+  const error = await startEnvoy({ runner: ENVOY_RUNNER, filters, services, upstream }).finally(() => upstream?.close()).then(
     async (envoy) => { await envoy.stop(); return null; },
     (e: unknown) => e,
   );

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
-import { EnvoyHarnessError, httpWasm, networkWasm, renderBootstrapYaml, validateEnvoyConfig } from "../../harness/src/index.ts";
+import { EnvoyHarnessError, buildBootstrap, httpWasm, networkWasm, renderBootstrapYaml, validateEnvoyConfig } from "../../harness/src/index.ts";
 import { CONFIG_SHAPES, EXAMPLE_WASM } from "./config-shapes.ts";
 import { fixture } from "./support.ts";
 
@@ -44,6 +44,22 @@ describe("config shapes", () => {
     expect(() =>
       renderBootstrapYaml({ listeners: [{ name: "l", protocol: "http", cluster: "nope", filters: [] }] }, { envoyVersion: "1.40.0", wasmPath: identity }),
     ).toThrow(/unknown cluster "nope"/);
+    expect(() =>
+      renderBootstrapYaml({ listeners: [{ name: "l", protocol: "http", filters: [], routes: [{ headers: { "x-canary": "true" }, cluster: "canary" }] }] }, { envoyVersion: "1.40.0", wasmPath: identity }),
+    ).toThrow(/route of listener "l" goes to unknown cluster "canary"/);
+  });
+
+  test("header routes come first, in order, before the catch-all route", () => {
+    const spec = {
+      listeners: [{ name: "l", protocol: "http" as const, cluster: "stable", filters: [], routes: [{ prefix: "/api", headers: { "x-canary": "true", "x-tier": "beta" }, cluster: "canary" }] }],
+      clusters: [{ name: "stable", host: "127.0.0.1", port: 1 }, { name: "canary", host: "127.0.0.1", port: 2 }],
+    };
+    const bootstrap = buildBootstrap(spec, { envoyVersion: "1.40.0", wasmPath: (p) => p }) as { static_resources: { listeners: { filter_chains: { filters: { typed_config: { route_config: { virtual_hosts: { routes: unknown[] }[] } } }[] }[] }[] } };
+    const routes = bootstrap.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.route_config.virtual_hosts[0]!.routes;
+    expect(routes).toEqual([
+      { match: { prefix: "/api", headers: [{ name: "x-canary", string_match: { exact: "true" } }, { name: "x-tier", string_match: { exact: "beta" } }] }, route: { cluster: "canary" } },
+      { match: { prefix: "/" }, route: { cluster: "stable" } },
+    ]);
   });
 
   test("Envoy's own validation message surfaces for a config it rejects", async () => {

@@ -79,6 +79,19 @@ export const CONFIG_SHAPES: ConfigShape[] = [
     },
   },
   {
+    name: "header-routes",
+    description: "An HTTP listener with a route on a request header before the catch-all one (canary routing: a filter sets x-canary).",
+    envoyVersion: "1.40.0",
+    spec: {
+      listeners: [{
+        name: "ingress", protocol: "http", cluster: "stable",
+        routes: [{ headers: { "x-canary": "true" }, cluster: "canary" }],
+        filters: [httpWasm(EXAMPLE_WASM, { name: "router", config: { percentage: 10 } })],
+      }],
+      clusters: [{ name: "stable", host: "127.0.0.1", port: 8080 }, { name: "canary", host: "127.0.0.1", port: 8081 }],
+    },
+  },
+  {
     name: "failure-policy",
     description: "failure_policy (Envoy >= 1.33) and allow_on_headers_stop_iteration (Envoy >= 1.35).",
     envoyVersion: "1.40.0",

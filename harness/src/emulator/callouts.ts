@@ -199,7 +199,9 @@ export class Callouts {
     }
     const timeout = args.timeoutMs ?? 0;
     const delay = reply.delayMs ?? 0;
-    if (timeout > 0 && delay > timeout) reply = { status: 4, statusMessage: "deadline exceeded" };
+    // Envoy (1.40, observed) times a unary call out through its HTTP router: status UNAVAILABLE (14), not
+    // DEADLINE_EXCEEDED, with the router's reply text and response code details as the message.
+    if (timeout > 0 && delay > timeout) reply = { status: 14, statusMessage: "upstream request timeout{response_timeout}" };
     vm.host.post(Math.min(delay, timeout > 0 ? timeout : delay), () => {
       if (!this.#grpcCalls.delete(token) || vm.failure || !vm.context(root.id)) return;
       const status = reply.status ?? 0;

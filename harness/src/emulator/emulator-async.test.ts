@@ -94,8 +94,8 @@ describe("gRPC callouts", () => {
     expect(results(emu, "grpc_close")).toEqual(["grpc_close status -> 0 7 denied"]);
   });
 
-  it("a unary reply slower than the call's timeout closes with DEADLINE_EXCEEDED (4)", async () => {
-    const emu = await loadProbe([], { grpcServices: { slow: () => ({ message: "late", delayMs: 500 }) } });
+  it("a unary reply slower than the call's timeout closes with UNAVAILABLE (14) and Envoy's timeout message", async () => {
+    const emu = await loadProbe(["grpc_close: status"], { grpcServices: { slow: () => ({ message: "late", delayMs: 500 }) } });
     // The probe's grpc command uses timeout 0 (none); drive a timeout through the raw callout engine instead.
     const root = emu.vm.context(emu.rootContextId())!;
     let token = 0;
@@ -103,8 +103,11 @@ describe("gRPC callouts", () => {
       service: new TextEncoder().encode("slow"), serviceName: "svc", method: "M", metadata: [], message: new Uint8Array(0), timeoutMs: 100,
     }, (t) => (token = t));
     expect([status, token]).toEqual([0, 1]);
-    emu.advance(100);
-    expect(emu.logMessages()).toContain("grpc_close token=1 status=4");
+    emu.advance(99);
+    expect(results(emu, "grpc_close")).toEqual([]);
+    emu.advance(1);
+    expect(emu.logMessages()).toContain("grpc_close token=1 status=14");
+    expect(results(emu, "grpc_close")).toEqual(["grpc_close status -> 0 14 upstream request timeout{response_timeout}"]);
   });
 
   it("streams: send reaches the handler; server messages, trailers and close arrive in order; cancel stops delivery", async () => {

@@ -70,6 +70,21 @@ export interface ClusterSpec {
   http2?: boolean;
 }
 
+/**
+ * A route of an HTTP listener, tried before the listener's catch-all one: requests whose path starts with
+ * `prefix` and whose headers match `headers` go to `cluster`. E.g. canary routing:
+ * `{ headers: { "x-canary": "true" }, cluster: "canary" }`. Envoy evaluates it after the HTTP filters changed
+ * the request headers (a Wasm filter's header edit clears the route cache).
+ */
+export interface RouteSpec {
+  /** Cluster the matching requests go to. */
+  cluster: string;
+  /** Path prefix to match; default "/". */
+  prefix?: string;
+  /** Header name → exact value, all of which must be present. */
+  headers?: Record<string, string>;
+}
+
 /** A listener on 127.0.0.1. HTTP listeners (HTTP/1.1 trailers enabled) route `/` to `cluster` (or answer 200 "no upstream" themselves); TCP ones proxy to `cluster`. */
 export interface ListenerSpec {
   /** Listener name; its bound port is read back from the admin API by this name. */
@@ -80,6 +95,8 @@ export interface ListenerSpec {
   filters: WasmFilter[];
   /** Name of the cluster traffic goes to; optional for "http" (then Envoy answers directly). */
   cluster?: string;
+  /** HTTP listeners: routes tried in order before the catch-all route to `cluster`. */
+  routes?: RouteSpec[];
   /** Port to bind; 0 (default) lets the kernel pick one, read back after start. */
   port?: number;
 }
@@ -159,6 +176,16 @@ export function buildBootstrap(spec: EnvoyConfigSpec, context: RenderContext): R
         hint: `add a cluster named "${listener.cluster}" to clusters`,
       });
     }
+    for (const route of listener.routes ?? []) {
+      if (!clusterNames.has(route.cluster)) {
+        throw new EnvoyHarnessError(`a route of listener "${listener.name}" goes to unknown cluster "${route.cluster}"`, {
+          hint: `add a cluster named "${route.cluster}" to clusters`,
+        });
+      }
+    }
+    if (listener.protocol === "tcp" && listener.routes?.length) {
+      throw new EnvoyHarnessError(`TCP listener "${listener.name}" cannot have routes`, { hint: "routes are for HTTP listeners" });
+    }
     if (listener.protocol === "tcp" && listener.cluster === undefined) {
       throw new EnvoyHarnessError(`TCP listener "${listener.name}" needs a cluster to proxy to`);
     }
@@ -213,7 +240,7 @@ function httpChain(listener: ListenerSpec, context: RenderContext) {
         stat_prefix: listener.name,
         codec_type: "AUTO",
         http_protocol_options: { enable_trailers: true },
-        route_config: { name: listener.name, virtual_hosts: [{ name: "all", domains: ["*"], routes: [route] }] },
+        route_config: { name: listener.name, virtual_hosts: [{ name: "all", domains: ["*"], routes: [...(listener.routes ?? []).map(renderRoute), route] }] },
         http_filters: [
           ...listener.filters.map((f) => ({
             name: "envoy.filters.http.wasm",
@@ -224,6 +251,11 @@ function httpChain(listener: ListenerSpec, context: RenderContext) {
       },
     },
   ];
+}
+
+function renderRoute(route: RouteSpec) {
+  const headers = Object.entries(route.headers ?? {}).map(([name, exact]) => ({ name, string_match: { exact } }));
+  return { match: { prefix: route.prefix ?? "/", ...(headers.length > 0 ? { headers } : {}) }, route: { cluster: route.cluster } };
 }
 
 function tcpChain(listener: ListenerSpec, context: RenderContext) {

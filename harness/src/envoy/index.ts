@@ -8,7 +8,7 @@ export { startEnvoy, specFromOptions, prepareRunner, DEFAULT_LISTENER, DEFAULT_C
 export type { Envoy, StartEnvoyOptions } from "./start.ts";
 export { httpWasm, networkWasm, wasmService, cluster, buildBootstrap, renderBootstrapYaml, pluginName, wasmFilesOf } from "./config.ts";
 export type {
-  ClusterSpec, EnvoyConfigSpec, EnvoyFailurePolicy, HttpWasmFilter, ListenerSpec, NetworkWasmFilter, RenderContext,
+  ClusterSpec, EnvoyConfigSpec, EnvoyFailurePolicy, HttpWasmFilter, ListenerSpec, NetworkWasmFilter, RenderContext, RouteSpec,
   WasmFilter, WasmPluginOptions, WasmServiceSpec,
 } from "./config.ts";
 export { validateEnvoyConfig } from "./validate.ts";

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { httpRequest, tcpExchange, type HttpRequestOptions, type HttpResponse, type TcpExchangeOptions, type UpstreamEndpoint } from "../traffic/index.ts";
 import { EnvoyAdmin, diffStats, type StatsSnapshot } from "./admin.ts";
-import { cluster, type ClusterSpec, type EnvoyConfigSpec, type ListenerSpec, type WasmFilter, type WasmServiceSpec, renderBootstrapYaml, wasmFilesOf } from "./config.ts";
+import { cluster, type ClusterSpec, type EnvoyConfigSpec, type ListenerSpec, type RouteSpec, type WasmFilter, type WasmServiceSpec, renderBootstrapYaml, wasmFilesOf } from "./config.ts";
 import { prepareContainerRunner } from "./container-runner.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
 import { EnvoyLog, isFailureLine, type WasmLogLine } from "./log.ts";
@@ -26,6 +26,8 @@ export interface StartEnvoyOptions extends RunnerOptions {
   filters?: WasmFilter[];
   /** Shorthand: the upstream the "ingress" listener routes to (cluster "upstream"). HTTP listeners without one answer 200 themselves. */
   upstream?: UpstreamEndpoint;
+  /** Shorthand: routes of the "ingress" listener tried before the one to `upstream`, e.g. to a canary cluster in `clusters`. */
+  routes?: RouteSpec[];
   /** More listeners (full control). */
   listeners?: ListenerSpec[];
   /** Extra clusters, e.g. callout targets: `cluster("auth", authUpstream)` (h2c/gRPC upstreams get HTTP/2). */
@@ -84,7 +86,7 @@ export function specFromOptions(options: StartEnvoyOptions): EnvoyConfigSpec {
   if (options.filters || options.upstream) {
     const filters = options.filters ?? [];
     const tcp = options.upstream?.protocol === "tcp" || (filters.length > 0 && filters.every((f) => f.kind === "network"));
-    listeners.unshift({ name: DEFAULT_LISTENER, protocol: tcp ? "tcp" : "http", filters, cluster: options.upstream ? DEFAULT_CLUSTER : undefined });
+    listeners.unshift({ name: DEFAULT_LISTENER, protocol: tcp ? "tcp" : "http", filters, cluster: options.upstream ? DEFAULT_CLUSTER : undefined, routes: options.routes });
   }
   if (listeners.length === 0) throw new EnvoyHarnessError("startEnvoy needs `filters`, `upstream` or `listeners`");
   return { listeners, clusters, services: options.services };

@@ -42,6 +42,18 @@ export function decodeGrpcFrame(body: Buffer): Buffer {
 }
 
 /**
+ * Encodes a status message for the grpc-message trailer as the gRPC HTTP/2 protocol says: UTF-8, with every byte
+ * outside printable ASCII (0x20-0x7E), and "%" itself, written as %XX. Envoy passes the value on undecoded.
+ */
+export function percentEncodeGrpcMessage(message: string): string {
+  let out = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/**
  * Starts a gRPC server on 127.0.0.1 (kernel-chosen port) serving `handlers` keyed by "/package.Service/Method".
  * Unknown methods answer UNIMPLEMENTED (12); a throwing handler answers INTERNAL (13) with its message.
  */
@@ -49,6 +61,8 @@ export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): 
   const calls: RecordedGrpcCall[] = [];
   const server = createServer();
   server.on("stream", (stream: ServerHttp2Stream, headers, _flags, rawHeaders: string[]) => {
+    // A client may reset a call it no longer waits for (Envoy does on a callout timeout): not a server error.
+    stream.on("error", () => {});
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
     stream.on("end", async () => {
@@ -69,7 +83,7 @@ export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): 
       stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       stream.on("wantTrailers", () => {
         const trailers: Record<string, string> = { "grpc-status": reply instanceof Uint8Array ? "0" : String(reply.status) };
-        if (!(reply instanceof Uint8Array) && reply.message) trailers["grpc-message"] = encodeURIComponent(reply.message);
+        if (!(reply instanceof Uint8Array) && reply.message) trailers["grpc-message"] = percentEncodeGrpcMessage(reply.message);
         stream.sendTrailers(trailers);
       });
       stream.end(reply instanceof Uint8Array ? encodeGrpcFrame(reply) : undefined);

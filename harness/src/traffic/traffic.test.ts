@@ -1,8 +1,8 @@
 // The traffic layer on its own (real loopback sockets, no Envoy): upstreams record what they receive, clients
 // speak HTTP/1.1, h2c and raw TCP, gRPC framing round-trips.
-import { connect } from "node:http2";
+import { connect, constants as h2constants } from "node:http2";
 import { describe, expect, test } from "vitest";
-import { decodeGrpcFrame, encodeGrpcFrame, startGrpcUpstream } from "./grpc-upstream.ts";
+import { decodeGrpcFrame, encodeGrpcFrame, percentEncodeGrpcMessage, startGrpcUpstream } from "./grpc-upstream.ts";
 import { httpRequest } from "./http-client.ts";
 import { startHttpUpstream } from "./http-upstream.ts";
 import { startTcpUpstream, tcpExchange } from "./tcp.ts";
@@ -52,5 +52,35 @@ describe("traffic layer", () => {
     expect((await call("/t.T/Missing")).status).toBe("12");
     session.close();
     expect(upstream.calls.map((c) => c.method)).toEqual(["/t.T/Echo", "/t.T/Missing"]);
+  });
+
+  test("gRPC upstream: grpc-message is percent-encoded as the gRPC spec says; a call the client resets is no server error", async () => {
+    expect(percentEncodeGrpcMessage("policy store: 100% down ✗\n")).toBe("policy store: 100%25 down %E2%9C%97%0A");
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await using upstream = await startGrpcUpstream({
+      "/t.T/Slow": async () => { await held; return Buffer.from("late"); },
+      "/t.T/Fail": () => ({ status: 14, message: "down for 5 min" }),
+    });
+    const session = connect(`http://127.0.0.1:${upstream.port}`);
+    const request = (path: string) => session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+    // Reset the slow call the way Envoy does on a callout timeout, then let its handler answer into the closed stream.
+    const slow = request("/t.T/Slow");
+    slow.on("error", () => {}); // the reset we send below also ends our side with an error
+    slow.end(encodeGrpcFrame(Buffer.from("x")));
+    while (upstream.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise<void>((resolve) => { slow.on("close", () => resolve()); slow.close(h2constants.NGHTTP2_INTERNAL_ERROR); });
+    release();
+    // The server still answers, with the message encoded.
+    const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const fail = request("/t.T/Fail");
+      fail.on("trailers", resolve);
+      fail.on("error", reject);
+      fail.resume();
+      fail.end(encodeGrpcFrame(Buffer.from("y")));
+    });
+    session.close();
+    expect([trailers["grpc-status"], trailers["grpc-message"]]).toEqual(["14", "down for 5 min"]);
+    expect(upstream.calls.map((c) => c.method)).toEqual(["/t.T/Slow", "/t.T/Fail"]);
   });
 });
