@@ -2,13 +2,10 @@
 // sequences of set/get/delete over keys chosen so probe runs collide, wrap around the end of the
 // table and get shifted back on delete; the table also grows several times.
 import { beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compileTestModule } from "../../test/wasm-test-module.ts";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const ENTRY = resolve(here, "context-table-test-entry.ts");
-const EMPTY_ASCONFIG = resolve(here, "context-table-test-asconfig.json");
 const ENTRY_SOURCE = `
 import { IdTable } from "./context-table";
 class Box { constructor(public value: i32) {} }
@@ -26,31 +23,6 @@ interface TableExports {
   size(): number;
 }
 
-async function compileTable(): Promise<TableExports> {
-  const asc = await import("assemblyscript/asc");
-  let binary: Uint8Array | undefined;
-  const { error, stderr } = await asc.main(
-    [ENTRY, "--config", EMPTY_ASCONFIG, "--outFile", "table.wasm", "--runtime", "stub", "--initialMemory", "64"],
-    {
-      readFile: (name: string, baseDir: string) => {
-        const path = resolve(baseDir, name);
-        if (path === ENTRY) return ENTRY_SOURCE;
-        if (path === EMPTY_ASCONFIG) return "{}";
-        try { return readFileSync(path, "utf8"); } catch { return null; }
-      },
-      writeFile: (name: string, contents: string | Uint8Array) => {
-        if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
-      },
-      listFiles: () => [],
-    },
-  );
-  if (error || !binary) throw new Error(`compiling the id table test module failed: ${error?.message}\n${stderr.toString()}`);
-  const { instance } = await WebAssembly.instantiate(binary as Uint8Array<ArrayBuffer>, {
-    env: { abort: () => { throw new Error("AssemblyScript abort"); } },
-  });
-  return instance.exports as unknown as TableExports;
-}
-
 /** A small deterministic PRNG (xorshift32), so a failure replays. */
 function random(seed: number): () => number {
   let state = seed >>> 0 || 1;
@@ -64,7 +36,7 @@ function random(seed: number): () => number {
 
 describe("IdTable (the dispatcher's context and callout-token table)", { timeout: 120_000 }, () => {
   let table: TableExports;
-  beforeAll(async () => { table = await compileTable(); });
+  beforeAll(async () => { table = await compileTestModule<TableExports>(dirname(fileURLToPath(import.meta.url)), "context-table", ENTRY_SOURCE); });
 
   it("behaves like a Map under random set/get/delete, across growth, collisions and wrap-around", () => {
     const model = new Map<number, number>();

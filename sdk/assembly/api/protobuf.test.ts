@@ -3,26 +3,21 @@
 // in both directions on random messages, and malformed input of every kind, which must give an error value (with
 // its byte offset), never a trap.
 import { describe, expect, it, beforeAll } from "vitest";
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compileTestModule, ManagedMemory, MANAGED_MEMORY_EXPORTS, type ManagedMemoryExports, type Pointer } from "../../test/wasm-test-module.ts";
 import { randomBytes } from "node:crypto";
 import protobuf from "protobufjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ENTRY = resolve(here, "protobuf-test-entry.ts");
-// An empty virtual asconfig, so the repository's filter asconfig (SDK exports, proxy_log abort) is not applied.
-const EMPTY_ASCONFIG = resolve(here, "protobuf-test-asconfig.json");
 
 // The test module. Writing: a stack of writers (push() starts a nested message, pop(field) writes it into its
 // parent). Reading: read(data, schema) walks `data`; the character at index N of `schema` says how to read field N
 // (u uint64, k uint32, i int32, l int64, y sint32, z sint64, b bool, f fixed32, F fixed64, g float and d double
 // (printed as their bits), s string, x bytes (hex), m nested message (same schema), R reads a varint twice,
 // . not read at all, anything else or past the end: skip()). It prints "N=value" per field, or "error: ...".
-const ENTRY_SOURCE = `
+const ENTRY_SOURCE = MANAGED_MEMORY_EXPORTS + `
 import { ProtobufWriter, ProtobufReader } from "./protobuf";
-export function newBuffer(length: i32): ArrayBuffer { return new ArrayBuffer(length); }
-export function newString(units: i32): string { return changetype<string>(__new(<usize>units << 1, idof<string>())); }
 
 const writers: ProtobufWriter[] = [new ProtobufWriter(1)];
 function top(): ProtobufWriter { return writers[writers.length - 1]; }
@@ -87,11 +82,7 @@ function dump(reader: ProtobufReader, schema: string): string {
 }
 `;
 
-type Pointer = number;
-interface ProtobufExports {
-  memory: WebAssembly.Memory;
-  newBuffer(length: number): Pointer;
-  newString(units: number): Pointer;
+interface ProtobufExports extends ManagedMemoryExports {
   start(): void;
   push(): void;
   pop(field: number): void;
@@ -114,61 +105,12 @@ interface ProtobufExports {
 }
 
 let wasm: ProtobufExports;
+let memory: ManagedMemory;
 
-async function compileProtobufModule(): Promise<ProtobufExports> {
-  const asc = await import("assemblyscript/asc");
-  let binary: Uint8Array | undefined;
-  const { error, stderr } = await asc.main(
-    [ENTRY, "--config", EMPTY_ASCONFIG, "--outFile", "protobuf.wasm", "--runtime", "stub", "--optimizeLevel", "3", "--noAssert", "--initialMemory", "40"],
-    {
-      readFile: (name: string, baseDir: string) => {
-        const path = resolve(baseDir, name);
-        if (path === ENTRY) return ENTRY_SOURCE;
-        if (path === EMPTY_ASCONFIG) return "{}";
-        try { return readFileSync(path, "utf8"); } catch { return null; }
-      },
-      writeFile: (name: string, contents: string | Uint8Array) => {
-        if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
-      },
-      listFiles: () => [],
-    },
-  );
-  if (error || !binary) throw new Error(`compiling the protobuf test module failed: ${error?.message}\n${stderr.toString()}`);
-  const module = await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>);
-  const instance = await WebAssembly.instantiate(module, {
-    env: { abort: () => { throw new Error("AssemblyScript abort"); } },
-  });
-  return instance.exports as unknown as ProtobufExports;
-}
-
-/** Byte length of a managed object (AssemblyScript keeps it in the header word just before the data). */
-function objectSize(pointer: Pointer): number {
-  return new Uint32Array(wasm.memory.buffer, pointer - 4, 1)[0];
-}
-
-function toWasmBytes(bytes: Uint8Array): Pointer {
-  const pointer = wasm.newBuffer(bytes.length);
-  new Uint8Array(wasm.memory.buffer, pointer, bytes.length).set(bytes);
-  return pointer;
-}
-
-function fromWasmBytes(pointer: Pointer): Buffer {
-  return Buffer.from(new Uint8Array(wasm.memory.buffer, pointer, objectSize(pointer)));
-}
-
-function toWasmString(text: string): Pointer {
-  const pointer = wasm.newString(text.length);
-  const units = new Uint16Array(wasm.memory.buffer, pointer, text.length);
-  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
-  return pointer;
-}
-
-function fromWasmString(pointer: Pointer): string {
-  const units = new Uint16Array(wasm.memory.buffer, pointer, objectSize(pointer) / 2);
-  let out = "";
-  for (let i = 0; i < units.length; i += 4096) out += String.fromCharCode(...units.subarray(i, i + 4096));
-  return out;
-}
+const toWasmBytes = (bytes: Uint8Array) => memory.bytesIn(bytes);
+const fromWasmBytes = (pointer: Pointer) => memory.bytesOut(pointer);
+const toWasmString = (text: string) => memory.stringIn(text);
+const fromWasmString = (pointer: Pointer) => memory.stringOut(pointer);
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
 /** Reads `data` with the test module (see ENTRY_SOURCE for the schema letters). */
@@ -181,7 +123,8 @@ function written(build: () => void): Buffer {
 }
 
 beforeAll(async () => {
-  wasm = await compileProtobufModule();
+  wasm = await compileTestModule<ProtobufExports>(here, "protobuf", ENTRY_SOURCE, ["--noAssert"]);
+  memory = new ManagedMemory(wasm);
 }, 120_000);
 
 describe("ProtobufWriter: the encoding guide's examples, byte for byte", () => {

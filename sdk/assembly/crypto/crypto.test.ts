@@ -2,20 +2,15 @@
 // vectors (FIPS 180-2/180-4 examples, RFC 4231, RFC 4648 §10) and against node:crypto on random inputs.
 import { describe, expect, it, beforeAll } from "vitest";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compileTestModule, ManagedMemory, MANAGED_MEMORY_EXPORTS, type ManagedMemoryExports, type Pointer } from "../../test/wasm-test-module.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ENTRY = resolve(here, "crypto-test-entry.ts");
-// An empty virtual asconfig, so the repository's filter asconfig (SDK exports, proxy_log abort) is not applied.
-const EMPTY_ASCONFIG = resolve(here, "crypto-test-asconfig.json");
 
 // The test module: thin exports over the public crypto API, taking and returning managed objects by pointer.
-const ENTRY_SOURCE = `
+const ENTRY_SOURCE = MANAGED_MEMORY_EXPORTS + `
 import { sha256, Sha256, hmacSha256, constantTimeEqual, base64Encode, base64UrlEncode, base64Decode, base64UrlDecode, hexEncode } from "./index";
-export function newBuffer(length: i32): ArrayBuffer { return new ArrayBuffer(length); }
-export function newString(units: i32): string { return changetype<string>(__new(<usize>units << 1, idof<string>())); }
 export function sha256Of(data: ArrayBuffer): ArrayBuffer { return sha256(data); }
 export function sha256InChunks(data: ArrayBuffer, chunk: i32): ArrayBuffer {
   const hasher = new Sha256();
@@ -31,11 +26,7 @@ export function decodeUrl(text: string): ArrayBuffer | null { return base64UrlDe
 export function hexOf(data: ArrayBuffer): string { return hexEncode(data); }
 `;
 
-type Pointer = number;
-interface CryptoExports {
-  memory: WebAssembly.Memory;
-  newBuffer(length: number): Pointer;
-  newString(units: number): Pointer;
+interface CryptoExports extends ManagedMemoryExports {
   sha256Of(data: Pointer): Pointer;
   sha256InChunks(data: Pointer, chunk: number): Pointer;
   hmacOf(key: Pointer, message: Pointer): Pointer;
@@ -48,58 +39,12 @@ interface CryptoExports {
 }
 
 let wasm: CryptoExports;
+let memory: ManagedMemory;
 
-async function compileCryptoModule(): Promise<CryptoExports> {
-  const asc = await import("assemblyscript/asc");
-  let binary: Uint8Array | undefined;
-  const { error, stderr } = await asc.main(
-    [ENTRY, "--config", EMPTY_ASCONFIG, "--outFile", "crypto.wasm", "--runtime", "stub", "--optimizeLevel", "3", "--noAssert", "--initialMemory", "40"],
-    {
-      readFile: (name: string, baseDir: string) => {
-        const path = resolve(baseDir, name);
-        if (path === ENTRY) return ENTRY_SOURCE;
-        if (path === EMPTY_ASCONFIG) return "{}";
-        try { return readFileSync(path, "utf8"); } catch { return null; }
-      },
-      writeFile: (name: string, contents: string | Uint8Array) => {
-        if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
-      },
-      listFiles: () => [],
-    },
-  );
-  if (error || !binary) throw new Error(`compiling the crypto test module failed: ${error?.message}\n${stderr.toString()}`);
-  const module = await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>);
-  const instance = await WebAssembly.instantiate(module, {
-    env: { abort: () => { throw new Error("AssemblyScript abort"); } },
-  });
-  return instance.exports as unknown as CryptoExports;
-}
-
-/** Byte length of a managed object (AssemblyScript keeps it in the header word just before the data). */
-function objectSize(pointer: Pointer): number {
-  return new Uint32Array(wasm.memory.buffer, pointer - 4, 1)[0];
-}
-
-function toWasmBytes(bytes: Uint8Array): Pointer {
-  const pointer = wasm.newBuffer(bytes.length);
-  new Uint8Array(wasm.memory.buffer, pointer, bytes.length).set(bytes);
-  return pointer;
-}
-
-function fromWasmBytes(pointer: Pointer): Buffer {
-  return Buffer.from(new Uint8Array(wasm.memory.buffer, pointer, objectSize(pointer)));
-}
-
-function toWasmString(text: string): Pointer {
-  const pointer = wasm.newString(text.length);
-  const units = new Uint16Array(wasm.memory.buffer, pointer, text.length);
-  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
-  return pointer;
-}
-
-function fromWasmString(pointer: Pointer): string {
-  return String.fromCharCode(...new Uint16Array(wasm.memory.buffer, pointer, objectSize(pointer) / 2));
-}
+const toWasmBytes = (bytes: Uint8Array) => memory.bytesIn(bytes);
+const fromWasmBytes = (pointer: Pointer) => memory.bytesOut(pointer);
+const toWasmString = (text: string) => memory.stringIn(text);
+const fromWasmString = (pointer: Pointer) => memory.stringOut(pointer);
 
 const bytes = (text: string) => Buffer.from(text, "utf8");
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
@@ -108,7 +53,8 @@ const hmacHex = (key: Uint8Array, message: Uint8Array) => fromWasmBytes(wasm.hma
 const decoded = (pointer: Pointer) => (pointer === 0 ? null : fromWasmBytes(pointer).toString("latin1"));
 
 beforeAll(async () => {
-  wasm = await compileCryptoModule();
+  wasm = await compileTestModule<CryptoExports>(here, "crypto", ENTRY_SOURCE, ["--noAssert"]);
+  memory = new ManagedMemory(wasm);
 }, 120_000);
 
 describe("SHA-256 (FIPS 180-4)", () => {
