@@ -33,6 +33,7 @@ const CALLBACKS = {
 };
 
 const SDK_PREFIX = "~lib/@proxy-wasm-as/sdk/";
+const DISPATCHER_PREFIX = `${SDK_PREFIX}assembly/dispatch/`;
 
 export default class PruneCallbacks extends Transform {
   /** Collects the method names declared by classes outside the SDK. */
@@ -45,10 +46,14 @@ export default class PruneCallbacks extends Transform {
     this.unused = Object.keys(CALLBACKS).filter((exportName) => !declared.has(CALLBACKS[exportName]));
   }
 
-  /** Drops the unused callback exports; the optimizer then removes their now unreferenced functions. */
+  /**
+   * Drops the unused callback exports of the SDK's dispatcher (a module exporting its own proxy_on_* functions
+   * keeps them); the optimizer then removes the now unreferenced functions.
+   */
   afterCompile(module) {
     for (const exportName of this.unused ?? []) {
-      if (module.getExport(exportName)) module.removeExport(exportName);
+      const exported = module.getExport(exportName);
+      if (exported && this.binaryen.getExportInfo(exported).value.startsWith(DISPATCHER_PREFIX)) module.removeExport(exportName);
     }
   }
 }

@@ -18,10 +18,17 @@ export async function buildProbe(): Promise<string> {
   const source = readFileSync(SOURCE, "utf8");
   let binary: Uint8Array | undefined;
   const { error, stderr } = await asc.main([
-    "probe.ts", "--outFile", "probe.wasm", "--runtime", "stub", "--use", "abort=", "--exportStart", "_initialize",
+    // An empty config: the repository's asconfig.json (SDK exports and build transform) is for SDK modules.
+    "probe.ts", "--config", "probe-asconfig.json", "--outFile", "probe.wasm", "--runtime", "stub", "--use", "abort=", "--exportStart", "_initialize",
     "--optimizeLevel", "2", "--noAssert", "--debug",
   ], {
-    readFile: (name: string, baseDir: string) => (name === "probe.ts" && (baseDir === "." || baseDir === "")) ? source : readOrNull(resolve(baseDir, name)),
+    readFile: (name: string, baseDir: string) => {
+      if (baseDir === "." || baseDir === "") {
+        if (name === "probe.ts") return source;
+        if (name === "probe-asconfig.json") return "{}";
+      }
+      return readOrNull(resolve(baseDir, name));
+    },
     writeFile: (name: string, contents: string | Uint8Array) => {
       if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
     },
