@@ -126,6 +126,9 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<Envoy> {
   return makeEnvoy(runner, launched, log, configYaml, ready, startupMs, options);
 }
 
+/** After Envoy's first failure line: how long to wait for the rest of its explanation if it does not exit first. */
+const FAILURE_LOG_GRACE_MS = 1500;
+
 async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, log: EnvoyLog, timeoutMs: number) {
   const runtimes = new Set(
     [...spec.listeners.flatMap((l) => l.filters), ...(spec.services ?? [])].map((p) => p.runtime ?? "envoy.wasm.runtime.v8"),
@@ -134,15 +137,23 @@ async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, lo
   let failureSeen = false;
   const cleanups: (() => void)[] = [];
   const failed = new Promise<never>((_, reject) => {
-    // 1. Envoy reports a Wasm (or fatal) failure: give it 100 ms to log the rest, then fail with those lines.
+    // 1. Envoy reports a Wasm (or fatal) failure. Its conclusion ("critical … Plugin X failed to load") follows, and
+    // a loaded machine or a container's log stream can delay it: report once a critical line is in, Envoy exited,
+    // or FAILURE_LOG_GRACE_MS passed, whichever comes first.
+    let reported = false;
+    const report = () => {
+      if (reported) return;
+      reported = true;
+      const wasm = log.lines.some((l) => isFailureLine(l) && l.logger === "wasm");
+      const what = wasm ? "a Wasm plugin failed to load or configure" : "Envoy reported a fatal configuration error";
+      reject(startFailure(launched, log, what, wasm ? undefined : "fix the configuration (see Envoy's message above)"));
+    };
     const unsubscribe = log.onLine((line) => {
-      if (failureSeen || !isFailureLine(line)) return;
+      if (!isFailureLine(line)) return;
+      if (line.level === "critical") setTimeout(report, 20);
+      if (failureSeen) return;
       failureSeen = true;
-      setTimeout(() => {
-        const wasm = log.lines.some((l) => isFailureLine(l) && l.logger === "wasm");
-        const what = wasm ? "a Wasm plugin failed to load or configure" : "Envoy reported a fatal configuration error";
-        reject(startFailure(launched, log, what, wasm ? undefined : "fix the configuration (see Envoy's message above)"));
-      }, 100);
+      void Promise.race([launched.exited.then(() => sleep(50)), sleep(FAILURE_LOG_GRACE_MS)]).then(report);
     });
     cleanups.push(unsubscribe);
     // 2. Envoy exits.
