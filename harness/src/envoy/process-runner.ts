@@ -30,7 +30,11 @@ async function launchProcess(binary: string, configYaml: string, options: Runner
   const dir = mkdtempSync(join(tmpdir(), "envoy-harness-"));
   const configPath = join(dir, "envoy.yaml");
   writeFileSync(configPath, configYaml);
-  const child = spawn(binary, envoyArgs(configPath, options), { stdio: ["ignore", "pipe", "pipe"] });
+  // taskset execs Envoy in place, so the child's pid is Envoy's and affinity covers every thread it starts.
+  const [command, args] = options.cpus === undefined
+    ? [binary, envoyArgs(configPath, options)]
+    : ["taskset", ["-c", options.cpus, binary, ...envoyArgs(configPath, options)]];
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
   const spawned = new Promise<void>((ok, fail) => {
     child.once("spawn", ok);
     child.once("error", (err) => fail(new EnvoyHarnessError(`could not start ${binary}: ${err.message}`, { cause: err })));
@@ -48,6 +52,7 @@ async function launchProcess(binary: string, configYaml: string, options: Runner
   let stopping: Promise<void> | undefined;
   const instance: LaunchedEnvoy = {
     description: `process ${child.pid}`,
+    pid: child.pid,
     exited,
     stop: () =>
       (stopping ??= (async () => {

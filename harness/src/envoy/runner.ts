@@ -17,6 +17,11 @@ export interface RunnerOptions {
   concurrency?: number;
   /** Extra Envoy command-line arguments (not `--concurrency`: use `concurrency`). */
   extraArgs?: string[];
+  /**
+   * Process runner only: pin Envoy (all its threads) to these CPUs with `taskset -c`, e.g. "0" or "0,1".
+   * Benchmarks use it to keep Envoy and the load generator on separate cores. Needs taskset (util-linux).
+   */
+  cpus?: string;
 }
 
 /** A runner ready to launch Envoy: knows the Envoy version and how Envoy will see .wasm files. */
@@ -36,6 +41,8 @@ export interface PreparedRunner {
 export interface LaunchedEnvoy {
   /** e.g. "process 1234" or "container 3f2a…". */
   readonly description: string;
+  /** Process runner only: Envoy's process id (for /proc/<pid>/status, smaps); undefined for containers. */
+  readonly pid?: number;
   /** Resolves with the exit code when Envoy exits (for any reason). */
   readonly exited: Promise<number | null>;
   /** Stops Envoy (SIGTERM, then SIGKILL after a grace period) and releases everything; idempotent. */
