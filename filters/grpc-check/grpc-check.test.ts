@@ -112,7 +112,7 @@ describe("grpc-check (emulator)", () => {
     expect(result.upstream).toBeNull();
     expect(JSON.parse(result.body)).toEqual({ error: "authorization_unavailable" });
     expect(result.localReply!.details).toBe("grpc_check_unavailable");
-    expect(emu.logMessages("warn")).toContain("grpc-check: the call failed with gRPC status 13 (policy store unreachable); failing closed");
+    expect(emu.logMessages("warn")).toContain("grpc-check: the call failed with gRPC status 13 (policy store unreachable{via_upstream}); failing closed");
     expect(count(emu, "grpc_check.unavailable")).toBe(1);
     expect(count(emu, "grpc_check.failed_open")).toBe(0);
   });

@@ -4,9 +4,11 @@
 //   emulator/   in-process, Envoy-faithful host for any proxy-wasm module
 //   envoy/      real Envoy: provisioning, config builder, process and container runners, observation
 //   traffic/    real traffic: undici clients and loopback upstreams (HTTP/1.1, h2c, TCP, gRPC)
+//   scenario/   the differential suite: one scenario on the emulator and on real Envoy, compared
 //   packaging/  OCI images Istio accepts, registry push/pull, WasmPlugin/TrafficExtension rendering
 export * from "./abi/index.ts";
 export * from "./emulator/index.ts";
 export * from "./envoy/index.ts";
 export * from "./traffic/index.ts";
 export * from "./packaging/index.ts";
+export * from "./scenario/index.ts";

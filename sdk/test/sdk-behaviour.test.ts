@@ -182,7 +182,8 @@ describe("gRPC calls", () => {
   it("routes a failed call's close status and message to the calling stream", async () => {
     const emu = await load({ grpcServices: { "grpc-backend": { unary: () => ({ status: 7, statusMessage: "denied" }) } } });
     const r = await emu.request({ headers: { "x-case": "grpc" } });
-    expect(r.upstream?.headers.get("x-r-grpc-status")).toBe("7:denied");
+    // Envoy appends the response code details to an upstream's grpc-message.
+    expect(r.upstream?.headers.get("x-r-grpc-status")).toBe("7:denied{via_upstream}");
   });
 });
 
@@ -202,7 +203,7 @@ describe("gRPC streams", () => {
     const r = await emu.request({ headers: { "x-case": "grpc-stream" } });
     expect(received).toEqual(["hello", "half-close"]);
     expect(r.upstream?.headers.getAll("x-r-grpc-events")).toEqual(["initial:1", "message:reply", "trailing:t"]);
-    expect(r.upstream?.headers.get("x-r-grpc-status")).toBe("0:");
+    expect(r.upstream?.headers.get("x-r-grpc-status")).toBe("0:via_upstream"); // Envoy: the details alone when the upstream sent no grpc-message
     expect(emu.callouts[0].kind).toBe("grpc-stream");
   });
 });

@@ -3,7 +3,7 @@
 // context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2).
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
 import { concat, Status, WasmVm, type ContextState } from "./vm.ts";
-import { WasmTrapError } from "./errors.ts";
+import { EmulatorUsageError, WasmTrapError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 const toBytes = (b: string | Uint8Array | undefined): Uint8Array => (typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0)));
@@ -170,6 +170,14 @@ export class Callouts {
   }
 
   #resolveGrpc(vm: WasmVm, root: ContextState, service: Uint8Array): { cluster: string; handler: GrpcServiceHandler } | null {
+    if (parsesAsTargetlessGrpcService(service)) {
+      // Envoy parses the service bytes as a GrpcService first; a cluster name that happens to be valid protobuf
+      // wire format parses into one with no target, and Envoy aborts (trace h1-grpc-stream-answered, first run).
+      throw new EmulatorUsageError(
+        `the gRPC service "${new TextDecoder().decode(service)}" parses as an envoy.config.core.v3.GrpcService protobuf with no target, ` +
+        `and Envoy 1.36–1.40 then aborts the whole process ("panic: unset oneof", async_client_manager_impl.cc). Rename the ` +
+        `cluster so that its name is not valid protobuf (a name starting with f, g, n, o, v or w never is), or pass a serialized GrpcService.`);
+    }
     const cluster = grpcClusterName(service);
     const handler = this.#handlers.grpcServices[cluster];
     if (!handler) {
@@ -194,6 +202,7 @@ export class Callouts {
     let reply: GrpcReply;
     try {
       reply = unary(request);
+      if ((reply.status ?? 0) !== 0) reply = { ...reply, statusMessage: upstreamStatusMessage(reply.statusMessage) };
     } catch (e) {
       reply = { status: 13, statusMessage: `handler threw: ${(e as Error).message}` };
     }
@@ -245,7 +254,7 @@ export class Callouts {
           this.#rootCallback(vm, root, { mapTypes: [4, 5], trailers: map }, "proxy_on_grpc_receive_trailing_metadata", token, map.size);
         }
         this.#grpcStreams.delete(token);
-        root.status = { code: status, message: statusMessage };
+        root.status = { code: status, message: upstreamStatusMessage(statusMessage) };
         this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
       }),
     };
@@ -304,6 +313,66 @@ function encodeDnsResult(addresses: readonly string[]): Uint8Array {
   view.setUint32(0, addresses.length, true);
   addresses.forEach((_, i) => view.setUint32(4 + i * 4, 60, true));
   return concat(head, ...addresses.map((a) => encoder.encode(`${a}\0`)));
+}
+
+/**
+ * The proxy_get_status message Envoy gives after the upstream closed a gRPC call or stream: the grpc-message with
+ * the response code details appended, "<message>{via_upstream}", or just "via_upstream" without a message (traces
+ * h2-grpc-error and h1-grpc-stream-answered, Envoy 1.36 and 1.40).
+ */
+function upstreamStatusMessage(message: string | undefined): string {
+  return message ? `${message}{via_upstream}` : "via_upstream";
+}
+
+/**
+ * True when `bytes` is valid protobuf wire format carrying neither `envoy_grpc` (1) nor `google_grpc` (2): Envoy's
+ * GrpcService parse succeeds (unknown fields are kept) and the service has no target. Empty input is not judged.
+ */
+export function parsesAsTargetlessGrpcService(bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return false;
+  const fields = protobufFieldNumbers(bytes);
+  return fields !== null && !fields.has(1) && !fields.has(2);
+}
+
+/** Top-level field numbers of a protobuf wire-format message, or null when `bytes` is not valid wire format. */
+function protobufFieldNumbers(bytes: Uint8Array): Set<number> | null {
+  const fields = new Set<number>();
+  let at = 0;
+  const varint = (): number | null => {
+    let value = 0;
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (at >= bytes.length) return null;
+      const b = bytes[at++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+    }
+    return null;
+  };
+  const skip = (wireType: number, field: number, depth: number): boolean => {
+    switch (wireType) {
+      case 0: return varint() !== null;
+      case 1: at += 8; return at <= bytes.length;
+      case 2: { const n = varint(); if (n === null) return false; at += n; return at <= bytes.length; }
+      case 5: at += 4; return at <= bytes.length;
+      case 3: // a group: fields until the matching end-group tag
+        for (;;) {
+          const key = varint();
+          if (key === null || key < 8 || depth > 32) return false;
+          if ((key & 7) === 4) return key >>> 3 === field;
+          if (!skip(key & 7, Math.floor(key / 8), depth + 1)) return false;
+        }
+      default: return false; // 4 (end group without a start), 6 and 7 (not wire types)
+    }
+  };
+  while (at < bytes.length) {
+    const key = varint();
+    if (key === null || key < 8) return null;
+    const field = Math.floor(key / 8);
+    if ((field === 1 || field === 2) && (key & 7) !== 2) return null; // the target fields are messages
+    if (!skip(key & 7, field, 0)) return null;
+    fields.add(field);
+  }
+  return fields;
 }
 
 /** Cluster name from a serialized GrpcService proto (envoy_grpc.cluster_name), else the bytes as a name. */

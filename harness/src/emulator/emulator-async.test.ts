@@ -80,9 +80,10 @@ describe("HTTP callouts", () => {
 
 describe("gRPC callouts", () => {
   it("unary call: message delivered with proxy_on_grpc_receive; errors with proxy_on_grpc_close + get_status", async () => {
-    const emu = await loadProbe(["request_headers: grpc users Get ping; grpc users Fail x; grpc unknown X", "grpc_receive: getbuf 5 0", "grpc_close: status"], {
+    // (not "users": that name parses as a GrpcService protobuf and Envoy aborts; see emulator-envoy-traces.test.ts)
+    const emu = await loadProbe(["request_headers: grpc grpc-users Get ping; grpc grpc-users Fail x; grpc unknown X", "grpc_receive: getbuf 5 0", "grpc_close: status"], {
       grpcServices: {
-        users: (req) => (req.method === "Get" ? { message: `pong:${new TextDecoder().decode(req.message)}` } : { status: 7, statusMessage: "denied" }),
+        "grpc-users": (req) => (req.method === "Get" ? { message: `pong:${new TextDecoder().decode(req.message)}` } : { status: 7, statusMessage: "denied" }),
       },
     });
     emu.httpStream().requestHeaders({ ":path": "/" });
@@ -91,7 +92,7 @@ describe("gRPC callouts", () => {
     expect(emu.logMessages()).toContain("grpc_receive root=1 token=1 size=9");
     expect(results(emu, "grpc_receive")).toEqual(["grpc_receive getbuf 5 0 -> 0 pong:ping"]);
     expect(emu.logMessages()).toContain("grpc_close token=5 status=7");
-    expect(results(emu, "grpc_close")).toEqual(["grpc_close status -> 0 7 denied"]);
+    expect(results(emu, "grpc_close")).toEqual(["grpc_close status -> 0 7 denied{via_upstream}"]); // Envoy appends the details
   });
 
   it("a unary reply slower than the call's timeout closes with UNAVAILABLE (14) and Envoy's timeout message", async () => {

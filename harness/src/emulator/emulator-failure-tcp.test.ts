@@ -24,12 +24,12 @@ describe("traps and failure policies", () => {
     expect(next.status).toBe(503);
   });
 
-  it("fail open: the current stream continues and new streams skip the filter", async () => {
+  it("fail open: the stream that trapped still gets a 503 (as in Envoy), new streams skip the filter", async () => {
     const emu = await loadProbe(["request_headers: add 0 x-before-trap 1; trap"], { failurePolicy: "fail-open" });
     const s = emu.httpStream();
-    expect(s.requestHeaders({ ":path": "/" }, { endOfStream: true })).toBe("continue");
-    expect(s.localReply).toBeNull();
-    expect(s.request.ended).toBe(true);
+    expect(s.requestHeaders({ ":path": "/" }, { endOfStream: true })).toBe("pause");
+    expect(s.localReply).toMatchObject({ status: 503, details: "wasm_fail_stream" });
+    expect(s.request.headersForwarded).toBe(false);
     const r = await emu.request({ path: "/next" }, () => ({ status: 200, body: "through" }));
     expect(r.body).toBe("through");
     expect(emu.logMessages().filter((m) => m.startsWith("request_headers n="))).toHaveLength(1);

@@ -26,7 +26,7 @@ export interface HttpStreamDeps {
   readonly mode: FilterMode;
   readonly properties: Readonly<Record<string, PropertyValue>>;
   readonly connectionId: number;
-  /** Called when a callback of this stream trapped; returns how the stream continues (Envoy failure policy). */
+  /** Called when a callback of this stream trapped (the VM is failed); the stream itself then fails closed under every policy. */
   readonly onTrap: (error: WasmTrapError) => "bypass" | "fail-closed";
   /** Envoy ≥ 1.35 `allow_on_headers_stop_iteration`: headers Pause (1) is a real StopIteration, not stop-all. */
   readonly allowHeadersStopIteration: boolean;
@@ -124,6 +124,8 @@ export class HttpStream implements HostStream {
   #inCallback = false;
   #logPhase = false;
   #completed = false;
+  /** The request arrived with x-forwarded-proto (added by Envoy's connection manager); see #forwardHeaders. */
+  #forwardedProtoAtStart = false;
   readonly #filterState = new Map<string, Uint8Array>();
 
   constructor(deps: HttpStreamDeps) {
@@ -215,6 +217,7 @@ export class HttpStream implements HostStream {
     dir.started = true;
     dir.out.headers = new HeaderMap(init);
     dir.eosReceived = eos;
+    if (side === "request") this.#forwardedProtoAtStart = dir.out.headers.has("x-forwarded-proto");
     if (this.#mode === "failed" && !this.localReply) {
       // The VM failed before this stream (fail closed / reload backoff): Envoy answers 503 without the filter.
       this.#sendLocalReply({ status: 503, details: "wasm_fail_stream", body: EMPTY, headers: [], grpcStatus: 14 }, false);
@@ -397,6 +400,11 @@ export class HttpStream implements HostStream {
     dir.headersHeld = false;
     dir.headersActive = false;
     dir.out.headersForwarded = true;
+    // Envoy's router finds no route for a request without x-forwarded-proto (the connection manager adds it; a
+    // filter that removes it gets a 404 "route_not_found" through its own response path; trace h1-set-all).
+    if (dir === this.#req && this.#forwardedProtoAtStart && !dir.out.headers.has("x-forwarded-proto") && !this.#stopped()) {
+      this.#sendLocalReply({ status: 404, details: "route_not_found", body: EMPTY, headers: [], grpcStatus: null }, true);
+    }
   }
 
   #endDirection(dir: Direction): void {
@@ -415,13 +423,21 @@ export class HttpStream implements HostStream {
       this.resetReason = "local_reply_after_response_headers";
       return;
     }
-    const headers = new HeaderMap([[":status", String(reply.status)]]);
+    // Envoy's sendLocalReply (traces h1-local-reply-headers, h1-local-reply-grpc*): the filter's headers, then
+    // content-length before content-type. A gRPC request gets a gRPC answer instead: :status 200, content-type
+    // application/grpc, grpc-status (given, else mapped from the HTTP status), the body as grpc-message, no body.
+    const grpcRequest = (this.#req.out.headers.get("content-type") ?? "").startsWith("application/grpc");
+    const headers = new HeaderMap([[":status", String(grpcRequest ? 200 : reply.status)]]);
     for (const [k, v] of reply.headers) headers.add(k, v);
-    if (reply.body.length > 0) {
-      if (!headers.has("content-type")) headers.add("content-type", "text/plain");
+    if (grpcRequest) {
+      headers.set("content-type", "application/grpc");
+      headers.set("grpc-status", String(reply.grpcStatus ?? grpcStatusForHttp(reply.status)));
+      if (reply.body.length > 0) headers.set("grpc-message", grpcPercentEncode(decoder.decode(reply.body)));
+      reply = { ...reply, body: EMPTY };
+    } else if (reply.body.length > 0) {
       headers.set("content-length", String(reply.body.length));
+      if (!headers.has("content-type")) headers.add("content-type", "text/plain");
     }
-    if (reply.grpcStatus !== null) headers.set("grpc-status", String(reply.grpcStatus));
     this.localReply = { ...reply, bodyText: decoder.decode(reply.body) };
     this.#req.headersActive = false;
     const resp = this.#resp;
@@ -482,10 +498,9 @@ export class HttpStream implements HostStream {
     this.error = error;
     this.#deferred = [];
     this.#pendingReply = null;
-    if (this.#deps.onTrap(error) === "bypass") {
-      this.#mode = "bypass";
-      return;
-    }
+    // The failure policy decides for later streams only: the stream whose callback trapped is failed with a 503
+    // under every policy, fail open included (trace h1-trap-fail-open, Envoy 1.36 and 1.40).
+    this.#deps.onTrap(error);
     this.#mode = "failed";
     this.#sendLocalReply({ status: 503, details: "wasm_fail_stream", body: EMPTY, headers: [], grpcStatus: 14 }, false);
   }
@@ -561,6 +576,8 @@ export class HttpStream implements HostStream {
     if (head === "connection" && field === "id") return encodePropertyValue({ uint: this.#deps.connectionId });
     if (head === "connection_id") return encodePropertyValue({ uint: this.#deps.connectionId });
     if (head === "request") return this.#requestProperty(field ?? "", rest);
+    // The response code is known from the response headers on (trace h1-log-properties); the rest in on_log.
+    if (head === "response" && field === "code" && this.#resp.started) return encodePropertyValue(Number(this.#resp.out.headers.get(":status") ?? 0));
     if (head === "response" && this.#logPhase && this.#resp.started) {
       const h = this.#resp.out.headers;
       if (field === "code") return encodePropertyValue(Number(h.get(":status") ?? 0));
@@ -616,9 +633,30 @@ export class HttpStream implements HostStream {
     this.#deferred.push(["close", type]);
   }
 
-  /** @internal Deferred proxy_send_local_response (the last one wins). */
+  /** @internal Deferred proxy_send_local_response: the first one of a callback wins (trace h1-local-reply-twice). */
   deferLocalReply(reply: LocalReply): void {
-    this.#pendingReply = reply;
+    this.#pendingReply ??= reply;
+  }
+}
+
+/** gRPC's percent-encoding of grpc-message (as Envoy's PercentEncoding::encode): only '%' and bytes outside 0x20–0x7e. */
+function grpcPercentEncode(text: string): string {
+  let out = "";
+  for (const byte of encoder.encode(text)) {
+    out += byte < 0x20 || byte > 0x7e || byte === 0x25 ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(byte);
+  }
+  return out;
+}
+
+/** Envoy's Grpc::Utility::httpToGrpcStatus: the grpc-status of a gRPC local reply that names none. */
+function grpcStatusForHttp(status: number): number {
+  switch (status) {
+    case 400: return 13;
+    case 401: return 16;
+    case 403: return 7;
+    case 404: return 12;
+    case 429: case 502: case 503: case 504: return 14;
+    default: return 2;
   }
 }
 

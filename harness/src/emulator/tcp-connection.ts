@@ -125,7 +125,10 @@ export class TcpConnection implements HostStream {
     this.#inUp = true;
     const code = this.#invoke("proxy_on_upstream_data", this.#ctx!.id, this.#upBuffer.length, eos ? 1 : 0);
     this.#inUp = false;
-    const passed = this.#passes(code);
+    // proxy_close_stream(UPSTREAM or DOWNSTREAM) in this callback closes the client connection before the chunk is
+    // written to it: the client never gets it (trace tcp-close-upstream).
+    const closing = this.#deferred.some(([action, type]) => action === "close" && (type === 2 || type === 3));
+    const passed = this.#passes(code) && !closing;
     if (passed) {
       this.toDownstream.push(this.#upBuffer);
       this.#upBuffer = EMPTY;

@@ -1,0 +1,82 @@
+// One scenario's verdict on one Envoy version (comparison + expectations + known divergences), and the
+// compatibility table over scenarios × versions.
+import { checkExpectations, diffObservations, formatSideBySide, type Divergence } from "./diff.ts";
+import { explainDivergence, KNOWN_DIVERGENCES, type KnownDivergence } from "./known-divergences.ts";
+import type { Scenario, ScenarioObservation } from "./types.ts";
+
+/** pass: same observations and expectations hold; diverged-known: only documented differences; diverged: anything else. */
+export type Verdict = "pass" | "diverged-known" | "diverged";
+
+/** The outcome of a scenario on one Envoy version. */
+export interface ScenarioResult {
+  readonly scenario: string;
+  /** The Envoy version compared with the emulator. */
+  readonly version: string;
+  readonly verdict: Verdict;
+  /** Every divergence found. */
+  readonly divergences: readonly Divergence[];
+  /** Divergences with no known-divergence entry (the suite fails on these). */
+  readonly unexplained: readonly Divergence[];
+  /** Known divergences that explained some of them. */
+  readonly explainedBy: readonly KnownDivergence[];
+  /** Broken expectations on either backend (also fail the suite). */
+  readonly expectationFailures: readonly string[];
+  /** Side-by-side report (empty when both backends agree). */
+  readonly report: string;
+}
+
+/** Compares the emulator's and Envoy's observations of `scenario` and checks its expectations on both. */
+export function compareScenario(scenario: Scenario, emulator: ScenarioObservation, envoy: ScenarioObservation, version: string, known: readonly KnownDivergence[] = KNOWN_DIVERGENCES): ScenarioResult {
+  const divergences = diffObservations(emulator, envoy);
+  const notes = new Map<Divergence, string>();
+  const explainedBy = new Set<KnownDivergence>();
+  const unexplained: Divergence[] = [];
+  for (const d of divergences) {
+    const k = explainDivergence(d, version, known);
+    if (k) {
+      notes.set(d, `${k.id}: ${k.reason} (trace ${k.trace})`);
+      explainedBy.add(k);
+    } else unexplained.push(d);
+  }
+  const expectationFailures = [...checkExpectations(scenario, emulator), ...checkExpectations(scenario, envoy)];
+  const verdict: Verdict = unexplained.length > 0 || expectationFailures.length > 0 ? "diverged" : divergences.length > 0 ? "diverged-known" : "pass";
+  const report = divergences.length > 0 || expectationFailures.length > 0
+    ? [formatSideBySide(emulator, envoy, divergences, notes), ...expectationFailures.map((f) => `  expectation: ${f}`)].join("\n")
+    : "";
+  return { scenario: scenario.id, version, verdict, divergences, unexplained, explainedBy: [...explainedBy], expectationFailures, report };
+}
+
+/** Scenario × Envoy version → verdict, printed as a table. */
+export class CompatibilityTable {
+  readonly #results = new Map<string, Map<string, ScenarioResult>>();
+  readonly #versions = new Set<string>();
+
+  /** Adds (or replaces) one result. */
+  record(result: ScenarioResult): void {
+    this.#versions.add(result.version);
+    if (!this.#results.has(result.scenario)) this.#results.set(result.scenario, new Map());
+    this.#results.get(result.scenario)!.set(result.version, result);
+  }
+
+  /** Every recorded result. */
+  results(): ScenarioResult[] {
+    return [...this.#results.values()].flatMap((m) => [...m.values()]);
+  }
+
+  /** The table as text: one row per scenario, one column per version, and a totals line. */
+  format(title = "compatibility"): string {
+    const versions = [...this.#versions].sort();
+    const idWidth = Math.max(8, ...[...this.#results.keys()].map((k) => k.length)) + 2;
+    const lines = [`${title}: emulator vs Envoy`, `${"scenario".padEnd(idWidth)}${versions.map((v) => v.padEnd(16)).join("")}`];
+    for (const [id, byVersion] of [...this.#results].sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`${id.padEnd(idWidth)}${versions.map((v) => (byVersion.get(v)?.verdict ?? "-").padEnd(16)).join("")}`);
+    }
+    const totals = versions.map((v) => {
+      const all = this.results().filter((r) => r.version === v);
+      const count = (verdict: Verdict) => all.filter((r) => r.verdict === verdict).length;
+      return `${v}: ${count("pass")} pass, ${count("diverged-known")} diverged-known, ${count("diverged")} diverged`;
+    });
+    lines.push(totals.join(" | "));
+    return lines.join("\n");
+  }
+}

@@ -1,0 +1,155 @@
+// The scenario format: one definition that runs on the emulator and on real Envoy, and the observation both
+// backends produce from it, normalised so they can be compared field by field.
+
+/** An HTTP request a scenario sends through the filter. */
+export interface ScenarioRequest {
+  /** Default GET, or POST when there is a body. */
+  readonly method?: string;
+  /** Default "/". */
+  readonly path?: string;
+  /** Request headers (lower-case names), sent after the pseudo-headers in this order. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The body: a string is sent whole with content-length; an array is sent chunked (HTTP/1.1) or as DATA
+   * frames (HTTP/2), one chunk at a time, each only after the filter saw the previous one (so chunk boundaries
+   * are the same on both backends). Use an array only when the filter does not pause before the body.
+   */
+  readonly body?: string | readonly string[];
+  /** Request trailers (the body is then sent chunked on HTTP/1.1). */
+  readonly trailers?: Readonly<Record<string, string>>;
+  /** Send over HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1. */
+  readonly http2?: boolean;
+  /** Envoy backend: the client gives up (and counts as reset) after this long; default 10 s. For stalling streams. */
+  readonly clientTimeoutMs?: number;
+  /**
+   * The probe event that ends this exchange on real Envoy, where callbacks such as on_log run after the client
+   * already has its response: default "on_delete". "none" when the filter no longer runs for this request (its
+   * VM failed earlier), "trap" when the filter traps during it.
+   */
+  readonly settle?: "on_delete" | "none" | "trap";
+}
+
+/** The upstream's answer to every request of a scenario. Default: 200, body "upstream-ok". */
+export interface ScenarioUpstream {
+  readonly status?: number;
+  /** Response headers (lower-case names). */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Response trailers (the response is then chunked). */
+  readonly trailers?: Readonly<Record<string, string>>;
+}
+
+/** The answer of a callout cluster (`callout <cluster> <path>` in the probe). */
+export interface ScenarioCallout {
+  readonly status?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Answer this late (ms; real time in Envoy, virtual time in the emulator), e.g. to exceed the callout's timeout. */
+  readonly delayMs?: number;
+}
+
+/**
+ * A gRPC service cluster (`grpc <cluster> probe.Echo Call <message>` in the probe). Unary calls get `reply`
+ * (default: "pong:" + the request message) or, when `status` is set, that gRPC error. Streams (`grpc-stream
+ * <cluster> probe.Echo Call`) are answered the same way once the module half-closes them (`grpc-close`).
+ */
+export interface ScenarioGrpcService {
+  readonly reply?: string;
+  readonly status?: number;
+  readonly statusMessage?: string;
+}
+
+/** One TCP connection of a network-filter scenario: the client writes `send`, reads, then closes. */
+export interface ScenarioConnection {
+  /** Bytes the client writes (one write, then it waits for the echo). */
+  readonly send: string;
+  /** How many bytes the client expects back before it closes; default: what the filter lets through. */
+  readonly expectBytes: number;
+}
+
+/** What must hold on BOTH backends (checked against each observation, on top of the comparison). */
+export interface ScenarioExpectation {
+  /** Per request, in order. */
+  readonly responses?: ReadonlyArray<{
+    readonly status?: number;
+    readonly body?: string;
+    /** Response header values the client must see (null: must be absent). */
+    readonly headers?: Readonly<Record<string, string | null>>;
+    /** What the upstream received; null when the request must not reach it. */
+    readonly upstream?: null | { readonly body?: string; readonly headers?: Readonly<Record<string, string | null>>; readonly trailers?: Readonly<Record<string, string>> };
+    readonly trailers?: Readonly<Record<string, string>>;
+  }>;
+  /** Probe events (normalised text, without the tag) that must appear, in this order, across the scenario. */
+  readonly events?: readonly string[];
+  /** Custom metric values after the scenario. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** TCP: what came back to the client and what the upstream received, per connection. */
+  readonly connections?: ReadonlyArray<{ readonly received?: string; readonly upstreamReceived?: string }>;
+}
+
+/** A differential scenario: a filter (the probe, configured), its environment, traffic and expectations. */
+export interface Scenario {
+  /** Unique id: the probe's tag, the plugin name and the vm_id (so each scenario gets its own VM). */
+  readonly id: string;
+  /** What the scenario shows, in one sentence. */
+  readonly title: string;
+  /** "http" (default) or "tcp". */
+  readonly kind?: "http" | "tcp";
+  /** The probe configuration without its tag: commands per callback, optional tick period and queue. */
+  readonly probe: { readonly on: Readonly<Record<string, readonly string[]>>; readonly tick?: number; readonly queue?: string };
+  /** Envoy failure policy; default fail closed. */
+  readonly failurePolicy?: "FAIL_CLOSED" | "FAIL_OPEN";
+  /** How the upstream answers (HTTP). */
+  readonly upstream?: ScenarioUpstream;
+  /** Callout clusters by name; names must be unique within a suite. */
+  readonly callouts?: Readonly<Record<string, ScenarioCallout>>;
+  /** gRPC service clusters by name (HTTP/2 upstreams); names must be unique within a suite. */
+  readonly grpc?: Readonly<Record<string, ScenarioGrpcService>>;
+  /** HTTP requests, sent one after the other. */
+  readonly requests?: readonly ScenarioRequest[];
+  /** TCP connections, one after the other. */
+  readonly connections?: readonly ScenarioConnection[];
+  /** Custom metrics to read after the scenario (counters and gauges). */
+  readonly metrics?: readonly string[];
+  readonly expect?: ScenarioExpectation;
+}
+
+/** What the client received for one request. */
+export interface ClientView {
+  readonly status: number;
+  /** Lower-case names → values, transport headers removed (see normalise.ts). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly trailers: Readonly<Record<string, string>>;
+}
+
+/** What the upstream received for one request (null when nothing reached it). */
+export interface UpstreamView {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly trailers: Readonly<Record<string, string>>;
+}
+
+/** One request (or TCP connection) as both ends saw it, plus what the probe logged meanwhile. */
+export interface ExchangeObservation {
+  /** "HTTP/1.1", "HTTP/2" or "TCP". */
+  readonly protocol: string;
+  readonly client: ClientView | null;
+  readonly upstream: UpstreamView | null;
+  /** The probe's and the SDK's log lines while this exchange ran, normalised, in order ("on_*" lines are callbacks). */
+  readonly events: readonly string[];
+  /** TCP: bytes back at the client and bytes the upstream received. */
+  readonly tcp?: { readonly received: string; readonly upstreamReceived: string };
+}
+
+/** Everything one backend observed for one scenario. */
+export interface ScenarioObservation {
+  readonly scenario: string;
+  /** "emulator" or "envoy-<version>". */
+  readonly backend: string;
+  readonly exchanges: readonly ExchangeObservation[];
+  /** Custom metric values (undefined: not defined). */
+  readonly metrics: Readonly<Record<string, number | undefined>>;
+}
