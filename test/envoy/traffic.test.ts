@@ -46,6 +46,15 @@ describe("traffic through Envoy", () => {
     expect(h2Upstream.last().header("x-wat-req")).toBe("1");
   });
 
+  test("admin: log levels change at run time, one logger or several at once", async () => {
+    await using envoy = await startEnvoy({ runner, filters: [httpWasm(fixture("ok"))], upstream });
+    const level = async (logger: string) => new RegExp(`^\\s*${logger}: (\\w+)$`, "m").exec(await envoy.admin.post("/logging"))?.[1];
+    await envoy.admin.setLogLevels({ wasm: "trace" });
+    expect(await level("wasm")).toBe("trace");
+    await envoy.admin.setLogLevels({ wasm: "warning", http: "debug" });
+    expect([await level("wasm"), await level("http")]).toEqual(["warning", "debug"]);
+  });
+
   test("gRPC through Envoy to an h2c gRPC upstream", async () => {
     await using grpc = await startGrpcUpstream({
       "/echo.Echo/Say": (call) => Buffer.concat([Buffer.from("re:"), call.message]),

@@ -68,9 +68,15 @@ export class EnvoyAdmin {
     return this.get("/stats/prometheus");
   }
 
-  /** Sets Envoy log levels at run time, e.g. `{ wasm: "trace" }`. */
+  /**
+   * Sets Envoy log levels at run time, e.g. `{ wasm: "trace" }` or `{ wasm: "trace", http: "debug" }`. Envoy's
+   * /logging takes one `<logger>=<level>` pair, or several as `paths=<logger>:<level>,…`.
+   */
   async setLogLevels(levels: Record<string, string>): Promise<void> {
-    const query = Object.entries(levels).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+    const entries = Object.entries(levels);
+    const query = entries.length === 1
+      ? `${encodeURIComponent(entries[0]![0])}=${encodeURIComponent(entries[0]![1])}`
+      : `paths=${entries.map(([logger, level]) => `${encodeURIComponent(logger)}:${encodeURIComponent(level)}`).join(",")}`;
     await this.post(`/logging?${query}`);
   }
 
