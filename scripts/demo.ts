@@ -237,11 +237,10 @@ async function grpcAuthorizationService(call: RecordedGrpcCall): Promise<GrpcUps
 
 const RUNNER: RunnerKind = (process.env.ENVOY_RUNNER as RunnerKind | undefined) ?? "process";
 
-/** "name: value | …" for the `names` present in `headers`. */
+/** "name: value | …" for the `names` present in `headers` ("—" when none of them is). */
 function pickHeaders(headers: Record<string, string | string[] | undefined>, names: readonly string[]): string {
-  if (names.length === 0) return "—";
   const shown = names.filter((name) => headers[name] !== undefined).map((name) => `${name}: ${[headers[name]].flat().join(", ")}`);
-  return shown.length > 0 ? shown.join("  |  ") : "(none of the interesting headers)";
+  return shown.length > 0 ? shown.join("  |  ") : "—";
 }
 
 /** `text` on one line, cut to `max` characters. */
@@ -300,7 +299,8 @@ async function showRequest(envoy: Envoy, demo: FilterDemo, request: DemoRequest,
   const response = await envoy.request(request.path, request.options);
   console.log(`\n   → ${request.options?.method ?? "GET"} ${request.path}   (${request.label})`);
   console.log(`     client sent   : ${pickHeaders(sentHeaders, [...demo.show])}`.replace(/Bearer (\S{12})\S+/g, "Bearer $1…"));
-  console.log(`     client got    : ${response.status}  ${pickHeaders(response.headers, demo.show)}`);
+  const responseHeaders = pickHeaders(response.headers, demo.show);
+  console.log(`     client got    : ${response.status}${responseHeaders === "—" ? "" : `  ${responseHeaders}`}`);
   if (response.status >= 400) console.log(`     reply body    : ${shorten(response.text())}`);
   const reached = candidates.find((candidate, i) => candidate.server.requests.length > before[i]!);
   if (request.options?.body !== undefined) {
