@@ -71,7 +71,8 @@ export function findModules(): ModuleSource[] {
 
 function newestMtime(path: string): number {
   const stat = statSync(path);
-  if (!stat.isDirectory()) return path.endsWith(".ts") || path.endsWith(".json") ? stat.mtimeMs : 0;
+  // Sources, configs, and the SDK's build transform (.js).
+  if (!stat.isDirectory()) return /\.(ts|json|js)$/.test(path) ? stat.mtimeMs : 0;
   let newest = 0;
   for (const child of readdirSync(path)) {
     if (child === "node_modules" || child === "test" || child.startsWith(".")) continue;

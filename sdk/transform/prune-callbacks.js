@@ -1,9 +1,10 @@
 // Build-time transform (asc --transform, wired in by sdk/asconfig.json): removes the proxy_on_* exports whose
 // callback no class of the module overrides, so their dispatch code is never compiled into the module.
 // Envoy checks every optional callback export before calling it and treats a missing one as "nothing to do"
-// (continue the stream / ignore the event), which is exactly what the SDK's default methods do; a module
-// that adds one response header therefore exports only what it uses. Lifecycle exports (context create,
-// vm start, configure, done, delete), malloc and the ABI marker always stay.
+// (continue the stream / ignore the event / done), which is exactly what the SDK's default methods do; a module
+// that adds one response header therefore exports only what it uses, and Envoy makes fewer calls into the VM per
+// request. Context create and delete (the dispatcher's bookkeeping), vm start and configure (they report a
+// missing root class to Envoy), malloc and the ABI marker always stay.
 // Over-approximation is safe: any class outside the SDK declaring a method of that name keeps the export.
 import { Transform } from "assemblyscript/transform";
 import { ElementKind } from "assemblyscript";
@@ -30,6 +31,8 @@ const CALLBACKS = {
   proxy_on_grpc_receive_trailing_metadata: "onGrpcReceiveTrailingMetadata",
   proxy_on_grpc_close: "onGrpcClose",
   proxy_on_log: "onLog",
+  // Called for every stream; without the export Envoy takes "done" (true), which is what the default onDone says.
+  proxy_on_done: "onDone",
 };
 
 const SDK_PREFIX = "~lib/@proxy-wasm-as/sdk/";

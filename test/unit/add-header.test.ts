@@ -20,7 +20,7 @@ test("add-header's release build stays within 8 KB (the SDK's size floor: dispat
 test("the SDK's build transform exports only the callbacks a module overrides (Envoy skips missing ones)", async () => {
   const exportsOf = async (name: string) =>
     WebAssembly.Module.exports(await WebAssembly.compile(readFileSync(`build/${name}.wasm`))).map((e) => e.name).sort();
-  const lifecycle = ["_initialize", "malloc", "memory", "proxy_abi_version_0_2_1", "proxy_on_configure", "proxy_on_context_create", "proxy_on_delete", "proxy_on_done", "proxy_on_vm_start"];
+  const lifecycle = ["_initialize", "malloc", "memory", "proxy_abi_version_0_2_1", "proxy_on_configure", "proxy_on_context_create", "proxy_on_delete", "proxy_on_vm_start"];
   expect(await exportsOf("add-header")).toEqual([...lifecycle, "proxy_on_response_headers"].sort());
   // A network filter keeps its TCP callbacks and has no HTTP ones.
   const tcpGuard = await exportsOf("tcp-guard");
