@@ -10,7 +10,7 @@ import { asWasmLogLine } from "../envoy/log.ts";
 import { startHttpUpstream, type HttpUpstream } from "../traffic/http-upstream.ts";
 import { startTcpUpstream, type TcpUpstream } from "../traffic/tcp.ts";
 import { startGrpcUpstream, type GrpcHandler, type RecordedGrpcCall } from "../traffic/grpc-upstream.ts";
-import { httpRequest, type HttpResponse } from "../traffic/http-client.ts";
+import type { HttpResponse } from "../traffic/http-client.ts";
 import { CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS, entriesOf, headerRecord, normaliseEvent, normaliseText } from "./normalise.ts";
 import { DEFAULT_UPSTREAM_BODY, probeConfig } from "./emulator-backend.ts";
 import type { ExchangeObservation, Scenario, ScenarioObservation, ScenarioRequest } from "./types.ts";
