@@ -153,6 +153,7 @@ export function runFuzz(options: FuzzOptions, campaign: FuzzCampaignOptions = {}
   const arbitrary = requestsOf(options);
   let runs = 0;
   let failures = 0;
+  let nextProgress = progressEvery;
   const counterexamples: FuzzCounterexample[] = [];
   const byInvariant: Record<string, number> = {};
   let seed = campaign.seed ?? Math.floor(Math.random() * 0x7fffffff);
@@ -178,7 +179,10 @@ export function runFuzz(options: FuzzOptions, campaign: FuzzCampaignOptions = {}
       for (const v of new Set(violations.map((x) => x.invariant))) byInvariant[v] = (byInvariant[v] ?? 0) + 1;
       if (shrink) counterexamples.push({ request, violations, text: formatFailure(request, { outcome: run.outcome, violations }), seed, path: details.counterexamplePath ?? "" });
     }
-    campaign.onProgress?.(runs, failures);
+    if (runs >= nextProgress || runs >= total) {
+      campaign.onProgress?.(runs, failures);
+      nextProgress = (Math.floor(runs / progressEvery) + 1) * progressEvery;
+    }
     seed = (seed * 1103515245 + 12345) & 0x7fffffff; // next batch: a different, still reproducible, seed
   }
   return { runs, failures, counterexamples, failuresByInvariant: byInvariant };

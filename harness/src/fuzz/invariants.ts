@@ -62,6 +62,7 @@ export function formatOutcome(outcome: FuzzOutcome): string {
     `status: ${outcome.status ?? "none (no response)"}`,
     `reached upstream: ${outcome.reachedUpstream ? "yes" : "no"}`,
   ];
+  if (outcome.upstream) parts.push(`upstream got: ${outcome.upstream.bodyBytes.length} body bytes ${JSON.stringify(outcome.upstream.body.slice(0, 200))}`);
   if (outcome.localReply) parts.push(`local reply: ${outcome.localReply.status} ${JSON.stringify(outcome.localReply.details)} ${JSON.stringify(outcome.localReply.bodyText.slice(0, 200))}`);
   if (outcome.filterReset) parts.push(`filter reset: ${outcome.filterReset}`);
   if (outcome.trap) parts.push(`trap: ${firstLine(outcome.trap.message)}`);
