@@ -106,10 +106,21 @@ describe("hostile traffic through every sample filter (real Envoy)", () => {
     // Runs before the nested-JSON probes, which crash a VM without a depth limit (then every request gets 503).
     const f = "body-redact";
     const chunk = Buffer.alloc(1024 * 1024, 0x20);
-    const result = await probe(setup, f, "/upload", { method: "POST", headers: { "content-type": "application/json" }, body: Array.from({ length: 10 }, () => chunk), timeoutMs: 30_000 });
+    // Paced: the first bytes, a pause (Envoy forwards the headers and the upstream starts reading the body), then
+    // the rest, which the filter buffers until it refuses the body and Envoy resets the upstream request.
+    async function* paced() {
+      yield Buffer.from('{"data":"');
+      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 10; i++) yield chunk;
+    }
+    const resetsBefore = setup.upstream.resets.length;
+    const result = await probe(setup, f, "/upload", { method: "POST", headers: { "content-type": "application/json" }, body: paced(), timeoutMs: 30_000 });
     record(f, "10 MiB body", result, false);
     expect([413, 0]).toContain(result.status); // 413, or the connection closed while we still sent
-    // Finding 5 of issue 13: the upstream had started reading the body when Envoy reset it. The reset is an event.
+    // Finding 5 of issue 13: the upstream had started reading the body when Envoy reset it. The reset is an event
+    // (before the fix: an unhandled `Error: aborted`, which fails this file).
+    for (let i = 0; i < 100 && setup.upstream.resets.length === resetsBefore; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(setup.upstream.resets.slice(resetsBefore).map((r) => r.phase)).toEqual(["request"]);
     expect(result.upstreamRequest, "a truncated request must not be recorded as complete").toBeUndefined();
   });
 
