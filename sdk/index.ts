@@ -6,6 +6,7 @@
 //   dispatch/  the proxy_on_* exports (added to your module by the shared asconfig; see README)
 export { Status, LogLevel, Action, BufferType, MapType, StreamType, PeerType, MetricType, GrpcStatus } from "./assembly/abi/types";
 export { Header, HeaderBytes } from "./assembly/host/pairs";
+export { decodeUtf8Strict, isValidUtf8 } from "./assembly/host/utf8";
 export {
   lastStatus, getLogLevel, isLogEnabled, log, currentTimeNanoseconds, getStatus, HostStatus, callForeignFunction,
   getProperty, getPropertyBytes, getPropertyPairs, setProperty, setPropertyBytes,
