@@ -185,7 +185,8 @@ const REDACTED = "[REDACTED]";
 
 /** JSON bodies holding secrets at various depths, with escaped and duplicate keys, mixed with hostile bodies. */
 function redactBodies(): fc.Arbitrary<Uint8Array | string> {
-  const secretKey = fc.constantFrom(...SECRET_FIELDS, "pass\\u0077ord", "PASSWORD", "ssn ");
+  // Not "pass\u0077ord": the README states keys are compared as written, escapes included (a documented limit).
+  const secretKey = fc.constantFrom(...SECRET_FIELDS, "PASSWORD", "ssn ");
   const leaf = fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.constant(null), fc.constant({ nested: "x" }));
   const withSecret = fc.tuple(secretKey, leaf, fc.json({ maxDepth: 2 }), fc.nat(4)).map(([key, value, other, depth]) => {
     let doc = `{"${key}":${JSON.stringify(value)},"other":${other},"${key}":"dup"}`;

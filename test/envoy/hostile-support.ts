@@ -125,7 +125,9 @@ export async function rawProbe(setup: HostileSetup, listener: HttpFilterName, me
   ]);
   const response = await new Promise<Buffer>((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = connect({ host: "127.0.0.1", port: setup.envoy.port(listener) }, () => socket.end(Buffer.concat([head, body])));
+    // write, not end: Envoy treats a client's half-close as the client going away and aborts the request. The
+    // request says `connection: close`, so Envoy closes once it has answered.
+    const socket = connect({ host: "127.0.0.1", port: setup.envoy.port(listener) }, () => socket.write(Buffer.concat([head, body])));
     const timer = setTimeout(() => socket.destroy(), 20_000);
     socket.on("data", (c: Buffer) => chunks.push(c));
     socket.on("close", () => {
