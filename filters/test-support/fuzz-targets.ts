@@ -3,7 +3,7 @@
 // bounded run in CI) and by scripts/fuzz.ts (100,000 requests per filter). tcp-guard, a network filter, has its
 // own TCP fuzz in filters/tcp-guard/tcp-guard.fuzz.test.ts.
 import { readFileSync } from "node:fs";
-import { Emulator, EmulatorHost, type GrpcRequest } from "../../harness/src/index.ts";
+import { Emulator, EmulatorHost, type CalloutResponse, type GrpcRequest } from "../../harness/src/index.ts";
 import { fc, hostileBodies, hostilePaths, requestHeader, requestHeaderValues, type FuzzOptions, type FuzzRequest, type HeaderPairs } from "../../harness/src/fuzz/index.ts";
 import { decodeAllowRequest, encodeAllowResponse, headerOf } from "../grpc-check/authz-service.ts";
 import { signJwt } from "../jwt-auth/jwt-tokens.ts";
@@ -109,7 +109,7 @@ function extAuthz(): FuzzOptions {
     emulator: {
       pluginConfig: { cluster: "authz", pathPrefix: "/check", forwardHeaders: ["authorization"] },
       upstreams: {
-        authz: (request) =>
+        authz: (request): CalloutResponse =>
           request.headers.get("authorization") === "Bearer good"
             ? { status: 200, headers: { "x-auth-user": "alice" }, delayMs: 5 }
             : { status: 403, headers: { "content-type": "text/plain" }, body: "forbidden", delayMs: 5 },

@@ -129,7 +129,12 @@ export async function rawProbe(setup: HostileSetup, listener: HttpFilterName, me
     // request says `connection: close`, so Envoy closes once it has answered.
     const socket = connect({ host: "127.0.0.1", port: setup.envoy.port(listener) }, () => socket.write(Buffer.concat([head, body])));
     const timer = setTimeout(() => socket.destroy(), 20_000);
-    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("data", (c: Buffer) => {
+      chunks.push(c);
+      // The status line and headers are all a probe needs; Envoy may hold the connection open a while (its
+      // delayed-close timeout) after a local reply.
+      if (Buffer.concat(chunks).includes("\r\n\r\n")) socket.destroy();
+    });
     socket.on("close", () => {
       clearTimeout(timer);
       resolve(Buffer.concat(chunks));

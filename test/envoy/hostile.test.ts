@@ -156,7 +156,7 @@ describe("hostile traffic through every sample filter (real Envoy)", () => {
     for (const [label, http2] of [["HTTP/1.1 chunked with trailers", false], ["HTTP/2 with trailers", true]] as const) {
       const result = await probe(setup, f, "/signup", { method: "POST", http2, headers: { "content-type": "application/json" }, body: ['{"password":', '"hunter2"}'], trailers: { "x-checksum": "1" } });
       record(f, `${label}: secret upstream (known bug)`, { ...result, leaked: (result.upstreamRequest?.text() ?? "").includes("hunter2") }, true);
-      expect(result.upstreamRequest?.text() ?? "", label).not.toContain("hunter2");
+      expect.soft(result.upstreamRequest?.text() ?? "", label).not.toContain("hunter2");
     }
   });
 

@@ -84,6 +84,12 @@ export const echoResponder: Responder = (request) => ({
   body: request.body,
 });
 
+/**
+ * Largest request head the upstream accepts: above Envoy's own limit (60 KiB by default), so that whatever Envoy
+ * forwards is recorded rather than refused by Node (whose default is 16 KiB).
+ */
+const MAX_HEADER_BYTES = 128 * 1024;
+
 /** Starts a recording HTTP upstream on 127.0.0.1 with a kernel-chosen port. */
 export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Promise<HttpUpstream> {
   const protocol = options.protocol ?? "http1";
@@ -171,11 +177,11 @@ export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Prom
 
   const server =
     protocol === "h2c"
-      ? createHttp2Server(serve)
-      : createHttp1Server(serve);
-  // An HTTP/2 session or a client socket that errors (a peer reset) is not a server failure.
+      ? createHttp2Server({ settings: { maxHeaderListSize: MAX_HEADER_BYTES } }, serve)
+      : createHttp1Server({ maxHeaderSize: MAX_HEADER_BYTES }, serve);
+  // An HTTP/2 session that errors (a peer reset) is not a server failure. (HTTP/1.1 client errors keep Node's
+  // default handling: a 400/431 answer, no exception.)
   if (protocol === "h2c") server.on("sessionError", () => undefined);
-  server.on("clientError", (_err: Error, socket: import("node:stream").Duplex) => socket.destroy());
   const { port, close } = await listenOnLoopback(server);
   return {
     host: "127.0.0.1",
