@@ -39,7 +39,7 @@ export function validateAgainstCrd(kind: ExtensionKind, version: IstioVersion, r
   const key = `${kind}@${version.minor}`;
   let validate = compiled.get(key);
   if (!validate) {
-    validate = ajv.compile(structural(withObjectEnvelope(schema)));
+    validate = ajv.compile(structural(withObjectEnvelope(schema)) as CrdSchema);
     compiled.set(key, validate);
   }
   const violations: CrdViolation[] = [];

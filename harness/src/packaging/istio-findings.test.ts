@@ -116,11 +116,11 @@ describe("5. rendering per Istio version", () => {
   });
 
   test("the agent stage strips every ISTIO_META_* VM env key; istiod's stage keeps them", () => {
-    const agent = renderIstioFilter(plugin) as { pluginConfig: { vm_config: { environment_variables: { key_values: Record<string, string> } } } };
+    const agent = renderIstioFilter(plugin) as unknown as { pluginConfig: { vm_config: { environment_variables: { key_values: Record<string, string> } } } };
     expect(agent.pluginConfig.vm_config.environment_variables.key_values).toEqual({ MODE: "strict" });
-    const istiod = renderIstioFilter(plugin, { stage: "istiod" }) as typeof agent;
+    const istiod = renderIstioFilter(plugin, { stage: "istiod" }) as unknown as typeof agent;
     expect(istiod.pluginConfig.vm_config.environment_variables.key_values).toMatchObject({ [WASM_PULL_POLICY_ENV]: "Always", [WASM_RESOURCE_VERSION_ENV]: "1", MODE: "strict" });
-    const bare = renderIstioFilter(buildWasmPlugin(base)) as { pluginConfig: { vm_config: Record<string, unknown> } };
+    const bare = renderIstioFilter(buildWasmPlugin(base)) as unknown as { pluginConfig: { vm_config: Record<string, unknown> } };
     expect(bare.pluginConfig.vm_config).not.toHaveProperty("environment_variables");
   });
 
