@@ -193,6 +193,7 @@ async function checkCommand([reference]: string[], values: Values, print: (t: st
   const version = parseIstioVersion(values["istio-version"] ?? DEFAULT_ISTIO_VERSION);
   const pulled = await pullWasmLikeIstio(reference!, { ...registryOptions(values), sha256: values.sha256, istioVersion: version });
   print(`Istio ${describeVersion(version)} accepts ${reference}: ${pulled.variant} image, manifest ${pulled.digest}, module ${pulled.wasm.length} bytes`);
+  if (pulled.plainHttpFallback) print("note: the registry answered HTTPS in plain HTTP; istio-agent falls back to plain HTTP the same way");
   if (values.out) {
     await writeFile(values.out, pulled.wasm);
     print(`module written to ${values.out}`);

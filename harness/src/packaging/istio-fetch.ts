@@ -21,6 +21,8 @@ export interface IstioExtraction {
   wasm: Buffer;
   /** "sha256:<hex>" of the image manifest: what istio-agent compares with the WasmPlugin's `sha256`. */
   digest: string;
+  /** True when HTTPS was answered in plain HTTP and the pull fell back to HTTP, as istio-agent does. */
+  plainHttpFallback?: boolean;
 }
 
 /** Options of {@link pullWasmLikeIstio}. */
@@ -55,13 +57,32 @@ export async function pullWasmLikeIstio(reference: string, options: IstioPullOpt
       });
     }
   };
-  const session = new RegistrySession(ref, { ...options, checkChallenge }, "pull");
-  let manifest = await session.manifest(ref.digest ?? ref.tag ?? "latest");
+  let session = new RegistrySession(ref, { ...options, checkChallenge }, "pull");
+  let manifest: FetchedManifest;
+  let plainHttpFallback = false;
+  try {
+    manifest = await session.manifest(ref.digest ?? ref.tag ?? "latest");
+  } catch (err) {
+    // istio-agent (imagefetcher.go PrepareFetch) retries with plain HTTP when the server "gave HTTP response" to TLS.
+    if (options.scheme !== undefined || session.base.protocol !== "https:" || !answeredTlsInPlainHttp(err)) throw err;
+    session = new RegistrySession(ref, { ...options, checkChallenge, scheme: "http" }, "pull");
+    manifest = await session.manifest(ref.digest ?? ref.tag ?? "latest");
+    plainHttpFallback = true;
+  }
   if (manifest.mediaType === mt.OCI_INDEX || manifest.mediaType === mt.DOCKER_MANIFEST_LIST) {
     manifest = await session.manifest(linuxAmd64Child(manifest).digest);
   }
   if (options.sha256 !== undefined) checkSha256(options.sha256, manifest.digest, reference);
-  return extractWasmLikeIstio(manifest, (digest) => session.blob(digest));
+  const extracted = await extractWasmLikeIstio(manifest, (digest) => session.blob(digest));
+  return plainHttpFallback ? { ...extracted, plainHttpFallback } : extracted;
+}
+
+/** Whether `err` (from a fetch over HTTPS) means the server answered the TLS handshake in plain HTTP. */
+function answeredTlsInPlainHttp(err: unknown): boolean {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === "ERR_SSL_WRONG_VERSION_NUMBER" || e.code === "ERR_SSL_PACKET_LENGTH_TOO_LONG" || /wrong version number|packet length too long/.test(e.message ?? "")) return true;
+  }
+  return false;
 }
 
 /** Applies Istio's rules to a locally built image (no registry): what Istio would extract, or why it would refuse. */

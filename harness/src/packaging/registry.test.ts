@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { imageFromParts, IMAGE_FORMATS, packageWasm, sha256Digest, writeOciLayout, type ImageFormat, type ImageManifest } from "./image.ts";
 import { pullWasmLikeIstio } from "./istio-fetch.ts";
-import { startLocalRegistry, type LocalRegistry } from "./local-registry.ts";
+import { loopbackHostName, startLocalRegistry, type LocalRegistry } from "./local-registry.ts";
 import * as mt from "./media-types.ts";
 import { fetchManifest, pushImage, type RegistryOptions } from "./registry.ts";
 import { sampleWasm, tool } from "./test-support.ts";
@@ -153,6 +153,20 @@ describe("interoperability with a real client and image indexes", () => {
       const pulled = await pullWasmLikeIstio(reference, { sha256: image.digest.slice(7) });
       expect(pulled.wasm.equals(wasm)).toBe(true);
     }
+  });
+
+  test("a plain-HTTP registry named by host name: HTTPS first, then plain HTTP, as istio-agent falls back", async () => {
+    const name = await loopbackHostName();
+    if (!name) throw new Error("no host name resolves to 127.0.0.1 here (see loopbackHostName)");
+    const wasm = sampleWasm(800, "fallback");
+    const image = packageWasm(wasm);
+    const reference = `${name}:${registry.host.split(":")[1]}/fallback/m:v1`;
+    await pushImage(image, reference, { scheme: "http" });
+    const pulled = await pullWasmLikeIstio(reference, { sha256: image.digest.slice(7) });
+    expect(pulled).toMatchObject({ plainHttpFallback: true, digest: image.digest });
+    expect(pulled.wasm.equals(wasm)).toBe(true);
+    // With the scheme forced to HTTPS there is no fallback: the TLS failure is reported.
+    await expect(pullWasmLikeIstio(reference, { scheme: "https" })).rejects.toThrow(/cannot reach registry/);
   });
 
   test("an image index resolves to its linux/amd64 child, as go-containerregistry does; without one it is refused", async () => {
