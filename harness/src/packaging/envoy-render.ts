@@ -170,7 +170,9 @@ export function toHarnessFilter(rendered: IstioEnvoyFilter, wasmPath: string): W
 
 /**
  * Orders rendered filters as Istio chains them: AUTHN, AUTHZ, STATS, then unspecified; within a phase higher
- * priority first and an unset priority after every set one (negative included); ties by name.
+ * priority first and an unset priority after every set one (negative included); ties by name. (istiod sorts the
+ * plugins it applies by phase and priority in pilot/pkg/model/push_context.go; the unset-priority rule is the one
+ * issue 14 observed against Istio, not re-derived from the source here.)
  */
 export function orderLikeIstio(filters: readonly IstioEnvoyFilter[]): IstioEnvoyFilter[] {
   const rank: Record<PluginPhase, number> = { AUTHN: 0, AUTHZ: 1, STATS: 2, UNSPECIFIED_PHASE: 3, UNSPECIFIED: 3 };
