@@ -67,6 +67,9 @@ export class Body {
   appendBytes(data: ArrayBuffer): Status { return host.setBufferBytes(this.type, u32.MAX_VALUE, 0, data); }
 }
 
+/** Largest configuration Configuration.json() parses unless told otherwise: 64 KiB. */
+export const DEFAULT_MAX_CONFIGURATION_BYTES: u32 = 64 * 1024;
+
 /**
  * The plugin or VM configuration passed to onConfigure/onVmStart. Read it inside that callback
  * (Envoy only exposes the plugin configuration during proxy_on_configure).
@@ -78,13 +81,18 @@ export class Configuration {
   /** The configuration as bytes. */
   getBytes(): ArrayBuffer { const bytes = host.getBufferBytes(this.type, 0, this.size); return bytes != null ? bytes : new ArrayBuffer(0); }
   /**
-   * Parses the configuration as a JSON object. An empty configuration gives an empty object. On a syntax
-   * error or a non-object document it logs ONE error line naming the problem and its position and returns
-   * null; return false from onConfigure then, so Envoy rejects the configuration.
+   * Parses the configuration as a JSON object. An empty configuration gives an empty object. A configuration
+   * over `maxBytes` (default 64 KiB), a syntax error or a non-object document logs ONE error line naming the
+   * problem (and its position) and returns null; return false from onConfigure then, so Envoy rejects the
+   * configuration. Unknown keys are not checked here: see JsonObject.checkKeys.
    */
-  json(): JsonObject | null {
+  json(maxBytes: u32 = DEFAULT_MAX_CONFIGURATION_BYTES): JsonObject | null {
     const what = this.type == BufferType.PluginConfiguration ? "plugin configuration" : "VM configuration";
     if (this.size == 0) return new JsonObject();
+    if (this.size > maxBytes) {
+      host.log(LogLevel.Error, "invalid " + what + ": " + this.size.toString() + " bytes, over the limit of " + maxBytes.toString() + " bytes");
+      return null;
+    }
     const parsed = parseJson(this.get());
     const error = parsed.error;
     if (error != null) {
