@@ -1,8 +1,14 @@
 // One HTTP stream through the filter, driven step by step by a test, with Envoy's filter-manager behaviour:
 // map/buffer availability windows, stop-all on headers, body buffering, deferred continue/local reply,
 // local replies through the encoder path, failure policies, and on_log/on_done/on_delete at completion.
+import {
+  LOCAL_REPLIES, decodeClientRequest, decodeUpstreamResponse, httpDate, localReplyResponse,
+  type ClientRequest, type DecodedMessage, type HttpProtocol, type UpstreamAnswer,
+} from "./connection-manager.ts";
 import { EmulatorUsageError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
+import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
+import type { Router } from "./router.ts";
 import { encodePairs } from "./pairs.ts";
 import { encodePropertyValue, propertyKey, type PropertyValue } from "./properties.ts";
 import { concat, findProperty, type BufferRef, type ContextState, type HostStream, type LocalReply, type MapAccess, type WasmVm } from "./vm.ts";
@@ -32,6 +38,16 @@ export interface HttpStreamDeps {
   readonly allowHeadersStopIteration: boolean;
   /** Envoy's stream buffer limit (per_connection_buffer_limit_bytes, default 1 MiB) for bodies the filter holds. */
   readonly bufferLimitBytes: number;
+  /** The route table the request meets after the filter chain. */
+  readonly router: Router;
+  /** The downstream protocol (`request.protocol`). */
+  readonly protocol: HttpProtocol;
+  /** The x-request-id the connection manager gives a request without one. */
+  readonly requestId: string;
+  /** The virtual clock (ms), for the upstream's date and the router's service time. */
+  readonly now: () => number;
+  /** The address of each upstream cluster's endpoint and of Envoy's side of the connection to it (upstream.*). */
+  readonly upstreamEndpoint: (cluster: string) => UpstreamAddresses;
 }
 
 const encoder = new TextEncoder();
@@ -113,6 +129,8 @@ export class HttpStream implements HostStream {
   error: WasmTrapError | null = null;
   /** Raw return code of the last callback (after Envoy's local-reply override), or null if none ran. */
   lastReturnCode: number | null = null;
+  /** The cluster the router chose once the request headers left the filter chain (null before, or without a route). */
+  route: string | null = null;
 
   readonly #deps: HttpStreamDeps;
   #mode: FilterMode;
@@ -126,6 +144,8 @@ export class HttpStream implements HostStream {
   #completed = false;
   /** The request arrived with x-forwarded-proto (added by Envoy's connection manager); see #forwardHeaders. */
   #forwardedProtoAtStart = false;
+  /** Virtual time the request headers left the filter chain (x-envoy-upstream-service-time). */
+  #routedAtMs = 0;
   readonly #filterState = new Map<string, Uint8Array>();
 
   constructor(deps: HttpStreamDeps) {
@@ -182,6 +202,37 @@ export class HttpStream implements HostStream {
     return this.#trailers(this.#resp, trailers, "response");
   }
 
+  /**
+   * A client's request arrives through Envoy's codec and connection manager (see connection-manager.ts): the
+   * decorated headers, then each body chunk or the trailers, as long as the filter lets them in. Returns the
+   * action of the last step. Use it instead of requestHeaders()/requestBody() to get what Envoy would hand the filter.
+   */
+  sendClientRequest(request: Omit<ClientRequest, "protocol"> = {}): HttpAction {
+    return this.#deliver(decodeClientRequest({ ...request, protocol: this.#deps.protocol }, this.#deps.requestId), "request");
+  }
+
+  /**
+   * The upstream's answer arrives as Envoy's router hands it to the filter (see connection-manager.ts): the
+   * upstream's own headers (connection, date, framing) and the router's x-envoy-upstream-service-time, then the body
+   * and trailers. Call it once the request reached the upstream (`request.ended`).
+   */
+  sendUpstreamResponse(answer: UpstreamAnswer = {}): HttpAction {
+    this.#usage(this.localReply !== null || this.resetReason !== null, "sendUpstreamResponse() after the filter answered locally or reset the stream: no upstream response comes.");
+    const decoded = decodeUpstreamResponse(answer, { date: httpDate(this.#deps.now()), serviceTimeMs: this.#deps.now() - this.#routedAtMs });
+    return this.#deliver(decoded, "response");
+  }
+
+  #deliver(message: DecodedMessage, side: "request" | "response"): HttpAction {
+    const headers = side === "request" ? this.requestHeaders.bind(this) : this.responseHeaders.bind(this);
+    let action = headers(message.headers, { endOfStream: message.headersEndStream });
+    for (const frame of message.frames) {
+      if (this.#stopped()) break;
+      if (frame.kind === "data") action = side === "request" ? this.requestBody(frame.bytes, frame) : this.responseBody(frame.bytes, frame);
+      else action = side === "request" ? this.requestTrailers(frame.trailers) : this.responseTrailers(frame.trailers);
+    }
+    return action;
+  }
+
   /** Ends the stream as Envoy does: on_log (maps readable), then on_done and on_delete. Idempotent. */
   complete(): void {
     if (this.#completed) return;
@@ -220,7 +271,7 @@ export class HttpStream implements HostStream {
     if (side === "request") this.#forwardedProtoAtStart = dir.out.headers.has("x-forwarded-proto");
     if (this.#mode === "failed" && !this.localReply) {
       // The VM failed before this stream (fail closed / reload backoff): Envoy answers 503 without the filter.
-      this.#sendLocalReply({ status: 503, details: "wasm_fail_stream", body: EMPTY, headers: [], grpcStatus: 14 }, false);
+      this.#sendLocalReply(LOCAL_REPLIES.wasmFailed, false);
     }
     if (this.#stopped()) return "pause";
     if (this.#mode !== "filter") {
@@ -267,11 +318,11 @@ export class HttpStream implements HostStream {
     const held = dir.buffer.length + dir.held.reduce((n, b) => n + b.length, 0);
     if (held <= this.#deps.bufferLimitBytes) return false;
     if (side === "request") {
-      this.#sendLocalReply({ status: 413, details: "request_payload_too_large", body: encoder.encode("Payload Too Large"), headers: [], grpcStatus: null }, true);
+      this.#sendLocalReply(LOCAL_REPLIES.requestTooLarge, true);
     } else if (this.#resp.out.headersForwarded) {
       this.resetReason = "response_payload_too_large";
     } else {
-      this.#sendLocalReply({ status: 500, details: "response_payload_too_large", body: encoder.encode("Internal Server Error"), headers: [], grpcStatus: null }, false);
+      this.#sendLocalReply(LOCAL_REPLIES.responseTooLarge, false);
     }
     return true;
   }
@@ -400,11 +451,18 @@ export class HttpStream implements HostStream {
     dir.headersHeld = false;
     dir.headersActive = false;
     dir.out.headersForwarded = true;
-    // Envoy's router finds no route for a request without x-forwarded-proto (the connection manager adds it; a
-    // filter that removes it gets a 404 "route_not_found" through its own response path; trace h1-set-all).
-    if (dir === this.#req && this.#forwardedProtoAtStart && !dir.out.headers.has("x-forwarded-proto") && !this.#stopped()) {
-      this.#sendLocalReply({ status: 404, details: "route_not_found", body: EMPTY, headers: [], grpcStatus: null }, true);
+    if (dir !== this.#req || this.#stopped()) return;
+    // The router picks the route from the headers as they leave the filter chain (router.ts). A request that never
+    // went through the connection manager (a test driving raw headers without x-forwarded-proto) is routed as if
+    // it had the scheme: there was none for a filter to remove.
+    const headers = this.#forwardedProtoAtStart || dir.out.headers.has("x-forwarded-proto") ? dir.out.headers : new HeaderMap([...dir.out.headers.entries(), ["x-forwarded-proto", "http"]]);
+    const decision = this.#deps.router.route(headers);
+    if (decision.kind === "no-route") {
+      this.#sendLocalReply(LOCAL_REPLIES.routeNotFound, true);
+      return;
     }
+    this.route = decision.cluster;
+    this.#routedAtMs = this.#deps.now();
   }
 
   #endDirection(dir: Direction): void {
@@ -423,21 +481,9 @@ export class HttpStream implements HostStream {
       this.resetReason = "local_reply_after_response_headers";
       return;
     }
-    // Envoy's sendLocalReply (traces h1-local-reply-headers, h1-local-reply-grpc*): the filter's headers, then
-    // content-length before content-type. A gRPC request gets a gRPC answer instead: :status 200, content-type
-    // application/grpc, grpc-status (given, else mapped from the HTTP status), the body as grpc-message, no body.
     const grpcRequest = (this.#req.out.headers.get("content-type") ?? "").startsWith("application/grpc");
-    const headers = new HeaderMap([[":status", String(grpcRequest ? 200 : reply.status)]]);
-    for (const [k, v] of reply.headers) headers.add(k, v);
-    if (grpcRequest) {
-      headers.set("content-type", "application/grpc");
-      headers.set("grpc-status", String(reply.grpcStatus ?? grpcStatusForHttp(reply.status)));
-      if (reply.body.length > 0) headers.set("grpc-message", grpcPercentEncode(decoder.decode(reply.body)));
-      reply = { ...reply, body: EMPTY };
-    } else if (reply.body.length > 0) {
-      headers.set("content-length", String(reply.body.length));
-      if (!headers.has("content-type")) headers.add("content-type", "text/plain");
-    }
+    const { headers, body } = localReplyResponse(reply, grpcRequest);
+    reply = { ...reply, body };
     this.localReply = { ...reply, bodyText: decoder.decode(reply.body) };
     this.#req.headersActive = false;
     const resp = this.#resp;
@@ -502,7 +548,7 @@ export class HttpStream implements HostStream {
     // under every policy, fail open included (trace h1-trap-fail-open, Envoy 1.36 and 1.40).
     this.#deps.onTrap(error);
     this.#mode = "failed";
-    this.#sendLocalReply({ status: 503, details: "wasm_fail_stream", body: EMPTY, headers: [], grpcStatus: 14 }, false);
+    this.#sendLocalReply(LOCAL_REPLIES.wasmFailed, false);
   }
 
   /** Called by the VM after a callback that requested continue/close/local reply on this stream. */
@@ -576,6 +622,7 @@ export class HttpStream implements HostStream {
     if (head === "connection" && field === "id") return encodePropertyValue({ uint: this.#deps.connectionId });
     if (head === "connection_id") return encodePropertyValue({ uint: this.#deps.connectionId });
     if (head === "request") return this.#requestProperty(field ?? "", rest);
+    if (head === "upstream") return this.route !== null && this.#resp.started ? upstreamProperty(this.#deps.upstreamEndpoint(this.route), field ?? "") : undefined;
     // The response code is known from the response headers on (trace h1-log-properties); the rest in on_log.
     if (head === "response" && field === "code" && this.#resp.started) return encodePropertyValue(Number(this.#resp.out.headers.get(":status") ?? 0));
     if (head === "response" && this.#logPhase && this.#resp.started) {
@@ -589,7 +636,7 @@ export class HttpStream implements HostStream {
   }
 
   #requestProperty(field: string, rest: string[]): Uint8Array | undefined {
-    if (field === "protocol") return encoder.encode("HTTP/1.1");
+    if (field === "protocol") return encoder.encode(this.#deps.protocol);
     const dir = this.#req;
     const readable = dir.started && ((dir.headersActive && !this.#stopped()) || this.#logPhase);
     if (!readable) return undefined;
@@ -636,27 +683,6 @@ export class HttpStream implements HostStream {
   /** @internal Deferred proxy_send_local_response: the first one of a callback wins (trace h1-local-reply-twice). */
   deferLocalReply(reply: LocalReply): void {
     this.#pendingReply ??= reply;
-  }
-}
-
-/** gRPC's percent-encoding of grpc-message (as Envoy's PercentEncoding::encode): only '%' and bytes outside 0x20–0x7e. */
-function grpcPercentEncode(text: string): string {
-  let out = "";
-  for (const byte of encoder.encode(text)) {
-    out += byte < 0x20 || byte > 0x7e || byte === 0x25 ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(byte);
-  }
-  return out;
-}
-
-/** Envoy's Grpc::Utility::httpToGrpcStatus: the grpc-status of a gRPC local reply that names none. */
-function grpcStatusForHttp(status: number): number {
-  switch (status) {
-    case 400: return 13;
-    case 401: return 16;
-    case 403: return 7;
-    case 404: return 12;
-    case 429: case 502: case 503: case 504: return 14;
-    default: return 2;
   }
 }
 

@@ -2,6 +2,7 @@
 // downstream/upstream data with buffering on Stop, close events, continue_stream(DOWNSTREAM).
 import { EmulatorUsageError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { encodePropertyValue, type PropertyValue } from "./properties.ts";
+import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
 import { concat, findProperty, type BufferRef, type ContextState, type HostStream, type MapAccess, type WasmVm } from "./vm.ts";
 
 const encoder = new TextEncoder();
@@ -17,6 +18,8 @@ export interface TcpConnectionDeps {
   /** False when the VM failed: fail-open passes data through, fail-closed closes the connection. */
   readonly mode: "filter" | "bypass" | "failed";
   readonly onTrap: (error: WasmTrapError) => "bypass" | "fail-closed";
+  /** The upstream host tcp_proxy connects to (upstream.* properties). */
+  readonly upstreamEndpoint: UpstreamAddresses;
 }
 
 /** Bytes that went past the filter in one direction. */
@@ -62,6 +65,8 @@ export class TcpConnection implements HostStream {
   #deferred: Array<["continue" | "close", number]> = [];
   #inCallback = false;
   #finished = false;
+  /** tcp_proxy connected upstream: after on_new_connection let the connection through, or once upstream data came. */
+  #upstreamConnected = false;
 
   constructor(deps: TcpConnectionDeps) {
     this.#deps = deps;
@@ -89,6 +94,7 @@ export class TcpConnection implements HostStream {
     this.#ctx.stream = this;
     this.#invoke("proxy_on_context_create", this.#ctx.id, root.id);
     const code = this.#invoke("proxy_on_new_connection", this.#ctx.id);
+    if (!code) this.#upstreamConnected = true;
     this.applyDeferred();
     return code ? "pause" : "continue";
   }
@@ -117,6 +123,7 @@ export class TcpConnection implements HostStream {
     this.#check("upstreamData");
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     const eos = options.endOfStream ?? false;
+    this.#upstreamConnected = true;
     if (this.#mode !== "filter") {
       if (this.#mode === "bypass") this.toDownstream.push(bytes);
       return this.#mode === "bypass" ? "continue" : "pause";
@@ -227,6 +234,9 @@ export class TcpConnection implements HostStream {
     const seeded = findProperty(this.#deps.properties, key);
     if (seeded !== undefined) return encodePropertyValue(seeded);
     if (key === "connection\0id" || key === "connection_id") return encodePropertyValue({ uint: this.#deps.connectionId });
+    // upstream.* exist once tcp_proxy connected: not in on_new_connection, from the first data on (trace tcp-upstream-properties).
+    const [head, field] = key.split("\0");
+    if (head === "upstream" && this.#upstreamConnected) return upstreamProperty(this.#deps.upstreamEndpoint, field ?? "");
     return undefined;
   }
 
