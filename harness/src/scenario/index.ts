@@ -7,6 +7,8 @@
 //   diff.ts / compare.ts  divergences, expectations, side-by-side report, verdicts, compatibility table
 //   known-divergences.ts  the documented differences, each with its reason and Envoy trace
 //   recorder.ts           records probe traces in Envoy and replays them against the emulator
+//   differential.ts       runDifferential: anyone's module and scenarios on both backends, with the report
+//   plugin.ts             what a scenario loads (probe or own module), its upstreams and routes
 export type {
   Scenario, ScenarioPlugin, ScenarioRoute, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService, ScenarioConnection, ScenarioExpectation,
   ScenarioObservation, ExchangeObservation, ClientView, UpstreamView,
@@ -19,3 +21,4 @@ export { diffObservations, checkExpectations, formatSideBySide, type Divergence 
 export { compareScenario, CompatibilityTable, type ScenarioResult, type Verdict } from "./compare.ts";
 export { KNOWN_DIVERGENCES, explainDivergence, type KnownDivergence } from "./known-divergences.ts";
 export { recordTraces, readTraces, replayTrace, tracePath, scenarioDefinition, type ScenarioTrace } from "./recorder.ts";
+export { runDifferential, type DifferentialOptions, type DifferentialReport } from "./differential.ts";
