@@ -103,6 +103,25 @@ export function decodeClientRequest(request: ClientRequest, requestId: string): 
   return { headers: headers.entries(), headersEndStream: frames.length === 0, frames };
 }
 
+/** Where {@link deliverMessage} hands a decoded message: one direction of a stream. */
+export interface MessageSink<A> {
+  headers(headers: readonly [string, string][], options: { endOfStream: boolean }): A;
+  body(bytes: Uint8Array, options: { endOfStream: boolean }): A;
+  trailers(trailers: readonly [string, string][]): A;
+  /** True once nothing more passes (local reply, reset, failure): the rest of the message is not delivered. */
+  stopped(): boolean;
+}
+
+/** Delivers `message` frame by frame until the stream stops; returns the last step's result. */
+export function deliverMessage<A>(message: DecodedMessage, sink: MessageSink<A>): A {
+  let result = sink.headers(message.headers, { endOfStream: message.headersEndStream });
+  for (const frame of message.frames) {
+    if (sink.stopped()) break;
+    result = frame.kind === "data" ? sink.body(frame.bytes, frame) : sink.trailers(frame.trailers);
+  }
+  return result;
+}
+
 /** Statuses node's HTTP server answers without content-length (trace h1-empty-response). */
 const BODYLESS_STATUSES: ReadonlySet<number> = new Set([204, 304]);
 

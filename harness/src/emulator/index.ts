@@ -12,7 +12,8 @@ export { runExchange, type ExchangeOutcome, type UpstreamService } from "./excha
 export { Router, type RouteSpec, type RouteDecision, type HeaderMatch, type StringMatch } from "./router.ts";
 export type { UpstreamAddresses } from "./upstream-properties.ts";
 export { EmulatorHost, type MetricValue } from "./host.ts";
-export { HttpStream, HttpMessage, type HttpAction, type StepOptions } from "./http-stream.ts";
+export { HttpStream, type HttpAction, type StepOptions } from "./http-stream.ts";
+export { HttpMessage } from "./http-direction.ts";
 export { TcpConnection, TcpFlow } from "./tcp-connection.ts";
 export { HeaderMap, type HeadersInit } from "./header-map.ts";
 export { encodePairs as encodeHeaderPairs, decodePairs as decodeHeaderPairs } from "./pairs.ts";

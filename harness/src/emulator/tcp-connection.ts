@@ -2,6 +2,7 @@
 // downstream/upstream data with buffering on Stop, close events, continue_stream(DOWNSTREAM).
 import { EmulatorUsageError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { encodePropertyValue, type PropertyValue } from "./properties.ts";
+import { StreamCalls } from "./stream-calls.ts";
 import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
 import { concat, findProperty, type BufferRef, type ContextState, type HostStream, type MapAccess, type WasmVm } from "./vm.ts";
 
@@ -62,8 +63,7 @@ export class TcpConnection implements HostStream {
   #inUp = false;
   #downStopped = false;
   #downEos = false;
-  #deferred: Array<["continue" | "close", number]> = [];
-  #inCallback = false;
+  readonly #calls: StreamCalls;
   #finished = false;
   /** tcp_proxy connected upstream: after on_new_connection let the connection through, or once upstream data came. */
   #upstreamConnected = false;
@@ -71,6 +71,7 @@ export class TcpConnection implements HostStream {
   constructor(deps: TcpConnectionDeps) {
     this.#deps = deps;
     this.#mode = deps.mode;
+    this.#calls = new StreamCalls(deps.vm, (e) => this.#handleTrap(e));
   }
 
   /** Context id of this connection in the VM. */
@@ -134,7 +135,7 @@ export class TcpConnection implements HostStream {
     this.#inUp = false;
     // proxy_close_stream(UPSTREAM or DOWNSTREAM) in this callback closes the client connection before the chunk is
     // written to it: the client never gets it (trace tcp-close-upstream).
-    const closing = this.#deferred.some(([action, type]) => action === "close" && (type === 2 || type === 3));
+    const closing = this.#calls.pending("close", [2, 3]);
     const passed = this.#passes(code) && !closing;
     if (passed) {
       this.toDownstream.push(this.#upBuffer);
@@ -184,30 +185,24 @@ export class TcpConnection implements HostStream {
   }
 
   #invoke(name: string, ...args: number[]): number | null {
-    if (this.#mode !== "filter") return null;
-    this.#inCallback = true;
-    try {
-      return this.#deps.vm.call(this.#ctx!, name, ...args) ?? null;
-    } catch (e) {
-      if (!(e instanceof WasmTrapError)) throw e;
-      this.error = e;
-      if (this.#deps.onTrap(e) === "bypass") this.#mode = "bypass";
-      else {
-        this.#mode = "failed";
-        this.closedBy = "failure-policy";
-        this.#finished = true;
-      }
-      return null;
-    } finally {
-      this.#inCallback = false;
+    return this.#mode === "filter" ? this.#calls.invoke(this.#ctx!, name, ...args) : null;
+  }
+
+  #handleTrap(error: WasmTrapError): void {
+    this.error = error;
+    if (this.#deps.onTrap(error) === "bypass") this.#mode = "bypass";
+    else {
+      this.#mode = "failed";
+      this.closedBy = "failure-policy";
+      this.#finished = true;
     }
   }
 
   /** @internal Called after VM calls that requested continue/close on this connection. */
   applyDeferred(): void {
-    if (this.#inCallback) return;
-    while (this.#deferred.length > 0) {
-      const [action, type] = this.#deferred.shift()!;
+    if (this.#calls.inCallback) return;
+    for (let next = this.#calls.next(); next; next = this.#calls.next()) {
+      const [action, type] = next;
       if (action === "continue" && type === 2 && this.#downStopped) this.#flushDown();
       if (action === "close" && (type === 2 || type === 3) && !this.#finished) {
         this.closedBy = "filter";
@@ -245,13 +240,13 @@ export class TcpConnection implements HostStream {
 
   /** @internal */
   deferContinue(type: number): number {
-    this.#deferred.push(["continue", type]);
+    this.#calls.defer("continue", type);
     return 0;
   }
 
   /** @internal */
   deferClose(type: number): void {
-    this.#deferred.push(["close", type]);
+    this.#calls.defer("close", type);
   }
 
   /** @internal Local replies have no effect on TCP (OK, no-op). */
