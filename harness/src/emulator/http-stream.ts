@@ -4,15 +4,15 @@
 // (Its per-direction state and types are in http-direction.ts, its request/response attributes in stream-properties.ts.)
 import {
   LOCAL_REPLIES, decodeClientRequest, decodeUpstreamResponse, deliverMessage, httpDate, localReplyResponse,
-  type ClientRequest, type DecodedMessage, type HttpProtocol, type UpstreamAnswer,
+  type ClientRequest, type DecodedMessage, type UpstreamAnswer,
 } from "./connection-manager.ts";
-import { EmulatorUsageError, WasmTrapError, type LogEntry } from "./errors.ts";
+import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
 import { Direction, type FilterMode, type HttpAction, type HttpMessage, type HttpStreamDeps, type StepOptions } from "./http-direction.ts";
 import { StreamCalls } from "./stream-calls.ts";
 import { httpStreamProperty } from "./stream-properties.ts";
 import { propertyKey } from "./properties.ts";
-import { concat, type BufferRef, type ContextState, type HostStream, type LocalReply, type MapAccess, type WasmVm } from "./vm.ts";
+import { concat, type BufferRef, type ContextState, type HostStream, type LocalReply, type MapAccess } from "./vm.ts";
 
 export type { FilterMode, HttpAction, HttpStreamDeps, StepOptions } from "./http-direction.ts";
 
@@ -342,7 +342,10 @@ export class HttpStream implements HostStream {
     if (dir !== this.#req || this.#stopped()) return;
     // The route comes from the headers as they leave the filter chain (router.ts).
     const decision = this.#deps.router.route(dir.out.headers, this.#forwardedProtoAtStart);
-    if (decision.kind === "no-route") return this.#sendLocalReply(LOCAL_REPLIES.routeNotFound, true);
+    if (decision.kind === "no-route") {
+      this.#sendLocalReply(LOCAL_REPLIES.routeNotFound, true);
+      return;
+    }
     this.route = decision.cluster;
     this.#routedAtMs = this.#deps.now();
   }

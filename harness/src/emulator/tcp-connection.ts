@@ -1,6 +1,6 @@
 // One TCP connection through a network filter, as Envoy's network filter drives it: new connection,
 // downstream/upstream data with buffering on Stop, close events, continue_stream(DOWNSTREAM).
-import { EmulatorUsageError, WasmTrapError, type LogEntry } from "./errors.ts";
+import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
 import { encodePropertyValue, type PropertyValue } from "./properties.ts";
 import { StreamCalls } from "./stream-calls.ts";
 import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";

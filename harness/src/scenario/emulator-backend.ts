@@ -38,7 +38,9 @@ export async function runOnEmulator(scenario: Scenario, options: EmulatorRunOpti
       // metadata, the reply to the first message (or nothing for an error), trailing metadata, close.
       stream: (server: GrpcServerStream) => {
         let first: Uint8Array | null = null;
-        server.onMessage = (message) => void (first ??= message);
+        server.onMessage = (message) => {
+          first ??= message;
+        };
         server.onClose = (how) => {
           if (how !== "half-close") return;
           server.sendInitialMetadata({ "content-type": "application/grpc" });
