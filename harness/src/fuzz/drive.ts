@@ -31,6 +31,9 @@ export interface FuzzOutcome {
   readonly stream: HttpStream;
 }
 
+/** The emulator's default cluster name (where requests go without routes). */
+const DEFAULT_CLUSTER = "upstream";
+
 /** Virtual time a paused request may wait for callouts and timers before it counts as stalled. */
 const MAX_WAIT_MS = 60_000;
 
@@ -77,9 +80,11 @@ export function driveRequest(emu: Emulator, request: FuzzRequest, upstream: Fuzz
   if (finished()) return outcome();
   if (!s.request.ended) return outcome(true);
 
-  upstreamSeen = { headers: s.request.headers, body: s.request.body, bodyBytes: s.request.bodyBytes, trailers: s.request.trailers };
+  // The fuzzer drives the filter without a route table: everything goes to the emulator's default cluster.
+  const seen: UpstreamRequest = { cluster: DEFAULT_CLUSTER, headers: s.request.headers, body: s.request.body, bodyBytes: s.request.bodyBytes, trailers: s.request.trailers };
+  upstreamSeen = seen;
   if (request.reset === "before-response") return outcome();
-  const answer = upstream(upstreamSeen);
+  const answer = upstream(seen);
   const responseHeaders: [string, string][] = [[":status", String(answer.status ?? 200)], ...Object.entries(answer.headers ?? {}).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : (v as string[]).map((x) => [k, x] as [string, string])))];
   const body = answer.body === undefined ? new Uint8Array(0) : typeof answer.body === "string" ? encoder.encode(answer.body) : answer.body;
   if (body.length > 0 && !responseHeaders.some(([k]) => k.toLowerCase() === "content-length")) responseHeaders.push(["content-length", String(body.length)]);

@@ -66,7 +66,7 @@ export function formatOutcome(outcome: FuzzOutcome): string {
   if (outcome.localReply) parts.push(`local reply: ${outcome.localReply.status} ${JSON.stringify(outcome.localReply.details)} ${JSON.stringify(outcome.localReply.bodyText.slice(0, 200))}`);
   if (outcome.filterReset) parts.push(`filter reset: ${outcome.filterReset}`);
   if (outcome.trap) parts.push(`trap: ${firstLine(outcome.trap.message)}`);
-  const logs = outcome.stream.logs.filter((l) => l.level === "error" || l.level === "critical" || l.level === "warn").slice(-3);
+  const logs = outcome.stream.logs.filter((l) => l.level === "error" || l.level === "critical" || l.level === "warning").slice(-3);
   for (const l of logs) parts.push(`log [${l.level}] ${firstLine(l.message)}`);
   return parts.join("\n");
 }
