@@ -137,8 +137,9 @@ export function listLeftoverTempDirs(): string[] {
   } catch {
     return [];
   }
+  const inUse = tempDirsInUse();
   return names.map((name) => join(root, name)).filter((dir) => {
-    if (liveEnvoyDirs.has(dir)) return false;
+    if (liveEnvoyDirs.has(dir) || inUse.has(dir)) return false;
     try {
       const owner = (JSON.parse(readFileSync(join(dir, TEMP_DIR_OWNER_FILE), "utf8")) as { ownerPid: number }).ownerPid;
       return !isProcessAlive(owner);
@@ -198,6 +199,25 @@ export function listEnvoyProcesses(ownerPid?: number): EnvoyProcessRecord[] {
         return [];
       }
     });
+}
+
+/**
+ * `envoy-harness-*` folders named on the command line of a running process (an Envoy's `--config-path`): never
+ * leftovers, whoever started them (also Envoys of an older harness that wrote no owner file). Linux /proc.
+ */
+function tempDirsInUse(): Set<string> {
+  const found = new Set<string>();
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return found;
+  }
+  for (const pid of pids) {
+    const match = new RegExp(`(${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/${TEMP_DIR_PREFIX}[^/\\s]+)`).exec(processCommandLine(Number(pid)));
+    if (match) found.add(match[1]!);
+  }
+  return found;
 }
 
 /** Synchronous `docker rm -f` for the exit handler (needs the docker CLI; best effort). */
