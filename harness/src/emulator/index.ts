@@ -14,5 +14,9 @@ export {
   type CalloutRecord, type CalloutRequest, type CalloutResponse, type GrpcReply, type GrpcRequest,
   type GrpcServerStream, type GrpcServiceHandler, type HttpCalloutHandler,
 } from "./callouts.ts";
-export { WasmLoadError, WasmTrapError, EmulatorUsageError, LOG_LEVELS, type LogEntry, type LogLevelName } from "./errors.ts";
+export {
+  WasmLoadError, WasmTrapError, EmulatorUsageError, WasmLimitError, WasmTimeoutError, WasmMemoryLimitError, LOG_LEVELS,
+  type LogEntry, type LogLevelName,
+} from "./errors.ts";
+export { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";

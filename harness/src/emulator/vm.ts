@@ -3,12 +3,14 @@
 // plug in through the HostStream interface; process-wide state lives in EmulatorHost.
 import { constants as zlibConstants, deflateSync, inflateSync } from "node:zlib";
 import { envoyImportsFor, importKey, type AbiVersion, type HostImport } from "../abi/index.ts";
-import { LOG_LEVELS, WasmLoadError, WasmTrapError, type LogEntry, type LogLevelName } from "./errors.ts";
+import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry, type LogLevelName } from "./errors.ts";
 import type { HeaderMap } from "./header-map.ts";
 import type { EmulatorHost } from "./host.ts";
 import { decodePairs, encodePairs } from "./pairs.ts";
 import { DEFAULT_CONNECTION_PROPERTIES, encodePropertyValue, propertyKey, type PropertyValue } from "./properties.ts";
 import type { Callouts } from "./callouts.ts";
+import { WATCHDOG_IMPORT_MODULE, WATCHDOG_MEMORY_GROW, WATCHDOG_TICK } from "./watchdog/instrument.ts";
+import { Watchdog, type ExecutionLimits } from "./watchdog/watchdog.ts";
 
 /** Proxy-wasm status codes (proxy-wasm-abi.md §3.1). */
 export const Status = {
@@ -89,6 +91,8 @@ export interface VmSettings {
   readonly properties: Readonly<Record<string, PropertyValue>>;
   /** Called for every log line (the emulator aggregates them). */
   readonly onLog: (entry: LogEntry) => void;
+  /** Deadline per callback and memory ceiling (enforced when the module was instrumented, see watchdog/). */
+  readonly limits: ExecutionLimits;
 }
 
 /** One host call recorded when tracing is on. */
@@ -122,8 +126,8 @@ export class WasmVm {
   readonly logs: LogEntry[] = [];
   /** Recorded hostcalls (only when settings.trace). */
   readonly trace: TraceEntry[] = [];
-  /** Set when a callback trapped; the VM then refuses further calls. */
-  failure: WasmTrapError | null = null;
+  /** Set when a callback trapped or hit an execution limit; the VM then refuses further calls. */
+  failure: WasmTrapError | WasmLimitError | null = null;
   /** Called once when a callback traps and the VM becomes failed (set by the emulator). */
   onTrap: ((error: WasmTrapError) => void) | null = null;
   /** gRPC/HTTP callout engine (set by the emulator). */
@@ -132,6 +136,7 @@ export class WasmVm {
   readonly #instance: WebAssembly.Instance;
   readonly #exports: Record<string, (...args: never[]) => unknown>;
   readonly #memory: WebAssembly.Memory;
+  readonly #watchdog: Watchdog;
   readonly #alloc: (size: number) => number;
   #u8 = new Uint8Array(0);
   #view = new DataView(new ArrayBuffer(0));
@@ -155,16 +160,25 @@ export class WasmVm {
     this.settings = settings;
     this.#logThreshold = LOG_LEVELS.indexOf(settings.logLevel);
     this.#tracing = settings.trace;
+    let instantiated: WebAssembly.Memory | undefined;
+    this.#watchdog = new Watchdog(settings.limits, { get guestMemory() { return instantiated; }, logs: this.logs });
     const imports = this.#buildImports(module);
     try {
       this.#instance = new WebAssembly.Instance(module, imports);
     } catch (e) {
+      if (e instanceof WasmLimitError) throw e;
       throw new WasmLoadError(`instantiation failed (a Wasm start section trapped?): ${(e as Error).message}`, this.logs, [], { cause: e });
     }
     this.#exports = this.#instance.exports as Record<string, (...args: never[]) => unknown>;
     const memory = this.#instance.exports["memory"];
     if (!(memory instanceof WebAssembly.Memory)) throw new WasmLoadError('the module exports no memory named "memory"; export it.');
     this.#memory = memory;
+    instantiated = memory;
+    if (memory.buffer.byteLength > settings.limits.memoryLimitBytes) {
+      throw new WasmLoadError(`the module starts with ${memory.buffer.byteLength} bytes of memory, over the emulator's memoryLimitBytes (${settings.limits.memoryLimitBytes})`, [], [], {
+        hint: "raise `memoryLimitBytes` in the emulator options, or lower the module's initial memory",
+      });
+    }
     const alloc = (this.#exports["malloc"] ?? this.#exports["proxy_on_memory_allocate"]) as ((n: number) => number) | undefined;
     if (!alloc) throw new WasmLoadError("Wasm module is missing malloc function: export malloc or proxy_on_memory_allocate ((i32) -> i32).");
     this.#alloc = alloc;
@@ -180,9 +194,13 @@ export class WasmVm {
     const e = vm.#exports;
     const run = (name: string, ...args: number[]) => {
       vm.#phase = "start";
+      vm.#watchdog.callbacks++;
+      vm.#watchdog.exportName = name;
+      vm.#watchdog.contextId = 0;
       try {
         (e[name] as (...a: number[]) => unknown)(...args);
       } catch (err) {
+        if (err instanceof WasmLimitError) throw err;
         throw new WasmLoadError(`${name} failed while the VM started: ${(err as Error).message}`, vm.logs, [], { cause: err });
       } finally {
         vm.#phase = null;
@@ -233,12 +251,22 @@ export class WasmVm {
     if (this.failure) throw this.failure;
     const prevCurrent = this.#current;
     const prevEffective = this.#effective;
+    const watchdog = this.#watchdog;
+    const prevExport = watchdog.exportName;
     this.#current = ctx;
     this.#effective = null;
+    watchdog.callbacks++;
+    watchdog.exportName = name;
+    watchdog.contextId = ctx.id;
     try {
       return fn(a, b, c, d, e);
     } catch (err) {
       if (err instanceof WasmTrapError) throw err;
+      if (err instanceof WasmLimitError) {
+        // Not a trap: the failure policy does not apply, the error reaches the test (see watchdog/watchdog.ts).
+        this.failure ??= err;
+        throw err;
+      }
       const error = new WasmTrapError(name, err, [...this.logs]);
       this.failure = error;
       this.#log(4, ctx, error.message.split("\n")[0]!);
@@ -247,6 +275,7 @@ export class WasmVm {
     } finally {
       this.#current = prevCurrent;
       this.#effective = prevEffective;
+      watchdog.exportName = prevExport;
     }
   }
 
@@ -446,6 +475,12 @@ export class WasmVm {
     const wasi = this.#wasi();
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
     for (const imp of WebAssembly.Module.imports(module)) {
+      if (imp.module === WATCHDOG_IMPORT_MODULE) {
+        const watchdog = this.#watchdog;
+        (imports[imp.module] ??= {})[imp.name] = imp.name === WATCHDOG_TICK ? watchdog.tick : watchdog.memoryGrow;
+        if (imp.name !== WATCHDOG_TICK && imp.name !== WATCHDOG_MEMORY_GROW) throw new WasmLoadError(`unknown watchdog import ${imp.name}`);
+        continue;
+      }
       const spec = table.get(importKey(imp.module, imp.name));
       const impl = imp.module === "env" ? impls[imp.name] : wasi[imp.name];
       if (!spec || !impl) {
