@@ -71,6 +71,11 @@ export interface EmulatorOptions extends PluginOptions {
   readonly callbackTimeoutMs?: number;
   /** Ceiling of the module's linear memory; growing past it throws WasmMemoryLimitError. Default 256 MiB. */
   readonly memoryLimitBytes?: number;
+  /**
+   * false: run the module byte for byte as given, without the instrumentation that enforces `callbackTimeoutMs`
+   * and `memoryLimitBytes` (to measure its cost, or to read Wasm stack offsets of the original binary). Default true.
+   */
+  readonly watchdog?: boolean;
 }
 
 /** A request for {@link Emulator.request}. */
@@ -179,7 +184,8 @@ export class Emulator {
     if (!report.ok) throw new WasmLoadError(formatModuleReport(report, options.label ?? "module"), [], report.problems);
     let module: WebAssembly.Module;
     try {
-      module = new WebAssembly.Module(guardedModuleBytes(bytes, options.label ?? "module") as Uint8Array<ArrayBuffer>);
+      const guarded = options.watchdog === false ? bytes : guardedModuleBytes(bytes, options.label ?? "module");
+      module = new WebAssembly.Module(guarded as Uint8Array<ArrayBuffer>);
     } catch (e) {
       throw new WasmLoadError(`${options.label ?? "module"}: WebAssembly compilation failed: ${(e as Error).message}`);
     }
