@@ -2,11 +2,35 @@
 // cluster name. Responses are delivered asynchronously (through the host event loop / virtual clock) to the ROOT
 // context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2).
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
-import { concat, Status, WasmVm, type ContextState } from "./vm.ts";
+import { BufferType, LogLevel, MapType, Status } from "../abi/index.ts";
+import { concat } from "./bytes.ts";
 import { EmulatorUsageError, WasmTrapError } from "./errors.ts";
+import type { EmulatorHost } from "./host.ts";
+import type { CallbackData, ContextState } from "./vm-types.ts";
 
 const encoder = new TextEncoder();
+/** The maps readable in an HTTP callout's response callback, and in gRPC metadata callbacks. */
+const CALLOUT_RESPONSE_MAPS = [MapType.HttpCallResponseHeaders, MapType.HttpCallResponseTrailers] as const;
+const GRPC_METADATA_MAPS = [MapType.GrpcReceiveInitialMetadata, MapType.GrpcReceiveTrailingMetadata] as const;
 const toBytes = (b: string | Uint8Array | undefined): Uint8Array => (typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0)));
+
+/**
+ * The narrow view of a VM the callout engine delivers into (implemented by WasmVm): its clock, its liveness and
+ * its root callbacks. The engine never sees the rest of the VM.
+ */
+export interface CalloutDelivery {
+  readonly host: EmulatorHost;
+  /** Non-null once the VM trapped or hit a limit: nothing more is delivered. */
+  readonly failure: unknown;
+  /** The live context `id`, or undefined once it is gone. */
+  context(id: number): ContextState | undefined;
+  /** Calls a root callback with data readable only during it. A trap throws WasmTrapError. */
+  callWithData(ctx: ContextState, data: CallbackData, name: string, ...args: number[]): number | undefined;
+  /** Applies the stream actions and root teardown requested during the last call. */
+  applyDeferred(): void;
+  /** Logs on behalf of the host, attributed to `ctx`. */
+  hostLog(level: LogLevel, ctx: ContextState | null, message: string): void;
+}
 
 /** What an HTTP callout handler receives. */
 export interface CalloutRequest {
@@ -111,11 +135,11 @@ export class Callouts {
   }
 
   /** proxy_http_call. `writeToken` is called before anything is sent (IMA there aborts the call). */
-  httpCall(vm: WasmVm, root: ContextState, cluster: string, headerPairs: Array<[string, string]>, body: Uint8Array,
+  httpCall(vm: CalloutDelivery, root: ContextState, cluster: string, headerPairs: Array<[string, string]>, body: Uint8Array,
     trailerPairs: Array<[string, string]>, timeoutMs: number, writeToken: (t: number) => void): number {
     const handler = this.#handlers.upstreams[cluster];
     if (!handler) {
-      vm.hostLog(3, root, `emulator: proxy_http_call to unknown cluster "${cluster}" -> BadArgument (register it in upstreams)`);
+      vm.hostLog(LogLevel.Warn, root, `emulator: proxy_http_call to unknown cluster "${cluster}" -> BadArgument (register it in upstreams)`);
       return Status.BadArgument;
     }
     const headers = new HeaderMap(headerPairs);
@@ -129,7 +153,7 @@ export class Callouts {
     try {
       response = handler({ cluster, headers, body, trailers: new HeaderMap(trailerPairs), timeoutMs, text: () => new TextDecoder().decode(body) });
     } catch (e) {
-      vm.hostLog(4, root, `emulator: upstream handler for cluster "${cluster}" threw: ${(e as Error).message}; delivering a reset`);
+      vm.hostLog(LogLevel.Error, root, `emulator: upstream handler for cluster "${cluster}" threw: ${(e as Error).message}; delivering a reset`);
       response = { reset: true };
     }
     const delay = response.delayMs ?? 0;
@@ -142,7 +166,7 @@ export class Callouts {
     return Status.Ok;
   }
 
-  #deliverHttp(vm: WasmVm, root: ContextState, token: number, response: CalloutResponse): void {
+  #deliverHttp(vm: CalloutDelivery, root: ContextState, token: number, response: CalloutResponse): void {
     let result: { headers: HeaderMap | null; body: Uint8Array; trailers: HeaderMap | null };
     if ("reset" in response) {
       root.status = { code: 11, message: "reset" };
@@ -154,11 +178,13 @@ export class Callouts {
       if (!headers.has("content-length") && body.length > 0) headers.add("content-length", String(body.length));
       result = { headers, body, trailers: response.trailers ? new HeaderMap(response.trailers) : null };
     }
-    this.#rootCallback(vm, root, { mapTypes: [6, 7], headers: result.headers, trailers: result.trailers, bodyType: 4, body: result.body },
+    this.#rootCallback(vm, root, {
+      mapTypes: CALLOUT_RESPONSE_MAPS, headers: result.headers, trailers: result.trailers, bodyType: BufferType.HttpCallResponseBody, body: result.body,
+    },
       "proxy_on_http_call_response", token, result.headers?.size ?? 0, result.body.length, result.trailers?.size ?? 0);
   }
 
-  #rootCallback(vm: WasmVm, root: ContextState, data: Parameters<WasmVm["callWithData"]>[1], name: string, ...args: number[]): void {
+  #rootCallback(vm: CalloutDelivery, root: ContextState, data: CallbackData, name: string, ...args: number[]): void {
     try {
       vm.callWithData(root, data, name, root.id, ...args);
     } catch (e) {
@@ -169,7 +195,7 @@ export class Callouts {
     vm.applyDeferred();
   }
 
-  #resolveGrpc(vm: WasmVm, root: ContextState, service: Uint8Array): { cluster: string; handler: GrpcServiceHandler } | null {
+  #resolveGrpc(vm: CalloutDelivery, root: ContextState, service: Uint8Array): { cluster: string; handler: GrpcServiceHandler } | null {
     if (parsesAsTargetlessGrpcService(service)) {
       // Envoy parses the service bytes as a GrpcService first; a cluster name that happens to be valid protobuf
       // wire format parses into one with no target, and Envoy aborts (trace h1-grpc-stream-answered, first run).
@@ -181,14 +207,14 @@ export class Callouts {
     const cluster = grpcClusterName(service);
     const handler = this.#handlers.grpcServices[cluster];
     if (!handler) {
-      vm.hostLog(3, root, `emulator: gRPC service "${cluster}" is neither a GrpcService proto nor a registered cluster -> ParseFailure (register it in grpcServices)`);
+      vm.hostLog(LogLevel.Warn, root, `emulator: gRPC service "${cluster}" is neither a GrpcService proto nor a registered cluster -> ParseFailure (register it in grpcServices)`);
       return null;
     }
     return { cluster, handler };
   }
 
   /** proxy_grpc_call. */
-  grpcCall(vm: WasmVm, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
+  grpcCall(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
     const found = this.#resolveGrpc(vm, root, args.service);
     if (!found) return Status.ParseFailure;
     const unary = typeof found.handler === "function" ? found.handler : found.handler.unary;
@@ -216,7 +242,7 @@ export class Callouts {
       const status = reply.status ?? 0;
       if (status === 0) {
         const msg = toBytes(reply.message);
-        this.#rootCallback(vm, root, { bodyType: 5, body: msg }, "proxy_on_grpc_receive", token, msg.length);
+        this.#rootCallback(vm, root, { bodyType: BufferType.GrpcReceiveBuffer, body: msg }, "proxy_on_grpc_receive", token, msg.length);
       } else {
         root.status = { code: status, message: reply.statusMessage ?? "" };
         this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
@@ -226,7 +252,7 @@ export class Callouts {
   }
 
   /** proxy_grpc_stream. */
-  grpcStream(vm: WasmVm, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
+  grpcStream(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
     const found = this.#resolveGrpc(vm, root, args.service);
     if (!found) return Status.ParseFailure;
     const open = typeof found.handler === "function" ? undefined : found.handler.stream;
@@ -242,16 +268,16 @@ export class Callouts {
       request, onMessage: null, onClose: null, closed: false,
       sendInitialMetadata: (md) => post(() => {
         const map = new HeaderMap(md);
-        this.#rootCallback(vm, root, { mapTypes: [4, 5], headers: map }, "proxy_on_grpc_receive_initial_metadata", token, map.size);
+        this.#rootCallback(vm, root, { mapTypes: GRPC_METADATA_MAPS, headers: map }, "proxy_on_grpc_receive_initial_metadata", token, map.size);
       }),
       send: (message) => post(() => {
         const msg = toBytes(message);
-        this.#rootCallback(vm, root, { bodyType: 5, body: msg }, "proxy_on_grpc_receive", token, msg.length);
+        this.#rootCallback(vm, root, { bodyType: BufferType.GrpcReceiveBuffer, body: msg }, "proxy_on_grpc_receive", token, msg.length);
       }),
       close: (status, statusMessage = "", trailers) => post(() => {
         if (trailers) {
           const map = new HeaderMap(trailers);
-          this.#rootCallback(vm, root, { mapTypes: [4, 5], trailers: map }, "proxy_on_grpc_receive_trailing_metadata", token, map.size);
+          this.#rootCallback(vm, root, { mapTypes: GRPC_METADATA_MAPS, trailers: map }, "proxy_on_grpc_receive_trailing_metadata", token, map.size);
         }
         this.#grpcStreams.delete(token);
         root.status = { code: status, message: upstreamStatusMessage(statusMessage) };
@@ -264,7 +290,7 @@ export class Callouts {
   }
 
   /** proxy_grpc_send. */
-  grpcSend(_vm: WasmVm, token: number, message: Uint8Array, endStream: boolean): number {
+  grpcSend(_vm: CalloutDelivery, token: number, message: Uint8Array, endStream: boolean): number {
     if (token % 4 !== 2) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
     if (!s) return Status.NotFound;
@@ -273,7 +299,7 @@ export class Callouts {
   }
 
   /** proxy_grpc_cancel: drops a call or resets a stream; no further callbacks for it. */
-  grpcCancel(_vm: WasmVm, token: number): number {
+  grpcCancel(_vm: CalloutDelivery, token: number): number {
     if (token % 4 === 1) return this.#grpcCalls.delete(token) ? Status.Ok : Status.NotFound;
     if (token % 4 !== 2) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
@@ -284,7 +310,7 @@ export class Callouts {
   }
 
   /** proxy_grpc_close: cancels a call, half-closes a stream. */
-  grpcClose(vm: WasmVm, token: number): number {
+  grpcClose(vm: CalloutDelivery, token: number): number {
     if (token % 4 === 1) return this.grpcCancel(vm, token);
     if (token % 4 !== 2) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
@@ -294,14 +320,14 @@ export class Callouts {
   }
 
   /** envoy_resolve_dns: answers from the `dns` option; unknown names give size 0 (failure). */
-  resolveDns(vm: WasmVm, root: ContextState, name: string, writeToken: (t: number) => void): number {
+  resolveDns(vm: CalloutDelivery, root: ContextState, name: string, writeToken: (t: number) => void): number {
     const token = ++this.#dnsToken;
     writeToken(token);
     const addresses = this.#handlers.dns[name] ?? [];
     vm.host.post(0, () => {
       if (vm.failure || !vm.context(root.id)) return;
       const data = addresses.length === 0 ? new Uint8Array(0) : encodeDnsResult(addresses);
-      this.#rootCallback(vm, root, { bodyType: 8, body: data }, "envoy_on_resolve_dns", token, data.length);
+      this.#rootCallback(vm, root, { bodyType: BufferType.CallData, body: data }, "envoy_on_resolve_dns", token, data.length);
     });
     return Status.Ok;
   }
