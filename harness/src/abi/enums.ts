@@ -5,8 +5,18 @@
 
 /** Status codes returned by every proxy_* host call (§3.1). */
 export const Status = {
-  Ok: 0, NotFound: 1, BadArgument: 2, SerializationFailure: 3, ParseFailure: 4, BadExpression: 5,
-  InvalidMemoryAccess: 6, Empty: 7, CasMismatch: 8, ResultMismatch: 9, InternalFailure: 10, BrokenConnection: 11,
+  Ok: 0,
+  NotFound: 1,
+  BadArgument: 2,
+  SerializationFailure: 3,
+  ParseFailure: 4,
+  BadExpression: 5,
+  InvalidMemoryAccess: 6,
+  Empty: 7,
+  CasMismatch: 8,
+  ResultMismatch: 9,
+  InternalFailure: 10,
+  BrokenConnection: 11,
   Unimplemented: 12,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
@@ -21,8 +31,15 @@ export type Action = (typeof Action)[keyof typeof Action];
 
 /** Buffers of proxy_get_buffer_bytes / proxy_set_buffer_bytes / proxy_get_buffer_status. */
 export const BufferType = {
-  HttpRequestBody: 0, HttpResponseBody: 1, DownstreamData: 2, UpstreamData: 3, HttpCallResponseBody: 4,
-  GrpcReceiveBuffer: 5, VmConfiguration: 6, PluginConfiguration: 7, CallData: 8,
+  HttpRequestBody: 0,
+  HttpResponseBody: 1,
+  DownstreamData: 2,
+  UpstreamData: 3,
+  HttpCallResponseBody: 4,
+  GrpcReceiveBuffer: 5,
+  VmConfiguration: 6,
+  PluginConfiguration: 7,
+  CallData: 8,
 } as const;
 export type BufferType = (typeof BufferType)[keyof typeof BufferType];
 /** The buffers that belong to a stream (HTTP bodies, TCP data). */
@@ -31,8 +48,14 @@ export const LAST_BUFFER_TYPE = BufferType.CallData;
 
 /** Header maps of the proxy_*_header_map_* host calls. */
 export const MapType = {
-  HttpRequestHeaders: 0, HttpRequestTrailers: 1, HttpResponseHeaders: 2, HttpResponseTrailers: 3,
-  GrpcReceiveInitialMetadata: 4, GrpcReceiveTrailingMetadata: 5, HttpCallResponseHeaders: 6, HttpCallResponseTrailers: 7,
+  HttpRequestHeaders: 0,
+  HttpRequestTrailers: 1,
+  HttpResponseHeaders: 2,
+  HttpResponseTrailers: 3,
+  GrpcReceiveInitialMetadata: 4,
+  GrpcReceiveTrailingMetadata: 5,
+  HttpCallResponseHeaders: 6,
+  HttpCallResponseTrailers: 7,
 } as const;
 export type MapType = (typeof MapType)[keyof typeof MapType];
 /** The maps that belong to an HTTP stream; the others exist only inside a callout callback. */
@@ -53,15 +76,35 @@ export type MetricType = (typeof MetricType)[keyof typeof MetricType];
 
 /** gRPC status codes (0–16) of proxy_send_local_response and gRPC callouts. */
 export const GrpcStatus = {
-  Ok: 0, Canceled: 1, Unknown: 2, InvalidArgument: 3, DeadlineExceeded: 4, NotFound: 5, AlreadyExists: 6,
-  PermissionDenied: 7, ResourceExhausted: 8, FailedPrecondition: 9, Aborted: 10, OutOfRange: 11,
-  Unimplemented: 12, Internal: 13, Unavailable: 14, DataLoss: 15, Unauthenticated: 16,
+  Ok: 0,
+  Canceled: 1,
+  Unknown: 2,
+  InvalidArgument: 3,
+  DeadlineExceeded: 4,
+  NotFound: 5,
+  AlreadyExists: 6,
+  PermissionDenied: 7,
+  ResourceExhausted: 8,
+  FailedPrecondition: 9,
+  Aborted: 10,
+  OutOfRange: 11,
+  Unimplemented: 12,
+  Internal: 13,
+  Unavailable: 14,
+  DataLoss: 15,
+  Unauthenticated: 16,
 } as const;
 export type GrpcStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
 
 /** WASI preview1 errno values the emulator returns. */
 export const WasiErrno = {
-  Success: 0, Badf: 8, Fault: 21, Inval: 28, Noent: 44, Nosys: 52, Notsup: 58,
+  Success: 0,
+  Badf: 8,
+  Fault: 21,
+  Inval: 28,
+  Noent: 44,
+  Nosys: 52,
+  Notsup: 58,
 } as const;
 export type WasiErrno = (typeof WasiErrno)[keyof typeof WasiErrno];
 

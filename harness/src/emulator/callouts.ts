@@ -333,11 +333,14 @@ export class Callouts {
   }
 }
 
+/** TTL Envoy reports for each resolved address. */
+const DNS_TTL_SECONDS = 60;
+
 function encodeDnsResult(addresses: readonly string[]): Uint8Array {
   const head = new Uint8Array(4 + addresses.length * 4);
   const view = new DataView(head.buffer);
   view.setUint32(0, addresses.length, true);
-  addresses.forEach((_, i) => view.setUint32(4 + i * 4, 60, true));
+  for (let i = 0; i < addresses.length; i++) view.setUint32(4 + i * 4, DNS_TTL_SECONDS, true);
   return concat(head, ...addresses.map((a) => encoder.encode(`${a}\0`)));
 }
 

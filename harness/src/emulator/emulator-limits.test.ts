@@ -26,14 +26,30 @@ function moduleWithRequestHeaders(body: number[]): Uint8Array {
 
 const loopForever = moduleWithRequestHeaders([...LOOP, ...BR_0, ...END, ...op.i32Const(0)]);
 const growForever = moduleWithRequestHeaders([
-  ...LOOP, ...op.i32Const(PAGES_PER_GROW), ...MEMORY_GROW, ...op.drop, ...BR_0, ...END, ...op.i32Const(0),
+  ...LOOP,
+  ...op.i32Const(PAGES_PER_GROW),
+  ...MEMORY_GROW,
+  ...op.drop,
+  ...BR_0,
+  ...END,
+  ...op.i32Const(0),
 ]);
 
 /** Counts local 1 down from COUNT_DOWN (tens of milliseconds of guest work per callback). */
 const COUNT_DOWN = 20_000_000;
 const countDown = moduleWithRequestHeaders([
-  ...op.i32Const(COUNT_DOWN), 0x21, 0x01, // local.set 1
-  ...LOOP, ...op.localGet(1), ...op.i32Const(1), 0x6b, 0x22, 0x01, 0x0d, 0x00, ...END, // i32.sub; local.tee 1; br_if 0
+  ...op.i32Const(COUNT_DOWN),
+  0x21,
+  0x01, // local.set 1
+  ...LOOP,
+  ...op.localGet(1),
+  ...op.i32Const(1),
+  0x6b,
+  0x22,
+  0x01,
+  0x0d,
+  0x00,
+  ...END, // i32.sub; local.tee 1; br_if 0
   ...op.i32Const(0),
 ]);
 
@@ -54,7 +70,9 @@ describe("the callback deadline", () => {
     const timeout = error as WasmTimeoutError;
     expect(timeout.exportName).toBe("proxy_on_request_headers");
     expect(timeout.contextId).toBe(stream.contextId);
-    expect(timeout.message).toContain(`proxy_on_request_headers (context ${stream.contextId}) still ran after ${timeoutMs} ms`);
+    expect(timeout.message).toContain(
+      `proxy_on_request_headers (context ${stream.contextId}) still ran after ${timeoutMs} ms`,
+    );
     expect(timeout.hint).toContain("callbackTimeoutMs");
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs);
     expect(elapsed).toBeLessThan(timeoutMs + 2_000); // one fuel slice late at most; generous for a loaded machine

@@ -154,7 +154,10 @@ export class LinearMemory implements GuestMemory {
     const n = value.length;
     let ascii = n <= SHORT_RETURN;
     for (let i = 0; ascii && i < n; i++) if (value.charCodeAt(i) >= ASCII_LIMIT) ascii = false;
-    if (!ascii || n === 0) return this.returnBytes(ptrPtr, sizePtr, encoder.encode(value));
+    if (!ascii || n === 0) {
+      this.returnBytes(ptrPtr, sizePtr, encoder.encode(value));
+      return;
+    }
     const ptr = this.#alloc(n);
     const u8 = this.#u8;
     for (let i = 0; i < n; i++) u8[ptr + i] = value.charCodeAt(i);

@@ -53,7 +53,10 @@ export class HeaderMap {
   set(key: string, value: string): void {
     const k = key.toLowerCase();
     const i = this.#entries.findIndex((e) => e[0] === k);
-    if (i < 0) return this.add(k, value);
+    if (i < 0) {
+      this.add(k, value);
+      return;
+    }
     this.#entries[i] = [k, value];
     this.#entries = this.#entries.filter((e, j) => j === i || e[0] !== k);
   }

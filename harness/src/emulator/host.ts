@@ -114,7 +114,10 @@ export class EmulatorHost {
   /** Writes a shared-data entry; `cas` 0 = unconditional. Returns false on a CAS mismatch. */
   setSharedData(vmId: string, key: string, value: Uint8Array, cas: number): boolean {
     let ns = this.#sharedData.get(vmId);
-    if (!ns) this.#sharedData.set(vmId, (ns = new Map()));
+    if (!ns) {
+      ns = new Map();
+      this.#sharedData.set(vmId, ns);
+    }
     const current = ns.get(key);
     if (cas !== 0 && current && current.cas !== cas) return false;
     this.#cas = (this.#cas + 1) >>> 0;

@@ -10,9 +10,9 @@ export { TcpConnection, TcpFlow } from "./tcp-connection.ts";
 export { HeaderMap, type HeadersInit } from "./header-map.ts";
 export { encodePairs as encodeHeaderPairs, decodePairs as decodeHeaderPairs } from "./pairs.ts";
 export { uint as propertyUint, double as propertyDouble, encodePropertyValue, type PropertyValue } from "./properties.ts";
-export {
-  type CalloutRecord, type CalloutRequest, type CalloutResponse, type GrpcReply, type GrpcRequest,
-  type GrpcServerStream, type GrpcServiceHandler, type HttpCalloutHandler,
+export type {
+  CalloutRecord, CalloutRequest, CalloutResponse, GrpcReply, GrpcRequest,
+  GrpcServerStream, GrpcServiceHandler, HttpCalloutHandler,
 } from "./callouts.ts";
 export {
   WasmLoadError, WasmTrapError, EmulatorUsageError, WasmLimitError, WasmTimeoutError, WasmMemoryLimitError, LOG_LEVELS,

@@ -103,4 +103,3 @@ export interface CallbackData {
   /** Which map types `headers` and `trailers` answer to. */
   mapTypes?: readonly [MapType, MapType];
 }
-

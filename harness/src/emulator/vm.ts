@@ -3,7 +3,15 @@
 // ticks). Host calls live in hostcalls/ (one file per domain), guest memory behind GuestMemory
 // (guest-memory.ts), execution limits in watchdog/. Streams (http-stream.ts, tcp-connection.ts) plug in
 // through the HostStream interface; process-wide state lives in EmulatorHost.
-import { envoyImportsFor, importKey, LogLevel, Status, WasiErrno, type AbiVersion, type HostImport } from "../abi/index.ts";
+import {
+  envoyImportsFor,
+  importKey,
+  LogLevel,
+  Status,
+  WasiErrno,
+  type AbiVersion,
+  type HostImport,
+} from "../abi/index.ts";
 import type { Callouts, CalloutDelivery } from "./callouts.ts";
 import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
@@ -15,7 +23,15 @@ import { Watchdog } from "./watchdog/watchdog.ts";
 
 // Types and helpers other emulator files import from here (kept for them; their homes are vm-types.ts etc.).
 export type {
-  BufferRef, CallbackData, ContextState, HostStream, LocalReply, MapAccess, PluginIdentity, TraceEntry, VmSettings,
+  BufferRef,
+  CallbackData,
+  ContextState,
+  HostStream,
+  LocalReply,
+  MapAccess,
+  PluginIdentity,
+  TraceEntry,
+  VmSettings,
 } from "./vm-types.ts";
 export { Status } from "../abi/index.ts";
 export { concat } from "./bytes.ts";
@@ -65,26 +81,47 @@ export class WasmVm implements CalloutDelivery {
     this.#logThreshold = LOG_LEVELS.indexOf(settings.logLevel);
     this.#tracing = settings.trace;
     let instantiated: WebAssembly.Memory | undefined;
-    this.#watchdog = new Watchdog(settings.limits, { get guestMemory() { return instantiated; }, logs: this.logs });
+    this.#watchdog = new Watchdog(settings.limits, {
+      get guestMemory() {
+        return instantiated;
+      },
+      logs: this.logs,
+    });
     const imports = this.#buildImports(module);
     try {
       this.#instance = new WebAssembly.Instance(module, imports);
     } catch (e) {
       if (e instanceof WasmLimitError) throw e;
-      throw new WasmLoadError(`instantiation failed (a Wasm start section trapped?): ${(e as Error).message}`, this.logs, [], { cause: e });
+      throw new WasmLoadError(
+        `instantiation failed (a Wasm start section trapped?): ${(e as Error).message}`,
+        this.logs,
+        [],
+        { cause: e },
+      );
     }
     this.#exports = this.#instance.exports as Record<string, (...args: never[]) => unknown>;
-    const memory = this.#instance.exports["memory"];
-    if (!(memory instanceof WebAssembly.Memory)) throw new WasmLoadError('the module exports no memory named "memory"; export it.');
+    const memory = this.#instance.exports.memory;
+    if (!(memory instanceof WebAssembly.Memory))
+      throw new WasmLoadError('the module exports no memory named "memory"; export it.');
     this.#memory = memory;
     instantiated = memory;
     if (memory.buffer.byteLength > settings.limits.memoryLimitBytes) {
-      throw new WasmLoadError(`the module starts with ${memory.buffer.byteLength} bytes of memory, over the emulator's memoryLimitBytes (${settings.limits.memoryLimitBytes})`, [], [], {
-        hint: "raise `memoryLimitBytes` in the emulator options, or lower the module's initial memory",
-      });
+      throw new WasmLoadError(
+        `the module starts with ${memory.buffer.byteLength} bytes of memory, over the emulator's memoryLimitBytes (${settings.limits.memoryLimitBytes})`,
+        [],
+        [],
+        {
+          hint: "raise `memoryLimitBytes` in the emulator options, or lower the module's initial memory",
+        },
+      );
     }
-    const alloc = (this.#exports["malloc"] ?? this.#exports["proxy_on_memory_allocate"]) as ((n: number) => number) | undefined;
-    if (!alloc) throw new WasmLoadError("Wasm module is missing malloc function: export malloc or proxy_on_memory_allocate ((i32) -> i32).");
+    const alloc = (this.#exports.malloc ?? this.#exports.proxy_on_memory_allocate) as
+      | ((n: number) => number)
+      | undefined;
+    if (!alloc)
+      throw new WasmLoadError(
+        "Wasm module is missing malloc function: export malloc or proxy_on_memory_allocate ((i32) -> i32).",
+      );
     this.memory = new LinearMemory(memory, (size) => this.#allocate(alloc, size));
   }
 
@@ -105,16 +142,18 @@ export class WasmVm implements CalloutDelivery {
         (e[name] as (...a: number[]) => unknown)(...args);
       } catch (err) {
         if (err instanceof WasmLimitError) throw err;
-        throw new WasmLoadError(`${name} failed while the VM started: ${(err as Error).message}`, vm.logs, [], { cause: err });
+        throw new WasmLoadError(`${name} failed while the VM started: ${(err as Error).message}`, vm.logs, [], {
+          cause: err,
+        });
       } finally {
         vm.#phase = null;
       }
     };
-    if (e["_initialize"]) {
+    if (e._initialize) {
       run("_initialize");
-      if (e["main"]) run("main", 0, 0);
-      else if (e["__main_void"]) run("__main_void");
-    } else if (e["_start"]) {
+      if (e.main) run("main", 0, 0);
+      else if (e.__main_void) run("__main_void");
+    } else if (e._start) {
       run("_start");
     }
     return vm;
@@ -131,8 +170,16 @@ export class WasmVm implements CalloutDelivery {
   newContext(plugin: PluginIdentity, root?: ContextState): ContextState {
     const id = this.#nextContextId++;
     const ctx: ContextState = {
-      id, rootContextId: root ? root.id : id, isRoot: !root, plugin, stream: null, logs: [],
-      status: { code: 0, message: "" }, tickPeriodMs: 0, tickGeneration: 0, awaitingDone: false,
+      id,
+      rootContextId: root ? root.id : id,
+      isRoot: !root,
+      plugin,
+      stream: null,
+      logs: [],
+      status: { code: 0, message: "" },
+      tickPeriodMs: 0,
+      tickGeneration: 0,
+      awaitingDone: false,
     };
     this.#contexts.set(id, ctx);
     return ctx;
@@ -150,7 +197,9 @@ export class WasmVm implements CalloutDelivery {
    */
   call(ctx: ContextState, name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number | undefined {
     // Fixed arity (no rest/spread): this is the hottest path of the emulator. Wasm ignores extra arguments.
-    const fn = this.#exports[name] as ((a: number, b: number, c: number, d: number, e: number) => number | undefined) | undefined;
+    const fn = this.#exports[name] as
+      | ((a: number, b: number, c: number, d: number, e: number) => number | undefined)
+      | undefined;
     if (!fn) return undefined;
     if (this.failure) throw this.failure;
     const prevCurrent = this.#current;
@@ -285,7 +334,12 @@ export class WasmVm implements CalloutDelivery {
 
   #log(level: LogLevel, ctx: ContextState | null, message: string): void {
     if (level < this.#logThreshold) return;
-    const entry: LogEntry = { level: LOG_LEVELS[level]!, message, contextId: ctx?.id ?? 0, rootId: ctx?.plugin.rootId ?? "" };
+    const entry: LogEntry = {
+      level: LOG_LEVELS[level]!,
+      message,
+      contextId: ctx?.id ?? 0,
+      rootId: ctx?.plugin.rootId ?? "",
+    };
     this.logs.push(entry);
     ctx?.logs.push(entry);
     this.settings.onLog(entry);
@@ -295,16 +349,22 @@ export class WasmVm implements CalloutDelivery {
   #hostcallView(): HostcallVm {
     const vm = this;
     return {
-      get memory() { return vm.memory; },
+      get memory() {
+        return vm.memory;
+      },
       host: vm.host,
       settings: vm.settings,
       abiVersion: vm.abiVersion,
-      get callouts() { return vm.callouts; },
+      get callouts() {
+        return vm.callouts;
+      },
       delivery: vm,
       current: () => vm.#ctx(),
       root: () => vm.#root(),
       context: (id) => vm.#contexts.get(id),
-      setEffective: (ctx) => { vm.#effective = ctx; },
+      setEffective: (ctx) => {
+        vm.#effective = ctx;
+      },
       log: (level, ctx, message) => vm.#log(level, ctx, message),
       logs: (level) => level >= vm.#logThreshold,
       callbackData: () => vm.#callbackData,
@@ -329,8 +389,10 @@ export class WasmVm implements CalloutDelivery {
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
     for (const imp of WebAssembly.Module.imports(module)) {
       if (imp.module === WATCHDOG_IMPORT_MODULE) {
-        if (imp.name !== WATCHDOG_TICK && imp.name !== WATCHDOG_MEMORY_GROW) throw new WasmLoadError(`unknown watchdog import ${imp.name}`);
-        (imports[imp.module] ??= {})[imp.name] = imp.name === WATCHDOG_TICK ? this.#watchdog.tick : this.#watchdog.memoryGrow;
+        if (imp.name !== WATCHDOG_TICK && imp.name !== WATCHDOG_MEMORY_GROW)
+          throw new WasmLoadError(`unknown watchdog import ${imp.name}`);
+        moduleImports(imports, imp.module)[imp.name] =
+          imp.name === WATCHDOG_TICK ? this.#watchdog.tick : this.#watchdog.memoryGrow;
         continue;
       }
       const spec = table.get(importKey(imp.module, imp.name));
@@ -338,7 +400,7 @@ export class WasmVm implements CalloutDelivery {
       if (!spec || !impl) {
         throw new WasmLoadError(`Failed to load Wasm module due to a missing import: ${imp.module}.${imp.name}`);
       }
-      (imports[imp.module] ??= {})[imp.name] = this.#wrap(spec, impl);
+      moduleImports(imports, imp.module)[imp.name] = this.#wrap(spec, impl);
     }
     return imports;
   }
@@ -347,23 +409,43 @@ export class WasmVm implements CalloutDelivery {
   #wrap(spec: HostImport, impl: HostFunction): HostFunction {
     const invalidMemory = spec.module === "env" ? Status.InvalidMemoryAccess : WasiErrno.Fault;
     const name = spec.name;
-    const fn = impl as (...args: unknown[]) => number | void;
+    const fn = impl as (...args: unknown[]) => number | undefined;
     // Fixed arity (no rest/spread) keeps the hostcall trampoline cheap; Envoy's widest import takes 12 params.
-    return ((a0: unknown, a1: unknown, a2: unknown, a3: unknown, a4: unknown, a5: unknown, a6: unknown, a7: unknown, a8: unknown, a9: unknown, a10: unknown, a11: unknown) => {
+    return ((
+      a0: unknown,
+      a1: unknown,
+      a2: unknown,
+      a3: unknown,
+      a4: unknown,
+      a5: unknown,
+      a6: unknown,
+      a7: unknown,
+      a8: unknown,
+      a9: unknown,
+      a10: unknown,
+      a11: unknown,
+    ) => {
       if (this.#phase !== null && (this.#phase === "start" ? !spec.allowedDuringStart : !spec.allowedDuringAlloc)) {
         const where = this.#phase === "start" ? "_initialize/_start/main" : "the guest allocator";
-        this.#log(LogLevel.Error, null, `restricted_callback: ${spec.module}.${name} may not be called during ${where}`);
+        this.#log(
+          LogLevel.Error,
+          null,
+          `restricted_callback: ${spec.module}.${name} may not be called during ${where}`,
+        );
         throw new WebAssembly.RuntimeError(
           `restricted_callback: ${spec.module}.${name} called during ${where}; Envoy only allows proxy_log and basic WASI there. Move it to on_vm_start/on_configure.`,
         );
       }
       let entry: TraceEntry | undefined;
       if (this.#tracing) {
-        const args = [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11].slice(0, spec.signature.params.length) as number[];
+        const args = [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11].slice(
+          0,
+          spec.signature.params.length,
+        ) as number[];
         entry = { contextId: this.#ctx()?.id ?? 0, call: `${spec.module}.${name}`, args };
         this.trace.push(entry);
       }
-      let result: number | void;
+      let result: number | undefined;
       try {
         result = fn(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
       } catch (e) {
@@ -389,4 +471,16 @@ export class WasmVm implements CalloutDelivery {
     };
     this.host.post(periodMs, fire);
   }
+}
+
+/** The import object of one import module, created on first use. */
+function moduleImports(
+  imports: Record<string, Record<string, WebAssembly.ImportValue>>,
+  module: string,
+): Record<string, WebAssembly.ImportValue> {
+  const existing = imports[module];
+  if (existing) return existing;
+  const created: Record<string, WebAssembly.ImportValue> = {};
+  imports[module] = created;
+  return created;
 }

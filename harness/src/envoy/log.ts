@@ -111,8 +111,8 @@ export class EnvoyLog {
     const previous = this.lines.at(-1);
     if (parsed.level === "" && previous) {
       // continuation of a multi-line message
-      previous.raw += "\n" + raw;
-      previous.message += "\n" + raw;
+      previous.raw += `\n${raw}`;
+      previous.message += `\n${raw}`;
       return;
     }
     this.lines.push(parsed);

@@ -68,7 +68,10 @@ function check(schema: Schema, file: string, value: unknown, path: string, out: 
   const actual = typeOf(value);
   if (typeof schema.type === "string") {
     const ok = schema.type === actual || (schema.type === "number" && actual === "integer");
-    if (!ok) return fail("type", `must be ${schema.type === "integer" ? "an integer" : `a ${schema.type}`} (got ${actual})`);
+    if (!ok) {
+      fail("type", `must be ${schema.type === "integer" ? "an integer" : `a ${schema.type}`} (got ${actual})`);
+      return;
+    }
   }
   if ("const" in schema && value !== schema.const) fail("const", `must be ${JSON.stringify(schema.const)} (got ${JSON.stringify(value)})`);
   if (Array.isArray(schema.enum) && !schema.enum.includes(value)) {
@@ -87,7 +90,9 @@ function check(schema: Schema, file: string, value: unknown, path: string, out: 
   }
   if (Array.isArray(value)) {
     if (typeof schema.maxItems === "number" && value.length > schema.maxItems) fail("maxItems", `must have at most ${schema.maxItems} items (got ${value.length})`);
-    if (schema.items) value.forEach((item, i) => check(schema.items as Schema, file, item, `${path}[${i}]`, out));
+    if (schema.items) {
+      for (const [i, item] of value.entries()) check(schema.items as Schema, file, item, `${path}[${i}]`, out);
+    }
   }
   if (actual === "object") {
     const object = value as Record<string, unknown>;

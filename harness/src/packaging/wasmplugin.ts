@@ -116,7 +116,7 @@ export function assertValidResource(resource: IstioResource): IstioResource {
   const problems = validateResource(resource);
   if (problems.length > 0) {
     throw new PackagingError(`invalid ${resource.kind} "${resource.metadata?.name}":\n  - ${problems.join("\n  - ")}`, {
-      hint: "fix the listed fields (the schema is istio/" + SCHEMA_FILES[resource.kind] + ")",
+      hint: `fix the listed fields (the schema is istio/${SCHEMA_FILES[resource.kind]})`,
     });
   }
   return resource;

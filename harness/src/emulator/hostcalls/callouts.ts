@@ -9,30 +9,89 @@ import { readPairs } from "./maps.ts";
 export function calloutHostcalls(vm: HostcallVm) {
   const writeToken = (tokenPtr: number) => (token: number) => vm.memory.writeU32(tokenPtr, token);
   return {
-    proxy_http_call: (up: number, us: number, hp: number, hs: number, bp: number, bs: number, tp: number, ts: number, timeout: number, tokenPtr: number) => {
+    proxy_http_call: (
+      up: number,
+      us: number,
+      hp: number,
+      hs: number,
+      bp: number,
+      bs: number,
+      tp: number,
+      ts: number,
+      timeout: number,
+      tokenPtr: number,
+    ) => {
       const root = vm.root();
       if (!root || !vm.callouts) return Status.InternalFailure;
       const cluster = vm.memory.readString(up, us);
       const headers = readPairs(vm, hp, hs);
       const body = vm.memory.read(bp, bs);
       const trailers = readPairs(vm, tp, ts);
-      return vm.callouts.httpCall(vm.delivery, root, cluster, headers, body, trailers, timeout >>> 0, writeToken(tokenPtr));
+      return vm.callouts.httpCall(
+        vm.delivery,
+        root,
+        cluster,
+        headers,
+        body,
+        trailers,
+        timeout >>> 0,
+        writeToken(tokenPtr),
+      );
     },
-    proxy_grpc_call: (sp: number, ss: number, np: number, ns: number, mp: number, ms: number, mdp: number, mds: number, msgp: number, msgs: number, timeout: number, tokenPtr: number) => {
+    proxy_grpc_call: (
+      sp: number,
+      ss: number,
+      np: number,
+      ns: number,
+      mp: number,
+      ms: number,
+      mdp: number,
+      mds: number,
+      msgp: number,
+      msgs: number,
+      timeout: number,
+      tokenPtr: number,
+    ) => {
       const root = vm.root();
       if (!root || !vm.callouts) return Status.InternalFailure;
-      return vm.callouts.grpcCall(vm.delivery, root, {
-        service: vm.memory.read(sp, ss), serviceName: vm.memory.readString(np, ns), method: vm.memory.readString(mp, ms),
-        metadata: readPairs(vm, mdp, mds), message: vm.memory.read(msgp, msgs), timeoutMs: timeout >>> 0,
-      }, writeToken(tokenPtr));
+      return vm.callouts.grpcCall(
+        vm.delivery,
+        root,
+        {
+          service: vm.memory.read(sp, ss),
+          serviceName: vm.memory.readString(np, ns),
+          method: vm.memory.readString(mp, ms),
+          metadata: readPairs(vm, mdp, mds),
+          message: vm.memory.read(msgp, msgs),
+          timeoutMs: timeout >>> 0,
+        },
+        writeToken(tokenPtr),
+      );
     },
-    proxy_grpc_stream: (sp: number, ss: number, np: number, ns: number, mp: number, ms: number, mdp: number, mds: number, tokenPtr: number) => {
+    proxy_grpc_stream: (
+      sp: number,
+      ss: number,
+      np: number,
+      ns: number,
+      mp: number,
+      ms: number,
+      mdp: number,
+      mds: number,
+      tokenPtr: number,
+    ) => {
       const root = vm.root();
       if (!root || !vm.callouts) return Status.InternalFailure;
-      return vm.callouts.grpcStream(vm.delivery, root, {
-        service: vm.memory.read(sp, ss), serviceName: vm.memory.readString(np, ns), method: vm.memory.readString(mp, ms),
-        metadata: readPairs(vm, mdp, mds),
-      }, writeToken(tokenPtr));
+      return vm.callouts.grpcStream(
+        vm.delivery,
+        root,
+        {
+          service: vm.memory.read(sp, ss),
+          serviceName: vm.memory.readString(np, ns),
+          method: vm.memory.readString(mp, ms),
+          metadata: readPairs(vm, mdp, mds),
+        },
+        writeToken(tokenPtr),
+      );
     },
     proxy_grpc_send: (token: number, mp: number, ms: number, end: number) =>
       vm.callouts?.grpcSend(vm.delivery, token >>> 0, vm.memory.read(mp, ms), end !== 0) ?? Status.NotFound,

@@ -26,7 +26,11 @@ export function foreignHostcalls(vm: HostcallVm) {
         }
       }
       if (name === "clear_route_cache") return Status.Ok;
-      vm.log(LogLevel.Warn, vm.current(), `emulator: foreign function "${name}" is not emulated (Envoy registers ${ENVOY_FOREIGN_FUNCTIONS})`);
+      vm.log(
+        LogLevel.Warn,
+        vm.current(),
+        `emulator: foreign function "${name}" is not emulated (Envoy registers ${ENVOY_FOREIGN_FUNCTIONS})`,
+      );
       return Status.NotFound;
     },
   } satisfies EnvHostcalls;

@@ -17,8 +17,14 @@ export type { EnvHostcalls, HostFunction, HostcallVm, WasiHostcalls } from "./ty
 /** The `env` host functions for one VM. */
 export function envHostcalls(vm: HostcallVm): EnvHostcalls {
   return {
-    ...contextHostcalls(vm), ...propertyHostcalls(vm), ...bufferHostcalls(vm), ...mapHostcalls(vm),
-    ...streamHostcalls(vm), ...calloutHostcalls(vm), ...sharedDataHostcalls(vm), ...metricHostcalls(vm),
+    ...contextHostcalls(vm),
+    ...propertyHostcalls(vm),
+    ...bufferHostcalls(vm),
+    ...mapHostcalls(vm),
+    ...streamHostcalls(vm),
+    ...calloutHostcalls(vm),
+    ...sharedDataHostcalls(vm),
+    ...metricHostcalls(vm),
     ...foreignHostcalls(vm),
   };
 }

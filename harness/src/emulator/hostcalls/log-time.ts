@@ -41,7 +41,7 @@ export function contextHostcalls(vm: HostcallVm) {
     },
     proxy_done: () => {
       const root = vm.root();
-      if (!root || !root.awaitingDone) return Status.NotFound;
+      if (!root?.awaitingDone) return Status.NotFound;
       root.awaitingDone = false;
       return Status.Ok;
     },

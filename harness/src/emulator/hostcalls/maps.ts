@@ -17,7 +17,7 @@ function mapAccess(vm: HostcallVm, type: number): MapAccess {
     return UNAVAILABLE;
   }
   const stream = vm.current()?.stream;
-  if (!stream || stream.kind !== "http") return UNAVAILABLE;
+  if (stream?.kind !== "http") return UNAVAILABLE;
   return stream.headerMap(type);
 }
 

@@ -3,7 +3,11 @@
 import { MetricType, Status } from "../../abi/index.ts";
 import type { EnvHostcalls, HostcallVm } from "./types.ts";
 
-const STAT_KIND = { [MetricType.Counter]: "counter", [MetricType.Gauge]: "gauge", [MetricType.Histogram]: "histogram" } as const;
+const STAT_KIND = {
+  [MetricType.Counter]: "counter",
+  [MetricType.Gauge]: "gauge",
+  [MetricType.Histogram]: "histogram",
+} as const;
 /** Envoy's first id per kind: counter 4, gauge 5, histogram 6; each next id of a kind is 4 higher. */
 const FIRST_METRIC_ID = [4, 5, 6];
 const METRIC_ID_STEP = 4;

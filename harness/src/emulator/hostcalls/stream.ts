@@ -29,14 +29,29 @@ export function streamHostcalls(vm: HostcallVm) {
       vm.markDeferred(stream);
       return Status.Ok;
     },
-    proxy_send_local_response: (status: number, dp: number, ds: number, bp: number, bs: number, hp: number, hs: number, grpc: number) => {
+    proxy_send_local_response: (
+      status: number,
+      dp: number,
+      ds: number,
+      bp: number,
+      bs: number,
+      hp: number,
+      hs: number,
+      grpc: number,
+    ) => {
       const details = vm.memory.readString(dp, ds).replace(WHITESPACE, "_");
       const body = vm.memory.read(bp, bs);
       const headers = readPairs(vm, hp, hs);
       const stream = vm.current()?.stream;
-      if (!stream || stream.kind !== "http") return Status.Ok;
+      if (stream?.kind !== "http") return Status.Ok;
       const g = grpc >>> 0;
-      stream.deferLocalReply({ status: status >>> 0, details, body, headers, grpcStatus: g <= GrpcStatus.Unauthenticated ? g : null });
+      stream.deferLocalReply({
+        status: status >>> 0,
+        details,
+        body,
+        headers,
+        grpcStatus: g <= GrpcStatus.Unauthenticated ? g : null,
+      });
       vm.markDeferred(stream);
       return Status.Ok;
     },

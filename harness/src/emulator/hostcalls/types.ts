@@ -7,7 +7,7 @@ import type { EmulatorHost } from "../host.ts";
 import type { CallbackData, ContextState, HostStream, VmSettings } from "../vm-types.ts";
 
 /** A host function as linked into the module: Wasm numbers in, a status (or nothing) out. */
-export type HostFunction = (...args: never[]) => number | void;
+export type HostFunction = (...args: never[]) => number | undefined;
 
 /** Implementations of `env` imports, by their Envoy name. */
 export type EnvHostcalls = { readonly [Name in EnvImportName]?: HostFunction };

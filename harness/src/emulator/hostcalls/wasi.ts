@@ -50,7 +50,10 @@ export function wasiHostcalls(vm: HostcallVm) {
     environ_sizes_get: (countPtr: number, sizePtr: number) => {
       const all = environment();
       vm.memory.writeU32(countPtr, all.length);
-      vm.memory.writeU32(sizePtr, all.reduce((n, b) => n + b.length, 0));
+      vm.memory.writeU32(
+        sizePtr,
+        all.reduce((n, b) => n + b.length, 0),
+      );
       return WasiErrno.Success;
     },
     environ_get: (environPtr: number, bufPtr: number) => {
@@ -81,6 +84,7 @@ export function wasiHostcalls(vm: HostcallVm) {
     },
     proc_exit: (code: number) => {
       vm.log(LogLevel.Trace, vm.current(), `proc_exit(${code}) called; Envoy does not exit`);
+      return undefined;
     },
     path_open: () => WasiErrno.Noent,
     sched_yield: () => WasiErrno.Success,

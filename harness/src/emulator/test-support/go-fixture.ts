@@ -23,7 +23,7 @@ function newest(...files: string[]): number {
 
 function ensureSdk(): string | undefined {
   if (existsSync(join(SDK_DIR, "proxywasm"))) return undefined;
-  const fromEnv = process.env["PROXY_WASM_GO_SDK_DIR"];
+  const fromEnv = process.env.PROXY_WASM_GO_SDK_DIR;
   if (fromEnv && existsSync(join(fromEnv, "proxywasm"))) {
     mkdirSync(SDK_DIR, { recursive: true });
     cpSync(join(fromEnv, "proxywasm"), join(SDK_DIR, "proxywasm"), { recursive: true });

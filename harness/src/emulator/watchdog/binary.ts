@@ -6,7 +6,10 @@ const decoder = new TextDecoder();
 const REF_NULL = 0x63;
 const REF = 0x64;
 /** Kinds of an import description. */
-const TABLE = 1, MEMORY = 2, GLOBAL = 3, TAG = 4;
+const TABLE = 1,
+  MEMORY = 2,
+  GLOBAL = 3,
+  TAG = 4;
 
 /** Sequential reader over a Wasm binary; every read checks the bounds (RangeError on a truncated binary). */
 export class WasmBinaryReader {
@@ -25,7 +28,9 @@ export class WasmBinaryReader {
   }
   /** An unsigned LEB128 up to 32 bits. */
   u32(): number {
-    let result = 0, shift = 0, b: number;
+    let result = 0,
+      shift = 0,
+      b: number;
     do {
       b = this.byte();
       result += (b & 0x7f) * 2 ** shift;
@@ -38,7 +43,8 @@ export class WasmBinaryReader {
     while (this.byte() & 0x80);
   }
   skip(n: number): void {
-    if (this.offset + n > this.bytes.length) throw new RangeError(`unexpected end of the binary at byte ${this.offset}`);
+    if (this.offset + n > this.bytes.length)
+      throw new RangeError(`unexpected end of the binary at byte ${this.offset}`);
     this.offset += n;
   }
   name(): string {

@@ -21,7 +21,10 @@ export function guardedModuleBytes(bytes: Uint8Array, label: string): Uint8Array
   if (!result.ok) {
     if (!warned.has(key)) {
       warned.add(key);
-      process.emitWarning(`${label}: runs without the emulator's deadline and memory ceiling: ${result.reason}`, "EmulatorWatchdogWarning");
+      process.emitWarning(
+        `${label}: runs without the emulator's deadline and memory ceiling: ${result.reason}`,
+        "EmulatorWatchdogWarning",
+      );
     }
     return bytes;
   }

@@ -18,13 +18,11 @@ const ATOMIC_PREFIX = 0xfe;
 const ATOMIC_FENCE = 0x03;
 
 /** Opcodes with no immediate. */
-const NO_IMMEDIATE = new Set([
-  0x00, 0x01, 0x05, 0x0a, 0x0b, 0x0f, 0x19, 0x1a, 0x1b, 0xd1, 0xd3, 0xd4,
-]);
+const NO_IMMEDIATE = new Set([0x00, 0x01, 0x05, 0x0a, 0x0b, 0x0f, 0x19, 0x1a, 0x1b, 0xd1, 0xd3, 0xd4]);
 /** Opcodes with one LEB128 immediate (index, label, constant, heap type). */
 const ONE_LEB = new Set([
-  0x07, 0x08, 0x09, 0x0c, 0x0d, 0x10, 0x12, 0x14, 0x15, 0x18, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26,
-  0x3f, 0x40, 0x41, 0x42, 0xd0, 0xd2, 0xd5, 0xd6,
+  0x07, 0x08, 0x09, 0x0c, 0x0d, 0x10, 0x12, 0x14, 0x15, 0x18, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40,
+  0x41, 0x42, 0xd0, 0xd2, 0xd5, 0xd6,
 ]);
 /** Opcodes with two LEB128 immediates. */
 const TWO_LEB = new Set([0x11, 0x13]);
@@ -39,31 +37,45 @@ const LAST_MEMORY_ACCESS = 0x3e;
 const FIRST_NUMERIC = 0x45;
 const LAST_NUMERIC = 0xc4;
 
-/** 0xfc sub-opcodes by immediate count (0–7 saturating truncations take none). */
-const MISC_IMMEDIATES: Readonly<Record<number, number>> = {
-  0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 2, 9: 1, 10: 2, 11: 1, 12: 2, 13: 1, 14: 2, 15: 1, 16: 1, 17: 1,
-};
+/** Immediate count of each 0xfc sub-opcode, by sub-opcode (0–7 saturating truncations take none). */
+const MISC_IMMEDIATES: readonly number[] = [0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 2, 1, 2, 1, 1, 1];
 
 /** Skips the immediates of `op` (already read). Throws UnsupportedInstructionError for unknown opcodes. */
 export function skipImmediates(r: WasmBinaryReader, op: number): void {
   if (NO_IMMEDIATE.has(op) || (op >= FIRST_NUMERIC && op <= LAST_NUMERIC)) return;
-  if (ONE_LEB.has(op)) return r.skipLeb();
+  if (ONE_LEB.has(op)) {
+    r.skipLeb();
+    return;
+  }
   if (TWO_LEB.has(op)) {
     r.skipLeb();
-    return r.skipLeb();
+    r.skipLeb();
+    return;
   }
-  if (op >= FIRST_MEMORY_ACCESS && op <= LAST_MEMORY_ACCESS) return skipMemarg(r);
-  if (BLOCK_STARTS.has(op)) return skipBlockType(r);
+  if (op >= FIRST_MEMORY_ACCESS && op <= LAST_MEMORY_ACCESS) {
+    skipMemarg(r);
+    return;
+  }
+  if (BLOCK_STARTS.has(op)) {
+    skipBlockType(r);
+    return;
+  }
   switch (op) {
     case BR_TABLE:
       for (let n = r.u32() + 1; n > 0; n--) r.skipLeb();
       return;
-    case SELECT_TYPED:
-      return r.skipValueTypes();
-    case F32_CONST:
-      return r.skip(4);
-    case F64_CONST:
-      return r.skip(8);
+    case SELECT_TYPED: {
+      r.skipValueTypes();
+      return;
+    }
+    case F32_CONST: {
+      r.skip(4);
+      return;
+    }
+    case F64_CONST: {
+      r.skip(8);
+      return;
+    }
     case TRY_TABLE:
       skipBlockType(r);
       for (let n = r.u32(); n > 0; n--) {
@@ -79,12 +91,18 @@ export function skipImmediates(r: WasmBinaryReader, op: number): void {
       for (let i = 0; i < count; i++) r.skipLeb();
       return;
     }
-    case SIMD_PREFIX:
-      return skipSimd(r, r.u32());
+    case SIMD_PREFIX: {
+      skipSimd(r, r.u32());
+      return;
+    }
     case ATOMIC_PREFIX: {
       const sub = r.u32();
-      if (sub === ATOMIC_FENCE) return r.skip(1);
-      return skipMemarg(r);
+      if (sub === ATOMIC_FENCE) {
+        r.skip(1);
+        return;
+      }
+      skipMemarg(r);
+      return;
     }
   }
   throw unsupported(op);
@@ -105,12 +123,22 @@ function skipMemarg(r: WasmBinaryReader): void {
 
 /** SIMD sub-opcodes: 0–11 memarg, 12–13 16 bytes, 21–34 lane, 84–91 memarg + lane, 92–93 memarg, rest none. */
 function skipSimd(r: WasmBinaryReader, sub: number): void {
-  if (sub <= 11 || sub === 92 || sub === 93) return skipMemarg(r);
-  if (sub === 12 || sub === 13) return r.skip(16);
-  if (sub >= 21 && sub <= 34) return r.skip(1);
+  if (sub <= 11 || sub === 92 || sub === 93) {
+    skipMemarg(r);
+    return;
+  }
+  if (sub === 12 || sub === 13) {
+    r.skip(16);
+    return;
+  }
+  if (sub >= 21 && sub <= 34) {
+    r.skip(1);
+    return;
+  }
   if (sub >= 84 && sub <= 91) {
     skipMemarg(r);
-    return r.skip(1);
+    r.skip(1);
+    return;
   }
 }
 

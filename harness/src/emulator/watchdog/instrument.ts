@@ -27,8 +27,18 @@ export const WATCHDOG_MEMORY_GROW = "memory_grow";
 const Section = { Custom: 0, Type: 1, Import: 2, Global: 6, Export: 7, Start: 8, Element: 9, Code: 10 } as const;
 const ExternKind = { Function: 0, Table: 1, Memory: 2, Global: 3, Tag: 4 } as const;
 const Op = {
-  Loop: 0x03, If: 0x04, End: 0x0b, Call: 0x10, ReturnCall: 0x12, GlobalGet: 0x23, GlobalSet: 0x24,
-  I32Const: 0x41, I32Eqz: 0x45, I32Sub: 0x6b, MemoryGrow: 0x40, RefFunc: 0xd2,
+  Loop: 0x03,
+  If: 0x04,
+  End: 0x0b,
+  Call: 0x10,
+  ReturnCall: 0x12,
+  GlobalGet: 0x23,
+  GlobalSet: 0x24,
+  I32Const: 0x41,
+  I32Eqz: 0x45,
+  I32Sub: 0x6b,
+  MemoryGrow: 0x40,
+  RefFunc: 0xd2,
 } as const;
 const I32 = 0x7f;
 /** The tag section (id 13) sits between memory and global in the section order. */
@@ -78,35 +88,68 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): Uint8Array {
   const out = new WasmBinaryWriter();
   out.bytes(bytes.subarray(0, 8));
   const emit = (id: number, content: Uint8Array | number[]) => out.section(id, content);
-  let sawType = false, sawImport = false, sawGlobal = false;
+  let sawType = false,
+    sawImport = false,
+    sawGlobal = false;
   const ensureBefore = (id: number) => {
     // Sections the rewrite needs but the module lacks are created in their place in the section order.
-    if (!sawType && id > Section.Type && id !== Section.Custom) { emit(Section.Type, newTypes([])); sawType = true; }
-    if (!sawImport && id > Section.Import && id !== Section.Custom) { emit(Section.Import, newImports(0, [], tickType, growType)); sawImport = true; }
+    if (!sawType && id > Section.Type && id !== Section.Custom) {
+      emit(Section.Type, newTypes([]));
+      sawType = true;
+    }
+    if (!sawImport && id > Section.Import && id !== Section.Custom) {
+      emit(Section.Import, newImports(0, [], tickType, growType));
+      sawImport = true;
+    }
     if (!sawGlobal && id > Section.Global && id !== Section.Custom && id !== TAG_SECTION) {
-      emit(Section.Global, newGlobals(0, [], fuelSlice)); sawGlobal = true;
+      emit(Section.Global, newGlobals(0, [], fuelSlice));
+      sawGlobal = true;
     }
   };
   for (const s of sections) {
     const content = bytes.subarray(s.start, s.end);
     ensureBefore(s.id);
     switch (s.id) {
-      case Section.Type: emit(s.id, appendTypes(content)); sawType = true; break;
-      case Section.Import: emit(s.id, appendImports(content, tickType, growType)); sawImport = true; break;
-      case Section.Global: emit(s.id, rewriteGlobals(content, shift, fuelSlice)); sawGlobal = true; break;
-      case Section.Export: emit(s.id, rewriteExports(content, shift)); break;
-      case Section.Start: emit(s.id, encodeU32(shift(new WasmBinaryReader(content).u32()))); break;
-      case Section.Element: emit(s.id, rewriteElements(content, shift)); break;
-      case Section.Code: emit(s.id, rewriteCode(content, shift, fuelCheck, growCall)); break;
-      case Section.Custom: emit(s.id, customName(content) === "name" ? rewriteNames(content, shift) : content); break;
-      default: emit(s.id, content);
+      case Section.Type:
+        emit(s.id, appendTypes(content));
+        sawType = true;
+        break;
+      case Section.Import:
+        emit(s.id, appendImports(content, tickType, growType));
+        sawImport = true;
+        break;
+      case Section.Global:
+        emit(s.id, rewriteGlobals(content, shift, fuelSlice));
+        sawGlobal = true;
+        break;
+      case Section.Export:
+        emit(s.id, rewriteExports(content, shift));
+        break;
+      case Section.Start:
+        emit(s.id, encodeU32(shift(new WasmBinaryReader(content).u32())));
+        break;
+      case Section.Element:
+        emit(s.id, rewriteElements(content, shift));
+        break;
+      case Section.Code:
+        emit(s.id, rewriteCode(content, shift, fuelCheck, growCall));
+        break;
+      case Section.Custom:
+        emit(s.id, customName(content) === "name" ? rewriteNames(content, shift) : content);
+        break;
+      default:
+        emit(s.id, content);
     }
   }
   ensureBefore(Section.Code + 100);
   return out.finish();
 }
 
-interface SectionSpan { readonly id: number; readonly start: number; readonly end: number }
+interface SectionSpan {
+  readonly id: number;
+  readonly start: number;
+  readonly end: number;
+}
 
 function splitSections(bytes: Uint8Array): SectionSpan[] {
   const r = new WasmBinaryReader(bytes, 8);
@@ -152,8 +195,23 @@ function readLayout(bytes: Uint8Array, sections: readonly SectionSpan[]): Layout
 function fuelCheckBytes(fuelGlobal: number, tickFunction: number): number[] {
   const g = encodeU32(fuelGlobal);
   return [
-    Op.GlobalGet, ...g, Op.I32Eqz, Op.If, BLOCK_VOID, Op.Call, ...encodeU32(tickFunction), Op.GlobalSet, ...g, Op.End,
-    Op.GlobalGet, ...g, Op.I32Const, 1, Op.I32Sub, Op.GlobalSet, ...g,
+    Op.GlobalGet,
+    ...g,
+    Op.I32Eqz,
+    Op.If,
+    BLOCK_VOID,
+    Op.Call,
+    ...encodeU32(tickFunction),
+    Op.GlobalSet,
+    ...g,
+    Op.End,
+    Op.GlobalGet,
+    ...g,
+    Op.I32Const,
+    1,
+    Op.I32Sub,
+    Op.GlobalSet,
+    ...g,
   ];
 }
 
@@ -172,9 +230,17 @@ function appendTypes(content: Uint8Array): number[] {
 
 function newImports(count: number, existing: Uint8Array | number[], tickType: number, growType: number): number[] {
   const entry = (name: string, type: number) => [
-    ...encodeName(WATCHDOG_IMPORT_MODULE), ...encodeName(name), ExternKind.Function, ...encodeU32(type),
+    ...encodeName(WATCHDOG_IMPORT_MODULE),
+    ...encodeName(name),
+    ExternKind.Function,
+    ...encodeU32(type),
   ];
-  return [...encodeU32(count + 2), ...existing, ...entry(WATCHDOG_TICK, tickType), ...entry(WATCHDOG_MEMORY_GROW, growType)];
+  return [
+    ...encodeU32(count + 2),
+    ...existing,
+    ...entry(WATCHDOG_TICK, tickType),
+    ...entry(WATCHDOG_MEMORY_GROW, growType),
+  ];
 }
 
 function appendImports(content: Uint8Array, tickType: number, growType: number): number[] {
@@ -262,7 +328,12 @@ function copyExpression(r: WasmBinaryReader, out: WasmBinaryWriter, shift: (i: n
   }
 }
 
-function rewriteCode(content: Uint8Array, shift: (i: number) => number, fuelCheck: number[], growCall: number[]): Uint8Array {
+function rewriteCode(
+  content: Uint8Array,
+  shift: (i: number) => number,
+  fuelCheck: number[],
+  growCall: number[],
+): Uint8Array {
   const r = new WasmBinaryReader(content);
   const out = new WasmBinaryWriter();
   const count = r.u32();
@@ -345,7 +416,11 @@ function rewriteNames(content: Uint8Array, shift: (i: number) => number): Uint8A
       sub.u32(shift(r.u32()));
       const start = r.offset;
       if (id === 1) r.skipName();
-      else for (let n = r.u32(); n > 0; n--) { r.u32(); r.skipName(); }
+      else
+        for (let n = r.u32(); n > 0; n--) {
+          r.u32();
+          r.skipName();
+        }
       sub.bytes(content.subarray(start, r.offset));
     }
     r.offset = end;

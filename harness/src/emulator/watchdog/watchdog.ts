@@ -76,7 +76,9 @@ export class Watchdog {
     if (!memory) return GROW_FAILED; // a start section runs before the instance (and its memory) exists
     const requested = memory.buffer.byteLength + (pages >>> 0) * WASM_PAGE_BYTES;
     if (requested > this.limits.memoryLimitBytes) {
-      throw new WasmMemoryLimitError(this.exportName, this.contextId, this.limits.memoryLimitBytes, requested, [...this.#vm.logs]);
+      throw new WasmMemoryLimitError(this.exportName, this.contextId, this.limits.memoryLimitBytes, requested, [
+        ...this.#vm.logs,
+      ]);
     }
     try {
       return memory.grow(pages >>> 0);
