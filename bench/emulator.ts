@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Emulator } from "../harness/src/emulator/index.ts";
-import { buildGoFilter } from "../harness/src/emulator/test-support/go-fixture.ts";
+import { buildGoFilter } from "../test/fixtures/go-filter/build.ts";
 
 const TARGET = 200_000;
 const root = fileURLToPath(new URL("..", import.meta.url));
