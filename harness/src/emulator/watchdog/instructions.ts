@@ -2,11 +2,14 @@
 // Covers MVP, sign extension, saturating truncation, bulk memory, reference types, multi-value, tail calls,
 // exception handling (legacy and exnref), SIMD (with relaxed SIMD) and threads. The GC and stack-switching
 // proposals are not decoded: such modules run without the watchdog (see instrument.ts).
+import { HarnessError } from "../../errors.ts";
 import type { WasmBinaryReader } from "./binary.ts";
 
 /** The module uses an instruction or type the rewriter does not decode. */
-export class UnsupportedInstructionError extends Error {
-  override readonly name = "UnsupportedInstructionError";
+export class UnsupportedInstructionError extends HarnessError {
+  constructor(message: string) {
+    super(message, { hint: "run the module with `watchdog: false` in the emulator options (no deadline, no memory ceiling)" });
+  }
 }
 
 const REF_NULL = 0x63;
