@@ -95,6 +95,23 @@ describe("the callback deadline", () => {
   });
 });
 
+describe("the deadline at start-up", () => {
+  it("stops a module looping forever in proxy_on_vm_start: Emulator.load rejects with WasmTimeoutError", async () => {
+    const loopingStart = tinyModule({
+      functions: [
+        { signature: sig("->"), export: "proxy_abi_version_0_2_1" },
+        { signature: sig("i32 -> i32"), export: "malloc", body: op.i32Const(1024) },
+        { signature: sig("i32 i32 ->"), export: "proxy_on_context_create" },
+        { signature: sig("i32 i32 -> i32"), export: "proxy_on_vm_start", body: [...LOOP, ...BR_0, ...END, ...op.i32Const(1)] },
+      ],
+    });
+    const error = await Emulator.load(loopingStart, { callbackTimeoutMs: 200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WasmTimeoutError);
+    expect((error as WasmTimeoutError).exportName).toBe("proxy_on_vm_start");
+    expect((error as WasmTimeoutError).contextId).toBe(1);
+  });
+});
+
 describe("the memory ceiling", () => {
   it("stops a module growing its memory past memoryLimitBytes with WasmMemoryLimitError", async () => {
     const limit = 8 * 2 ** 20;
