@@ -2,7 +2,7 @@
 // cluster name. Responses are delivered asynchronously (through the host event loop / virtual clock) to the ROOT
 // context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2).
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
-import { BufferType, LogLevel, MapType, Status } from "../abi/index.ts";
+import { BufferType, GrpcStatus, LogLevel, MapType, Status } from "../abi/index.ts";
 import { concat } from "./bytes.ts";
 import { EmulatorUsageError, WasmTrapError } from "./errors.ts";
 import type { EmulatorHost } from "./host.ts";
@@ -11,6 +11,9 @@ import type { CallbackData, ContextState } from "./vm-types.ts";
 const encoder = new TextEncoder();
 /** The maps readable in an HTTP callout's response callback, and in gRPC metadata callbacks. */
 const CALLOUT_RESPONSE_MAPS = [MapType.HttpCallResponseHeaders, MapType.HttpCallResponseTrailers] as const;
+/** Envoy's callout tokens: the kind in `token % TOKEN_STEP`, each next token of a kind TOKEN_STEP higher. */
+const TOKEN_STEP = 4;
+const TokenKind = { Http: 0, GrpcCall: 1, GrpcStream: 2 } as const;
 const GRPC_METADATA_MAPS = [MapType.GrpcReceiveInitialMetadata, MapType.GrpcReceiveTrailingMetadata] as const;
 const toBytes = (b: string | Uint8Array | undefined): Uint8Array => (typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0)));
 
@@ -123,8 +126,8 @@ export class Callouts {
   /** Where every callout is recorded (shared across VM instances by the emulator). */
   readonly records: CalloutRecord[];
   #httpToken = 0;
-  #grpcCallToken = 1;
-  #grpcStreamToken = 2;
+  #grpcCallToken: number = TokenKind.GrpcCall;
+  #grpcStreamToken: number = TokenKind.GrpcStream;
   #dnsToken = 0;
   readonly #grpcCalls = new Set<number>();
   readonly #grpcStreams = new Map<number, GrpcServerStream & { closed: boolean }>();
@@ -145,7 +148,7 @@ export class Callouts {
     const headers = new HeaderMap(headerPairs);
     if (!headers.has(":method") || !headers.has(":path") || !headers.has(":authority") || timeoutMs >= 2 ** 31) return Status.BadArgument;
     if (body.length > 0) headers.set("content-length", String(body.length));
-    this.#httpToken += 4;
+    this.#httpToken += TOKEN_STEP;
     const token = this.#httpToken;
     writeToken(token);
     this.records.push({ kind: "http", cluster, token, headers, body });
@@ -169,7 +172,7 @@ export class Callouts {
   #deliverHttp(vm: CalloutDelivery, root: ContextState, token: number, response: CalloutResponse): void {
     let result: { headers: HeaderMap | null; body: Uint8Array; trailers: HeaderMap | null };
     if ("reset" in response) {
-      root.status = { code: 11, message: "reset" };
+      root.status = { code: Status.BrokenConnection, message: "reset" };
       result = { headers: null, body: new Uint8Array(0), trailers: null };
     } else {
       const headers = new HeaderMap([[":status", String(response.status ?? 200)]]);
@@ -190,7 +193,7 @@ export class Callouts {
     } catch (e) {
       if (!(e instanceof WasmTrapError)) throw e;
     } finally {
-      root.status = { code: 0, message: "" };
+      root.status = { code: Status.Ok, message: "" };
     }
     vm.applyDeferred();
   }
@@ -220,7 +223,7 @@ export class Callouts {
     const unary = typeof found.handler === "function" ? found.handler : found.handler.unary;
     if (!unary) return Status.BadArgument;
     const token = this.#grpcCallToken;
-    this.#grpcCallToken += 4;
+    this.#grpcCallToken += TOKEN_STEP;
     writeToken(token);
     const request: GrpcRequest = { cluster: found.cluster, serviceName: args.serviceName, method: args.method, metadata: new HeaderMap(args.metadata), message: args.message ?? new Uint8Array(0) };
     this.records.push({ kind: "grpc-call", cluster: found.cluster, token, headers: request.metadata, body: request.message });
@@ -228,19 +231,19 @@ export class Callouts {
     let reply: GrpcReply;
     try {
       reply = unary(request);
-      if ((reply.status ?? 0) !== 0) reply = { ...reply, statusMessage: upstreamStatusMessage(reply.statusMessage) };
+      if ((reply.status ?? GrpcStatus.Ok) !== GrpcStatus.Ok) reply = { ...reply, statusMessage: upstreamStatusMessage(reply.statusMessage) };
     } catch (e) {
-      reply = { status: 13, statusMessage: `handler threw: ${(e as Error).message}` };
+      reply = { status: GrpcStatus.Internal, statusMessage: `handler threw: ${(e as Error).message}` };
     }
     const timeout = args.timeoutMs ?? 0;
     const delay = reply.delayMs ?? 0;
     // Envoy (1.40, observed) times a unary call out through its HTTP router: status UNAVAILABLE (14), not
     // DEADLINE_EXCEEDED, with the router's reply text and response code details as the message.
-    if (timeout > 0 && delay > timeout) reply = { status: 14, statusMessage: "upstream request timeout{response_timeout}" };
+    if (timeout > 0 && delay > timeout) reply = { status: GrpcStatus.Unavailable, statusMessage: "upstream request timeout{response_timeout}" };
     vm.host.post(Math.min(delay, timeout > 0 ? timeout : delay), () => {
       if (!this.#grpcCalls.delete(token) || vm.failure || !vm.context(root.id)) return;
-      const status = reply.status ?? 0;
-      if (status === 0) {
+      const status = reply.status ?? GrpcStatus.Ok;
+      if (status === GrpcStatus.Ok) {
         const msg = toBytes(reply.message);
         this.#rootCallback(vm, root, { bodyType: BufferType.GrpcReceiveBuffer, body: msg }, "proxy_on_grpc_receive", token, msg.length);
       } else {
@@ -258,7 +261,7 @@ export class Callouts {
     const open = typeof found.handler === "function" ? undefined : found.handler.stream;
     if (!open) return Status.BadArgument;
     const token = this.#grpcStreamToken;
-    this.#grpcStreamToken += 4;
+    this.#grpcStreamToken += TOKEN_STEP;
     writeToken(token);
     const request: GrpcRequest = { cluster: found.cluster, serviceName: args.serviceName, method: args.method, metadata: new HeaderMap(args.metadata), message: new Uint8Array(0) };
     this.records.push({ kind: "grpc-stream", cluster: found.cluster, token, headers: request.metadata, body: request.message });
@@ -291,7 +294,7 @@ export class Callouts {
 
   /** proxy_grpc_send. */
   grpcSend(_vm: CalloutDelivery, token: number, message: Uint8Array, endStream: boolean): number {
-    if (token % 4 !== 2) return Status.BadArgument;
+    if (token % TOKEN_STEP !== TokenKind.GrpcStream) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
     if (!s) return Status.NotFound;
     s.onMessage?.(message, endStream);
@@ -300,8 +303,8 @@ export class Callouts {
 
   /** proxy_grpc_cancel: drops a call or resets a stream; no further callbacks for it. */
   grpcCancel(_vm: CalloutDelivery, token: number): number {
-    if (token % 4 === 1) return this.#grpcCalls.delete(token) ? Status.Ok : Status.NotFound;
-    if (token % 4 !== 2) return Status.BadArgument;
+    if (token % TOKEN_STEP === TokenKind.GrpcCall) return this.#grpcCalls.delete(token) ? Status.Ok : Status.NotFound;
+    if (token % TOKEN_STEP !== TokenKind.GrpcStream) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
     if (!s) return Status.NotFound;
     this.#grpcStreams.delete(token);
@@ -311,8 +314,8 @@ export class Callouts {
 
   /** proxy_grpc_close: cancels a call, half-closes a stream. */
   grpcClose(vm: CalloutDelivery, token: number): number {
-    if (token % 4 === 1) return this.grpcCancel(vm, token);
-    if (token % 4 !== 2) return Status.BadArgument;
+    if (token % TOKEN_STEP === TokenKind.GrpcCall) return this.grpcCancel(vm, token);
+    if (token % TOKEN_STEP !== TokenKind.GrpcStream) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
     if (!s) return Status.NotFound;
     s.onClose?.("half-close");
