@@ -11,6 +11,9 @@ const BR_0 = [0x0c, 0x00];
 const END = [0x0b];
 const MEMORY_GROW = [0x40, 0x00];
 const PAGES_PER_GROW = 16;
+const I32_EQ = 0x46;
+const IF_VOID = [0x04, 0x40];
+const WASM32_MAX_PAGES = 65_536;
 
 /** A module whose proxy_on_request_headers runs `body`; everything else returns the default. */
 function moduleWithRequestHeaders(body: number[]): Uint8Array {
@@ -25,13 +28,28 @@ function moduleWithRequestHeaders(body: number[]): Uint8Array {
 }
 
 const loopForever = moduleWithRequestHeaders([...LOOP, ...BR_0, ...END, ...op.i32Const(0)]);
+/** Grows by PAGES_PER_GROW until memory.grow fails, then traps, as an allocator does when it runs out of memory. */
 const growForever = moduleWithRequestHeaders([
   ...LOOP,
   ...op.i32Const(PAGES_PER_GROW),
   ...MEMORY_GROW,
-  ...op.drop,
+  ...op.i32Const(-1),
+  I32_EQ,
+  ...IF_VOID,
+  ...op.unreachable,
+  ...END,
   ...BR_0,
   ...END,
+  ...op.i32Const(0),
+]);
+/** Asks for 4 GiB, is refused, and copes by asking for one page (AssemblyScript's allocator retries with less). */
+const growThenRetry = moduleWithRequestHeaders([
+  ...op.i32Const(WASM32_MAX_PAGES),
+  ...MEMORY_GROW,
+  ...op.drop,
+  ...op.i32Const(1),
+  ...MEMORY_GROW,
+  ...op.drop,
   ...op.i32Const(0),
 ]);
 
@@ -102,7 +120,11 @@ describe("the deadline at start-up", () => {
         { signature: sig("->"), export: "proxy_abi_version_0_2_1" },
         { signature: sig("i32 -> i32"), export: "malloc", body: op.i32Const(1024) },
         { signature: sig("i32 i32 ->"), export: "proxy_on_context_create" },
-        { signature: sig("i32 i32 -> i32"), export: "proxy_on_vm_start", body: [...LOOP, ...BR_0, ...END, ...op.i32Const(1)] },
+        {
+          signature: sig("i32 i32 -> i32"),
+          export: "proxy_on_vm_start",
+          body: [...LOOP, ...BR_0, ...END, ...op.i32Const(1)],
+        },
       ],
     });
     const error = await Emulator.load(loopingStart, { callbackTimeoutMs: 200 }).catch((e: unknown) => e);
@@ -131,6 +153,14 @@ describe("the memory ceiling", () => {
     expect(memoryError.requestedBytes).toBeGreaterThan(limit);
     expect(memoryError.message).toContain("over the limit of 8.0 MiB");
     expect(emu.vm.memoryBytes).toBeLessThanOrEqual(limit);
+  });
+
+  it("refuses growth past the ceiling like a declared maximum: a module that retries with less goes on", async () => {
+    const emu = await Emulator.load(growThenRetry, { memoryLimitBytes: 8 * 2 ** 20 });
+    const before = emu.vm.memoryBytes;
+    emu.httpStream().requestHeaders({ ":path": "/" }, { endOfStream: true });
+    expect(emu.failed).toBe(false);
+    expect(emu.vm.memoryBytes).toBe(before + 65_536);
   });
 
   it("stops the same module at the 256 MiB default", async () => {

@@ -69,7 +69,10 @@ export interface EmulatorOptions extends PluginOptions {
    * module and the call throws WasmTimeoutError naming the callback and the context. Default 5000.
    */
   readonly callbackTimeoutMs?: number;
-  /** Ceiling of the module's linear memory; growing past it throws WasmMemoryLimitError. Default 256 MiB. */
+  /**
+   * Ceiling of the module's linear memory. Growing past it fails as at a declared maximum (memory.grow gives -1);
+   * if the callback then traps, the call throws WasmMemoryLimitError. Default 256 MiB.
+   */
   readonly memoryLimitBytes?: number;
   /**
    * false: run the module byte for byte as given, without the instrumentation that enforces `callbackTimeoutMs`

@@ -93,7 +93,7 @@ export class WasmTimeoutError extends WasmLimitError {
   }
 }
 
-/** The module tried to grow its linear memory past `memoryLimitBytes`. */
+/** The module was refused growth of its linear memory past `memoryLimitBytes` and then trapped (out of memory). */
 export class WasmMemoryLimitError extends WasmLimitError {
   override readonly name = "WasmMemoryLimitError";
   /** The ceiling, in bytes. */

@@ -135,13 +135,15 @@ export class WasmVm implements CalloutDelivery {
     const e = vm.#exports;
     const run = (name: string, ...args: number[]) => {
       vm.#phase = "start";
-      vm.#watchdog.callbacks++;
+      const callback = ++vm.#watchdog.callbacks;
       vm.#watchdog.exportName = name;
       vm.#watchdog.contextId = 0;
       try {
         (e[name] as (...a: number[]) => unknown)(...args);
       } catch (err) {
         if (err instanceof WasmLimitError) throw err;
+        const refused = vm.#watchdog.refusalSince(callback);
+        if (refused) throw refused;
         throw new WasmLoadError(`${name} failed while the VM started: ${(err as Error).message}`, vm.logs, [], {
           cause: err,
         });
@@ -208,13 +210,15 @@ export class WasmVm implements CalloutDelivery {
     const prevExport = watchdog.exportName;
     this.#current = ctx;
     this.#effective = null;
-    watchdog.callbacks++;
+    const callback = ++watchdog.callbacks;
     watchdog.exportName = name;
     watchdog.contextId = ctx.id;
     try {
       return fn(a, b, c, d, e);
-    } catch (err) {
-      if (err instanceof WasmTrapError) throw err;
+    } catch (thrown) {
+      if (thrown instanceof WasmTrapError) throw thrown;
+      // A trap after the module was refused memory past the ceiling is reported as the limit it hit.
+      const err = thrown instanceof WasmLimitError ? thrown : (watchdog.refusalSince(callback) ?? thrown);
       if (err instanceof WasmLimitError) {
         // Not a trap: the failure policy does not apply, the error reaches the test (see watchdog/watchdog.ts).
         this.failure ??= err;

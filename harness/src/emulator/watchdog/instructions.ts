@@ -8,7 +8,9 @@ import type { WasmBinaryReader } from "./binary.ts";
 /** The module uses an instruction or type the rewriter does not decode. */
 export class UnsupportedInstructionError extends HarnessError {
   constructor(message: string) {
-    super(message, { hint: "run the module with `watchdog: false` in the emulator options (no deadline, no memory ceiling)" });
+    super(message, {
+      hint: "run the module with `watchdog: false` in the emulator options (no deadline, no memory ceiling)",
+    });
   }
 }
 

@@ -18,19 +18,27 @@ function instrumented(bytes: Uint8Array): Uint8Array {
 }
 
 describe("instrumentModule", () => {
-  it.skipIf(built.length === 0)("keeps every built module valid, with the same exports and imports plus the watchdog's", () => {
-    for (const file of built) {
-      const bytes = readFileSync(join(BUILD, file));
-      const out = instrumented(bytes);
-      expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>), file).toBe(true);
-      const before = new WebAssembly.Module(bytes);
-      const after = new WebAssembly.Module(out as Uint8Array<ArrayBuffer>);
-      expect(WebAssembly.Module.exports(after), file).toEqual(WebAssembly.Module.exports(before));
-      const added = WebAssembly.Module.imports(after).filter((i) => i.module === WATCHDOG_IMPORT_MODULE);
-      expect(WebAssembly.Module.imports(after).length - added.length, file).toBe(WebAssembly.Module.imports(before).length);
-      expect(added.map((i) => i.name), file).toEqual(["tick", "memory_grow"]);
-    }
-  });
+  it.skipIf(built.length === 0)(
+    "keeps every built module valid, with the same exports and imports plus the watchdog's",
+    () => {
+      for (const file of built) {
+        const bytes = readFileSync(join(BUILD, file));
+        const out = instrumented(bytes);
+        expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>), file).toBe(true);
+        const before = new WebAssembly.Module(bytes);
+        const after = new WebAssembly.Module(out as Uint8Array<ArrayBuffer>);
+        expect(WebAssembly.Module.exports(after), file).toEqual(WebAssembly.Module.exports(before));
+        const added = WebAssembly.Module.imports(after).filter((i) => i.module === WATCHDOG_IMPORT_MODULE);
+        expect(WebAssembly.Module.imports(after).length - added.length, file).toBe(
+          WebAssembly.Module.imports(before).length,
+        );
+        expect(
+          added.map((i) => i.name),
+          file,
+        ).toEqual(["tick", "memory_grow"]);
+      }
+    },
+  );
 
   it("renumbers calls and exports: a module calling its own functions computes the same result", async () => {
     // f0 = import; f1 returns 41; f2 = f1() + 1 (a call whose index moves up by two).
@@ -51,9 +59,22 @@ describe("instrumentModule", () => {
 
   it("calls tick once the fuel runs out, and memory_grow instead of memory.grow", async () => {
     const countDown = [
-      ...op.i32Const(3 * 1000), 0x21, 0x00, // local.set 0
-      0x03, 0x40, ...op.localGet(0), ...op.i32Const(1), 0x6b, 0x22, 0x00, 0x0d, 0x00, 0x0b, // loop … br_if 0
-      ...op.i32Const(2), 0x40, 0x00, // memory.grow 2
+      ...op.i32Const(3 * 1000),
+      0x21,
+      0x00, // local.set 0
+      0x03,
+      0x40,
+      ...op.localGet(0),
+      ...op.i32Const(1),
+      0x6b,
+      0x22,
+      0x00,
+      0x0d,
+      0x00,
+      0x0b, // loop … br_if 0
+      ...op.i32Const(2),
+      0x40,
+      0x00, // memory.grow 2
     ];
     const bytes = tinyModule({ functions: [{ signature: sig("i32 -> i32"), export: "run", body: countDown }] });
     let ticks = 0;

@@ -46,6 +46,7 @@ export class Watchdog {
   readonly #vm: GuardedVm;
   #deadlineOf = -1;
   #deadline = 0;
+  #refusal: { callback: number; exportName: string; contextId: number; requested: number } | null = null;
 
   constructor(limits: ExecutionLimits, vm: GuardedVm) {
     this.limits = limits;
@@ -70,15 +71,19 @@ export class Watchdog {
     return FUEL_SLICE;
   };
 
-  /** Replaces memory.grow on memory 0: refuses growth past the ceiling with WasmMemoryLimitError. */
+  /**
+   * Replaces memory.grow on memory 0. Growth past the ceiling fails as memory.grow fails at a declared maximum
+   * (-1): allocators often retry with less (AssemblyScript's first asks for double), and a module that copes
+   * goes on. The refusal is remembered: if the callback then traps, the VM reports WasmMemoryLimitError
+   * ({@link refusalSince}) instead of the bare trap.
+   */
   readonly memoryGrow = (pages: number): number => {
     const memory = this.#vm.guestMemory;
     if (!memory) return GROW_FAILED; // a start section runs before the instance (and its memory) exists
     const requested = memory.buffer.byteLength + (pages >>> 0) * WASM_PAGE_BYTES;
     if (requested > this.limits.memoryLimitBytes) {
-      throw new WasmMemoryLimitError(this.exportName, this.contextId, this.limits.memoryLimitBytes, requested, [
-        ...this.#vm.logs,
-      ]);
+      this.#refusal = { callback: this.callbacks, exportName: this.exportName, contextId: this.contextId, requested };
+      return GROW_FAILED;
     }
     try {
       return memory.grow(pages >>> 0);
@@ -86,4 +91,16 @@ export class Watchdog {
       return GROW_FAILED; // past the module's declared maximum: the guest sees what memory.grow would return
     }
   };
+
+  /**
+   * The memory-limit error for a trap of the callback numbered `callback` (the value of {@link callbacks} when it
+   * started): set when that callback, or one it called, was refused growth past the ceiling; else null.
+   */
+  refusalSince(callback: number): WasmMemoryLimitError | null {
+    const refusal = this.#refusal;
+    if (!refusal || refusal.callback < callback) return null;
+    this.#refusal = null;
+    const { exportName, contextId, requested } = refusal;
+    return new WasmMemoryLimitError(exportName, contextId, this.limits.memoryLimitBytes, requested, [...this.#vm.logs]);
+  }
 }
