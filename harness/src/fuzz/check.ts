@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { Emulator, type EmulatorOptions } from "../emulator/index.ts";
+import { HarnessError } from "../errors.ts";
 import { fuzzRequests, type TrafficOptions } from "./arbitraries.ts";
 import { driveRequest, type FuzzOutcome, type FuzzUpstream, okUpstream } from "./drive.ts";
 import { checkInvariants, formatOutcome, type InvariantOptions, type Violation } from "./invariants.ts";
@@ -34,13 +35,9 @@ export interface FuzzRun {
 }
 
 /** Thrown by a failing fuzz property or {@link assertFuzz}: the request, what happened, what it broke, and what to do. */
-export class FuzzFailure extends Error {
-  override readonly name = "FuzzFailure";
-  /** What to do next. */
-  readonly hint: string;
+export class FuzzFailure extends HarnessError {
   constructor(message: string, hint: string) {
-    super(`${message}\nFix: ${hint}`);
-    this.hint = hint;
+    super(message, { hint });
   }
 }
 
