@@ -59,13 +59,13 @@ describe("UTF-8 decoding (host/utf8.ts)", () => {
     for (const item of cases) expectLikeTextDecoder(typeof item === "string" ? Buffer.from(item) : Uint8Array.from(item));
   });
 
-  it("matches TextDecoder on 20,000 random byte strings biased towards UTF-8 lead and continuation bytes", () => {
+  it("matches TextDecoder on 5,000 random byte strings biased towards UTF-8 lead and continuation bytes", () => {
     let state = 0x9e3779b9;
     const next = () => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state; };
     const interesting = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
-    for (let run = 0; run < 20_000; run++) {
+    for (let run = 0; run < 5_000; run++) {
       const bytes = Uint8Array.from({ length: next() % 12 }, () => (next() & 1 ? interesting[next() % interesting.length]! : next() & 0xff));
       expectLikeTextDecoder(bytes);
     }
-  });
+  }, 60_000);
 });
