@@ -149,6 +149,7 @@ export class Emulator {
   readonly #options: EmulatorOptions;
   readonly #plugins: Plugin[] = [];
   #vm: WasmVm;
+  #mainThreadVm: WasmVm | null = null;
   readonly #calloutRecords: CalloutRecord[] = [];
   #failedAtMs = 0;
   #nextConnectionId = 1;
@@ -169,7 +170,7 @@ export class Emulator {
       // it set never fires (only the main thread's and the worker's roots tick).
       const canary = this.#startVm();
       for (const p of this.#plugins) if (p.root) canary.dropContext(p.root);
-      this.#startVm(); // the main thread's copy: it ticks, serves no traffic
+      this.#mainThreadVm = this.#startVm(); // the main thread's copy: it ticks, serves no traffic
     }
     this.#vm = this.#startVm();
   }
@@ -212,6 +213,14 @@ export class Emulator {
   /** The current VM instance (replaced after a fail-reload). */
   get vm(): WasmVm {
     return this.#vm;
+  }
+
+  /**
+   * With `canary: true`, the main thread's VM: its root ticks like the worker's but it serves no traffic, so
+   * what its ticks allocate is all it holds (read `mainThreadVm.memoryBytes` to check it stays bounded). Null otherwise.
+   */
+  get mainThreadVm(): WasmVm | null {
+    return this.#mainThreadVm;
   }
 
   /** How many VM instances served traffic or ran a canary (1 + canary + reloads). */

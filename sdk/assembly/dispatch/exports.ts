@@ -1,7 +1,8 @@
 // Dispatch layer: owns every proxy_on_* export Envoy calls (exact ABI 0.2.1 signatures), keeps one typed
 // map per context kind (no downcasts on hot paths), routes callout responses back to the context that made
 // the call, and frees per-context state on proxy_on_delete. With `--runtime minimal` it runs the collector
-// at safe points (end of proxy_on_configure, and every COLLECT_EVERY_CALLBACKS deletes/body/data callbacks), never inside malloc.
+// at safe points (end of proxy_on_configure and of every proxy_on_tick, and every COLLECT_EVERY_CALLBACKS
+// deletes/body/data/queue/foreign-function callbacks), never inside malloc.
 import { Action, BufferType, GrpcStatus, LogLevel, PeerType } from "../abi/types";
 import * as host from "../host/hostcalls";
 import { guestMalloc } from "../host/memory";
@@ -142,25 +143,32 @@ export function proxy_on_configure(rootId: u32, pluginConfigurationSize: u32): u
   return accepted ? 1 : 0;
 }
 
-/** Timer tick of a root (see RootContext.setTickPeriod). */
+/**
+ * Timer tick of a root (see RootContext.setTickPeriod). Collects garbage after every tick (minimal runtime): the
+ * main thread's VM only ever ticks (it serves no streams, so no delete/body callback would ever collect), and a
+ * tick typically sweeps many entries at once, so waiting for 64 of them would hold 64 ticks' garbage.
+ */
 export function proxy_on_tick(rootId: u32): void {
   host.resetLogLevelCache();
   const root = rootContext(rootId);
   if (root != null) root.onTick();
+  collectGarbage(true);
 }
 
-/** A shared queue registered by this root has data. */
+/** A shared queue registered by this root has data. Counts towards the next collection (minimal runtime). */
 export function proxy_on_queue_ready(rootId: u32, queueId: u32): void {
   host.resetLogLevelCache();
   const root = rootContext(rootId);
   if (root != null) root.onQueueReady(queueId);
+  collectGarbage(false);
 }
 
-/** Host-initiated foreign function call on a root. */
+/** Host-initiated foreign function call on a root. Counts towards the next collection (minimal runtime). */
 export function proxy_on_foreign_function(contextId: u32, functionId: u32, argumentsSize: u32): void {
   host.resetLogLevelCache();
   const root = rootContext(contextId);
   if (root != null) root.onForeignFunction(functionId, argumentsSize);
+  collectGarbage(false);
 }
 
 // ---- TCP ----
