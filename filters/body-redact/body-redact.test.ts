@@ -96,6 +96,47 @@ describe("body-redact (emulator)", () => {
     expect(stream.response.body).not.toContain("password");
   });
 
+  // Found by the fuzz suite (issue 13): with trailers the end of stream comes with the trailers, not with a body
+  // callback, and the buffered body went on unredacted (HTTP/1.1 chunked trailers, HTTP/2 trailing HEADERS).
+  it("redacts a body that ends with trailers, in requests (split in chunks) and responses; refuses invalid JSON there too", async () => {
+    const emu = await load();
+    const request = { method: "POST", path: "/signup", headers: { "content-type": "application/json" }, trailers: { "x-checksum": "1" } };
+    const result = await emu.request({ ...request, body: ['{"pass', 'word":"hunter2"', ',"x":{"ssn":1}}'] }, () => ({
+      status: 200, headers: { "content-type": "application/json" }, body: '{"card":"4111","ok":true}', trailers: { "grpc-status": "0" },
+    }));
+    expect(result.status).toBe(200);
+    expect(result.upstream!.body).toBe('{"password":"[REDACTED]","x":{"ssn":"[REDACTED]"}}');
+    expect(result.upstream!.trailers?.get("x-checksum")).toBe("1"); // the trailers still go on, after the body
+    expect(result.body).toBe('{"card":"[REDACTED]","ok":true}');
+    expect(emu.metric("body_redact.redacted_bodies")).toBe(2);
+    const invalid = await emu.request({ ...request, body: ['{"password":', '"hunter2"'] }, () => ({ status: 200 }));
+    expect(invalid.status).toBe(400);
+    expect(invalid.upstream).toBeNull();
+    // A response that cannot be redacted at its trailers is reset, never passed on.
+    const stream = emu.httpStream();
+    stream.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "x" }, { endOfStream: true });
+    stream.responseHeaders({ ":status": "200", "content-type": "application/json" });
+    stream.responseBody('{"password":"resp-secret"');
+    stream.responseTrailers({ "grpc-status": "0" });
+    expect(stream.resetReason).not.toBeNull();
+    expect(stream.response.body).not.toContain("resp-secret");
+  });
+
+  it("decodes JSON escapes in keys before comparing them: \"pass\\u0077ord\" is redacted like \"password\"", async () => {
+    const emu = await load();
+    const body = '{"pass\\u0077ord":"hunter2","\\u0073\\u0073n":"1","c\\u0061rd":{"n":1},"pa\\nss":"kept","\\"card\\"":"kept"}';
+    const result = await emu.request(jsonPost(body), () => ({ status: 200 }));
+    expect(result.status).toBe(200);
+    // Replaced values; the keys themselves are kept as written.
+    expect(result.upstream!.body).toBe('{"pass\\u0077ord":"[REDACTED]","\\u0073\\u0073n":"[REDACTED]","c\\u0061rd":"[REDACTED]","pa\\nss":"kept","\\"card\\"":"kept"}');
+    // An invalid escape in a key is not JSON: refused, not compared as written.
+    for (const bad of ['{"pass\\x77ord":"hunter2"}', '{"pass\\u00":"hunter2"}', '{"pass\\u00zzord":"hunter2"}']) {
+      const refused = await emu.request(jsonPost(bad), () => ({ status: 200 }));
+      expect(refused.status, bad).toBe(400);
+      expect(refused.upstream, bad).toBeNull();
+    }
+  });
+
   it("treats a body that is not UTF-8 as invalid JSON instead of altering its bytes", async () => {
     const emu = await load();
     const body = Buffer.concat([Buffer.from('{"password":"hunter2","n":"'), Buffer.from([0xc3]), Buffer.from('"}')]);

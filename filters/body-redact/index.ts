@@ -12,6 +12,7 @@ const oversize = new Counter("body_redact.oversize");
 const unparsable = new Counter("body_redact.unparsable");
 const tooDeep = new Counter("body_redact.too_deep");
 const tooManyValues = new Counter("body_redact.too_many_values");
+const unavailable = new Counter("body_redact.body_unavailable");
 
 /** Defaults and ranges of the limits (see README.md). */
 const DEFAULT_MAX_BODY_BYTES: i64 = 65536;
@@ -70,10 +71,18 @@ function isJson(headers: HeaderMap): bool {
   return mediaType == "application/json" || mediaType.endsWith("+json");
 }
 
-/** One HTTP stream; each direction is handled the same way. */
+/**
+ * One HTTP stream; each direction is handled the same way. A body ends either in a body callback with end of
+ * stream, or — when trailers follow (HTTP/1.1 chunked trailers, HTTP/2 trailing HEADERS) — in the trailers
+ * callback, which then sees the body held with StopIterationAndBuffer (Envoy's decodeTrailers/encodeTrailers give
+ * the buffered body, readable and writable; it goes out before the trailers). Both ends redact the same way.
+ */
 class BodyRedactStream extends HttpContext {
   private redactRequest: bool = false;
   private redactResponse: bool = false;
+  /** Bytes of the body buffered so far in each direction (as the last body callback saw them). */
+  private requestBytes: u32 = 0;
+  private responseBytes: u32 = 0;
 
   constructor(private readonly root: BodyRedactRoot) { super(); }
 
@@ -94,10 +103,22 @@ class BodyRedactStream extends HttpContext {
       this.sendLocalResponse(413, "{\"error\":\"payload_too_large\",\"message\":\"JSON bodies are limited to " + this.root.maxBodyBytes.toString() + " bytes\"}\n", headers, GrpcStatus.None, "body_redact_too_large");
       return Action.Pause;
     }
-    if (!endOfStream) return Action.Pause; // keep buffering until the whole body is here
-    const problem = this.redact(this.requestBody);
-    if (problem == null) return Action.Continue;
+    this.requestBytes = bodySize;
+    if (!endOfStream) return Action.Pause; // keep buffering until the whole body (or the trailers) is here
+    return this.finishRequest();
+  }
+
+  /** The request ends with trailers: the buffered body is redacted now, before it goes on with them. */
+  onRequestTrailers(trailerCount: u32): Action {
+    if (!this.redactRequest) return Action.Continue;
+    return this.finishRequest();
+  }
+
+  /** Redacts the whole buffered request body, or refuses the request (400); never lets it go on unredacted. */
+  private finishRequest(): Action {
     this.redactRequest = false;
+    const problem = this.redact(this.requestBody, this.requestBytes);
+    if (problem == null) return Action.Continue;
     const headers: Header[] = [new Header("content-type", "application/json")];
     this.sendLocalResponse(400, "{\"error\":\"invalid_json\",\"message\":\"" + problem + "\"}\n", headers, GrpcStatus.None, "body_redact_invalid_json");
     return Action.Pause;
@@ -119,11 +140,23 @@ class BodyRedactStream extends HttpContext {
       this.closeResponse();
       return Action.Pause;
     }
+    this.responseBytes = bodySize;
     if (!endOfStream) return Action.Pause;
-    const problem = this.redact(this.responseBody);
+    return this.finishResponse();
+  }
+
+  /** The response ends with trailers (e.g. gRPC-style JSON): the buffered body is redacted now. */
+  onResponseTrailers(trailerCount: u32): Action {
+    if (!this.redactResponse) return Action.Continue;
+    return this.finishResponse();
+  }
+
+  /** Redacts the whole buffered response body, or resets the stream; never lets it go on unredacted. */
+  private finishResponse(): Action {
+    this.redactResponse = false;
+    const problem = this.redact(this.responseBody, this.responseBytes);
     if (problem == null) return Action.Continue;
     // As above: too late for a status; the body is never passed on unredacted.
-    this.redactResponse = false;
     logWarn("body-redact: response body refused (" + problem + "), resetting the stream");
     this.closeResponse();
     return Action.Pause;
@@ -131,12 +164,20 @@ class BodyRedactStream extends HttpContext {
 
   /**
    * Redacts the whole buffered `body` in place. Returns null when the body may go on (redacted, or invalid
-   * JSON with invalidJson "pass"), else why it must be refused (for the 400 body; no quotes).
+   * JSON with invalidJson "pass"), else why it must be refused (for the 400 body; no quotes). `expectedBytes` is
+   * the size the last body callback reported: a host that gives less (a body it no longer holds) is refused, as
+   * the filter could not look at what would be forwarded.
    */
-  private redact(body: Body): string | null {
+  private redact(body: Body, expectedBytes: u32): string | null {
     const root = this.root;
+    const bytes = body.getBytes();
+    if (<u32>bytes.byteLength != expectedBytes) {
+      unavailable.increment();
+      logWarn("body-redact: the buffered body is not readable here (" + bytes.byteLength.toString() + " of " + expectedBytes.toString() + " bytes), refused");
+      return "body could not be inspected";
+    }
     // JSON is UTF-8 (RFC 8259 §8.1): invalid bytes make the body invalid JSON instead of being altered.
-    const text = decodeUtf8Strict(body.getBytes());
+    const text = decodeUtf8Strict(bytes);
     const result = text != null ? redactJson(text, root.fields, root.replacementJson, root.limits) : null;
     const outcome = result != null ? result.outcome : RedactOutcome.Malformed;
     if (outcome == RedactOutcome.TooDeep) {

@@ -25,12 +25,20 @@ export class Redaction {
   constructor(public readonly outcome: RedactOutcome, public readonly text: string | null, public readonly count: i32) {}
 }
 
-/** Replaces the values of members named in `fields` (keys compared as written) in JSON `text`. */
+/** Replaces the values of members named in `fields` (keys compared after decoding their escapes) in JSON `text`. */
 export function redactJson(text: string, fields: Set<string>, replacement: string, limits: RedactLimits): Redaction {
   const scanner = new RedactingScanner(text, fields, replacement, limits);
   const outcome = scanner.scan();
   if (outcome != RedactOutcome.Ok) return new Redaction(outcome, null, 0);
   return new Redaction(RedactOutcome.Ok, scanner.finish(), scanner.count);
+}
+
+/** Value of hexadecimal digit `c`, or -1. */
+function hexDigit(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
 }
 
 const OBJECT: u8 = 1;
@@ -112,11 +120,51 @@ class RedactingScanner {
     this.position++;
     this.skipWhitespace();
     // Inside a value that is replaced as a whole nothing else is replaced.
-    if (this.replaceStart < 0 && this.fields.has(this.text.substring(keyStart, keyEnd))) {
+    if (this.replaceStart < 0) {
+      const key = this.decodeKey(keyStart, keyEnd);
+      if (key == null) return false; // an invalid escape: not JSON
+      if (!this.fields.has(key)) return true;
       this.replaceStart = this.position;
       this.replaceDepth = this.depth;
     }
     return true;
+  }
+
+  /**
+   * The key in [start, end) with its JSON escapes decoded (RFC 8259 §7), so `"pass\u0077ord"` is compared as
+   * `password`; null for an invalid escape. A key without a backslash is returned as written. Bounded: the decoded
+   * key is never longer than the key as written (every escape is 2 or 6 characters for 1 UTF-16 unit).
+   * Hand-written: the filter never builds a document, and the SDK's JSON parser is for configurations.
+   */
+  private decodeKey(start: i32, end: i32): string | null {
+    const text = this.text;
+    const raw = text.substring(start, end);
+    if (raw.indexOf("\\") < 0) return raw;
+    const units = new Array<i32>(0);
+    let i = start;
+    while (i < end) {
+      const c = text.charCodeAt(i++);
+      if (c != 0x5c) { units.push(c); continue; }
+      if (i >= end) return null;
+      const e = text.charCodeAt(i++);
+      if (e == 0x22 || e == 0x5c || e == 0x2f) units.push(e); // " \ /
+      else if (e == 0x62) units.push(0x08); // b
+      else if (e == 0x66) units.push(0x0c); // f
+      else if (e == 0x6e) units.push(0x0a); // n
+      else if (e == 0x72) units.push(0x0d); // r
+      else if (e == 0x74) units.push(0x09); // t
+      else if (e == 0x75) { // u + 4 hex digits: one UTF-16 unit (a surrogate pair is two escapes, joined as written)
+        if (i + 4 > end) return null;
+        let unit = 0;
+        for (let k = 0; k < 4; k++) {
+          const digit = hexDigit(text.charCodeAt(i++));
+          if (digit < 0) return null;
+          unit = (unit << 4) | digit;
+        }
+        units.push(unit);
+      } else return null;
+    }
+    return String.fromCharCodes(units);
   }
 
   /** Emits the replacement for the value [replaceStart, position). */

@@ -103,6 +103,11 @@ export class Direction {
   headersHeld = false;
   /** The body as the filter sees it in a body callback (accumulated while buffering). */
   buffer: Uint8Array = EMPTY;
+  /**
+   * The last body callback returned StopIterationAndBuffer (E-CTX `buffering_request_body_`): the trailers callback
+   * then sees (and may rewrite) the whole buffered body, which goes out before the trailers.
+   */
+  buffering = false;
   /** Body received while stopped from headers (stop-all): delivered at once on continue. */
   held: Uint8Array[] = [];
   eosReceived = false;
@@ -149,9 +154,12 @@ export class Direction {
     return wasStarted;
   }
 
-  /** The body buffer as hostcalls see it: the current (or accumulated) body inside body callbacks, else empty. */
+  /**
+   * The body buffer as hostcalls see it: the current (or accumulated) body inside body callbacks, and in the trailers
+   * callback the body held by StopIterationAndBuffer (Envoy's modifyDecodingBuffer/modifyEncodingBuffer); else empty.
+   */
   bodyBuffer(): BufferRef {
-    if (!this.inBodyCallback) return { bytes: EMPTY, mutable: false, replace() {} };
+    if (!this.inBodyCallback && !(this.inTrailersCallback && this.buffering)) return { bytes: EMPTY, mutable: false, replace() {} };
     return { bytes: this.buffer, mutable: true, replace: (b) => (this.buffer = b) };
   }
 }

@@ -244,14 +244,13 @@ export class HttpStream implements HostStream {
     dir.bodyCallbackEos = eos;
     const code = this.#invoke(`proxy_on_${side}_body`, this.#ctx!.id, dir.buffer.length, eos ? 1 : 0);
     dir.inBodyCallback = false;
+    dir.buffering = code === 1 && this.#pendingReply === null;
     if (this.#afterCallback(dir, code, "body")) {
       if (!dir.out.headersForwarded) this.#forwardHeaders(dir); // headers held by StopIteration go first
       dir.out.forwardBody(dir.buffer);
       dir.buffer = EMPTY;
       if (eos) dir.end();
-    } else if (code !== null && code >= 3) {
-      dir.buffer = EMPTY; // StopIterationNoBuffer: the chunk is not kept
-    }
+    } else if (code !== null && code >= 3) dir.buffer = EMPTY; // StopIterationNoBuffer: the chunk is not kept
   }
 
   #deliverTrailers(dir: Direction, side: "request" | "response"): void {
