@@ -1,6 +1,6 @@
 // body-redact in real Envoy: redacted request bodies upstream, redacted responses at the client, correct framing.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
+import { echoResponder, httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 const CONFIG = { fields: ["password", "ssn"], maxBodyBytes: 4096 };
@@ -21,6 +21,26 @@ describe("body-redact (real Envoy)", () => {
       const length = seen.header("content-length");
       if (length !== undefined) expect(Number(length)).toBe(seen.body.length); // never the client's stale length
       expect(res.json()).toEqual({ user: "ana", password: "[REDACTED]", profile: { ssn: "[REDACTED]" } });
+    }
+  });
+
+  // Found by the fuzz suite (issue 13): with trailers, the body's end comes in the trailers callback; the filter
+  // redacted only in a body callback with end of stream, so such bodies went through unredacted both ways.
+  test("bodies that end with trailers are redacted both ways (chunked HTTP/1.1 and HTTP/2 clients, an upstream answering with trailers)", async () => {
+    await using envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("body-redact"), { config: CONFIG })], upstream });
+    upstream.respondWith((r) => ({ headers: { "content-type": "application/json" }, body: `{"echo":${r.text()},"ssn":"987-65-4321"}`, trailers: { "x-digest": "d" } }));
+    try {
+      for (const http2 of [false, true]) {
+        const res = await envoy.request("/signup", { method: "POST", http2, headers: { "content-type": "application/json" }, body: ['{"password":', '"hunter2","n":1}'], trailers: { "x-checksum": "1" } });
+        expect(res.status).toBe(200);
+        const seen = upstream.last();
+        expect(seen.text()).toBe('{"password":"[REDACTED]","n":1}');
+        expect(seen.trailers["x-checksum"]).toEqual(["1"]); // the trailers go on after the redacted body
+        expect(res.text()).toBe('{"echo":{"password":"[REDACTED]","n":1},"ssn":"[REDACTED]"}');
+        expect(res.trailers["x-digest"]).toBe("d");
+      }
+    } finally {
+      upstream.respondWith(echoResponder);
     }
   });
 

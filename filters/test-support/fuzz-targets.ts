@@ -220,7 +220,8 @@ function bodyRedact(): FuzzOptions {
     module: filterWasm("body-redact"),
     emulator: { pluginConfig: { fields: SECRET_FIELDS } },
     traffic: { bodies: redactBodies(), contentTypes: ["application/json", "application/problem+json", "Application/JSON; charset=utf-8", "text/plain"] },
-    upstream: () => ({ status: 200, headers: { "content-type": "application/json" }, body: '{"user":"u","pass\\u0077ord":"resp-secret","items":[{"card":"4111"}]}' }),
+    // The response ends with trailers when the request did: both directions' trailer paths are fuzzed.
+    upstream: (u) => ({ status: 200, headers: { "content-type": "application/json" }, body: '{"user":"u","pass\\u0077ord":"resp-secret","items":[{"card":"4111"}]}', ...(u.trailers && u.trailers.size > 0 ? { trailers: { "grpc-status": "0" } } : {}) }),
     invariants: {
       "no secret field reaches the upstream unredacted": (r, o) => {
         if (!o.upstream || !isJsonType(requestHeader(r, "content-type"))) return;
