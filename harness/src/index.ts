@@ -9,19 +9,23 @@
 //   packaging/  OCI images Istio accepts, registry push/pull, WasmPlugin/TrafficExtension rendering
 // Not re-exported here (import them by subpath): "/fuzz" and "/vitest" (the latter needs vitest installed).
 import "./node-check.ts";
+export { HarnessError, type HarnessErrorOptions } from "./errors.ts";
 export {
-  sig, formatSignature, sameSignature, ENVOY_IMPORTS, WASI_MODULES, envoyImportsFor, importKey, proxyHostcallNames,
+  WasmBinaryError, sig, formatSignature, sameSignature, ENVOY_IMPORTS, WASI_MODULES, envoyImportsFor, importKey,
+  proxyHostcallNames, Action, BufferType, GrpcStatus, LAST_BUFFER_TYPE, LAST_MAP_TYPE, LAST_STREAM_BUFFER,
+  LAST_STREAM_MAP, LogLevel, MapType, MetricType, PeerType, Status, StreamType, WasiClock, WasiErrno, WasiFd,
   ABI_MARKERS, ALLOCATOR_EXPORTS, envoyExportsFor, readModuleInterface, checkModule, formatModuleReport
 } from "./abi/index.ts";
 export type {
-  WasmSignature, WasmValueType, AbiVersion, HostImport, ExternKind, ModuleExport, ModuleImport, ModuleInterface,
-  ExportMismatch, ImportCheck, ModuleReport
+  WasmSignature, WasmValueType, AbiVersion, EnvImportName, HostImport, WasiImportName, ExternKind, ModuleExport,
+  ModuleImport, ModuleInterface, ExportMismatch, ImportCheck, ModuleReport
 } from "./abi/index.ts";
 export {
   Emulator, decodeClientRequest, decodeUpstreamResponse, localReplyResponse, LOCAL_REPLIES, runExchange, Router,
   EmulatorHost, HttpStream, HttpMessage, TcpConnection, TcpFlow, HeaderMap, encodeHeaderPairs, decodeHeaderPairs,
-  propertyUint, propertyDouble, encodePropertyValue, WasmLoadError, WasmTrapError, EmulatorUsageError, LOG_LEVELS,
-  logLevelName, ProxyStatus
+  propertyUint, propertyDouble, encodePropertyValue, WasmLoadError, WasmTrapError, EmulatorUsageError,
+  WasmLimitError, WasmTimeoutError, WasmMemoryLimitError, LOG_LEVELS, logLevelName, DEFAULT_CALLBACK_TIMEOUT_MS,
+  DEFAULT_MEMORY_LIMIT_BYTES, ProxyStatus
 } from "./emulator/index.ts";
 export type {
   EmulatorOptions, FailurePolicy, HttpStreamOptions, PluginOptions, RequestInit, RequestResult, UpstreamHandler,

@@ -4,7 +4,7 @@
 // with the side-by-side report on any divergence.
 import { describe, expect, test } from "vitest";
 import { runDifferential, type Scenario } from "../../harness/src/index.ts";
-import { buildRustFilter } from "../../harness/src/emulator/test-support/rust-fixture.ts";
+import { buildRustFilter } from "../fixtures/rust-filter/build.ts";
 import { DIFF_VERSIONS } from "./settings.ts";
 import { ADD_HEADER_WASM, addHeaderScenarios, rustScenarios } from "./third-party.scenarios.ts";
 

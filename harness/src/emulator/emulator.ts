@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
 import { Callouts, type CalloutRecord, type GrpcServiceHandler, type HttpCalloutHandler } from "./callouts.ts";
 import { requestIdFor, type ClientRequest, type HttpProtocol, type UpstreamAnswer } from "./connection-manager.ts";
-import { EmulatorUsageError, WasmLoadError, WasmTrapError, logLevelName, type LogEntry, type LogLevelInput } from "./errors.ts";
+import { EmulatorUsageError, WasmLimitError, WasmLoadError, WasmTrapError, logLevelName, type LogEntry, type LogLevelInput } from "./errors.ts";
 import type { HeaderMap } from "./header-map.ts";
 import { EmulatorHost, type MetricValue } from "./host.ts";
 import { runExchange, type UpstreamRequest, type UpstreamService } from "./exchange.ts";
@@ -14,6 +14,8 @@ import { defaultUpstreamEndpoint, type UpstreamAddresses } from "./upstream-prop
 import type { PropertyValue } from "./properties.ts";
 import { TcpConnection } from "./tcp-connection.ts";
 import { WasmVm, type ContextState, type PluginIdentity, type TraceEntry, type VmSettings } from "./vm.ts";
+import { guardedModuleBytes } from "./watchdog/guard.ts";
+import { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 
 /** Envoy failure policies (§5.7): fail closed (default, 503), fail open (skip the filter), reload a fresh VM. */
 export type FailurePolicy = "fail-closed" | "fail-open" | "fail-reload";
@@ -73,6 +75,21 @@ export interface EmulatorOptions extends PluginOptions {
   readonly trace?: boolean;
   /** Label used in error messages (defaults to the file path). */
   readonly label?: string;
+  /**
+   * Deadline of each callback into the module, in wall-clock ms (0: none). Past it the emulator stops the
+   * module and the call throws WasmTimeoutError naming the callback and the context. Default 5000.
+   */
+  readonly callbackTimeoutMs?: number;
+  /**
+   * Ceiling of the module's linear memory. Growing past it fails as at a declared maximum (memory.grow gives -1);
+   * if the callback then traps, the call throws WasmMemoryLimitError. Default 256 MiB.
+   */
+  readonly memoryLimitBytes?: number;
+  /**
+   * false: run the module byte for byte as given, without the instrumentation that enforces `callbackTimeoutMs`
+   * and `memoryLimitBytes` (to measure its cost, or to read Wasm stack offsets of the original binary). Default true.
+   */
+  readonly watchdog?: boolean;
 }
 
 /** A request for {@link Emulator.request}: what the client sends (see connection-manager.ts for what Envoy makes of it). */
@@ -179,7 +196,8 @@ export class Emulator {
     if (!report.ok) throw new WasmLoadError(formatModuleReport(report, options.label ?? "module"), [], report.problems);
     let module: WebAssembly.Module;
     try {
-      module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+      const guarded = options.watchdog === false ? bytes : guardedModuleBytes(bytes, options.label ?? "module");
+      module = new WebAssembly.Module(guarded as Uint8Array<ArrayBuffer>);
     } catch (e) {
       throw new WasmLoadError(`${options.label ?? "module"}: WebAssembly compilation failed: ${(e as Error).message}`);
     }
@@ -360,6 +378,10 @@ export class Emulator {
     return {
       vmId: o.vmId ?? "", vmConfiguration: toBytes(o.vmConfig), env: o.env ?? {}, logLevel: logLevelName(o.logLevel ?? "info"),
       trace: o.trace ?? false, properties: o.properties ?? {}, onLog: (entry) => this.logs.push(entry),
+      limits: {
+        callbackTimeoutMs: o.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS,
+        memoryLimitBytes: o.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES,
+      },
     };
   }
 
@@ -404,6 +426,8 @@ export class Emulator {
 
   #modeForNewStream(): FilterMode {
     if (!this.#vm.failure) return "filter";
+    // An execution limit is the emulator's, not Envoy's: no failure policy hides it, every new stream rethrows it.
+    if (this.#vm.failure instanceof WasmLimitError) throw this.#vm.failure;
     const policy = this.#options.failurePolicy ?? "fail-closed";
     if (policy === "fail-open") return "bypass";
     if (policy === "fail-reload" && this.host.nowMs - this.#failedAtMs >= (this.#options.reloadBackoffMs ?? 1000)) {

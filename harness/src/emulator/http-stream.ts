@@ -504,4 +504,5 @@ function usage(misuse: boolean, message: string): void {
 // `implements`: the HostStream methods are @internal and left out of the published declarations, where an
 // `implements` clause would then fail to type-check in users' projects.
 type MustBeHostStream<T extends HostStream> = T;
+// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, used by nothing else
 type HttpStreamAsHostStream = MustBeHostStream<HttpStream>;

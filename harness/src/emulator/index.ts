@@ -19,9 +19,13 @@ export { TcpConnection, TcpFlow } from "./tcp-connection.ts";
 export { HeaderMap, type HeadersInit } from "./header-map.ts";
 export { encodePairs as encodeHeaderPairs, decodePairs as decodeHeaderPairs } from "./pairs.ts";
 export { uint as propertyUint, double as propertyDouble, encodePropertyValue, type PropertyValue } from "./properties.ts";
-export {
-  type CalloutRecord, type CalloutRequest, type CalloutResponse, type GrpcReply, type GrpcRequest,
-  type GrpcServerStream, type GrpcServiceHandler, type HttpCalloutHandler,
+export type {
+  CalloutRecord, CalloutRequest, CalloutResponse, GrpcReply, GrpcRequest,
+  GrpcServerStream, GrpcServiceHandler, HttpCalloutHandler,
 } from "./callouts.ts";
-export { WasmLoadError, WasmTrapError, EmulatorUsageError, LOG_LEVELS, logLevelName, type LogEntry, type LogLevelInput, type LogLevelName } from "./errors.ts";
+export {
+  WasmLoadError, WasmTrapError, EmulatorUsageError, WasmLimitError, WasmTimeoutError, WasmMemoryLimitError, LOG_LEVELS,
+  logLevelName, type LogEntry, type LogLevelInput, type LogLevelName,
+} from "./errors.ts";
+export { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";

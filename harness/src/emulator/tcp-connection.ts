@@ -257,4 +257,5 @@ export class TcpConnection {
 // `implements`: the HostStream methods are @internal and left out of the published declarations, where an
 // `implements` clause would then fail to type-check in users' projects.
 type MustBeHostStream<T extends HostStream> = T;
+// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, used by nothing else
 type TcpConnectionAsHostStream = MustBeHostStream<TcpConnection>;

@@ -24,7 +24,7 @@ describe("EnvoyLog", () => {
     expect(isFailureLine(parseEnvoyLogLine(line("error", "wasm", "wasm log: my own error")))).toBe(false);
     expect(isFailureLine(parseEnvoyLogLine(line("error", "upstream", "something else")))).toBe(false);
     const log = new EnvoyLog();
-    log.write(line("error", "wasm", "wasm log: my own error") + "\n");
+    log.write(`${line("error", "wasm", "wasm log: my own error")}\n`);
     expect(log.wasmErrors()).toHaveLength(1); // still counted by the default no-Wasm-errors check
   });
 

@@ -121,8 +121,8 @@ export class EnvoyLog {
     const parsed = parseEnvoyLogLine(raw);
     if (parsed.level === "" && previous) {
       // continuation of a multi-line message
-      previous.raw += "\n" + raw;
-      previous.message += "\n" + raw;
+      previous.raw += `\n${raw}`;
+      previous.message += `\n${raw}`;
       return;
     }
     this.lines.push(parsed);

@@ -83,7 +83,7 @@ function goHost(host: string): string {
   if (colon >= 0 && !validOptionalPort(host.slice(colon))) return `!invalid port "${host.slice(colon)}" after host`;
   if (!validEscapes(host)) return "!invalid URL escape in host";
   // Characters Go's shouldEscape(c, encodeHost) lets through unescaped in a host (plus non-ASCII bytes).
-  for (const c of host) if (c.charCodeAt(0) < 0x80 && !/[A-Za-z0-9\-_.~!$&'()*+,;=:\[\]<>"%]/.test(c)) return `!invalid character "${c}" in host name`;
+  for (const c of host) if (c.charCodeAt(0) < 0x80 && !/[A-Za-z0-9\-_.~!$&'()*+,;=:[\]<>"%]/.test(c)) return `!invalid character "${c}" in host name`;
   return host;
 }
 

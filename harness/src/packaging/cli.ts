@@ -91,8 +91,8 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. Output goes to `print`. */
-export async function runCli(argv: string[], print: (text: string) => void = (t) => process.stdout.write(t + "\n")): Promise<number> {
-  let parsed;
+export async function runCli(argv: string[], print: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {

@@ -43,7 +43,9 @@ export const REFUSALS: [string, "WasmPlugin" | "TrafficExtension", string, Spec 
   ["both wasm and lua", "TrafficExtension", "1.30", { wasm: WASM, lua: { inlineCode: "function envoy_on_request(h) end" } }, 'spec: Invalid value: "object": exactly one of wasm or lua must be set'],
   ["neither wasm nor lua", "TrafficExtension", "1.30", { phase: "STATS" }, 'spec: Invalid value: "object": exactly one of wasm or lua must be set'],
   ["empty lua code", "TrafficExtension", "1.30", { lua: { inlineCode: "" } }, 'spec.lua.inlineCode: Invalid value: "": spec.lua.inlineCode in body should be at least 1 chars long'],
-  ["upper-case resource name", "WasmPlugin", "1.30", (r) => void (r.metadata.name = "Headers_Filter"), 'metadata.name: Invalid value: "Headers_Filter": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters'],
+  ["upper-case resource name", "WasmPlugin", "1.30", (r) => {
+    r.metadata.name = "Headers_Filter";
+  }, 'metadata.name: Invalid value: "Headers_Filter": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters'],
 ];
 
 function manifest(kind: "WasmPlugin" | "TrafficExtension", change: Spec | ((r: IstioResource) => void)): IstioResource {

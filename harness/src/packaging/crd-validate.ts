@@ -96,7 +96,7 @@ function ajvViolations(errors: ErrorObject[]): CrdViolation[] {
   const combinators = errors.filter((e) => ["oneOf", "anyOf", "not"].includes(e.keyword)).map((e) => e.schemaPath);
   const out: CrdViolation[] = [];
   for (const e of errors) {
-    if (combinators.some((c) => e.schemaPath !== c && e.schemaPath.startsWith(c + "/"))) continue;
+    if (combinators.some((c) => e.schemaPath !== c && e.schemaPath.startsWith(`${c}/`))) continue;
     if (e.keyword === "if") continue;
     const at = fieldPath(e.instancePath);
     const p = e.params as Record<string, unknown>;
@@ -173,7 +173,9 @@ function walk(schema: CrdSchema, value: unknown, path: string, out: CrdViolation
   if (Array.isArray(value)) {
     uniqueness(schema, value, path, out);
     const items = schema.items as CrdSchema | undefined;
-    if (items) value.forEach((item, i) => walk(items, item, `${path}[${i}]`, out));
+    if (items) {
+      for (const [i, item] of value.entries()) walk(items, item, `${path}[${i}]`, out);
+    }
   } else if (schema.type === "object") {
     const object = value as Record<string, unknown>;
     const properties = (schema.properties ?? {}) as Record<string, CrdSchema>;

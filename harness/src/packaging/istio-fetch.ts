@@ -146,7 +146,7 @@ function checkSha256(expected: string, actual: string, reference: string): void 
   }
   if (`sha256:${expected}` !== actual) {
     throw new PackagingError(`module downloaded from ${reference} has checksum ${actual.slice(7)}, which does not match: ${expected}`, {
-      hint: "for OCI images Istio compares sha256 with the image MANIFEST digest (not the .wasm file's hash); set sha256 to " + actual.slice(7),
+      hint: `for OCI images Istio compares sha256 with the image MANIFEST digest (not the .wasm file's hash); set sha256 to ${actual.slice(7)}`,
     });
   }
 }
@@ -156,7 +156,7 @@ async function lastLayerPlugin(layers: Descriptor[], layerType: string, readBlob
   if (layers.length === 0) return "number of layers must be greater than zero";
   const last = layers[layers.length - 1]!;
   if (last.mediaType !== layerType) return `invalid media type ${last.mediaType} (expect ${layerType})`;
-  let files;
+  let files: ReturnType<typeof readTar>;
   try {
     files = readTar(gunzip(await readBlob(last.digest), `layer ${last.digest}`));
   } catch (err) {

@@ -147,7 +147,7 @@ async function startTokenService(dir: string, username: string, password: string
   }
   const key = createPrivateKey(await readFile(keyPath));
   const certDer = Buffer.from((await readFile(certPath, "utf8")).replace(/-----[^-]+-----|\s/g, ""), "base64");
-  const expected = "Basic " + Buffer.from(`${username}:${password}`).toString("base64");
+  const expected = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (url.pathname !== "/token") return void res.writeHead(404).end();

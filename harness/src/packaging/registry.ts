@@ -228,7 +228,7 @@ export class RegistrySession {
   private basic(): string | undefined {
     const { username, password } = this.options;
     if (username === undefined) return undefined;
-    return "Basic " + Buffer.from(`${username}:${password ?? ""}`).toString("base64");
+    return `Basic ${Buffer.from(`${username}:${password ?? ""}`).toString("base64")}`;
   }
 
   private denied(why: string): PackagingError {

@@ -83,7 +83,7 @@ describe("WasmPlugin generation and CRD validation", () => {
 
   test("several problems are reported together, with the schema to look at", () => {
     expect(() => buildWasmPlugin({ ...base, phase: "X" as never, sha256: "0", type: "TCP" as never })).toThrow(
-      /invalid WasmPlugin "headers" for Istio 1\.30:\n  - spec\.phase[^\n]*\n  - spec\.sha256[^\n]*\n  - spec\.type[\s\S]*Fix: fix the listed fields \(checked against the WasmPlugin CRD of istio\.io\/api@v1\.30\.\d+, as the API server does\)/,
+      /invalid WasmPlugin "headers" for Istio 1\.30:\n {2}- spec\.phase[^\n]*\n {2}- spec\.sha256[^\n]*\n {2}- spec\.type[\s\S]*Fix: fix the listed fields \(checked against the WasmPlugin CRD of istio\.io\/api@v1\.30\.\d+, as the API server does\)/,
     );
   });
 

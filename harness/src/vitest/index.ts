@@ -1,4 +1,2 @@
 // PLACEHOLDER from branch `pkg` so that the "./vitest" subpath builds: the `cli` branch writes the real entry point.
 import "../node-check.ts";
-
-export {};

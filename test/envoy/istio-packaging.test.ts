@@ -1,3 +1,4 @@
+// (Lives in test/envoy: it uses the real-Envoy test fixtures, and nothing under harness/src imports test/.)
 // End to end without Kubernetes: package → push to a real registry (basic auth) → pull back with
 // istio-agent's rules → store where the agent would → render the WasmPlugin the way Istio does → run it
 // in real Envoy through the harness runner and watch it change traffic.
@@ -7,14 +8,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startEnvoy, startHttpUpstream, validateEnvoyConfig, type HttpUpstream } from "../index.ts";
-import { HEADERS_WASM, RUNNERS, fixture } from "../../../test/envoy/support.ts";
-import { agentCachePath, renderIstioFilter, toHarnessFilter, type IstioEnvoyFilter } from "./envoy-render.ts";
-import { packageWasm, type ImageFormat } from "./image.ts";
-import { pullWasmLikeIstio } from "./istio-fetch.ts";
-import { startLocalRegistry, type LocalRegistry } from "./local-registry.ts";
-import { pushImage } from "./registry.ts";
-import { buildWasmPlugin, parseResourcesYaml, resourcesToYaml, type PluginMetadata } from "./wasmplugin.ts";
+import { startEnvoy, startHttpUpstream, validateEnvoyConfig, type HttpUpstream } from "../../harness/src/index.ts";
+import { HEADERS_WASM, RUNNERS, fixture } from "./support.ts";
+import { agentCachePath, renderIstioFilter, toHarnessFilter, type IstioEnvoyFilter } from "../../harness/src/packaging/envoy-render.ts";
+import { packageWasm, type ImageFormat } from "../../harness/src/packaging/image.ts";
+import { pullWasmLikeIstio } from "../../harness/src/packaging/istio-fetch.ts";
+import { startLocalRegistry, type LocalRegistry } from "../../harness/src/packaging/local-registry.ts";
+import { pushImage } from "../../harness/src/packaging/registry.ts";
+import { buildWasmPlugin, parseResourcesYaml, resourcesToYaml, type PluginMetadata } from "../../harness/src/packaging/wasmplugin.ts";
 
 let registry: LocalRegistry;
 let upstream: HttpUpstream;
