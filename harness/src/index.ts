@@ -41,13 +41,14 @@ export {
   envoyBinaryVersion, cachedEnvoyBinaryPath, ensureEnvoyImage, localEnvoyImageName, ensureDockerEngine, pingDocker,
   ensureDebianTools, planDebianTools, EnvoyAdmin, diffStats, EnvoyLog, parseEnvoyLogLine, asWasmLogLine,
   isFailureLine, stopAllEnvoys, reapLeftoverContainers, reapLeftoverProcesses, listEnvoyContainers,
-  listEnvoyProcesses, EnvoyHarnessError, DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL,
-  CACHE_DIR_ENV, cacheRoot
+  listEnvoyProcesses, listLeftoverTempDirs, EnvoyHarnessError, DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION,
+  HARNESS_LABEL, CACHE_DIR_ENV, cacheRoot
 } from "./envoy/index.ts";
 export type {
   Envoy, StartEnvoyOptions, ClusterSpec, EnvoyConfigSpec, EnvoyFailurePolicy, HttpWasmFilter, ListenerSpec,
   NetworkWasmFilter, RenderContext, WasmFilter, WasmPluginOptions, WasmServiceSpec, ValidateOptions, DebianTool,
-  DebianToolsEnvironment, DebianToolsPlan, StatsSnapshot, EnvoyLogLine, WasmLogLine, RunnerKind, RunnerOptions
+  DebianToolsEnvironment, DebianToolsPlan, StatsSnapshot, EnvoyLogLine, WasmLogLine, EnvoyProcessRecord, RunnerKind,
+  RunnerOptions
 } from "./envoy/index.ts";
 export {
   httpRequest, startHttpUpstream, echoResponder, startTcpUpstream, tcpExchange, startGrpcUpstream, encodeGrpcFrame,
@@ -55,8 +56,8 @@ export {
 } from "./traffic/index.ts";
 export type {
   UpstreamEndpoint, HeaderValues, HttpRequestOptions, HttpResponse, RequestBody, HttpUpstream, HttpUpstreamOptions,
-  RecordedRequest, Responder, HttpUpstreamResponse, TcpUpstream, TcpUpstreamOptions, TcpExchangeOptions,
-  GrpcUpstream, GrpcHandler, GrpcUpstreamReply, RecordedGrpcCall
+  RecordedRequest, RecordedReset, Responder, HttpUpstreamResponse, TcpUpstream, TcpConnectionRecord,
+  TcpUpstreamOptions, TcpExchangeOptions, GrpcUpstream, GrpcHandler, GrpcUpstreamReply, RecordedGrpcCall
 } from "./traffic/index.ts";
 export {
   PackagingError, mediaTypes, packageWasm, writeOciLayout, sha256Digest, assertWasmBinary, imageFromParts,
