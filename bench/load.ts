@@ -2,6 +2,8 @@
 // HTTP/1.1, a fixed number of connections, latency percentiles from wrk's --latency table.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { aptInstall, canAptInstall, hasCommand } from "../harness/src/envoy/apt.ts";
+import { EnvoyHarnessError } from "../harness/src/envoy/errors.ts";
 
 const run = promisify(execFile);
 
@@ -51,6 +53,26 @@ export function parseWrk(output: string): LoadResult {
     p99Ms: percentile("99"),
     errors: number(/Non-2xx or 3xx responses: (\d+)/) + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
   };
+}
+
+/** The commands the load needs → the Debian package that has each. */
+const LOAD_TOOLS: Readonly<Record<string, string>> = { wrk: "wrk", taskset: "util-linux" };
+
+/**
+ * Makes sure wrk and taskset are installed before anything is built or started: installs the missing ones from
+ * Debian when this process is root with apt-get (apt's progress is printed), else throws with the one-line
+ * command to run. The only place the bench installs system packages.
+ */
+export function ensureLoadGenerator(): void {
+  const missing = Object.keys(LOAD_TOOLS).filter((command) => !hasCommand(command));
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((command) => LOAD_TOOLS[command]!))];
+  if (!canAptInstall()) {
+    throw new EnvoyHarnessError(`the bench needs ${missing.join(" and ")}, which ${missing.length > 1 ? "are" : "is"} not installed`, {
+      hint: `install ${packages.join(" ")} (Debian/Ubuntu: sudo apt-get install -y ${packages.join(" ")}; macOS: brew install wrk, and run the bench on Linux for taskset), then run npm run bench again`,
+    });
+  }
+  aptInstall(packages, `the bench's load generator needs ${missing.join(" and ")}`);
 }
 
 /** Runs wrk against `url` and returns what it measured. */

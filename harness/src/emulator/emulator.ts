@@ -58,7 +58,7 @@ export interface EmulatorOptions extends PluginOptions {
    * on_vm_start/on_configure twice, with their side effects on shared data and logs. Default false.
    */
   readonly canary?: boolean;
-  /** Record every hostcall in `emulator.trace`. Default false. */
+  /** Record every hostcall and every entry into the VM (callbacks, malloc) in `emulator.trace`. Default false. */
   readonly trace?: boolean;
   /** Label used in error messages (defaults to the file path). */
   readonly label?: string;

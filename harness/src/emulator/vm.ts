@@ -91,7 +91,11 @@ export interface VmSettings {
   readonly onLog: (entry: LogEntry) => void;
 }
 
-/** One host call recorded when tracing is on. */
+/**
+ * One call across the VM boundary recorded when tracing is on: a host call (`call` is "env.<name>" or
+ * "wasi_snapshot_preview1.<name>") or an entry into the VM (`call` is "guest.<export>", e.g.
+ * "guest.proxy_on_request_headers", or "guest.malloc" when the host allocates memory to copy data in).
+ */
 export interface TraceEntry {
   readonly contextId: number;
   readonly call: string;
@@ -120,7 +124,7 @@ export class WasmVm {
   readonly host: EmulatorHost;
   /** Every log line of this VM. */
   readonly logs: LogEntry[] = [];
-  /** Recorded hostcalls (only when settings.trace). */
+  /** Recorded host calls and VM entries (only when settings.trace). */
   readonly trace: TraceEntry[] = [];
   /** Set when a callback trapped; the VM then refuses further calls. */
   failure: WasmTrapError | null = null;
@@ -231,6 +235,7 @@ export class WasmVm {
     const fn = this.#exports[name] as ((a: number, b: number, c: number, d: number, e: number) => number | undefined) | undefined;
     if (!fn) return undefined;
     if (this.failure) throw this.failure;
+    if (this.#tracing) this.trace.push({ contextId: ctx.id, call: `guest.${name}`, args: [a, b, c, d, e].slice(0, fn.length) });
     const prevCurrent = this.#current;
     const prevEffective = this.#effective;
     this.#current = ctx;
@@ -385,6 +390,7 @@ export class WasmVm {
   #allocate(size: number): number {
     const prev = this.#phase;
     this.#phase = "alloc";
+    if (this.#tracing) this.trace.push({ contextId: this.#ctx()?.id ?? 0, call: "guest.malloc", args: [size] });
     let ptr: number;
     try {
       ptr = this.#alloc(size) >>> 0;

@@ -1,0 +1,221 @@
+// Per-request accounting of a Wasm variant: how often Envoy enters the VM (callbacks, malloc), which host calls
+// the module makes, and how many bytes cross the boundary each way. Counted on the harness's emulator with the
+// same module and configuration as the bench Envoy (deterministic, no timing), and cross-checked against real
+// Envoy's own trace log (the wasm logger at trace level logs every call in both directions).
+//
+// Bytes module → host: the lengths of the (pointer, length) arguments a host call reads (table below).
+// Bytes host → module: every copy into the module goes through its malloc, so the sum of malloc sizes.
+import type { TraceEntry } from "../harness/src/emulator/index.ts";
+import { Emulator, type HeadersInit } from "../harness/src/emulator/index.ts";
+import { startBenchEnvoy } from "./bench-envoy.ts";
+import type { BenchFilter } from "./envoy-config.ts";
+import { HEADER_EDITS, JWT_FORWARDED_CLAIM, UPSTREAM_RESPONSE_HEADERS } from "./workloads.ts";
+
+/** Requests run before counting (lazy set-up in the module is not per-request cost) and then counted. */
+const WARM_REQUESTS = 20;
+const COUNTED_REQUESTS = 100;
+const VM_ENTRY = "guest.";
+const MALLOC = "guest.malloc";
+
+/**
+ * Host calls whose arguments include data the host reads from the module: name → indexes of the length
+ * arguments (each follows its pointer). From the ABI signatures in harness/src/abi/envoy-imports.ts.
+ */
+const INPUT_LENGTH_ARGS: Readonly<Record<string, readonly number[]>> = {
+  "env.proxy_log": [2],
+  "env.proxy_get_header_map_value": [2],
+  "env.proxy_add_header_map_value": [2, 4],
+  "env.proxy_replace_header_map_value": [2, 4],
+  "env.proxy_remove_header_map_value": [2],
+  "env.proxy_set_header_map_pairs": [2],
+  "env.proxy_get_property": [1],
+  "env.proxy_set_property": [1, 3],
+  "env.proxy_set_buffer_bytes": [4],
+  "env.proxy_send_local_response": [2, 4, 6],
+  "env.proxy_http_call": [1, 3, 5, 7],
+  "env.proxy_define_metric": [2],
+  "env.proxy_get_shared_data": [1],
+  "env.proxy_set_shared_data": [1, 3],
+  "wasi_snapshot_preview1.fd_write": [],
+};
+
+/** What one request costs a variant at the boundary (all figures per request). */
+export interface RequestAccounting {
+  /** Entries into the VM: callbacks Envoy calls, malloc included. */
+  readonly vmEntries: number;
+  readonly vmEntriesByName: Readonly<Record<string, number>>;
+  readonly hostCalls: number;
+  readonly hostCallsByName: Readonly<Record<string, number>>;
+  readonly bytesToHost: number;
+  readonly bytesToModule: number;
+  /** Calls of the module's malloc (the host copying data in). */
+  readonly mallocs: number;
+  /** Host calls whose bytes the table above does not know (counted as 0 bytes). */
+  readonly unsized: readonly string[];
+  /** Why the emulated request did not end with the workload's edits, if it did not. */
+  readonly problem?: string;
+  /** Envoy's own trace log over a few requests, per request: VM entries, host calls, mallocs. */
+  envoy?: { readonly vmEntries: number; readonly hostCalls: number; readonly mallocs: number; readonly requests: number } | { readonly skipped: string };
+}
+
+/** The request Envoy's connection manager hands the filter for a wrk request (pseudo-headers, x-forwarded-proto, x-request-id). */
+function downstreamRequest(extra: Record<string, string>, n: number): HeadersInit {
+  return {
+    ":authority": "127.0.0.1:10000", ":path": "/", ":method": "GET", ":scheme": "http",
+    ...extra, "x-forwarded-proto": "http", "x-request-id": `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+  };
+}
+
+/** The upstream's answer as the proxy listener's router returns it (body "ok"). */
+const UPSTREAM_RESPONSE: HeadersInit = {
+  ":status": "200", "content-length": "2", "content-type": "text/plain", ...UPSTREAM_RESPONSE_HEADERS,
+  date: "Mon, 30 Nov 2026 12:00:00 GMT", server: "envoy", "x-envoy-upstream-service-time": "0",
+};
+
+/** What the request and response must look like after the variant ran, as [header, wanted value or null for absent]. */
+function expectedEdits(workload: "headers" | "jwt"): { request: Array<[string, string | null]>; response: Array<[string, string | null]> } {
+  if (workload === "jwt") return { request: [[JWT_FORWARDED_CLAIM.header, "user-42"]], response: [] };
+  const side = (edits: { set: Record<string, string>; add: Record<string, string>; remove: readonly string[] }) => [
+    ...edits.remove.map((name): [string, null] => [name, null]),
+    ...Object.entries({ ...edits.set, ...edits.add }),
+  ];
+  return { request: side(HEADER_EDITS.request), response: side(HEADER_EDITS.response) };
+}
+
+function tally(entries: readonly TraceEntry[], requests: number): Omit<RequestAccounting, "problem" | "envoy"> {
+  const entriesByName: Record<string, number> = {};
+  const callsByName: Record<string, number> = {};
+  let bytesToHost = 0;
+  let bytesToModule = 0;
+  const unsized = new Set<string>();
+  for (const e of entries) {
+    if (e.call.startsWith(VM_ENTRY)) {
+      const name = e.call.slice(VM_ENTRY.length);
+      entriesByName[name] = (entriesByName[name] ?? 0) + 1;
+      if (e.call === MALLOC) bytesToModule += Number(e.args[0] ?? 0);
+      continue;
+    }
+    const name = e.call.replace(/^env\./, "");
+    callsByName[name] = (callsByName[name] ?? 0) + 1;
+    const lengths = INPUT_LENGTH_ARGS[e.call];
+    if (!lengths) unsized.add(e.call);
+    for (const i of lengths ?? []) bytesToHost += Number(e.args[i] ?? 0);
+  }
+  const perRequest = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).sort().map(([k, v]) => [k, v / requests]));
+  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0) / requests;
+  return {
+    vmEntries: sum(entriesByName),
+    vmEntriesByName: perRequest(entriesByName),
+    hostCalls: sum(callsByName),
+    hostCallsByName: perRequest(callsByName),
+    bytesToHost: bytesToHost / requests,
+    bytesToModule: bytesToModule / requests,
+    mallocs: (entriesByName.malloc ?? 0) / requests,
+    unsized: [...unsized],
+  };
+}
+
+/**
+ * Runs the variant's module in the emulator with the bench Envoy's configuration, WARM_REQUESTS requests, then
+ * COUNTED_REQUESTS counted ones (request headers at end of stream, response headers, a 2-byte body, stream end),
+ * and returns the per-request counts, with a problem if a request did not end with the workload's edits.
+ */
+export async function emulatorAccounting(filter: Extract<BenchFilter, { kind: "wasm" }>, workload: "headers" | "jwt", requestHeaders: Record<string, string>): Promise<RequestAccounting> {
+  const emu = await Emulator.load(filter.wasm, {
+    pluginConfig: filter.config === undefined ? "" : typeof filter.config === "string" ? filter.config : JSON.stringify(filter.config),
+    rootId: filter.rootId ?? "",
+    pluginName: filter.name,
+    logLevel: "warn",
+    trace: true,
+  });
+  const expected = expectedEdits(workload);
+  let problem: string | undefined;
+  let start = 0;
+  for (let n = 0; n < WARM_REQUESTS + COUNTED_REQUESTS; n++) {
+    if (n === WARM_REQUESTS) start = emu.trace.length;
+    const s = emu.httpStream();
+    s.requestHeaders(downstreamRequest(requestHeaders, n), { endOfStream: true });
+    s.responseHeaders(UPSTREAM_RESPONSE);
+    s.responseBody("ok", { endOfStream: true });
+    s.complete();
+    if (problem) continue;
+    const wrong = [
+      ...expected.request.filter(([k, v]) => (s.request.headers.get(k) ?? null) !== v).map(([k, v]) => `request ${k}: wanted ${v ?? "(absent)"}, got ${s.request.headers.get(k) ?? "(absent)"}`),
+      ...expected.response.filter(([k, v]) => (s.response.headers.get(k) ?? null) !== v).map(([k, v]) => `response ${k}: wanted ${v ?? "(absent)"}, got ${s.response.headers.get(k) ?? "(absent)"}`),
+    ];
+    if (s.error) problem = `request ${n} trapped: ${s.error.message.split("\n")[0]}`;
+    else if (wrong.length) problem = `request ${n}: ${wrong.join("; ")}`;
+  }
+  const counted = emu.trace.slice(start).filter((e) => e.contextId !== emu.rootContextId());
+  const rootCalls = emu.trace.slice(start).length - counted.length;
+  const result = tally(counted, COUNTED_REQUESTS);
+  emu.shutdown();
+  return { ...result, ...(problem ? { problem } : rootCalls ? { problem: `${rootCalls} calls on the root context during the counted requests (not counted above)` } : {}) };
+}
+
+/** One line of Envoy's wasm trace log that records a call across the boundary. */
+const ENVOY_VM_ENTRY = /^\[host->vm\] (\S+?)\(/;
+const ENVOY_HOST_CALL = /^\[vm->host\] (\S+?)\(/;
+
+/**
+ * Counts, per request, the calls Envoy's trace log shows over `requests` requests: `messages` are the wasm
+ * logger's lines logged while they ran.
+ */
+export function countEnvoyTrace(messages: readonly string[], requests: number): { vmEntries: number; hostCalls: number; mallocs: number; requests: number } {
+  let vmEntries = 0;
+  let hostCalls = 0;
+  let mallocs = 0;
+  for (const message of messages) {
+    const entry = ENVOY_VM_ENTRY.exec(message);
+    if (entry) {
+      vmEntries++;
+      if (entry[1] === "malloc") mallocs++;
+    } else if (ENVOY_HOST_CALL.test(message)) hostCalls++;
+  }
+  return { vmEntries: vmEntries / requests, hostCalls: hostCalls / requests, mallocs: mallocs / requests, requests };
+}
+
+/** Requests checked in Envoy's trace log (after one uncounted request). */
+const ENVOY_TRACE_REQUESTS = 3;
+/** Envoy writes a stream's last trace lines (on_log/on_done/on_delete) just after the response: wait for them. */
+const ENVOY_TRACE_SETTLE_MS = 300;
+
+/**
+ * Starts a bench Envoy running `filter` with the wasm logger at trace level, sends one uncounted request and then
+ * ENVOY_TRACE_REQUESTS counted ones with `requestHeaders`, and counts the calls its trace log shows per request.
+ */
+export async function envoyTraceAccounting(filter: BenchFilter, requestHeaders: Record<string, string>, cpus: string): Promise<NonNullable<RequestAccounting["envoy"]>> {
+  const settle = () => new Promise((resolve) => setTimeout(resolve, ENVOY_TRACE_SETTLE_MS));
+  let envoy: Awaited<ReturnType<typeof startBenchEnvoy>> | undefined;
+  try {
+    envoy = await startBenchEnvoy(filter, { cpus, wasmLogLevel: "trace" });
+    const send = async () => void (await (await fetch(`${envoy!.origin}/`, { headers: requestHeaders })).arrayBuffer());
+    await send();
+    await settle();
+    const from = envoy.log.lines.length;
+    for (let i = 0; i < ENVOY_TRACE_REQUESTS; i++) await send();
+    await settle();
+    const messages = envoy.log.lines.slice(from).filter((l) => l.logger === "wasm").map((l) => l.message);
+    return countEnvoyTrace(messages, ENVOY_TRACE_REQUESTS);
+  } catch (err) {
+    return { skipped: (err as Error).message.split("\n")[0]! };
+  } finally {
+    await envoy?.stop();
+  }
+}
+
+const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+
+/** The accounting table: one row per Wasm variant, emulator figures with Envoy's trace in brackets. */
+export function accountingTable(rows: ReadonlyArray<{ workload: string; label: string; accounting: RequestAccounting }>): string {
+  const lines = [
+    "| workload | variant | VM entries / request | host calls / request | bytes module → host | bytes host → module | malloc calls | Envoy trace log: entries / host calls / mallocs | VM entries by name | host calls by name |",
+    "|---|---|---:|---:|---:|---:|---:|---|---|---|",
+  ];
+  for (const { workload, label, accounting: a } of rows) {
+    const byName = (counts: Readonly<Record<string, number>>) => Object.entries(counts).map(([k, v]) => `${k.replace(/^proxy_/, "")} ${fmt(v)}`).join(", ");
+    const envoy = !a.envoy ? "—" : "skipped" in a.envoy ? `not checked: ${a.envoy.skipped}` : `${fmt(a.envoy.vmEntries)} / ${fmt(a.envoy.hostCalls)} / ${fmt(a.envoy.mallocs)} (${a.envoy.requests} requests)${a.envoy.vmEntries === a.vmEntries && a.envoy.hostCalls === a.hostCalls && a.envoy.mallocs === a.mallocs ? ", same" : ", **differs**"}`;
+    lines.push(`| ${workload} | ${label}${a.problem ? ` (${a.problem.replace(/\|/g, "\\|")})` : ""} | ${fmt(a.vmEntries)} | ${fmt(a.hostCalls)} | ${fmt(a.bytesToHost)} | ${fmt(a.bytesToModule)} | ${fmt(a.mallocs)} | ${envoy} | ${byName(a.vmEntriesByName)} | ${byName(a.hostCallsByName)} |`);
+  }
+  return lines.join("\n");
+}
