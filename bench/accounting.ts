@@ -6,7 +6,7 @@
 // Bytes module → host: the lengths of the (pointer, length) arguments a host call reads (table below).
 // Bytes host → module: every copy into the module goes through its malloc, so the sum of malloc sizes.
 import type { TraceEntry } from "../harness/src/emulator/index.ts";
-import { Emulator, type HeadersInit } from "../harness/src/emulator/index.ts";
+import { Emulator, type HeadersInit, type LogLevelName } from "../harness/src/emulator/index.ts";
 import { startBenchEnvoy } from "./bench-envoy.ts";
 import type { BenchFilter } from "./envoy-config.ts";
 import { HEADER_EDITS, JWT_FORWARDED_CLAIM, UPSTREAM_RESPONSE_HEADERS } from "./workloads.ts";
@@ -54,8 +54,22 @@ export interface RequestAccounting {
   readonly unsized: readonly string[];
   /** Why the emulated request did not end with the workload's edits, if it did not. */
   readonly problem?: string;
-  /** Envoy's own trace log over a few requests, per request: VM entries, host calls, mallocs. */
-  envoy?: { readonly vmEntries: number; readonly hostCalls: number; readonly mallocs: number; readonly requests: number } | { readonly skipped: string };
+  /** The cross-check against Envoy's own trace log (set by the caller). */
+  envoy?: EnvoyCrossCheck;
+}
+
+/**
+ * Envoy's trace log over a few requests next to the emulator's count of the same requests with the wasm logger
+ * at the same (trace) level: a module may log more at trace level, so both sides run at that level here.
+ */
+export type EnvoyCrossCheck =
+  | { readonly requests: number; readonly envoy: CallCounts; readonly emulator: CallCounts; readonly differences: readonly string[] }
+  | { readonly skipped: string };
+
+/** Calls per request by name: VM entries ("proxy_on_request_headers", "malloc") and host calls ("proxy_log"). */
+export interface CallCounts {
+  readonly vmEntries: Readonly<Record<string, number>>;
+  readonly hostCalls: Readonly<Record<string, number>>;
 }
 
 /** The request Envoy's connection manager hands the filter for a wrk request (pseudo-headers, x-forwarded-proto, x-request-id). */
@@ -117,26 +131,37 @@ function tally(entries: readonly TraceEntry[], requests: number): Omit<RequestAc
 
 /**
  * Runs the variant's module in the emulator with the bench Envoy's configuration, WARM_REQUESTS requests, then
- * COUNTED_REQUESTS counted ones (request headers at end of stream, response headers, a 2-byte body, stream end),
+ * COUNTED_REQUESTS counted ones (request headers at end of stream, response headers, a 2-byte body and an empty
+ * end of stream, stream end),
  * and returns the per-request counts, with a problem if a request did not end with the workload's edits.
  */
-export async function emulatorAccounting(filter: Extract<BenchFilter, { kind: "wasm" }>, workload: "headers" | "jwt", requestHeaders: Record<string, string>): Promise<RequestAccounting> {
+export async function emulatorAccounting(
+  filter: Extract<BenchFilter, { kind: "wasm" }>,
+  workload: "headers" | "jwt",
+  requestHeaders: Record<string, string>,
+  options: { logLevel?: LogLevelName; warmRequests?: number; countedRequests?: number } = {},
+): Promise<RequestAccounting> {
+  const warm = options.warmRequests ?? WARM_REQUESTS;
+  const countedRequests = options.countedRequests ?? COUNTED_REQUESTS;
   const emu = await Emulator.load(filter.wasm, {
     pluginConfig: filter.config === undefined ? "" : typeof filter.config === "string" ? filter.config : JSON.stringify(filter.config),
     rootId: filter.rootId ?? "",
     pluginName: filter.name,
-    logLevel: "warn",
+    // The bench Envoy's wasm logger level ("warning").
+    logLevel: options.logLevel ?? "warn",
     trace: true,
   });
   const expected = expectedEdits(workload);
   let problem: string | undefined;
   let start = 0;
-  for (let n = 0; n < WARM_REQUESTS + COUNTED_REQUESTS; n++) {
-    if (n === WARM_REQUESTS) start = emu.trace.length;
+  for (let n = 0; n < warm + countedRequests; n++) {
+    if (n === warm) start = emu.trace.length;
     const s = emu.httpStream();
     s.requestHeaders(downstreamRequest(requestHeaders, n), { endOfStream: true });
     s.responseHeaders(UPSTREAM_RESPONSE);
-    s.responseBody("ok", { endOfStream: true });
+    // As Envoy's HTTP/1.1 codec delivers the upstream's content-length body: the data, then an empty end of stream.
+    s.responseBody("ok");
+    s.responseBody("", { endOfStream: true });
     s.complete();
     if (problem) continue;
     const wrong = [
@@ -148,7 +173,7 @@ export async function emulatorAccounting(filter: Extract<BenchFilter, { kind: "w
   }
   const counted = emu.trace.slice(start).filter((e) => e.contextId !== emu.rootContextId());
   const rootCalls = emu.trace.slice(start).length - counted.length;
-  const result = tally(counted, COUNTED_REQUESTS);
+  const result = tally(counted, countedRequests);
   emu.shutdown();
   return { ...result, ...(problem ? { problem } : rootCalls ? { problem: `${rootCalls} calls on the root context during the counted requests (not counted above)` } : {}) };
 }
@@ -158,21 +183,32 @@ const ENVOY_VM_ENTRY = /^\[host->vm\] (\S+?)\(/;
 const ENVOY_HOST_CALL = /^\[vm->host\] (\S+?)\(/;
 
 /**
- * Counts, per request, the calls Envoy's trace log shows over `requests` requests: `messages` are the wasm
- * logger's lines logged while they ran.
+ * Counts, per request and by name, the calls Envoy's trace log shows over `requests` requests: `messages` are the
+ * wasm logger's lines logged while they ran.
  */
-export function countEnvoyTrace(messages: readonly string[], requests: number): { vmEntries: number; hostCalls: number; mallocs: number; requests: number } {
-  let vmEntries = 0;
-  let hostCalls = 0;
-  let mallocs = 0;
+export function countEnvoyTrace(messages: readonly string[], requests: number): CallCounts {
+  const vmEntries: Record<string, number> = {};
+  const hostCalls: Record<string, number> = {};
   for (const message of messages) {
     const entry = ENVOY_VM_ENTRY.exec(message);
-    if (entry) {
-      vmEntries++;
-      if (entry[1] === "malloc") mallocs++;
-    } else if (ENVOY_HOST_CALL.test(message)) hostCalls++;
+    const call = entry ? undefined : ENVOY_HOST_CALL.exec(message);
+    if (entry) vmEntries[entry[1]!] = (vmEntries[entry[1]!] ?? 0) + 1 / requests;
+    else if (call) hostCalls[call[1]!.replace(/^env\./, "")] = (hostCalls[call[1]!.replace(/^env\./, "")] ?? 0) + 1 / requests;
   }
-  return { vmEntries: vmEntries / requests, hostCalls: hostCalls / requests, mallocs: mallocs / requests, requests };
+  return { vmEntries, hostCalls };
+}
+
+/** "on_response_body: Envoy 2, emulator 1" for every name whose count differs. */
+function differences(envoy: CallCounts, emulator: CallCounts): string[] {
+  const out: string[] = [];
+  for (const kind of ["vmEntries", "hostCalls"] as const) {
+    for (const name of new Set([...Object.keys(envoy[kind]), ...Object.keys(emulator[kind])])) {
+      const a = envoy[kind][name] ?? 0;
+      const b = emulator[kind][name] ?? 0;
+      if (Math.abs(a - b) > 1e-9) out.push(`${name.replace(/^proxy_/, "")}: Envoy ${fmt(a)}, emulator ${fmt(b)}`);
+    }
+  }
+  return out;
 }
 
 /** Requests checked in Envoy's trace log (after one uncounted request). */
@@ -184,7 +220,7 @@ const ENVOY_TRACE_SETTLE_MS = 300;
  * Starts a bench Envoy running `filter` with the wasm logger at trace level, sends one uncounted request and then
  * ENVOY_TRACE_REQUESTS counted ones with `requestHeaders`, and counts the calls its trace log shows per request.
  */
-export async function envoyTraceAccounting(filter: BenchFilter, requestHeaders: Record<string, string>, cpus: string): Promise<NonNullable<RequestAccounting["envoy"]>> {
+export async function envoyTraceAccounting(filter: Extract<BenchFilter, { kind: "wasm" }>, workload: "headers" | "jwt", requestHeaders: Record<string, string>, cpus: string): Promise<EnvoyCrossCheck> {
   const settle = () => new Promise((resolve) => setTimeout(resolve, ENVOY_TRACE_SETTLE_MS));
   let envoy: Awaited<ReturnType<typeof startBenchEnvoy>> | undefined;
   try {
@@ -196,7 +232,10 @@ export async function envoyTraceAccounting(filter: BenchFilter, requestHeaders: 
     for (let i = 0; i < ENVOY_TRACE_REQUESTS; i++) await send();
     await settle();
     const messages = envoy.log.lines.slice(from).filter((l) => l.logger === "wasm").map((l) => l.message);
-    return countEnvoyTrace(messages, ENVOY_TRACE_REQUESTS);
+    const seen = countEnvoyTrace(messages, ENVOY_TRACE_REQUESTS);
+    const emulated = await emulatorAccounting(filter, workload, requestHeaders, { logLevel: "trace", warmRequests: 1, countedRequests: ENVOY_TRACE_REQUESTS });
+    const emulator = { vmEntries: emulated.vmEntriesByName, hostCalls: emulated.hostCallsByName };
+    return { requests: ENVOY_TRACE_REQUESTS, envoy: seen, emulator, differences: differences(seen, emulator) };
   } catch (err) {
     return { skipped: (err as Error).message.split("\n")[0]! };
   } finally {
@@ -204,17 +243,25 @@ export async function envoyTraceAccounting(filter: BenchFilter, requestHeaders: 
   }
 }
 
-const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+const fmt = (n: number) => {
+  const rounded = Math.round(n * 100) / 100;
+  return Number.isInteger(rounded) ? String(rounded) : rounded.toFixed(2);
+};
 
 /** The accounting table: one row per Wasm variant, emulator figures with Envoy's trace in brackets. */
 export function accountingTable(rows: ReadonlyArray<{ workload: string; label: string; accounting: RequestAccounting }>): string {
   const lines = [
-    "| workload | variant | VM entries / request | host calls / request | bytes module → host | bytes host → module | malloc calls | Envoy trace log: entries / host calls / mallocs | VM entries by name | host calls by name |",
+    "| workload | variant | VM entries / request | host calls / request | bytes module → host | bytes host → module | malloc calls | Envoy trace log (wasm at trace level): entries / host calls / mallocs | VM entries by name | host calls by name |",
     "|---|---|---:|---:|---:|---:|---:|---|---|---|",
   ];
   for (const { workload, label, accounting: a } of rows) {
     const byName = (counts: Readonly<Record<string, number>>) => Object.entries(counts).map(([k, v]) => `${k.replace(/^proxy_/, "")} ${fmt(v)}`).join(", ");
-    const envoy = !a.envoy ? "—" : "skipped" in a.envoy ? `not checked: ${a.envoy.skipped}` : `${fmt(a.envoy.vmEntries)} / ${fmt(a.envoy.hostCalls)} / ${fmt(a.envoy.mallocs)} (${a.envoy.requests} requests)${a.envoy.vmEntries === a.vmEntries && a.envoy.hostCalls === a.hostCalls && a.envoy.mallocs === a.mallocs ? ", same" : ", **differs**"}`;
+    const total = (counts: Readonly<Record<string, number>>) => fmt(Object.values(counts).reduce((x, y) => x + y, 0));
+    const envoy = !a.envoy
+      ? "—"
+      : "skipped" in a.envoy
+        ? `not checked: ${a.envoy.skipped}`
+        : `${total(a.envoy.envoy.vmEntries)} / ${total(a.envoy.envoy.hostCalls)} / ${fmt(a.envoy.envoy.vmEntries.malloc ?? 0)} over ${a.envoy.requests} requests: ${a.envoy.differences.length ? `**differs** from the emulator (${a.envoy.differences.join("; ")})` : "same as the emulator"}`;
     lines.push(`| ${workload} | ${label}${a.problem ? ` (${a.problem.replace(/\|/g, "\\|")})` : ""} | ${fmt(a.vmEntries)} | ${fmt(a.hostCalls)} | ${fmt(a.bytesToHost)} | ${fmt(a.bytesToModule)} | ${fmt(a.mallocs)} | ${envoy} | ${byName(a.vmEntriesByName)} | ${byName(a.hostCallsByName)} |`);
   }
   return lines.join("\n");

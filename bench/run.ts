@@ -33,8 +33,8 @@ const envNumber = (name: string, fallback: number) => (process.env[name] ? Numbe
 /** Settings of this run. */
 const settings = {
   rounds: envNumber("BENCH_ROUNDS", quick ? 2 : 12),
-  durationSeconds: envNumber("BENCH_DURATION_S", quick ? 2 : 2.5),
-  warmupSeconds: envNumber("BENCH_WARMUP_S", 0.5),
+  durationSeconds: envNumber("BENCH_DURATION_S", 2),
+  warmupSeconds: envNumber("BENCH_WARMUP_S", 1),
   connections: envNumber("BENCH_CONNECTIONS", 16),
   memoryRequests: envNumber("BENCH_REQUESTS", quick ? 100_000 : 500_000),
   memoryAll: process.env.BENCH_MEMORY_ALL === "1",
@@ -198,7 +198,7 @@ try {
     if (r.built.filter.kind !== "wasm") continue;
     try {
       const counted = await emulatorAccounting(r.built.filter, r.variant.workload, requestHeaders(r.variant));
-      counted.envoy = await envoyTraceAccounting(r.built.filter, requestHeaders(r.variant), settings.envoyCpu);
+      counted.envoy = await envoyTraceAccounting(r.built.filter, r.variant.workload, requestHeaders(r.variant), settings.envoyCpu);
       accounting.push({ variant: r.variant, accounting: counted });
       say(`accounting ${r.variant.workload}/${r.variant.id}: ${counted.vmEntries} VM entries, ${counted.hostCalls} host calls, ${counted.mallocs} mallocs per request${counted.problem ? ` (${counted.problem})` : ""}`);
     } catch (err) {
