@@ -15,7 +15,8 @@ import { HEADER_EDITS, JWT_FORWARDED_CLAIM, UPSTREAM_RESPONSE_HEADERS } from "./
 const WARM_REQUESTS = 20;
 const COUNTED_REQUESTS = 100;
 const VM_ENTRY = "guest.";
-const MALLOC = "guest.malloc";
+/** The module's allocator as Envoy finds it: `malloc`, else `proxy_on_memory_allocate` (the Go SDK's). */
+const ALLOCATORS = new Set(["guest.malloc", "guest.proxy_on_memory_allocate"]);
 
 /**
  * Host calls whose arguments include data the host reads from the module: name → indexes of the length
@@ -48,7 +49,7 @@ export interface RequestAccounting {
   readonly hostCallsByName: Readonly<Record<string, number>>;
   readonly bytesToHost: number;
   readonly bytesToModule: number;
-  /** Calls of the module's malloc (the host copying data in). */
+  /** Calls of the module's allocator, malloc or proxy_on_memory_allocate (the host copying data in). */
   readonly mallocs: number;
   /** Host calls whose bytes the table above does not know (counted as 0 bytes). */
   readonly unsized: readonly string[];
@@ -106,7 +107,7 @@ function tally(entries: readonly TraceEntry[], requests: number): Omit<RequestAc
     if (e.call.startsWith(VM_ENTRY)) {
       const name = e.call.slice(VM_ENTRY.length);
       entriesByName[name] = (entriesByName[name] ?? 0) + 1;
-      if (e.call === MALLOC) bytesToModule += Number(e.args[0] ?? 0);
+      if (ALLOCATORS.has(e.call)) bytesToModule += Number(e.args[0] ?? 0);
       continue;
     }
     const name = e.call.replace(/^env\./, "");
@@ -124,7 +125,7 @@ function tally(entries: readonly TraceEntry[], requests: number): Omit<RequestAc
     hostCallsByName: perRequest(callsByName),
     bytesToHost: bytesToHost / requests,
     bytesToModule: bytesToModule / requests,
-    mallocs: (entriesByName.malloc ?? 0) / requests,
+    mallocs: ((entriesByName.malloc ?? 0) + (entriesByName.proxy_on_memory_allocate ?? 0)) / requests,
     unsized: [...unsized],
   };
 }
@@ -261,7 +262,7 @@ export function accountingTable(rows: ReadonlyArray<{ workload: string; label: s
       ? "—"
       : "skipped" in a.envoy
         ? `not checked: ${a.envoy.skipped}`
-        : `${total(a.envoy.envoy.vmEntries)} / ${total(a.envoy.envoy.hostCalls)} / ${fmt(a.envoy.envoy.vmEntries.malloc ?? 0)} over ${a.envoy.requests} requests: ${a.envoy.differences.length ? `**differs** from the emulator (${a.envoy.differences.join("; ")})` : "same as the emulator"}`;
+        : `${total(a.envoy.envoy.vmEntries)} / ${total(a.envoy.envoy.hostCalls)} / ${fmt((a.envoy.envoy.vmEntries.malloc ?? 0) + (a.envoy.envoy.vmEntries.proxy_on_memory_allocate ?? 0))} over ${a.envoy.requests} requests: ${a.envoy.differences.length ? `**differs** from the emulator (${a.envoy.differences.join("; ")})` : "same as the emulator"}`;
     lines.push(`| ${workload} | ${label}${a.problem ? ` (${a.problem.replace(/\|/g, "\\|")})` : ""} | ${fmt(a.vmEntries)} | ${fmt(a.hostCalls)} | ${fmt(a.bytesToHost)} | ${fmt(a.bytesToModule)} | ${fmt(a.mallocs)} | ${envoy} | ${byName(a.vmEntriesByName)} | ${byName(a.hostCallsByName)} |`);
   }
   return lines.join("\n");

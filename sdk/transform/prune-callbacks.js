@@ -6,8 +6,15 @@
 // request. Context create and delete (the dispatcher's bookkeeping), vm start and configure (they report a
 // missing root class to Envoy), malloc and the ABI marker always stay.
 // Over-approximation is safe: any class outside the SDK declaring a method of that name keeps the export.
+//
+// Stateless streams: when the module's HTTP context classes keep nothing per stream (every field of their own is
+// a readonly reference to a root class), and nothing needs a per-stream object (no onDelete/onDone/onLog, no
+// callouts, no TCP contexts), it also drops proxy_on_context_create and proxy_on_delete. Envoy then enters the
+// VM only for the stream callbacks the module uses (proxy-wasm-cpp-host skips a missing create/delete export and
+// still frees its own context); the dispatcher creates the root on proxy_on_vm_start/proxy_on_configure and
+// serves every stream of the root with one HTTP context object (sdk/assembly/dispatch/exports.ts).
 import { Transform } from "assemblyscript/transform";
-import { ElementKind } from "assemblyscript";
+import { CommonFlags, ElementKind } from "assemblyscript";
 
 /** Optional export → the context method that makes it needed. */
 const CALLBACKS = {
@@ -37,16 +44,59 @@ const CALLBACKS = {
 
 const SDK_PREFIX = "~lib/@proxy-wasm-as/sdk/";
 const DISPATCHER_PREFIX = `${SDK_PREFIX}assembly/dispatch/`;
+const API_PREFIX = `${SDK_PREFIX}assembly/api/context/`;
+
+/** Exports that only serve per-stream objects; dropped for stateless streams. */
+const STREAM_LIFECYCLE = ["proxy_on_context_create", "proxy_on_delete"];
+/** Methods that need a per-stream object (or its end) when any class of the module declares them. */
+const NEEDS_STREAM_OBJECTS = [
+  "onDelete", "onDone", "onLog", "newTcpContext",
+  "onHttpCallResponse", "onGrpcReceiveInitialMetadata", "onGrpcReceive", "onGrpcReceiveTrailingMetadata", "onGrpcClose",
+];
+
+/** True when `element`'s base classes include the SDK's class `name` (e.g. "HttpContext"). */
+function extendsSdkClass(element, name) {
+  for (let base = element.basePrototype; base; base = base.basePrototype) {
+    if (base.internalName === `${API_PREFIX}${name}`) return true;
+  }
+  return false;
+}
+
+/** The class name a field is declared with (`config: HeadersRoot` → "HeadersRoot"), or undefined. */
+function fieldTypeName(field) {
+  const type = field.typeNode ?? field.declaration?.type;
+  return type?.name?.identifier?.text;
+}
+
+/**
+ * True when no HTTP context class of the module keeps per-stream state: its own fields (if any) are readonly
+ * references to one of the module's root classes, which every stream of that root would get alike.
+ */
+function httpContextsAreStateless(userClasses) {
+  const rootNames = new Set(userClasses.filter((c) => extendsSdkClass(c, "RootContext")).map((c) => c.name));
+  for (const element of userClasses) {
+    if (!extendsSdkClass(element, "HttpContext")) continue;
+    for (const member of element.instanceMembers?.values() ?? []) {
+      if (member.kind !== ElementKind.FieldPrototype) continue;
+      if (!member.is(CommonFlags.Readonly) || !rootNames.has(fieldTypeName(member))) return false;
+    }
+  }
+  return true;
+}
 
 export default class PruneCallbacks extends Transform {
   /** Collects the method names declared by classes outside the SDK. */
   afterInitialize(program) {
     const declared = new Set();
+    const userClasses = [];
     for (const element of program.elementsByName.values()) {
       if (element.kind !== ElementKind.ClassPrototype || element.internalName.startsWith(SDK_PREFIX)) continue;
+      userClasses.push(element);
       for (const name of element.instanceMembers?.keys() ?? []) declared.add(name);
     }
     this.unused = Object.keys(CALLBACKS).filter((exportName) => !declared.has(CALLBACKS[exportName]));
+    const statelessStreams = !NEEDS_STREAM_OBJECTS.some((name) => declared.has(name)) && httpContextsAreStateless(userClasses);
+    if (statelessStreams) this.unused.push(...STREAM_LIFECYCLE);
   }
 
   /**

@@ -94,7 +94,8 @@ export interface VmSettings {
 /**
  * One call across the VM boundary recorded when tracing is on: a host call (`call` is "env.<name>" or
  * "wasi_snapshot_preview1.<name>") or an entry into the VM (`call` is "guest.<export>", e.g.
- * "guest.proxy_on_request_headers", or "guest.malloc" when the host allocates memory to copy data in).
+ * "guest.proxy_on_request_headers", or "guest.malloc" / "guest.proxy_on_memory_allocate" when the host allocates
+ * memory to copy data in).
  */
 export interface TraceEntry {
   readonly contextId: number;
@@ -137,6 +138,8 @@ export class WasmVm {
   readonly #exports: Record<string, (...args: never[]) => unknown>;
   readonly #memory: WebAssembly.Memory;
   readonly #alloc: (size: number) => number;
+  /** The allocator export Envoy would call: "malloc", else "proxy_on_memory_allocate". */
+  readonly #allocName: string;
   #u8 = new Uint8Array(0);
   #view = new DataView(new ArrayBuffer(0));
   #phase: Phase = null;
@@ -169,7 +172,8 @@ export class WasmVm {
     const memory = this.#instance.exports["memory"];
     if (!(memory instanceof WebAssembly.Memory)) throw new WasmLoadError('the module exports no memory named "memory"; export it.');
     this.#memory = memory;
-    const alloc = (this.#exports["malloc"] ?? this.#exports["proxy_on_memory_allocate"]) as ((n: number) => number) | undefined;
+    this.#allocName = this.#exports["malloc"] ? "malloc" : "proxy_on_memory_allocate";
+    const alloc = this.#exports[this.#allocName] as ((n: number) => number) | undefined;
     if (!alloc) throw new WasmLoadError("Wasm module is missing malloc function: export malloc or proxy_on_memory_allocate ((i32) -> i32).");
     this.#alloc = alloc;
   }
@@ -390,7 +394,7 @@ export class WasmVm {
   #allocate(size: number): number {
     const prev = this.#phase;
     this.#phase = "alloc";
-    if (this.#tracing) this.trace.push({ contextId: this.#ctx()?.id ?? 0, call: "guest.malloc", args: [size] });
+    if (this.#tracing) this.trace.push({ contextId: this.#ctx()?.id ?? 0, call: `guest.${this.#allocName}`, args: [size] });
     let ptr: number;
     try {
       ptr = this.#alloc(size) >>> 0;
