@@ -22,6 +22,7 @@ export interface LoadOptions {
   /** CPUs wrk may run on (taskset -c). */
   readonly cpus: string;
   readonly connections: number;
+  /** Rounded to whole seconds (at least 1): wrk takes no fractions. */
   readonly durationSeconds: number;
   /** Request headers sent with every request. */
   readonly headers: Record<string, string>;
@@ -78,7 +79,9 @@ export function ensureLoadGenerator(): void {
 /** Runs wrk against `url` and returns what it measured. */
 export async function generateLoad(url: string, options: LoadOptions): Promise<LoadResult> {
   const headerArgs = Object.entries(options.headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
-  const args = ["-c", options.cpus, "wrk", "-t1", `-c${options.connections}`, `-d${options.durationSeconds}s`, "--latency", ...headerArgs, url];
+  // wrk takes whole seconds only.
+  const seconds = Math.max(1, Math.round(options.durationSeconds));
+  const args = ["-c", options.cpus, "wrk", "-t1", `-c${options.connections}`, `-d${seconds}s`, "--latency", ...headerArgs, url];
   const { stdout } = await run("taskset", args, { maxBuffer: 1 << 20 });
   return parseWrk(stdout);
 }
