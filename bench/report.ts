@@ -130,7 +130,7 @@ export function targetTable(targets: readonly TargetResult[]): string {
 }
 
 const ACCOUNTING_LEGEND =
-  "Counted on the harness's emulator with the same module and configuration (100 requests after 20 uncounted: request headers at end of stream, response headers, a 2-byte body, stream end), and checked against Envoy's own trace log (wasm logger at trace level) over 3 requests. VM entries include malloc (the host copying data in); bytes module → host are the (pointer, length) data host calls read; bytes host → module are the sizes malloc was asked for.";
+  "Counted on the harness's emulator with the same module and configuration (100 requests after 20 uncounted: request headers at end of stream, response headers, the 2-byte body and then an empty end of stream as Envoy's HTTP/1.1 codec delivers it, stream end), and checked against Envoy's own trace log (wasm logger at trace level) over 3 requests. VM entries include malloc (the host copying data in); bytes module → host are the (pointer, length) data host calls read; bytes host → module are the sizes malloc was asked for.";
 
 /** The full Markdown report of a run. */
 export function renderMarkdown(report: BenchReport): string {
