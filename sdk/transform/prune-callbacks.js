@@ -7,12 +7,13 @@
 // missing root class to Envoy), malloc and the ABI marker always stay.
 // Over-approximation is safe: any class outside the SDK declaring a method of that name keeps the export.
 //
-// Stateless streams: when the module's HTTP context classes keep nothing per stream (every field of their own is
-// a readonly reference to a root class), and nothing needs a per-stream object (no onDelete/onDone/onLog, no
-// callouts, no TCP contexts), it also drops proxy_on_context_create and proxy_on_delete. Envoy then enters the
-// VM only for the stream callbacks the module uses (proxy-wasm-cpp-host skips a missing create/delete export and
-// still frees its own context); the dispatcher creates the root on proxy_on_vm_start/proxy_on_configure and
-// serves every stream of the root with one HTTP context object (sdk/assembly/dispatch/exports.ts).
+// Stateless streams (opt-in: a root class declares `static readonly statelessStreams: bool = true`): when the
+// module's HTTP context classes keep nothing per stream (every field of their own is a readonly reference to a
+// root class) and nothing needs a per-stream object (no onDelete/onDone/onLog, no callouts, no TCP contexts), it
+// also drops proxy_on_context_create and proxy_on_delete. Envoy then enters the VM only for the stream callbacks
+// the module uses (proxy-wasm-cpp-host skips a missing create/delete export and still frees its own context); the
+// dispatcher creates the root on proxy_on_vm_start/proxy_on_configure and serves every stream with one HTTP
+// context object (sdk/assembly/dispatch/exports.ts). An opt-in the module does not qualify for is reported.
 import { Transform } from "assemblyscript/transform";
 import { CommonFlags, ElementKind } from "assemblyscript";
 
@@ -46,6 +47,8 @@ const SDK_PREFIX = "~lib/@proxy-wasm-as/sdk/";
 const DISPATCHER_PREFIX = `${SDK_PREFIX}assembly/dispatch/`;
 const API_PREFIX = `${SDK_PREFIX}assembly/api/context/`;
 
+/** The static member of a root class that asks for stateless streams. */
+const OPT_IN = "statelessStreams";
 /** Exports that only serve per-stream objects; dropped for stateless streams. */
 const STREAM_LIFECYCLE = ["proxy_on_context_create", "proxy_on_delete"];
 /** Methods that need a per-stream object (or its end) when any class of the module declares them. */
@@ -69,19 +72,21 @@ function fieldTypeName(field) {
 }
 
 /**
- * True when no HTTP context class of the module keeps per-stream state: its own fields (if any) are readonly
- * references to one of the module's root classes, which every stream of that root would get alike.
+ * Why the module's HTTP context classes keep per-stream state, or undefined when they do not: their own fields
+ * (if any) must be readonly references to one of the module's root classes, which every stream gets alike.
  */
-function httpContextsAreStateless(userClasses) {
+function perStreamState(userClasses) {
   const rootNames = new Set(userClasses.filter((c) => extendsSdkClass(c, "RootContext")).map((c) => c.name));
   for (const element of userClasses) {
     if (!extendsSdkClass(element, "HttpContext")) continue;
     for (const member of element.instanceMembers?.values() ?? []) {
       if (member.kind !== ElementKind.FieldPrototype) continue;
-      if (!member.is(CommonFlags.Readonly) || !rootNames.has(fieldTypeName(member))) return false;
+      if (!member.is(CommonFlags.Readonly) || !rootNames.has(fieldTypeName(member))) {
+        return `${element.name}.${member.name} is not a readonly reference to a root class`;
+      }
     }
   }
-  return true;
+  return undefined;
 }
 
 export default class PruneCallbacks extends Transform {
@@ -95,8 +100,15 @@ export default class PruneCallbacks extends Transform {
       for (const name of element.instanceMembers?.keys() ?? []) declared.add(name);
     }
     this.unused = Object.keys(CALLBACKS).filter((exportName) => !declared.has(CALLBACKS[exportName]));
-    const statelessStreams = !NEEDS_STREAM_OBJECTS.some((name) => declared.has(name)) && httpContextsAreStateless(userClasses);
-    if (statelessStreams) this.unused.push(...STREAM_LIFECYCLE);
+    const optedIn = userClasses.find((c) => extendsSdkClass(c, "RootContext") && c.members?.has(OPT_IN));
+    if (!optedIn) return;
+    const needs = NEEDS_STREAM_OBJECTS.filter((name) => declared.has(name));
+    const why = needs.length ? `the module declares ${needs.join(", ")}` : perStreamState(userClasses);
+    if (why) {
+      console.warn(`proxy-wasm-as: ${optedIn.name}.${OPT_IN} is ignored (per-stream contexts kept): ${why}`);
+      return;
+    }
+    this.unused.push(...STREAM_LIFECYCLE);
   }
 
   /**

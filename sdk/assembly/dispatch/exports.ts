@@ -5,8 +5,8 @@
 // Stateless streams: when the build transform dropped proxy_on_context_create and proxy_on_delete (see
 // sdk/transform/prune-callbacks.js), Envoy never calls them; the root is created on proxy_on_vm_start or
 // proxy_on_configure, and one HTTP context object serves every stream of that root (its contextId is set to the
-// stream's id for each callback). Envoy then does not say which plugin a stream belongs to, so such a VM serves
-// one plugin: a second plugin sharing it fails its configure with a critical log saying what to change.
+// stream's id for each callback). Envoy then does not say which plugin a stream belongs to: the newest root
+// serves every stream (a configuration update makes a new root in the same VM), after a warning.
 import { Action, BufferType, GrpcStatus, LogLevel, PeerType } from "../abi/types";
 import * as host from "../host/hostcalls";
 import { guestMalloc } from "../host/memory";
@@ -75,14 +75,17 @@ function statelessHttpContext(id: u32): HttpContext | null {
 }
 
 // Root lookup for vm_start/configure: without proxy_on_context_create the root is created here, on first use.
-// Envoy then does not say which plugin a stream belongs to, so a second plugin in the same VM is refused.
+// Envoy then does not say which plugin a stream belongs to, so a new root (a configuration update, or another
+// plugin sharing the VM) takes over every stream; the one it replaces is forgotten.
 function configuredRoot(rootId: u32): RootContext | null {
   if (contextCreateExported) return rootContext(rootId);
   const existing = onlyRoot;
   if (existing != null) {
     if (existing.contextId == rootId) return existing;
-    host.log(LogLevel.Critical, "stateless module: one plugin per VM; set a distinct vm_config.vm_id per plugin");
-    return null;
+    host.log(LogLevel.Warn, "statelessStreams: a new plugin configuration now serves every stream of this VM; give plugins that run at once their own vm_config.vm_id");
+    contexts.delete(existing.contextId);
+    if (existing.contextId == lastId) { lastId = 0; lastContext = null; }
+    sharedHttp = null;
   }
   createRoot(rootId);
   const root = rootContext(rootId);
