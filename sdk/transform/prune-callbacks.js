@@ -80,7 +80,8 @@ function perStreamState(userClasses) {
   for (const element of userClasses) {
     if (!extendsSdkClass(element, "HttpContext")) continue;
     for (const member of element.instanceMembers?.values() ?? []) {
-      if (member.kind !== ElementKind.FieldPrototype) continue;
+      // Fields are property prototypes with a field declaration (getters and setters are not state).
+      if (member.kind !== ElementKind.PropertyPrototype || !member.isField) continue;
       if (!member.is(CommonFlags.Readonly) || !rootNames.has(fieldTypeName(member))) {
         return `${element.name}.${member.name} is not a readonly reference to a root class`;
       }
