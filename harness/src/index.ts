@@ -6,6 +6,7 @@
 //   traffic/    real traffic: undici clients and loopback upstreams (HTTP/1.1, h2c, TCP, gRPC)
 //   scenario/   the differential suite: one scenario on the emulator and on real Envoy, compared
 //   packaging/  OCI images Istio accepts, registry push/pull, WasmPlugin/TrafficExtension rendering
+export { HarnessError, type HarnessErrorOptions } from "./errors.ts";
 export * from "./abi/index.ts";
 export * from "./emulator/index.ts";
 export * from "./envoy/index.ts";

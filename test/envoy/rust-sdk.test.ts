@@ -1,8 +1,8 @@
 // The harness works for any proxy-wasm module: the Rust-SDK filter of test/fixtures/rust-filter (crates.io
-// proxy-wasm, built by harness/src/emulator/test-support/rust-fixture.ts) runs through real Envoy on both runners.
+// proxy-wasm, built by test/fixtures/rust-filter/build.ts) runs through real Envoy on both runners.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { EnvoyHarnessError, type HttpUpstream, httpWasm, startEnvoy, startHttpUpstream } from "../../harness/src/index.ts";
-import { buildRustFilter } from "../../harness/src/emulator/test-support/rust-fixture.ts";
+import { buildRustFilter } from "../fixtures/rust-filter/build.ts";
 import { RUNNERS } from "./support.ts";
 
 const fixture = buildRustFilter();

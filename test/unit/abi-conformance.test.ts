@@ -10,7 +10,7 @@ import {
 } from "../../harness/src/abi/index.ts";
 import { op, tinyModule } from "../../harness/src/emulator/test-support/tiny-wasm.ts";
 import { buildProbe } from "../../harness/src/emulator/test-support/build-probe.ts";
-import { buildGoFilter } from "../../harness/src/emulator/test-support/go-fixture.ts";
+import { buildGoFilter } from "../fixtures/go-filter/build.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BUILD = join(ROOT, "build");

@@ -1,7 +1,7 @@
 // A module built with another SDK (Rust, crates.io proxy-wasm) runs on the emulator and passes the ABI check.
 import { describe, expect, it } from "vitest";
 import { checkModule, Emulator, WasmLoadError } from "../../harness/src/index.ts";
-import { buildRustFilter } from "../../harness/src/emulator/test-support/rust-fixture.ts";
+import { buildRustFilter } from "../fixtures/rust-filter/build.ts";
 import { readFileSync } from "node:fs";
 
 const fixture = buildRustFilter();

@@ -29,7 +29,7 @@ const V02: readonly AbiVersion[] = ["0.2.0", "0.2.1"];
 const I = (n: number) => Array(n).fill("i32").join(" ");
 
 /** `env` proxy_* imports: name → [signature, ABI versions]. */
-const PROXY_CALLS: ReadonlyArray<[string, string, readonly AbiVersion[]]> = [
+const PROXY_CALLS = [
   ["proxy_log", `${I(3)} -> i32`, ALL],
   ["proxy_get_log_level", `${I(1)} -> i32`, ["0.2.1"]],
   ["proxy_get_current_time_nanoseconds", `${I(1)} -> i32`, ALL],
@@ -73,21 +73,21 @@ const PROXY_CALLS: ReadonlyArray<[string, string, readonly AbiVersion[]]> = [
   ["proxy_increment_metric", `i32 i64 -> i32`, ALL],
   ["proxy_record_metric", `i32 i64 -> i32`, ALL],
   ["proxy_get_metric", `${I(2)} -> i32`, ALL],
-];
+] as const satisfies ReadonlyArray<readonly [string, string, readonly AbiVersion[]]>;
 
 /** Envoy-specific `env` extras (§2.7). */
-const ENVOY_EXTRAS: ReadonlyArray<[string, string]> = [
+const ENVOY_EXTRAS = [
   ["envoy_resolve_dns", `${I(3)} -> i32`],
   ["pthread_equal", `${I(2)} -> i32`],
   ["emscripten_notify_memory_growth", `i32 ->`],
-];
+] as const satisfies ReadonlyArray<readonly [string, string]>;
 
 /**
  * WASI preview1 functions current Envoy releases register (cpp-host up to the 2024-12 additions that the Go SDK
  * needs: fd_fdstat_set_flags, sched_yield, poll_oneoff). The 2026-04 stubs are deliberately absent: a module that
  * imports them does not load on current Envoy releases.
  */
-const WASI_CALLS: ReadonlyArray<[string, string]> = [
+const WASI_CALLS = [
   ["fd_write", `${I(4)} -> i32`],
   ["fd_read", `${I(4)} -> i32`],
   ["fd_seek", `i32 i64 i32 i32 -> i32`],
@@ -106,14 +106,19 @@ const WASI_CALLS: ReadonlyArray<[string, string]> = [
   ["path_open", `i32 i32 i32 i32 i32 i64 i64 i32 i32 -> i32`],
   ["sched_yield", `-> i32`],
   ["poll_oneoff", `${I(4)} -> i32`],
-];
+] as const satisfies ReadonlyArray<readonly [string, string]>;
+
+/** Name of every `env` host function Envoy registers (proxy_* calls and Envoy's extras), as a type. */
+export type EnvImportName = (typeof PROXY_CALLS)[number][0] | (typeof ENVOY_EXTRAS)[number][0];
+/** Name of every WASI function Envoy registers, as a type. */
+export type WasiImportName = (typeof WASI_CALLS)[number][0];
 
 /** WASI names callable during `_initialize`/`_start`/`main` (cpp-host 2024-12 allowlist, §5.1). */
-const WASI_ALLOWED_DURING_START = new Set([
+const WASI_ALLOWED_DURING_START = new Set<string>([
   "fd_write", "args_sizes_get", "args_get", "environ_sizes_get", "environ_get", "fd_prestat_get",
   "fd_prestat_dir_name", "clock_time_get", "random_get", "fd_fdstat_get", "fd_fdstat_set_flags",
 ]);
-const ALLOWED_DURING_ALLOC = new Set(["proxy_log", "fd_write", "clock_time_get"]);
+const ALLOWED_DURING_ALLOC = new Set<string>(["proxy_log", "fd_write", "clock_time_get"]);
 
 /** Every import Envoy registers, for all ABI versions. Filter with {@link envoyImportsFor}. */
 export const ENVOY_IMPORTS: readonly HostImport[] = [

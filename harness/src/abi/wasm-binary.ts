@@ -1,5 +1,6 @@
 // Minimal reader for the parts of a Wasm binary the ABI checks need: function types, imports and exports
 // with their signatures. (WebAssembly.Module.imports()/exports() do not report signatures.)
+import { WasmBinaryError } from "./errors.ts";
 import type { WasmSignature, WasmValueType } from "./signature.ts";
 
 /** Kind of an import or export. */
@@ -28,7 +29,7 @@ export interface ModuleInterface {
 
 const KINDS: ExternKind[] = ["function", "table", "memory", "global", "tag"];
 const VALUE_TYPES: Record<number, WasmValueType> = {
-  0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref",
+  127: "i32", 126: "i64", 125: "f32", 124: "f64", 123: "v128", 112: "funcref", 111: "externref",
 };
 
 class Reader {
@@ -38,7 +39,7 @@ class Reader {
     this.bytes = bytes;
   }
   byte(): number {
-    if (this.offset >= this.bytes.length) throw new Error(`unexpected end of binary at byte ${this.offset}`);
+    if (this.offset >= this.bytes.length) throw new WasmBinaryError(`unexpected end of binary at byte ${this.offset}`);
     return this.bytes[this.offset++]!;
   }
   u32(): number {
@@ -59,7 +60,7 @@ class Reader {
   valueType(): WasmValueType {
     const b = this.byte();
     const t = VALUE_TYPES[b];
-    if (!t) throw new Error(`unsupported value type 0x${b.toString(16)} at byte ${this.offset - 1}`);
+    if (!t) throw new WasmBinaryError(`unsupported value type 0x${b.toString(16)} at byte ${this.offset - 1}`);
     return t;
   }
   limits(): void {
@@ -71,13 +72,13 @@ class Reader {
 
 /**
  * Reads the imports and exports (with function signatures) of a Wasm binary.
- * Throws an Error naming the byte offset when the binary is malformed.
+ * Throws WasmBinaryError naming the byte offset when the binary is malformed.
  */
 export function readModuleInterface(bytes: Uint8Array): ModuleInterface {
   const r = new Reader(bytes);
   const magic = [0x00, 0x61, 0x73, 0x6d];
   if (bytes.length < 8 || !magic.every((m, i) => bytes[i] === m)) {
-    throw new Error("not a WebAssembly binary (missing the \\0asm magic header)");
+    throw new WasmBinaryError("not a WebAssembly binary (missing the \\0asm magic header)");
   }
   r.offset = 8;
   const types: WasmSignature[] = [];
@@ -91,7 +92,7 @@ export function readModuleInterface(bytes: Uint8Array): ModuleInterface {
     if (id === 1) {
       for (let n = r.u32(); n > 0; n--) {
         const form = r.byte();
-        if (form !== 0x60) throw new Error(`unsupported type form 0x${form.toString(16)} (GC proposal) at byte ${r.offset - 1}`);
+        if (form !== 0x60) throw new WasmBinaryError(`unsupported type form 0x${form.toString(16)} (GC proposal) at byte ${r.offset - 1}`);
         const params = Array.from({ length: r.u32() }, () => r.valueType());
         const results = Array.from({ length: r.u32() }, () => r.valueType());
         types.push({ params, results });
@@ -121,7 +122,7 @@ export function readModuleInterface(bytes: Uint8Array): ModuleInterface {
           r.u32();
           imports.push({ module, name, kind });
         } else {
-          throw new Error(`unknown import kind at byte ${r.offset - 1}`);
+          throw new WasmBinaryError(`unknown import kind at byte ${r.offset - 1}`);
         }
       }
     } else if (id === 3) {
@@ -130,11 +131,11 @@ export function readModuleInterface(bytes: Uint8Array): ModuleInterface {
       for (let n = r.u32(); n > 0; n--) {
         const name = r.name();
         const kind = KINDS[r.byte()];
-        if (!kind) throw new Error(`unknown export kind at byte ${r.offset - 1}`);
+        if (!kind) throw new WasmBinaryError(`unknown export kind at byte ${r.offset - 1}`);
         rawExports.push({ name, kind, index: r.u32() });
       }
     }
-    if (end > bytes.length) throw new Error(`section ${id} runs past the end of the binary`);
+    if (end > bytes.length) throw new WasmBinaryError(`section ${id} runs past the end of the binary`);
     r.offset = end;
   }
   const exports = rawExports.map(({ name, kind, index }) =>

@@ -2,11 +2,38 @@
 // cluster name. Responses are delivered asynchronously (through the host event loop / virtual clock) to the ROOT
 // context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2).
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
-import { concat, Status, WasmVm, type ContextState } from "./vm.ts";
+import { BufferType, GrpcStatus, LogLevel, MapType, Status } from "../abi/index.ts";
+import { concat } from "./bytes.ts";
 import { EmulatorUsageError, WasmTrapError } from "./errors.ts";
+import type { EmulatorHost } from "./host.ts";
+import type { CallbackData, ContextState } from "./vm-types.ts";
 
 const encoder = new TextEncoder();
+/** The maps readable in an HTTP callout's response callback, and in gRPC metadata callbacks. */
+const CALLOUT_RESPONSE_MAPS = [MapType.HttpCallResponseHeaders, MapType.HttpCallResponseTrailers] as const;
+/** Envoy's callout tokens: the kind in `token % TOKEN_STEP`, each next token of a kind TOKEN_STEP higher. */
+const TOKEN_STEP = 4;
+const TokenKind = { Http: 0, GrpcCall: 1, GrpcStream: 2 } as const;
+const GRPC_METADATA_MAPS = [MapType.GrpcReceiveInitialMetadata, MapType.GrpcReceiveTrailingMetadata] as const;
 const toBytes = (b: string | Uint8Array | undefined): Uint8Array => (typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0)));
+
+/**
+ * The narrow view of a VM the callout engine delivers into (implemented by WasmVm): its clock, its liveness and
+ * its root callbacks. The engine never sees the rest of the VM.
+ */
+export interface CalloutDelivery {
+  readonly host: EmulatorHost;
+  /** Non-null once the VM trapped or hit a limit: nothing more is delivered. */
+  readonly failure: unknown;
+  /** The live context `id`, or undefined once it is gone. */
+  context(id: number): ContextState | undefined;
+  /** Calls a root callback with data readable only during it. A trap throws WasmTrapError. */
+  callWithData(ctx: ContextState, data: CallbackData, name: string, ...args: number[]): number | undefined;
+  /** Applies the stream actions and root teardown requested during the last call. */
+  applyDeferred(): void;
+  /** Logs on behalf of the host, attributed to `ctx`. */
+  hostLog(level: LogLevel, ctx: ContextState | null, message: string): void;
+}
 
 /** What an HTTP callout handler receives. */
 export interface CalloutRequest {
@@ -99,8 +126,8 @@ export class Callouts {
   /** Where every callout is recorded (shared across VM instances by the emulator). */
   readonly records: CalloutRecord[];
   #httpToken = 0;
-  #grpcCallToken = 1;
-  #grpcStreamToken = 2;
+  #grpcCallToken: number = TokenKind.GrpcCall;
+  #grpcStreamToken: number = TokenKind.GrpcStream;
   #dnsToken = 0;
   readonly #grpcCalls = new Set<number>();
   readonly #grpcStreams = new Map<number, GrpcServerStream & { closed: boolean }>();
@@ -111,17 +138,17 @@ export class Callouts {
   }
 
   /** proxy_http_call. `writeToken` is called before anything is sent (IMA there aborts the call). */
-  httpCall(vm: WasmVm, root: ContextState, cluster: string, headerPairs: Array<[string, string]>, body: Uint8Array,
+  httpCall(vm: CalloutDelivery, root: ContextState, cluster: string, headerPairs: Array<[string, string]>, body: Uint8Array,
     trailerPairs: Array<[string, string]>, timeoutMs: number, writeToken: (t: number) => void): number {
     const handler = this.#handlers.upstreams[cluster];
     if (!handler) {
-      vm.hostLog(3, root, `emulator: proxy_http_call to unknown cluster "${cluster}" -> BadArgument (register it in upstreams)`);
+      vm.hostLog(LogLevel.Warn, root, `emulator: proxy_http_call to unknown cluster "${cluster}" -> BadArgument (register it in upstreams)`);
       return Status.BadArgument;
     }
     const headers = new HeaderMap(headerPairs);
     if (!headers.has(":method") || !headers.has(":path") || !headers.has(":authority") || timeoutMs >= 2 ** 31) return Status.BadArgument;
     if (body.length > 0) headers.set("content-length", String(body.length));
-    this.#httpToken += 4;
+    this.#httpToken += TOKEN_STEP;
     const token = this.#httpToken;
     writeToken(token);
     this.records.push({ kind: "http", cluster, token, headers, body });
@@ -129,7 +156,7 @@ export class Callouts {
     try {
       response = handler({ cluster, headers, body, trailers: new HeaderMap(trailerPairs), timeoutMs, text: () => new TextDecoder().decode(body) });
     } catch (e) {
-      vm.hostLog(4, root, `emulator: upstream handler for cluster "${cluster}" threw: ${(e as Error).message}; delivering a reset`);
+      vm.hostLog(LogLevel.Error, root, `emulator: upstream handler for cluster "${cluster}" threw: ${(e as Error).message}; delivering a reset`);
       response = { reset: true };
     }
     const delay = response.delayMs ?? 0;
@@ -142,10 +169,10 @@ export class Callouts {
     return Status.Ok;
   }
 
-  #deliverHttp(vm: WasmVm, root: ContextState, token: number, response: CalloutResponse): void {
+  #deliverHttp(vm: CalloutDelivery, root: ContextState, token: number, response: CalloutResponse): void {
     let result: { headers: HeaderMap | null; body: Uint8Array; trailers: HeaderMap | null };
     if ("reset" in response) {
-      root.status = { code: 11, message: "reset" };
+      root.status = { code: Status.BrokenConnection, message: "reset" };
       result = { headers: null, body: new Uint8Array(0), trailers: null };
     } else {
       const headers = new HeaderMap([[":status", String(response.status ?? 200)]]);
@@ -154,22 +181,24 @@ export class Callouts {
       if (!headers.has("content-length") && body.length > 0) headers.add("content-length", String(body.length));
       result = { headers, body, trailers: response.trailers ? new HeaderMap(response.trailers) : null };
     }
-    this.#rootCallback(vm, root, { mapTypes: [6, 7], headers: result.headers, trailers: result.trailers, bodyType: 4, body: result.body },
+    this.#rootCallback(vm, root, {
+      mapTypes: CALLOUT_RESPONSE_MAPS, headers: result.headers, trailers: result.trailers, bodyType: BufferType.HttpCallResponseBody, body: result.body,
+    },
       "proxy_on_http_call_response", token, result.headers?.size ?? 0, result.body.length, result.trailers?.size ?? 0);
   }
 
-  #rootCallback(vm: WasmVm, root: ContextState, data: Parameters<WasmVm["callWithData"]>[1], name: string, ...args: number[]): void {
+  #rootCallback(vm: CalloutDelivery, root: ContextState, data: CallbackData, name: string, ...args: number[]): void {
     try {
       vm.callWithData(root, data, name, root.id, ...args);
     } catch (e) {
       if (!(e instanceof WasmTrapError)) throw e;
     } finally {
-      root.status = { code: 0, message: "" };
+      root.status = { code: Status.Ok, message: "" };
     }
     vm.applyDeferred();
   }
 
-  #resolveGrpc(vm: WasmVm, root: ContextState, service: Uint8Array): { cluster: string; handler: GrpcServiceHandler } | null {
+  #resolveGrpc(vm: CalloutDelivery, root: ContextState, service: Uint8Array): { cluster: string; handler: GrpcServiceHandler } | null {
     if (parsesAsTargetlessGrpcService(service)) {
       // Envoy parses the service bytes as a GrpcService first; a cluster name that happens to be valid protobuf
       // wire format parses into one with no target, and Envoy aborts (trace h1-grpc-stream-answered, first run).
@@ -181,20 +210,20 @@ export class Callouts {
     const cluster = grpcClusterName(service);
     const handler = this.#handlers.grpcServices[cluster];
     if (!handler) {
-      vm.hostLog(3, root, `emulator: gRPC service "${cluster}" is neither a GrpcService proto nor a registered cluster -> ParseFailure (register it in grpcServices)`);
+      vm.hostLog(LogLevel.Warn, root, `emulator: gRPC service "${cluster}" is neither a GrpcService proto nor a registered cluster -> ParseFailure (register it in grpcServices)`);
       return null;
     }
     return { cluster, handler };
   }
 
   /** proxy_grpc_call. */
-  grpcCall(vm: WasmVm, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
+  grpcCall(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
     const found = this.#resolveGrpc(vm, root, args.service);
     if (!found) return Status.ParseFailure;
     const unary = typeof found.handler === "function" ? found.handler : found.handler.unary;
     if (!unary) return Status.BadArgument;
     const token = this.#grpcCallToken;
-    this.#grpcCallToken += 4;
+    this.#grpcCallToken += TOKEN_STEP;
     writeToken(token);
     const request: GrpcRequest = { cluster: found.cluster, serviceName: args.serviceName, method: args.method, metadata: new HeaderMap(args.metadata), message: args.message ?? new Uint8Array(0) };
     this.records.push({ kind: "grpc-call", cluster: found.cluster, token, headers: request.metadata, body: request.message });
@@ -202,21 +231,21 @@ export class Callouts {
     let reply: GrpcReply;
     try {
       reply = unary(request);
-      if ((reply.status ?? 0) !== 0) reply = { ...reply, statusMessage: upstreamStatusMessage(reply.statusMessage) };
+      if ((reply.status ?? GrpcStatus.Ok) !== GrpcStatus.Ok) reply = { ...reply, statusMessage: upstreamStatusMessage(reply.statusMessage) };
     } catch (e) {
-      reply = { status: 13, statusMessage: `handler threw: ${(e as Error).message}` };
+      reply = { status: GrpcStatus.Internal, statusMessage: `handler threw: ${(e as Error).message}` };
     }
     const timeout = args.timeoutMs ?? 0;
     const delay = reply.delayMs ?? 0;
     // Envoy (1.40, observed) times a unary call out through its HTTP router: status UNAVAILABLE (14), not
     // DEADLINE_EXCEEDED, with the router's reply text and response code details as the message.
-    if (timeout > 0 && delay > timeout) reply = { status: 14, statusMessage: "upstream request timeout{response_timeout}" };
+    if (timeout > 0 && delay > timeout) reply = { status: GrpcStatus.Unavailable, statusMessage: "upstream request timeout{response_timeout}" };
     vm.host.post(Math.min(delay, timeout > 0 ? timeout : delay), () => {
       if (!this.#grpcCalls.delete(token) || vm.failure || !vm.context(root.id)) return;
-      const status = reply.status ?? 0;
-      if (status === 0) {
+      const status = reply.status ?? GrpcStatus.Ok;
+      if (status === GrpcStatus.Ok) {
         const msg = toBytes(reply.message);
-        this.#rootCallback(vm, root, { bodyType: 5, body: msg }, "proxy_on_grpc_receive", token, msg.length);
+        this.#rootCallback(vm, root, { bodyType: BufferType.GrpcReceiveBuffer, body: msg }, "proxy_on_grpc_receive", token, msg.length);
       } else {
         root.status = { code: status, message: reply.statusMessage ?? "" };
         this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
@@ -226,13 +255,13 @@ export class Callouts {
   }
 
   /** proxy_grpc_stream. */
-  grpcStream(vm: WasmVm, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
+  grpcStream(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
     const found = this.#resolveGrpc(vm, root, args.service);
     if (!found) return Status.ParseFailure;
     const open = typeof found.handler === "function" ? undefined : found.handler.stream;
     if (!open) return Status.BadArgument;
     const token = this.#grpcStreamToken;
-    this.#grpcStreamToken += 4;
+    this.#grpcStreamToken += TOKEN_STEP;
     writeToken(token);
     const request: GrpcRequest = { cluster: found.cluster, serviceName: args.serviceName, method: args.method, metadata: new HeaderMap(args.metadata), message: new Uint8Array(0) };
     this.records.push({ kind: "grpc-stream", cluster: found.cluster, token, headers: request.metadata, body: request.message });
@@ -242,16 +271,16 @@ export class Callouts {
       request, onMessage: null, onClose: null, closed: false,
       sendInitialMetadata: (md) => post(() => {
         const map = new HeaderMap(md);
-        this.#rootCallback(vm, root, { mapTypes: [4, 5], headers: map }, "proxy_on_grpc_receive_initial_metadata", token, map.size);
+        this.#rootCallback(vm, root, { mapTypes: GRPC_METADATA_MAPS, headers: map }, "proxy_on_grpc_receive_initial_metadata", token, map.size);
       }),
       send: (message) => post(() => {
         const msg = toBytes(message);
-        this.#rootCallback(vm, root, { bodyType: 5, body: msg }, "proxy_on_grpc_receive", token, msg.length);
+        this.#rootCallback(vm, root, { bodyType: BufferType.GrpcReceiveBuffer, body: msg }, "proxy_on_grpc_receive", token, msg.length);
       }),
       close: (status, statusMessage = "", trailers) => post(() => {
         if (trailers) {
           const map = new HeaderMap(trailers);
-          this.#rootCallback(vm, root, { mapTypes: [4, 5], trailers: map }, "proxy_on_grpc_receive_trailing_metadata", token, map.size);
+          this.#rootCallback(vm, root, { mapTypes: GRPC_METADATA_MAPS, trailers: map }, "proxy_on_grpc_receive_trailing_metadata", token, map.size);
         }
         this.#grpcStreams.delete(token);
         root.status = { code: status, message: upstreamStatusMessage(statusMessage) };
@@ -264,8 +293,8 @@ export class Callouts {
   }
 
   /** proxy_grpc_send. */
-  grpcSend(_vm: WasmVm, token: number, message: Uint8Array, endStream: boolean): number {
-    if (token % 4 !== 2) return Status.BadArgument;
+  grpcSend(_vm: CalloutDelivery, token: number, message: Uint8Array, endStream: boolean): number {
+    if (token % TOKEN_STEP !== TokenKind.GrpcStream) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
     if (!s) return Status.NotFound;
     s.onMessage?.(message, endStream);
@@ -273,9 +302,9 @@ export class Callouts {
   }
 
   /** proxy_grpc_cancel: drops a call or resets a stream; no further callbacks for it. */
-  grpcCancel(_vm: WasmVm, token: number): number {
-    if (token % 4 === 1) return this.#grpcCalls.delete(token) ? Status.Ok : Status.NotFound;
-    if (token % 4 !== 2) return Status.BadArgument;
+  grpcCancel(_vm: CalloutDelivery, token: number): number {
+    if (token % TOKEN_STEP === TokenKind.GrpcCall) return this.#grpcCalls.delete(token) ? Status.Ok : Status.NotFound;
+    if (token % TOKEN_STEP !== TokenKind.GrpcStream) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
     if (!s) return Status.NotFound;
     this.#grpcStreams.delete(token);
@@ -284,9 +313,9 @@ export class Callouts {
   }
 
   /** proxy_grpc_close: cancels a call, half-closes a stream. */
-  grpcClose(vm: WasmVm, token: number): number {
-    if (token % 4 === 1) return this.grpcCancel(vm, token);
-    if (token % 4 !== 2) return Status.BadArgument;
+  grpcClose(vm: CalloutDelivery, token: number): number {
+    if (token % TOKEN_STEP === TokenKind.GrpcCall) return this.grpcCancel(vm, token);
+    if (token % TOKEN_STEP !== TokenKind.GrpcStream) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
     if (!s) return Status.NotFound;
     s.onClose?.("half-close");
@@ -294,24 +323,27 @@ export class Callouts {
   }
 
   /** envoy_resolve_dns: answers from the `dns` option; unknown names give size 0 (failure). */
-  resolveDns(vm: WasmVm, root: ContextState, name: string, writeToken: (t: number) => void): number {
+  resolveDns(vm: CalloutDelivery, root: ContextState, name: string, writeToken: (t: number) => void): number {
     const token = ++this.#dnsToken;
     writeToken(token);
     const addresses = this.#handlers.dns[name] ?? [];
     vm.host.post(0, () => {
       if (vm.failure || !vm.context(root.id)) return;
       const data = addresses.length === 0 ? new Uint8Array(0) : encodeDnsResult(addresses);
-      this.#rootCallback(vm, root, { bodyType: 8, body: data }, "envoy_on_resolve_dns", token, data.length);
+      this.#rootCallback(vm, root, { bodyType: BufferType.CallData, body: data }, "envoy_on_resolve_dns", token, data.length);
     });
     return Status.Ok;
   }
 }
 
+/** TTL Envoy reports for each resolved address. */
+const DNS_TTL_SECONDS = 60;
+
 function encodeDnsResult(addresses: readonly string[]): Uint8Array {
   const head = new Uint8Array(4 + addresses.length * 4);
   const view = new DataView(head.buffer);
   view.setUint32(0, addresses.length, true);
-  addresses.forEach((_, i) => view.setUint32(4 + i * 4, 60, true));
+  for (let i = 0; i < addresses.length; i++) view.setUint32(4 + i * 4, DNS_TTL_SECONDS, true);
   return concat(head, ...addresses.map((a) => encoder.encode(`${a}\0`)));
 }
 

@@ -1,6 +1,7 @@
 // The emulated Envoy *process*: what every VM and worker shares. One virtual clock and event loop, shared data
 // and shared queues keyed by vm_id, and the stats store. Pass one EmulatorHost to several Emulator.load() calls
 // to model several VMs/workers of one Envoy; by default each emulator gets its own host (no globals).
+import { EmulatorUsageError } from "./errors.ts";
 
 /** A metric as stored by the process (name without Envoy's `wasmcustom.` prefix). */
 export type MetricValue =
@@ -75,7 +76,7 @@ export class EmulatorHost {
 
   /** Moves the virtual clock forward by `ms`, running due tasks (timers, ticks, callouts) in time order. */
   advance(ms: number): void {
-    if (!(ms >= 0)) throw new Error(`advance(ms): ms must be a number >= 0, got ${ms}`);
+    if (!(ms >= 0)) throw new EmulatorUsageError(`advance(ms): ms must be a number >= 0, got ${ms}`);
     const target = this.#nowMs + ms;
     for (;;) {
       const next = this.#takeDue(target);
@@ -114,7 +115,10 @@ export class EmulatorHost {
   /** Writes a shared-data entry; `cas` 0 = unconditional. Returns false on a CAS mismatch. */
   setSharedData(vmId: string, key: string, value: Uint8Array, cas: number): boolean {
     let ns = this.#sharedData.get(vmId);
-    if (!ns) this.#sharedData.set(vmId, (ns = new Map()));
+    if (!ns) {
+      ns = new Map();
+      this.#sharedData.set(vmId, ns);
+    }
     const current = ns.get(key);
     if (cas !== 0 && current && current.cas !== cas) return false;
     this.#cas = (this.#cas + 1) >>> 0;
@@ -168,7 +172,7 @@ export class EmulatorHost {
   /** Adds to a counter/gauge or records a histogram sample (rules are enforced by the hostcall layer). */
   updateStat(name: string, op: "add" | "set" | "record", amount: bigint): void {
     const s = this.#stats.get(name);
-    if (!s) throw new Error(`unknown stat ${name}`);
+    if (!s) throw new EmulatorUsageError(`unknown stat ${name}`);
     if (op === "add") s.value += amount;
     else if (op === "set") s.value = amount;
     else s.samples.push(amount);

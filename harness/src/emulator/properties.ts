@@ -60,3 +60,9 @@ export const DEFAULT_CONNECTION_PROPERTIES: Readonly<Record<string, PropertyValu
   "connection.mtls": false,
   "connection.requested_server_name": "",
 };
+
+/** Looks a NUL-joined key up in a dotted-key property record. */
+export function findProperty(props: Readonly<Record<string, PropertyValue>>, key: string): PropertyValue | undefined {
+  for (const [k, v] of Object.entries(props)) if (propertyKey(k) === key) return v;
+  return undefined;
+}

@@ -81,7 +81,7 @@ export class EnvoyAdmin {
   }
 
   async #call(method: "GET" | "POST", path: string): Promise<string> {
-    let res;
+    let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(`${this.url}${path}`, { method, headersTimeout: 5000, bodyTimeout: 5000 });
     } catch (err) {

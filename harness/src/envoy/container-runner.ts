@@ -2,7 +2,7 @@
 // the kernel), config and .wasm files copied in (no bind mounts), every container labelled and reaped.
 import { basename } from "node:path";
 import type Dockerode from "dockerode";
-import { GenericContainer, getContainerRuntimeClient, type WaitStrategy } from "testcontainers";
+import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, type WaitStrategy } from "testcontainers";
 import { reapLeftoverContainers, removeContainerNow, track } from "./cleanup.ts";
 import { EnvoyHarnessError } from "./errors.ts";
 import { ENVOY_PATH_IN_IMAGE, ensureEnvoyImage } from "./image.ts";
@@ -59,7 +59,7 @@ async function launchContainer(
   log: EnvoyLog,
 ): Promise<LaunchedEnvoy> {
   const entrypoint = process.env.ENVOY_IMAGE_ENTRYPOINT ?? ENVOY_PATH_IN_IMAGE;
-  let started;
+  let started: StartedTestContainer;
   try {
     started = await new GenericContainer(image)
       .withNetworkMode("host")

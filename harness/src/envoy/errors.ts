@@ -1,25 +1,19 @@
 // Errors the envoy layer throws. Every one says what went wrong and what to do about it.
+import { HarnessError, type HarnessErrorOptions } from "../errors.ts";
 
 /**
  * An actionable harness error: `message` says what failed, `hint` what to do, and `logLines` carry the
  * relevant Envoy log lines when Envoy itself reported the failure. Thrown by every function of the
  * envoy layer; safe to catch and inspect in tests.
  */
-export class EnvoyHarnessError extends Error {
-  /** What the user can do to fix it (may be empty). */
-  readonly hint: string;
+export class EnvoyHarnessError extends HarnessError {
   /** Envoy log lines that explain the failure (may be empty). */
   readonly logLines: readonly string[];
 
-  constructor(message: string, options: { hint?: string; logLines?: readonly string[]; cause?: unknown } = {}) {
-    const hint = options.hint ?? "";
+  constructor(message: string, options: HarnessErrorOptions & { logLines?: readonly string[] } = {}) {
     const logLines = options.logLines ?? [];
-    const parts = [message];
-    if (logLines.length > 0) parts.push("Envoy said:\n  " + logLines.join("\n  "));
-    if (hint) parts.push("Fix: " + hint);
-    super(parts.join("\n"), { cause: options.cause });
-    this.name = "EnvoyHarnessError";
-    this.hint = hint;
+    const said = logLines.length > 0 ? `\nEnvoy said:\n  ${logLines.join("\n  ")}` : "";
+    super(message + said, options);
     this.logLines = logLines;
   }
 }

@@ -254,7 +254,8 @@ function makeEnvoy(
   };
   let stopping: Promise<void> | undefined;
   const stop = async () => {
-    await (stopping ??= launched.stop());
+    stopping ??= launched.stop();
+    await stopping;
     if (!options.allowWasmErrors) assertNoWasmErrors();
   };
   return {

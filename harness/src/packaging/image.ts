@@ -63,7 +63,7 @@ export interface PackageOptions {
 
 /** "sha256:<hex>" of `data`. */
 export function sha256Digest(data: Uint8Array): string {
-  return "sha256:" + createHash("sha256").update(data).digest("hex");
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
 }
 
 /**
@@ -172,5 +172,5 @@ export async function writeOciLayout(image: WasmImage, dir: string, tag = "lates
     // no index yet
   }
   manifests.push({ mediaType: image.manifestMediaType, digest: image.digest, size: image.manifestBytes.length, annotations: { [refName]: tag } });
-  await writeFile(join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: mt.OCI_INDEX, manifests }, null, 2) + "\n");
+  await writeFile(join(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: mt.OCI_INDEX, manifests }, null, 2)}\n`);
 }

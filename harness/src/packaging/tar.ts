@@ -31,7 +31,7 @@ export function writeTar(files: readonly TarFile[]): Buffer {
     header.write("ustar\u000000", 257, "latin1"); // magic + version
     let sum = 0;
     for (const byte of header) sum += byte;
-    header.write(sum.toString(8).padStart(6, "0") + "\u0000 ", 148, "latin1");
+    header.write(`${sum.toString(8).padStart(6, "0")}\u0000 `, 148, "latin1");
     parts.push(header, Buffer.from(file.data), Buffer.alloc((BLOCK - (file.data.length % BLOCK)) % BLOCK));
   }
   parts.push(Buffer.alloc(BLOCK * 2)); // end-of-archive marker
@@ -88,7 +88,7 @@ export function gunzip(data: Uint8Array, what: string): Buffer {
 }
 
 function writeOctal(header: Buffer, offset: number, length: number, value: number): void {
-  header.write(value.toString(8).padStart(length - 1, "0") + "\u0000", offset, "latin1");
+  header.write(`${value.toString(8).padStart(length - 1, "0")}\u0000`, offset, "latin1");
 }
 
 function parseOctal(field: Buffer): number {

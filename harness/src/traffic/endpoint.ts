@@ -18,7 +18,9 @@ export function headerValuesFromRaw(raw: readonly string[]): HeaderValues {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     if (name.startsWith(":")) continue;
-    (out[name] ??= []).push(raw[i + 1]!);
+    const values = out[name] ?? [];
+    values.push(raw[i + 1]!);
+    out[name] = values;
   }
   return out;
 }

@@ -1,0 +1,106 @@
+// Callouts: proxy_http_call, proxy_grpc_call/stream/send/cancel/close and Envoy's envoy_resolve_dns. The host
+// calls decode guest memory; the callout engine (../callouts.ts) routes to the test's handlers and delivers the
+// answers to the root context later.
+import { Status } from "../../abi/index.ts";
+import type { EnvHostcalls, HostcallVm } from "./types.ts";
+import { readPairs } from "./maps.ts";
+
+/** Callout host calls. */
+export function calloutHostcalls(vm: HostcallVm) {
+  const writeToken = (tokenPtr: number) => (token: number) => vm.memory.writeU32(tokenPtr, token);
+  return {
+    proxy_http_call: (
+      up: number,
+      us: number,
+      hp: number,
+      hs: number,
+      bp: number,
+      bs: number,
+      tp: number,
+      ts: number,
+      timeout: number,
+      tokenPtr: number,
+    ) => {
+      const root = vm.root();
+      if (!root || !vm.callouts) return Status.InternalFailure;
+      const cluster = vm.memory.readString(up, us);
+      const headers = readPairs(vm, hp, hs);
+      const body = vm.memory.read(bp, bs);
+      const trailers = readPairs(vm, tp, ts);
+      return vm.callouts.httpCall(
+        vm.delivery,
+        root,
+        cluster,
+        headers,
+        body,
+        trailers,
+        timeout >>> 0,
+        writeToken(tokenPtr),
+      );
+    },
+    proxy_grpc_call: (
+      sp: number,
+      ss: number,
+      np: number,
+      ns: number,
+      mp: number,
+      ms: number,
+      mdp: number,
+      mds: number,
+      msgp: number,
+      msgs: number,
+      timeout: number,
+      tokenPtr: number,
+    ) => {
+      const root = vm.root();
+      if (!root || !vm.callouts) return Status.InternalFailure;
+      return vm.callouts.grpcCall(
+        vm.delivery,
+        root,
+        {
+          service: vm.memory.read(sp, ss),
+          serviceName: vm.memory.readString(np, ns),
+          method: vm.memory.readString(mp, ms),
+          metadata: readPairs(vm, mdp, mds),
+          message: vm.memory.read(msgp, msgs),
+          timeoutMs: timeout >>> 0,
+        },
+        writeToken(tokenPtr),
+      );
+    },
+    proxy_grpc_stream: (
+      sp: number,
+      ss: number,
+      np: number,
+      ns: number,
+      mp: number,
+      ms: number,
+      mdp: number,
+      mds: number,
+      tokenPtr: number,
+    ) => {
+      const root = vm.root();
+      if (!root || !vm.callouts) return Status.InternalFailure;
+      return vm.callouts.grpcStream(
+        vm.delivery,
+        root,
+        {
+          service: vm.memory.read(sp, ss),
+          serviceName: vm.memory.readString(np, ns),
+          method: vm.memory.readString(mp, ms),
+          metadata: readPairs(vm, mdp, mds),
+        },
+        writeToken(tokenPtr),
+      );
+    },
+    proxy_grpc_send: (token: number, mp: number, ms: number, end: number) =>
+      vm.callouts?.grpcSend(vm.delivery, token >>> 0, vm.memory.read(mp, ms), end !== 0) ?? Status.NotFound,
+    proxy_grpc_cancel: (token: number) => vm.callouts?.grpcCancel(vm.delivery, token >>> 0) ?? Status.NotFound,
+    proxy_grpc_close: (token: number) => vm.callouts?.grpcClose(vm.delivery, token >>> 0) ?? Status.NotFound,
+    envoy_resolve_dns: (ap: number, as: number, tokenPtr: number) => {
+      const root = vm.root();
+      if (!root || !vm.callouts) return Status.InternalFailure;
+      return vm.callouts.resolveDns(vm.delivery, root, vm.memory.readString(ap, as), writeToken(tokenPtr));
+    },
+  } satisfies EnvHostcalls;
+}

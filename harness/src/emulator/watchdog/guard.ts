@@ -1,0 +1,34 @@
+// Instruments a module for the watchdog once per distinct binary (tests load the same file many times).
+import { createHash } from "node:crypto";
+import { instrumentModule } from "./instrument.ts";
+import { FUEL_SLICE } from "./watchdog.ts";
+
+/** Instrumented binaries by the SHA-256 of the original; bounded, oldest evicted first. */
+const cache = new Map<string, Uint8Array>();
+const CACHE_ENTRIES = 32;
+const warned = new Set<string>();
+
+/**
+ * Returns the binary to compile: `bytes` with the watchdog's fuel checks and guarded memory.grow, or `bytes`
+ * unchanged (with a process warning, once per module) when the module uses instructions the rewriter does not
+ * decode; such a module then runs without a deadline or a memory ceiling.
+ */
+export function guardedModuleBytes(bytes: Uint8Array, label: string): Uint8Array {
+  const key = createHash("sha256").update(bytes).digest("hex");
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const result = instrumentModule(bytes, FUEL_SLICE);
+  if (!result.ok) {
+    if (!warned.has(key)) {
+      warned.add(key);
+      process.emitWarning(
+        `${label}: runs without the emulator's deadline and memory ceiling: ${result.reason}`,
+        "EmulatorWatchdogWarning",
+      );
+    }
+    return bytes;
+  }
+  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  cache.set(key, result.bytes);
+  return result.bytes;
+}

@@ -1,0 +1,108 @@
+// The watchdog's rewriter keeps every module valid and equivalent: same imports plus the two watchdog ones, same
+// exports, same function names in traps; and it refuses (rather than corrupts) what it cannot decode.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { sig } from "../../abi/index.ts";
+import { op, tinyModule } from "../test-support/tiny-wasm.ts";
+import { instrumentModule, WATCHDOG_IMPORT_MODULE } from "./instrument.ts";
+import { FUEL_SLICE } from "./watchdog.ts";
+
+const BUILD = join(import.meta.dirname, "../../../../build");
+const built = existsSync(BUILD) ? readdirSync(BUILD).filter((f) => f.endsWith(".wasm")) : [];
+
+function instrumented(bytes: Uint8Array): Uint8Array {
+  const result = instrumentModule(bytes, FUEL_SLICE);
+  if (!result.ok) throw new Error(result.reason);
+  return result.bytes;
+}
+
+describe("instrumentModule", () => {
+  it.skipIf(built.length === 0)(
+    "keeps every built module valid, with the same exports and imports plus the watchdog's",
+    () => {
+      for (const file of built) {
+        const bytes = readFileSync(join(BUILD, file));
+        const out = instrumented(bytes);
+        expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>), file).toBe(true);
+        const before = new WebAssembly.Module(bytes);
+        const after = new WebAssembly.Module(out as Uint8Array<ArrayBuffer>);
+        expect(WebAssembly.Module.exports(after), file).toEqual(WebAssembly.Module.exports(before));
+        const added = WebAssembly.Module.imports(after).filter((i) => i.module === WATCHDOG_IMPORT_MODULE);
+        expect(WebAssembly.Module.imports(after).length - added.length, file).toBe(
+          WebAssembly.Module.imports(before).length,
+        );
+        expect(
+          added.map((i) => i.name),
+          file,
+        ).toEqual(["tick", "memory_grow"]);
+      }
+    },
+  );
+
+  it("renumbers calls and exports: a module calling its own functions computes the same result", async () => {
+    // f0 = import; f1 returns 41; f2 = f1() + 1 (a call whose index moves up by two).
+    const bytes = tinyModule({
+      imports: [{ module: "env", name: "ignored", signature: sig("->") }],
+      functions: [
+        { signature: sig("-> i32"), body: op.i32Const(41) },
+        { signature: sig("-> i32"), export: "answer", body: [...op.call(1), ...op.i32Const(1), 0x6a] },
+      ],
+    });
+    const imports = {
+      env: { ignored: () => {} },
+      [WATCHDOG_IMPORT_MODULE]: { tick: () => FUEL_SLICE, memory_grow: () => -1 },
+    };
+    const { instance } = await WebAssembly.instantiate(instrumented(bytes) as Uint8Array<ArrayBuffer>, imports);
+    expect((instance.exports.answer as () => number)()).toBe(42);
+  });
+
+  it("calls tick once the fuel runs out, and memory_grow instead of memory.grow", async () => {
+    const countDown = [
+      ...op.i32Const(3 * 1000),
+      0x21,
+      0x00, // local.set 0
+      0x03,
+      0x40,
+      ...op.localGet(0),
+      ...op.i32Const(1),
+      0x6b,
+      0x22,
+      0x00,
+      0x0d,
+      0x00,
+      0x0b, // loop … br_if 0
+      ...op.i32Const(2),
+      0x40,
+      0x00, // memory.grow 2
+    ];
+    const bytes = tinyModule({ functions: [{ signature: sig("i32 -> i32"), export: "run", body: countDown }] });
+    let ticks = 0;
+    const grows: number[] = [];
+    const imports = {
+      [WATCHDOG_IMPORT_MODULE]: {
+        tick: () => {
+          ticks++;
+          return 1000;
+        },
+        memory_grow: (pages: number) => {
+          grows.push(pages);
+          return 7;
+        },
+      },
+    };
+    const out = instrumentModule(bytes, 1000);
+    if (!out.ok) throw new Error(out.reason);
+    const { instance } = await WebAssembly.instantiate(out.bytes as Uint8Array<ArrayBuffer>, imports);
+    expect((instance.exports.run as (n: number) => number)(0)).toBe(7);
+    expect(ticks).toBe(3); // 1 function entry + 3000 loop iterations, 1000 fuel per slice
+    expect(grows).toEqual([2]);
+  });
+
+  it("refuses a module with an instruction it does not decode, saying which", () => {
+    const bytes = tinyModule({ functions: [{ signature: sig("->"), export: "gc", body: [0xfb, 0x00] }] });
+    const result = instrumentModule(bytes, FUEL_SLICE);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.reason).toContain("instruction 0xfb");
+  });
+});

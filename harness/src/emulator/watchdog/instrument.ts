@@ -1,0 +1,446 @@
+// Rewrites a Wasm binary so the emulator can stop a runaway module: a fuel counter at every function entry and
+// loop header calls a host "tick" when it runs out, and `memory.grow` on memory 0 becomes a host call that
+// enforces the memory ceiling.
+//
+// Why instrumentation rather than a worker thread or node:vm: a module's host calls are synchronous and
+// touch the emulator's state on every call, so a VM in a worker would need a blocking round trip per host call
+// (orders of magnitude slower), and node:vm's `timeout` starts a watchdog thread per evaluation (tens of µs
+// per callback, more than a whole callback costs). The fuel check is a few Wasm instructions on a counter the
+// module owns, and the host is entered once per FUEL_SLICE units; see bench/emulator.ts for the measured cost.
+//
+// Why hand-written rather than binaryen (already installed with AssemblyScript): loading binaryen.js takes
+// 1–1.5 s per process and re-encoding a 2 MB Go module several seconds more, paid by every test file. This
+// rewriter only decodes instruction boundaries and copies everything else byte for byte.
+//
+// The two host functions are appended to the imports, so every defined function index moves up by two:
+// calls, ref.func, exports, start, element segments and the name section are renumbered.
+import { WasmBinaryReader, WasmBinaryWriter, encodeName, encodeU32 } from "./binary.ts";
+import { skipImmediates, UnsupportedInstructionError } from "./instructions.ts";
+
+/** Import module of the two host functions the instrumentation adds. */
+export const WATCHDOG_IMPORT_MODULE = "proxy-wasm-as:watchdog";
+/** `() -> i32`: called when the fuel runs out; returns the next slice or throws. */
+export const WATCHDOG_TICK = "tick";
+/** `(i32 pages) -> i32`: replaces `memory.grow` on memory 0; returns the old size in pages, or -1. */
+export const WATCHDOG_MEMORY_GROW = "memory_grow";
+
+const Section = { Custom: 0, Type: 1, Import: 2, Global: 6, Export: 7, Start: 8, Element: 9, Code: 10 } as const;
+const ExternKind = { Function: 0, Table: 1, Memory: 2, Global: 3, Tag: 4 } as const;
+const Op = {
+  Loop: 0x03,
+  If: 0x04,
+  End: 0x0b,
+  Call: 0x10,
+  ReturnCall: 0x12,
+  GlobalGet: 0x23,
+  GlobalSet: 0x24,
+  I32Const: 0x41,
+  I32Eqz: 0x45,
+  I32Sub: 0x6b,
+  MemoryGrow: 0x40,
+  RefFunc: 0xd2,
+} as const;
+const I32 = 0x7f;
+/** The tag section (id 13) sits between memory and global in the section order. */
+const TAG_SECTION = 13;
+const FUNC_TYPE = 0x60;
+const BLOCK_VOID = 0x40;
+
+/** Result of {@link instrumentModule}. */
+export type InstrumentResult =
+  | { readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Returns `bytes` with fuel checks and a guarded `memory.grow`, or the reason it cannot (a GC or otherwise
+ * unknown instruction, a malformed binary). `fuelSlice` is the fuel the module starts with.
+ */
+export function instrumentModule(bytes: Uint8Array, fuelSlice: number): InstrumentResult {
+  try {
+    return { ok: true, bytes: rewrite(bytes, fuelSlice) };
+  } catch (e) {
+    if (e instanceof UnsupportedInstructionError || e instanceof RangeError || e instanceof TypeError) {
+      return { ok: false, reason: e.message };
+    }
+    throw e;
+  }
+}
+
+interface Layout {
+  typeCount: number;
+  importedFunctions: number;
+  importedGlobals: number;
+  definedGlobals: number;
+}
+
+function rewrite(bytes: Uint8Array, fuelSlice: number): Uint8Array {
+  const sections = splitSections(bytes);
+  const layout = readLayout(bytes, sections);
+  const tickType = layout.typeCount;
+  const growType = layout.typeCount + 1;
+  const tickFunction = layout.importedFunctions;
+  const growFunction = layout.importedFunctions + 1;
+  const fuelGlobal = layout.importedGlobals + layout.definedGlobals;
+  const shift = (index: number) => (index >= layout.importedFunctions ? index + 2 : index);
+  const fuelCheck = fuelCheckBytes(fuelGlobal, tickFunction);
+  const growCall = [Op.Call, ...encodeU32(growFunction)];
+
+  const out = new WasmBinaryWriter();
+  out.bytes(bytes.subarray(0, 8));
+  const emit = (id: number, content: Uint8Array | number[]) => out.section(id, content);
+  let sawType = false,
+    sawImport = false,
+    sawGlobal = false;
+  const ensureBefore = (id: number) => {
+    // Sections the rewrite needs but the module lacks are created in their place in the section order.
+    if (!sawType && id > Section.Type && id !== Section.Custom) {
+      emit(Section.Type, newTypes([]));
+      sawType = true;
+    }
+    if (!sawImport && id > Section.Import && id !== Section.Custom) {
+      emit(Section.Import, newImports(0, [], tickType, growType));
+      sawImport = true;
+    }
+    if (!sawGlobal && id > Section.Global && id !== Section.Custom && id !== TAG_SECTION) {
+      emit(Section.Global, newGlobals(0, [], fuelSlice));
+      sawGlobal = true;
+    }
+  };
+  for (const s of sections) {
+    const content = bytes.subarray(s.start, s.end);
+    ensureBefore(s.id);
+    switch (s.id) {
+      case Section.Type:
+        emit(s.id, appendTypes(content));
+        sawType = true;
+        break;
+      case Section.Import:
+        emit(s.id, appendImports(content, tickType, growType));
+        sawImport = true;
+        break;
+      case Section.Global:
+        emit(s.id, rewriteGlobals(content, shift, fuelSlice));
+        sawGlobal = true;
+        break;
+      case Section.Export:
+        emit(s.id, rewriteExports(content, shift));
+        break;
+      case Section.Start:
+        emit(s.id, encodeU32(shift(new WasmBinaryReader(content).u32())));
+        break;
+      case Section.Element:
+        emit(s.id, rewriteElements(content, shift));
+        break;
+      case Section.Code:
+        emit(s.id, rewriteCode(content, shift, fuelCheck, growCall));
+        break;
+      case Section.Custom:
+        emit(s.id, customName(content) === "name" ? rewriteNames(content, shift) : content);
+        break;
+      default:
+        emit(s.id, content);
+    }
+  }
+  ensureBefore(Section.Code + 100);
+  return out.finish();
+}
+
+interface SectionSpan {
+  readonly id: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+function splitSections(bytes: Uint8Array): SectionSpan[] {
+  const r = new WasmBinaryReader(bytes, 8);
+  const spans: SectionSpan[] = [];
+  while (!r.atEnd()) {
+    const id = r.byte();
+    const size = r.u32();
+    spans.push({ id, start: r.offset, end: r.offset + size });
+    r.offset += size;
+  }
+  return spans;
+}
+
+function readLayout(bytes: Uint8Array, sections: readonly SectionSpan[]): Layout {
+  const layout: Layout = { typeCount: 0, importedFunctions: 0, importedGlobals: 0, definedGlobals: 0 };
+  for (const s of sections) {
+    const r = new WasmBinaryReader(bytes.subarray(0, s.end), s.start);
+    if (s.id === Section.Type) {
+      layout.typeCount = r.u32();
+      for (let i = 0; i < layout.typeCount; i++) {
+        const form = r.byte();
+        if (form !== FUNC_TYPE) throw new UnsupportedInstructionError(`type form 0x${form.toString(16)} (GC types)`);
+        r.skipValueTypes();
+        r.skipValueTypes();
+      }
+    } else if (s.id === Section.Import) {
+      for (let n = r.u32(); n > 0; n--) {
+        r.skipName();
+        r.skipName();
+        const kind = r.byte();
+        if (kind === ExternKind.Function) layout.importedFunctions++;
+        if (kind === ExternKind.Global) layout.importedGlobals++;
+        r.skipExternType(kind);
+      }
+    } else if (s.id === Section.Global) {
+      layout.definedGlobals = r.u32();
+    }
+  }
+  return layout;
+}
+
+/** global.get F; i32.eqz; if; call tick; global.set F; end; F -= 1 — stack-neutral, valid anywhere. */
+function fuelCheckBytes(fuelGlobal: number, tickFunction: number): number[] {
+  const g = encodeU32(fuelGlobal);
+  return [
+    Op.GlobalGet,
+    ...g,
+    Op.I32Eqz,
+    Op.If,
+    BLOCK_VOID,
+    Op.Call,
+    ...encodeU32(tickFunction),
+    Op.GlobalSet,
+    ...g,
+    Op.End,
+    Op.GlobalGet,
+    ...g,
+    Op.I32Const,
+    1,
+    Op.I32Sub,
+    Op.GlobalSet,
+    ...g,
+  ];
+}
+
+const TICK_TYPE = [FUNC_TYPE, 0, 1, I32];
+const GROW_TYPE = [FUNC_TYPE, 1, I32, 1, I32];
+
+function newTypes(existing: Uint8Array | number[], count = 0): number[] {
+  return [...encodeU32(count + 2), ...existing, ...TICK_TYPE, ...GROW_TYPE];
+}
+
+function appendTypes(content: Uint8Array): number[] {
+  const r = new WasmBinaryReader(content);
+  const count = r.u32();
+  return newTypes(content.subarray(r.offset), count);
+}
+
+function newImports(count: number, existing: Uint8Array | number[], tickType: number, growType: number): number[] {
+  const entry = (name: string, type: number) => [
+    ...encodeName(WATCHDOG_IMPORT_MODULE),
+    ...encodeName(name),
+    ExternKind.Function,
+    ...encodeU32(type),
+  ];
+  return [
+    ...encodeU32(count + 2),
+    ...existing,
+    ...entry(WATCHDOG_TICK, tickType),
+    ...entry(WATCHDOG_MEMORY_GROW, growType),
+  ];
+}
+
+function appendImports(content: Uint8Array, tickType: number, growType: number): number[] {
+  const r = new WasmBinaryReader(content);
+  const count = r.u32();
+  return newImports(count, content.subarray(r.offset), tickType, growType);
+}
+
+function newGlobals(count: number, existing: number[], fuelSlice: number): number[] {
+  return [...encodeU32(count + 1), ...existing, I32, 1, Op.I32Const, ...encodeSigned(fuelSlice), Op.End];
+}
+
+function rewriteGlobals(content: Uint8Array, shift: (i: number) => number, fuelSlice: number): number[] {
+  const r = new WasmBinaryReader(content);
+  const count = r.u32();
+  const body = new WasmBinaryWriter();
+  for (let i = 0; i < count; i++) {
+    const start = r.offset;
+    r.skipValueType();
+    r.byte(); // mutability
+    body.bytes(content.subarray(start, r.offset));
+    copyExpression(r, body, shift);
+  }
+  return newGlobals(count, [...body.finish()], fuelSlice);
+}
+
+function rewriteExports(content: Uint8Array, shift: (i: number) => number): Uint8Array {
+  const r = new WasmBinaryReader(content);
+  const out = new WasmBinaryWriter();
+  const count = r.u32();
+  out.u32(count);
+  for (let i = 0; i < count; i++) {
+    const start = r.offset;
+    r.skipName();
+    const kind = r.byte();
+    out.bytes(content.subarray(start, r.offset));
+    const index = r.u32();
+    out.u32(kind === ExternKind.Function ? shift(index) : index);
+  }
+  return out.finish();
+}
+
+function rewriteElements(content: Uint8Array, shift: (i: number) => number): Uint8Array {
+  const r = new WasmBinaryReader(content);
+  const out = new WasmBinaryWriter();
+  const count = r.u32();
+  out.u32(count);
+  for (let i = 0; i < count; i++) {
+    const flags = r.u32();
+    out.u32(flags);
+    const passiveOrDeclarative = (flags & 1) !== 0;
+    const explicitTable = (flags & 2) !== 0;
+    const usesExpressions = (flags & 4) !== 0;
+    if (explicitTable && !passiveOrDeclarative) out.u32(r.u32());
+    if (!passiveOrDeclarative) copyExpression(r, out, shift);
+    if (passiveOrDeclarative || explicitTable) {
+      const start = r.offset;
+      if (usesExpressions) r.skipValueType();
+      else r.byte(); // elemkind
+      out.bytes(content.subarray(start, r.offset));
+    }
+    const items = r.u32();
+    out.u32(items);
+    for (let j = 0; j < items; j++) {
+      if (usesExpressions) copyExpression(r, out, shift);
+      else out.u32(shift(r.u32()));
+    }
+  }
+  return out.finish();
+}
+
+/** Copies a constant expression up to and including its `end`, renumbering ref.func. */
+function copyExpression(r: WasmBinaryReader, out: WasmBinaryWriter, shift: (i: number) => number): void {
+  for (;;) {
+    const op = r.byte();
+    if (op === Op.RefFunc) {
+      out.byte(op);
+      out.u32(shift(r.u32()));
+      continue;
+    }
+    const start = r.offset - 1;
+    skipImmediates(r, op);
+    out.bytes(r.bytes.subarray(start, r.offset));
+    if (op === Op.End) return;
+  }
+}
+
+function rewriteCode(
+  content: Uint8Array,
+  shift: (i: number) => number,
+  fuelCheck: number[],
+  growCall: number[],
+): Uint8Array {
+  const r = new WasmBinaryReader(content);
+  const out = new WasmBinaryWriter();
+  const count = r.u32();
+  out.u32(count);
+  for (let i = 0; i < count; i++) {
+    const size = r.u32();
+    const end = r.offset + size;
+    const body = new WasmBinaryWriter();
+    const localsStart = r.offset;
+    for (let groups = r.u32(); groups > 0; groups--) {
+      r.u32();
+      r.skipValueType();
+    }
+    body.bytes(content.subarray(localsStart, r.offset));
+    body.bytes(fuelCheck);
+    let copyFrom = r.offset;
+    const flush = (to: number) => {
+      body.bytes(content.subarray(copyFrom, to));
+    };
+    while (r.offset < end) {
+      const at = r.offset;
+      const op = r.byte();
+      if (op === Op.Call || op === Op.ReturnCall || op === Op.RefFunc) {
+        flush(at);
+        const index = r.u32();
+        body.byte(op);
+        body.u32(shift(index));
+        copyFrom = r.offset;
+      } else if (op === Op.MemoryGrow) {
+        const memory = r.u32();
+        if (memory === 0) {
+          flush(at);
+          body.bytes(growCall);
+          copyFrom = r.offset;
+        }
+      } else {
+        skipImmediates(r, op);
+        if (op === Op.Loop) {
+          flush(r.offset);
+          body.bytes(fuelCheck);
+          copyFrom = r.offset;
+        }
+      }
+    }
+    if (r.offset !== end) throw new RangeError(`function body ${i} ends at byte ${r.offset}, expected ${end}`);
+    flush(end);
+    const encoded = body.finish();
+    out.u32(encoded.length);
+    out.bytes(encoded);
+  }
+  return out.finish();
+}
+
+function customName(content: Uint8Array): string {
+  const r = new WasmBinaryReader(content);
+  return r.name();
+}
+
+/** Renumbers function names (1), local names (2) and label names (3); other subsections are copied. */
+function rewriteNames(content: Uint8Array, shift: (i: number) => number): Uint8Array {
+  const r = new WasmBinaryReader(content);
+  const out = new WasmBinaryWriter();
+  r.skipName();
+  out.bytes(content.subarray(0, r.offset));
+  while (!r.atEnd()) {
+    const id = r.byte();
+    const size = r.u32();
+    const end = r.offset + size;
+    if (id < 1 || id > 3) {
+      out.byte(id);
+      out.u32(size);
+      out.bytes(content.subarray(r.offset, end));
+      r.offset = end;
+      continue;
+    }
+    const sub = new WasmBinaryWriter();
+    const count = r.u32();
+    sub.u32(count);
+    for (let i = 0; i < count; i++) {
+      sub.u32(shift(r.u32()));
+      const start = r.offset;
+      if (id === 1) r.skipName();
+      else
+        for (let n = r.u32(); n > 0; n--) {
+          r.u32();
+          r.skipName();
+        }
+      sub.bytes(content.subarray(start, r.offset));
+    }
+    r.offset = end;
+    const encoded = sub.finish();
+    out.byte(id);
+    out.u32(encoded.length);
+    out.bytes(encoded);
+  }
+  return out.finish();
+}
+
+function encodeSigned(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}

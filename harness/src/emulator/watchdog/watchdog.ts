@@ -1,0 +1,106 @@
+// Execution limits of one VM: the deadline of each callback and the ceiling of its linear memory. The module is
+// instrumented (instrument.ts) to call `tick` each time its fuel runs out and `memoryGrow` instead of
+// memory.grow; both run here and throw a WasmLimitError that unwinds the guest back to the emulator.
+import { WasmMemoryLimitError, WasmTimeoutError, type LogEntry } from "../errors.ts";
+
+/** Default deadline of one callback. Far above any real filter callback, far below a test timeout. */
+export const DEFAULT_CALLBACK_TIMEOUT_MS = 5_000;
+/** Default ceiling of a VM's linear memory (Envoy itself lets V8 grow a module to about 4 GiB). */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 2 ** 20;
+/**
+ * Fuel units (function entries + loop iterations) between two host checks of the clock. At about a nanosecond
+ * per unit, a slice lasts around a millisecond: the clock is read about once a millisecond of guest work, and a
+ * callback's deadline starts at most one slice late (see {@link Watchdog.tick}).
+ */
+export const FUEL_SLICE = 1 << 20;
+/** Size of a Wasm page. */
+export const WASM_PAGE_BYTES = 65_536;
+/** What memory.grow returns when it fails. */
+const GROW_FAILED = -1;
+
+/** Execution limits of a VM. */
+export interface ExecutionLimits {
+  /** Deadline of one callback, in wall-clock milliseconds; 0 disables it. */
+  readonly callbackTimeoutMs: number;
+  /** Ceiling of the linear memory, in bytes. */
+  readonly memoryLimitBytes: number;
+}
+
+/** What the watchdog needs to know about the VM it guards. */
+export interface GuardedVm {
+  /** The VM's memory, once instantiated. */
+  readonly guestMemory: WebAssembly.Memory | undefined;
+  /** The module's logs so far (copied into the error). */
+  readonly logs: readonly LogEntry[];
+}
+
+/** Enforces {@link ExecutionLimits} for one VM. The VM updates the public fields around every callback. */
+export class Watchdog {
+  readonly limits: ExecutionLimits;
+  /** Incremented by the VM when a callback starts: a new callback gets a new deadline. */
+  callbacks = 0;
+  /** The running export, for the error message. */
+  exportName = "";
+  /** The context the running export was called for. */
+  contextId = 0;
+  readonly #vm: GuardedVm;
+  #deadlineOf = -1;
+  #deadline = 0;
+  #refusal: { callback: number; exportName: string; contextId: number; requested: number } | null = null;
+
+  constructor(limits: ExecutionLimits, vm: GuardedVm) {
+    this.limits = limits;
+    this.#vm = vm;
+  }
+
+  /**
+   * Host side of the fuel check, called when the guest's fuel runs out. The first tick of a callback starts
+   * its deadline (reading the clock on every callback would cost more than the check saves); later ticks of
+   * the same callback throw WasmTimeoutError once the deadline has passed. Returns the next fuel slice.
+   */
+  readonly tick = (): number => {
+    const timeoutMs = this.limits.callbackTimeoutMs;
+    if (timeoutMs <= 0) return FUEL_SLICE;
+    const now = performance.now();
+    if (this.#deadlineOf !== this.callbacks) {
+      this.#deadlineOf = this.callbacks;
+      this.#deadline = now + timeoutMs;
+    } else if (now > this.#deadline) {
+      throw new WasmTimeoutError(this.exportName, this.contextId, timeoutMs, [...this.#vm.logs]);
+    }
+    return FUEL_SLICE;
+  };
+
+  /**
+   * Replaces memory.grow on memory 0. Growth past the ceiling fails as memory.grow fails at a declared maximum
+   * (-1): allocators often retry with less (AssemblyScript's first asks for double), and a module that copes
+   * goes on. The refusal is remembered: if the callback then traps, the VM reports WasmMemoryLimitError
+   * ({@link refusalSince}) instead of the bare trap.
+   */
+  readonly memoryGrow = (pages: number): number => {
+    const memory = this.#vm.guestMemory;
+    if (!memory) return GROW_FAILED; // a start section runs before the instance (and its memory) exists
+    const requested = memory.buffer.byteLength + (pages >>> 0) * WASM_PAGE_BYTES;
+    if (requested > this.limits.memoryLimitBytes) {
+      this.#refusal = { callback: this.callbacks, exportName: this.exportName, contextId: this.contextId, requested };
+      return GROW_FAILED;
+    }
+    try {
+      return memory.grow(pages >>> 0);
+    } catch {
+      return GROW_FAILED; // past the module's declared maximum: the guest sees what memory.grow would return
+    }
+  };
+
+  /**
+   * The memory-limit error for a trap of the callback numbered `callback` (the value of {@link callbacks} when it
+   * started): set when that callback, or one it called, was refused growth past the ceiling; else null.
+   */
+  refusalSince(callback: number): WasmMemoryLimitError | null {
+    const refusal = this.#refusal;
+    if (!refusal || refusal.callback < callback) return null;
+    this.#refusal = null;
+    const { exportName, contextId, requested } = refusal;
+    return new WasmMemoryLimitError(exportName, contextId, this.limits.memoryLimitBytes, requested, [...this.#vm.logs]);
+  }
+}
