@@ -210,7 +210,19 @@ try {
 
   // 3. Rounds: every variant in turn (rotated each round, so drift in the machine's load spreads evenly),
   //    warm-up then measurement.
+  /** Seconds kept after the rounds for the memory phase's minimum, the emulator benchmark and the reports. */
+  const AFTER_ROUNDS_RESERVE_S = 60;
+  let roundStartedAt = performance.now();
+  let lastRoundSeconds = 0;
   for (let round = 0; round < settings.rounds; round++) {
+    const elapsedSeconds = (performance.now() - t0) / 1000;
+    if (round >= 2 && elapsedSeconds + lastRoundSeconds > settings.budgetSeconds - AFTER_ROUNDS_RESERVE_S) {
+      const note = `rounds stopped after ${round} of ${settings.rounds}: the next one (~${lastRoundSeconds.toFixed(0)} s on this machine) would not fit the time budget (BENCH_BUDGET_S=${settings.budgetSeconds}); the intervals are over ${round} rounds.`;
+      say(note);
+      notes.push(note);
+      break;
+    }
+    roundStartedAt = performance.now();
     const order = running.map((_, i) => running[(i + round) % running.length]!);
     for (const r of order) {
       await load(r, settings.warmupSeconds);
@@ -219,6 +231,7 @@ try {
       r.rounds.push(result);
       say(`round ${round + 1}/${settings.rounds} ${r.variant.workload}/${r.variant.id}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, Envoy CPU ${result.cpuMicrosPerRequest.toFixed(0)} µs/request${result.errors ? `, ${result.errors} ERRORS` : ""}`);
     }
+    lastRoundSeconds = (performance.now() - roundStartedAt) / 1000;
   }
 
   // 4. Memory after many requests: our headers filter (every variant with BENCH_MEMORY_ALL=1) serves
