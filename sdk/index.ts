@@ -6,6 +6,7 @@
 //   dispatch/  the proxy_on_* exports (added to your module by the shared asconfig; see README)
 export { Status, LogLevel, Action, BufferType, MapType, StreamType, PeerType, MetricType, GrpcStatus } from "./assembly/abi/types";
 export { Header, HeaderBytes } from "./assembly/host/pairs";
+export { decodeUtf8Strict, isValidUtf8 } from "./assembly/host/utf8";
 export {
   lastStatus, getLogLevel, isLogEnabled, log, currentTimeNanoseconds, getStatus, HostStatus, callForeignFunction,
   getProperty, getPropertyBytes, getPropertyPairs, setProperty, setPropertyBytes,
@@ -15,11 +16,11 @@ export {
 } from "./assembly/host/hostcalls";
 export { Context, RootContext, HttpContext, TcpContext, registerRoot } from "./assembly/api/context";
 export {
-  HeaderMap, Body, Configuration, httpCallResponseHeaders, httpCallResponseTrailers, httpCallResponseBody,
+  HeaderMap, Body, Configuration, DEFAULT_MAX_CONFIGURATION_BYTES, httpCallResponseHeaders, httpCallResponseTrailers, httpCallResponseBody,
   grpcReceiveInitialMetadata, grpcReceiveTrailingMetadata, grpcReceiveBuffer, callData,
 } from "./assembly/api/maps";
 export { Counter, Gauge, Histogram } from "./assembly/api/metrics";
 export { getPropertyI64, getPropertyU64, getPropertyF64, getPropertyBool } from "./assembly/api/properties";
-export { parseJson, JsonParseResult, JsonValue, JsonKind, JsonObject, JsonArray, JsonString, JsonNumber, JsonBool, JsonNull } from "./assembly/api/json";
+export { parseJson, closestMatch, JsonParseResult, JsonValue, JsonKind, JsonObject, JsonArray, JsonString, JsonNumber, JsonBool, JsonNull } from "./assembly/api/json";
 export { logTrace, logDebug, logInfo, logWarn, logError, logCritical } from "./assembly/api/logging";
 export { ProtobufWriter, ProtobufReader, ProtobufWireType, PROTOBUF_MAX_FIELD_NUMBER } from "./assembly/api/protobuf";

@@ -1,7 +1,7 @@
 // api-key-auth in real Envoy: 200 with the client name upstream, 401 with a challenge, counters in Envoy's stats.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "../../harness/src/index.ts";
-import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, rawHttpStatus, validateShippedConfig } from "../test-support/helpers.ts";
 
 const CONFIG = { keys: [{ client: "ci-bot", key: "k-ci-7f3a" }], realm: "orders" };
 
@@ -15,6 +15,18 @@ describe("api-key-auth (real Envoy)", () => {
   afterAll(async () => {
     await envoy?.stop();
     await upstream?.close();
+  });
+
+  // Issue 13, finding 2: the SDK's decoder dropped an incomplete UTF-8 sequence at the end, so "<key>\xc3" was
+  // accepted as "<key>". Envoy passes such bytes on HTTP/1.1 (obs-text); the filter must compare exact bytes.
+  test("a valid key followed by a byte that is not UTF-8 is refused with 401 and never reaches the upstream", async () => {
+    const before = upstream.requests.length;
+    expect(await rawHttpStatus(envoy, "/orders", { "x-api-key": "k-ci-7f3a" })).toBe(200); // the raw client works
+    expect(upstream.requests.length).toBe(before + 1);
+    const key = Buffer.from("k-ci-7f3a");
+    expect(await rawHttpStatus(envoy, "/orders", { "x-api-key": Buffer.concat([key, Buffer.from([0xc3])]) })).toBe(401);
+    expect(await rawHttpStatus(envoy, "/orders", { authorization: Buffer.concat([Buffer.from("Bearer "), key, Buffer.from([0xff])]) })).toBe(401);
+    expect(upstream.requests.length).toBe(before + 1);
   });
 
   test("a valid key reaches the upstream as a client name; the key itself does not", async () => {

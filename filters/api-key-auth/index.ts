@@ -5,11 +5,14 @@
 import { RootContext, HttpContext, Configuration, Action, Counter, registerRoot, logDebug, logInfo } from "@proxy-wasm-as/sdk";
 import { constantTimeEqual } from "@proxy-wasm-as/sdk/assembly/crypto";
 import { ConfigReader } from "../shared/config";
-import { bearerToken, replyWithError } from "../shared/auth";
+import { bearerToken, replyWithError, readCredentialHeader, CredentialHeader } from "../shared/auth";
 
 const allowed = new Counter("api_key_auth.allowed");
 const deniedMissing = new Counter("api_key_auth.denied_missing");
 const deniedInvalid = new Counter("api_key_auth.denied_invalid");
+
+/** "No credential in this header". */
+const NOT_SENT = new CredentialHeader(false, null);
 
 /** One accepted key and the client name it stands for. */
 class ApiKey {
@@ -57,9 +60,8 @@ class ApiKeyAuthRoot extends RootContext {
 
   newHttpContext(contextId: u32): HttpContext | null { return new ApiKeyAuthRequest(this); }
 
-  /** The client whose key equals `candidate`, or null. Every key is compared, in constant time each. */
-  findClient(candidate: string): string | null {
-    const candidateBytes = String.UTF8.encode(candidate);
+  /** The client whose key equals the bytes `candidate`, or null. Every key is compared, in constant time each. */
+  findClient(candidateBytes: ArrayBuffer): string | null {
     let client: string | null = null;
     for (let i = 0; i < this.keys.length; i++) {
       const key = unchecked(this.keys[i]);
@@ -78,25 +80,29 @@ class ApiKeyAuthRequest extends HttpContext {
     const headers = this.requestHeaders;
     // Never trust a client-supplied identity header.
     if (root.clientHeader.length > 0) headers.remove(root.clientHeader);
-    let credential: string | null = root.keyHeader.length > 0 ? headers.get(root.keyHeader) : null;
+    // The credential is compared as the exact bytes received; a value that is not UTF-8 is refused as it is.
+    let credential: CredentialHeader = root.keyHeader.length > 0 ? readCredentialHeader(headers, root.keyHeader) : NOT_SENT;
     let viaBearer = false;
-    if (credential == null && root.allowBearer) {
-      const authorization = headers.get("authorization");
-      if (authorization != null) {
-        credential = bearerToken(authorization);
-        viaBearer = credential != null;
+    if (!credential.present && root.allowBearer) {
+      const authorization = readCredentialHeader(headers, "authorization");
+      const text = authorization.text;
+      if (authorization.present && text == null) credential = authorization; // not UTF-8: refused below
+      else if (text != null) {
+        const token = bearerToken(text);
+        if (token != null) { credential = new CredentialHeader(true, token); viaBearer = true; }
       }
     }
-    if (credential == null || credential.length == 0) {
+    if (!credential.present || (credential.text != null && credential.text!.length == 0)) {
       deniedMissing.increment();
       logDebug("api-key-auth: denied, no API key");
       replyWithError(this, 401, "unauthorized", "missing API key", root.challenge, "api_key_missing");
       return Action.Pause;
     }
-    const client = root.findClient(credential);
+    const text = credential.text;
+    const client = text != null ? root.findClient(String.UTF8.encode(text)) : null;
     if (client == null) {
       deniedInvalid.increment();
-      logDebug("api-key-auth: denied, unknown API key");
+      logDebug(text == null ? "api-key-auth: denied, API key is not valid UTF-8" : "api-key-auth: denied, unknown API key");
       replyWithError(this, 401, "unauthorized", "invalid API key", root.challenge + ", error=\"invalid_token\"", "api_key_invalid");
       return Action.Pause;
     }

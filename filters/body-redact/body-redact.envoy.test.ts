@@ -1,7 +1,7 @@
 // body-redact in real Envoy: redacted request bodies upstream, redacted responses at the client, correct framing.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
-import { ENVOY_RUNNER, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 const CONFIG = { fields: ["password", "ssn"], maxBodyBytes: 4096 };
 
@@ -30,6 +30,27 @@ describe("body-redact (real Envoy)", () => {
     const res = await envoy.request("/signup", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ password: "x", pad: "y".repeat(5000) }) });
     expect(res.status).toBe(413);
     expect(upstream.requests.length).toBe(before);
+  });
+
+  // Issue 13, finding 1: this body overflowed the scanner's stack; every later request got 503, or under
+  // FAIL_OPEN the next password reached the upstream unredacted.
+  test("JSON nested 20,000 deep gets a clean 400 under FAIL_OPEN, with no VM failure, and the next password is still redacted", async () => {
+    await using envoy = await startEnvoy({
+      runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("body-redact"), { config: { fields: ["password"] }, failurePolicy: "FAIL_OPEN" })], upstream,
+    });
+    const before = upstream.requests.length;
+    const deep = "[".repeat(20_000) + "]".repeat(20_000);
+    const refused = await envoy.request("/signup", { method: "POST", headers: { "content-type": "application/json" }, body: deep });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toEqual({ error: "invalid_json", message: "JSON nested deeper than 64 levels" });
+    expect(upstream.requests.length).toBe(before);
+    const next = await envoy.request("/signup", { method: "POST", headers: { "content-type": "application/json" }, body: '{"password":"hunter2"}' });
+    expect(next.status).toBe(200);
+    expect(upstream.last().text()).toBe('{"password":"[REDACTED]"}');
+    const stats = await envoy.stats();
+    const vmFailures = [...stats].filter(([name, value]) => /wasm.*(fail|crash)/i.test(name) && value > 0);
+    expect(vmFailures).toEqual([]);
+    expect(customCounter(stats, "body_redact.too_deep")).toBe(1);
   });
 
   test("Envoy refuses a configuration without fields, with the filter's reason", async () => {

@@ -45,13 +45,63 @@ describe("body-redact (emulator)", () => {
     expect(result.headers.get("content-length")).toBeUndefined();
   });
 
-  it("leaves non-JSON and invalid JSON bodies alone", async () => {
+  it("leaves non-JSON bodies alone; refuses invalid JSON with 400 unless invalidJson is \"pass\"", async () => {
     const emu = await load();
     const text = await emu.request({ method: "POST", path: "/", body: "password=hunter2", headers: { "content-type": "application/x-www-form-urlencoded" } }, () => ({ status: 200 }));
     expect(text.upstream!.body).toBe("password=hunter2");
     const invalid = await emu.request(jsonPost('{"password": "hunter2"'), () => ({ status: 200 }));
-    expect(invalid.upstream!.body).toBe('{"password": "hunter2"');
+    expect(invalid.status).toBe(400);
+    expect(invalid.upstream).toBeNull();
+    expect(JSON.parse(invalid.body)).toEqual({ error: "invalid_json", message: "body is not valid JSON" });
     expect(emu.metric("body_redact.unparsable")).toBe(1);
+    const lenient = await load({ ...CONFIG, invalidJson: "pass" });
+    const passed = await lenient.request(jsonPost('{"password": "hunter2"'), () => ({ status: 200 }));
+    expect(passed.upstream!.body).toBe('{"password": "hunter2"');
+  });
+
+  // Issue 13, finding 1: 20,000 '[' then 20,000 ']' (40 KB, under the size limit) overflowed the recursive
+  // scanner's stack ("Maximum call stack size exceeded"); under FAIL_OPEN the next password then went upstream.
+  for (const failurePolicy of ["fail-closed", "fail-open"] as const) {
+    it(`answers 400 to JSON nested 20,000 deep without a trap, and still redacts the next body (${failurePolicy})`, async () => {
+      const emu = await Emulator.load(filterWasm("body-redact"), { pluginConfig: { fields: ["password"] }, failurePolicy });
+      const deep = "[".repeat(20_000) + "]".repeat(20_000);
+      const refused = await emu.request(jsonPost(deep), () => ({ status: 200 }));
+      expect(refused.status).toBe(400);
+      expect(refused.upstream).toBeNull();
+      expect(JSON.parse(refused.body)).toEqual({ error: "invalid_json", message: "JSON nested deeper than 64 levels" });
+      expect(emu.failures).toEqual([]);
+      const next = await emu.request(jsonPost('{"password":"hunter2"}'), () => ({ status: 200 }));
+      expect(next.status).toBe(200);
+      expect(next.upstream!.body).toBe('{"password":"[REDACTED]"}');
+      expect(emu.metric("body_redact.too_deep")).toBe(1);
+    });
+  }
+
+  it("enforces maxDepth and maxValues exactly, and resets responses that break them", async () => {
+    const emu = await load({ fields: ["password"], maxDepth: 3, maxValues: 5 });
+    expect((await emu.request(jsonPost('{"a":[{"password":1}]}'), () => ({ status: 200 }))).upstream!.body).toBe('{"a":[{"password":"[REDACTED]"}]}');
+    const deeper = await emu.request(jsonPost('{"a":[{"b":[]}]}'), () => ({ status: 200 }));
+    expect(deeper.status).toBe(400);
+    expect(JSON.parse(deeper.body).message).toBe("JSON nested deeper than 3 levels");
+    expect((await emu.request(jsonPost("[1,2,3,4]"), () => ({ status: 200 }))).status).toBe(200); // 5 values
+    const many = await emu.request(jsonPost("[1,2,3,4,5]"), () => ({ status: 200 }));
+    expect(many.status).toBe(400);
+    expect(JSON.parse(many.body).message).toBe("JSON with more than 5 values");
+    expect(emu.metric("body_redact.too_many_values")).toBe(1);
+    const stream = emu.httpStream();
+    stream.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "x" }, { endOfStream: true });
+    stream.responseHeaders({ ":status": "200", "content-type": "application/json" });
+    stream.responseBody('[[[[{"password":"x"}]]]]', { endOfStream: true });
+    expect(stream.resetReason).not.toBeNull();
+    expect(stream.response.body).not.toContain("password");
+  });
+
+  it("treats a body that is not UTF-8 as invalid JSON instead of altering its bytes", async () => {
+    const emu = await load();
+    const body = Buffer.concat([Buffer.from('{"password":"hunter2","n":"'), Buffer.from([0xc3]), Buffer.from('"}')]);
+    const result = await emu.request({ method: "POST", path: "/", body, headers: { "content-type": "application/json" } }, () => ({ status: 200 }));
+    expect(result.status).toBe(400);
+    expect(result.upstream).toBeNull();
   });
 
   it("refuses request bodies over the limit with 413, and resets responses over it", async () => {
@@ -82,5 +132,7 @@ describe("body-redact (emulator)", () => {
     await expectEmulatorRejects("body-redact", { fields: [] }, /fields must not be empty/);
     await expectEmulatorRejects("body-redact", { fields: ["a"], maxBodyBytes: 0 }, /maxBodyBytes must be an integer from 1 to 16777216/);
     await expectEmulatorRejects("body-redact", { fields: ["a"], replacement: 'x"y' }, /replacement must not contain quotes/);
+    await expectEmulatorRejects("body-redact", { fields: ["a"], maxDepth: 0 }, /maxDepth must be an integer from 1 to 10000/);
+    await expectEmulatorRejects("body-redact", { fields: ["a"], invalidJson: "drop" }, /invalidJson must be "reject" or "pass", got "drop"/);
   });
 });

@@ -1,20 +1,33 @@
 // body-redact: buffers JSON request and/or response bodies and replaces the values of configured fields (at any
 // depth) with a placeholder, e.g. {"password": "[REDACTED]"}. Bodies over the size limit are refused (request:
-// 413) or cut off (response: the stream is reset), never passed on unredacted. See README.md.
-import { RootContext, HttpContext, Configuration, Action, Counter, Header, GrpcStatus, HeaderMap, Body, registerRoot, logDebug, logInfo, logWarn } from "@proxy-wasm-as/sdk";
+// 413) or cut off (response: the stream is reset); bodies nested too deep, with too many values, or (by
+// default) not valid JSON are refused (request: 400) or cut off too. Nothing is passed on unredacted. See README.md.
+import { RootContext, HttpContext, Configuration, Action, Counter, Header, GrpcStatus, HeaderMap, Body, registerRoot, decodeUtf8Strict, logDebug, logInfo, logWarn } from "@proxy-wasm-as/sdk";
 import { ConfigReader } from "../shared/config";
-import { redactJson } from "./redact";
+import { redactJson, RedactLimits, RedactOutcome } from "./redact";
 
 const redactedBodies = new Counter("body_redact.redacted_bodies");
 const redactedFields = new Counter("body_redact.redacted_fields");
 const oversize = new Counter("body_redact.oversize");
 const unparsable = new Counter("body_redact.unparsable");
+const tooDeep = new Counter("body_redact.too_deep");
+const tooManyValues = new Counter("body_redact.too_many_values");
+
+/** Defaults and ranges of the limits (see README.md). */
+const DEFAULT_MAX_BODY_BYTES: i64 = 65536;
+const DEFAULT_MAX_DEPTH: i64 = 64;
+const MAX_MAX_DEPTH: i64 = 10_000;
+const DEFAULT_MAX_VALUES: i64 = 10_000;
+const MAX_MAX_VALUES: i64 = 1_000_000;
 
 /** Plugin configuration. */
 class BodyRedactRoot extends RootContext {
   fields: Set<string> = new Set<string>();
   replacementJson: string = "\"[REDACTED]\"";
-  maxBodyBytes: u32 = 65536;
+  maxBodyBytes: u32 = <u32>DEFAULT_MAX_BODY_BYTES;
+  limits: RedactLimits = new RedactLimits(<i32>DEFAULT_MAX_DEPTH, <i32>DEFAULT_MAX_VALUES);
+  /** Refuse (true) or pass on unchanged (false) a JSON-typed body that is not valid JSON. */
+  rejectInvalid: bool = true;
   requests: bool = true;
   responses: bool = true;
 
@@ -23,9 +36,13 @@ class BodyRedactRoot extends RootContext {
     if (config == null) return false;
     const fieldList = config.stringArray("fields", true);
     const replacement = config.string("replacement", "[REDACTED]");
-    const maxBodyBytes = config.integer("maxBodyBytes", 65536, 1, 16 * 1024 * 1024);
+    const maxBodyBytes = config.integer("maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1, 16 * 1024 * 1024);
+    const maxDepth = config.integer("maxDepth", DEFAULT_MAX_DEPTH, 1, MAX_MAX_DEPTH);
+    const maxValues = config.integer("maxValues", DEFAULT_MAX_VALUES, 1, MAX_MAX_VALUES);
+    const invalidJson = config.string("invalidJson", "reject");
     const requests = config.bool("requests", true);
     const responses = config.bool("responses", true);
+    if (invalidJson != "reject" && invalidJson != "pass") config.fail("invalidJson", "must be \"reject\" or \"pass\", got \"" + invalidJson + "\"");
     if (replacement.includes("\"") || replacement.includes("\\")) config.fail("replacement", "must not contain quotes or backslashes");
     if (!config.finish()) return false;
     const fields = new Set<string>();
@@ -33,9 +50,11 @@ class BodyRedactRoot extends RootContext {
     this.fields = fields;
     this.replacementJson = "\"" + replacement + "\"";
     this.maxBodyBytes = <u32>maxBodyBytes;
+    this.limits = new RedactLimits(<i32>maxDepth, <i32>maxValues);
+    this.rejectInvalid = invalidJson == "reject";
     this.requests = requests;
     this.responses = responses;
-    logInfo("body-redact: " + fields.size.toString() + " field(s), bodies up to " + maxBodyBytes.toString() + " bytes");
+    logInfo("body-redact: " + fields.size.toString() + " field(s), bodies up to " + maxBodyBytes.toString() + " bytes, " + maxDepth.toString() + " levels, " + maxValues.toString() + " values; invalid JSON: " + invalidJson);
     return true;
   }
 
@@ -76,8 +95,12 @@ class BodyRedactStream extends HttpContext {
       return Action.Pause;
     }
     if (!endOfStream) return Action.Pause; // keep buffering until the whole body is here
-    this.redact(this.requestBody);
-    return Action.Continue;
+    const problem = this.redact(this.requestBody);
+    if (problem == null) return Action.Continue;
+    this.redactRequest = false;
+    const headers: Header[] = [new Header("content-type", "application/json")];
+    this.sendLocalResponse(400, "{\"error\":\"invalid_json\",\"message\":\"" + problem + "\"}\n", headers, GrpcStatus.None, "body_redact_invalid_json");
+    return Action.Pause;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): Action {
@@ -97,23 +120,47 @@ class BodyRedactStream extends HttpContext {
       return Action.Pause;
     }
     if (!endOfStream) return Action.Pause;
-    this.redact(this.responseBody);
-    return Action.Continue;
+    const problem = this.redact(this.responseBody);
+    if (problem == null) return Action.Continue;
+    // As above: too late for a status; the body is never passed on unredacted.
+    this.redactResponse = false;
+    logWarn("body-redact: response body refused (" + problem + "), resetting the stream");
+    this.closeResponse();
+    return Action.Pause;
   }
 
-  /** Redacts the whole buffered `body` in place. */
-  private redact(body: Body): void {
-    const result = redactJson(body.get(), this.root.fields, this.root.replacementJson);
-    const text = result.text;
-    if (text == null) {
-      unparsable.increment();
-      logDebug("body-redact: body is not valid JSON, passed on unchanged");
-      return;
+  /**
+   * Redacts the whole buffered `body` in place. Returns null when the body may go on (redacted, or invalid
+   * JSON with invalidJson "pass"), else why it must be refused (for the 400 body; no quotes).
+   */
+  private redact(body: Body): string | null {
+    const root = this.root;
+    // JSON is UTF-8 (RFC 8259 §8.1): invalid bytes make the body invalid JSON instead of being altered.
+    const text = decodeUtf8Strict(body.getBytes());
+    const result = text != null ? redactJson(text, root.fields, root.replacementJson, root.limits) : null;
+    const outcome = result != null ? result.outcome : RedactOutcome.Malformed;
+    if (outcome == RedactOutcome.TooDeep) {
+      tooDeep.increment();
+      logDebug("body-redact: body nested deeper than " + root.limits.maxDepth.toString() + " levels, refused");
+      return "JSON nested deeper than " + root.limits.maxDepth.toString() + " levels";
     }
-    if (result.count == 0) return;
-    body.replace(text);
+    if (outcome == RedactOutcome.TooManyValues) {
+      tooManyValues.increment();
+      logDebug("body-redact: body has more than " + root.limits.maxValues.toString() + " JSON values, refused");
+      return "JSON with more than " + root.limits.maxValues.toString() + " values";
+    }
+    if (outcome == RedactOutcome.Malformed) {
+      unparsable.increment();
+      if (!root.rejectInvalid) { logDebug("body-redact: body is not valid JSON, passed on unchanged"); return null; }
+      logDebug("body-redact: body is not valid JSON, refused");
+      return "body is not valid JSON";
+    }
+    const redacted = result!;
+    if (redacted.count == 0) return null;
+    body.replace(redacted.text!);
     redactedBodies.increment();
-    redactedFields.increment(<u64>result.count);
+    redactedFields.increment(<u64>redacted.count);
+    return null;
   }
 }
 

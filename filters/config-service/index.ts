@@ -10,6 +10,7 @@ import {
   getSharedData, setSharedData, parseJson, httpCallResponseHeaders, httpCallResponseBody, logDebug, logInfo, logWarn,
 } from "@proxy-wasm-as/sdk";
 import { ConfigReader } from "../shared/config";
+import { readCredentialHeader } from "../shared/auth";
 
 const pollsOk = new Counter("config_service.polls_ok");
 const pollsFailed = new Counter("config_service.polls_failed");
@@ -310,7 +311,10 @@ class DenyListCheck extends HttpContext {
       this.reply(503, "deny_list_unavailable", "the deny list is not loaded yet", "deny_list_not_loaded");
       return Action.Pause;
     }
-    const client = this.requestHeaders.get(this.root.clientHeader);
+    // Read as exact bytes: an id that is not UTF-8 cannot be compared with the list, so it is denied.
+    const clientHeader = readCredentialHeader(this.requestHeaders, this.root.clientHeader);
+    const client = clientHeader.text;
+    if (clientHeader.present && client == null) return this.deny("the client id is not valid UTF-8", "deny_list_client_invalid");
     if (client != null && list.clients.has(client)) return this.deny("client " + client + " is denied", "deny_list_client");
     const path = this.requestHeaders.get(":path");
     if (path != null && list.deniesPath(path)) return this.deny("this path is denied", "deny_list_path");

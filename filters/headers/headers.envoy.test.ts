@@ -29,6 +29,12 @@ describe("headers filter (real Envoy)", () => {
     await expectEnvoyRejects("headers", { request: { set: "x-a" } }, /request\.set must be an object/);
   });
 
+  // Issue 13, finding 7: a misspelt key configured nothing and said nothing; a 6 MB configuration was accepted.
+  test("Envoy refuses a misspelt key with a suggestion, and a configuration over 64 KiB", async () => {
+    await expectEnvoyRejects("headers", { reqest: { set: { "x-a": "1" } } }, /invalid plugin configuration: unknown key `reqest` \(did you mean `request`\?\)/);
+    await expectEnvoyRejects("headers", { request: { set: { "x-a": "y".repeat(6 * 1024 * 1024) } } }, /invalid plugin configuration: \d+ bytes, over the limit of 65536 bytes/);
+  });
+
   test("the shipped envoy-configs/headers.yaml passes envoy --mode validate", async () => {
     await validateShippedConfig("headers");
   });

@@ -4,6 +4,10 @@
 //    "response": {"set": {...},        "add": {...},        "remove": [...]}}
 import { RootContext, HttpContext, HeaderMap, Configuration, JsonObject, Action, registerRoot, log, LogLevel } from "@proxy-wasm-as/sdk";
 
+/** The only keys allowed at the top level and in each section (anything else is refused, not ignored). */
+const SECTION_KEYS = ["request", "response"];
+const EDIT_KEYS = ["set", "add", "remove"];
+
 /** The edits for one direction, parsed once in onConfigure. */
 class HeaderEdits {
   setNames: string[] = [];
@@ -26,6 +30,8 @@ function parseEdits(config: JsonObject, key: string): HeaderEdits | null {
   if (section == null) return edits;
   const object = section.asObject();
   if (object == null) return fail(key + " must be an object, got " + section.kindName());
+  const unknown = object.checkKeys(EDIT_KEYS, key + ".");
+  if (unknown != null) return fail(unknown);
   for (let k = 0; k < 2; k++) {
     const op = k == 0 ? "set" : "add";
     const value = object.get(op);
@@ -64,8 +70,10 @@ class HeadersRoot extends RootContext {
   response: HeaderEdits = new HeaderEdits();
 
   onConfigure(configuration: Configuration): bool {
-    const config = configuration.json();
+    const config = configuration.json(); // capped at DEFAULT_MAX_CONFIGURATION_BYTES (64 KiB)
     if (config == null) return false;
+    const unknown = config.checkKeys(SECTION_KEYS);
+    if (unknown != null) { fail(unknown); return false; }
     const request = parseEdits(config, "request");
     if (request == null) return false;
     const response = parseEdits(config, "response");

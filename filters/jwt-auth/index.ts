@@ -4,11 +4,11 @@
 // See README.md for the configuration.
 import {
   RootContext, HttpContext, Configuration, Action, Counter, JsonObject, JsonValue, JsonKind, JsonNumber, parseJson,
-  registerRoot, currentTimeNanoseconds, logDebug, logInfo,
+  registerRoot, currentTimeNanoseconds, decodeUtf8Strict, logDebug, logInfo,
 } from "@proxy-wasm-as/sdk";
 import { hmacSha256, constantTimeEqual, base64UrlDecode, SHA256_DIGEST_BYTES } from "@proxy-wasm-as/sdk/assembly/crypto";
 import { ConfigReader } from "../shared/config";
-import { bearerToken, replyWithError } from "../shared/auth";
+import { bearerToken, replyWithError, readCredentialHeader } from "../shared/auth";
 
 const allowed = new Counter("jwt_auth.allowed");
 const deniedMissing = new Counter("jwt_auth.denied_missing");
@@ -74,7 +74,9 @@ class Verification {
 function decodeJsonObject(segment: string): JsonObject | null {
   const bytes = base64UrlDecode(segment);
   if (bytes == null) return null;
-  const parsed = parseJson(String.UTF8.decode(bytes));
+  const text = decodeUtf8Strict(bytes); // RFC 7519 §7.2: the JSON must be UTF-8; anything else is malformed
+  if (text == null) return null;
+  const parsed = parseJson(text);
   const value = parsed.value;
   return parsed.error == null && value != null ? value.asObject() : null;
 }
@@ -147,8 +149,13 @@ class JwtAuthRequest extends HttpContext {
     const headers = this.requestHeaders;
     // Claim headers come only from a verified token, never from the client.
     for (let i = 0; i < root.forwardedClaims.length; i++) headers.remove(unchecked(root.forwardedClaims[i]).header);
-    const authorization = headers.get("authorization");
-    const token = authorization != null ? bearerToken(authorization) : null;
+    const authorization = readCredentialHeader(headers, "authorization");
+    const authorizationText = authorization.text;
+    if (authorization.present && authorizationText == null) {
+      // Compared as received: a header that is not UTF-8 is refused, never decoded lossily into a valid token.
+      return this.rejectInvalid(deniedInvalid, "authorization header is not valid UTF-8", "jwt_malformed");
+    }
+    const token = authorizationText != null ? bearerToken(authorizationText) : null;
     if (token == null) {
       deniedMissing.increment();
       logDebug("jwt-auth: denied, no bearer token");

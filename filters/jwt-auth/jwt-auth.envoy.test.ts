@@ -1,7 +1,7 @@
 // jwt-auth in real Envoy: valid tokens reach the upstream with claim headers; 401/403 local replies; counters.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "../../harness/src/index.ts";
-import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, rawHttpStatus, validateShippedConfig } from "../test-support/helpers.ts";
 import { signJwt } from "./jwt-tokens.ts";
 
 const SECRET = "0123456789abcdef0123456789abcdef-orders";
@@ -22,6 +22,18 @@ describe("jwt-auth (real Envoy)", () => {
   afterAll(async () => {
     await envoy?.stop();
     await upstream?.close();
+  });
+
+  // Issue 13, finding 2: "Bearer <valid jwt>\xff" was accepted (the SDK's decoder dropped the trailing byte).
+  test("a valid token followed by a byte that is not UTF-8 is refused with 401 and never reaches the upstream", async () => {
+    const token = signJwt(claims(), SECRET);
+    const before = upstream.requests.length;
+    expect(await rawHttpStatus(envoy, "/orders", { authorization: `Bearer ${token}` })).toBe(200); // the raw client works
+    expect(upstream.requests.length).toBe(before + 1);
+    for (const bad of [[0xff], [0xc3], [0xe2, 0x82]]) {
+      expect(await rawHttpStatus(envoy, "/orders", { authorization: Buffer.concat([Buffer.from(`Bearer ${token}`), Buffer.from(bad)]) })).toBe(401);
+    }
+    expect(upstream.requests.length).toBe(before + 1);
   });
 
   test("a valid token reaches the upstream with x-user-id from its sub claim", async () => {

@@ -47,6 +47,23 @@ describe("rate-limit (real Envoy)", () => {
     expect(customCounter(stats, "rate_limit.limited")).toBe(12 - passed);
   });
 
+  // Issue 13, finding 3: distinct client keys grew shared data without bound.
+  test("2,000 distinct client keys keep Envoy's tracked-clients gauge at maxClients and count the evictions", async () => {
+    const config = { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 100 };
+    await using envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("rate-limit"), { config })], upstream });
+    for (let batch = 0; batch < 40; batch++) {
+      const statuses = await Promise.all(Array.from({ length: 50 }, (_, i) => envoy.request("/", { headers: { "x-client-id": `client-${batch * 50 + i}` } }).then((r) => r.status)));
+      expect(statuses.every((status) => status === 200)).toBe(true);
+    }
+    const stats = await envoy.stats();
+    const trackedClients = customCounter(stats, "rate_limit.tracked_clients");
+    const evictions = customCounter(stats, "rate_limit.evicted");
+    console.log(`rate-limit in Envoy: 2,000 clients → tracked ${trackedClients}, evicted ${evictions}, expired ${customCounter(stats, "rate_limit.expired")}`);
+    expect(trackedClients).toBeLessThanOrEqual(100);
+    expect(trackedClients).toBeGreaterThanOrEqual(90); // a slot frees only when its bucket refilled (1 s here)
+    expect(evictions).toBeGreaterThan(1000);
+  });
+
   test("Envoy refuses a configuration without capacity, with the filter's reason", async () => {
     await expectEnvoyRejects("rate-limit", { refillPerSecond: 2 }, /invalid plugin configuration: capacity is required/);
   });

@@ -81,6 +81,40 @@ describe("rate-limit (emulator)", () => {
     expect((await workerB.request({ path: "/" }, upstreamOk)).status).toBe(429);
   });
 
+  // Issue 13, finding 3: every distinct client key stayed in shared data for good (50,000 keys: 9 → 26.5 MB).
+  it("50,000 distinct client keys keep at most maxClients buckets; the rest are evicted and counted; idle buckets expire on tick", async () => {
+    const host = new EmulatorHost({ startTimeMs: 1_800_000_000_000 });
+    const emu = await Emulator.load(WASM, { pluginConfig: { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 1000, sweepSeconds: 5 }, host, vmId: "rl" });
+    const started = performance.now();
+    for (let i = 0; i < 50_000; i++) {
+      const result = await emu.request({ path: "/", headers: { "x-client-id": `client-${i}` } }, upstreamOk);
+      if (result.status !== 200) throw new Error(`client-${i} got ${result.status}`);
+    }
+    console.log(`rate-limit: 50,000 clients in ${(performance.now() - started).toFixed(0)} ms; tracked ${emu.metric("rate_limit.tracked_clients")}, evicted ${emu.metric("rate_limit.evicted")}`);
+    expect(emu.metric("rate_limit.tracked_clients")).toBe(1000);
+    expect(emu.metric("rate_limit.evicted")).toBe(49_000);
+    const slots = Array.from({ length: 1100 }, (_, i) => host.getSharedData("rl", `rate-limit/${i}`)).filter((entry) => entry !== undefined);
+    expect(slots).toHaveLength(1000); // one shared-data entry per slot, none for the other 49,000 keys
+    expect(host.getSharedData("rl", "rate-limit/h:client-49999")).toBeUndefined();
+    // A client that is still tracked keeps its (empty) bucket.
+    const last = await emu.request({ path: "/", headers: { "x-client-id": "client-49999" } }, upstreamOk);
+    expect(last.status).toBe(429);
+    // Once every bucket has refilled to capacity the tick sweep frees its slot.
+    emu.advance(5_000);
+    expect(emu.metric("rate_limit.tracked_clients")).toBe(0);
+    expect(emu.metric("rate_limit.expired")).toBe(1000);
+  }, 120_000);
+
+  it("a client key longer than 64 characters is stored as its SHA-256", async () => {
+    const host = new EmulatorHost({ startTimeMs: 1_800_000_000_000 });
+    const emu = await Emulator.load(WASM, { pluginConfig: { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 1 }, host, vmId: "rl" });
+    const long = "k".repeat(10_000);
+    expect((await emu.request({ path: "/", headers: { "x-client-id": long } }, upstreamOk)).status).toBe(200);
+    expect((await emu.request({ path: "/", headers: { "x-client-id": long } }, upstreamOk)).status).toBe(429);
+    const value = new TextDecoder().decode(host.getSharedData("rl", "rate-limit/0")!.value);
+    expect(value).toMatch(/^0:\d+:sha256:[0-9a-f]{64}$/);
+  });
+
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("rate-limit", "[1,", /invalid plugin configuration/);
     await expectEmulatorRejects("rate-limit", { refillPerSecond: 1 }, /capacity is required/);
@@ -88,5 +122,6 @@ describe("rate-limit (emulator)", () => {
     await expectEmulatorRejects("rate-limit", { capacity: 0, refillPerSecond: 1 }, /capacity must be an integer from 1 to 1000000/);
     await expectEmulatorRejects("rate-limit", { capacity: 2.5, refillPerSecond: 1 }, /capacity must be an integer/);
     await expectEmulatorRejects("rate-limit", { capacity: 5, refillPerSecond: 1, keyHeader: 7 }, /keyHeader must be a string/);
+    await expectEmulatorRejects("rate-limit", { capacity: 5, refillPerSecond: 1, maxClients: 0 }, /maxClients must be an integer from 1 to 1000000/);
   });
 });

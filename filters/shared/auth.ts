@@ -1,11 +1,30 @@
 // Helpers shared by the authentication filters (api-key-auth, jwt-auth), in AssemblyScript.
-import { HttpContext, Header, GrpcStatus } from "@proxy-wasm-as/sdk";
+import { HttpContext, Header, GrpcStatus, HeaderMap, decodeUtf8Strict } from "@proxy-wasm-as/sdk";
 
-/** "Bearer <token>" (scheme case-insensitive, RFC 6750 §2.1) → the token; null for anything else. */
+/**
+ * A credential header read as the exact bytes Envoy holds. `present` false: the header is absent.
+ * `text` null while present: the value is not valid UTF-8 and must be refused (never decoded lossily).
+ */
+export class CredentialHeader {
+  constructor(public readonly present: bool, public readonly text: string | null) {}
+}
+
+/** Reads header `name` for a credential check (see CredentialHeader). */
+export function readCredentialHeader(headers: HeaderMap, name: string): CredentialHeader {
+  const bytes = headers.getBytes(name);
+  if (bytes == null) return new CredentialHeader(false, null);
+  return new CredentialHeader(true, decodeUtf8Strict(bytes));
+}
+
+/**
+ * "Bearer <token>" (scheme case-insensitive, RFC 6750 §2.1: one or more spaces after it) → the token exactly as
+ * sent, nothing trimmed (Envoy already strips the value's outer whitespace); null for anything else.
+ */
 export function bearerToken(authorization: string): string | null {
   if (authorization.length <= 7 || authorization.substring(0, 7).toLowerCase() != "bearer ") return null;
-  const token = authorization.substring(7).trim();
-  return token.length > 0 ? token : null;
+  let start = 7;
+  while (start < authorization.length && authorization.charCodeAt(start) == 0x20) start++;
+  return start < authorization.length ? authorization.substring(start) : null;
 }
 
 /**

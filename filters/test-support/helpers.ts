@@ -2,7 +2,7 @@
 // index.ts, so scripts/build.ts skips it.
 import { resolve } from "node:path";
 import { expect } from "vitest";
-import { Emulator, WasmLoadError, EnvoyHarnessError, httpWasm, networkWasm, startEnvoy, startTcpUpstream, validateEnvoyConfig, wasmService, type EmulatorOptions, type RunnerKind, type WasmPluginOptions } from "../../harness/src/index.ts";
+import { Emulator, WasmLoadError, EnvoyHarnessError, httpWasm, networkWasm, startEnvoy, startTcpUpstream, validateEnvoyConfig, wasmService, type EmulatorOptions, type Envoy, type RunnerKind, type WasmPluginOptions } from "../../harness/src/index.ts";
 
 /** Absolute path of the release build of filter `name` (built by scripts/build.ts before the tests). */
 export function filterWasm(name: string): string {
@@ -66,4 +66,18 @@ export async function validateShippedConfig(name: string): Promise<void> {
 export function customCounter(stats: ReadonlyMap<string, number>, name: string): number {
   for (const [stat, value] of stats) if (stat === name || stat === `wasmcustom.${name}`) return value;
   return 0;
+}
+
+/**
+ * Sends one HTTP/1.1 request over a raw socket to Envoy's HTTP listener, so header values can carry bytes that
+ * are not UTF-8 (undici refuses them), and returns the response status. `headers` values are raw bytes.
+ */
+export async function rawHttpStatus(envoy: Envoy, path: string, headers: Record<string, Buffer | string>): Promise<number> {
+  const lines = [Buffer.from(`GET ${path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n`)];
+  for (const [name, value] of Object.entries(headers)) lines.push(Buffer.concat([Buffer.from(`${name}: `), Buffer.from(value), Buffer.from("\r\n")]));
+  lines.push(Buffer.from("\r\n"));
+  const response = await envoy.tcp(Buffer.concat(lines), { expectBytes: "HTTP/1.1 200".length });
+  const match = /^HTTP\/1\.1 (\d{3})/.exec(response.toString("latin1"));
+  if (!match) throw new Error(`rawHttpStatus: not an HTTP/1.1 response: ${JSON.stringify(response.toString("latin1").slice(0, 200))}`);
+  return Number(match[1]);
 }

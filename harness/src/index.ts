@@ -6,6 +6,8 @@
 //   traffic/    real traffic: undici clients and loopback upstreams (HTTP/1.1, h2c, TCP, gRPC)
 //   scenario/   the differential suite: one scenario on the emulator and on real Envoy, compared
 //   packaging/  OCI images Istio accepts, registry push/pull, WasmPlugin/TrafficExtension rendering
+//   fuzz/       not re-exported here: its own entry `@proxy-wasm-as/harness/fuzz` (fast-check fuzzing on the
+//               emulator; it pulls in fast-check and @fast-check/vitest)
 export { HarnessError, type HarnessErrorOptions } from "./errors.ts";
 export * from "./abi/index.ts";
 export * from "./emulator/index.ts";

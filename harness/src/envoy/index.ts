@@ -20,7 +20,7 @@ export { EnvoyAdmin, diffStats } from "./admin.ts";
 export type { StatsSnapshot } from "./admin.ts";
 export { EnvoyLog, parseEnvoyLogLine, asWasmLogLine, isFailureLine } from "./log.ts";
 export type { EnvoyLogLine, WasmLogLine } from "./log.ts";
-export { stopAllEnvoys, reapLeftoverContainers, reapLeftoverProcesses, listEnvoyContainers, listEnvoyProcesses } from "./cleanup.ts";
+export { stopAllEnvoys, reapLeftoverContainers, reapLeftoverProcesses, listEnvoyContainers, listEnvoyProcesses, listLeftoverTempDirs, type EnvoyProcessRecord } from "./cleanup.ts";
 export { EnvoyHarnessError } from "./errors.ts";
 export { DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL } from "./settings.ts";
 export type { RunnerKind } from "./settings.ts";

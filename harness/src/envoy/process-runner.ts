@@ -1,9 +1,8 @@
 // Runs Envoy as a local child process: the fast path, same API as the container runner.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { reapLeftoverProcesses, track, writePidFile } from "./cleanup.ts";
+import { makeEnvoyTempDir, reapLeftoverProcesses, track, writePidFile } from "./cleanup.ts";
 import { EnvoyHarnessError } from "./errors.ts";
 import type { EnvoyLog } from "./log.ts";
 import { ensureEnvoyBinary, envoyBinaryVersion } from "./provision.ts";
@@ -16,7 +15,7 @@ export async function prepareProcessRunner(options: RunnerOptions = {}): Promise
   const binary = await ensureEnvoyBinary({ version: options.version });
   if (!versionCache.has(binary)) versionCache.set(binary, envoyBinaryVersion(binary));
   const envoyVersion = await versionCache.get(binary)!;
-  reapLeftoverProcesses();
+  await reapLeftoverProcesses();
   return {
     kind: "process",
     envoyVersion,
@@ -27,7 +26,7 @@ export async function prepareProcessRunner(options: RunnerOptions = {}): Promise
 }
 
 async function launchProcess(binary: string, configYaml: string, options: RunnerOptions, log: EnvoyLog): Promise<LaunchedEnvoy> {
-  const dir = mkdtempSync(join(tmpdir(), "envoy-harness-"));
+  const dir = makeEnvoyTempDir();
   const configPath = join(dir, "envoy.yaml");
   writeFileSync(configPath, configYaml);
   // taskset execs Envoy in place, so the child's pid is Envoy's and affinity covers every thread it starts.
@@ -47,8 +46,13 @@ async function launchProcess(binary: string, configYaml: string, options: Runner
       ok(code ?? (signal ? -1 : null));
     }),
   );
-  await spawned;
-  const forgetPid = writePidFile(child.pid!);
+  try {
+    await spawned;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const forgetPid = writePidFile(child.pid!, dir);
   let stopping: Promise<void> | undefined;
   const instance: LaunchedEnvoy = {
     description: `process ${child.pid}`,
@@ -67,6 +71,14 @@ async function launchProcess(binary: string, configYaml: string, options: Runner
         rmSync(dir, { recursive: true, force: true });
       })()),
   };
-  const untrack = track({ stop: instance.stop, killNow: () => child.kill("SIGKILL") });
+  const untrack = track({
+    stop: instance.stop,
+    // From the exit handler: nothing async can run, so kill and remove now (Envoy has no file open that matters).
+    killNow: () => {
+      child.kill("SIGKILL");
+      forgetPid();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
   return instance;
 }

@@ -1,5 +1,6 @@
 // Small helpers about OS processes shared by the runners and the cleanup code.
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** True when a process with this pid runs (signal 0 probe; EPERM counts as alive; a zombie counts as dead). */
 export function isProcessAlive(pid: number): boolean {
@@ -28,4 +29,17 @@ export function processCommandLine(pid: number): string {
   } catch {
     return "";
   }
+}
+
+/**
+ * Resolves true once process `pid` has exited (gone, or a zombie nobody reaped yet), false if it still runs after
+ * `timeoutMs`. Used after SIGKILL: the signal is only queued, and the process's files stay busy until it is gone.
+ */
+export async function waitForExit(pid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isProcessAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
 }

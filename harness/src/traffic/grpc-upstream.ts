@@ -24,6 +24,8 @@ export interface GrpcUpstream extends UpstreamEndpoint, AsyncDisposable {
   readonly protocol: "h2c";
   /** Every call received, in order. */
   readonly calls: readonly RecordedGrpcCall[];
+  /** Calls the peer reset before the exchange finished: method and Node's error (a reset is not a server error). */
+  readonly resets: readonly { method: string; error: string }[];
   close(): Promise<void>;
 }
 
@@ -59,13 +61,24 @@ export function percentEncodeGrpcMessage(message: string): string {
  */
 export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): Promise<GrpcUpstream> {
   const calls: RecordedGrpcCall[] = [];
+  const resets: { method: string; error: string }[] = [];
   const server = createServer();
+  // A session torn down by its peer is not a server failure either.
+  server.on("sessionError", () => undefined);
   server.on("stream", (stream: ServerHttp2Stream, headers, _flags, rawHeaders: string[]) => {
+    const method = String(headers[h2.HTTP2_HEADER_PATH]);
+    let responded = false;
+    const recordReset = (err: unknown) => resets.push({ method, error: String((err as Error)?.message ?? err) });
     // A client may reset a call it no longer waits for (Envoy does on a callout timeout): not a server error.
-    stream.on("error", () => {});
+    stream.on("error", recordReset);
+    // Closed before we answered: the peer reset it (Node may deliver the end of the request first).
+    stream.on("close", () => {
+      if (!responded) recordReset(new Error(`stream closed before the response (RST_STREAM code ${stream.rstCode})`));
+    });
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("end", async () => {
+    stream.on("end", () => answer().catch(recordReset));
+    const answer = async () => {
       const call: RecordedGrpcCall = {
         method: String(headers[h2.HTTP2_HEADER_PATH]),
         metadata: headerValuesFromRaw(rawHeaders),
@@ -80,6 +93,7 @@ export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): 
         reply = { status: 13, message: (err as Error).message };
       }
       if (stream.destroyed) return;
+      responded = true;
       stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       stream.on("wantTrailers", () => {
         const trailers: Record<string, string> = { "grpc-status": reply instanceof Uint8Array ? "0" : String(reply.status) };
@@ -87,8 +101,8 @@ export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): 
         stream.sendTrailers(trailers);
       });
       stream.end(reply instanceof Uint8Array ? encodeGrpcFrame(reply) : undefined);
-    });
+    };
   });
   const { port, close } = await listenOnLoopback(server);
-  return { host: "127.0.0.1", port, protocol: "h2c", calls, close, [Symbol.asyncDispose]: close };
+  return { host: "127.0.0.1", port, protocol: "h2c", calls, resets, close, [Symbol.asyncDispose]: close };
 }

@@ -99,6 +99,9 @@ async function nodeRequestWithTrailers(origin: string, path: string, method: str
   const signal = AbortSignal.timeout(timeoutMs);
   if (options.http2) {
     const session = http2Connect(origin);
+    // A session the server resets (Envoy refusing a request mid-body) reaches the caller through the stream's
+    // rejection below; without a listener the session's own 'error' event would crash the process.
+    session.on("error", () => undefined);
     try {
       const stream = session.request(
         { [h2.HTTP2_HEADER_METHOD]: method, [h2.HTTP2_HEADER_PATH]: path, ...options.headers },
@@ -119,8 +122,14 @@ async function nodeRequestWithTrailers(origin: string, path: string, method: str
         stream.on("end", () => resolve(makeResponse(status, headers, Buffer.concat(chunks), trailers)));
         stream.on("error", reject);
       });
-      for await (const chunk of chunksOf(options.body)) stream.write(chunk);
-      stream.end();
+      // The server may answer (or reset) before the body is written; the rejection is awaited below, so mark it
+      // handled now instead of leaving it unhandled while the loop writes.
+      response.catch(() => undefined);
+      for await (const chunk of chunksOf(options.body)) {
+        if (stream.destroyed) break;
+        stream.write(chunk);
+      }
+      if (!stream.destroyed) stream.end();
       return await response;
     } finally {
       session.close();
@@ -143,8 +152,14 @@ async function nodeRequestWithTrailers(origin: string, path: string, method: str
     });
     req.on("error", reject);
   });
-  for await (const chunk of chunksOf(options.body)) req.write(chunk);
-  req.addTrailers(options.trailers!);
-  req.end();
+  response.catch(() => undefined); // awaited by the caller; see the HTTP/2 branch
+  for await (const chunk of chunksOf(options.body)) {
+    if (req.destroyed) break;
+    req.write(chunk);
+  }
+  if (!req.destroyed) {
+    req.addTrailers(options.trailers!);
+    req.end();
+  }
   return response;
 }

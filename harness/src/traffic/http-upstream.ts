@@ -22,6 +22,23 @@ export interface RecordedRequest {
   text(): string;
 }
 
+/**
+ * A request the upstream could not finish because its peer went away: the client (or Envoy, e.g. after a local
+ * 413 on a body it was still streaming) reset the stream, or the connection closed while the upstream answered.
+ * Recorded instead of raising, so that nothing a peer does can crash the test process.
+ */
+export interface RecordedReset {
+  method: string;
+  /** Path with query string. */
+  path: string;
+  /** "request": the request body was cut off; "response": the peer went away while the upstream answered. */
+  phase: "request" | "response";
+  /** Request body bytes received before the reset. */
+  bodyBytesReceived: number;
+  /** The error Node reported, e.g. "aborted" with code ECONNRESET. */
+  error: string;
+}
+
 /** What the upstream answers. Missing fields: 200, no extra headers, empty body, no trailers. */
 export interface HttpUpstreamResponse {
   status?: number;
@@ -48,11 +65,13 @@ export interface HttpUpstream extends UpstreamEndpoint, AsyncDisposable {
   readonly protocol: "http1" | "h2c";
   /** Every request received so far, in order. */
   readonly requests: readonly RecordedRequest[];
+  /** Requests whose peer reset them before the exchange finished (see {@link RecordedReset}), in order. */
+  readonly resets: readonly RecordedReset[];
   /** The latest request; throws a clear error when none arrived. */
   last(): RecordedRequest;
   /** Replaces the response logic for the following requests. */
   respondWith(responder: Responder): void;
-  /** Forgets recorded requests. */
+  /** Forgets recorded requests and resets. */
   reset(): void;
   /** Stops listening and closes open connections. */
   close(): Promise<void>;
@@ -65,15 +84,58 @@ export const echoResponder: Responder = (request) => ({
   body: request.body,
 });
 
+/**
+ * Largest request head the upstream accepts: above Envoy's own limit (60 KiB by default), so that whatever Envoy
+ * forwards is recorded rather than refused by Node (whose default is 16 KiB).
+ */
+const MAX_HEADER_BYTES = 128 * 1024;
+
 /** Starts a recording HTTP upstream on 127.0.0.1 with a kernel-chosen port. */
 export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Promise<HttpUpstream> {
   const protocol = options.protocol ?? "http1";
   let responder = options.respond ?? echoResponder;
   const requests: RecordedRequest[] = [];
 
+  const resets: RecordedReset[] = [];
+
+  // Hand-written rather than `for await (const chunk of req)`: the async iterator turns a peer reset into a
+  // rejection, and a request handler's rejection has nobody to catch it (finding 5 of issue 13).
   const handle = async (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let received = 0;
+    let phase: RecordedReset["phase"] = "request";
+    let resetRecorded = false;
+    const recordReset = (err: unknown) => {
+      if (resetRecorded) return;
+      resetRecorded = true;
+      const e = err as NodeJS.ErrnoException;
+      resets.push({ method: req.method ?? "", path: req.url ?? "", phase, bodyBytesReceived: received, error: e?.code ? `${e.message} (${e.code})` : String(e?.message ?? err) });
+    };
+    res.on("error", recordReset);
+    // Closed before the response was finished: the peer went away (for HTTP/2 a reset may even arrive after Node
+    // delivered the end of the request).
+    res.once("close", () => {
+      if (!res.writableFinished) recordReset(Object.assign(new Error("the peer reset the stream before the response was finished"), { code: "ECONNRESET" }));
+    });
+    const complete = await new Promise<boolean>((resolve) => {
+      req.on("data", (chunk: Buffer) => {
+        chunks.push(chunk);
+        received += chunk.length;
+      });
+      req.once("end", () => resolve(true));
+      req.once("error", (err) => {
+        recordReset(err);
+        resolve(false);
+      });
+      // A reset can also surface only as a close without end (HTTP/2 RST_STREAM, or a socket torn down).
+      // (`readableEnded`, not `complete`: an aborted HTTP/2 request counts as complete.)
+      req.once("close", () => {
+        if (!req.readableEnded) recordReset(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+        resolve(req.readableEnded);
+      });
+    });
+    if (!complete) return;
+    phase = "response";
     const headers = headerValuesFromRaw(req.rawHeaders);
     const recorded: RecordedRequest = {
       method: req.method ?? "",
@@ -94,6 +156,7 @@ export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Prom
     }
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     const out = res as ServerResponse;
+    if (out.destroyed || out.writableEnded) return recordReset(new Error("the peer went away before the response"));
     out.statusCode = answer.status ?? 200;
     for (const [name, value] of Object.entries(answer.headers ?? {})) out.setHeader(name, value);
     const body = answer.body === undefined ? undefined : Buffer.from(answer.body);
@@ -107,17 +170,25 @@ export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Prom
       out.end(body);
     }
   };
+  // Last line of defence: whatever still throws (e.g. writing into a stream the peer just reset) is a reset.
+  const serve = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+    handle(req, res).catch((err: unknown) => resets.push({ method: req.method ?? "", path: req.url ?? "", phase: "response", bodyBytesReceived: 0, error: String((err as Error)?.message ?? err) }));
+  };
 
   const server =
     protocol === "h2c"
-      ? createHttp2Server((req, res) => void handle(req, res))
-      : createHttp1Server((req, res) => void handle(req, res));
+      ? createHttp2Server({ settings: { maxHeaderListSize: MAX_HEADER_BYTES } }, serve)
+      : createHttp1Server({ maxHeaderSize: MAX_HEADER_BYTES }, serve);
+  // An HTTP/2 session that errors (a peer reset) is not a server failure. (HTTP/1.1 client errors keep Node's
+  // default handling: a 400/431 answer, no exception.)
+  if (protocol === "h2c") server.on("sessionError", () => undefined);
   const { port, close } = await listenOnLoopback(server);
   return {
     host: "127.0.0.1",
     port,
     protocol,
     requests,
+    resets,
     last() {
       const r = requests.at(-1);
       if (!r) throw new Error(`the upstream on 127.0.0.1:${port} has received no request`);
@@ -128,6 +199,7 @@ export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Prom
     },
     reset() {
       requests.length = 0;
+      resets.length = 0;
     },
     close,
     [Symbol.asyncDispose]: close,

@@ -6,11 +6,18 @@ import { listenOnLoopback, type UpstreamEndpoint } from "./endpoint.ts";
 export interface TcpUpstream extends UpstreamEndpoint, AsyncDisposable {
   readonly protocol: "tcp";
   /** Bytes received, one entry per accepted connection, in accept order (grows while connections are open). */
-  readonly connections: readonly { received: Buffer }[];
+  readonly connections: readonly TcpConnectionRecord[];
   /** All bytes received on all connections, concatenated. */
   received(): Buffer;
   /** Stops listening and destroys open connections. */
   close(): Promise<void>;
+}
+
+/** One accepted connection: the bytes it sent, and the error that ended it if its peer reset it. */
+export interface TcpConnectionRecord {
+  received: Buffer;
+  /** Set when the peer reset the connection (e.g. "read ECONNRESET"): recorded, never raised. */
+  resetError?: string;
 }
 
 /** Options of {@link startTcpUpstream}. */
@@ -21,16 +28,16 @@ export interface TcpUpstreamOptions {
 
 /** Starts a recording TCP echo server on 127.0.0.1 with a kernel-chosen port. */
 export async function startTcpUpstream(options: TcpUpstreamOptions = {}): Promise<TcpUpstream> {
-  const connections: { received: Buffer }[] = [];
+  const connections: TcpConnectionRecord[] = [];
   const server = createServer((socket) => {
-    const record = { received: Buffer.alloc(0) };
+    const record: TcpConnectionRecord = { received: Buffer.alloc(0) };
     connections.push(record);
     socket.on("data", (chunk) => {
       record.received = Buffer.concat([record.received, chunk]);
-      socket.write(options.reply ? options.reply(chunk) : chunk);
+      if (socket.writable) socket.write(options.reply ? options.reply(chunk) : chunk);
     });
     socket.on("end", () => socket.end());
-    socket.on("error", () => undefined);
+    socket.on("error", (err) => (record.resetError = err.message));
   });
   const { port, close } = await listenOnLoopback(server);
   return {

@@ -1,6 +1,8 @@
 // The traffic layer on its own (real loopback sockets, no Envoy): upstreams record what they receive, clients
 // speak HTTP/1.1, h2c and raw TCP, gRPC framing round-trips.
 import { connect, constants as h2constants } from "node:http2";
+import { connect as tcpConnect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, test } from "vitest";
 import { decodeGrpcFrame, encodeGrpcFrame, percentEncodeGrpcMessage, startGrpcUpstream } from "./grpc-upstream.ts";
 import { httpRequest } from "./http-client.ts";
@@ -82,5 +84,69 @@ describe("traffic layer", () => {
     session.close();
     expect([trailers["grpc-status"], trailers["grpc-message"]]).toEqual(["14", "down for 5 min"]);
     expect(upstream.calls.map((c) => c.method)).toEqual(["/t.T/Slow", "/t.T/Fail"]);
+  });
+
+  // Finding 5 of issue 13: a peer reset mid-body used to leave `Error: aborted (ECONNRESET)` unhandled (vitest
+  // reports it as a failure of this file). Now it is an event on `upstream.resets`.
+  const until = async (what: string, done: () => boolean) => {
+    for (let i = 0; i < 400 && !done(); i++) await sleep(10);
+    if (!done()) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  test("HTTP/1.1 upstream: a client that resets the connection mid-body is recorded as a reset, not raised", async () => {
+    await using upstream = await startHttpUpstream();
+    const socket = tcpConnect({ host: "127.0.0.1", port: upstream.port });
+    socket.on("error", () => undefined);
+    await new Promise<void>((ok) => socket.once("connect", () => ok()));
+    socket.write("POST /upload?x=1 HTTP/1.1\r\nhost: t\r\ncontent-length: 1000000\r\n\r\n" + "a".repeat(4096));
+    await sleep(100); // let the upstream start reading the body
+    socket.resetAndDestroy();
+    await until("the reset to be recorded", () => upstream.resets.length === 1);
+    await sleep(50); // an unhandled rejection would surface here
+    expect(upstream.resets[0]).toMatchObject({ method: "POST", path: "/upload?x=1", phase: "request", bodyBytesReceived: 4096 });
+    expect(upstream.resets[0]!.error).toMatch(/aborted|ECONNRESET/);
+    expect(upstream.requests).toHaveLength(0);
+    // The upstream keeps serving.
+    expect((await httpRequest(`http://127.0.0.1:${upstream.port}`, "/after", { body: "ok" })).text()).toBe("ok");
+  });
+
+  test("h2c upstream: a connection torn down mid-body is recorded as a reset, not raised", async () => {
+    await using upstream = await startHttpUpstream({ protocol: "h2c" });
+    const session = connect(`http://127.0.0.1:${upstream.port}`);
+    session.on("error", () => undefined);
+    const stream = session.request({ ":method": "POST", ":path": "/h2-upload" });
+    stream.on("error", () => undefined);
+    stream.write(Buffer.alloc(1000, 1));
+    await sleep(100);
+    // (Node's stream.close() ends the request before its RST_STREAM, so the server would see a complete request;
+    // tearing the connection down is the mid-body reset Envoy does when it closes an upstream connection.)
+    session.destroy();
+    await until("the reset to be recorded", () => upstream.resets.length === 1);
+    await sleep(50);
+    expect(upstream.resets[0]).toMatchObject({ method: "POST", path: "/h2-upload", phase: "request", bodyBytesReceived: 1000 });
+  });
+
+  test("gRPC and TCP upstreams record a peer reset instead of raising", async () => {
+    await using grpc = await startGrpcUpstream({ "/t.T/Echo": async (call) => { await sleep(300); return call.message; } });
+    const session = connect(`http://127.0.0.1:${grpc.port}`);
+    session.on("error", () => undefined);
+    const call = session.request({ ":method": "POST", ":path": "/t.T/Echo", "content-type": "application/grpc" });
+    call.on("error", () => undefined);
+    call.end(Buffer.from([0, 0, 0, 0, 1, 1]));
+    await until("the gRPC call to arrive", () => grpc.calls.length === 1);
+    call.close(h2constants.NGHTTP2_CANCEL); // while the handler is still working
+    await until("the gRPC reset to be recorded", () => grpc.resets.length === 1);
+    session.close();
+    expect(grpc.resets[0]!.method).toBe("/t.T/Echo");
+
+    await using tcp = await startTcpUpstream();
+    const socket = tcpConnect({ host: "127.0.0.1", port: tcp.port });
+    socket.on("error", () => undefined);
+    await new Promise<void>((ok) => socket.once("connect", () => ok()));
+    socket.write("partial");
+    await until("the TCP bytes to arrive", () => tcp.received().length === 7);
+    socket.resetAndDestroy();
+    await until("the TCP reset to be recorded", () => tcp.connections[0]!.resetError !== undefined);
+    expect(tcp.connections[0]!.resetError).toMatch(/ECONNRESET/);
   });
 });

@@ -36,7 +36,7 @@ function random(seed: number): () => number {
 
 describe("IdTable (the dispatcher's context and callout-token table)", { timeout: 120_000 }, () => {
   let table: TableExports;
-  beforeAll(async () => { table = await compileTestModule<TableExports>(dirname(fileURLToPath(import.meta.url)), "context-table", ENTRY_SOURCE); });
+  beforeAll(async () => { table = await compileTestModule<TableExports>(dirname(fileURLToPath(import.meta.url)), "context-table", ENTRY_SOURCE); }, 120_000); // compiling takes seconds on a loaded machine
 
   it("behaves like a Map under random set/get/delete, across growth, collisions and wrap-around", () => {
     const model = new Map<number, number>();

@@ -72,6 +72,54 @@ export class JsonObject extends JsonValue {
   getObject(key: string): JsonObject | null { const v = this.get(key); return v ? v.asObject() : null; }
   /** Array value of `key`; null if absent or not an array. */
   getArray(key: string): JsonArray | null { const v = this.get(key); return v ? v.asArray() : null; }
+  /**
+   * Strict configuration: null if every key of this object is in `known`; else a message for the first other
+   * key, with the closest known key when one is near ("unknown key `reqest` (did you mean `request`?)").
+   * `path` is put before the key in the message (e.g. "keys[0]." gives `keys[0].clinet`).
+   */
+  checkKeys(known: string[], path: string = ""): string | null {
+    for (let i = 0; i < this.keys.length; i++) {
+      const key = unchecked(this.keys[i]);
+      if (known.includes(key)) continue;
+      const near = closestMatch(key, known);
+      return "unknown key `" + path + key + "`" + (near != null ? " (did you mean `" + near + "`?)" : "") +
+        "; known keys: " + (known.length > 0 ? known.join(", ") : "none");
+    }
+    return null;
+  }
+}
+
+/**
+ * The entry of `candidates` closest to `word` by edit distance (Levenshtein, ASCII letters case-insensitive), if
+ * it is close enough to be a likely misspelling: at most 2 edits and fewer than half of `word`'s characters.
+ * Else null.
+ */
+export function closestMatch(word: string, candidates: string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = min(2, (word.length - 1) >> 1) + 1; // first distance not accepted
+  for (let i = 0; i < candidates.length; i++) {
+    const candidate = unchecked(candidates[i]);
+    const distance = editDistance(word, candidate);
+    if (distance < bestDistance) { bestDistance = distance; best = candidate; }
+  }
+  return best;
+}
+
+/** Levenshtein distance between `a` and `b` (UTF-16 units, ASCII case ignored), in O(|b|) memory. */
+function editDistance(a: string, b: string): i32 {
+  const row = new StaticArray<i32>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) unchecked(row[j] = j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = unchecked(row[0]);
+    unchecked(row[0] = i);
+    for (let j = 1; j <= b.length; j++) {
+      const above = unchecked(row[j]);
+      const cost = asciiLower(a.charCodeAt(i - 1)) == asciiLower(b.charCodeAt(j - 1)) ? 0 : 1;
+      unchecked(row[j] = min(min(above + 1, unchecked(row[j - 1]) + 1), diagonal + cost));
+      diagonal = above;
+    }
+  }
+  return unchecked(row[b.length]);
 }
 
 /** Outcome of parseJson: exactly one of `value` and `error` is set. */
@@ -282,6 +330,9 @@ class JsonParser {
     return new JsonNumber(negative ? -value : value);
   }
 }
+
+// @ts-ignore: decorator
+@inline function asciiLower(c: i32): i32 { return c >= 65 && c <= 90 ? c | 32 : c; }
 
 // @ts-ignore: decorator
 @inline function isDigit(c: i32): bool { return c >= 48 && c <= 57; }

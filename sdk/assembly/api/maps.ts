@@ -10,9 +10,13 @@ import { LogLevel } from "../abi/types";
 /** A header map (request/response headers or trailers, callout response headers, gRPC metadata). */
 export class HeaderMap {
   constructor(public readonly type: MapType) {}
-  /** First value of `name` (case-insensitive); "" if present but empty; null if absent or not available now. */
+  /**
+   * First value of `name` (case-insensitive); "" if present but empty; null if absent or not available now.
+   * Lossy on purpose and visibly so: each invalid UTF-8 sequence reads as U+FFFD, nothing is dropped. A
+   * credential check must use getBytes (exact bytes) instead, and refuse what isValidUtf8 rejects.
+   */
   get(name: string): string | null { return host.getHeaderMapValue(this.type, name); }
-  /** Byte variant of get, for values that may not be UTF-8. */
+  /** First value of `name` as the exact bytes Envoy holds (no decoding); null if absent or not available now. */
   getBytes(name: string): ArrayBuffer | null { return host.getHeaderMapValueBytes(this.type, name); }
   /** True if `name` is present (even with an empty value). */
   has(name: string): bool { return host.hasHeaderMapValue(this.type, name); }
@@ -26,9 +30,9 @@ export class HeaderMap {
   addBytes(name: string, value: ArrayBuffer): Status { return host.addHeaderMapValueBytes(this.type, name, value); }
   /** Removes every value of `name` (Ok if it was absent). */
   remove(name: string): Status { return host.removeHeaderMapValue(this.type, name); }
-  /** Every entry, pseudo-headers first; [] if empty or not available now. */
+  /** Every entry, pseudo-headers first; [] if empty or not available now. Invalid UTF-8 reads as U+FFFD (see get). */
   getAll(): Header[] { return host.getHeaderMapPairs(this.type); }
-  /** Byte variant of getAll. */
+  /** Every entry as exact bytes (no decoding), pseudo-headers first. */
   getAllBytes(): HeaderBytes[] { return host.getHeaderMapPairsBytes(this.type); }
   /** Replaces the whole map. */
   setAll(headers: Header[]): Status { return host.setHeaderMapPairs(this.type, headers); }
@@ -43,7 +47,7 @@ export class Body {
   constructor(public readonly type: BufferType) {}
   /** Current size in bytes. */
   size(): u32 { return host.getBufferSize(this.type); }
-  /** The whole buffer as UTF-8 text; "" if empty or not available now. */
+  /** The whole buffer as UTF-8 text; "" if empty or not available now. Invalid UTF-8 reads as U+FFFD. */
   get(): string { const text = host.getBuffer(this.type); return text != null ? text : ""; }
   /** The whole buffer as bytes (empty if not available now). */
   getBytes(): ArrayBuffer { const bytes = host.getBufferBytes(this.type); return bytes != null ? bytes : new ArrayBuffer(0); }
@@ -63,6 +67,9 @@ export class Body {
   appendBytes(data: ArrayBuffer): Status { return host.setBufferBytes(this.type, u32.MAX_VALUE, 0, data); }
 }
 
+/** Largest configuration Configuration.json() parses unless told otherwise: 64 KiB. */
+export const DEFAULT_MAX_CONFIGURATION_BYTES: u32 = 64 * 1024;
+
 /**
  * The plugin or VM configuration passed to onConfigure/onVmStart. Read it inside that callback
  * (Envoy only exposes the plugin configuration during proxy_on_configure).
@@ -74,13 +81,18 @@ export class Configuration {
   /** The configuration as bytes. */
   getBytes(): ArrayBuffer { const bytes = host.getBufferBytes(this.type, 0, this.size); return bytes != null ? bytes : new ArrayBuffer(0); }
   /**
-   * Parses the configuration as a JSON object. An empty configuration gives an empty object. On a syntax
-   * error or a non-object document it logs ONE error line naming the problem and its position and returns
-   * null; return false from onConfigure then, so Envoy rejects the configuration.
+   * Parses the configuration as a JSON object. An empty configuration gives an empty object. A configuration
+   * over `maxBytes` (default 64 KiB), a syntax error or a non-object document logs ONE error line naming the
+   * problem (and its position) and returns null; return false from onConfigure then, so Envoy rejects the
+   * configuration. Unknown keys are not checked here: see JsonObject.checkKeys.
    */
-  json(): JsonObject | null {
+  json(maxBytes: u32 = DEFAULT_MAX_CONFIGURATION_BYTES): JsonObject | null {
     const what = this.type == BufferType.PluginConfiguration ? "plugin configuration" : "VM configuration";
     if (this.size == 0) return new JsonObject();
+    if (this.size > maxBytes) {
+      host.log(LogLevel.Error, "invalid " + what + ": " + this.size.toString() + " bytes, over the limit of " + maxBytes.toString() + " bytes");
+      return null;
+    }
     const parsed = parseJson(this.get());
     const error = parsed.error;
     if (error != null) {

@@ -8,6 +8,8 @@
 // Not covered: packed repeated scalar fields (proto3's encoding of `repeated int32` and the like; `bytes()` gives
 // their raw bytes), and writing deprecated groups (readers skip them).
 
+import { firstInvalidUtf8, decodeUtf8Lossy } from "../host/utf8";
+
 /** How a field's value is encoded on the wire: the low 3 bits of its tag. */
 export enum ProtobufWireType { Varint = 0, Fixed64 = 1, LengthDelimited = 2, StartGroup = 3, EndGroup = 4, Fixed32 = 5 }
 
@@ -268,10 +270,10 @@ export class ProtobufReader {
     const length = this.delimited();
     if (length < 0) return "";
     const start = changetype<usize>(this.data) + <usize>this.position;
-    const invalidAt = firstInvalidUtf8(start, length);
+    const invalidAt = <i32>firstInvalidUtf8(start, <usize>length);
     if (invalidAt >= 0) { this.fail("invalid UTF-8 in string field " + this.field.toString(), this.position + invalidAt); return ""; }
     this.position += length;
-    return String.UTF8.decodeUnsafe(start, <usize>length);
+    return decodeUtf8Lossy(start, <usize>length); // checked above: nothing is replaced
   }
 
   /** The current length-delimited field as bytes (a copy). */
@@ -395,30 +397,3 @@ export class ProtobufReader {
   }
 }
 
-/**
- * Index of the first byte of `length` bytes at `start` that is not part of well-formed UTF-8 (RFC 3629: no
- * overlong forms, no surrogates, nothing above U+10FFFF), or -1 if all of it is well-formed.
- */
-function firstInvalidUtf8(start: usize, length: i32): i32 {
-  let i = 0;
-  while (i < length) {
-    const lead = <u32>load<u8>(start + <usize>i);
-    if (lead < 0x80) { i++; continue; }
-    let count = 0;
-    let minimum: u32 = 0;
-    let codePoint: u32 = 0;
-    if (lead >= 0xc2 && lead <= 0xdf) { count = 1; minimum = 0x80; codePoint = lead & 0x1f; }
-    else if (lead >= 0xe0 && lead <= 0xef) { count = 2; minimum = 0x800; codePoint = lead & 0x0f; }
-    else if (lead >= 0xf0 && lead <= 0xf4) { count = 3; minimum = 0x10000; codePoint = lead & 0x07; }
-    else return i;
-    if (i + count >= length) return i;
-    for (let k = 1; k <= count; k++) {
-      const next = <u32>load<u8>(start + <usize>(i + k));
-      if ((next & 0xc0) != 0x80) return i;
-      codePoint = (codePoint << 6) | (next & 0x3f);
-    }
-    if (codePoint < minimum || codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) return i;
-    i += count + 1;
-  }
-  return -1;
-}

@@ -6,6 +6,8 @@
 // - Scratch buffers: keys and values are UTF-8 encoded into two reusable blocks, so hot calls
 //   (reading or setting one header) allocate nothing but their result.
 
+import { decodeUtf8Lossy } from "./utf8";
+
 /** Static out-parameter slots: [0] data pointer or u32 value, [4] size, [8] u64 value / cas. */
 export const OUT_PTR: usize = memory.data(16, 8);
 export const OUT_SIZE: usize = OUT_PTR + 4;
@@ -22,12 +24,15 @@ export function guestMalloc(size: usize): usize {
   store<u64>(OUT_PTR, 0);
 }
 
-/** Decodes the host-allocated UTF-8 block named by the out slots and frees it ("" when empty). */
+/**
+ * Decodes the host-allocated UTF-8 block named by the out slots and frees it ("" when empty). Invalid UTF-8
+ * becomes U+FFFD (decodeUtf8Lossy): visible, never silently dropped; use takeBytes for the exact bytes.
+ */
 export function takeString(): string {
   const ptr = load<usize>(OUT_PTR);
   const size = load<u32>(OUT_SIZE);
   if (ptr == 0) return "";
-  const text = size == 0 ? "" : String.UTF8.decodeUnsafe(ptr, size);
+  const text = decodeUtf8Lossy(ptr, size);
   heap.free(ptr);
   return text;
 }

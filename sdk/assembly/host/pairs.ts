@@ -1,7 +1,9 @@
 // Checked layer: the "pairs" wire format of header maps and gRPC metadata, and property paths.
 //   u32 count, count × (u32 nameLength, u32 valueLength), count × (name, 0, value, 0)   (all little-endian)
 
-/** One header (or gRPC metadata entry) as UTF-8 text. */
+import { decodeUtf8Lossy } from "./utf8";
+
+/** One header (or gRPC metadata entry) as text; invalid UTF-8 bytes read as U+FFFD (use HeaderBytes for exact bytes). */
 export class Header {
   constructor(public name: string, public value: string) {}
 }
@@ -89,7 +91,7 @@ function decodePairs<T>(ptr: usize, size: usize): T[] {
     if (data + nameLength + valueLength + 2 > end) break;
     const valueAt = data + nameLength + 1;
     if (idof<T>() == idof<Header>()) {
-      result.push(changetype<T>(new Header(String.UTF8.decodeUnsafe(data, nameLength), String.UTF8.decodeUnsafe(valueAt, valueLength))));
+      result.push(changetype<T>(new Header(decodeUtf8Lossy(data, nameLength), decodeUtf8Lossy(valueAt, valueLength))));
     } else {
       result.push(changetype<T>(new HeaderBytes(copyToBuffer(data, nameLength), copyToBuffer(valueAt, valueLength))));
     }
