@@ -71,7 +71,7 @@ export interface EmulatorOptions extends PluginOptions {
    * times (every recorded trace's start-up lines), with their side effects on shared data and logs. Default false.
    */
   readonly canary?: boolean;
-  /** Record every hostcall in `emulator.trace`. Default false. */
+  /** Record every hostcall and every entry into the VM (callbacks, malloc) in `emulator.trace`. Default false. */
   readonly trace?: boolean;
   /** Label used in error messages (defaults to the file path). */
   readonly label?: string;
