@@ -5,8 +5,8 @@
 //
 // Bytes module → host: the lengths of the (pointer, length) arguments a host call reads (table below).
 // Bytes host → module: every copy into the module goes through its malloc, so the sum of malloc sizes.
-import type { TraceEntry } from "../harness/src/emulator/index.ts";
-import { Emulator, type HeadersInit, type LogLevelName } from "../harness/src/emulator/index.ts";
+import type { TraceEntry } from "@proxy-wasm-as/harness/emulator";
+import { Emulator, type HeadersInit, type LogLevelName } from "@proxy-wasm-as/harness/emulator";
 import { startBenchEnvoy } from "./bench-envoy.ts";
 import type { BenchFilter } from "./envoy-config.ts";
 import { HEADER_EDITS, JWT_FORWARDED_CLAIM, UPSTREAM_RESPONSE_HEADERS } from "./workloads.ts";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, test } from "vitest";
-import { listEnvoyContainers, listEnvoyProcesses } from "../../harness/src/index.ts";
+import { listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness";
 import { RUNNERS } from "./support.ts";
 
 const HOLDER = resolve("test/envoy/fixtures/hold-envoy.ts");

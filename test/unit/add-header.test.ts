@@ -2,7 +2,7 @@
 // and the build transform's pruning, stateless streams included (sdk/transform/prune-callbacks.js).
 import { readFileSync, statSync } from "node:fs";
 import { expect, test } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 
 test("add-header adds its response header and leaves the request alone", async () => {
   const emu = await Emulator.load("build/add-header.wasm");
