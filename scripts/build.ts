@@ -1,4 +1,4 @@
-// Builds every AssemblyScript module of the repository with the harness's build layer (harness/src/build):
+// Builds every AssemblyScript module of the repository with the harness's build layer (harness/src/builder):
 //   filters/<name>/index.ts and test/fixtures/<name>/index.ts  →  build/<name>.wasm (release)
 //                                                              →  build/<name>.debug.wasm (debug, names + source map)
 // Folders without index.ts (e.g. a Go fixture) are skipped. Builds are incremental: a module is rebuilt only
@@ -15,7 +15,7 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   BuildError, buildModules, compileModule as compileWithConfig, formatSizeTable, type BuiltModule, type ModuleSource,
-} from "../harness/src/build/index.ts";
+} from "../harness/src/builder/index.ts";
 
 export { BuildError, type BuiltModule };
 

@@ -1,8 +1,8 @@
 // `proxy-wasm-as build [name…] [--watch] [--force]`: compile the project's filters with the SDK's asconfig
-// (harness/src/build) and print their sizes; with --watch, rebuild on every save until Ctrl-C.
+// (harness/src/builder) and print their sizes; with --watch, rebuild on every save until Ctrl-C.
 import { watch } from "node:fs";
 import { join, relative } from "node:path";
-import { buildFilterProject, formatSizeTable, readFilterProject, SOURCE_DIR, type FilterProject } from "../build/index.ts";
+import { buildFilterProject, formatSizeTable, readFilterProject, SOURCE_DIR, type FilterProject } from "../builder/index.ts";
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
 import { describeError } from "./errors.ts";
 import type { CliIo } from "./io.ts";

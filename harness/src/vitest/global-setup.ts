@@ -1,7 +1,7 @@
 // Global setup of the preset: before any test, provision Envoy (the runner the tests use) and build the project's
 // filters once; in watch mode, rebuild them before every re-run (the preset makes a save under assembly/ trigger
 // one). A compile error fails the run with asc's diagnostics instead of every test failing on a stale module.
-import { buildFilterProject, readFilterProject } from "../build/index.ts";
+import { buildFilterProject, readFilterProject } from "../builder/index.ts";
 import { prepareRunner } from "../envoy/index.ts";
 
 /** The part of vitest's TestProject this setup uses. */
