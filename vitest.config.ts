@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects:
+// Three projects:
 //  - unit:  in-process tests (SDK behaviour on the emulator, emulator rules, packaging, config builder).
 //  - envoy: tests that run real Envoy (containers by default, or local processes) with real traffic.
+//  - package: a user's project from the packed packages only (npm create via a loopback registry; minutes).
 // `npm test` runs both; `npm run test:unit` / `npm run test:envoy` run one.
 export default defineConfig({
   test: {
@@ -24,6 +25,15 @@ export default defineConfig({
           include: ["filters/**/*.envoy.test.ts", "harness/src/**/*.envoy.test.ts", "test/envoy/**/*.test.ts", "test/differential/**/*.envoy.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "package",
+          include: ["test/package/**/*.test.ts"],
+          testTimeout: 3_600_000,
+          hookTimeout: 600_000,
         },
       },
     ],

@@ -1,6 +1,6 @@
 // Incremental builds of a set of AssemblyScript modules (release + debug), serialized between processes by a
 // lock directory, with a size table. Used by the repository's scripts/build.ts and by `proxy-wasm-as build`.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
@@ -44,6 +44,11 @@ export interface BuildModulesOptions {
   readonly force?: boolean;
   /** Skip the debug build (faster; watch mode and quick checks). */
   readonly releaseOnly?: boolean;
+  /**
+   * Watch-mode builds: release only and without Binaryen optimizations (see CompileOptions.fast). Such outputs
+   * are marked (`<name>.fast`) so the next normal build replaces them with optimized ones.
+   */
+  readonly fast?: boolean;
   /** Called before each compile, e.g. to show progress. */
   readonly onCompile?: (module: ModuleSource) => void;
 }
@@ -101,14 +106,17 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
       const release = join(options.buildDir, `${module.name}.wasm`);
       const debug = join(options.buildDir, `${module.name}.debug.wasm`);
       const inputsTime = Math.max(shared, newestSourceMtime(module.dir), newestSourceMtime(module.config));
+      const fastMarker = join(options.buildDir, `${module.name}.fast`);
       const fresh = (file: string) => existsSync(file) && statSync(file).mtimeMs > inputsTime;
-      const upToDate = !options.force && fresh(release) && (options.releaseOnly || fresh(debug));
+      const upToDate = !options.force && fresh(release) && (options.fast || (!existsSync(fastMarker) && (options.releaseOnly || fresh(debug))));
       const started = performance.now();
       if (!upToDate) {
         options.onCompile?.(module);
-        const compileOptions = { config: module.config, baseDir: options.root };
+        const compileOptions = { config: module.config, baseDir: options.root, fast: options.fast };
         await compileModule(module.entry, release, { ...compileOptions, target: "release" });
-        if (!options.releaseOnly) await compileModule(module.entry, debug, { ...compileOptions, target: "debug" });
+        if (options.fast) writeFileSync(fastMarker, "unoptimized watch-mode build; the next normal build replaces it\n");
+        else rmSync(fastMarker, { force: true });
+        if (!options.releaseOnly && !options.fast) await compileModule(module.entry, debug, { ...compileOptions, target: "debug" });
       }
       const bytes = readFileSync(release);
       requireEnvoyExports(relative(options.root, module.entry), new Uint8Array(bytes));

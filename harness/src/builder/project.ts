@@ -82,7 +82,7 @@ export function readFilterProject(root?: string): FilterProject {
 }
 
 /** Options of {@link buildFilterProject}. */
-export type BuildProjectOptions = Pick<BuildModulesOptions, "force" | "releaseOnly" | "onCompile"> & {
+export type BuildProjectOptions = Pick<BuildModulesOptions, "force" | "releaseOnly" | "fast" | "onCompile"> & {
   /** Build only these module names. */
   readonly only?: readonly string[];
 };
@@ -100,6 +100,6 @@ export function buildFilterProject(project: FilterProject, options: BuildProject
   }
   return buildModules({
     root: project.root, buildDir: project.buildDir, modules, sharedInputs: [project.sdkDir], force: options.force,
-    releaseOnly: options.releaseOnly, onCompile: options.onCompile,
+    releaseOnly: options.releaseOnly, fast: options.fast, onCompile: options.onCompile,
   });
 }

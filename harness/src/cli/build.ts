@@ -12,7 +12,7 @@ const WATCH_DEBOUNCE_MS = 40;
 
 /** The `build` command. */
 export const buildCommand: Command = {
-  help: `Usage: ${PROGRAM} build [name …] [--watch] [--force] [--release-only]
+  help: `Usage: ${PROGRAM} build [name …] [--watch] [--fast] [--force] [--release-only]
 
 Compiles your AssemblyScript filters with asc and your asconfig.json (which extends the SDK's):
   assembly/index.ts          → build/<package name>.wasm  (+ .debug.wasm with names and a source map)
@@ -21,18 +21,20 @@ Only modules older than their sources are rebuilt. Prints raw and gzip sizes.
 
 Options:
   --watch          rebuild whenever a source under assembly/ or asconfig.json changes (Ctrl-C stops)
+  --fast           release only, without Binaryen optimizations: same behaviour, bigger, several times faster
+                   to compile (the next normal build replaces it)
   --force          rebuild even when up to date
   --release-only   skip the debug build (faster)`,
   async run(argv, io) {
     const { positionals, values } = parseCommandArgs("build", argv, {
-      watch: { type: "boolean" }, force: { type: "boolean" }, "release-only": { type: "boolean" },
+      watch: { type: "boolean" }, fast: { type: "boolean" }, force: { type: "boolean" }, "release-only": { type: "boolean" },
     });
     if (values.help) {
       io.print(this.help);
       return 0;
     }
     const project = readFilterProject();
-    const options = { only: positionals, force: values.force, releaseOnly: values["release-only"] };
+    const options = { only: positionals, force: values.force, releaseOnly: values["release-only"], fast: values.fast };
     if (!values.watch) {
       await buildOnce(project, options, io);
       return 0;
@@ -41,7 +43,7 @@ Options:
   },
 };
 
-async function buildOnce(project: FilterProject, options: { only: string[]; force?: boolean; releaseOnly?: boolean }, io: CliIo): Promise<void> {
+async function buildOnce(project: FilterProject, options: { only: string[]; force?: boolean; releaseOnly?: boolean; fast?: boolean }, io: CliIo): Promise<void> {
   const results = await buildFilterProject(project, {
     ...options,
     onCompile: (module) => io.info(`compiling ${relative(process.cwd(), module.entry)} (${module.name})…`),
@@ -50,7 +52,7 @@ async function buildOnce(project: FilterProject, options: { only: string[]; forc
 }
 
 /** Builds now, then after every change until SIGINT/SIGTERM; a failing build prints its diagnostics and keeps watching. */
-async function watchAndBuild(project: FilterProject, options: { only: string[]; releaseOnly?: boolean }, io: CliIo): Promise<number> {
+async function watchAndBuild(project: FilterProject, options: { only: string[]; releaseOnly?: boolean; fast?: boolean }, io: CliIo): Promise<number> {
   const attempt = async (force: boolean) => {
     try {
       await buildOnce(project, { ...options, force }, io);

@@ -13,13 +13,14 @@ interface ProjectLike {
 /** Called by vitest once per run (not per test file). */
 export default async function setup(project: ProjectLike): Promise<void> {
   const root = project.config.root;
-  const build = async (releaseOnly: boolean) => {
-    const results = await buildFilterProject(readFilterProject(root), { releaseOnly });
+  const build = async (fast: boolean) => {
+    const results = await buildFilterProject(readFilterProject(root), { fast });
     const rebuilt = results.filter((r) => r.rebuilt);
     if (rebuilt.length) console.log(`[proxy-wasm-as] built ${rebuilt.map((r) => `${r.name} (${(r.compileMs / 1000).toFixed(1)} s)`).join(", ")}`);
   };
   if (process.env.PROXY_WASM_AS_SKIP_BUILD !== "1") await build(false);
-  // Watch mode: rebuild only the release module (what tests load) so a save turns green fast.
+  // Watch mode: rebuild only the release module (what tests load), unoptimized, so a save turns green fast; the
+  // next `vitest run` or `proxy-wasm-as build` replaces it with the optimized one.
   project.onTestsRerun(() => build(true));
   if (process.env.PROXY_WASM_AS_SKIP_ENVOY !== "1") {
     const runner = process.env.ENVOY_RUNNER === "container" ? "container" : "process";
