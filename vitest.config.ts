@@ -5,7 +5,15 @@ import { defineConfig } from "vitest/config";
 //  - envoy: tests that run real Envoy (containers by default, or local processes) with real traffic.
 //  - package: a user's project from the packed packages only (npm create via a loopback registry; minutes).
 // `npm test` runs both; `npm run test:unit` / `npm run test:envoy` run one.
+
+// Inside this repository "@proxy-wasm-as/harness" resolves to its TypeScript sources (the package's custom
+// "source" export condition), so tests run without building harness/dist first. The rest are Vite's
+// default server conditions. Child processes get the same through .npmrc (node-options=--conditions=source).
+const SOURCE_FIRST_CONDITIONS = ["source", "module", "node", "development|production"];
+
 export default defineConfig({
+  resolve: { conditions: SOURCE_FIRST_CONDITIONS },
+  ssr: { resolve: { conditions: SOURCE_FIRST_CONDITIONS } },
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
     globalSetup: ["./test/global-setup.ts"],

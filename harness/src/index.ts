@@ -1,14 +1,77 @@
-// @proxy-wasm-as/harness: the one public API of the harness.
-// Each folder is a layer with its own index; this file only re-exports them.
+// @proxy-wasm-as/harness: the everyday API in one import. Each folder is a layer with its own entry point
+// (also importable alone, e.g. "@proxy-wasm-as/harness/emulator"); this file names what it re-exports, so that
+// nothing becomes public by accident.
 //   abi/        what Envoy provides and expects (import/export tables) and a module conformance checker
 //   emulator/   in-process, Envoy-faithful host for any proxy-wasm module
 //   envoy/      real Envoy: provisioning, config builder, process and container runners, observation
 //   traffic/    real traffic: undici clients and loopback upstreams (HTTP/1.1, h2c, TCP, gRPC)
 //   scenario/   the differential suite: one scenario on the emulator and on real Envoy, compared
 //   packaging/  OCI images Istio accepts, registry push/pull, WasmPlugin/TrafficExtension rendering
-export * from "./abi/index.ts";
-export * from "./emulator/index.ts";
-export * from "./envoy/index.ts";
-export * from "./traffic/index.ts";
-export * from "./packaging/index.ts";
-export * from "./scenario/index.ts";
+// Not re-exported here (import them by subpath): "/fuzz" and "/vitest" (the latter needs vitest installed).
+import "./node-check.ts";
+export {
+  sig, formatSignature, sameSignature, ENVOY_IMPORTS, WASI_MODULES, envoyImportsFor, importKey, proxyHostcallNames,
+  ABI_MARKERS, ALLOCATOR_EXPORTS, envoyExportsFor, readModuleInterface, checkModule, formatModuleReport
+} from "./abi/index.ts";
+export type {
+  WasmSignature, WasmValueType, AbiVersion, HostImport, ExternKind, ModuleExport, ModuleImport, ModuleInterface,
+  ExportMismatch, ImportCheck, ModuleReport
+} from "./abi/index.ts";
+export {
+  Emulator, EmulatorHost, HttpStream, HttpMessage, TcpConnection, TcpFlow, HeaderMap, encodeHeaderPairs,
+  decodeHeaderPairs, propertyUint, propertyDouble, encodePropertyValue, WasmLoadError, WasmTrapError,
+  EmulatorUsageError, LOG_LEVELS, ProxyStatus
+} from "./emulator/index.ts";
+export type {
+  EmulatorOptions, FailurePolicy, PluginOptions, RequestInit, RequestResult, UpstreamHandler, UpstreamRequest,
+  UpstreamResponse, MetricValue, HttpAction, StepOptions, HeadersInit, PropertyValue, CalloutRecord, CalloutRequest,
+  CalloutResponse, GrpcReply, GrpcRequest, GrpcServerStream, GrpcServiceHandler, HttpCalloutHandler, LogEntry,
+  LogLevelName, LocalReply, TraceEntry
+} from "./emulator/index.ts";
+export {
+  startEnvoy, specFromOptions, prepareRunner, DEFAULT_LISTENER, DEFAULT_CLUSTER, httpWasm, networkWasm, wasmService,
+  cluster, buildBootstrap, renderBootstrapYaml, pluginName, wasmFilesOf, validateEnvoyConfig, ensureEnvoyBinary,
+  envoyBinaryVersion, cachedEnvoyBinaryPath, ensureEnvoyImage, localEnvoyImageName, ensureDockerEngine, pingDocker,
+  EnvoyAdmin, diffStats, EnvoyLog, parseEnvoyLogLine, asWasmLogLine, isFailureLine, stopAllEnvoys,
+  reapLeftoverContainers, reapLeftoverProcesses, listEnvoyContainers, listEnvoyProcesses, EnvoyHarnessError,
+  DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL
+} from "./envoy/index.ts";
+export type {
+  Envoy, StartEnvoyOptions, ClusterSpec, EnvoyConfigSpec, EnvoyFailurePolicy, HttpWasmFilter, ListenerSpec,
+  NetworkWasmFilter, RenderContext, RouteSpec, WasmFilter, WasmPluginOptions, WasmServiceSpec, ValidateOptions,
+  StatsSnapshot, EnvoyLogLine, WasmLogLine, RunnerKind, RunnerOptions
+} from "./envoy/index.ts";
+export {
+  httpRequest, startHttpUpstream, echoResponder, startTcpUpstream, tcpExchange, startGrpcUpstream, encodeGrpcFrame,
+  decodeGrpcFrame
+} from "./traffic/index.ts";
+export type {
+  UpstreamEndpoint, HeaderValues, HttpRequestOptions, HttpResponse, RequestBody, HttpUpstream, HttpUpstreamOptions,
+  RecordedRequest, Responder, HttpUpstreamResponse, TcpUpstream, TcpUpstreamOptions, TcpExchangeOptions, GrpcUpstream,
+  GrpcHandler, GrpcUpstreamReply, RecordedGrpcCall
+} from "./traffic/index.ts";
+export {
+  PackagingError, mediaTypes, packageWasm, writeOciLayout, sha256Digest, assertWasmBinary, imageFromParts,
+  IMAGE_FORMATS, pushImage, fetchManifest, fetchBlob, parseReference, formatReference, pullWasmLikeIstio,
+  extractWasmLikeIstio, extractFromImageLikeIstio, ISTIO_MAX_WASM_BYTES, buildWasmPlugin, buildTrafficExtension,
+  validateResource, assertValidResource, resourcesToYaml, parseResourcesYaml, ISTIO_EXTENSIONS_API, renderIstioFilter,
+  toHarnessFilter, orderLikeIstio, agentCachePath, ISTIO_DATA_DIR, WASM_RESOURCE_VERSION_ENV, WASM_PULL_POLICY_ENV,
+  WASM_PULL_SECRET_ENV, startLocalRegistry, registryBinary
+} from "./packaging/index.ts";
+export type {
+  Descriptor, ImageFormat, ImageManifest, PackageOptions, WasmImage, FetchedManifest, ImageReference, PushResult,
+  RegistryOptions, IstioExtraction, IstioImageVariant, IstioPullOptions, FailStrategy, IstioResource, PluginMetadata,
+  PluginPhase, PluginType, PullPolicy, TargetRef, TrafficMatch, IstioEnvoyFilter, RenderIstioOptions, LocalRegistry,
+  LocalRegistryOptions
+} from "./packaging/index.ts";
+export {
+  runOnEmulator, probeConfig, DEFAULT_UPSTREAM_BODY, EnvoySuite, normaliseText, normaliseEvent, headerRecord,
+  CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS, diffObservations, checkExpectations, formatSideBySide,
+  compareScenario, CompatibilityTable, KNOWN_DIVERGENCES, explainDivergence, recordTraces, readTraces, replayTrace,
+  tracePath, scenarioDefinition
+} from "./scenario/index.ts";
+export type {
+  Scenario, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService, ScenarioConnection,
+  ScenarioExpectation, ScenarioObservation, ExchangeObservation, ClientView, UpstreamView, EmulatorRunOptions,
+  EnvoySuiteOptions, Divergence, ScenarioResult, Verdict, KnownDivergence, ScenarioTrace
+} from "./scenario/index.ts";

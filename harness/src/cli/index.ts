@@ -9,9 +9,6 @@ export { CliError, describeError } from "./errors.ts";
 export { type CliIo, processIo } from "./io.ts";
 export { scaffoldProject, type ScaffoldOptions } from "./init.ts";
 
-/** Node versions the harness runs on (undici and the emulator need 22.22+). */
-const MIN_NODE = [22, 22] as const;
-
 /** Command name → summary and loader. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
   init: { summary: "scaffold a filter project (filter, emulator test, real-Envoy test, vitest preset)", load: async () => (await import("./init.ts")).initCommand },
@@ -41,9 +38,14 @@ export function overview(): string {
   ].join("\n");
 }
 
-function nodeTooOld(version: string = process.versions.node): boolean {
-  const [major = 0, minor = 0] = version.split(".").map(Number);
-  return major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1]);
+/** The harness's Node check (it throws its one-line message at import on an unsupported Node), or undefined. */
+async function unsupportedNode(): Promise<string | undefined> {
+  try {
+    await import("../node-check.ts");
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /**
@@ -63,10 +65,9 @@ export async function runProxyWasmAs(argv: readonly string[], io: CliIo = proces
   try {
     const entry = COMMANDS[name];
     if (!entry) throw new CliError(`unknown command "${name}"`, { hint: `commands: ${Object.keys(COMMANDS).join(", ")} (see \`${PROGRAM} --help\`)`, exitCode: 2 });
-    if (!ANY_NODE.has(name) && nodeTooOld()) {
-      throw new CliError(`${PROGRAM} ${name} needs Node ${MIN_NODE.join(".")} or newer; this is Node ${process.versions.node}`, {
-        hint: "run it through your project's npm scripts or `npx` (the project's `node` devDependency provides Node 22), or install Node 22",
-      });
+    const tooOld = ANY_NODE.has(name) ? undefined : await unsupportedNode();
+    if (tooOld) {
+      throw new CliError(tooOld, { hint: "in a project made by `npm create proxy-wasm-as`, run it through npm scripts or `npx proxy-wasm-as` (the project's `node` devDependency provides Node 22)" });
     }
     return await (await entry.load()).run(rest, io);
   } catch (error) {

@@ -66,7 +66,7 @@ Example:
     for (const line of envoy.log.lines) printLine(line);
     const unsubscribe = envoy.log.onLine(printLine);
     io.print(`${values.tcp ? "tcp" : "listening on"} ${values.tcp ? `127.0.0.1:${envoy.port()}` : envoy.origin()}`);
-    io.print(`admin    ${`http://127.0.0.1:${envoy.admin.port}`}`);
+    io.print(`admin    ${envoy.admin.url}`);
     if (!values.tcp) io.print(`try      curl -i ${envoy.origin()}/`);
     io.info("streaming the filter's log lines; Ctrl-C stops");
     await new Promise<void>((resolve) => {

@@ -182,7 +182,7 @@ export class Emulator {
     return this.#abi;
   }
 
-  /** The current VM instance (replaced after a fail-reload). */
+  /** @internal The current VM instance (replaced after a fail-reload). Not part of the published API. */
   get vm(): WasmVm {
     return this.#vm;
   }

@@ -99,7 +99,7 @@ class Direction {
 }
 
 /** An HTTP stream. Create with `emulator.httpStream()`. */
-export class HttpStream implements HostStream {
+export class HttpStream {
   readonly kind = "http" as const;
   /** What went to the upstream: request headers/body/trailers after the filter. */
   readonly request: HttpMessage;
@@ -663,3 +663,9 @@ function grpcStatusForHttp(status: number): number {
 function str(v: string | undefined): Uint8Array | undefined {
   return v === undefined ? undefined : encoder.encode(v);
 }
+
+// HttpStream is a HostStream (the VM's hostcalls reach it through that interface). Checked with this type instead of
+// `implements`: the HostStream methods are @internal and left out of the published declarations, where an
+// `implements` clause would then fail to type-check in users' projects.
+type MustBeHostStream<T extends HostStream> = T;
+type HttpStreamAsHostStream = MustBeHostStream<HttpStream>;

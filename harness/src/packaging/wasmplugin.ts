@@ -1,5 +1,5 @@
 // Generates Istio WasmPlugin and TrafficExtension resources (extensions.istio.io/v1alpha1) from a filter's
-// metadata, validates them against the CRD schemas in istio/, and reads them back from YAML.
+// metadata, validates them against the CRD schemas in the package's crds/ folder, and reads them back from YAML.
 import { parseAllDocuments, stringify } from "yaml";
 import { PackagingError } from "./errors.ts";
 import { validateAgainst } from "./schema.ts";
@@ -116,7 +116,7 @@ export function assertValidResource(resource: IstioResource): IstioResource {
   const problems = validateResource(resource);
   if (problems.length > 0) {
     throw new PackagingError(`invalid ${resource.kind} "${resource.metadata?.name}":\n  - ${problems.join("\n  - ")}`, {
-      hint: "fix the listed fields (the schema is istio/" + SCHEMA_FILES[resource.kind] + ")",
+      hint: "fix the listed fields (the schema is crds/" + SCHEMA_FILES[resource.kind] + " in @proxy-wasm-as/harness)",
     });
   }
   return resource;

@@ -7,6 +7,7 @@
 //   diff.ts / compare.ts  divergences, expectations, side-by-side report, verdicts, compatibility table
 //   known-divergences.ts  the documented differences, each with its reason and Envoy trace
 //   recorder.ts           records probe traces in Envoy and replays them against the emulator
+import "../node-check.ts";
 export type {
   Scenario, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService, ScenarioConnection, ScenarioExpectation,
   ScenarioObservation, ExchangeObservation, ClientView, UpstreamView,

@@ -1,6 +1,7 @@
 // @proxy-wasm-as/harness/vitest: the vitest preset for filter projects (see README.md).
 //   defineFilterConfig()   vitest config: globalSetup (build + Envoy once), matchers, timeouts, watch triggers
 //   filterMatchers         the matchers, for `expect.extend` in a config of your own
+import "../node-check.ts";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig, mergeConfig, type ViteUserConfig } from "vitest/config";
