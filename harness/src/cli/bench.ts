@@ -4,10 +4,10 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { cluster, httpWasm, startEnvoy, type RunnerKind } from "../envoy/index.ts";
-import { startHttpUpstream } from "../traffic/index.ts";
+import { startHttpUpstream, type HttpUpstream } from "../traffic/index.ts";
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
 import { CliError } from "./errors.ts";
-import { readConfigArgument, step } from "./io.ts";
+import { type CliIo, readConfigArgument, step } from "./io.ts";
 import { generateLoad, loadTool, type LoadSample } from "./load.ts";
 
 const DEFAULT_ROUNDS = 3;
@@ -55,37 +55,64 @@ Options:
     const config = await readConfigArgument(values.config);
     const tool = await loadTool();
 
-    await using upstream = await startHttpUpstream({ respond: () => ({ status: 200, body: "ok" }) });
-    const started = step(io, "starting Envoy with a filtered and a baseline listener");
-    await using envoy = await startEnvoy({
-      runner: (values.runner ?? "process") as RunnerKind,
-      listeners: [
-        { name: "filtered", protocol: "http", filters: [httpWasm(wasm, { config, name: basename(wasm, ".wasm") })], cluster: "upstream" },
-        { name: "baseline", protocol: "http", filters: [], cluster: "upstream" },
-      ],
-      clusters: [cluster("upstream", upstream)],
-      allowWasmErrors: true,
-    });
-    started(`Envoy ${envoy.version} ready`);
-    const url = (listener: string) => `${envoy.origin(listener)}${path}`;
-    for (const listener of ["baseline", "filtered"]) await generateLoad(tool, url(listener), { connections, durationMs: WARMUP_MS });
-
-    const samples: Record<"filtered" | "baseline", LoadSample[]> = { filtered: [], baseline: [] };
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? (["baseline", "filtered"] as const) : (["filtered", "baseline"] as const);
-      for (const listener of order) {
-        io.info(`round ${round + 1}/${rounds}: ${listener} (${tool}, ${connections} connections, ${seconds} s)`);
-        samples[listener].push(await generateLoad(tool, url(listener), { connections, durationMs: seconds * 1000 }));
-      }
+    // try/finally rather than `await using`: this file also runs as TypeScript source on Node 22, whose
+    // type stripping does not transform explicit resource management.
+    const upstream = await startHttpUpstream({ respond: () => ({ status: 200, body: "ok" }) });
+    try {
+      const runner = (values.runner ?? "process") as RunnerKind;
+      const { filtered, baseline } = await measure({ wasm, config, runner, upstream, tool, rounds, seconds, connections, path }, io);
+      io.print(formatBench(basename(wasm), tool, filtered, baseline));
+      const errors = filtered.errors + baseline.errors;
+      if (errors > 0) io.info(`warning: ${errors} request(s) failed (non-2xx/3xx or connection errors); the ratios may not mean much`);
+      return 0;
+    } finally {
+      await upstream.close();
     }
-    const filtered = summarise(samples.filtered);
-    const baseline = summarise(samples.baseline);
-    io.print(formatBench(basename(wasm), tool, filtered, baseline));
-    const errors = filtered.errors + baseline.errors;
-    if (errors > 0) io.info(`warning: ${errors} request(s) failed (non-2xx/3xx or connection errors); the ratios may not mean much`);
-    return 0;
   },
 };
+
+interface BenchPlan {
+  readonly wasm: string;
+  readonly config: string | undefined;
+  readonly runner: RunnerKind;
+  readonly upstream: HttpUpstream;
+  readonly tool: "wrk" | "undici";
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly connections: number;
+  readonly path: string;
+}
+
+/** Starts the two-listener Envoy, warms both listeners, runs the alternating rounds, stops Envoy. */
+async function measure(plan: BenchPlan, io: CliIo): Promise<{ filtered: LoadSample; baseline: LoadSample }> {
+  const started = step(io, "starting Envoy with a filtered and a baseline listener");
+  const envoy = await startEnvoy({
+    runner: plan.runner,
+    listeners: [
+      { name: "filtered", protocol: "http", filters: [httpWasm(plan.wasm, { config: plan.config, name: basename(plan.wasm, ".wasm") })], cluster: "upstream" },
+      { name: "baseline", protocol: "http", filters: [], cluster: "upstream" },
+    ],
+    clusters: [cluster("upstream", plan.upstream)],
+    allowWasmErrors: true,
+  });
+  try {
+    started(`Envoy ${envoy.version} ready`);
+    const url = (listener: string) => `${envoy.origin(listener)}${plan.path}`;
+    const load = { connections: plan.connections, durationMs: plan.seconds * 1000 };
+    for (const listener of ["baseline", "filtered"]) await generateLoad(plan.tool, url(listener), { ...load, durationMs: WARMUP_MS });
+    const samples: Record<"filtered" | "baseline", LoadSample[]> = { filtered: [], baseline: [] };
+    for (let round = 0; round < plan.rounds; round++) {
+      const order = round % 2 === 0 ? (["baseline", "filtered"] as const) : (["filtered", "baseline"] as const);
+      for (const listener of order) {
+        io.info(`round ${round + 1}/${plan.rounds}: ${listener} (${plan.tool}, ${plan.connections} connections, ${plan.seconds} s)`);
+        samples[listener].push(await generateLoad(plan.tool, url(listener), load));
+      }
+    }
+    return { filtered: summarise(samples.filtered), baseline: summarise(samples.baseline) };
+  } finally {
+    await envoy.stop();
+  }
+}
 
 function boundedInteger(flag: string, text: string | undefined, fallback: number, max: number): number {
   if (text === undefined) return fallback;
