@@ -9,7 +9,7 @@
 // Envoy comes from the shared per-user cache, so this does not download it again. Takes minutes: it installs
 // real packages. Each step's duration is printed.
 import { execFile } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,6 +76,7 @@ describe("a filter project from the packed packages only", () => {
 
     // 1. Pack every workspace (the harness's prepack compiles it to dist/), with the repository's own Node.
     const tarballs = join(work, "tarballs");
+    mkdirSync(tarballs);
     await run("npm pack (sdk, harness, create-proxy-wasm-as)", "npm", ["pack", ...WORKSPACES.flatMap((w) => ["-w", w]), "--pack-destination", tarballs, "--silent"], { cwd: REPO, env: process.env });
     const packed = readdirSync(tarballs).filter((f) => f.endsWith(".tgz"));
     expect(packed).toHaveLength(WORKSPACES.length);
