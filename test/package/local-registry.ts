@@ -82,7 +82,8 @@ export async function startLocalRegistry(dir: string, toolsDir: string, localPac
     "",
   ].join("\n"));
   let output = "";
-  const child: ChildProcess = spawn(verdaccio, ["--config", config, "--listen", `127.0.0.1:${port}`], {
+  // Verdaccio 6 needs Node 22: run it with this test's Node (the repository's), not the system one.
+  const child: ChildProcess = spawn(process.execPath, [verdaccio, "--config", config, "--listen", `127.0.0.1:${port}`], {
     cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true,
   });
   child.stdout!.on("data", (chunk) => (output += chunk));
