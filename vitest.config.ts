@@ -8,8 +8,12 @@ import { defineConfig } from "vitest/config";
 
 // Inside this repository "@proxy-wasm-as/harness" resolves to its TypeScript sources (the package's custom
 // "source" export condition), so tests run without building harness/dist first. The rest are Vite's
-// default server conditions. Child processes get the same through .npmrc (node-options=--conditions=source).
+// default server conditions. Node processes the tests start (fixtures, scripts) resolve the same way through
+// NODE_OPTIONS, set here when vitest was not started by npm (whose .npmrc sets node-options=--conditions=source).
 const SOURCE_FIRST_CONDITIONS = ["source", "module", "node", "development|production"];
+if (!process.env.NODE_OPTIONS?.includes("--conditions=source")) {
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --conditions=source`.trim();
+}
 
 export default defineConfig({
   resolve: { conditions: SOURCE_FIRST_CONDITIONS },

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { scaffoldProject } from "../harness/src/cli/index.ts";
+import { scaffoldProject } from "@proxy-wasm-as/harness/cli";
 
 const REPO = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values } = parseArgs({ options: { edits: { type: "string", default: "5" }, keep: { type: "boolean" } } });

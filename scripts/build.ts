@@ -15,7 +15,7 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   BuildError, buildModules, compileModule as compileWithConfig, formatSizeTable, type BuiltModule, type ModuleSource,
-} from "../harness/src/builder/index.ts";
+} from "@proxy-wasm-as/harness/build";
 
 export { BuildError, type BuiltModule };
 

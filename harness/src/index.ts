@@ -32,14 +32,14 @@ export {
   startEnvoy, specFromOptions, prepareRunner, DEFAULT_LISTENER, DEFAULT_CLUSTER, httpWasm, networkWasm, wasmService,
   cluster, buildBootstrap, renderBootstrapYaml, pluginName, wasmFilesOf, validateEnvoyConfig, ensureEnvoyBinary,
   envoyBinaryVersion, cachedEnvoyBinaryPath, ensureEnvoyImage, localEnvoyImageName, ensureDockerEngine, pingDocker,
-  EnvoyAdmin, diffStats, EnvoyLog, parseEnvoyLogLine, asWasmLogLine, isFailureLine, stopAllEnvoys,
+  ensureDebianTools, planDebianTools,  EnvoyAdmin, diffStats, EnvoyLog, parseEnvoyLogLine, asWasmLogLine, isFailureLine, stopAllEnvoys,
   reapLeftoverContainers, reapLeftoverProcesses, listEnvoyContainers, listEnvoyProcesses, EnvoyHarnessError,
-  DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL
+  DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL, CACHE_DIR_ENV, cacheRoot
 } from "./envoy/index.ts";
 export type {
   Envoy, StartEnvoyOptions, ClusterSpec, EnvoyConfigSpec, EnvoyFailurePolicy, HttpWasmFilter, ListenerSpec,
   NetworkWasmFilter, RenderContext, RouteSpec, WasmFilter, WasmPluginOptions, WasmServiceSpec, ValidateOptions,
-  StatsSnapshot, EnvoyLogLine, WasmLogLine, RunnerKind, RunnerOptions
+  StatsSnapshot, EnvoyLogLine, WasmLogLine, RunnerKind, RunnerOptions, DebianTool, DebianToolsEnvironment, DebianToolsPlan
 } from "./envoy/index.ts";
 export {
   httpRequest, startHttpUpstream, echoResponder, startTcpUpstream, tcpExchange, startGrpcUpstream, encodeGrpcFrame,

@@ -14,7 +14,7 @@ import { homedir, tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
-import { cacheRoot } from "../../harness/src/envoy/settings.ts";
+import { cacheRoot } from "@proxy-wasm-as/harness/envoy";
 import { type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -34,7 +34,6 @@ function userEnvironment(): NodeJS.ProcessEnv {
   env.PATH = (process.env.PATH ?? "").split(delimiter).filter((entry) => !entry.includes(`${delimiter}node_modules`) && !/node_modules[\\/]\.bin|node-gyp-bin/.test(entry)).join(delimiter);
   // The shared per-user Envoy cache (the same one this repository's tests use): no second download.
   env.PROXY_WASM_AS_CACHE = cacheRoot();
-  env.ENVOY_HARNESS_CACHE = cacheRoot();
   env.NO_COLOR = "1";
   env.CI = "1";
   return env;

@@ -159,7 +159,7 @@ export class Emulator {
     try {
       bytes = wasm instanceof Uint8Array ? wasm : await readFile(wasm);
     } catch (e) {
-      throw new WasmLoadError(`cannot read ${label}: ${(e as Error).message}. Build the module first (npx proxy-wasm-as build; the vitest preset builds it before the tests).`);
+      throw new WasmLoadError(`cannot read ${label}: ${(e as Error).message}. Build the module first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()}).`);
     }
     return Emulator.fromBytes(bytes, { ...options, label });
   }

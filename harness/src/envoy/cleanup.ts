@@ -64,7 +64,7 @@ let processesReaped = false;
 let containersReaped = false;
 
 /**
- * Kills Envoy processes whose owning harness process is gone (pid files under `.cache/run/`).
+ * Kills Envoy processes whose owning harness process is gone (pid files under `<cache>/run/`, see settings.ts cacheRoot).
  * Runs once per process; called by the process runner before its first start.
  */
 export function reapLeftoverProcesses(): void {

@@ -82,7 +82,7 @@ describe("WasmPlugin generation and CRD validation", () => {
 
   test("several problems are reported together, with the schema to look at", () => {
     expect(() => buildWasmPlugin({ ...base, phase: "X" as never, sha256: "0", type: "TCP" as never })).toThrow(
-      /invalid WasmPlugin "headers":\n  - spec\.phase[^\n]*\n  - spec\.sha256[^\n]*\n  - spec\.type[\s\S]*Fix: fix the listed fields \(the schema is istio\/wasmplugin\.schema\.json\)/,
+      /invalid WasmPlugin "headers":\n  - spec\.phase[^\n]*\n  - spec\.sha256[^\n]*\n  - spec\.type[\s\S]*Fix: fix the listed fields \(the schema is crds\/wasmplugin\.schema\.json in @proxy-wasm-as\/harness\)/,
     );
   });
 
