@@ -18,6 +18,8 @@ if (!process.env.NODE_OPTIONS?.includes("--conditions=source")) {
 export default defineConfig({
   resolve: { conditions: SOURCE_FIRST_CONDITIONS },
   ssr: { resolve: { conditions: SOURCE_FIRST_CONDITIONS } },
+  // Vitest loads global setup files through its own "__vitest__" environment, which has its own resolve options.
+  environments: { __vitest__: { resolve: { conditions: SOURCE_FIRST_CONDITIONS } } },
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
     globalSetup: ["./test/global-setup.ts"],
