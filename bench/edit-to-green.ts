@@ -5,7 +5,7 @@
 //
 // Run: npm run bench:edit-to-green [-- --edits 5]
 // The project is `proxy-wasm-as init`'s scaffold in a temporary folder, using this repository's packages (its
-// node_modules is linked to the repository's). Each edit changes the filter's 403 body to a new marker; an
+// node_modules is linked to the repository's; the harness is compiled to dist/ first, as it is published). Each edit changes the filter's 403 body to a new marker; an
 // extra emulator test reads the marker back from the source and checks the module answers with it, so a green
 // result proves the new module ran.
 import { spawn, execFileSync } from "node:child_process";
@@ -22,6 +22,9 @@ const EDITS = Number(values.edits);
 /** Give up on one edit after this long (a hung watcher must not hang the bench). */
 const EDIT_TIMEOUT_MS = 120_000;
 const NODE = process.execPath;
+
+// The scaffold resolves @proxy-wasm-as/harness as a user's project does: the compiled dist/.
+execFileSync(NODE, [join(REPO, "harness/scripts/build.ts")], { stdio: "inherit" });
 
 const project = join(mkdtempSync(join(tmpdir(), "pwas-edit-to-green-")), "edit-bench");
 scaffoldProject(project);
@@ -55,7 +58,8 @@ const coldMs = performance.now() - coldStarted;
 console.log(`cold asc compile (release): ${(coldMs / 1000).toFixed(2)} s`);
 
 // 2. vitest in watch mode on the emulator tests; the preset's global setup builds once, then rebuilds per save.
-const env = { ...process.env, NO_COLOR: "1", PROXY_WASM_AS_SKIP_ENVOY: "1", FORCE_COLOR: "0" };
+// No NODE_OPTIONS: the repository's --conditions=source would make Node load the harness sources while vitest loads dist/.
+const env = { ...process.env, NODE_OPTIONS: "", NO_COLOR: "1", PROXY_WASM_AS_SKIP_ENVOY: "1", FORCE_COLOR: "0" };
 const vitest = spawn(NODE, [join(REPO, "node_modules/vitest/vitest.mjs"), "--watch", "test/filter.test.ts", "test/edit-marker.test.ts"], { cwd: project, env, stdio: ["pipe", "pipe", "pipe"] });
 let output = "";
 let waiter: { pattern: RegExp; from: number; resolve: (text: string) => void } | undefined;
