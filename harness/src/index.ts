@@ -32,14 +32,16 @@ export {
   startEnvoy, specFromOptions, prepareRunner, DEFAULT_LISTENER, DEFAULT_CLUSTER, httpWasm, networkWasm, wasmService,
   cluster, buildBootstrap, renderBootstrapYaml, pluginName, wasmFilesOf, validateEnvoyConfig, ensureEnvoyBinary,
   envoyBinaryVersion, cachedEnvoyBinaryPath, ensureEnvoyImage, localEnvoyImageName, ensureDockerEngine, pingDocker,
-  ensureDebianTools, planDebianTools,  EnvoyAdmin, diffStats, EnvoyLog, parseEnvoyLogLine, asWasmLogLine, isFailureLine, stopAllEnvoys,
-  reapLeftoverContainers, reapLeftoverProcesses, listEnvoyContainers, listEnvoyProcesses, EnvoyHarnessError,
-  DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL, CACHE_DIR_ENV, cacheRoot
+  ensureDebianTools, planDebianTools, EnvoyAdmin, diffStats, EnvoyLog, parseEnvoyLogLine, asWasmLogLine,
+  isFailureLine, stopAllEnvoys, reapLeftoverContainers, reapLeftoverProcesses, listEnvoyContainers,
+  listEnvoyProcesses, EnvoyHarnessError, DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL,
+  CACHE_DIR_ENV, cacheRoot
 } from "./envoy/index.ts";
 export type {
   Envoy, StartEnvoyOptions, ClusterSpec, EnvoyConfigSpec, EnvoyFailurePolicy, HttpWasmFilter, ListenerSpec,
   NetworkWasmFilter, RenderContext, RouteSpec, WasmFilter, WasmPluginOptions, WasmServiceSpec, ValidateOptions,
-  StatsSnapshot, EnvoyLogLine, WasmLogLine, RunnerKind, RunnerOptions, DebianTool, DebianToolsEnvironment, DebianToolsPlan
+  DebianTool, DebianToolsEnvironment, DebianToolsPlan, StatsSnapshot, EnvoyLogLine, WasmLogLine, RunnerKind,
+  RunnerOptions
 } from "./envoy/index.ts";
 export {
   httpRequest, startHttpUpstream, echoResponder, startTcpUpstream, tcpExchange, startGrpcUpstream, encodeGrpcFrame,
@@ -47,21 +49,26 @@ export {
 } from "./traffic/index.ts";
 export type {
   UpstreamEndpoint, HeaderValues, HttpRequestOptions, HttpResponse, RequestBody, HttpUpstream, HttpUpstreamOptions,
-  RecordedRequest, Responder, HttpUpstreamResponse, TcpUpstream, TcpUpstreamOptions, TcpExchangeOptions, GrpcUpstream,
-  GrpcHandler, GrpcUpstreamReply, RecordedGrpcCall
+  RecordedRequest, Responder, HttpUpstreamResponse, TcpUpstream, TcpUpstreamOptions, TcpExchangeOptions,
+  GrpcUpstream, GrpcHandler, GrpcUpstreamReply, RecordedGrpcCall
 } from "./traffic/index.ts";
 export {
   PackagingError, mediaTypes, packageWasm, writeOciLayout, sha256Digest, assertWasmBinary, imageFromParts,
   IMAGE_FORMATS, pushImage, fetchManifest, fetchBlob, parseReference, formatReference, pullWasmLikeIstio,
-  extractWasmLikeIstio, extractFromImageLikeIstio, ISTIO_MAX_WASM_BYTES, buildWasmPlugin, buildTrafficExtension,
-  validateResource, assertValidResource, resourcesToYaml, parseResourcesYaml, ISTIO_EXTENSIONS_API, renderIstioFilter,
-  toHarnessFilter, orderLikeIstio, agentCachePath, ISTIO_DATA_DIR, WASM_RESOURCE_VERSION_ENV, WASM_PULL_POLICY_ENV,
-  WASM_PULL_SECRET_ENV, startLocalRegistry, registryBinary
+  extractWasmLikeIstio, extractFromImageLikeIstio, ISTIO_MAX_WASM_BYTES, unsafeRealmReason, DEFAULT_ISTIO_VERSION,
+  parseIstioVersion, checksChallengeRealms, translatesWasmPlugins, REALM_CHECK_VERSIONS, crdSchema, crdProvenance,
+  kindsServedBy, pinnedIstioMinors, CRD_DATA_URL, validateAgainstCrd, buildWasmPlugin, buildTrafficExtension,
+  validateResource, assertValidResource, resourcesToYaml, parseResourcesYaml, ISTIO_EXTENSIONS_API,
+  renderIstioFilter, toHarnessFilter, orderLikeIstio, agentCachePath, istioNames, ISTIO_DATA_DIR, ISTIO_META_PREFIX,
+  WASMPLUGIN_RESOURCE_PREFIX, TRAFFIC_EXTENSION_RESOURCE_PREFIX, TRANSLATED_WASMPLUGIN_SUFFIX,
+  WASM_RESOURCE_VERSION_ENV, WASM_PULL_POLICY_ENV, WASM_PULL_SECRET_ENV, startLocalRegistry, registryBinary,
+  loopbackHostName
 } from "./packaging/index.ts";
 export type {
   Descriptor, ImageFormat, ImageManifest, PackageOptions, WasmImage, FetchedManifest, ImageReference, PushResult,
-  RegistryOptions, IstioExtraction, IstioImageVariant, IstioPullOptions, FailStrategy, IstioResource, PluginMetadata,
-  PluginPhase, PluginType, PullPolicy, TargetRef, TrafficMatch, IstioEnvoyFilter, RenderIstioOptions, LocalRegistry,
+  RegistryOptions, IstioExtraction, IstioImageVariant, IstioPullOptions, IstioVersion, CrdProvenance, CrdSchema,
+  ExtensionKind, CrdViolation, FailStrategy, IstioResource, IstioTargetOptions, PluginMetadata, PluginPhase,
+  PluginType, PullPolicy, TargetRef, TrafficMatch, IstioEnvoyFilter, RenderIstioOptions, LocalRegistry,
   LocalRegistryOptions
 } from "./packaging/index.ts";
 export {

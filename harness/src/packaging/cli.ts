@@ -4,14 +4,16 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify } from "yaml";
-import { renderIstioFilter, type RenderIstioOptions } from "./envoy-render.ts";
+import { pinnedIstioMinors } from "./crds.ts";
+import { orderLikeIstio, renderIstioFilter, type RenderIstioOptions } from "./envoy-render.ts";
 import { PackagingError } from "./errors.ts";
 import { IMAGE_FORMATS, packageWasm, writeOciLayout, type ImageFormat } from "./image.ts";
 import { pullWasmLikeIstio } from "./istio-fetch.ts";
+import { DEFAULT_ISTIO_VERSION, describeVersion, parseIstioVersion, REALM_CHECK_VERSIONS } from "./istio-versions.ts";
 import { pushImage, type RegistryOptions } from "./registry.ts";
 import { buildTrafficExtension, buildWasmPlugin, parseResourcesYaml, resourcesToYaml, type PluginMetadata } from "./wasmplugin.ts";
 
-const HELP = `Usage: npm run istio -- <command> [options]
+const help = () => `Usage: npm run istio -- <command> [options]
 
 Commands:
   package <file.wasm> --out <dir>        Write the module as an OCI image layout (skopeo/umoci: oci:<dir>:<tag>)
@@ -25,11 +27,13 @@ Commands:
   check <host[:port]/repo:tag>            Pull like istio-agent does and say whether Istio accepts it, and why not
       --sha256 <hex>     the WasmPlugin sha256: compared with the manifest digest, as the agent does
       --out <file.wasm>  save the module Istio would load
+      --istio-version <v>  whose agent rules apply, e.g. 1.29.1 (default ${DEFAULT_ISTIO_VERSION}); auth realms are
+                         checked from ${REALM_CHECK_VERSIONS}
       --username/--password/--plain-http as for push
   wasmplugin --name <n> --url <url>       Print a validated WasmPlugin (and/or TrafficExtension) YAML
       --metadata <file>  JSON/YAML with PluginMetadata fields (flags override it)
       --namespace <ns>   --sha256 <hex>   --plugin-name <root id>
-      --phase <UNSPECIFIED_PHASE|AUTHN|AUTHZ|STATS>   --priority <int>
+      --phase <UNSPECIFIED|AUTHN|AUTHZ|STATS>   --priority <int> (negative allowed: --priority -5)
       --fail-strategy <FAIL_CLOSE|FAIL_OPEN|FAIL_RELOAD>   --type <HTTP|NETWORK>
       --config <json|@file>   plugin configuration (a JSON object)
       --selector k=v     workload label (repeatable)      --target-ref [group/]Kind/name (repeatable)
@@ -37,10 +41,12 @@ Commands:
       --match-mode <CLIENT|SERVER|CLIENT_AND_SERVER> --port <n> (repeatable)
       --pull-policy <IfNotPresent|Always>   --pull-secret <name>
       --kind <WasmPlugin|TrafficExtension|both>   (default WasmPlugin)   --out <file.yaml>
+      --istio-version <v>   validate against that Istio's CRDs (${pinnedIstioMinors().join(", ")}; default ${DEFAULT_ISTIO_VERSION})
   envoy <wasmplugin.yaml>                 Print the Envoy filter(s) Istio renders from the resource(s)
       --stage <agent|istiod>  after istio-agent's rewrite to a local file (default) or as istiod sends it
       --wasm-path <path>      local module path for the agent stage (default: the agent's cache path)
       --resource-version <v>
+      --istio-version <v>     names and env as that Istio renders them (default ${DEFAULT_ISTIO_VERSION})
 
 Examples:
   npm run istio -- push build/headers.wasm 127.0.0.1:5000/filters/headers:v1
@@ -79,6 +85,7 @@ const OPTIONS = {
   stage: { type: "string" },
   "wasm-path": { type: "string" },
   "resource-version": { type: "string" },
+  "istio-version": { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -87,7 +94,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 export async function runCli(argv: string[], print: (text: string) => void = (t) => process.stdout.write(t + "\n")): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
     print(`error: ${(err as Error).message}\nRun with --help for usage.`);
     return 2;
@@ -95,7 +102,7 @@ export async function runCli(argv: string[], print: (text: string) => void = (t)
   const { values, positionals } = parsed;
   const [command, ...args] = positionals;
   if (values.help || !command) {
-    print(HELP);
+    print(help());
     return command || values.help ? 0 : 2;
   }
   try {
@@ -120,6 +127,20 @@ export async function runCli(argv: string[], print: (text: string) => void = (t)
     }
     throw err;
   }
+}
+
+/**
+ * `--priority -5` → `--priority=-5`: node's parseArgs reads "-5" as an option, so a value-taking option followed
+ * by a negative number is joined with "=" first.
+ */
+function joinNegativeNumbers(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const option = argv[i]!.startsWith("--") ? (OPTIONS as Record<string, { type: string }>)[argv[i]!.slice(2)] : undefined;
+    if (option?.type === "string" && /^-\d+(\.\d+)?$/.test(argv[i + 1] ?? "")) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]!);
+  }
+  return out;
 }
 
 function need(args: string[], count: number, usage: string): string[] {
@@ -169,8 +190,10 @@ async function pushCommand([wasmPath, reference]: string[], values: Values, prin
 }
 
 async function checkCommand([reference]: string[], values: Values, print: (t: string) => void): Promise<number> {
-  const pulled = await pullWasmLikeIstio(reference!, { ...registryOptions(values), sha256: values.sha256 });
-  print(`Istio accepts ${reference}: ${pulled.variant} image, manifest ${pulled.digest}, module ${pulled.wasm.length} bytes`);
+  const version = parseIstioVersion(values["istio-version"] ?? DEFAULT_ISTIO_VERSION);
+  const pulled = await pullWasmLikeIstio(reference!, { ...registryOptions(values), sha256: values.sha256, istioVersion: version });
+  print(`Istio ${describeVersion(version)} accepts ${reference}: ${pulled.variant} image, manifest ${pulled.digest}, module ${pulled.wasm.length} bytes`);
+  if (pulled.plainHttpFallback) print("note: the registry answered HTTPS in plain HTTP; istio-agent falls back to plain HTTP the same way");
   if (values.out) {
     await writeFile(values.out, pulled.wasm);
     print(`module written to ${values.out}`);
@@ -182,9 +205,10 @@ async function wasmPluginCommand(values: Values, print: (t: string) => void): Pr
   const metadata = await metadataFrom(values);
   const kind = values.kind ?? "WasmPlugin";
   if (!["WasmPlugin", "TrafficExtension", "both"].includes(kind)) throw new PackagingError(`--kind must be WasmPlugin, TrafficExtension or both (got "${kind}")`);
+  const target = { istioVersion: values["istio-version"] ?? DEFAULT_ISTIO_VERSION };
   const resources = [
-    ...(kind !== "TrafficExtension" ? [buildWasmPlugin(metadata)] : []),
-    ...(kind !== "WasmPlugin" ? [buildTrafficExtension(metadata)] : []),
+    ...(kind !== "TrafficExtension" ? [buildWasmPlugin(metadata, target)] : []),
+    ...(kind !== "WasmPlugin" ? [buildTrafficExtension(metadata, target)] : []),
   ];
   const yaml = resourcesToYaml(resources);
   if (values.out) {
@@ -203,8 +227,9 @@ async function envoyCommand([file]: string[], values: Values, print: (t: string)
   }
   const stage = values.stage ?? "agent";
   if (stage !== "agent" && stage !== "istiod") throw new PackagingError(`--stage must be agent or istiod (got "${stage}")`);
-  const options: RenderIstioOptions = { stage, localWasmPath: values["wasm-path"], resourceVersion: values["resource-version"] };
-  const filters = parseResourcesYaml(text, file).map((r) => renderIstioFilter(r, options).filter);
+  const istioVersion = values["istio-version"] ?? DEFAULT_ISTIO_VERSION;
+  const options: RenderIstioOptions = { stage, localWasmPath: values["wasm-path"], resourceVersion: values["resource-version"], istioVersion };
+  const filters = orderLikeIstio(parseResourcesYaml(text, file, { istioVersion }).map((r) => renderIstioFilter(r, options))).map((f) => f.filter);
   print(stringify(filters, { lineWidth: 0 }).trimEnd());
   return 0;
 }

@@ -2,10 +2,12 @@
 //   packageWasm / writeOciLayout     reproducible images Istio accepts (compat OCI/Docker, 2-layer artifact)
 //   pushImage / fetchManifest / ...  distribution-API client (basic and bearer-token auth)
 //   pullWasmLikeIstio / extract...   istio-agent's layout rules: what Istio would load, or why it refuses
-//   buildWasmPlugin / ...            WasmPlugin and TrafficExtension YAML, validated against crds/*.schema.json
+//   buildWasmPlugin / ...            WasmPlugin and TrafficExtension YAML, validated against the real CRDs of a pinned
+//                                    istio.io/api version (harness/crds/; ajv + @bufbuild/cel)
 //   renderIstioFilter / toHarness... the Envoy filter Istio renders, runnable with startEnvoy
 //   startLocalRegistry               a real registry (docker-registry) on loopback, optional basic/token auth
-// Layers (imports go one way): tar → image → registry → istio-fetch; schema → wasmplugin → envoy-render; cli on top.
+// Layers (imports go one way): tar → image → registry → istio-fetch (+ realm, istio-versions);
+// istio-versions → crds → cel-kubernetes → crd-validate → wasmplugin → envoy-render; cli on top.
 import "../node-check.ts";
 export { PackagingError } from "./errors.ts";
 import * as mediaTypes from "./media-types.ts";
@@ -17,14 +19,22 @@ export { pushImage, fetchManifest, fetchBlob, parseReference, formatReference } 
 export type { FetchedManifest, ImageReference, PushResult, RegistryOptions } from "./registry.ts";
 export { pullWasmLikeIstio, extractWasmLikeIstio, extractFromImageLikeIstio, ISTIO_MAX_WASM_BYTES } from "./istio-fetch.ts";
 export type { IstioExtraction, IstioImageVariant, IstioPullOptions } from "./istio-fetch.ts";
+export { unsafeRealmReason } from "./realm.ts";
+export { DEFAULT_ISTIO_VERSION, parseIstioVersion, checksChallengeRealms, translatesWasmPlugins, REALM_CHECK_VERSIONS } from "./istio-versions.ts";
+export type { IstioVersion } from "./istio-versions.ts";
+export { crdSchema, crdProvenance, kindsServedBy, pinnedIstioMinors, CRD_DATA_URL } from "./crds.ts";
+export type { CrdProvenance, CrdSchema, ExtensionKind } from "./crds.ts";
+export { validateAgainstCrd } from "./crd-validate.ts";
+export type { CrdViolation } from "./crd-validate.ts";
 export {
   buildWasmPlugin, buildTrafficExtension, validateResource, assertValidResource, resourcesToYaml, parseResourcesYaml, ISTIO_EXTENSIONS_API,
 } from "./wasmplugin.ts";
-export type { FailStrategy, IstioResource, PluginMetadata, PluginPhase, PluginType, PullPolicy, TargetRef, TrafficMatch } from "./wasmplugin.ts";
+export type { FailStrategy, IstioResource, IstioTargetOptions, PluginMetadata, PluginPhase, PluginType, PullPolicy, TargetRef, TrafficMatch } from "./wasmplugin.ts";
 export {
-  renderIstioFilter, toHarnessFilter, orderLikeIstio, agentCachePath, ISTIO_DATA_DIR,
+  renderIstioFilter, toHarnessFilter, orderLikeIstio, agentCachePath, istioNames, ISTIO_DATA_DIR, ISTIO_META_PREFIX,
+  WASMPLUGIN_RESOURCE_PREFIX, TRAFFIC_EXTENSION_RESOURCE_PREFIX, TRANSLATED_WASMPLUGIN_SUFFIX,
   WASM_RESOURCE_VERSION_ENV, WASM_PULL_POLICY_ENV, WASM_PULL_SECRET_ENV,
 } from "./envoy-render.ts";
 export type { IstioEnvoyFilter, RenderIstioOptions } from "./envoy-render.ts";
-export { startLocalRegistry, registryBinary } from "./local-registry.ts";
+export { startLocalRegistry, registryBinary, loopbackHostName } from "./local-registry.ts";
 export type { LocalRegistry, LocalRegistryOptions } from "./local-registry.ts";

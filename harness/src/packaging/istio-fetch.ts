@@ -7,6 +7,8 @@ import { PackagingError } from "./errors.ts";
 import { assertWasmBinary, type Descriptor, type ImageManifest, type WasmImage } from "./image.ts";
 import * as mt from "./media-types.ts";
 import { parseReference, RegistrySession, type FetchedManifest, type RegistryOptions } from "./registry.ts";
+import { checksChallengeRealms, DEFAULT_ISTIO_VERSION, describeVersion, parseIstioVersion, REALM_CHECK_VERSIONS, type IstioVersion } from "./istio-versions.ts";
+import { unsafeRealmReason } from "./realm.ts";
 import { gunzip, readTar } from "./tar.ts";
 
 /** Which of Istio's three accepted layouts an image matched. */
@@ -19,12 +21,16 @@ export interface IstioExtraction {
   wasm: Buffer;
   /** "sha256:<hex>" of the image manifest: what istio-agent compares with the WasmPlugin's `sha256`. */
   digest: string;
+  /** True when HTTPS was answered in plain HTTP and the pull fell back to HTTP, as istio-agent does. */
+  plainHttpFallback?: boolean;
 }
 
 /** Options of {@link pullWasmLikeIstio}. */
 export interface IstioPullOptions extends RegistryOptions {
   /** The WasmPlugin `sha256` (64 hex): checked against the manifest digest before any layer is read, as the agent does. */
   sha256?: string;
+  /** Istio version whose istio-agent rules apply (realm checks from 1.27.8/1.28.5/1.29.1/1.30); default {@link DEFAULT_ISTIO_VERSION}. */
+  istioVersion?: string | IstioVersion;
 }
 
 /** Istio's binary size cap (`ISTIO_WASM_MAX_BINARY_SIZE_BYTES` default, 256 MiB). */
@@ -38,13 +44,45 @@ const REBUILD_HINT = "package it with `npx proxy-wasm-as istio package <file.was
  */
 export async function pullWasmLikeIstio(reference: string, options: IstioPullOptions = {}): Promise<IstioExtraction> {
   const ref = parseReference(reference);
-  const session = new RegistrySession(ref, options, "pull");
-  let manifest = await session.manifest(ref.digest ?? ref.tag ?? "latest");
+  const version = typeof options.istioVersion === "object" ? options.istioVersion : parseIstioVersion(options.istioVersion ?? DEFAULT_ISTIO_VERSION);
+  const checkChallenge = (challenge: string) => {
+    options.checkChallenge?.(challenge);
+    const reason = checksChallengeRealms(version) ? unsafeRealmReason(challenge) : undefined;
+    if (reason) {
+      throw new PackagingError(`Istio ${describeVersion(version)} would refuse ${reference}: ${reason} (challenge: ${challenge})`, {
+        hint:
+          `istio-agent ${REALM_CHECK_VERSIONS} only follows auth realms that are http(s) URLs whose host is a name or a public IP ` +
+          `(not localhost, not a private, loopback or link-local address); configure the registry's realm accordingly ` +
+          `(e.g. registry auth.htpasswd.realm / auth.token.realm set to https://<registry host name>/…)`,
+      });
+    }
+  };
+  let session = new RegistrySession(ref, { ...options, checkChallenge }, "pull");
+  let manifest: FetchedManifest;
+  let plainHttpFallback = false;
+  try {
+    manifest = await session.manifest(ref.digest ?? ref.tag ?? "latest");
+  } catch (err) {
+    // istio-agent (imagefetcher.go PrepareFetch) retries with plain HTTP when the server "gave HTTP response" to TLS.
+    if (options.scheme !== undefined || session.base.protocol !== "https:" || !answeredTlsInPlainHttp(err)) throw err;
+    session = new RegistrySession(ref, { ...options, checkChallenge, scheme: "http" }, "pull");
+    manifest = await session.manifest(ref.digest ?? ref.tag ?? "latest");
+    plainHttpFallback = true;
+  }
   if (manifest.mediaType === mt.OCI_INDEX || manifest.mediaType === mt.DOCKER_MANIFEST_LIST) {
     manifest = await session.manifest(linuxAmd64Child(manifest).digest);
   }
   if (options.sha256 !== undefined) checkSha256(options.sha256, manifest.digest, reference);
-  return extractWasmLikeIstio(manifest, (digest) => session.blob(digest));
+  const extracted = await extractWasmLikeIstio(manifest, (digest) => session.blob(digest));
+  return plainHttpFallback ? { ...extracted, plainHttpFallback } : extracted;
+}
+
+/** Whether `err` (from a fetch over HTTPS) means the server answered the TLS handshake in plain HTTP. */
+function answeredTlsInPlainHttp(err: unknown): boolean {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === "ERR_SSL_WRONG_VERSION_NUMBER" || e.code === "ERR_SSL_PACKET_LENGTH_TOO_LONG" || /wrong version number|packet length too long/.test(e.message ?? "")) return true;
+  }
+  return false;
 }
 
 /** Applies Istio's rules to a locally built image (no registry): what Istio would extract, or why it would refuse. */

@@ -31,23 +31,26 @@ afterAll(async () => {
 });
 
 /** Ships `wasmFile` as Istio would see it; returns the rendered filter and the local module path. */
-async function shipThroughRegistry(wasmFile: string, format: ImageFormat, metadata: Omit<PluginMetadata, "url" | "sha256">) {
+async function shipThroughRegistry(wasmFile: string, format: ImageFormat, metadata: Omit<PluginMetadata, "url" | "sha256">, istioVersion = "1.30") {
   const creds = { username: registry.username, password: registry.password };
   const url = `oci://${registry.host}/filters/${metadata.name}:${format}`;
   const pushed = await pushImage(packageWasm(await readFile(wasmFile), { format }), url, creds);
   const sha256 = pushed.digest.slice("sha256:".length);
   // The WasmPlugin goes through YAML and back, as it would through kubectl.
-  const yaml = resourcesToYaml([buildWasmPlugin({ ...metadata, url, sha256 })]);
-  const [plugin] = parseResourcesYaml(yaml);
-  const pulled = await pullWasmLikeIstio(url, { ...creds, sha256 });
+  const yaml = resourcesToYaml([buildWasmPlugin({ ...metadata, url, sha256 }, { istioVersion })]);
+  const [plugin] = parseResourcesYaml(yaml, "WasmPlugin", { istioVersion });
+  const pulled = await pullWasmLikeIstio(url, { ...creds, sha256, istioVersion });
   const localPath = agentCachePath(url, sha256, dataDir);
   await mkdir(dirname(localPath), { recursive: true });
   await writeFile(localPath, pulled.wasm);
-  return { rendered: renderIstioFilter(plugin!, { localWasmPath: localPath, resourceVersion: "42" }), localPath, pulled };
+  return { rendered: renderIstioFilter(plugin!, { localWasmPath: localPath, resourceVersion: "42", istioVersion }), localPath, pulled };
 }
 
 describe.each(RUNNERS)("WasmPlugin from a registry runs in Envoy (%s runner)", (runner) => {
-  test.each(["compat", "artifact"] as const)("%s image: Istio's rendered config loads and configures the module", async (format) => {
+  test.each([
+    ["compat", "1.30", "shop.wat-compat~istio-translated-wasmplugin"],
+    ["artifact", "1.29", "shop.wat-artifact"],
+  ] as const)("%s image, Istio %s: the rendered config loads and configures the module", async (format, istioVersion, pluginName) => {
     const pluginConfig = { greeting: "hello", answer: 42 };
     const { rendered, localPath } = await shipThroughRegistry(fixture("ok"), format, {
       name: `wat-${format}`,
@@ -56,8 +59,8 @@ describe.each(RUNNERS)("WasmPlugin from a registry runs in Envoy (%s runner)", (
       pluginConfig,
       failStrategy: "FAIL_OPEN",
       env: { MODE: "test" },
-    });
-    expect(rendered.name).toBe(`shop.wat-${format}`);
+    }, istioVersion);
+    expect(rendered.name).toBe(pluginName);
     expect((rendered.pluginConfig.vm_config as { code: unknown }).code).toEqual({ local: { filename: localPath } });
 
     await using envoy = await startEnvoy({ runner, filters: [toHarnessFilter(rendered, localPath)], upstream });
@@ -68,7 +71,9 @@ describe.each(RUNNERS)("WasmPlugin from a registry runs in Envoy (%s runner)", (
     expect(upstream.last().header("x-wat-req")).toBe("1");
     const configured = envoy.wasmLogs().find((l) => l.message === "configured");
     expect(configured?.prefix[0]).toBe("wat-root"); // root_id = pluginName
-    expect(envoy.configYaml).toContain("ISTIO_META_WASM_PLUGIN_RESOURCE_VERSION");
+    // istio-agent consumed and stripped the ISTIO_META_* keys; the user's env reaches the VM.
+    expect(envoy.configYaml).not.toContain("ISTIO_META_");
+    expect(envoy.configYaml).toContain("MODE");
   });
 
   test.skipIf(!existsSync(HEADERS_WASM))("SDK-built headers filter shipped as a compat-docker image sets headers from pluginConfig", async () => {
@@ -85,7 +90,7 @@ describe.each(RUNNERS)("WasmPlugin from a registry runs in Envoy (%s runner)", (
   });
 });
 
-test("Istio's raw filter entry (named <namespace>.<name>) is accepted by Envoy in an HTTP connection manager", async () => {
+test("Istio's raw filter entry (ECDS name extensions.istio.io/trafficextension/<ns>.<name>~istio-translated-wasmplugin) is accepted by Envoy in an HTTP connection manager", async () => {
   const { rendered } = await shipThroughRegistry(fixture("ok"), "compat-docker", {
     name: "raw-entry",
     namespace: "istio-system",
@@ -94,6 +99,7 @@ test("Istio's raw filter entry (named <namespace>.<name>) is accepted by Envoy i
     failStrategy: "FAIL_RELOAD",
     hostEnv: ["HOME"],
   });
+  expect(rendered.filter.name).toBe("extensions.istio.io/trafficextension/istio-system.raw-entry~istio-translated-wasmplugin");
   await expect(validateEnvoyConfig(bootstrapWith(rendered))).resolves.toContain("istio-system.raw-entry");
 });
 

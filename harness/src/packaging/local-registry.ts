@@ -2,6 +2,12 @@
 // from Debian's docker-registry package, or $REGISTRY_BINARY) with temp storage and optional auth:
 // basic (htpasswd, bcrypt) or bearer tokens from a small token service on loopback (ES256 JWTs whose
 // x5c certificate the registry trusts; needs the `openssl` CLI to make the certificate).
+//
+// Realms: istio-agent (1.27.8+, 1.28.5+, 1.29.1+, 1.30+; see realm.ts) refuses a challenge whose realm is not an
+// http(s) URL or whose host is "localhost" or a private/loopback/link-local IP LITERAL. It does not resolve the
+// name, so on a loopback-only network the realms here use a host NAME that resolves to 127.0.0.1 (the machine's
+// hostname, which /etc/hosts maps to loopback on Debian-style systems): exactly what Istio accepts, and still
+// only loopback traffic. Where no such name exists, `istioAcceptsRealm` is false and the realms use 127.0.0.1.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { createPrivateKey, randomUUID, sign } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -9,9 +15,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
+import { lookup } from "node:dns/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { PackagingError } from "./errors.ts";
+import { unsafeRealmReason } from "./realm.ts";
 
 /** Options of {@link startLocalRegistry}. */
 export interface LocalRegistryOptions {
@@ -20,6 +29,10 @@ export interface LocalRegistryOptions {
   /** The one account for "basic" and "token"; default "wasm" / "s3cret". */
   username?: string;
   password?: string;
+  /** Realm of the basic challenge; default `http://<realmHost>:<port>/` (an http URL istio-agent accepts). */
+  basicRealm?: string;
+  /** Host of the token realm URL; default {@link loopbackHostName} (a name resolving to 127.0.0.1). */
+  tokenRealmHost?: string;
 }
 
 /** A running registry; stop it with `stop()` or `await using`. */
@@ -28,6 +41,8 @@ export interface LocalRegistry extends AsyncDisposable {
   readonly host: string;
   /** Token service origin for auth "token". */
   readonly tokenRealm?: string;
+  /** Whether istio-agent's realm check accepts this registry's challenge realm (see the file comment). */
+  readonly istioAcceptsRealm: boolean;
   readonly username?: string;
   readonly password?: string;
   /** Registry log so far (stderr of the registry process). */
@@ -71,14 +86,17 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     const port = await freePort();
     let authYaml = "";
     let tokenRealm: string | undefined;
+    let challengeRealm = "";
     if (auth === "basic") {
+      challengeRealm = options.basicRealm ?? `http://${(await loopbackHostName()) ?? "127.0.0.1"}:${port}/`;
       await writeFile(join(dir, "htpasswd"), `${username}:${bcrypt.hashSync(password, 4)}\n`);
-      authYaml = `auth:\n  htpasswd:\n    realm: proxy-wasm-as\n    path: ${join(dir, "htpasswd")}\n`;
+      authYaml = `auth:\n  htpasswd:\n    realm: ${JSON.stringify(challengeRealm)}\n    path: ${join(dir, "htpasswd")}\n`;
     } else if (auth === "token") {
-      const token = await startTokenService(dir, username, password);
+      const token = await startTokenService(dir, username, password, options.tokenRealmHost ?? (await loopbackHostName()) ?? "127.0.0.1");
       tokenServer = token.server;
       tokenRealm = token.realm;
-      authYaml = `auth:\n  token:\n    realm: ${token.realm}/token\n    service: ${TOKEN_SERVICE}\n    issuer: ${TOKEN_ISSUER}\n    rootcertbundle: ${token.certPath}\n`;
+      challengeRealm = `${token.realm}/token`;
+      authYaml = `auth:\n  token:\n    realm: ${challengeRealm}\n    service: ${TOKEN_SERVICE}\n    issuer: ${TOKEN_ISSUER}\n    rootcertbundle: ${token.certPath}\n`;
     }
     const configPath = join(dir, "config.yml");
     await writeFile(
@@ -96,6 +114,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     return {
       host,
       tokenRealm,
+      istioAcceptsRealm: auth === "none" || unsafeRealmReason(`realm="${challengeRealm}"`) === undefined,
       username: auth === "none" ? undefined : username,
       password: auth === "none" ? undefined : password,
       log: () => log,
@@ -118,7 +137,7 @@ const TOKEN_SERVICE = "proxy-wasm-as-registry";
 const TOKEN_ISSUER = "proxy-wasm-as-token-service";
 
 /** A loopback Docker token service: GET /token?service&scope with basic auth → ES256 JWT granting the scope. */
-async function startTokenService(dir: string, username: string, password: string) {
+async function startTokenService(dir: string, username: string, password: string, realmHost: string) {
   const keyPath = join(dir, "token.key");
   const certPath = join(dir, "token.crt");
   try {
@@ -149,8 +168,26 @@ async function startTokenService(dir: string, username: string, password: string
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const realm = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const realm = `http://${realmHost.includes(":") ? `[${realmHost}]` : realmHost}:${(server.address() as AddressInfo).port}`;
   return { server, realm, certPath };
+}
+
+/**
+ * A host name other than "localhost" that resolves only to 127.0.0.0/8 (the machine's hostname on Debian-style
+ * systems), or undefined when there is none. Such a name passes istio-agent's realm check while traffic stays
+ * on loopback (the token service listens on 127.0.0.1).
+ */
+export async function loopbackHostName(): Promise<string | undefined> {
+  for (const name of [hostname(), "localhost.localdomain"]) {
+    if (!name || name === "localhost") continue;
+    try {
+      const addresses = await lookup(name, { all: true });
+      if (addresses.length > 0 && addresses.every((a) => a.family === 4 && a.address.startsWith("127."))) return name;
+    } catch {
+      // not resolvable here
+    }
+  }
+  return undefined;
 }
 
 function b64url(data: string | Buffer): string {

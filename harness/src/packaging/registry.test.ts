@@ -1,13 +1,14 @@
 // Push and pull against a real distribution registry on loopback (docker-registry), anonymous, with basic
 // auth and with bearer tokens from a loopback token service; checked by a real client (skopeo + GNU tar)
-// and by istio-agent's layout rules.
+// and by istio-agent's rules: layouts, digest, and (Istio 1.30) the auth-challenge realm check, which the
+// registries' realms pass because they name a loopback host NAME, not an IP literal (local-registry.ts).
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { imageFromParts, IMAGE_FORMATS, packageWasm, sha256Digest, writeOciLayout, type ImageFormat, type ImageManifest } from "./image.ts";
 import { pullWasmLikeIstio } from "./istio-fetch.ts";
-import { startLocalRegistry, type LocalRegistry } from "./local-registry.ts";
+import { loopbackHostName, startLocalRegistry, type LocalRegistry } from "./local-registry.ts";
 import * as mt from "./media-types.ts";
 import { fetchManifest, pushImage, type RegistryOptions } from "./registry.ts";
 import { sampleWasm, tool } from "./test-support.ts";
@@ -35,6 +36,7 @@ describe.each(["none", "basic", "token"] as const)("registry with auth %s", (aut
   let skopeoCreds: string[];
   beforeAll(async () => {
     registry = await startLocalRegistry({ auth });
+    if (!registry.istioAcceptsRealm) throw new Error("no host name resolves to 127.0.0.1 here (see loopbackHostName): add one to /etc/hosts");
     creds = { username: registry.username, password: registry.password };
     skopeoCreds = registry.username ? ["--creds", `${registry.username}:${registry.password}`] : [];
   });
@@ -56,7 +58,7 @@ describe.each(["none", "basic", "token"] as const)("registry with auth %s", (aut
     await tool("skopeo", ["copy", "--src-tls-verify=false", ...(registry.username ? ["--src-creds", `${registry.username}:${registry.password}`] : []), "--preserve-digests", `docker://${reference}`, `oci:${dir}:pulled`]);
     expect((await moduleFromSkopeoLayout(dir, format)).equals(wasm)).toBe(true);
 
-    const istio = await pullWasmLikeIstio(reference, { ...creds, sha256: image.digest.slice(7) });
+    const istio = await pullWasmLikeIstio(reference, { ...creds, sha256: image.digest.slice(7), istioVersion: "1.30" });
     expect(istio.wasm.equals(wasm)).toBe(true);
     expect(istio.digest).toBe(image.digest);
     expect(istio.variant).toBe({ compat: "oci-compat", "compat-docker": "docker-compat", artifact: "oci-artifact" }[format]);
@@ -151,6 +153,20 @@ describe("interoperability with a real client and image indexes", () => {
       const pulled = await pullWasmLikeIstio(reference, { sha256: image.digest.slice(7) });
       expect(pulled.wasm.equals(wasm)).toBe(true);
     }
+  });
+
+  test("a plain-HTTP registry named by host name: HTTPS first, then plain HTTP, as istio-agent falls back", async () => {
+    const name = await loopbackHostName();
+    if (!name) throw new Error("no host name resolves to 127.0.0.1 here (see loopbackHostName)");
+    const wasm = sampleWasm(800, "fallback");
+    const image = packageWasm(wasm);
+    const reference = `${name}:${registry.host.split(":")[1]}/fallback/m:v1`;
+    await pushImage(image, reference, { scheme: "http" });
+    const pulled = await pullWasmLikeIstio(reference, { sha256: image.digest.slice(7) });
+    expect(pulled).toMatchObject({ plainHttpFallback: true, digest: image.digest });
+    expect(pulled.wasm.equals(wasm)).toBe(true);
+    // With the scheme forced to HTTPS there is no fallback: the TLS failure is reported.
+    await expect(pullWasmLikeIstio(reference, { scheme: "https" })).rejects.toThrow(/cannot reach registry/);
   });
 
   test("an image index resolves to its linux/amd64 child, as go-containerregistry does; without one it is refused", async () => {

@@ -23,6 +23,11 @@ export interface RegistryOptions {
   password?: string;
   /** "https" or "http"; default "http" for loopback registries (127.0.0.0/8, localhost, [::1]), else "https". */
   scheme?: "http" | "https";
+  /**
+   * Called with the WWW-Authenticate header(s) of every 401 before the client answers it; throw to refuse the
+   * challenge (the istio-fetch layer applies istio-agent's realm rules here).
+   */
+  checkChallenge?: (wwwAuthenticate: string) => void;
 }
 
 /** What {@link pushImage} did. */
@@ -159,6 +164,7 @@ export class RegistrySession {
     if (response.status === 401) {
       const challenge = response.headers.get("www-authenticate") ?? "";
       await response.arrayBuffer();
+      this.options.checkChallenge?.(challenge);
       if (this.authorization?.startsWith("Basic") && /^basic/i.test(challenge)) {
         throw this.denied("the username or password was rejected");
       }
@@ -166,6 +172,7 @@ export class RegistrySession {
       response = await send();
       if (response.status === 401) {
         await response.arrayBuffer();
+        this.options.checkChallenge?.(response.headers.get("www-authenticate") ?? "");
         throw this.denied("the credentials were rejected");
       }
     }

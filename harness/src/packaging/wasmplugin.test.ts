@@ -1,8 +1,9 @@
-// WasmPlugin/TrafficExtension generation and validation against the CRD schemas in istio/, Istio's Envoy
+// WasmPlugin/TrafficExtension generation and validation against the real CRDs (harness/crds/), Istio's Envoy
 // rendering, the example YAML in istio/, and the CLI.
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { afterAll, describe, expect, test } from "vitest";
 import { runCli } from "./cli.ts";
@@ -12,8 +13,8 @@ import { sampleWasm } from "./test-support.ts";
 import { buildTrafficExtension, buildWasmPlugin, parseResourcesYaml, resourcesToYaml, validateResource, type PluginMetadata } from "./wasmplugin.ts";
 
 const SHA = "a".repeat(64);
-/** The repository's example resources (istio/*.yaml); the CRD schemas themselves ship in harness/crds/. */
-const EXAMPLES_DIR = new URL("../../../istio/", import.meta.url).pathname;
+/** The repository's istio/ folder: example resources for the sample headers filter. */
+const EXAMPLES_DIR = fileURLToPath(new URL("../../../istio/", import.meta.url));
 const base: PluginMetadata = { name: "headers", namespace: "shop", url: "oci://registry.example.com/filters/headers:v1", sha256: SHA, pluginName: "headers" };
 
 describe("WasmPlugin generation and CRD validation", () => {
@@ -63,15 +64,15 @@ describe("WasmPlugin generation and CRD validation", () => {
   });
 
   test.each([
-    ["bad phase", { phase: "AUTH" }, /spec\.phase: must be one of UNSPECIFIED_PHASE, AUTHN, AUTHZ, STATS \(got "AUTH"\)/],
-    ["short sha256", { sha256: "abc123" }, /spec\.sha256: sha256 must be 64 lower-case hex characters/],
-    ["sha256 with prefix", { sha256: `sha256:${SHA}` }, /spec\.sha256: sha256 must be 64 lower-case hex/],
-    ["selector and targetRefs", { selector: { app: "a" }, targetRefs: [{ kind: "Gateway", name: "g" }] }, /spec: only one of targetRefs or selector can be set/],
-    ["url scheme", { url: "ftp://example.com/x.wasm" }, /spec\.url: url must have schema one of \[http, https, file, oci\]/],
-    ["fail strategy", { failStrategy: "FAIL_CLOSED" }, /spec\.failStrategy: must be one of FAIL_CLOSE, FAIL_OPEN, FAIL_RELOAD/],
-    ["too many targetRefs", { targetRefs: Array.from({ length: 17 }, (_, i) => ({ kind: "Gateway", name: `g${i}` })) }, /spec\.targetRefs: must have at most 16 items/],
-    ["port out of range", { match: [{ ports: [{ number: 70000 }] }] }, /spec\.match\[0\]\.ports\[0\]\.number: must be ≤ 65535/],
-    ["resource name", { name: "Headers_Filter" }, /metadata\.name: must match/],
+    ["bad phase", { phase: "AUTH" }, /spec\.phase: Unsupported value: "AUTH": supported values: "UNSPECIFIED_PHASE", "AUTHN", "AUTHZ", "STATS"/],
+    ["short sha256", { sha256: "abc123" }, /spec\.sha256: Invalid value: "abc123": spec\.sha256 in body should match '\(\^\$\|\^\[a-f0-9\]\{64\}\$\)'/],
+    ["sha256 with prefix", { sha256: `sha256:${SHA}` }, /spec\.sha256: Invalid value: "sha256:a+": spec\.sha256 in body should match/],
+    ["selector and targetRefs", { selector: { app: "a" }, targetRefs: [{ kind: "Gateway", name: "g" }] }, /spec: Invalid value: "object": only one of targetRefs or selector can be set/],
+    ["url scheme", { url: "ftp://example.com/x.wasm" }, /spec\.url: Invalid value: "string": url must have schema one of \[http, https, file, oci\]/],
+    ["fail strategy", { failStrategy: "FAIL_CLOSED" }, /spec\.failStrategy: Unsupported value: "FAIL_CLOSED": supported values: "FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"/],
+    ["too many targetRefs", { targetRefs: Array.from({ length: 17 }, (_, i) => ({ kind: "Gateway", name: `g${i}` })) }, /spec\.targetRefs: Too many: 17: must have at most 16 items/],
+    ["port out of range", { match: [{ ports: [{ number: 70000 }] }] }, /spec\.match\[0\]\.ports\[0\]\.number: Invalid value: 70000: spec\.match\[0\]\.ports\[0\]\.number in body should be less than or equal to 65535/],
+    ["resource name", { name: "Headers_Filter" }, /metadata\.name: Invalid value: "Headers_Filter": a lowercase RFC 1123 subdomain/],
     ["url digest vs sha256", { url: `oci://r.example.com/f/h@sha256:${"b".repeat(64)}` }, /spec\.sha256: does not match the @sha256 digest in the url/],
     ["missing url", { url: "" }, /url is required/],
     ["env both inline and host", { env: { A: "1" }, hostEnv: ["A"] }, /VM env A is set both inline \(env\) and from the host/],
@@ -82,7 +83,7 @@ describe("WasmPlugin generation and CRD validation", () => {
 
   test("several problems are reported together, with the schema to look at", () => {
     expect(() => buildWasmPlugin({ ...base, phase: "X" as never, sha256: "0", type: "TCP" as never })).toThrow(
-      /invalid WasmPlugin "headers":\n  - spec\.phase[^\n]*\n  - spec\.sha256[^\n]*\n  - spec\.type[\s\S]*Fix: fix the listed fields \(the schema is crds\/wasmplugin\.schema\.json in @proxy-wasm-as\/harness\)/,
+      /invalid WasmPlugin "headers" for Istio 1\.30:\n  - spec\.phase[^\n]*\n  - spec\.sha256[^\n]*\n  - spec\.type[\s\S]*Fix: fix the listed fields \(checked against the WasmPlugin CRD of istio\.io\/api@v1\.30\.\d+, as the API server does\)/,
     );
   });
 
@@ -95,7 +96,7 @@ spec:
   pluginConfg: {a: 1}
   vmConfig: {env: [{name: A, valueFrom: HOST, value: x}]}
 `;
-    expect(() => parseResourcesYaml(yaml)).toThrow(/spec\.pluginConfg: unknown field "pluginConfg"[\s\S]*value may only be set when valueFrom is INLINE/);
+    expect(() => parseResourcesYaml(yaml)).toThrow(/spec\.pluginConfg: unknown field "spec\.pluginConfg"[\s\S]*spec\.vmConfig\.env\[0\]: Invalid value: "object": value may only be set when valueFrom is INLINE/);
     expect(() => parseResourcesYaml("kind: ConfigMap\n")).toThrow(/contains no WasmPlugin or TrafficExtension/);
   });
 
@@ -121,10 +122,10 @@ describe("Envoy config Istio renders", () => {
     imagePullSecret: "regcred",
   });
 
-  test("agent stage: local file in the agent cache, JSON StringValue config, env incl. ISTIO_META_WASM_*, no pull secret", () => {
-    const r = renderIstioFilter(plugin, { resourceVersion: "7" });
+  test("agent stage: local file in the agent cache, JSON StringValue config, env without the ISTIO_META_* keys", () => {
+    const r = renderIstioFilter(plugin, { resourceVersion: "7", istioVersion: "1.29" });
     expect(r.filter).toEqual({
-      name: "shop.headers",
+      name: "extensions.istio.io/wasmplugin/shop.headers",
       typed_config: {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
         config: {
@@ -137,7 +138,7 @@ describe("Envoy config Istio renders", () => {
             code: { local: { filename: agentCachePath(base.url, SHA) } },
             environment_variables: {
               host_env_keys: ["POD_NAME"],
-              key_values: { [WASM_PULL_POLICY_ENV]: "Always", [WASM_RESOURCE_VERSION_ENV]: "7", MODE: "strict" },
+              key_values: { MODE: "strict" }, // the agent consumed and stripped the ISTIO_META_* keys
             },
           },
         },
@@ -151,12 +152,12 @@ describe("Envoy config Istio renders", () => {
     const r = renderIstioFilter(plugin, { stage: "istiod", pullSecretContent: '{"auths":{}}' });
     const vm = (r.pluginConfig as { vm_config: { code: unknown; environment_variables: { key_values: Record<string, string> } } }).vm_config;
     expect(vm.code).toEqual({ remote: { http_uri: { uri: base.url, cluster: "_", timeout: "30s" }, sha256: SHA } });
-    expect(vm.environment_variables.key_values[WASM_PULL_SECRET_ENV]).toBe('{"auths":{}}');
+    expect(vm.environment_variables.key_values).toEqual({ [WASM_PULL_SECRET_ENV]: '{"auths":{}}', [WASM_PULL_POLICY_ENV]: "Always", [WASM_RESOURCE_VERSION_ENV]: "1", MODE: "strict" });
   });
 
   test("defaults: FAIL_CLOSE ⇒ FAIL_CLOSED, scheme-less url ⇒ oci://, NETWORK type ⇒ network filter", () => {
     const r = renderIstioFilter(buildWasmPlugin({ name: "tcp", url: "registry.example.com/f/tcp:v1", sha256: SHA, type: "NETWORK" }), { stage: "istiod" });
-    expect(r.name).toBe("default.tcp");
+    expect(r.name).toBe("default.tcp~istio-translated-wasmplugin");
     expect(r.filter.typed_config["@type"]).toBe("type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm");
     expect(r.pluginConfig).toMatchObject({ failure_policy: "FAIL_CLOSED", vm_config: { code: { remote: { http_uri: { uri: "oci://registry.example.com/f/tcp:v1" } } } } });
     expect(r.pluginConfig).not.toHaveProperty("configuration");
@@ -168,10 +169,10 @@ describe("Envoy config Istio renders", () => {
     expect(toHarnessFilter(r, "/data/m.wasm")).toEqual({
       kind: "http",
       wasm: "/data/m.wasm",
-      name: "shop.headers",
+      name: "shop.headers~istio-translated-wasmplugin",
       rootId: "headers",
       config: '{"a":{"b":"x","y":true},"z":1}',
-      env: { [WASM_PULL_POLICY_ENV]: "Always", [WASM_RESOURCE_VERSION_ENV]: "1", MODE: "strict" },
+      env: { MODE: "strict" },
       hostEnvKeys: ["POD_NAME"],
       failurePolicy: "FAIL_OPEN",
       runtime: "envoy.wasm.runtime.v8",
@@ -179,7 +180,7 @@ describe("Envoy config Istio renders", () => {
   });
 
   test("chain order: AUTHN, AUTHZ, STATS, unspecified; higher priority first; ties by name", () => {
-    const make = (name: string, phase?: PluginMetadata["phase"], priority?: number) => renderIstioFilter(buildWasmPlugin({ name, url: base.url, sha256: SHA, phase, priority }));
+    const make = (name: string, phase?: PluginMetadata["phase"], priority?: number) => renderIstioFilter(buildWasmPlugin({ name, url: base.url, sha256: SHA, phase, priority }), { istioVersion: "1.29" });
     const order = orderLikeIstio([make("last"), make("stats", "STATS"), make("authz-lo", "AUTHZ", 1), make("authz-hi", "AUTHZ", 9), make("authn", "AUTHN"), make("b-tie", "STATS")]);
     expect(order.map((f) => f.name)).toEqual(["default.authn", "default.authz-hi", "default.authz-lo", "default.b-tie", "default.stats", "default.last"]);
   });
@@ -219,7 +220,7 @@ describe("CLI", () => {
     const sha = /sha256 for the WasmPlugin: ([0-9a-f]{64})/.exec(pushed.out)![1]!;
 
     const check = await cli("check", ref, "--sha256", sha, "--username", registry.username!, "--password", registry.password!, "--out", join(dir, "back.wasm"));
-    expect(check.out).toMatch(/Istio accepts .*: oci-artifact image/);
+    expect(check.out).toMatch(/Istio 1\.30 \(latest patch\) accepts .*: oci-artifact image/);
     expect((await readFile(join(dir, "back.wasm"))).equals(await readFile(wasmPath))).toBe(true);
 
     const yamlPath = join(dir, "wp.yaml");
@@ -228,13 +229,17 @@ describe("CLI", () => {
     const envoy = await cli("envoy", yamlPath, "--wasm-path", "/data/m.wasm");
     expect(envoy.code).toBe(0);
     const filters = parse(envoy.out) as { name: string; typed_config: { config: { configuration: { value: string }; vm_config: { code: unknown } } } }[];
-    expect(filters).toHaveLength(2);
-    expect(filters[0]!.name).toBe("default.m");
-    expect(filters[0]!.typed_config.config.configuration.value).toBe('{"k":"v"}');
-    expect(filters[1]!.typed_config.config.vm_config.code).toEqual({ local: { filename: "/data/m.wasm" } });
+    // Istio 1.30 (default): the WasmPlugin is translated into a TrafficExtension; same phase and no priority, so ties go by name.
+    expect(filters.map((f) => f.name)).toEqual(["extensions.istio.io/trafficextension/default.m", "extensions.istio.io/trafficextension/default.m~istio-translated-wasmplugin"]);
+    for (const f of filters) {
+      expect(f.typed_config.config.configuration.value).toBe('{"k":"v"}');
+      expect(f.typed_config.config.vm_config.code).toEqual({ local: { filename: "/data/m.wasm" } });
+    }
+    const old = await cli("envoy", yamlPath, "--wasm-path", "/data/m.wasm", "--istio-version", "1.29");
+    expect(old.out).toMatch(/Istio 1\.29 has no TrafficExtension/);
 
     const bad = await cli("wasmplugin", "--name", "m", "--url", `oci://${ref}`, "--sha256", "xyz", "--phase", "LATE");
     expect(bad.code).toBe(1);
-    expect(bad.out).toMatch(/spec\.phase: must be one of[\s\S]*spec\.sha256: sha256 must be 64/);
+    expect(bad.out).toMatch(/spec\.phase: Unsupported value: "LATE"[\s\S]*spec\.sha256: Invalid value: "xyz"/);
   });
 });

@@ -1,11 +1,24 @@
 // Generates Istio WasmPlugin and TrafficExtension resources (extensions.istio.io/v1alpha1) from a filter's
-// metadata, validates them against the CRD schemas in the package's crds/ folder, and reads them back from YAML.
+// metadata, validates them against the real CRDs of a pinned Istio version (crd-validate.ts), and reads them
+// back from YAML.
 import { parseAllDocuments, stringify } from "yaml";
+import { validateAgainstCrd } from "./crd-validate.ts";
+import { crdProvenance } from "./crds.ts";
 import { PackagingError } from "./errors.ts";
-import { validateAgainst } from "./schema.ts";
+import { DEFAULT_ISTIO_VERSION, parseIstioVersion, type IstioVersion } from "./istio-versions.ts";
 
-/** WasmPlugin phases (where in the chain the filter goes). */
-export type PluginPhase = "UNSPECIFIED_PHASE" | "AUTHN" | "AUTHZ" | "STATS";
+/**
+ * Where in the chain the filter goes. The CRDs spell "unspecified" differently: WasmPlugin's PluginPhase has
+ * UNSPECIFIED_PHASE, TrafficExtension's ExecutionPhase has UNSPECIFIED (istio/api extensions/v1alpha1
+ * wasm.proto, traffic_extension.proto). Metadata may use either; each resource gets its own CRD's spelling.
+ */
+export type PluginPhase = "UNSPECIFIED_PHASE" | "UNSPECIFIED" | "AUTHN" | "AUTHZ" | "STATS";
+
+/** Options of the build/validate/parse functions. */
+export interface IstioTargetOptions {
+  /** Istio version whose CRDs apply ("1.24" … "1.30", patch optional); default {@link DEFAULT_ISTIO_VERSION}. */
+  istioVersion?: string | IstioVersion;
+}
 /** What happens when the plugin fails: FAIL_CLOSE (default), FAIL_OPEN, FAIL_RELOAD (new VM after a crash). */
 export type FailStrategy = "FAIL_CLOSE" | "FAIL_OPEN" | "FAIL_RELOAD";
 /** HTTP (default) or NETWORK filter. */
@@ -70,38 +83,46 @@ export interface IstioResource {
 /** The CRD group/version both resources use. */
 export const ISTIO_EXTENSIONS_API = "extensions.istio.io/v1alpha1";
 
-const SCHEMA_FILES = { WasmPlugin: "wasmplugin.schema.json", TrafficExtension: "trafficextension.schema.json" } as const;
-
-/** Builds a WasmPlugin from `metadata` and validates it; throws a {@link PackagingError} listing every problem. */
-export function buildWasmPlugin(metadata: PluginMetadata): IstioResource {
+/**
+ * Builds a WasmPlugin from `metadata` and validates it against the WasmPlugin CRD of `options.istioVersion`;
+ * throws a {@link PackagingError} listing every problem in the API server's words.
+ */
+export function buildWasmPlugin(metadata: PluginMetadata, options: IstioTargetOptions = {}): IstioResource {
   checkMetadataShape(metadata);
+  const spec: Record<string, unknown> = { ...targeting(metadata), ...moduleFields(metadata) };
+  if (spec.phase === "UNSPECIFIED") spec.phase = "UNSPECIFIED_PHASE";
   const resource: IstioResource = {
     apiVersion: ISTIO_EXTENSIONS_API,
     kind: "WasmPlugin",
     metadata: { name: metadata.name, namespace: metadata.namespace ?? "default" },
-    spec: { ...targeting(metadata), ...moduleFields(metadata) },
+    spec,
   };
-  return assertValidResource(resource);
+  return assertValidResource(resource, options);
 }
 
-/** Builds a TrafficExtension (Istio ≥ 1.30, WasmPlugin's successor) from `metadata` and validates it. */
-export function buildTrafficExtension(metadata: PluginMetadata): IstioResource {
+/** Builds a TrafficExtension (Istio ≥ 1.30, WasmPlugin's successor) from `metadata` and validates it against its CRD. */
+export function buildTrafficExtension(metadata: PluginMetadata, options: IstioTargetOptions = {}): IstioResource {
   checkMetadataShape(metadata);
   const { phase, priority, match, ...rest } = targeting(metadata);
   const resource: IstioResource = {
     apiVersion: ISTIO_EXTENSIONS_API,
     kind: "TrafficExtension",
     metadata: { name: metadata.name, namespace: metadata.namespace ?? "default" },
-    spec: { ...rest, ...defined({ phase, priority, match }), wasm: moduleFields(metadata) },
+    spec: { ...rest, ...defined({ phase: phase === "UNSPECIFIED_PHASE" ? "UNSPECIFIED" : phase, priority, match }), wasm: moduleFields(metadata) },
   };
-  return assertValidResource(resource);
+  return assertValidResource(resource, options);
 }
 
-/** Validates a WasmPlugin or TrafficExtension object against its CRD schema plus Istio's cross-field rules; returns the problems. */
-export function validateResource(resource: unknown): string[] {
+/**
+ * Validates a WasmPlugin or TrafficExtension object as the API server of `options.istioVersion` would (its
+ * real CRD: schema, list-map uniqueness, CEL rules; plus Kubernetes' object-name rules); returns the problems
+ * as "<field path>: <message>", empty when valid.
+ */
+export function validateResource(resource: unknown, options: IstioTargetOptions = {}): string[] {
   const kind = (resource as IstioResource | undefined)?.kind;
   if (kind !== "WasmPlugin" && kind !== "TrafficExtension") return [`kind must be WasmPlugin or TrafficExtension (got ${JSON.stringify(kind)})`];
-  const problems = validateAgainst(SCHEMA_FILES[kind], resource).map((v) => `${v.path}: ${v.message}`);
+  const version = versionOf(options);
+  const problems = [...objectMetaProblems((resource as IstioResource).metadata), ...validateAgainstCrd(kind, version, resource).map((v) => `${v.path}: ${v.message}`)];
   const spec = (resource as IstioResource).spec ?? {};
   const module = (kind === "WasmPlugin" ? spec : spec.wasm ?? {}) as { url?: unknown; sha256?: unknown };
   const pinned = typeof module.url === "string" ? /@sha256:([a-f0-9]{64})/.exec(module.url)?.[1] : undefined;
@@ -111,15 +132,41 @@ export function validateResource(resource: unknown): string[] {
   return problems;
 }
 
-/** Returns `resource` if valid; else throws a {@link PackagingError} listing every problem. */
-export function assertValidResource(resource: IstioResource): IstioResource {
-  const problems = validateResource(resource);
+/** Returns `resource` if valid for `options.istioVersion`; else throws a {@link PackagingError} listing every problem. */
+export function assertValidResource(resource: IstioResource, options: IstioTargetOptions = {}): IstioResource {
+  const problems = validateResource(resource, options);
   if (problems.length > 0) {
-    throw new PackagingError(`invalid ${resource.kind} "${resource.metadata?.name}":\n  - ${problems.join("\n  - ")}`, {
-      hint: "fix the listed fields (the schema is crds/" + SCHEMA_FILES[resource.kind] + " in @proxy-wasm-as/harness)",
+    const version = versionOf(options);
+    const source = crdProvenance(version);
+    throw new PackagingError(`invalid ${resource.kind} "${resource.metadata?.name}" for Istio ${version.minor}:\n  - ${problems.join("\n  - ")}`, {
+      hint: `fix the listed fields (checked against the ${resource.kind} CRD of ${source.module}@${source.version}, as the API server does)`,
     });
   }
   return resource;
+}
+
+function versionOf(options: IstioTargetOptions): IstioVersion {
+  const v = options.istioVersion ?? DEFAULT_ISTIO_VERSION;
+  return typeof v === "string" ? parseIstioVersion(v) : v;
+}
+
+/**
+ * Kubernetes' own checks on metadata (apimachinery ValidateObjectMeta: name a DNS-1123 subdomain, namespace a
+ * DNS-1123 label), which no CRD carries. Hand-written: two regular expressions and their documented messages.
+ */
+function objectMetaProblems(metadata: unknown): string[] {
+  const meta = (metadata ?? {}) as { name?: unknown; namespace?: unknown };
+  const problems: string[] = [];
+  const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  if (typeof meta.name !== "string" || meta.name === "") problems.push("metadata.name: Required value: name or generateName is required");
+  else if (meta.name.length > 253 || !subdomain.test(meta.name)) {
+    problems.push(`metadata.name: Invalid value: ${JSON.stringify(meta.name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${subdomain.source.slice(1, -1)}')`);
+  }
+  if (meta.namespace !== undefined && (typeof meta.namespace !== "string" || meta.namespace.length > 63 || !label.test(meta.namespace))) {
+    problems.push(`metadata.namespace: Invalid value: ${JSON.stringify(meta.namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', regex used for validation is '${label.source.slice(1, -1)}')`);
+  }
+  return problems;
 }
 
 /** Renders resources as one multi-document YAML text (what `kubectl apply -f` takes). */
@@ -127,15 +174,15 @@ export function resourcesToYaml(resources: readonly IstioResource[]): string {
   return resources.map((r) => stringify(r, { lineWidth: 0 })).join("---\n");
 }
 
-/** Parses YAML text and returns its validated WasmPlugin/TrafficExtension documents (others are ignored). */
-export function parseResourcesYaml(text: string, source = "YAML"): IstioResource[] {
+/** Parses YAML text and returns its WasmPlugin/TrafficExtension documents, validated for `options.istioVersion` (others are ignored). */
+export function parseResourcesYaml(text: string, source = "YAML", options: IstioTargetOptions = {}): IstioResource[] {
   const resources: IstioResource[] = [];
   for (const doc of parseAllDocuments(text)) {
     if ("errors" in doc && doc.errors.length > 0) {
       throw new PackagingError(`${source} is not valid YAML: ${doc.errors[0]!.message}`);
     }
     const value = doc.toJS() as IstioResource | null;
-    if (value?.kind === "WasmPlugin" || value?.kind === "TrafficExtension") resources.push(assertValidResource(value));
+    if (value?.kind === "WasmPlugin" || value?.kind === "TrafficExtension") resources.push(assertValidResource(value, options));
   }
   if (resources.length === 0) throw new PackagingError(`${source} contains no WasmPlugin or TrafficExtension`, { hint: "pass a file written by `npx proxy-wasm-as istio wasmplugin`" });
   return resources;
