@@ -75,10 +75,11 @@ export {
   runOnEmulator, probeConfig, DEFAULT_UPSTREAM_BODY, EnvoySuite, normaliseText, normaliseEvent, headerRecord,
   CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS, diffObservations, checkExpectations, formatSideBySide,
   compareScenario, CompatibilityTable, KNOWN_DIVERGENCES, explainDivergence, recordTraces, readTraces, replayTrace,
-  tracePath, scenarioDefinition
+  tracePath, scenarioDefinition, clientRequestOf, MAIN_UPSTREAM, QUIET_MS, runDifferential
 } from "./scenario/index.ts";
 export type {
   Scenario, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService, ScenarioConnection,
   ScenarioExpectation, ScenarioObservation, ExchangeObservation, ClientView, UpstreamView, EmulatorRunOptions,
-  EnvoySuiteOptions, Divergence, ScenarioResult, Verdict, KnownDivergence, ScenarioTrace
+  EnvoySuiteOptions, Divergence, ScenarioResult, Verdict, KnownDivergence, ScenarioTrace, ScenarioPlugin, ScenarioRoute,
+  ScenarioLogLine, DifferentialOptions, DifferentialReport
 } from "./scenario/index.ts";

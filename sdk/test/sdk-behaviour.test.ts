@@ -229,7 +229,8 @@ describe("root ids", () => {
     expect(r.upstream?.headers.get("x-r-missing")).toBeUndefined();
     const fallback = await load({ rootId: "unknown-id" });
     const r2 = await fallback.request({ headers: { "x-case": "setall" } });
-    expect(r2.upstream?.headers.get("x-only")).toBe("1"); // the "" root is the default
+    expect(r2.stream.request.headers.get("x-only")).toBe("1"); // the "" root is the default
+    expect(r2.localReply?.details).toBe("route_not_found"); // setAll dropped x-forwarded-proto: no route in Envoy (trace h1-set-all)
   });
 });
 

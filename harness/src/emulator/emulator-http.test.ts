@@ -20,7 +20,7 @@ describe("header maps", () => {
       "request_headers remove 0 x-gone -> 0",
       "request_headers remove 0 x-absent -> 0",
       "request_headers get 0 x-absent -> 1",
-      "request_headers pairs 0 -> 0 :method=GET,:path=/,x-multi=only,x-new=one,x-new=two",
+      "request_headers pairs 0 -> 0 :method=GET,:path=/,x-new=one,x-new=two,x-multi=only", // replace appends (trace h1-replace-existing-header)
     ]);
     expect(s.request.headers.getAll("x-new")).toEqual(["one", "two"]);
     expect(s.request.headersForwarded).toBe(true);
@@ -311,7 +311,7 @@ describe("properties", () => {
 });
 
 describe("lifecycle and the request helper", () => {
-  it("calls on_log, on_done, on_delete once at completion, in that order", async () => {
+  it("calls on_log, on_done, on_delete once at completion, in that order; request() frames like Envoy's HTTP/1.1 codec", async () => {
     const emu = await loadProbe([]);
     const r = await emu.request({ method: "POST", path: "/upload", body: "payload", headers: { "x-a": "1" } }, (req) => {
       expect(req.body).toBe("payload");
@@ -323,8 +323,12 @@ describe("lifecycle and the request helper", () => {
     expect(r.headers.get("x-up")).toBe("1");
     const id = r.stream.contextId;
     const lifecycle = emu.logMessages().filter((m) => /^(on_|request_|response_)/.test(m));
+    // 4 pseudo-headers, x-a, content-length, x-forwarded-proto, x-request-id; the body chunk then an empty
+    // end-of-stream chunk (trace h1-post-body); :status, connection, x-up, date, content-length and the router's
+    // x-envoy-upstream-service-time (trace h1-get).
     expect(lifecycle).toEqual([
-      "request_headers n=5 eos=0", "request_body size=7 eos=1", "response_headers n=3 eos=0", "response_body size=7 eos=1",
+      "request_headers n=8 eos=0", "request_body size=7 eos=0", "request_body size=0 eos=1",
+      "response_headers n=6 eos=0", "response_body size=7 eos=0", "response_body size=0 eos=1",
       `on_log ctx=${id}`, `on_done ctx=${id}`, `on_delete ctx=${id}`,
     ]);
     r.stream.complete();

@@ -255,12 +255,14 @@ describe("plugin start-up", () => {
     expect(() => emu.httpStream({ rootId: "zzz" })).toThrow(/no plugin with root id "zzz"/);
   });
 
-  it("canary: true runs the plugin start-up twice (canary, then the serving VM) with shared side effects", async () => {
+  it("canary: true runs the plugin start-up three times (canary, main thread, worker) with shared side effects", async () => {
     const emu = await loadProbe(["configure: shget starts; shset starts x 0"], { canary: true });
-    // The canary's configure wrote shared data; the serving VM's configure saw it (same process, same vm_id).
+    // Envoy with --concurrency 1 configures the canary, the main thread's copy and the worker (every recorded
+    // trace's start-up lines); each configure sees what the previous one wrote (same process, same vm_id).
     expect(results(emu, "configure")).toEqual([
       "configure shget starts -> 1", "configure shset starts x 0 -> 0",
       "configure shget starts -> 0 x cas=1", "configure shset starts x 0 -> 0",
+      "configure shget starts -> 0 x cas=2", "configure shset starts x 0 -> 0",
     ]);
     expect(emu.rootContextId()).toBe(1);
   });

@@ -3,10 +3,14 @@
 import { readFile } from "node:fs/promises";
 import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
 import { Callouts, type CalloutRecord, type GrpcServiceHandler, type HttpCalloutHandler } from "./callouts.ts";
-import { EmulatorUsageError, WasmLoadError, WasmTrapError, type LogEntry, type LogLevelName } from "./errors.ts";
-import { HeaderMap, type HeadersInit } from "./header-map.ts";
+import { requestIdFor, type ClientRequest, type HttpProtocol, type UpstreamAnswer } from "./connection-manager.ts";
+import { EmulatorUsageError, WasmLoadError, WasmTrapError, logLevelName, type LogEntry, type LogLevelInput } from "./errors.ts";
+import type { HeaderMap } from "./header-map.ts";
 import { EmulatorHost, type MetricValue } from "./host.ts";
+import { runExchange, type UpstreamRequest, type UpstreamService } from "./exchange.ts";
 import { HttpStream, type FilterMode } from "./http-stream.ts";
+import { DEFAULT_CLUSTER, Router, type RouteSpec } from "./router.ts";
+import { defaultUpstreamEndpoint, type UpstreamAddresses } from "./upstream-properties.ts";
 import type { PropertyValue } from "./properties.ts";
 import { TcpConnection } from "./tcp-connection.ts";
 import { WasmVm, type ContextState, type PluginIdentity, type TraceEntry, type VmSettings } from "./vm.ts";
@@ -34,8 +38,8 @@ export interface EmulatorOptions extends PluginOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Properties for every stream, by dotted name ("source.address") or NUL-joined path. Override defaults. */
   readonly properties?: Readonly<Record<string, PropertyValue>>;
-  /** Envoy's `wasm` logger level; lines below it are dropped and proxy_get_log_level reports it. Default "info". */
-  readonly logLevel?: LogLevelName;
+  /** Envoy's `wasm` logger level ("warn" is an alias of "warning"); lines below it are dropped and proxy_get_log_level reports it. Default "info". */
+  readonly logLevel?: LogLevelInput;
   /** Default "fail-closed". */
   readonly failurePolicy?: FailurePolicy;
   /** Envoy ≥ 1.35 `allow_on_headers_stop_iteration`: headers Pause stops only the headers. Default false (stop-all). */
@@ -48,14 +52,21 @@ export interface EmulatorOptions extends PluginOptions {
   readonly upstreams?: Readonly<Record<string, HttpCalloutHandler>>;
   /** gRPC handlers by cluster name (proxy_grpc_call / proxy_grpc_stream). */
   readonly grpcServices?: Readonly<Record<string, GrpcServiceHandler>>;
+  /** Routes tried in order before the catch-all to `defaultCluster` (prefix, path, regex, :authority, headers), as in harness/src/envoy/config.ts. */
+  readonly routes?: readonly RouteSpec[];
+  /** The cluster of the catch-all route. Default "upstream". */
+  readonly defaultCluster?: string;
+  /** Addresses of upstream clusters (upstream.address, upstream.local_address); default loopback 127.0.0.1:8080, :8081, … by first use. */
+  readonly upstreamEndpoints?: Readonly<Record<string, UpstreamAddresses>>;
   /** Answers for envoy_resolve_dns by host name. */
   readonly dns?: Readonly<Record<string, readonly string[]>>;
   /** The shared "Envoy process" (clock, shared data, queues, stats). Pass one host to several emulators to model several VMs/workers. */
   readonly host?: EmulatorHost;
   /**
-   * Reproduce Envoy's start-up duplication: a base VM (only `_initialize`) and a canary VM (root lifecycle, then
-   * discarded without on_done/on_delete) run before the VM that serves traffic, so `_initialize` runs 3 times and
-   * on_vm_start/on_configure twice, with their side effects on shared data and logs. Default false.
+   * Reproduce Envoy's start-up with `--concurrency 1`: a base VM (only `_initialize`), a canary VM (root lifecycle,
+   * then discarded without on_done/on_delete and without ever ticking), the main thread's copy (its root ticks like
+   * any other) and the worker's VM that serves traffic: `_initialize` runs 4 times and on_vm_start/on_configure 3
+   * times (every recorded trace's start-up lines), with their side effects on shared data and logs. Default false.
    */
   readonly canary?: boolean;
   /** Record every hostcall in `emulator.trace`. Default false. */
@@ -64,35 +75,16 @@ export interface EmulatorOptions extends PluginOptions {
   readonly label?: string;
 }
 
-/** A request for {@link Emulator.request}. */
-export interface RequestInit {
-  readonly method?: string;
-  readonly path?: string;
-  readonly authority?: string;
-  readonly scheme?: string;
-  readonly headers?: HeadersInit;
-  readonly body?: string | Uint8Array;
-  readonly trailers?: HeadersInit;
-}
+/** A request for {@link Emulator.request}: what the client sends (see connection-manager.ts for what Envoy makes of it). */
+export type RequestInit = ClientRequest;
 
-/** What the upstream service receives in {@link Emulator.request}. */
-export interface UpstreamRequest {
-  readonly headers: HeaderMap;
-  readonly body: string;
-  readonly bodyBytes: Uint8Array;
-  readonly trailers: HeaderMap | null;
-}
+export type { UpstreamRequest } from "./exchange.ts";
 
 /** What the upstream service answers in {@link Emulator.request}. Status defaults to 200. */
-export interface UpstreamResponse {
-  readonly status?: number;
-  readonly headers?: HeadersInit;
-  readonly body?: string | Uint8Array;
-  readonly trailers?: HeadersInit;
-}
+export type UpstreamResponse = UpstreamAnswer;
 
 /** The upstream service of {@link Emulator.request}; may be async. */
-export type UpstreamHandler = (request: UpstreamRequest) => UpstreamResponse | Promise<UpstreamResponse>;
+export type UpstreamHandler = UpstreamService;
 
 /** Result of {@link Emulator.request}: what the client and the upstream saw. */
 export interface RequestResult {
@@ -105,6 +97,16 @@ export interface RequestResult {
   readonly upstream: UpstreamRequest | null;
   readonly localReply: HttpStream["localReply"];
   readonly stream: HttpStream;
+}
+
+/** Options of {@link Emulator.httpStream}. */
+export interface HttpStreamOptions {
+  /** The plugin (default: the first). */
+  readonly rootId?: string;
+  /** Properties for this stream, over the emulator's. */
+  readonly properties?: Readonly<Record<string, PropertyValue>>;
+  /** The downstream protocol (`request.protocol`, pseudo-header order of sendClientRequest()). Default "HTTP/1.1". */
+  readonly protocol?: HttpProtocol;
 }
 
 const encoder = new TextEncoder();
@@ -134,16 +136,23 @@ export class Emulator {
   #failedAtMs = 0;
   #nextConnectionId = 1;
   #vmInstances = 0;
+  readonly #router: Router;
+  readonly #endpoints = new Map<string, UpstreamAddresses>();
 
   private constructor(module: WebAssembly.Module, abi: AbiVersion, options: EmulatorOptions) {
     this.#module = module;
     this.#abi = abi;
     this.#options = options;
     this.host = options.host ?? new EmulatorHost();
+    this.#router = new Router(options.routes ?? [], options.defaultCluster ?? DEFAULT_CLUSTER);
     this.#plugins.push({ identity: identity(options), root: null });
     if (options.canary) {
       WasmVm.start(module, abi, this.host, this.#vmSettings()); // base VM: load + _initialize only
-      this.#startVm(); // canary: full plugin start, then dropped
+      // The canary: full plugin start, then dropped. Envoy destroys it right after on_configure, so a tick period
+      // it set never fires (only the main thread's and the worker's roots tick).
+      const canary = this.#startVm();
+      for (const p of this.#plugins) if (p.root) canary.dropContext(p.root);
+      this.#startVm(); // the main thread's copy: it ticks, serves no traffic
     }
     this.#vm = this.#startVm();
   }
@@ -207,9 +216,10 @@ export class Emulator {
     return this.#calloutRecords;
   }
 
-  /** Log messages, optionally only those at `level`. */
-  logMessages(level?: LogLevelName): string[] {
-    return this.logs.filter((l) => !level || l.level === level).map((l) => l.message);
+  /** Log messages, optionally only those at `level` ("warn" is an alias of "warning"). */
+  logMessages(level?: LogLevelInput): string[] {
+    const name = level === undefined ? undefined : logLevelName(level);
+    return this.logs.filter((l) => !name || l.level === name).map((l) => l.message);
   }
 
   /** Counter or gauge value (as a number), or undefined if not defined. For histograms use {@link histogram}. */
@@ -244,14 +254,21 @@ export class Emulator {
     return this.#plugin(rootId).root?.id ?? 0;
   }
 
-  /** Starts an HTTP stream through the plugin `rootId` (default: the first plugin). */
-  httpStream(options: { rootId?: string; properties?: Readonly<Record<string, PropertyValue>> } = {}): HttpStream {
+  /**
+   * Starts an HTTP stream through the plugin `rootId` (default: the first plugin). Drive it with the raw steps
+   * (requestHeaders(), requestBody(), …) or as Envoy's connection manager would (sendClientRequest(),
+   * sendUpstreamResponse()); either way the router of `routes` picks the upstream once the headers leave the filter.
+   */
+  httpStream(options: HttpStreamOptions = {}): HttpStream {
     const plugin = this.#plugin(options.rootId);
     const mode = this.#modeForNewStream();
+    const connectionId = this.#nextConnectionId++;
     return new HttpStream({
+      router: this.#router, protocol: options.protocol ?? "HTTP/1.1", requestId: requestIdFor(connectionId),
+      now: () => this.host.nowMs, upstreamEndpoint: (cluster) => this.#endpoint(cluster),
       vm: this.#vm, root: plugin.root!, mode,
       properties: { ...this.#options.properties, ...options.properties },
-      connectionId: this.#nextConnectionId++,
+      connectionId,
       onTrap: (e) => this.#onTrap(e),
       bufferLimitBytes: this.#options.bufferLimitBytes ?? 1 << 20,
       allowHeadersStopIteration: this.#options.allowOnHeadersStopIteration ?? false,
@@ -266,6 +283,7 @@ export class Emulator {
       properties: { ...this.#options.properties, ...options.properties },
       connectionId: this.#nextConnectionId++,
       onTrap: (e) => this.#onTrap(e),
+      upstreamEndpoint: this.#endpoint(this.#options.defaultCluster ?? DEFAULT_CLUSTER),
     });
     conn.open();
     return conn;
@@ -282,45 +300,25 @@ export class Emulator {
   }
 
   /**
-   * Runs one whole request like Envoy: request path through the filter → `upstream` (if the filter let the request
-   * through) → response path → on_log/on_done/on_delete. Pending callouts and timers are driven on the virtual
-   * clock while the filter waits. Returns what the client and the upstream saw.
+   * Runs one whole request like Envoy: the client's request through the connection manager (x-forwarded-proto,
+   * x-request-id, pseudo-header order and body framing of `init.protocol`) and the filter → the router's cluster
+   * → `upstream` (if the filter let the request through), whose answer reaches the filter as Envoy's router hands it
+   * over (the upstream's connection, date and framing headers, x-envoy-upstream-service-time) → on_log/on_done/on_delete.
+   * Pending callouts and timers are driven on the virtual clock while the filter waits. The rules are those of
+   * connection-manager.ts and router.ts, shared with httpStream().sendClientRequest() and the scenario backend.
    */
   async request(init: RequestInit = {}, upstream: UpstreamHandler = () => ({ status: 200 }), options: { rootId?: string; properties?: Readonly<Record<string, PropertyValue>>; maxWaitMs?: number } = {}): Promise<RequestResult> {
-    const s = this.httpStream(options);
-    const headers = new HeaderMap([
-      [":method", init.method ?? "GET"], [":path", init.path ?? "/"], [":authority", init.authority ?? "example.com"], [":scheme", init.scheme ?? "http"],
-    ]);
-    for (const [k, v] of new HeaderMap(init.headers).entries()) headers.set(k, v);
-    const body = init.body === undefined ? undefined : toBytes(init.body);
-    const hasBody = body !== undefined && body.length > 0;
-    s.requestHeaders(headers.entries(), { endOfStream: !hasBody && !init.trailers });
-    if (hasBody) s.requestBody(body, { endOfStream: !init.trailers });
-    if (init.trailers) s.requestTrailers(init.trailers);
+    const s = this.httpStream({ ...options, protocol: init.protocol });
     const maxWait = options.maxWaitMs ?? 60_000;
-    this.#driveUntil(() => s.localReply !== null || s.resetReason !== null || s.request.ended, maxWait);
-    let upstreamSeen: UpstreamRequest | null = null;
-    if (!s.localReply && !s.resetReason) {
-      if (!s.request.ended) {
-        throw new EmulatorUsageError(
-          `request stalled: the filter paused the request and nothing resumed it within ${maxWait} virtual ms (no pending callout or timer continued it). Use httpStream() to test a paused stream step by step.\n${this.logs.slice(-10).map((l) => `  [${l.level}] ${l.message}`).join("\n")}`,
-        );
-      }
-      upstreamSeen = { headers: s.request.headers, body: s.request.body, bodyBytes: s.request.bodyBytes, trailers: s.request.trailers };
-      const r = await upstream(upstreamSeen);
-      const rh = new HeaderMap([[":status", String(r.status ?? 200)]]);
-      for (const [k, v] of new HeaderMap(r.headers).entries()) rh.add(k, v);
-      const rb = r.body === undefined ? new Uint8Array(0) : toBytes(r.body);
-      if (rb.length > 0 && !rh.has("content-length")) rh.add("content-length", String(rb.length));
-      s.responseHeaders(rh.entries(), { endOfStream: rb.length === 0 && !r.trailers });
-      if (rb.length > 0 && !s.localReply) s.responseBody(rb, { endOfStream: !r.trailers });
-      if (r.trailers && !s.localReply) s.responseTrailers(r.trailers);
-      this.#driveUntil(() => s.response.ended || s.resetReason !== null, maxWait);
+    const outcome = await runExchange(s, init, upstream, (done) => this.#driveUntil(done, maxWait));
+    if (outcome.stalled) {
+      throw new EmulatorUsageError(
+        `request stalled: the filter paused the request and nothing resumed it within ${maxWait} virtual ms (no pending callout or timer continued it). Use httpStream() to test a paused stream step by step.\n${this.logs.slice(-10).map((l) => `  [${l.level}] ${l.message}`).join("\n")}`,
+      );
     }
-    s.complete();
     return {
       status: Number(s.response.headers.get(":status") ?? 0), headers: s.response.headers, body: s.response.body,
-      trailers: s.response.trailers, upstream: upstreamSeen, localReply: s.localReply, stream: s,
+      trailers: s.response.trailers, upstream: outcome.upstream, localReply: s.localReply, stream: s,
     };
   }
 
@@ -342,6 +340,15 @@ export class Emulator {
     }
   }
 
+  #endpoint(cluster: string): UpstreamAddresses {
+    let endpoint = this.#options.upstreamEndpoints?.[cluster] ?? this.#endpoints.get(cluster);
+    if (!endpoint) {
+      endpoint = defaultUpstreamEndpoint(this.#endpoints.size);
+      this.#endpoints.set(cluster, endpoint);
+    }
+    return endpoint;
+  }
+
   #plugin(rootId?: string): Plugin {
     const p = rootId === undefined ? this.#plugins[0]! : this.#plugins.find((x) => x.identity.rootId === rootId);
     if (!p) throw new EmulatorUsageError(`no plugin with root id "${rootId}"; known: ${this.#plugins.map((x) => JSON.stringify(x.identity.rootId)).join(", ")}. Add one with addPlugin().`);
@@ -351,7 +358,7 @@ export class Emulator {
   #vmSettings(): VmSettings {
     const o = this.#options;
     return {
-      vmId: o.vmId ?? "", vmConfiguration: toBytes(o.vmConfig), env: o.env ?? {}, logLevel: o.logLevel ?? "info",
+      vmId: o.vmId ?? "", vmConfiguration: toBytes(o.vmConfig), env: o.env ?? {}, logLevel: logLevelName(o.logLevel ?? "info"),
       trace: o.trace ?? false, properties: o.properties ?? {}, onLog: (entry) => this.logs.push(entry),
     };
   }

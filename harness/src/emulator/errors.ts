@@ -10,10 +10,18 @@ export interface LogEntry {
 }
 
 /** Envoy log levels, 0 trace … 5 critical. */
-export type LogLevelName = "trace" | "debug" | "info" | "warn" | "error" | "critical";
+export type LogLevelName = "trace" | "debug" | "info" | "warning" | "error" | "critical";
+
+/** A log level as options accept it: Envoy's names, and "warn" as an alias of "warning" (the name before Envoy's was adopted). */
+export type LogLevelInput = LogLevelName | "warn";
+
+/** Envoy's name of `level` ("warn" → "warning"). */
+export function logLevelName(level: LogLevelInput): LogLevelName {
+  return level === "warn" ? "warning" : level;
+}
 
 /** Level names indexed by their proxy-wasm number. */
-export const LOG_LEVELS: readonly LogLevelName[] = ["trace", "debug", "info", "warn", "error", "critical"];
+export const LOG_LEVELS: readonly LogLevelName[] = ["trace", "debug", "info", "warning", "error", "critical"];
 
 function withLogs(message: string, logs: readonly LogEntry[]): string {
   if (logs.length === 0) return `${message}\n(the module logged nothing)`;

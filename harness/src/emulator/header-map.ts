@@ -49,13 +49,15 @@ export class HeaderMap {
     this.#entries.push([k, value]);
   }
 
-  /** Replaces every value of `key` with one value, keeping the first position; adds it if absent (Envoy setCopy). */
+  /**
+   * Replaces every value of `key` with one value, as Envoy's proxy_replace_header_map_value does: the old entries are
+   * removed and the new one is appended at the end (a pseudo-header at the end of the pseudo-headers), traces
+   * h1-replace-existing-header, h2-replace-existing-header and h1-replace-pseudo-and-multi (Envoy 1.36.4, 1.40.0).
+   */
   set(key: string, value: string): void {
     const k = key.toLowerCase();
-    const i = this.#entries.findIndex((e) => e[0] === k);
-    if (i < 0) return this.add(k, value);
-    this.#entries[i] = [k, value];
-    this.#entries = this.#entries.filter((e, j) => j === i || e[0] !== k);
+    this.delete(k);
+    this.add(k, value);
   }
 
   /** Removes every value of `key`. */

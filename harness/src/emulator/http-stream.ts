@@ -1,102 +1,24 @@
 // One HTTP stream through the filter, driven step by step by a test, with Envoy's filter-manager behaviour:
 // map/buffer availability windows, stop-all on headers, body buffering, deferred continue/local reply,
 // local replies through the encoder path, failure policies, and on_log/on_done/on_delete at completion.
-import { EmulatorUsageError, WasmTrapError, type LogEntry } from "./errors.ts";
+// (Its per-direction state and types are in http-direction.ts, its request/response attributes in stream-properties.ts.)
+import {
+  LOCAL_REPLIES, decodeClientRequest, decodeUpstreamResponse, deliverMessage, httpDate, localReplyResponse,
+  type ClientRequest, type DecodedMessage, type UpstreamAnswer,
+} from "./connection-manager.ts";
+import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
-import { encodePairs } from "./pairs.ts";
-import { encodePropertyValue, propertyKey, type PropertyValue } from "./properties.ts";
-import { concat, findProperty, type BufferRef, type ContextState, type HostStream, type LocalReply, type MapAccess, type WasmVm } from "./vm.ts";
+import { Direction, type FilterMode, type HttpAction, type HttpMessage, type HttpStreamDeps, type StepOptions } from "./http-direction.ts";
+import { StreamCalls } from "./stream-calls.ts";
+import { httpStreamProperty } from "./stream-properties.ts";
+import { propertyKey } from "./properties.ts";
+import { concat, type BufferRef, type ContextState, type HostStream, type LocalReply, type MapAccess } from "./vm.ts";
 
-/** Outcome of a step: did the data go past the filter ("continue") or is the stream held ("pause")? */
-export type HttpAction = "continue" | "pause";
-
-/** Options of a headers/body step. */
-export interface StepOptions {
-  /** True when nothing follows (no body after headers, last body chunk). Default false. */
-  readonly endOfStream?: boolean;
-}
-
-/** How the filter behaves for this stream: normal, skipped (fail open after a trap), or failed closed. */
-export type FilterMode = "filter" | "bypass" | "failed";
-
-/** What the stream needs from the emulator. */
-export interface HttpStreamDeps {
-  readonly vm: WasmVm;
-  readonly root: ContextState;
-  readonly mode: FilterMode;
-  readonly properties: Readonly<Record<string, PropertyValue>>;
-  readonly connectionId: number;
-  /** Called when a callback of this stream trapped (the VM is failed); the stream itself then fails closed under every policy. */
-  readonly onTrap: (error: WasmTrapError) => "bypass" | "fail-closed";
-  /** Envoy ≥ 1.35 `allow_on_headers_stop_iteration`: headers Pause (1) is a real StopIteration, not stop-all. */
-  readonly allowHeadersStopIteration: boolean;
-  /** Envoy's stream buffer limit (per_connection_buffer_limit_bytes, default 1 MiB) for bodies the filter holds. */
-  readonly bufferLimitBytes: number;
-}
+export type { FilterMode, HttpAction, HttpStreamDeps, StepOptions } from "./http-direction.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
-
-/** Data as it left the filter in one direction (what upstream or the client receives). */
-export class HttpMessage {
-  /** The header map. The filter edits this same map while it is available to it. */
-  headers = new HeaderMap();
-  /** Trailers, if any were received or added. */
-  trailers: HeaderMap | null = null;
-  #forwarded: Uint8Array[] = [];
-  /** True once the headers went past the filter. */
-  headersForwarded = false;
-  /** True once the end of stream went past the filter. */
-  ended = false;
-
-  /** Body bytes forwarded so far. */
-  get bodyBytes(): Uint8Array {
-    return concat(...this.#forwarded, EMPTY);
-  }
-
-  /** Body forwarded so far, as UTF-8. */
-  get body(): string {
-    return decoder.decode(this.bodyBytes);
-  }
-
-  /** Appends forwarded body bytes (host side). */
-  forwardBody(bytes: Uint8Array): void {
-    if (bytes.length > 0) this.#forwarded.push(bytes);
-  }
-
-  /** Replaces everything (used when a local reply replaces the response). */
-  reset(): void {
-    this.headers = new HeaderMap();
-    this.trailers = null;
-    this.#forwarded = [];
-    this.headersForwarded = false;
-    this.ended = false;
-  }
-}
-
-type Stop = null | "headers" | "body" | "trailers";
-
-/** Per-direction filter-manager state. */
-class Direction {
-  readonly out = new HttpMessage();
-  started = false;
-  /** Headers are in the filter's window: in the callback or paused from it. */
-  headersActive = false;
-  inBodyCallback = false;
-  inTrailersCallback = false;
-  bodyCallbackEos = false;
-  stop: Stop = null;
-  /** Headers held by a genuine StopIteration (allow_on_headers_stop_iteration): body callbacks still run. */
-  headersHeld = false;
-  /** The body as the filter sees it in a body callback (accumulated while buffering). */
-  buffer: Uint8Array = EMPTY;
-  /** Body received while stopped from headers (stop-all): delivered at once on continue. */
-  held: Uint8Array[] = [];
-  eosReceived = false;
-  trailersPending = false;
-  done = false;
-}
 
 /** An HTTP stream. Create with `emulator.httpStream()`. */
 export class HttpStream {
@@ -113,24 +35,28 @@ export class HttpStream {
   error: WasmTrapError | null = null;
   /** Raw return code of the last callback (after Envoy's local-reply override), or null if none ran. */
   lastReturnCode: number | null = null;
+  /** The cluster the router chose once the request headers left the filter chain (null before, or without a route). */
+  route: string | null = null;
 
   readonly #deps: HttpStreamDeps;
   #mode: FilterMode;
   #ctx: ContextState | null = null;
   readonly #req = new Direction();
   readonly #resp = new Direction();
-  #deferred: Array<["continue" | "close", number]> = [];
+  readonly #calls: StreamCalls;
   #pendingReply: LocalReply | null = null;
-  #inCallback = false;
   #logPhase = false;
   #completed = false;
   /** The request arrived with x-forwarded-proto (added by Envoy's connection manager); see #forwardHeaders. */
   #forwardedProtoAtStart = false;
+  /** Virtual time the request headers left the filter chain (x-envoy-upstream-service-time). */
+  #routedAtMs = 0;
   readonly #filterState = new Map<string, Uint8Array>();
 
   constructor(deps: HttpStreamDeps) {
     this.#deps = deps;
     this.#mode = deps.mode;
+    this.#calls = new StreamCalls(deps.vm, (e) => this.#handleTrap(e));
     this.request = this.#req.out;
     this.response = this.#resp.out;
   }
@@ -182,6 +108,28 @@ export class HttpStream {
     return this.#trailers(this.#resp, trailers, "response");
   }
 
+  /** A client's request arrives through Envoy's codec and connection manager (connection-manager.ts); returns the last step's action. */
+  sendClientRequest(request: Omit<ClientRequest, "protocol"> = {}): HttpAction {
+    return this.#deliver(decodeClientRequest({ ...request, protocol: this.#deps.protocol }, this.#deps.requestId), "request");
+  }
+
+  /** The upstream's answer arrives as Envoy's router hands it over (connection-manager.ts), once the request reached it. */
+  sendUpstreamResponse(answer: UpstreamAnswer = {}): HttpAction {
+    usage(this.localReply !== null || this.resetReason !== null, "sendUpstreamResponse() after the filter answered locally or reset the stream: no upstream response comes.");
+    const decoded = decodeUpstreamResponse(answer, { date: httpDate(this.#deps.now()), serviceTimeMs: this.#deps.now() - this.#routedAtMs });
+    return this.#deliver(decoded, "response");
+  }
+
+  #deliver(message: DecodedMessage, side: "request" | "response"): HttpAction {
+    const r = side === "request";
+    return deliverMessage(message, {
+      headers: (h, o) => (r ? this.requestHeaders(h, o) : this.responseHeaders(h, o)),
+      body: (b, o) => (r ? this.requestBody(b, o) : this.responseBody(b, o)),
+      trailers: (t) => (r ? this.requestTrailers(t) : this.responseTrailers(t)),
+      stopped: () => this.#stopped(),
+    });
+  }
+
   /** Ends the stream as Envoy does: on_log (maps readable), then on_done and on_delete. Idempotent. */
   complete(): void {
     if (this.#completed) return;
@@ -200,27 +148,19 @@ export class HttpStream {
 
   // ------------------------------------------------------------------ filter-manager logic
 
-  #usage(cond: boolean, message: string): void {
-    if (cond) throw new EmulatorUsageError(message);
-  }
-
-  #callbackName(side: "request" | "response", what: "headers" | "body" | "trailers"): string {
-    return `proxy_on_${side}_${what}`;
-  }
-
   #headers(dir: Direction, init: HeadersInit, eos: boolean, side: "request" | "response"): HttpAction {
-    this.#usage(side === "response" && this.localReply !== null,
+    usage(side === "response" && this.localReply !== null,
       `responseHeaders() after the filter answered locally (status ${this.localReply?.status}, details "${this.localReply?.details}"): the upstream response never comes; read stream.response instead.`);
-    this.#usage(dir.started, `${side}Headers() called twice on one stream; create a new stream with emulator.httpStream().`);
-    this.#usage(this.#completed, `${side}Headers() after complete(); create a new stream.`);
-    this.#usage(side === "response" && !this.#req.started, "responseHeaders() before requestHeaders(): send the request first.");
+    usage(dir.started, `${side}Headers() called twice on one stream; create a new stream with emulator.httpStream().`);
+    usage(this.#completed, `${side}Headers() after complete(); create a new stream.`);
+    usage(side === "response" && !this.#req.started, "responseHeaders() before requestHeaders(): send the request first.");
     dir.started = true;
     dir.out.headers = new HeaderMap(init);
     dir.eosReceived = eos;
     if (side === "request") this.#forwardedProtoAtStart = dir.out.headers.has("x-forwarded-proto");
     if (this.#mode === "failed" && !this.localReply) {
       // The VM failed before this stream (fail closed / reload backoff): Envoy answers 503 without the filter.
-      this.#sendLocalReply({ status: 503, details: "wasm_fail_stream", body: EMPTY, headers: [], grpcStatus: 14 }, false);
+      this.#sendLocalReply(LOCAL_REPLIES.wasmFailed, false);
     }
     if (this.#stopped()) return "pause";
     if (this.#mode !== "filter") {
@@ -230,15 +170,15 @@ export class HttpStream {
     }
     this.#ensureContext();
     dir.headersActive = true;
-    const code = this.#invoke(this.#callbackName(side, "headers"), this.#ctx!.id, dir.out.headers.size, eos ? 1 : 0);
+    const code = this.#invoke(`proxy_on_${side}_headers`, this.#ctx!.id, dir.out.headers.size, eos ? 1 : 0);
     if (this.#afterCallback(dir, code, "headers")) this.#resume(dir);
     this.#applyDeferred();
     return this.#passing(dir) ? "continue" : "pause";
   }
 
   #body(dir: Direction, chunk: string | Uint8Array, eos: boolean, side: "request" | "response"): HttpAction {
-    this.#usage(!dir.started, `${side}Body() before ${side}Headers().`);
-    this.#usage(dir.eosReceived, `${side}Body() after the end of the ${side} stream (endOfStream was already true).`);
+    usage(!dir.started, `${side}Body() before ${side}Headers().`);
+    usage(dir.eosReceived, `${side}Body() after the end of the ${side} stream (endOfStream was already true).`);
     const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
     dir.eosReceived = eos;
     if (this.#stopped()) return "pause";
@@ -264,21 +204,20 @@ export class HttpStream {
    * request gets a local 413, the response a local 500 (or a reset once response headers went out).
    */
   #overLimit(dir: Direction, side: "request" | "response"): boolean {
-    const held = dir.buffer.length + dir.held.reduce((n, b) => n + b.length, 0);
-    if (held <= this.#deps.bufferLimitBytes) return false;
+    if (dir.buffer.length + dir.held.reduce((n, b) => n + b.length, 0) <= this.#deps.bufferLimitBytes) return false;
     if (side === "request") {
-      this.#sendLocalReply({ status: 413, details: "request_payload_too_large", body: encoder.encode("Payload Too Large"), headers: [], grpcStatus: null }, true);
+      this.#sendLocalReply(LOCAL_REPLIES.requestTooLarge, true);
     } else if (this.#resp.out.headersForwarded) {
       this.resetReason = "response_payload_too_large";
     } else {
-      this.#sendLocalReply({ status: 500, details: "response_payload_too_large", body: encoder.encode("Internal Server Error"), headers: [], grpcStatus: null }, false);
+      this.#sendLocalReply(LOCAL_REPLIES.responseTooLarge, false);
     }
     return true;
   }
 
   #trailers(dir: Direction, init: HeadersInit, side: "request" | "response"): HttpAction {
-    this.#usage(!dir.started, `${side}Trailers() before ${side}Headers().`);
-    this.#usage(dir.eosReceived, `${side}Trailers() after the end of the ${side} stream.`);
+    usage(!dir.started, `${side}Trailers() before ${side}Headers().`);
+    usage(dir.eosReceived, `${side}Trailers() after the end of the ${side} stream.`);
     dir.eosReceived = true;
     dir.out.trailers = new HeaderMap(init);
     if (this.#stopped()) return "pause";
@@ -303,13 +242,13 @@ export class HttpStream {
   #deliverBody(dir: Direction, side: "request" | "response", eos: boolean): void {
     dir.inBodyCallback = true;
     dir.bodyCallbackEos = eos;
-    const code = this.#invoke(this.#callbackName(side, "body"), this.#ctx!.id, dir.buffer.length, eos ? 1 : 0);
+    const code = this.#invoke(`proxy_on_${side}_body`, this.#ctx!.id, dir.buffer.length, eos ? 1 : 0);
     dir.inBodyCallback = false;
     if (this.#afterCallback(dir, code, "body")) {
       if (!dir.out.headersForwarded) this.#forwardHeaders(dir); // headers held by StopIteration go first
       dir.out.forwardBody(dir.buffer);
       dir.buffer = EMPTY;
-      if (eos) this.#endDirection(dir);
+      if (eos) dir.end();
     } else if (code !== null && code >= 3) {
       dir.buffer = EMPTY; // StopIterationNoBuffer: the chunk is not kept
     }
@@ -317,7 +256,7 @@ export class HttpStream {
 
   #deliverTrailers(dir: Direction, side: "request" | "response"): void {
     dir.inTrailersCallback = true;
-    const code = this.#invoke(this.#callbackName(side, "trailers"), this.#ctx!.id, dir.out.trailers!.size);
+    const code = this.#invoke(`proxy_on_${side}_trailers`, this.#ctx!.id, dir.out.trailers!.size);
     dir.inTrailersCallback = false;
     if (this.#afterCallback(dir, code, "trailers")) {
       dir.stop = "trailers";
@@ -366,21 +305,21 @@ export class HttpStream {
       if (dir.trailersPending) {
         dir.trailersPending = false;
         this.#deliverTrailers(dir, side);
-      } else if (dir.eosReceived && !dir.out.trailers) this.#endDirection(dir);
+      } else if (dir.eosReceived && !dir.out.trailers) dir.end();
       return;
     }
     if (dir.stop === "trailers") {
       dir.stop = null;
       dir.out.forwardBody(dir.buffer); // a body held with StopIterationAndBuffer goes out before the trailers
       dir.buffer = EMPTY;
-      this.#endDirection(dir);
+      dir.end();
       return;
     }
     dir.stop = null;
     if (!dir.out.headersForwarded) {
       this.#forwardHeaders(dir);
       if (dir.eosReceived && dir.held.length === 0 && !dir.out.trailers) {
-        this.#endDirection(dir);
+        dir.end();
         return;
       }
     }
@@ -400,16 +339,15 @@ export class HttpStream {
     dir.headersHeld = false;
     dir.headersActive = false;
     dir.out.headersForwarded = true;
-    // Envoy's router finds no route for a request without x-forwarded-proto (the connection manager adds it; a
-    // filter that removes it gets a 404 "route_not_found" through its own response path; trace h1-set-all).
-    if (dir === this.#req && this.#forwardedProtoAtStart && !dir.out.headers.has("x-forwarded-proto") && !this.#stopped()) {
-      this.#sendLocalReply({ status: 404, details: "route_not_found", body: EMPTY, headers: [], grpcStatus: null }, true);
+    if (dir !== this.#req || this.#stopped()) return;
+    // The route comes from the headers as they leave the filter chain (router.ts).
+    const decision = this.#deps.router.route(dir.out.headers, this.#forwardedProtoAtStart);
+    if (decision.kind === "no-route") {
+      this.#sendLocalReply(LOCAL_REPLIES.routeNotFound, true);
+      return;
     }
-  }
-
-  #endDirection(dir: Direction): void {
-    dir.out.ended = true;
-    dir.done = true;
+    this.route = decision.cluster;
+    this.#routedAtMs = this.#deps.now();
   }
 
   /** True when the stream is answered locally, reset or failed: nothing more passes the filter. */
@@ -423,34 +361,17 @@ export class HttpStream {
       this.resetReason = "local_reply_after_response_headers";
       return;
     }
-    // Envoy's sendLocalReply (traces h1-local-reply-headers, h1-local-reply-grpc*): the filter's headers, then
-    // content-length before content-type. A gRPC request gets a gRPC answer instead: :status 200, content-type
-    // application/grpc, grpc-status (given, else mapped from the HTTP status), the body as grpc-message, no body.
     const grpcRequest = (this.#req.out.headers.get("content-type") ?? "").startsWith("application/grpc");
-    const headers = new HeaderMap([[":status", String(grpcRequest ? 200 : reply.status)]]);
-    for (const [k, v] of reply.headers) headers.add(k, v);
-    if (grpcRequest) {
-      headers.set("content-type", "application/grpc");
-      headers.set("grpc-status", String(reply.grpcStatus ?? grpcStatusForHttp(reply.status)));
-      if (reply.body.length > 0) headers.set("grpc-message", grpcPercentEncode(decoder.decode(reply.body)));
-      reply = { ...reply, body: EMPTY };
-    } else if (reply.body.length > 0) {
-      headers.set("content-length", String(reply.body.length));
-      if (!headers.has("content-type")) headers.add("content-type", "text/plain");
-    }
+    const { headers, body } = localReplyResponse(reply, grpcRequest);
+    reply = { ...reply, body };
     this.localReply = { ...reply, bodyText: decoder.decode(reply.body) };
     this.#req.headersActive = false;
     const resp = this.#resp;
-    const wasMidResponse = resp.started;
-    resp.out.reset();
-    resp.started = true;
-    resp.out.headers = headers;
-    resp.eosReceived = true;
-    resp.stop = null;
+    const wasMidResponse = resp.replaceWith(headers);
     if (!throughFilter || this.#mode !== "filter" || wasMidResponse || !this.#ctx) {
       resp.out.headersForwarded = true;
       resp.out.forwardBody(reply.body);
-      this.#endDirection(resp);
+      resp.end();
       return;
     }
     // Envoy sends the local reply through the encoder filters, this one included.
@@ -468,7 +389,7 @@ export class HttpStream {
     } else {
       resp.out.forwardBody(reply.body);
     }
-    this.#endDirection(resp);
+    resp.end();
   }
 
   #ensureContext(): void {
@@ -481,33 +402,23 @@ export class HttpStream {
 
   /** Calls a stream callback; a trap applies the failure policy. Returns the callback's result (null if absent). */
   #invoke(name: string, ...args: number[]): number | null {
-    if (this.#mode !== "filter") return null;
-    this.#inCallback = true;
-    try {
-      return this.#deps.vm.call(this.#ctx!, name, ...args) ?? null;
-    } catch (e) {
-      if (!(e instanceof WasmTrapError)) throw e;
-      this.#handleTrap(e);
-      return null;
-    } finally {
-      this.#inCallback = false;
-    }
+    return this.#mode === "filter" ? this.#calls.invoke(this.#ctx!, name, ...args) : null;
   }
 
   #handleTrap(error: WasmTrapError): void {
     this.error = error;
-    this.#deferred = [];
+    this.#calls.clear();
     this.#pendingReply = null;
     // The failure policy decides for later streams only: the stream whose callback trapped is failed with a 503
     // under every policy, fail open included (trace h1-trap-fail-open, Envoy 1.36 and 1.40).
     this.#deps.onTrap(error);
     this.#mode = "failed";
-    this.#sendLocalReply({ status: 503, details: "wasm_fail_stream", body: EMPTY, headers: [], grpcStatus: 14 }, false);
+    this.#sendLocalReply(LOCAL_REPLIES.wasmFailed, false);
   }
 
   /** Called by the VM after a callback that requested continue/close/local reply on this stream. */
   applyDeferred(): void {
-    if (this.#inCallback) return;
+    if (this.#calls.inCallback) return;
     this.#applyDeferred();
   }
 
@@ -515,11 +426,11 @@ export class HttpStream {
     if (this.#pendingReply && this.#mode === "filter" && !this.#stopped()) {
       const reply = this.#pendingReply;
       this.#pendingReply = null;
-      this.#deferred = [];
+      this.#calls.clear();
       this.#sendLocalReply(reply, true);
     }
-    while (this.#deferred.length > 0) {
-      const [action, type] = this.#deferred.shift()!;
+    for (let next = this.#calls.next(); next; next = this.#calls.next()) {
+      const [action, type] = next;
       if (action === "close") {
         if (type <= 1 && !this.#stopped()) {
           this.resetReason = "wasm_close_stream";
@@ -537,84 +448,28 @@ export class HttpStream {
 
   /** @internal Map availability for hostcalls. */
   headerMap(type: number): MapAccess {
-    const dir = type === 0 || type === 1 ? this.#req : this.#resp;
-    const isTrailers = type === 1 || type === 3;
-    if (this.#logPhase) {
-      if (isTrailers) {
-        const map = type === 1 ? null : dir.out.trailers;
-        return { map, readable: map !== null, writable: false, unavailableStatus: 1 };
-      }
-      return { map: dir.started ? dir.out.headers : null, readable: dir.started, writable: false, unavailableStatus: 1 };
-    }
-    if (!isTrailers) {
-      return { map: dir.out.headers, readable: dir.headersActive, writable: dir.headersActive };
-    }
-    const active = (dir.inTrailersCallback || dir.stop === "trailers") && dir.out.trailers !== null;
-    if (active) return { map: dir.out.trailers, readable: true, writable: true };
-    if (dir.inBodyCallback && dir.bodyCallbackEos && !dir.out.trailers) {
-      dir.out.trailers = new HeaderMap();
-      return { map: dir.out.trailers, readable: true, writable: true };
-    }
-    return { map: null, readable: false, writable: false };
+    return (type === 0 || type === 1 ? this.#req : this.#resp).mapAccess(type === 1 || type === 3, type === 1, this.#logPhase);
   }
 
   /** @internal Body buffers for hostcalls: the current (or accumulated) body inside body callbacks. */
   buffer(type: number): BufferRef | null {
     if (type !== 0 && type !== 1) return null;
-    const dir = type === 0 ? this.#req : this.#resp;
-    if (!dir.inBodyCallback) return { bytes: EMPTY, mutable: false, replace() {} };
-    return { bytes: dir.buffer, mutable: true, replace: (b) => (dir.buffer = b) };
+    return (type === 0 ? this.#req : this.#resp).bodyBuffer();
   }
 
-  /** @internal Stream-derived properties (request.*, response.*, filter state, connection.id). */
+  /** @internal Stream-derived properties (request.*, response.*, upstream.*, filter state, connection.id). */
   property(key: string): Uint8Array | undefined {
-    const state = this.#filterState.get(key) ?? this.#filterState.get(key.replace(/^filter_state\0/, ""));
-    if (state) return state;
-    const seeded = findProperty(this.#deps.properties, key);
-    if (seeded !== undefined) return encodePropertyValue(seeded);
-    const [head, field, ...rest] = key.split("\0");
-    if (head === "connection" && field === "id") return encodePropertyValue({ uint: this.#deps.connectionId });
-    if (head === "connection_id") return encodePropertyValue({ uint: this.#deps.connectionId });
-    if (head === "request") return this.#requestProperty(field ?? "", rest);
-    // The response code is known from the response headers on (trace h1-log-properties); the rest in on_log.
-    if (head === "response" && field === "code" && this.#resp.started) return encodePropertyValue(Number(this.#resp.out.headers.get(":status") ?? 0));
-    if (head === "response" && this.#logPhase && this.#resp.started) {
-      const h = this.#resp.out.headers;
-      if (field === "code") return encodePropertyValue(Number(h.get(":status") ?? 0));
-      if (field === "code_details") return encoder.encode(this.localReply?.details ?? "via_upstream");
-      if (field === "headers") return rest.length ? str(h.get(rest[0]!)) : encodePairs(h.entries().filter(([k]) => !k.startsWith(":")));
-      if (field === "size") return encodePropertyValue(this.#resp.out.bodyBytes.length);
-    }
-    return undefined;
-  }
-
-  #requestProperty(field: string, rest: string[]): Uint8Array | undefined {
-    if (field === "protocol") return encoder.encode("HTTP/1.1");
-    const dir = this.#req;
-    const readable = dir.started && ((dir.headersActive && !this.#stopped()) || this.#logPhase);
-    if (!readable) return undefined;
-    const h = dir.out.headers;
-    const path = h.get(":path") ?? "";
-    const q = path.indexOf("?");
-    switch (field) {
-      case "path": return str(h.get(":path"));
-      case "url_path": return encoder.encode(q < 0 ? path : path.slice(0, q));
-      case "query": return encoder.encode(q < 0 ? "" : path.slice(q + 1));
-      case "host": return str(h.get(":authority"));
-      case "scheme": return str(h.get(":scheme") ?? "http");
-      case "method": return str(h.get(":method"));
-      case "referer": return str(h.get("referer"));
-      case "useragent": return str(h.get("user-agent"));
-      case "id": return str(h.get("x-request-id"));
-      case "headers":
-        if (rest.length) {
-          const all = h.getAll(rest[0]!);
-          return all.length ? encoder.encode(all.join(",")) : undefined;
-        }
-        return encodePairs(Object.entries(h.toObject()));
-      case "size": return this.#logPhase ? encodePropertyValue(dir.out.bodyBytes.length) : undefined;
-      default: return undefined;
-    }
+    const req = this.#req;
+    const resp = this.#resp;
+    return httpStreamProperty(key, {
+      filterState: this.#filterState, seeded: this.#deps.properties, connectionId: this.#deps.connectionId,
+      request: () => ({
+        headers: req.started && ((req.headersActive && !this.#stopped()) || this.#logPhase) ? req.out.headers : null,
+        bodySize: req.out.bodyBytes.length, logPhase: this.#logPhase, protocol: this.#deps.protocol,
+      }),
+      response: () => (resp.started ? { headers: resp.out.headers, bodySize: resp.out.bodyBytes.length, logPhase: this.#logPhase, details: this.localReply?.details ?? "via_upstream" } : null),
+      upstream: () => (this.route !== null && resp.started ? this.#deps.upstreamEndpoint(this.route) : null),
+    });
   }
 
   /** @internal proxy_set_property: stored as filter state, readable back by path. */
@@ -624,13 +479,13 @@ export class HttpStream {
 
   /** @internal Deferred proxy_continue_stream. */
   deferContinue(type: number): number {
-    this.#deferred.push(["continue", type]);
+    this.#calls.defer("continue", type);
     return 0;
   }
 
   /** @internal Deferred proxy_close_stream. */
   deferClose(type: number): void {
-    this.#deferred.push(["close", type]);
+    this.#calls.defer("close", type);
   }
 
   /** @internal Deferred proxy_send_local_response: the first one of a callback wins (trace h1-local-reply-twice). */
@@ -639,29 +494,10 @@ export class HttpStream {
   }
 }
 
-/** gRPC's percent-encoding of grpc-message (as Envoy's PercentEncoding::encode): only '%' and bytes outside 0x20–0x7e. */
-function grpcPercentEncode(text: string): string {
-  let out = "";
-  for (const byte of encoder.encode(text)) {
-    out += byte < 0x20 || byte > 0x7e || byte === 0x25 ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(byte);
-  }
-  return out;
-}
 
-/** Envoy's Grpc::Utility::httpToGrpcStatus: the grpc-status of a gRPC local reply that names none. */
-function grpcStatusForHttp(status: number): number {
-  switch (status) {
-    case 400: return 13;
-    case 401: return 16;
-    case 403: return 7;
-    case 404: return 12;
-    case 429: case 502: case 503: case 504: return 14;
-    default: return 2;
-  }
-}
-
-function str(v: string | undefined): Uint8Array | undefined {
-  return v === undefined ? undefined : encoder.encode(v);
+/** Throws an EmulatorUsageError with `message` when `misuse` holds. */
+function usage(misuse: boolean, message: string): void {
+  if (misuse) throw new EmulatorUsageError(message);
 }
 
 // HttpStream is a HostStream (the VM's hostcalls reach it through that interface). Checked with this type instead of

@@ -2,11 +2,19 @@
 // An in-process, Envoy-faithful host for proxy-wasm modules from any SDK. See README.md.
 import "../node-check.ts";
 export {
-  Emulator, type EmulatorOptions, type FailurePolicy, type PluginOptions, type RequestInit, type RequestResult,
+  Emulator, type EmulatorOptions, type FailurePolicy, type HttpStreamOptions, type PluginOptions, type RequestInit, type RequestResult,
   type UpstreamHandler, type UpstreamRequest, type UpstreamResponse,
 } from "./emulator.ts";
+export {
+  decodeClientRequest, decodeUpstreamResponse, localReplyResponse, LOCAL_REPLIES,
+  type ClientRequest, type DecodedMessage, type HttpProtocol, type MessageFrame, type UpstreamAnswer,
+} from "./connection-manager.ts";
+export { runExchange, type ExchangeOutcome, type UpstreamService } from "./exchange.ts";
+export { Router, type RouteSpec, type RouteDecision, type HeaderMatch, type StringMatch } from "./router.ts";
+export type { UpstreamAddresses } from "./upstream-properties.ts";
 export { EmulatorHost, type MetricValue } from "./host.ts";
-export { HttpStream, HttpMessage, type HttpAction, type StepOptions } from "./http-stream.ts";
+export { HttpStream, type HttpAction, type StepOptions } from "./http-stream.ts";
+export { HttpMessage } from "./http-direction.ts";
 export { TcpConnection, TcpFlow } from "./tcp-connection.ts";
 export { HeaderMap, type HeadersInit } from "./header-map.ts";
 export { encodePairs as encodeHeaderPairs, decodePairs as decodeHeaderPairs } from "./pairs.ts";
@@ -15,5 +23,5 @@ export {
   type CalloutRecord, type CalloutRequest, type CalloutResponse, type GrpcReply, type GrpcRequest,
   type GrpcServerStream, type GrpcServiceHandler, type HttpCalloutHandler,
 } from "./callouts.ts";
-export { WasmLoadError, WasmTrapError, EmulatorUsageError, LOG_LEVELS, type LogEntry, type LogLevelName } from "./errors.ts";
+export { WasmLoadError, WasmTrapError, EmulatorUsageError, LOG_LEVELS, logLevelName, type LogEntry, type LogLevelInput, type LogLevelName } from "./errors.ts";
 export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";

@@ -1,7 +1,9 @@
 // One TCP connection through a network filter, as Envoy's network filter drives it: new connection,
 // downstream/upstream data with buffering on Stop, close events, continue_stream(DOWNSTREAM).
-import { EmulatorUsageError, WasmTrapError, type LogEntry } from "./errors.ts";
+import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
 import { encodePropertyValue, type PropertyValue } from "./properties.ts";
+import { StreamCalls } from "./stream-calls.ts";
+import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
 import { concat, findProperty, type BufferRef, type ContextState, type HostStream, type MapAccess, type WasmVm } from "./vm.ts";
 
 const encoder = new TextEncoder();
@@ -17,6 +19,8 @@ export interface TcpConnectionDeps {
   /** False when the VM failed: fail-open passes data through, fail-closed closes the connection. */
   readonly mode: "filter" | "bypass" | "failed";
   readonly onTrap: (error: WasmTrapError) => "bypass" | "fail-closed";
+  /** The upstream host tcp_proxy connects to (upstream.* properties). */
+  readonly upstreamEndpoint: UpstreamAddresses;
 }
 
 /** Bytes that went past the filter in one direction. */
@@ -59,13 +63,15 @@ export class TcpConnection {
   #inUp = false;
   #downStopped = false;
   #downEos = false;
-  #deferred: Array<["continue" | "close", number]> = [];
-  #inCallback = false;
+  readonly #calls: StreamCalls;
   #finished = false;
+  /** tcp_proxy connected upstream: after on_new_connection let the connection through, or once upstream data came. */
+  #upstreamConnected = false;
 
   constructor(deps: TcpConnectionDeps) {
     this.#deps = deps;
     this.#mode = deps.mode;
+    this.#calls = new StreamCalls(deps.vm, (e) => this.#handleTrap(e));
   }
 
   /** Context id of this connection in the VM. */
@@ -89,6 +95,7 @@ export class TcpConnection {
     this.#ctx.stream = this;
     this.#invoke("proxy_on_context_create", this.#ctx.id, root.id);
     const code = this.#invoke("proxy_on_new_connection", this.#ctx.id);
+    if (!code) this.#upstreamConnected = true;
     this.applyDeferred();
     return code ? "pause" : "continue";
   }
@@ -117,6 +124,7 @@ export class TcpConnection {
     this.#check("upstreamData");
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     const eos = options.endOfStream ?? false;
+    this.#upstreamConnected = true;
     if (this.#mode !== "filter") {
       if (this.#mode === "bypass") this.toDownstream.push(bytes);
       return this.#mode === "bypass" ? "continue" : "pause";
@@ -127,7 +135,7 @@ export class TcpConnection {
     this.#inUp = false;
     // proxy_close_stream(UPSTREAM or DOWNSTREAM) in this callback closes the client connection before the chunk is
     // written to it: the client never gets it (trace tcp-close-upstream).
-    const closing = this.#deferred.some(([action, type]) => action === "close" && (type === 2 || type === 3));
+    const closing = this.#calls.pending("close", [2, 3]);
     const passed = this.#passes(code) && !closing;
     if (passed) {
       this.toDownstream.push(this.#upBuffer);
@@ -177,30 +185,24 @@ export class TcpConnection {
   }
 
   #invoke(name: string, ...args: number[]): number | null {
-    if (this.#mode !== "filter") return null;
-    this.#inCallback = true;
-    try {
-      return this.#deps.vm.call(this.#ctx!, name, ...args) ?? null;
-    } catch (e) {
-      if (!(e instanceof WasmTrapError)) throw e;
-      this.error = e;
-      if (this.#deps.onTrap(e) === "bypass") this.#mode = "bypass";
-      else {
-        this.#mode = "failed";
-        this.closedBy = "failure-policy";
-        this.#finished = true;
-      }
-      return null;
-    } finally {
-      this.#inCallback = false;
+    return this.#mode === "filter" ? this.#calls.invoke(this.#ctx!, name, ...args) : null;
+  }
+
+  #handleTrap(error: WasmTrapError): void {
+    this.error = error;
+    if (this.#deps.onTrap(error) === "bypass") this.#mode = "bypass";
+    else {
+      this.#mode = "failed";
+      this.closedBy = "failure-policy";
+      this.#finished = true;
     }
   }
 
   /** @internal Called after VM calls that requested continue/close on this connection. */
   applyDeferred(): void {
-    if (this.#inCallback) return;
-    while (this.#deferred.length > 0) {
-      const [action, type] = this.#deferred.shift()!;
+    if (this.#calls.inCallback) return;
+    for (let next = this.#calls.next(); next; next = this.#calls.next()) {
+      const [action, type] = next;
       if (action === "continue" && type === 2 && this.#downStopped) this.#flushDown();
       if (action === "close" && (type === 2 || type === 3) && !this.#finished) {
         this.closedBy = "filter";
@@ -227,6 +229,9 @@ export class TcpConnection {
     const seeded = findProperty(this.#deps.properties, key);
     if (seeded !== undefined) return encodePropertyValue(seeded);
     if (key === "connection\0id" || key === "connection_id") return encodePropertyValue({ uint: this.#deps.connectionId });
+    // upstream.* exist once tcp_proxy connected: not in on_new_connection, from the first data on (trace tcp-upstream-properties).
+    const [head, field] = key.split("\0");
+    if (head === "upstream" && this.#upstreamConnected) return upstreamProperty(this.#deps.upstreamEndpoint, field ?? "");
     return undefined;
   }
 
@@ -235,13 +240,13 @@ export class TcpConnection {
 
   /** @internal */
   deferContinue(type: number): number {
-    this.#deferred.push(["continue", type]);
+    this.#calls.defer("continue", type);
     return 0;
   }
 
   /** @internal */
   deferClose(type: number): void {
-    this.#deferred.push(["close", type]);
+    this.#calls.defer("close", type);
   }
 
   /** @internal Local replies have no effect on TCP (OK, no-op). */

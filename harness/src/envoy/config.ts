@@ -2,6 +2,7 @@
 // where each .wasm file is seen by Envoy (host path or a path inside the container) via `wasmPath`.
 import { basename } from "node:path";
 import { stringify } from "yaml";
+import type { HeaderMatch, RouteSpec } from "../emulator/router.ts";
 import { EnvoyHarnessError } from "./errors.ts";
 import { compareVersions } from "./settings.ts";
 
@@ -76,14 +77,8 @@ export interface ClusterSpec {
  * `{ headers: { "x-canary": "true" }, cluster: "canary" }`. Envoy evaluates it after the HTTP filters changed
  * the request headers (a Wasm filter's header edit clears the route cache).
  */
-export interface RouteSpec {
-  /** Cluster the matching requests go to. */
-  cluster: string;
-  /** Path prefix to match; default "/". */
-  prefix?: string;
-  /** Header name → exact value, all of which must be present. */
-  headers?: Record<string, string>;
-}
+/** A route of an HTTP listener (the emulator's router implements the same matching). */
+export type { RouteSpec, HeaderMatch, StringMatch } from "../emulator/router.ts";
 
 /** A listener on 127.0.0.1. HTTP listeners (HTTP/1.1 trailers enabled) route `/` to `cluster` (or answer 200 "no upstream" themselves); TCP ones proxy to `cluster`. */
 export interface ListenerSpec {
@@ -254,8 +249,21 @@ function httpChain(listener: ListenerSpec, context: RenderContext) {
 }
 
 function renderRoute(route: RouteSpec) {
-  const headers = Object.entries(route.headers ?? {}).map(([name, exact]) => ({ name, string_match: { exact } }));
-  return { match: { prefix: route.prefix ?? "/", ...(headers.length > 0 ? { headers } : {}) }, route: { cluster: route.cluster } };
+  const headers = Object.entries(route.headers ?? {}).map(([name, match]) => renderHeaderMatch(name, match));
+  if (route.authority !== undefined) headers.unshift(renderHeaderMatch(":authority", route.authority));
+  const path = route.path !== undefined ? { path: route.path } : route.regex !== undefined ? { safe_regex: { regex: route.regex } } : {};
+  const prefix = route.prefix !== undefined || (route.path === undefined && route.regex === undefined) ? { prefix: route.prefix ?? "/" } : {};
+  if (route.prefix !== undefined && (route.path !== undefined || route.regex !== undefined)) {
+    throw new EnvoyHarnessError(`a route to "${route.cluster}" sets both prefix and ${route.path !== undefined ? "path" : "regex"}`, { hint: "Envoy matches a route by one of prefix, path or regex: keep one" });
+  }
+  return { match: { ...prefix, ...path, ...(headers.length > 0 ? { headers } : {}) }, route: { cluster: route.cluster } };
+}
+
+function renderHeaderMatch(name: string, match: HeaderMatch) {
+  if (typeof match === "string") return { name, string_match: { exact: match } };
+  if ("present" in match) return { name, present_match: true, invert_match: !match.present };
+  if ("regex" in match) return { name, string_match: { safe_regex: { regex: match.regex } } };
+  return { name, string_match: match };
 }
 
 function tcpChain(listener: ListenerSpec, context: RenderContext) {

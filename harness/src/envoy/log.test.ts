@@ -27,6 +27,21 @@ describe("EnvoyLog", () => {
     log.write(line("error", "wasm", "wasm log: my own error") + "\n");
     expect(log.wasmErrors()).toHaveLength(1); // still counted by the default no-Wasm-errors check
   });
+
+  test("a module's own critical line is not a failure: Envoy serves it when on_configure returns true (trace h1-configure-critical-log)", () => {
+    // The exact line Envoy 1.40.0 printed for the scenario (its start-up used to be rejected by startEnvoy).
+    const own = parseEnvoyLogLine(line("critical", "wasm", "wasm log h1-configure-critical-log: h1-configure-critical-log   critical configured anyway"));
+    expect(isFailureLine(own)).toBe(false);
+    expect(isFailureLine(parseEnvoyLogLine(line("critical", "wasm", "Plugin configured to fail closed failed to load")))).toBe(true);
+  });
+
+  test("a message's trailing newline is kept; Envoy ends each entry with one more (trace h1-log-warning-newline)", () => {
+    const log = new EnvoyLog();
+    const text = `${line("info", "wasm", "wasm log p vid: kept")}\n\n${line("warning", "wasm", "wasm log p vid: careful")}\n${line("info", "wasm", "wasm log p vid: a")}\n\nb\n`;
+    for (let i = 0; i < text.length; i += 5) log.write(text.slice(i, i + 5));
+    log.end();
+    expect(log.wasmLines().map((l) => [l.level, l.message])).toEqual([["info", "kept\n"], ["warning", "careful"], ["info", "a\n\nb"]]);
+  });
 });
 
 test("versions from image tags", () => {

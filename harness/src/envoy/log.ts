@@ -48,11 +48,13 @@ export function asWasmLogLine(line: EnvoyLogLine): WasmLogLine | undefined {
 
 /**
  * True for lines that mean Envoy could not load, start or configure a Wasm plugin (or failed to start at all):
- * any critical line, and error lines of the `wasm` logger other than a module's own `proxy_log` output.
+ * Envoy's own critical lines and error lines of the `wasm` logger. A module's own `proxy_log` output is never one,
+ * whatever its level: Envoy serves a module that logs at critical level and returns true from on_configure
+ * (trace h1-configure-critical-log, Envoy 1.36.4 and 1.40.0).
  */
 export function isFailureLine(line: EnvoyLogLine): boolean {
-  if (line.level === "critical") return true;
-  return line.logger === "wasm" && line.level === "error" && asWasmLogLine(line) === undefined;
+  if (asWasmLogLine(line) !== undefined) return false;
+  return line.level === "critical" || (line.logger === "wasm" && line.level === "error");
 }
 
 /**
@@ -106,9 +108,17 @@ export class EnvoyLog {
   }
 
   #push(raw: string): void {
-    if (!raw.trim()) return;
-    const parsed = parseEnvoyLogLine(raw);
     const previous = this.lines.at(-1);
+    if (!raw.trim()) {
+      // Envoy ends every entry with one newline, so an empty line is part of the previous message: a module's
+      // message that ends with "\n" (trace h1-log-warning-newline) keeps it.
+      if (previous && raw === "") {
+        previous.raw += "\n";
+        previous.message += "\n";
+      }
+      return;
+    }
+    const parsed = parseEnvoyLogLine(raw);
     if (parsed.level === "" && previous) {
       // continuation of a multi-line message
       previous.raw += "\n" + raw;

@@ -82,7 +82,10 @@ export function checkExpectations(scenario: Scenario, observation: ScenarioObser
   const where = `${observation.backend}`;
   expect.responses?.forEach((want, i) => {
     const got = observation.exchanges[i];
-    if (!got) return void failures.push(`${where}: request ${i} did not run`);
+    if (!got) {
+      failures.push(`${where}: request ${i} did not run`);
+      return;
+    }
     if (want.status !== undefined && got.client?.status !== want.status) failures.push(`${where}: request ${i} status ${got.client?.status ?? "reset"}, expected ${want.status}`);
     if (want.body !== undefined && got.client?.body !== want.body) failures.push(`${where}: request ${i} body ${show(got.client?.body)}, expected ${show(want.body)}`);
     for (const [name, value] of Object.entries(want.headers ?? {})) {

@@ -12,7 +12,7 @@ import { startTcpUpstream, type TcpUpstream } from "../traffic/tcp.ts";
 import { startGrpcUpstream, type GrpcHandler, type RecordedGrpcCall } from "../traffic/grpc-upstream.ts";
 import type { HttpResponse } from "../traffic/http-client.ts";
 import { CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS, entriesOf, headerRecord, normaliseEvent, normaliseText } from "./normalise.ts";
-import { DEFAULT_UPSTREAM_BODY, probeConfig } from "./emulator-backend.ts";
+import { DEFAULT_UPSTREAM_BODY, MAIN_UPSTREAM, probeConfig, rootIdOf, routesOf, settleOf, upstreamAnswerOf, vmConfigOf } from "./plugin.ts";
 import type { ExchangeObservation, Scenario, ScenarioObservation, ScenarioRequest } from "./types.ts";
 
 /** Options of {@link EnvoySuite.start}. */
@@ -31,18 +31,34 @@ export const GRPC_UNARY_METHOD = "/probe.Echo/Call";
 /** How long to wait for a probe event that ends an exchange before taking what was logged. */
 const SETTLE_TIMEOUT_MS = 3000;
 
+/**
+ * "The module's logs have settled" (settle "quiet", for modules that log no `on_delete`): no new line of the
+ * scenario's plugin for this long after the client has its answer. Envoy runs on_log/on_done/on_delete right after
+ * the response is written, within a millisecond or two on a quiet machine; this leaves room for a loaded one.
+ */
+export const QUIET_MS = 150;
+
+/** One line a scenario's plugin logged in Envoy, with Envoy's level name. */
+export interface ScenarioLogLine {
+  readonly level: string;
+  readonly message: string;
+}
+
 /** A running Envoy serving a suite of scenarios. */
 export class EnvoySuite implements AsyncDisposable {
   /** The running Envoy (log, admin, version). */
   readonly envoy: Envoy;
   readonly #upstreams: Map<string, HttpUpstream | TcpUpstream>;
+  /** Scenario id → its extra upstreams reached through routes. */
+  readonly #routeUpstreams: Map<string, HttpUpstream[]>;
   readonly #closers: (() => Promise<void>)[];
   /** Envoy's log length once it was ready: lines before it are start-up lines. */
   readonly #startupLines: number;
 
-  private constructor(envoy: Envoy, upstreams: Map<string, HttpUpstream | TcpUpstream>, closers: (() => Promise<void>)[]) {
+  private constructor(envoy: Envoy, upstreams: Map<string, HttpUpstream | TcpUpstream>, routeUpstreams: Map<string, HttpUpstream[]>, closers: (() => Promise<void>)[]) {
     this.envoy = envoy;
     this.#upstreams = upstreams;
+    this.#routeUpstreams = routeUpstreams;
     this.#closers = closers;
     this.#startupLines = envoy.log.lines.length;
   }
@@ -50,6 +66,14 @@ export class EnvoySuite implements AsyncDisposable {
   /** What `scenario`'s plugin logged while Envoy started (on_configure of the canary and worker VMs). */
   startupEvents(scenario: Scenario): string[] {
     return this.#events(scenario, 0, this.#startupLines);
+  }
+
+  /** Every line `scenario`'s plugin logged so far (start-up included), with Envoy's level names and the whole message. */
+  logLines(scenario: Scenario): ScenarioLogLine[] {
+    return this.envoy.log.lines.flatMap((line) => {
+      const wasm = asWasmLogLine(line);
+      return wasm && wasm.prefix.includes(scenario.id) ? [{ level: wasm.level, message: normaliseText(wasm.message) }] : [];
+    });
   }
 
   /** "envoy-<version>": the backend name in observations and reports. */
@@ -62,6 +86,7 @@ export class EnvoySuite implements AsyncDisposable {
     const ids = new Set<string>();
     const calloutNames = new Set<string>();
     const upstreams = new Map<string, HttpUpstream | TcpUpstream>();
+    const routeUpstreams = new Map<string, HttpUpstream[]>();
     const closers: (() => Promise<void>)[] = [];
     const listeners: ListenerSpec[] = [];
     const clusters: ClusterSpec[] = [];
@@ -70,10 +95,18 @@ export class EnvoySuite implements AsyncDisposable {
         if (ids.has(scenario.id)) throw new Error(`two scenarios are named "${scenario.id}"; ids must be unique in a suite`);
         ids.add(scenario.id);
         const tcp = scenario.kind === "tcp";
-        const upstream = tcp ? await startTcpUpstream() : await startHttpUpstream({ respond: () => upstreamAnswer(scenario) });
+        const upstream = tcp ? await startTcpUpstream() : await startHttpUpstream({ respond: () => upstreamAnswer(scenario, MAIN_UPSTREAM) });
         closers.push(() => upstream.close());
         upstreams.set(scenario.id, upstream);
-        clusters.push(cluster(`${scenario.id}.upstream`, upstream));
+        clusters.push(cluster(`${scenario.id}.${MAIN_UPSTREAM}`, upstream));
+        const extras: HttpUpstream[] = [];
+        for (const name of Object.keys(scenario.upstreams ?? {})) {
+          const extra = await startHttpUpstream({ respond: () => upstreamAnswer(scenario, name) });
+          closers.push(() => extra.close());
+          extras.push(extra);
+          clusters.push(cluster(`${scenario.id}.${name}`, extra));
+        }
+        routeUpstreams.set(scenario.id, extras);
         for (const [name, answer] of Object.entries(scenario.callouts ?? {})) {
           if (calloutNames.has(name)) throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
           calloutNames.add(name);
@@ -91,9 +124,12 @@ export class EnvoySuite implements AsyncDisposable {
           closers.push(() => target.close());
           clusters.push(cluster(name, target));
         }
-        const plugin = { name: scenario.id, vmId: scenario.id, config: probeConfig(scenario), failurePolicy: scenario.failurePolicy };
+        const plugin = {
+          name: scenario.id, vmId: scenario.id, config: probeConfig(scenario), failurePolicy: scenario.failurePolicy,
+          rootId: rootIdOf(scenario), ...(scenario.plugin?.vmConfiguration !== undefined ? { vmConfig: vmConfigOf(scenario) } : {}),
+        };
         listeners.push({
-          name: scenario.id, protocol: tcp ? "tcp" : "http", cluster: `${scenario.id}.upstream`,
+          name: scenario.id, protocol: tcp ? "tcp" : "http", cluster: `${scenario.id}.${MAIN_UPSTREAM}`, routes: tcp ? undefined : routesOf(scenario, `${scenario.id}.`),
           filters: [tcp ? networkWasm(options.wasm, plugin) : httpWasm(options.wasm, plugin)],
         });
       }
@@ -101,7 +137,7 @@ export class EnvoySuite implements AsyncDisposable {
         version: options.version, runner: options.runner ?? (process.env.ENVOY_RUNNER as RunnerKind | undefined) ?? "process",
         listeners, clusters, allowWasmErrors: true, readyTimeoutMs: 60_000,
       });
-      return new EnvoySuite(envoy, upstreams, closers);
+      return new EnvoySuite(envoy, upstreams, routeUpstreams, closers);
     } catch (err) {
       await Promise.all(closers.map((c) => c()));
       throw err;
@@ -170,9 +206,25 @@ export class EnvoySuite implements AsyncDisposable {
     }
   }
 
+  /** Waits until `scenario`'s plugin logged nothing new for {@link QUIET_MS}, or {@link SETTLE_TIMEOUT_MS} passed. */
+  async #waitForQuiet(scenario: Scenario, from: number): Promise<void> {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    let count = this.#events(scenario, from).length;
+    let quietSince = Date.now();
+    while (Date.now() < deadline && Date.now() - quietSince < QUIET_MS) {
+      await new Promise((r) => setTimeout(r, 10));
+      const now = this.#events(scenario, from).length;
+      if (now !== count) {
+        count = now;
+        quietSince = Date.now();
+      }
+    }
+  }
+
   async #httpExchange(scenario: Scenario, upstream: HttpUpstream, request: ScenarioRequest): Promise<ExchangeObservation> {
     const from = this.envoy.log.lines.length;
-    const seenBefore = upstream.requests.length;
+    const targets = [upstream, ...(this.#routeUpstreams.get(scenario.id) ?? [])];
+    const seenBefore = targets.map((t) => t.requests.length);
     const suite = this;
     let body: string | AsyncIterable<string> | undefined;
     if (Array.isArray(request.body)) {
@@ -196,10 +248,11 @@ export class EnvoySuite implements AsyncDisposable {
     } catch {
       response = null; // reset by Envoy (the filter closed the stream), or the client gave up waiting
     }
-    const settle = request.settle ?? "on_delete";
+    const settle = settleOf(scenario, request);
     if (settle === "on_delete") await this.#waitFor(scenario, from, "on_delete", 1);
     else if (settle === "trap") await this.#waitFor(scenario, from, /^Function: /, 1);
-    const seen = upstream.requests.slice(seenBefore)[0];
+    else if (settle === "quiet") await this.#waitForQuiet(scenario, from);
+    const seen = targets.map((t, i) => t.requests[seenBefore[i]!]).find((r) => r !== undefined);
     return {
       protocol: request.http2 ? "HTTP/2" : "HTTP/1.1",
       client: response && {
@@ -243,9 +296,9 @@ export class EnvoySuite implements AsyncDisposable {
 
 }
 
-/** The recording upstream's answer for `scenario`: `connection: keep-alive` first, so node adds no keep-alive header. */
-function upstreamAnswer(scenario: Scenario) {
-  const answer = scenario.upstream ?? {};
+/** The answer of `scenario`'s recording upstream `name`: `connection: keep-alive` first, so node adds no keep-alive header. */
+function upstreamAnswer(scenario: Scenario, name: string) {
+  const answer = upstreamAnswerOf(scenario, name);
   return {
     status: answer.status ?? 200,
     headers: { connection: "keep-alive", ...answer.headers },

@@ -7,15 +7,19 @@
 //   diff.ts / compare.ts  divergences, expectations, side-by-side report, verdicts, compatibility table
 //   known-divergences.ts  the documented differences, each with its reason and Envoy trace
 //   recorder.ts           records probe traces in Envoy and replays them against the emulator
+//   differential.ts       runDifferential: anyone's module and scenarios on both backends, with the report
+//   plugin.ts             what a scenario loads (probe or own module), its upstreams and routes
 import "../node-check.ts";
 export type {
-  Scenario, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService, ScenarioConnection, ScenarioExpectation,
+  Scenario, ScenarioPlugin, ScenarioRoute, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService, ScenarioConnection, ScenarioExpectation,
   ScenarioObservation, ExchangeObservation, ClientView, UpstreamView,
 } from "./types.ts";
-export { runOnEmulator, probeConfig, DEFAULT_UPSTREAM_BODY, type EmulatorRunOptions } from "./emulator-backend.ts";
-export { EnvoySuite, type EnvoySuiteOptions } from "./envoy-backend.ts";
+export { runOnEmulator, clientRequestOf, type EmulatorRunOptions } from "./emulator-backend.ts";
+export { probeConfig, DEFAULT_UPSTREAM_BODY, MAIN_UPSTREAM } from "./plugin.ts";
+export { EnvoySuite, QUIET_MS, type EnvoySuiteOptions, type ScenarioLogLine } from "./envoy-backend.ts";
 export { normaliseText, normaliseEvent, headerRecord, CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS } from "./normalise.ts";
 export { diffObservations, checkExpectations, formatSideBySide, type Divergence } from "./diff.ts";
 export { compareScenario, CompatibilityTable, type ScenarioResult, type Verdict } from "./compare.ts";
 export { KNOWN_DIVERGENCES, explainDivergence, type KnownDivergence } from "./known-divergences.ts";
 export { recordTraces, readTraces, replayTrace, tracePath, scenarioDefinition, type ScenarioTrace } from "./recorder.ts";
+export { runDifferential, type DifferentialOptions, type DifferentialReport } from "./differential.ts";

@@ -6,8 +6,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compareScenario, type ScenarioResult } from "./compare.ts";
-import { probeConfig, runOnEmulator } from "./emulator-backend.ts";
-import { EnvoySuite, type EnvoySuiteOptions } from "./envoy-backend.ts";
+import { runOnEmulator } from "./emulator-backend.ts";
+import { EnvoySuite, type EnvoySuiteOptions, type ScenarioLogLine } from "./envoy-backend.ts";
+import { probeConfig } from "./plugin.ts";
 import type { KnownDivergence } from "./known-divergences.ts";
 import type { Scenario, ScenarioObservation } from "./types.ts";
 
@@ -27,6 +28,8 @@ export interface ScenarioTrace {
   readonly startup: readonly string[];
   /** Envoy's observation: client, upstream, events (callbacks with arguments and host-call results), metrics. */
   readonly observation: ScenarioObservation;
+  /** Every line the plugin logged (start-up included) with Envoy's level name and the whole message (ports normalised). */
+  readonly log?: readonly ScenarioLogLine[];
 }
 
 /** What a trace depends on: everything in a scenario but its title and expectations, as canonical JSON. */
@@ -54,7 +57,7 @@ export async function recordTraces(scenarios: readonly Scenario[], dir: string, 
       const observation = await suite.run(scenario);
       const trace: ScenarioTrace = {
         format: 1, scenario: scenario.id, title: scenario.title, envoyVersion: version, probeConfig: probeConfig(scenario), definition: scenarioDefinition(scenario),
-        startup: suite.startupEvents(scenario), observation,
+        startup: suite.startupEvents(scenario), observation, log: suite.logLines(scenario),
       };
       writeFileSync(tracePath(dir, version, scenario.id), JSON.stringify(trace, null, 2) + "\n");
       traces.push(trace);

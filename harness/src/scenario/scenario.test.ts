@@ -2,6 +2,7 @@
 // the compatibility table, on hand-made observations (no Envoy, no module).
 import { describe, expect, it } from "vitest";
 import { CompatibilityTable, compareScenario } from "./compare.ts";
+import { runDifferential } from "./differential.ts";
 import { checkExpectations, diffObservations, formatSideBySide } from "./diff.ts";
 import { explainDivergence, type KnownDivergence } from "./known-divergences.ts";
 import { headerRecord, normaliseEvent, normaliseText, CLIENT_TRANSPORT_HEADERS } from "./normalise.ts";
@@ -86,5 +87,12 @@ describe("verdicts", () => {
     const text = table.format("t");
     expect(text).toMatch(/^s +diverged +diverged-known/m);
     expect(text).toContain("1.36.4: 0 pass, 0 diverged-known, 1 diverged | 1.40.0: 0 pass, 1 diverged-known, 0 diverged");
+  });
+});
+
+describe("runDifferential", () => {
+  it("rejects a scenario with neither or both of probe and plugin before starting anything", async () => {
+    await expect(runDifferential([{ id: "x", title: "" }], { wasm: "none.wasm" })).rejects.toThrow(/exactly one of probe .* and plugin/);
+    await expect(runDifferential([{ ...scenario, plugin: {} }], { wasm: "none.wasm" })).rejects.toThrow(/scenario "s"/);
   });
 });

@@ -1,5 +1,6 @@
 // The scenario format: one definition that runs on the emulator and on real Envoy, and the observation both
 // backends produce from it, normalised so they can be compared field by field.
+import type { RouteSpec } from "../emulator/router.ts";
 
 /** An HTTP request a scenario sends through the filter. */
 export interface ScenarioRequest {
@@ -24,9 +25,11 @@ export interface ScenarioRequest {
   /**
    * The probe event that ends this exchange on real Envoy, where callbacks such as on_log run after the client
    * already has its response: default "on_delete". "none" when the filter no longer runs for this request (its
-   * VM failed earlier), "trap" when the filter traps during it.
+   * VM failed earlier), "trap" when the filter traps during it, "quiet" when the module's logs have settled (no new
+   * line for {@link QUIET_MS} once the client has its answer; the default for modules other than the probe, which
+   * log no `on_delete`).
    */
-  readonly settle?: "on_delete" | "none" | "trap";
+  readonly settle?: "on_delete" | "none" | "trap" | "quiet";
 }
 
 /** The upstream's answer to every request of a scenario. Default: 200, body "upstream-ok". */
@@ -67,6 +70,21 @@ export interface ScenarioConnection {
   readonly expectBytes: number;
 }
 
+/** A route tried before the catch-all to the scenario's upstream; it sends matching requests to `upstreams[upstream]`. */
+export interface ScenarioRoute extends Omit<RouteSpec, "cluster"> {
+  readonly upstream: string;
+}
+
+/** Your own module's plugin, instead of the probe (see {@link Scenario.plugin}). */
+export interface ScenarioPlugin {
+  /** Plugin configuration: a string as is, an object JSON-encoded. Default empty. */
+  readonly configuration?: string | object;
+  /** `root_id`. Default "". */
+  readonly rootId?: string;
+  /** VM configuration. Default empty. */
+  readonly vmConfiguration?: string | object;
+}
+
 /** What must hold on BOTH backends (checked against each observation, on top of the comparison). */
 export interface ScenarioExpectation {
   /** Per request, in order. */
@@ -95,12 +113,21 @@ export interface Scenario {
   readonly title: string;
   /** "http" (default) or "tcp". */
   readonly kind?: "http" | "tcp";
-  /** The probe configuration without its tag: commands per callback, optional tick period and queue. */
-  readonly probe: { readonly on: Readonly<Record<string, readonly string[]>>; readonly tick?: number; readonly queue?: string };
+  /**
+   * The probe configuration without its tag: commands per callback, optional tick period and queue. Leave it out
+   * and set {@link plugin} to run your own module (the `wasm` given to the backends) instead of the probe.
+   */
+  readonly probe?: { readonly on: Readonly<Record<string, readonly string[]>>; readonly tick?: number; readonly queue?: string };
+  /** Your own module's configuration (when {@link probe} is absent). Its log lines are the events. */
+  readonly plugin?: ScenarioPlugin;
   /** Envoy failure policy; default fail closed. */
   readonly failurePolicy?: "FAIL_CLOSED" | "FAIL_OPEN";
   /** How the upstream answers (HTTP). */
   readonly upstream?: ScenarioUpstream;
+  /** More upstreams by name, reached through {@link routes}. */
+  readonly upstreams?: Readonly<Record<string, ScenarioUpstream>>;
+  /** Routes tried in order before the catch-all to {@link upstream} (prefix, path, regex, :authority, headers). */
+  readonly routes?: readonly ScenarioRoute[];
   /** Callout clusters by name; names must be unique within a suite. */
   readonly callouts?: Readonly<Record<string, ScenarioCallout>>;
   /** gRPC service clusters by name (HTTP/2 upstreams); names must be unique within a suite. */
