@@ -2,7 +2,7 @@
 // to one core with taskset, Wasm logs at "warning" so nothing is logged per request. Resolves once the
 // admin API says LIVE and a request through the proxy listener is answered.
 import { createServer } from "node:net";
-import { EnvoyAdmin, EnvoyHarnessError, EnvoyLog, prepareRunner } from "../harness/src/index.ts";
+import { EnvoyAdmin, EnvoyHarnessError, EnvoyLog, prepareRunner } from "@proxy-wasm-as/harness";
 import { type BenchFilter, type BenchPorts, renderBenchConfig } from "./envoy-config.ts";
 
 /** A running bench Envoy. */

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Emulator } from "../harness/src/emulator/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness/emulator";
 import { buildGoFilter } from "../harness/src/emulator/test-support/go-fixture.ts";
 
 const TARGET = 200_000;

@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stopAllEnvoys } from "../harness/src/index.ts";
+import { stopAllEnvoys } from "@proxy-wasm-as/harness";
 import { type BenchEnvoy, startBenchEnvoy } from "./bench-envoy.ts";
 import { generateLoad, type LoadResult } from "./load.ts";
 import { processCpuMicros, processRssBytes, wasmMemories } from "./memory.ts";

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, test } from "vitest";
-import { listEnvoyContainers, listEnvoyProcesses } from "../../harness/src/index.ts";
+import { listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness";
 import { RUNNERS } from "./support.ts";
 
 const HOLDER = resolve("test/envoy/fixtures/hold-envoy.ts");

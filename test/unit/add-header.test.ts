@@ -1,7 +1,7 @@
 // The SDK's smallest filter (test/fixtures/add-header): the header reaches the client, requests are untouched.
 import { readFileSync, statSync } from "node:fs";
 import { expect, test } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 
 test("add-header adds its response header and leaves the request alone", async () => {
   const emu = await Emulator.load("build/add-header.wasm");
