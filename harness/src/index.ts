@@ -18,14 +18,17 @@ export type {
   ExportMismatch, ImportCheck, ModuleReport
 } from "./abi/index.ts";
 export {
-  Emulator, EmulatorHost, HttpStream, HttpMessage, TcpConnection, TcpFlow, HeaderMap, encodeHeaderPairs,
-  decodeHeaderPairs, propertyUint, propertyDouble, encodePropertyValue, WasmLoadError, WasmTrapError,
-  EmulatorUsageError, LOG_LEVELS, ProxyStatus
+  Emulator, decodeClientRequest, decodeUpstreamResponse, localReplyResponse, LOCAL_REPLIES, runExchange, Router,
+  EmulatorHost, HttpStream, HttpMessage, TcpConnection, TcpFlow, HeaderMap, encodeHeaderPairs, decodeHeaderPairs,
+  propertyUint, propertyDouble, encodePropertyValue, WasmLoadError, WasmTrapError, EmulatorUsageError, LOG_LEVELS,
+  logLevelName, ProxyStatus
 } from "./emulator/index.ts";
 export type {
-  EmulatorOptions, FailurePolicy, PluginOptions, RequestInit, RequestResult, UpstreamHandler, UpstreamRequest,
-  UpstreamResponse, MetricValue, HttpAction, StepOptions, HeadersInit, PropertyValue, CalloutRecord, CalloutRequest,
-  CalloutResponse, GrpcReply, GrpcRequest, GrpcServerStream, GrpcServiceHandler, HttpCalloutHandler, LogEntry,
+  EmulatorOptions, FailurePolicy, HttpStreamOptions, PluginOptions, RequestInit, RequestResult, UpstreamHandler,
+  UpstreamRequest, UpstreamResponse, ClientRequest, DecodedMessage, HttpProtocol, MessageFrame, UpstreamAnswer,
+  ExchangeOutcome, UpstreamService, RouteSpec, RouteDecision, HeaderMatch, StringMatch, UpstreamAddresses,
+  MetricValue, HttpAction, StepOptions, HeadersInit, PropertyValue, CalloutRecord, CalloutRequest, CalloutResponse,
+  GrpcReply, GrpcRequest, GrpcServerStream, GrpcServiceHandler, HttpCalloutHandler, LogEntry, LogLevelInput,
   LogLevelName, LocalReply, TraceEntry
 } from "./emulator/index.ts";
 export {
@@ -39,9 +42,8 @@ export {
 } from "./envoy/index.ts";
 export type {
   Envoy, StartEnvoyOptions, ClusterSpec, EnvoyConfigSpec, EnvoyFailurePolicy, HttpWasmFilter, ListenerSpec,
-  NetworkWasmFilter, RenderContext, RouteSpec, WasmFilter, WasmPluginOptions, WasmServiceSpec, ValidateOptions,
-  DebianTool, DebianToolsEnvironment, DebianToolsPlan, StatsSnapshot, EnvoyLogLine, WasmLogLine, RunnerKind,
-  RunnerOptions
+  NetworkWasmFilter, RenderContext, WasmFilter, WasmPluginOptions, WasmServiceSpec, ValidateOptions, DebianTool,
+  DebianToolsEnvironment, DebianToolsPlan, StatsSnapshot, EnvoyLogLine, WasmLogLine, RunnerKind, RunnerOptions
 } from "./envoy/index.ts";
 export {
   httpRequest, startHttpUpstream, echoResponder, startTcpUpstream, tcpExchange, startGrpcUpstream, encodeGrpcFrame,
@@ -72,14 +74,14 @@ export type {
   LocalRegistryOptions
 } from "./packaging/index.ts";
 export {
-  runOnEmulator, probeConfig, DEFAULT_UPSTREAM_BODY, EnvoySuite, normaliseText, normaliseEvent, headerRecord,
-  CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS, diffObservations, checkExpectations, formatSideBySide,
-  compareScenario, CompatibilityTable, KNOWN_DIVERGENCES, explainDivergence, recordTraces, readTraces, replayTrace,
-  tracePath, scenarioDefinition, clientRequestOf, MAIN_UPSTREAM, QUIET_MS, runDifferential
+  runOnEmulator, clientRequestOf, probeConfig, DEFAULT_UPSTREAM_BODY, MAIN_UPSTREAM, EnvoySuite, QUIET_MS,
+  normaliseText, normaliseEvent, headerRecord, CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS,
+  diffObservations, checkExpectations, formatSideBySide, compareScenario, CompatibilityTable, KNOWN_DIVERGENCES,
+  explainDivergence, recordTraces, readTraces, replayTrace, tracePath, scenarioDefinition, runDifferential
 } from "./scenario/index.ts";
 export type {
-  Scenario, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService, ScenarioConnection,
-  ScenarioExpectation, ScenarioObservation, ExchangeObservation, ClientView, UpstreamView, EmulatorRunOptions,
-  EnvoySuiteOptions, Divergence, ScenarioResult, Verdict, KnownDivergence, ScenarioTrace, ScenarioPlugin, ScenarioRoute,
-  ScenarioLogLine, DifferentialOptions, DifferentialReport
+  Scenario, ScenarioPlugin, ScenarioRoute, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService,
+  ScenarioConnection, ScenarioExpectation, ScenarioObservation, ExchangeObservation, ClientView, UpstreamView,
+  EmulatorRunOptions, EnvoySuiteOptions, ScenarioLogLine, Divergence, ScenarioResult, Verdict, KnownDivergence,
+  ScenarioTrace, DifferentialOptions, DifferentialReport
 } from "./scenario/index.ts";
