@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// PLACEHOLDER from branch `pkg` so that the `proxy-wasm-as` bin builds: the `cli` branch writes the real CLI.
-import "../node-check.ts";
+// The `proxy-wasm-as` executable (package.json "bin"). It always runs the CLI: there is no "am I the main module"
+// check, so it works however it is reached (node_modules/.bin symlink, npx, a file: link, `node main.js`).
+import { runProxyWasmAs } from "./index.ts";
 
-console.error("proxy-wasm-as: this build has no CLI yet");
-process.exitCode = 1;
+process.exitCode = await runProxyWasmAs(process.argv.slice(2));
