@@ -1,10 +1,25 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects:
+// Three projects:
 //  - unit:  in-process tests (SDK behaviour on the emulator, emulator rules, packaging, config builder).
 //  - envoy: tests that run real Envoy (containers by default, or local processes) with real traffic.
+//  - package: a user's project from the packed packages only (npm create via a loopback registry; minutes).
 // `npm test` runs both; `npm run test:unit` / `npm run test:envoy` run one.
+
+// Inside this repository "@proxy-wasm-as/harness" resolves to its TypeScript sources (the package's custom
+// "source" export condition), so tests run without building harness/dist first. The rest are Vite's
+// default server conditions. Node processes the tests start (fixtures, scripts) resolve the same way through
+// NODE_OPTIONS, set here when vitest was not started by npm (whose .npmrc sets node-options=--conditions=source).
+const SOURCE_FIRST_CONDITIONS = ["source", "module", "node", "development|production"];
+if (!process.env.NODE_OPTIONS?.includes("--conditions=source")) {
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --conditions=source`.trim();
+}
+
 export default defineConfig({
+  resolve: { conditions: SOURCE_FIRST_CONDITIONS },
+  ssr: { resolve: { conditions: SOURCE_FIRST_CONDITIONS } },
+  // Vitest loads global setup files through its own "__vitest__" environment, which has its own resolve options.
+  environments: { __vitest__: { resolve: { conditions: SOURCE_FIRST_CONDITIONS } } },
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
     globalSetup: ["./test/global-setup.ts"],
@@ -24,6 +39,15 @@ export default defineConfig({
           include: ["filters/**/*.envoy.test.ts", "harness/src/**/*.envoy.test.ts", "test/envoy/**/*.test.ts", "test/differential/**/*.envoy.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "package",
+          include: ["test/package/**/*.test.ts"],
+          testTimeout: 3_600_000,
+          hookTimeout: 600_000,
         },
       },
     ],

@@ -1,8 +1,8 @@
 // Starts one bench Envoy (bench/envoy-config.ts) with the harness's process runner: --concurrency 1, pinned
-// to one core with taskset, Wasm logs at "warning" so nothing is logged per request. Resolves once the
+// to one core with taskset, Wasm logs at "warning" (by default) so nothing is logged per request. Resolves once the
 // admin API says LIVE and a request through the proxy listener is answered.
 import { createServer } from "node:net";
-import { EnvoyAdmin, EnvoyHarnessError, EnvoyLog, prepareRunner } from "../harness/src/index.ts";
+import { EnvoyAdmin, EnvoyHarnessError, EnvoyLog, prepareRunner } from "@proxy-wasm-as/harness";
 import { type BenchFilter, type BenchPorts, renderBenchConfig } from "./envoy-config.ts";
 
 /** A running bench Envoy. */
@@ -24,6 +24,8 @@ export interface BenchEnvoy extends AsyncDisposable {
 export interface BenchEnvoyOptions {
   /** CPUs Envoy may run on (taskset -c), e.g. "0". */
   readonly cpus: string;
+  /** Envoy's wasm logger level; default "warning" (nothing logged per request). "trace" logs every call across the VM boundary. */
+  readonly wasmLogLevel?: "trace" | "warning";
   /** Give up after this long; default 60 s (Go modules take a while to compile). */
   readonly readyTimeoutMs?: number;
 }
@@ -42,7 +44,7 @@ export function freePort(): Promise<number> {
 
 /** Starts Envoy running `filter` and waits until it is ready; throws with Envoy's own lines when it is not. */
 export async function startBenchEnvoy(filter: BenchFilter, options: BenchEnvoyOptions): Promise<BenchEnvoy> {
-  const runner = await prepareRunner({ runner: "process", concurrency: 1, cpus: options.cpus, wasmLogLevel: "warning" });
+  const runner = await prepareRunner({ runner: "process", concurrency: 1, cpus: options.cpus, wasmLogLevel: options.wasmLogLevel ?? "warning" });
   const ports = { proxy: await freePort(), upstream: await freePort() };
   const log = new EnvoyLog();
   const launchedAt = performance.now();

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Emulator } from "../harness/src/emulator/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness/emulator";
 import { buildGoFilter } from "../test/fixtures/go-filter/build.ts";
 
 const TARGET = 200_000;

@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { httpWasm, prepareRunner, type RunnerKind, startEnvoy } from "../harness/src/index.ts";
+import { httpWasm, prepareRunner, type RunnerKind, startEnvoy } from "@proxy-wasm-as/harness";
 import { writeFixtureModule } from "../test/envoy/fixtures/wat-modules.ts";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);

@@ -45,7 +45,12 @@ export interface TargetResult {
   readonly name: string;
   readonly target: string;
   readonly measured: string;
+  /** undefined: not measured, or (with `undecided`) the confidence interval contains the target. */
   readonly met: boolean | undefined;
+  /** The 95 % interval straddles the target: more rounds (or a quieter machine) would decide it. */
+  readonly undecided?: boolean;
+  /** A row kept for information: no target to meet. */
+  readonly info?: boolean;
   readonly why?: string;
 }
 
@@ -59,6 +64,8 @@ export interface BenchReport {
   readonly results: readonly VariantResult[];
   readonly targets: readonly TargetResult[];
   readonly minimalModule: { readonly rawBytes: number; readonly gzipBytes: number };
+  /** The per-request accounting table (bench/accounting.ts), Markdown. */
+  readonly accounting?: string;
   readonly emulator?: string;
   readonly notes: readonly string[];
 }
@@ -85,18 +92,24 @@ export function loadTable(results: readonly VariantResult[], workload: Workload)
   return lines.join("\n");
 }
 
-/** Module size, start cost and memory of every variant that ran. */
+/** Module size, start cost and memory of every variant that ran, with the cold start and memory per VM next to the floor's. */
 export function resourceTable(results: readonly VariantResult[]): string {
   const lines = [
-    "| workload | variant | module raw | gzip | start → ready ms (Δ vs none) | Wasm linear memory after warm-up → end (VMs) | resident | Envoy RSS at end | requests served |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| workload | variant | module raw | gzip | start → ready ms (Δ vs none) | Δ start vs floor ms | Wasm linear memory after warm-up → end (VMs) | per VM at end | per VM vs floor | resident | Envoy RSS at end | requests served |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
+  const floor = results.find((r) => r.workload === "headers" && r.id === "floor" && !r.skipped);
+  const perVm = (r: VariantResult | undefined) => (r?.wasmVms && r.wasmMemoryEndBytes !== undefined ? r.wasmMemoryEndBytes / r.wasmVms : undefined);
+  const signed = (n: number) => `${n >= 0 ? "+" : ""}${fmt(n)}`;
   for (const r of results) {
     if (r.skipped) continue;
     const memory = r.wasmVms ? `${kib(r.wasmMemoryAfterWarmupBytes)} → ${kib(r.wasmMemoryEndBytes)} (${r.wasmVms})` : "—";
-    const delta = r.startupDeltaMs === undefined || r.id === "none" ? "" : ` (${r.startupDeltaMs >= 0 ? "+" : ""}${fmt(r.startupDeltaMs)})`;
+    const delta = r.startupDeltaMs === undefined || r.id === "none" ? "" : ` (${signed(r.startupDeltaMs)})`;
+    const wasm = r.moduleRawBytes !== undefined;
+    const startVsFloor = wasm && floor?.startupMs !== undefined && r.startupMs !== undefined && r !== floor ? signed(r.startupMs - floor.startupMs) : "—";
+    const memoryVsFloor = wasm && perVm(floor) && perVm(r) !== undefined && r !== floor ? `${(perVm(r)! / perVm(floor)!).toFixed(1)}× (${signed((perVm(r)! - perVm(floor)!) / 1024)} KiB)` : "—";
     lines.push(
-      `| ${r.workload} | ${r.label} | ${r.moduleRawBytes === undefined ? "—" : fmt(r.moduleRawBytes)} | ${r.moduleGzipBytes === undefined ? "—" : fmt(r.moduleGzipBytes)} | ${fmt(r.startupMs)}${delta} | ${memory} | ${r.wasmVms ? kib(r.wasmResidentEndBytes) : "—"} | ${kib(r.envoyRssEndBytes)} | ${fmt(r.requestsServed)} |`,
+      `| ${r.workload} | ${r.label} | ${r.moduleRawBytes === undefined ? "—" : fmt(r.moduleRawBytes)} | ${r.moduleGzipBytes === undefined ? "—" : fmt(r.moduleGzipBytes)} | ${fmt(r.startupMs)}${delta} | ${startVsFloor} | ${memory} | ${perVm(r) === undefined ? "—" : kib(perVm(r))} | ${memoryVsFloor} | ${r.wasmVms ? kib(r.wasmResidentEndBytes) : "—"} | ${kib(r.envoyRssEndBytes)} | ${fmt(r.requestsServed)} |`,
     );
   }
   return lines.join("\n");
@@ -106,11 +119,18 @@ export function resourceTable(results: readonly VariantResult[]): string {
 export function targetTable(targets: readonly TargetResult[]): string {
   const lines = ["| target | wanted | measured | result |", "|---|---|---|---|"];
   for (const t of targets) {
-    const result = t.met === undefined ? `not measured${t.why ? `: ${t.why}` : ""}` : t.met ? "met" : `**missed**${t.why ? `: ${t.why}` : ""}`;
+    const result = t.info
+      ? `information${t.why ? `: ${t.why}` : ""}`
+      : t.undecided
+        ? `undecided${t.why ? `: ${t.why}` : ""}`
+        : t.met === undefined ? `not measured${t.why ? `: ${t.why}` : ""}` : t.met ? "met" : `**missed**${t.why ? `: ${t.why}` : ""}`;
     lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${result} |`);
   }
   return lines.join("\n");
 }
+
+const ACCOUNTING_LEGEND =
+  "Counted on the harness's emulator with the same module and configuration (100 requests after 20 uncounted: request headers at end of stream, response headers, the 2-byte body and then an empty end of stream as Envoy's HTTP/1.1 codec delivers it, stream end), and checked against Envoy's own trace log (wasm logger at trace level) over 3 requests. VM entries include malloc (the host copying data in); bytes module → host are the (pointer, length) data host calls read; bytes host → module are the sizes malloc was asked for.";
 
 /** The full Markdown report of a run. */
 export function renderMarkdown(report: BenchReport): string {
@@ -135,6 +155,7 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     targetTable(report.targets),
     "",
+    ...(report.accounting ? [`## Per-request accounting (Wasm variants)`, "", ACCOUNTING_LEGEND, "", report.accounting, ""] : []),
     `## Size, start and memory`,
     "",
     resourceTable(report.results),
@@ -161,6 +182,7 @@ export function renderChart(results: readonly VariantResult[]): string {
   let y = top;
   const parts: string[] = [];
   const max = Math.max(1.1, ...rows.map((r) => r.throughputRatio!));
+  const floorRatio = rows.find((r) => r.workload === "headers" && r.id === "floor")?.throughputRatio;
   const x = (v: number) => labelWidth + (v / max) * barWidth;
   for (const group of groups) {
     parts.push(`<text x="10" y="${y + 14}" font-weight="bold">${group === "headers" ? "header edits" : "JWT verification"}</text>`);
@@ -176,14 +198,14 @@ export function renderChart(results: readonly VariantResult[]): string {
   }
   const height = y + 20;
   const width = labelWidth + barWidth + 170;
-  // The two reference lines sit close together: label one to the left of its line, the other to the right.
+  // The two reference lines (the floor, no filter) sit close together: label one to the left of its line, the other to the right.
   const line = (v: number, label: string, anchor: "end" | "start") =>
     `<line x1="${x(v).toFixed(1)}" y1="${top - 6}" x2="${x(v).toFixed(1)}" y2="${y}" stroke="#d33" stroke-dasharray="4 3"/><text x="${(x(v) + (anchor === "end" ? -3 : 3)).toFixed(1)}" y="${top - 10}" text-anchor="${anchor}" fill="#d33">${label}</text>`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="16" font-weight="bold">Throughput relative to no filter, same run (Envoy --concurrency 1)</text>`,
-    line(0.95, "0.95", "end"),
+    ...(floorRatio !== undefined ? [line(floorRatio, "floor", "end")] : []),
     line(1, "1.0", "start"),
     ...parts,
     `</svg>`,
@@ -211,6 +233,7 @@ export function updateReadme(readmePath: string, report: BenchReport): void {
     "",
     targetTable(report.targets),
     "",
+    ...(report.accounting ? ["Per request, at the VM boundary (emulator, checked against Envoy's trace log):", "", report.accounting, ""] : []),
   ].join("\n");
   writeFileSync(readmePath, text.slice(0, begin) + body + text.slice(end));
 }

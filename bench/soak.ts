@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { httpWasm, listEnvoyProcesses, startEnvoy, type Envoy } from "../harness/src/index.ts";
+import { httpWasm, listEnvoyProcesses, startEnvoy, type Envoy } from "@proxy-wasm-as/harness";
 import { signJwt } from "../filters/jwt-auth/jwt-tokens.ts";
 import { filterWasm } from "../filters/test-support/helpers.ts";
 import { processRssBytes, wasmMemories } from "./memory.ts";

@@ -1,14 +1,14 @@
 // Every variant of the bench and how to build it. A variant that cannot be built here (toolchain or SDK
 // missing, registry unreachable) is skipped with a printed reason; it never fails the suite.
 //
-//   headers workload: none · native (route header mutation) · AssemblyScript (ours) · Go SDK ·
+//   headers workload: none · native (route header mutation) · AssemblyScript (ours) · floor (WebAssembly text) · Go SDK ·
 //                     proxy-runtime (solo-io, AssemblyScript) · Rust SDK · Lua
 //   jwt workload:     none · native (jwt_authn) · AssemblyScript (ours, jwt-auth) · Go SDK
 //
 // Modules are copied to .cache/bench/modules/ so that a rebuild of build/ during the run cannot change them.
 import { execFile } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
@@ -24,6 +24,8 @@ export const BENCH_CACHE = join(ROOT, ".cache/bench");
 const MODULES_DIR = join(BENCH_CACHE, "modules");
 /** solo-io's AssemblyScript SDK and the AssemblyScript release it was written for (its devDependency ^0.14.9). */
 const PROXY_RUNTIME_PACKAGES = { "@solo-io/proxy-runtime": "0.1.8", assemblyscript: "0.14.13" };
+/** The WebAssembly Binary Toolkit (wat2wasm), for the floor variant. */
+const WABT_PACKAGES = { wabt: "1.0.39" };
 const GO_SDK_MODULE = "github.com/proxy-wasm/proxy-wasm-go-sdk";
 
 /** The two workloads: header edits (the same work seven ways) and JWT verification (real work per request). */
@@ -137,24 +139,34 @@ async function goVariant(name: string, config?: unknown): Promise<BuiltVariant |
   return { filter: { kind: "wasm", wasm: module.path, name, config }, module };
 }
 
+/**
+ * Installs `packages` (exact versions) from the npm registry into `dir` (under .cache/bench, never the project's
+ * own node_modules) unless they are already there; returns the reason when npm fails.
+ */
+async function installNpmPackages(dir: string, packages: Record<string, string>): Promise<{ skip: string } | undefined> {
+  const manifest = JSON.stringify({ name: `bench-${basename(dir)}`, private: true, dependencies: packages }, null, 2);
+  mkdirSync(dir, { recursive: true });
+  const installed = Object.keys(packages).every((name) => existsSync(join(dir, "node_modules", name))) && existsSync(join(dir, "package.json")) && readFileSync(join(dir, "package.json"), "utf8") === manifest;
+  if (installed) return undefined;
+  writeFileSync(join(dir, "package.json"), manifest);
+  const names = Object.entries(packages).map(([n, v]) => `${n}@${v}`).join(" + ");
+  console.log(`  installing ${names} from the npm registry into ${dir} …`);
+  try {
+    const { stdout } = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"], { cwd: dir });
+    if (stdout.trim()) console.log(`  ${stdout.trim().split("\n").join("\n  ")}`);
+    return undefined;
+  } catch (err) {
+    return { skip: `npm install of ${names} failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}` };
+  }
+}
+
 /** Installs @solo-io/proxy-runtime and its AssemblyScript into .cache/bench/proxy-runtime, then compiles the variant. */
 async function proxyRuntimeVariant(): Promise<BuiltVariant | { skip: string }> {
   const dir = join(BENCH_CACHE, "proxy-runtime");
   const source = join(VARIANTS_DIR, "proxy-runtime-headers");
   const output = join(dir, "proxy-runtime-headers.wasm");
-  const manifest = JSON.stringify({ name: "bench-proxy-runtime", private: true, dependencies: PROXY_RUNTIME_PACKAGES }, null, 2);
-  mkdirSync(dir, { recursive: true });
-  const installed = existsSync(join(dir, "node_modules/@solo-io/proxy-runtime")) && existsSync(join(dir, "package.json")) && readFileSync(join(dir, "package.json"), "utf8") === manifest;
-  if (!installed) {
-    writeFileSync(join(dir, "package.json"), manifest);
-    console.log(`  installing ${Object.entries(PROXY_RUNTIME_PACKAGES).map(([n, v]) => `${n}@${v}`).join(" + ")} from the npm registry into ${dir} …`);
-    try {
-      const { stdout } = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"], { cwd: dir });
-      if (stdout.trim()) console.log(`  ${stdout.trim().split("\n").join("\n  ")}`);
-    } catch (err) {
-      return { skip: `npm install of @solo-io/proxy-runtime failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}` };
-    }
-  }
+  const failed = await installNpmPackages(dir, PROXY_RUNTIME_PACKAGES);
+  if (failed) return failed;
   if (!upToDate(output, source)) {
     cpSync(join(source, "assembly"), join(dir, "assembly"), { recursive: true });
     // The same optimization settings as our release builds (sdk/asconfig.json), and the SDK's own abort handler.
@@ -169,6 +181,27 @@ async function proxyRuntimeVariant(): Promise<BuiltVariant | { skip: string }> {
   // proxy-runtime 0.1.8 traps (out-of-bounds read in proxy_on_configure) when the configuration is empty, so
   // it gets a placeholder it ignores.
   return { filter: { kind: "wasm", wasm: module.path, name: "proxy-runtime-headers", rootId: "bench_headers", config: "unused" }, module };
+}
+
+/**
+ * The floor: bench/variants/floor-headers/floor.wat (the header edits by hand in WebAssembly text) compiled with
+ * wat2wasm from the npm `wabt` package, installed into .cache/bench/wabt.
+ */
+async function floorVariant(): Promise<BuiltVariant | { skip: string }> {
+  const dir = join(BENCH_CACHE, "wabt");
+  const source = join(VARIANTS_DIR, "floor-headers");
+  const output = join(dir, "floor-headers.wasm");
+  const failed = await installNpmPackages(dir, WABT_PACKAGES);
+  if (failed) return failed;
+  if (!upToDate(output, source)) {
+    try {
+      await run(process.execPath, [join(dir, "node_modules/wabt/bin/wat2wasm"), join(source, "floor.wat"), "-o", output]);
+    } catch (err) {
+      return { skip: `wat2wasm of bench/variants/floor-headers/floor.wat failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}` };
+    }
+  }
+  const module = stage(output, "floor-headers.wasm");
+  return { filter: { kind: "wasm", wasm: module.path, name: "floor-headers" }, module };
 }
 
 /** Builds bench/variants/rust-headers with cargo for wasm32-wasip1 (adding the target through rustup if needed). */
@@ -198,6 +231,7 @@ export const VARIANTS: readonly Variant[] = [
   { id: "none", workload: "headers", label: "no filter (baseline)", build: async () => ({ filter: { kind: "none" } }) },
   { id: "native", workload: "headers", label: "Envoy native header mutation", build: async () => ({ filter: { kind: "native-headers" } }) },
   { id: "as", workload: "headers", label: "AssemblyScript, proxy-wasm-as (ours)", build: () => ourVariant("headers", HEADER_EDITS) },
+  { id: "floor", workload: "headers", label: "floor: hand-written WebAssembly text", build: floorVariant },
   { id: "go", workload: "headers", label: "Go, proxy-wasm-go-sdk", build: () => goVariant("go-headers") },
   { id: "proxy-runtime", workload: "headers", label: "AssemblyScript, solo-io proxy-runtime", build: proxyRuntimeVariant },
   { id: "rust", workload: "headers", label: "Rust, proxy-wasm (crates.io)", build: rustVariant },

@@ -7,7 +7,7 @@ import {
   cluster, httpWasm, networkWasm, startEnvoy, startGrpcUpstream, startHttpUpstream, startTcpUpstream, wasmService,
   type Envoy, type GrpcUpstream, type GrpcUpstreamReply, type HttpRequestOptions, type HttpUpstream, type HttpUpstreamResponse,
   type RecordedGrpcCall, type RecordedRequest, type RouteSpec, type RunnerKind, type TcpUpstream, type WasmPluginOptions,
-} from "../harness/src/index.ts";
+} from "@proxy-wasm-as/harness";
 import { signJwt } from "../filters/jwt-auth/jwt-tokens.ts";
 import { ALLOW_METHOD, decide, decodeAllowRequest, encodeAllowResponse } from "../filters/grpc-check/authz-service.ts";
 

@@ -6,7 +6,7 @@
 // Exit code 1 when any filter failed. The same targets run in CI with a bounded number of runs
 // (filters/<name>/<name>.fuzz.test.ts); tcp-guard (a network filter) is fuzzed by its own test only.
 import { parseArgs } from "node:util";
-import { runFuzz } from "../harness/src/fuzz/index.ts";
+import { runFuzz } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../filters/test-support/fuzz-targets.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "100000" }, only: { type: "string" }, seed: { type: "string" }, examples: { type: "string", default: "3" } } });

@@ -1,9 +1,20 @@
 // Vitest global setup: build every AssemblyScript module (filters and test fixtures) and the emulator's raw-ABI
 // probe once before any test, so no test pays (or times out on) a compile.
 // Owned by the SDK/build room; see scripts/build.ts.
+// Also makes sure the system tools the packaging tests drive are installed (Debian packages, installed when root;
+// otherwise the run stops at once with the one command to run), so that `npm test` works on a fresh machine.
 import { existsSync } from "node:fs";
+import { type DebianTool, ensureDebianTools } from "@proxy-wasm-as/harness/envoy";
+
+/** Tools the tests run: a real registry (docker-registry), skopeo to read images, openssl for the token server's key. */
+const TEST_TOOLS: DebianTool[] = [
+  ...(process.env.REGISTRY_BINARY ? [] : [{ command: "docker-registry", package: "docker-registry" }]),
+  { command: "skopeo", package: "skopeo" },
+  { command: "openssl", package: "openssl" },
+];
 
 export default async function setup(): Promise<void> {
+  ensureDebianTools(TEST_TOOLS, "the packaging tests");
   if (!existsSync(new URL("../scripts/build.ts", import.meta.url))) return;
   const { buildAll } = await import("../scripts/build.ts");
   await buildAll({ quiet: true });

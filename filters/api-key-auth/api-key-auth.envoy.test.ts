@@ -1,6 +1,6 @@
 // api-key-auth in real Envoy: 200 with the client name upstream, 401 with a challenge, counters in Envoy's stats.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "../../harness/src/index.ts";
+import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, rawHttpStatus, validateShippedConfig } from "../test-support/helpers.ts";
 
 const CONFIG = { keys: [{ client: "ci-bot", key: "k-ci-7f3a" }], realm: "orders" };

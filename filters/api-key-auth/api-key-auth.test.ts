@@ -1,6 +1,6 @@
 // api-key-auth on the emulator: allowed and denied requests, what the upstream sees, counters, bad configs.
 import { describe, expect, it } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const CONFIG = {

@@ -1,6 +1,6 @@
 // body-redact in real Envoy: redacted request bodies upstream, redacted responses at the client, correct framing.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { echoResponder, httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
+import { echoResponder, httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 const CONFIG = { fields: ["password", "ssn"], maxBodyBytes: 4096 };

@@ -3,8 +3,8 @@
 // target (configuration, credentials, invariants) is in filters/test-support/fuzz-targets.ts; `npm run fuzz` runs
 // 100,000 requests of it.
 import { expect, test } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
-import { fuzzTest } from "../../harness/src/fuzz/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
+import { fuzzTest } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../test-support/fuzz-targets.ts";
 import { filterWasm } from "../test-support/helpers.ts";
 

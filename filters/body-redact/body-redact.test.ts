@@ -1,7 +1,7 @@
 // body-redact on the emulator: redaction at any depth in requests and responses, content-length handling,
 // size limit, non-JSON and invalid JSON bodies, bad configurations.
 import { describe, expect, it } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const CONFIG = { fields: ["password", "ssn", "card"], maxBodyBytes: 2048 };

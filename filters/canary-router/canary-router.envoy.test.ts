@@ -2,7 +2,7 @@
 // x-canary header the filter writes. The requests must land where the filter decided, which also proves that
 // Envoy re-computed the route after the filter changed the header (the route was first computed before it).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { cluster, httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "../../harness/src/index.ts";
+import { cluster, httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 /** The bucket the README documents: FNV-1a (32-bit) of the key's UTF-8 bytes, modulo 10000. */

@@ -2,7 +2,7 @@
 // hashed key, random draw), the hash buckets reproduced independently here, counters and bad configurations.
 // Which upstream Envoy then picks from that header is proven in canary-router.envoy.test.ts.
 import { describe, expect, it } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const WASM = filterWasm("canary-router");

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   cluster, httpWasm, startEnvoy, startHttpUpstream, wasmService,
   type Envoy, type HttpUpstream, type HttpUpstreamResponse,
-} from "../../harness/src/index.ts";
+} from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 const WASM = filterWasm("config-service");

@@ -1,6 +1,6 @@
 // ext-authz in real Envoy: a real authorization upstream decides; timeouts follow fail-open / fail-closed.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { cluster, httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream, type HttpUpstreamResponse, type RecordedRequest } from "../../harness/src/index.ts";
+import { cluster, httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream, type HttpUpstreamResponse, type RecordedRequest } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 /** The authorization service: "Bearer good" is alice; "Bearer slow" takes 2 s; anything else is refused. */

@@ -1,7 +1,7 @@
 // ext-authz on the emulator: the request waits for the authorization service, then continues with its
 // headers, is denied with its status, or follows the failure mode on timeout, reset and 5xx.
 import { describe, expect, it } from "vitest";
-import { Emulator, type CalloutRequest, type CalloutResponse } from "../../harness/src/index.ts";
+import { Emulator, type CalloutRequest, type CalloutResponse } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const WASM = filterWasm("ext-authz");

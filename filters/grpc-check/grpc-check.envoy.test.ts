@@ -2,7 +2,7 @@
 // decides; a service that is down or too slow follows fail-open / fail-closed.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { cluster, httpWasm, startEnvoy, startGrpcUpstream, startHttpUpstream, type GrpcUpstream, type GrpcUpstreamReply, type HttpUpstream, type RecordedGrpcCall, type UpstreamEndpoint } from "../../harness/src/index.ts";
+import { cluster, httpWasm, startEnvoy, startGrpcUpstream, startHttpUpstream, type GrpcUpstream, type GrpcUpstreamReply, type HttpUpstream, type RecordedGrpcCall, type UpstreamEndpoint } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 import { ALLOW_METHOD, decide, decodeAllowRequest, encodeAllowResponse, headerOf } from "./authz-service.ts";
 

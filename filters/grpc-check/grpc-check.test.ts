@@ -3,7 +3,7 @@
 // gRPC error, a timeout, an invalid answer or a call that cannot be made. The service speaks authz.proto
 // through protobufjs.
 import { describe, expect, it } from "vitest";
-import { Emulator, type EmulatorOptions, type GrpcReply, type GrpcRequest } from "../../harness/src/index.ts";
+import { Emulator, type EmulatorOptions, type GrpcReply, type GrpcRequest } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 import { decide, decodeAllowRequest, encodeAllowResponse, type AllowRequest, type AllowResponse } from "./authz-service.ts";
 

@@ -1,6 +1,6 @@
 // headers filter in real Envoy: edits seen by the upstream and the client; a bad configuration is refused.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
+import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 describe("headers filter (real Envoy)", () => {

@@ -1,6 +1,6 @@
 // headers filter on the emulator: request and response edits as configured, and configuration errors.
 import { describe, expect, it } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const WASM = filterWasm("headers");

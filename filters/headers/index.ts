@@ -64,6 +64,8 @@ function fail(message: string): HeaderEdits | null {
 }
 
 class HeadersRoot extends RootContext {
+  /** Its HTTP contexts keep nothing per stream: Envoy enters the module twice per request (sdk/README.md, "Build"). */
+  static readonly statelessStreams: bool = true;
   request: HeaderEdits = new HeaderEdits();
   response: HeaderEdits = new HeaderEdits();
 

@@ -1,6 +1,6 @@
 // jwt-auth in real Envoy: valid tokens reach the upstream with claim headers; 401/403 local replies; counters.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "../../harness/src/index.ts";
+import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, rawHttpStatus, validateShippedConfig } from "../test-support/helpers.ts";
 import { signJwt } from "./jwt-tokens.ts";
 

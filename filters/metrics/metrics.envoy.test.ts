@@ -1,6 +1,6 @@
 // metrics in real Envoy: per-route status-class counters and the latency histogram in /stats/prometheus.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
+import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 /** Value of a Prometheus sample line `name{...} value` or `name value`; undefined if absent. */

@@ -1,6 +1,6 @@
 // metrics on the emulator: counters per route and status class, latency samples on the virtual clock.
 import { describe, expect, it } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const CONFIG = { routes: [{ name: "orders", prefix: "/orders" }, { name: "health", prefix: "/healthz" }] };

@@ -1,6 +1,6 @@
 // rate-limit in real Envoy: one bucket per client across requests and workers, 429 with Retry-After.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
+import { httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 describe("rate-limit (real Envoy)", () => {

@@ -1,7 +1,7 @@
 // Issue 13, finding 7: every sample filter refuses unknown (misspelt) configuration keys with a suggestion, and
 // caps the size of its configuration, instead of silently ignoring the key or parsing megabytes.
 import { describe, expect, it } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 /** One valid configuration per sample filter (and root), and a misspelling of one of its keys. */

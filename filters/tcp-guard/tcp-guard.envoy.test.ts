@@ -1,6 +1,6 @@
 // tcp-guard in real Envoy: a TCP proxy that closes connections starting with a denied prefix.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { networkWasm, startEnvoy, startTcpUpstream, type Envoy, type TcpUpstream } from "../../harness/src/index.ts";
+import { networkWasm, startEnvoy, startTcpUpstream, type Envoy, type TcpUpstream } from "@proxy-wasm-as/harness";
 import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
 
 describe("tcp-guard (real Envoy)", () => {

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 import { filterWasm } from "../test-support/helpers.ts";
 
 const DENY = ["GET /admin", "SSH-"];

@@ -1,7 +1,7 @@
 // tcp-guard on the emulator: connections are held until their first bytes are decided, denied ones are closed
 // before reaching the upstream, byte counters.
 import { describe, expect, it } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const CONFIG = { denyPrefixes: ["GET /admin", "SSH-"] };

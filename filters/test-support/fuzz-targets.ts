@@ -3,8 +3,8 @@
 // bounded run in CI) and by scripts/fuzz.ts (100,000 requests per filter). tcp-guard, a network filter, has its
 // own TCP fuzz in filters/tcp-guard/tcp-guard.fuzz.test.ts.
 import { readFileSync } from "node:fs";
-import { Emulator, EmulatorHost, type CalloutResponse, type GrpcRequest } from "../../harness/src/index.ts";
-import { fc, hostileBodies, hostilePaths, requestHeader, requestHeaderValues, type FuzzOptions, type FuzzRequest, type HeaderPairs } from "../../harness/src/fuzz/index.ts";
+import { Emulator, EmulatorHost, type CalloutResponse, type GrpcRequest } from "@proxy-wasm-as/harness";
+import { fc, hostileBodies, hostilePaths, requestHeader, requestHeaderValues, type FuzzOptions, type FuzzRequest, type HeaderPairs } from "@proxy-wasm-as/harness/fuzz";
 import { decodeAllowRequest, encodeAllowResponse, headerOf } from "../grpc-check/authz-service.ts";
 import { signJwt } from "../jwt-auth/jwt-tokens.ts";
 import { filterWasm } from "./helpers.ts";

@@ -2,7 +2,7 @@
 // index.ts, so scripts/build.ts skips it.
 import { resolve } from "node:path";
 import { expect } from "vitest";
-import { Emulator, WasmLoadError, EnvoyHarnessError, httpWasm, networkWasm, startEnvoy, startTcpUpstream, validateEnvoyConfig, wasmService, type EmulatorOptions, type Envoy, type RunnerKind, type WasmPluginOptions } from "../../harness/src/index.ts";
+import { Emulator, WasmLoadError, EnvoyHarnessError, httpWasm, networkWasm, startEnvoy, startTcpUpstream, validateEnvoyConfig, wasmService, type EmulatorOptions, type Envoy, type RunnerKind, type WasmPluginOptions } from "@proxy-wasm-as/harness";
 
 /** Absolute path of the release build of filter `name` (built by scripts/build.ts before the tests). */
 export function filterWasm(name: string): string {

@@ -1,7 +1,7 @@
 // The README's quick-start filter (test/fixtures/quickstart/index.ts), run on the emulator.
 import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 
 const WASM = fileURLToPath(new URL("../../build/quickstart.wasm", import.meta.url));
 

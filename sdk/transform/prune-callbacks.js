@@ -6,8 +6,16 @@
 // request. Context create and delete (the dispatcher's bookkeeping), vm start and configure (they report a
 // missing root class to Envoy), malloc and the ABI marker always stay.
 // Over-approximation is safe: any class outside the SDK declaring a method of that name keeps the export.
+//
+// Stateless streams (opt-in: a root class declares `static readonly statelessStreams: bool = true`): when the
+// module's HTTP context classes keep nothing per stream (every field of their own is a readonly reference to a
+// root class) and nothing needs a per-stream object (no onDelete/onDone/onLog, no callouts, no TCP contexts), it
+// also drops proxy_on_context_create and proxy_on_delete. Envoy then enters the VM only for the stream callbacks
+// the module uses (proxy-wasm-cpp-host skips a missing create/delete export and still frees its own context); the
+// dispatcher creates the root on proxy_on_vm_start/proxy_on_configure and serves every stream with one HTTP
+// context object (sdk/assembly/dispatch/exports.ts). An opt-in the module does not qualify for is reported.
 import { Transform } from "assemblyscript/transform";
-import { ElementKind } from "assemblyscript";
+import { CommonFlags, ElementKind } from "assemblyscript";
 
 /** Optional export → the context method that makes it needed. */
 const CALLBACKS = {
@@ -37,16 +45,71 @@ const CALLBACKS = {
 
 const SDK_PREFIX = "~lib/@proxy-wasm-as/sdk/";
 const DISPATCHER_PREFIX = `${SDK_PREFIX}assembly/dispatch/`;
+const API_PREFIX = `${SDK_PREFIX}assembly/api/context/`;
+
+/** The static member of a root class that asks for stateless streams. */
+const OPT_IN = "statelessStreams";
+/** Exports that only serve per-stream objects; dropped for stateless streams. */
+const STREAM_LIFECYCLE = ["proxy_on_context_create", "proxy_on_delete"];
+/** Methods that need a per-stream object (or its end) when any class of the module declares them. */
+const NEEDS_STREAM_OBJECTS = [
+  "onDelete", "onDone", "onLog", "newTcpContext",
+  "onHttpCallResponse", "onGrpcReceiveInitialMetadata", "onGrpcReceive", "onGrpcReceiveTrailingMetadata", "onGrpcClose",
+];
+
+/** True when `element`'s base classes include the SDK's class `name` (e.g. "HttpContext"). */
+function extendsSdkClass(element, name) {
+  for (let base = element.basePrototype; base; base = base.basePrototype) {
+    if (base.internalName === `${API_PREFIX}${name}`) return true;
+  }
+  return false;
+}
+
+/** The class name a field is declared with (`config: HeadersRoot` → "HeadersRoot"), or undefined. */
+function fieldTypeName(field) {
+  const type = field.typeNode ?? field.declaration?.type;
+  return type?.name?.identifier?.text;
+}
+
+/**
+ * Why the module's HTTP context classes keep per-stream state, or undefined when they do not: their own fields
+ * (if any) must be readonly references to one of the module's root classes, which every stream gets alike.
+ */
+function perStreamState(userClasses) {
+  const rootNames = new Set(userClasses.filter((c) => extendsSdkClass(c, "RootContext")).map((c) => c.name));
+  for (const element of userClasses) {
+    if (!extendsSdkClass(element, "HttpContext")) continue;
+    for (const member of element.instanceMembers?.values() ?? []) {
+      // Fields are property prototypes with a field declaration (getters and setters are not state).
+      if (member.kind !== ElementKind.PropertyPrototype || !member.isField) continue;
+      if (!member.is(CommonFlags.Readonly) || !rootNames.has(fieldTypeName(member))) {
+        return `${element.name}.${member.name} is not a readonly reference to a root class`;
+      }
+    }
+  }
+  return undefined;
+}
 
 export default class PruneCallbacks extends Transform {
   /** Collects the method names declared by classes outside the SDK. */
   afterInitialize(program) {
     const declared = new Set();
+    const userClasses = [];
     for (const element of program.elementsByName.values()) {
       if (element.kind !== ElementKind.ClassPrototype || element.internalName.startsWith(SDK_PREFIX)) continue;
+      userClasses.push(element);
       for (const name of element.instanceMembers?.keys() ?? []) declared.add(name);
     }
     this.unused = Object.keys(CALLBACKS).filter((exportName) => !declared.has(CALLBACKS[exportName]));
+    const optedIn = userClasses.find((c) => extendsSdkClass(c, "RootContext") && c.members?.has(OPT_IN));
+    if (!optedIn) return;
+    const needs = NEEDS_STREAM_OBJECTS.filter((name) => declared.has(name));
+    const why = needs.length ? `the module declares ${needs.join(", ")}` : perStreamState(userClasses);
+    if (why) {
+      console.warn(`proxy-wasm-as: ${optedIn.name}.${OPT_IN} is ignored (per-stream contexts kept): ${why}`);
+      return;
+    }
+    this.unused.push(...STREAM_LIFECYCLE);
   }
 
   /**

@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import {
   Emulator, clientRequestOf, normaliseEvent, normaliseText, probeConfig, readTraces, runOnEmulator,
   type Scenario, type ScenarioTrace,
-} from "../../harness/src/index.ts";
+} from "@proxy-wasm-as/harness";
 import { ALL_SCENARIOS } from "./all.scenarios.ts";
 import { DIFF_VERSIONS, PROBE_WASM, TRACES_DIR } from "./settings.ts";
 

@@ -6,7 +6,7 @@
 // later proxy_done at shutdown); and done() inside on_done answers NotFound (1) and changes nothing.
 import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
-import { Emulator, httpWasm, startEnvoy, startHttpUpstream, type RunnerKind } from "../../harness/src/index.ts";
+import { Emulator, httpWasm, startEnvoy, startHttpUpstream, type RunnerKind } from "@proxy-wasm-as/harness";
 import { DIFF_VERSIONS } from "./settings.ts";
 
 const LIFECYCLE_WASM = resolve("build/root-lifecycle.wasm");

@@ -1,5 +1,5 @@
 // Scenarios: network (TCP) filters — data callbacks in both directions, rewriting, connection close.
-import type { Scenario } from "../../harness/src/index.ts";
+import type { Scenario } from "@proxy-wasm-as/harness";
 
 export const tcp: Scenario[] = [
   {

@@ -1,7 +1,7 @@
 // AssemblyScript straight from asc (no SDK) through real Envoy: the default build imports env.abort and is
 // rejected at once with Envoy's message; with abort handled it loads, configures and changes traffic.
 import { describe, expect, test } from "vitest";
-import { EnvoyHarnessError, httpWasm, startEnvoy } from "../../harness/src/index.ts";
+import { EnvoyHarnessError, httpWasm, startEnvoy } from "@proxy-wasm-as/harness";
 import { compileAssemblyScriptFilter } from "./fixtures/as-modules.ts";
 import { RUNNERS } from "./support.ts";
 

@@ -1,7 +1,7 @@
 // A broken module must fail the start at once (not time out) with Envoy's own explanation, on both runners.
 import { existsSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { EnvoyHarnessError, httpWasm, startEnvoy } from "../../harness/src/index.ts";
+import { EnvoyHarnessError, httpWasm, startEnvoy } from "@proxy-wasm-as/harness";
 import { HEADERS_WASM, RUNNERS, fixture } from "./support.ts";
 
 describe.each(RUNNERS)("broken filters fail the start fast (%s runner)", (runner) => {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, test } from "vitest";
-import { listEnvoyContainers, listEnvoyProcesses } from "../../harness/src/index.ts";
+import { listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness";
 import { RUNNERS } from "./support.ts";
 
 const HOLDER = resolve("test/envoy/fixtures/hold-envoy.ts");
@@ -67,7 +67,7 @@ describe("kill -9 of a harness process (process runner), then a normal start", (
       symlinkSync(resolve(".cache/envoy"), join(cache, "envoy")); // the provisioned binaries
       const env = { ...process.env, ENVOY_HARNESS_CACHE: cache, TMPDIR: tmp };
       const harnessDirs = () => readdirSync(tmp).filter((name) => name.startsWith("envoy-harness-"));
-      const check = () => spawnSync(process.execPath, ["harness/src/envoy/cli.ts", "check", "--runner", "process"], { env, encoding: "utf8" });
+      const check = () => spawnSync(process.execPath, ["harness/src/cli/main.ts", "envoy", "check", "--runner", "process"], { env, encoding: "utf8" });
 
       const killed = await runHolder("process", "hold", env);
       expect(killed.line.ready).toBe(true);

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
-import { EnvoyHarnessError, buildBootstrap, httpWasm, networkWasm, renderBootstrapYaml, validateEnvoyConfig } from "../../harness/src/index.ts";
+import { EnvoyHarnessError, buildBootstrap, httpWasm, networkWasm, renderBootstrapYaml, validateEnvoyConfig } from "@proxy-wasm-as/harness";
 import { CONFIG_SHAPES, EXAMPLE_WASM } from "./config-shapes.ts";
 import { fixture } from "./support.ts";
 

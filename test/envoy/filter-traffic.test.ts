@@ -2,7 +2,7 @@
 // the upstream, over HTTP/1.1, HTTP/2 (h2c) and TCP.
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { httpWasm, networkWasm, startEnvoy, startHttpUpstream, startTcpUpstream, type HttpUpstream } from "../../harness/src/index.ts";
+import { httpWasm, networkWasm, startEnvoy, startHttpUpstream, startTcpUpstream, type HttpUpstream } from "@proxy-wasm-as/harness";
 import { HEADERS_WASM, RUNNERS, fixture } from "./support.ts";
 
 describe.each(RUNNERS)("filter changes traffic (%s runner)", (runner) => {

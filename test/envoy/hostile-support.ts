@@ -8,7 +8,7 @@ import { filterWasm } from "../../filters/test-support/helpers.ts";
 import {
   cluster, httpRequest, httpWasm, networkWasm, startEnvoy, startGrpcUpstream, startHttpUpstream, startTcpUpstream, wasmService,
   type Envoy, type GrpcUpstream, type HttpRequestOptions, type HttpUpstream, type ListenerSpec, type TcpUpstream,
-} from "../../harness/src/index.ts";
+} from "@proxy-wasm-as/harness";
 
 export const API_KEY = "k-ci-7f3a";
 export const JWT_SECRET = "0123456789abcdef0123456789abcdef-orders";

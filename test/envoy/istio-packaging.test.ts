@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startEnvoy, startHttpUpstream, validateEnvoyConfig, type HttpUpstream } from "../../harness/src/index.ts";
+import { startEnvoy, startHttpUpstream, validateEnvoyConfig, type HttpUpstream } from "@proxy-wasm-as/harness";
 import { HEADERS_WASM, RUNNERS, fixture } from "./support.ts";
 import { agentCachePath, renderIstioFilter, toHarnessFilter, type IstioEnvoyFilter } from "../../harness/src/packaging/envoy-render.ts";
 import { packageWasm, type ImageFormat } from "../../harness/src/packaging/image.ts";

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
-import { httpWasm, startEnvoy, startHttpUpstream } from "../../harness/src/index.ts";
+import { httpWasm, startEnvoy, startHttpUpstream } from "@proxy-wasm-as/harness";
 import { RUNNERS } from "./support.ts";
 
 const ADD_HEADER_WASM = resolve("build/add-header.wasm");

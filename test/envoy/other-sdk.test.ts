@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { EnvoyHarnessError, type HttpUpstream, httpWasm, startEnvoy, startHttpUpstream } from "../../harness/src/index.ts";
+import { EnvoyHarnessError, type HttpUpstream, httpWasm, startEnvoy, startHttpUpstream } from "@proxy-wasm-as/harness";
 import { RUNNERS } from "./support.ts";
 
 const GO_FILTER = resolve("build/go-filter.wasm");

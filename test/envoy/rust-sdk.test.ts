@@ -1,7 +1,7 @@
 // The harness works for any proxy-wasm module: the Rust-SDK filter of test/fixtures/rust-filter (crates.io
 // proxy-wasm, built by test/fixtures/rust-filter/build.ts) runs through real Envoy on both runners.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { EnvoyHarnessError, type HttpUpstream, httpWasm, startEnvoy, startHttpUpstream } from "../../harness/src/index.ts";
+import { EnvoyHarnessError, type HttpUpstream, httpWasm, startEnvoy, startHttpUpstream } from "@proxy-wasm-as/harness";
 import { buildRustFilter } from "../fixtures/rust-filter/build.ts";
 import { RUNNERS } from "./support.ts";
 

@@ -1,7 +1,7 @@
 // Config shapes running for real (not just validated): a filter chain, a Wasm service next to a filter, the
 // failure policy when a filter traps, and a user-named image.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type HttpUpstream, cluster, httpWasm, startGrpcUpstream, localEnvoyImageName, startEnvoy, startHttpUpstream, wasmService } from "../../harness/src/index.ts";
+import { type HttpUpstream, cluster, httpWasm, startGrpcUpstream, localEnvoyImageName, startEnvoy, startHttpUpstream, wasmService } from "@proxy-wasm-as/harness";
 import { RUNNERS, fixture } from "./support.ts";
 
 const runner = "process" as const;

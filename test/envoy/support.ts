@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { RunnerKind } from "../../harness/src/index.ts";
+import type { RunnerKind } from "@proxy-wasm-as/harness";
 import { type FixtureKind, writeFixtureModule } from "./fixtures/wat-modules.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "envoy-fixtures-"));

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   EnvoyHarnessError, type HttpUpstream, decodeGrpcFrame, encodeGrpcFrame, httpRequest, httpWasm, startEnvoy, startGrpcUpstream, startHttpUpstream,
-} from "../../harness/src/index.ts";
+} from "@proxy-wasm-as/harness";
 import { fixture } from "./support.ts";
 
 const runner = "process" as const;

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   checkModule, envoyImportsFor, formatModuleReport, formatSignature, importKey, proxyHostcallNames, sig,
-} from "../../harness/src/abi/index.ts";
+} from "@proxy-wasm-as/harness/abi";
 import { op, tinyModule } from "../../harness/src/emulator/test-support/tiny-wasm.ts";
 import { buildProbe } from "../../harness/src/emulator/test-support/build-probe.ts";
 import { buildGoFilter } from "../fixtures/go-filter/build.ts";

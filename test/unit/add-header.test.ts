@@ -1,7 +1,8 @@
-// The SDK's smallest filter (test/fixtures/add-header): the header reaches the client, requests are untouched.
+// The SDK's smallest filter (test/fixtures/add-header): the header reaches the client, requests are untouched;
+// and the build transform's pruning, stateless streams included (sdk/transform/prune-callbacks.js).
 import { readFileSync, statSync } from "node:fs";
 import { expect, test } from "vitest";
-import { Emulator } from "../../harness/src/index.ts";
+import { Emulator } from "@proxy-wasm-as/harness";
 
 test("add-header adds its response header and leaves the request alone", async () => {
   const emu = await Emulator.load("build/add-header.wasm");
@@ -17,13 +18,61 @@ test("add-header's release build stays within 8 KB (the SDK's size floor: dispat
   expect(bytes, `build/add-header.wasm is ${bytes} bytes`).toBeLessThanOrEqual(8 * 1024);
 });
 
+const exportsOf = async (name: string) =>
+  WebAssembly.Module.exports(await WebAssembly.compile(readFileSync(`build/${name}.wasm`))).map((e) => e.name).sort();
+const ALWAYS = ["_initialize", "malloc", "memory", "proxy_abi_version_0_2_1", "proxy_on_configure", "proxy_on_vm_start"];
+const STREAM_LIFECYCLE = ["proxy_on_context_create", "proxy_on_delete"];
+
 test("the SDK's build transform exports only the callbacks a module overrides (Envoy skips missing ones)", async () => {
-  const exportsOf = async (name: string) =>
-    WebAssembly.Module.exports(await WebAssembly.compile(readFileSync(`build/${name}.wasm`))).map((e) => e.name).sort();
-  const lifecycle = ["_initialize", "malloc", "memory", "proxy_abi_version_0_2_1", "proxy_on_configure", "proxy_on_context_create", "proxy_on_delete", "proxy_on_vm_start"];
-  expect(await exportsOf("add-header")).toEqual([...lifecycle, "proxy_on_response_headers"].sort());
-  // A network filter keeps its TCP callbacks and has no HTTP ones.
+  // add-header opts in to stateless streams, so it has no context create/delete either: Envoy enters it once per request.
+  expect(await exportsOf("add-header")).toEqual([...ALWAYS, "proxy_on_response_headers"].sort());
+  // A network filter keeps its TCP callbacks and per-connection contexts, and has no HTTP callbacks.
   const tcpGuard = await exportsOf("tcp-guard");
-  expect(tcpGuard).toEqual(expect.arrayContaining([...lifecycle, "proxy_on_downstream_data", "proxy_on_upstream_data", "proxy_on_downstream_connection_close"]));
+  expect(tcpGuard).toEqual(expect.arrayContaining([...ALWAYS, ...STREAM_LIFECYCLE, "proxy_on_downstream_data", "proxy_on_upstream_data", "proxy_on_downstream_connection_close"]));
   expect(tcpGuard.filter((name) => name.startsWith("proxy_on_request") || name.startsWith("proxy_on_response"))).toEqual([]);
+});
+
+test("statelessStreams (opt-in) drops context create/delete; without it, or with per-stream needs, they stay", async () => {
+  // headers opts in; its one field is a readonly reference to its root class.
+  expect(await exportsOf("headers")).toEqual([...ALWAYS, "proxy_on_request_headers", "proxy_on_response_headers"].sort());
+  // jwt-auth has the same shape but does not opt in; metrics keeps state per stream, ext-authz makes callouts.
+  for (const name of ["jwt-auth", "metrics", "ext-authz"]) expect(await exportsOf(name)).toEqual(expect.arrayContaining(STREAM_LIFECYCLE));
+});
+
+test("a stateless module serves every stream from one object, each callback with its own context id, and stays flat", async () => {
+  const emu = await Emulator.load("build/headers.wasm", {
+    pluginConfig: { request: { set: { "x-a": "1" } }, response: { remove: ["x-secret"] } },
+    trace: true,
+  });
+  const streams = Array.from({ length: 3 }, () => emu.httpStream());
+  for (const s of streams) s.requestHeaders({ ":path": "/", "x-a": "0" }, { endOfStream: true });
+  for (const s of streams.reverse()) {
+    s.responseHeaders({ ":status": "200", "x-secret": "s" }, { endOfStream: true });
+    s.complete();
+    expect(s.request.headers.get("x-a")).toBe("1");
+    expect(s.response.headers.get("x-secret")).toBeUndefined();
+  }
+  const entries = emu.trace.filter((t) => t.call.startsWith("guest.proxy_on_") && t.contextId !== emu.rootContextId()).map((t) => t.call);
+  expect(entries).toEqual([...Array(3).fill("guest.proxy_on_request_headers"), ...Array(3).fill("guest.proxy_on_response_headers")]);
+  // Many requests later the linear memory has not grown (the dispatcher collects garbage every 64 callbacks).
+  const before = emu.vm.memoryBytes;
+  for (let i = 0; i < 5000; i++) {
+    const s = emu.httpStream();
+    s.requestHeaders({ ":path": "/" }, { endOfStream: true });
+    s.responseHeaders({ ":status": "200" }, { endOfStream: true });
+    s.complete();
+  }
+  expect(emu.vm.memoryBytes).toBe(before);
+});
+
+test("in a stateless module's VM a new plugin configuration takes over every stream, with a warning", async () => {
+  // Envoy makes a new root in the same VM on a configuration update; it never says which root a stream is for.
+  const emu = await Emulator.load("build/headers.wasm", { rootId: "a", pluginConfig: { request: { set: { "x-plugin": "a" } } } });
+  emu.addPlugin({ rootId: "b", pluginName: "b", pluginConfig: { request: { set: { "x-plugin": "b" } } } });
+  expect(emu.logMessages("warn").join("\n")).toContain("a new plugin configuration now serves every stream of this VM");
+  for (const rootId of ["a", "b"]) {
+    const s = emu.httpStream({ rootId });
+    s.requestHeaders({ ":path": "/" }, { endOfStream: true });
+    expect(s.request.headers.get("x-plugin")).toBe("b");
+  }
 });

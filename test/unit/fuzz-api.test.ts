@@ -1,7 +1,7 @@
 // The fuzz API (harness/src/fuzz) on small modules with known behaviour: it finds a trap, a fail-open and a broken
 // user invariant, shrinks each to a minimal request and prints it readably; a correct module passes.
 import { describe, expect, test } from "vitest";
-import { assertFuzz, fc, FuzzFailure, formatRequest, fuzzRequests, fuzzTest, requestHeader, runFuzz } from "../../harness/src/fuzz/index.ts";
+import { assertFuzz, fc, FuzzFailure, formatRequest, fuzzRequests, fuzzTest, requestHeader, runFuzz } from "@proxy-wasm-as/harness/fuzz";
 import { fixtureModule } from "../envoy/fixtures/wat-modules.ts";
 
 const passThrough = fixtureModule("ok"); // adds x-wat-req: 1 to every request, lets everything through

@@ -1,7 +1,7 @@
 // A module from the Go SDK (test/fixtures/go-filter, built by its build.ts) on the emulator: loading, headers,
 // logs through WASI stdout, metrics, local replies, and the configuration it refuses.
 import { describe, expect, it } from "vitest";
-import { Emulator, WasmLoadError } from "../../harness/src/emulator/index.ts";
+import { Emulator, WasmLoadError } from "@proxy-wasm-as/harness/emulator";
 import { buildGoFilter } from "../fixtures/go-filter/build.ts";
 
 const go = buildGoFilter();

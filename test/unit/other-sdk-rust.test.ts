@@ -1,6 +1,6 @@
 // A module built with another SDK (Rust, crates.io proxy-wasm) runs on the emulator and passes the ABI check.
 import { describe, expect, it } from "vitest";
-import { checkModule, Emulator, WasmLoadError } from "../../harness/src/index.ts";
+import { checkModule, Emulator, WasmLoadError } from "@proxy-wasm-as/harness";
 import { buildRustFilter } from "../fixtures/rust-filter/build.ts";
 import { readFileSync } from "node:fs";
 

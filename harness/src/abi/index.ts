@@ -1,5 +1,6 @@
 // Public API of harness/src/abi (re-exported by harness/src/index.ts).
 // What Envoy provides (imports) and expects (exports) for proxy-wasm ABI 0.2.1, and a conformance checker.
+import "../node-check.ts";
 export { WasmBinaryError } from "./errors.ts";
 export { sig, formatSignature, sameSignature, type WasmSignature, type WasmValueType } from "./signature.ts";
 export {

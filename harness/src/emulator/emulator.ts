@@ -71,7 +71,7 @@ export interface EmulatorOptions extends PluginOptions {
    * times (every recorded trace's start-up lines), with their side effects on shared data and logs. Default false.
    */
   readonly canary?: boolean;
-  /** Record every hostcall in `emulator.trace`. Default false. */
+  /** Record every hostcall and every entry into the VM (callbacks, malloc) in `emulator.trace`. Default false. */
   readonly trace?: boolean;
   /** Label used in error messages (defaults to the file path). */
   readonly label?: string;
@@ -186,7 +186,7 @@ export class Emulator {
     try {
       bytes = wasm instanceof Uint8Array ? wasm : await readFile(wasm);
     } catch (e) {
-      throw new WasmLoadError(`cannot read ${label}: ${(e as Error).message}. Build the module first (npm test builds everything into build/).`);
+      throw new WasmLoadError(`cannot read ${label}: ${(e as Error).message}. Build the module first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()}).`);
     }
     return Emulator.fromBytes(bytes, { ...options, label });
   }
@@ -210,7 +210,7 @@ export class Emulator {
     return this.#abi;
   }
 
-  /** The current VM instance (replaced after a fail-reload). */
+  /** @internal The current VM instance (replaced after a fail-reload). Not part of the published API. */
   get vm(): WasmVm {
     return this.#vm;
   }

@@ -58,7 +58,7 @@ export class EmulatorHost {
     return 1_000_000_000n + BigInt(Math.round(this.#nowMs * 1e6));
   }
 
-  /** Schedules `run` at virtual time now + `delayMs` (0 = next flush). Used for async deliveries and timers. */
+  /** @internal Schedules `run` at virtual time now + `delayMs` (0 = next flush). Used for async deliveries and timers. */
   post(delayMs: number, run: () => void): void {
     this.#tasks.push({ at: this.#nowMs + Math.max(0, delayMs), seq: this.#seq++, run });
   }

@@ -21,7 +21,7 @@ const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 
 /** An HTTP stream. Create with `emulator.httpStream()`. */
-export class HttpStream implements HostStream {
+export class HttpStream {
   readonly kind = "http" as const;
   /** What went to the upstream: request headers/body/trailers after the filter. */
   readonly request: HttpMessage;
@@ -498,3 +498,10 @@ export class HttpStream implements HostStream {
 function usage(misuse: boolean, message: string): void {
   if (misuse) throw new EmulatorUsageError(message);
 }
+
+// HttpStream is a HostStream (the VM's hostcalls reach it through that interface). Checked with this type instead of
+// `implements`: the HostStream methods are @internal and left out of the published declarations, where an
+// `implements` clause would then fail to type-check in users' projects.
+type MustBeHostStream<T extends HostStream> = T;
+// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, used by nothing else
+type HttpStreamAsHostStream = MustBeHostStream<HttpStream>;

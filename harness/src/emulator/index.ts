@@ -1,5 +1,6 @@
 // Public API of harness/src/emulator (re-exported by harness/src/index.ts).
 // An in-process, Envoy-faithful host for proxy-wasm modules from any SDK. See README.md.
+import "../node-check.ts";
 export {
   Emulator, type EmulatorOptions, type FailurePolicy, type HttpStreamOptions, type PluginOptions, type RequestInit, type RequestResult,
   type UpstreamHandler, type UpstreamRequest, type UpstreamResponse,

@@ -43,7 +43,7 @@ export class TcpFlow {
 }
 
 /** A TCP connection. Create with `emulator.tcpConnection()`; `open()` runs proxy_on_new_connection. */
-export class TcpConnection implements HostStream {
+export class TcpConnection {
   readonly kind = "tcp" as const;
   /** Data forwarded to the upstream (from downstream, after the filter). */
   readonly toUpstream = new TcpFlow();
@@ -252,3 +252,10 @@ export class TcpConnection implements HostStream {
   /** @internal Local replies have no effect on TCP (OK, no-op). */
   deferLocalReply(): void {}
 }
+
+// TcpConnection is a HostStream (the VM's hostcalls reach it through that interface). Checked with this type instead of
+// `implements`: the HostStream methods are @internal and left out of the published declarations, where an
+// `implements` clause would then fail to type-check in users' projects.
+type MustBeHostStream<T extends HostStream> = T;
+// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, used by nothing else
+type TcpConnectionAsHostStream = MustBeHostStream<TcpConnection>;

@@ -83,7 +83,12 @@ export interface VmSettings {
   readonly limits: ExecutionLimits;
 }
 
-/** One host call recorded when tracing is on. */
+/**
+ * One call across the VM boundary recorded when tracing is on: a host call (`call` is "env.<name>" or
+ * "wasi_snapshot_preview1.<name>") or an entry into the VM (`call` is "guest.<export>", e.g.
+ * "guest.proxy_on_request_headers", or "guest.malloc" / "guest.proxy_on_memory_allocate" when the host
+ * allocates memory to copy data in).
+ */
 export interface TraceEntry {
   readonly contextId: number;
   readonly call: string;

@@ -47,7 +47,7 @@ export class WasmVm implements CalloutDelivery {
   readonly host: EmulatorHost;
   /** Every log line of this VM. */
   readonly logs: LogEntry[] = [];
-  /** Recorded hostcalls (only when settings.trace). */
+  /** Recorded host calls and VM entries (only when settings.trace; see TraceEntry). */
   readonly trace: TraceEntry[] = [];
   /** Set when a callback trapped or hit an execution limit; the VM then refuses further calls. */
   failure: WasmTrapError | WasmLimitError | null = null;
@@ -65,6 +65,8 @@ export class WasmVm implements CalloutDelivery {
   #phase: Phase = null;
   readonly #logThreshold: number;
   readonly #tracing: boolean;
+  /** The allocator export Envoy calls: "malloc", else "proxy_on_memory_allocate". */
+  readonly #allocName: string;
   #current: ContextState | null = null;
   #effective: ContextState | null = null;
   #nextContextId = 1;
@@ -115,9 +117,8 @@ export class WasmVm implements CalloutDelivery {
         },
       );
     }
-    const alloc = (this.#exports.malloc ?? this.#exports.proxy_on_memory_allocate) as
-      | ((n: number) => number)
-      | undefined;
+    this.#allocName = this.#exports.malloc ? "malloc" : "proxy_on_memory_allocate";
+    const alloc = this.#exports[this.#allocName] as ((n: number) => number) | undefined;
     if (!alloc)
       throw new WasmLoadError(
         "Wasm module is missing malloc function: export malloc or proxy_on_memory_allocate ((i32) -> i32).",
@@ -204,6 +205,7 @@ export class WasmVm implements CalloutDelivery {
       | undefined;
     if (!fn) return undefined;
     if (this.failure) throw this.failure;
+    if (this.#tracing) this.trace.push({ contextId: ctx.id, call: `guest.${name}`, args: [a, b, c, d, e].slice(0, fn.length) });
     const prevCurrent = this.#current;
     const prevEffective = this.#effective;
     const watchdog = this.#watchdog;
@@ -320,6 +322,7 @@ export class WasmVm implements CalloutDelivery {
   #allocate(alloc: (size: number) => number, size: number): number {
     const prev = this.#phase;
     this.#phase = "alloc";
+    if (this.#tracing) this.trace.push({ contextId: this.#ctx()?.id ?? 0, call: `guest.${this.#allocName}`, args: [size] });
     try {
       return alloc(size);
     } finally {

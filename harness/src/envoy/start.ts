@@ -106,7 +106,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<Envoy> {
   const spec = specFromOptions(options);
   for (const file of wasmFilesOf(spec)) {
     if (!existsSync(file)) {
-      throw new EnvoyHarnessError(`Wasm module ${file} does not exist`, { hint: "build it first (e.g. `node scripts/build.ts`) or fix the path" });
+      throw new EnvoyHarnessError(`Wasm module ${file} does not exist`, { hint: `build it first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()})` });
     }
   }
   const runner = await prepareRunner(options);

@@ -1,5 +1,6 @@
 // Public API of harness/src/fuzz (exported as `@proxy-wasm-as/harness/fuzz`): property-based fuzzing of any
 // proxy-wasm module on the emulator with fast-check. See README.md. Builds on the emulator layer only.
+import "../node-check.ts";
 export { fuzzRequests, hostileBodies, hostileHeader, hostileHeaderValues, hostileMethods, hostilePaths, type HeaderPairs, type TrafficOptions } from "./arbitraries.ts";
 export { driveRequest, okUpstream, type FuzzOutcome, type FuzzUpstream } from "./drive.ts";
 export { checkInvariants, formatOutcome, type Invariant, type InvariantOptions, type Violation } from "./invariants.ts";

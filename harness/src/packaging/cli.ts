@@ -152,7 +152,7 @@ async function readWasm(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (cause) {
-    throw new PackagingError(`cannot read ${path}: ${(cause as Error).message}`, { hint: "build the filter first (`node scripts/build.ts`) and pass its .wasm path", cause });
+    throw new PackagingError(`cannot read ${path}: ${(cause as Error).message}`, { hint: "build the filter first (`npx proxy-wasm-as build`) and pass its .wasm path", cause });
   }
 }
 

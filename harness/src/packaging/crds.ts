@@ -85,7 +85,7 @@ function entry(version: IstioVersion | string): PinnedCrds {
   const found = load()[v.minor];
   if (!found) {
     throw new PackagingError(`no pinned CRDs for Istio ${v.minor}`, {
-      hint: `use one of ${pinnedIstioMinors().join(", ")}, or pin that version in scripts/refresh-istio-crds.ts and rerun it`,
+      hint: `use one of ${pinnedIstioMinors().join(", ")} (the Istio versions this release of @proxy-wasm-as/harness pins)`,
     });
   }
   return found;

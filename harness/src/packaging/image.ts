@@ -84,7 +84,7 @@ export function assertWasmBinary(bytes: Uint8Array, what: string): void {
   const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) {
     throw new PackagingError(`${what} is not a WebAssembly binary (it must start with \\0asm version 1; got ${bytes.length} bytes)`, {
-      hint: "pass the compiled .wasm file (e.g. build/<filter>.wasm from `node scripts/build.ts`), not the .wat or source",
+      hint: "pass the compiled .wasm file (the .wasm `npx proxy-wasm-as build` writes), not the .wat or source",
     });
   }
 }

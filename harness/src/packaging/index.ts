@@ -8,8 +8,11 @@
 //   startLocalRegistry               a real registry (docker-registry) on loopback, optional basic/token auth
 // Layers (imports go one way): tar → image → registry → istio-fetch (+ realm, istio-versions);
 // istio-versions → crds → cel-kubernetes → crd-validate → wasmplugin → envoy-render; cli on top.
+import "../node-check.ts";
 export { PackagingError } from "./errors.ts";
-export * as mediaTypes from "./media-types.ts";
+import * as mediaTypes from "./media-types.ts";
+/** The OCI/Docker media types and file names of the wasm image formats Istio accepts. */
+export { mediaTypes };
 export { packageWasm, writeOciLayout, sha256Digest, assertWasmBinary, imageFromParts, IMAGE_FORMATS } from "./image.ts";
 export type { Descriptor, ImageFormat, ImageManifest, PackageOptions, WasmImage } from "./image.ts";
 export { pushImage, fetchManifest, fetchBlob, parseReference, formatReference } from "./registry.ts";

@@ -36,7 +36,7 @@ export interface IstioPullOptions extends RegistryOptions {
 /** Istio's binary size cap (`ISTIO_WASM_MAX_BINARY_SIZE_BYTES` default, 256 MiB). */
 export const ISTIO_MAX_WASM_BYTES = 256 * 1024 * 1024;
 
-const REBUILD_HINT = "package it with `npm run istio -- package <file.wasm>` (compat or artifact format), which Istio accepts";
+const REBUILD_HINT = "package it with `npx proxy-wasm-as istio package <file.wasm>` (compat or artifact format), which Istio accepts";
 
 /**
  * Pulls `reference` from its registry and extracts the module with istio-agent's rules. Throws a
@@ -193,7 +193,7 @@ function linuxAmd64Child(index: FetchedManifest): Descriptor {
   const child = (parsed.manifests ?? []).find((m) => m.platform?.os === "linux" && m.platform.architecture === "amd64");
   if (!child) {
     throw new PackagingError(`image index ${index.digest}: no child with platform linux/amd64 in index (Istio resolves indexes to linux/amd64)`, {
-      hint: "push a plain manifest (what `npm run istio -- push` does) or build with --platform linux/amd64 --provenance=false",
+      hint: "push a plain manifest (what `npx proxy-wasm-as istio push` does) or build with --platform linux/amd64 --provenance=false",
     });
   }
   return child;

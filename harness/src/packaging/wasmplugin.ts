@@ -184,7 +184,7 @@ export function parseResourcesYaml(text: string, source = "YAML", options: Istio
     const value = doc.toJS() as IstioResource | null;
     if (value?.kind === "WasmPlugin" || value?.kind === "TrafficExtension") resources.push(assertValidResource(value, options));
   }
-  if (resources.length === 0) throw new PackagingError(`${source} contains no WasmPlugin or TrafficExtension`, { hint: "pass a file written by `npm run istio -- wasmplugin`" });
+  if (resources.length === 0) throw new PackagingError(`${source} contains no WasmPlugin or TrafficExtension`, { hint: "pass a file written by `npx proxy-wasm-as istio wasmplugin`" });
   return resources;
 }
 

@@ -15,7 +15,7 @@ import type { Scenario } from "./types.ts";
 export interface DifferentialOptions {
   /** Your module (path to the `.wasm`). */
   readonly wasm: string;
-  /** Envoy versions to compare with; default the pinned one. Each must be provisioned (`npm run envoy:provision`). */
+  /** Envoy versions to compare with; default the pinned one. Each must be provisioned (`npx proxy-wasm-as envoy provision --version <x.y.z>`). */
   readonly versions?: readonly string[];
   /** "process" (default: fast) or "container". */
   readonly runner?: RunnerKind;

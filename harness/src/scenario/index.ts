@@ -9,6 +9,7 @@
 //   recorder.ts           records probe traces in Envoy and replays them against the emulator
 //   differential.ts       runDifferential: anyone's module and scenarios on both backends, with the report
 //   plugin.ts             what a scenario loads (probe or own module), its upstreams and routes
+import "../node-check.ts";
 export type {
   Scenario, ScenarioPlugin, ScenarioRoute, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService, ScenarioConnection, ScenarioExpectation,
   ScenarioObservation, ExchangeObservation, ClientView, UpstreamView,

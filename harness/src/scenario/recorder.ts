@@ -81,7 +81,7 @@ export function readTraces(dir: string, version?: string): ScenarioTrace[] {
  */
 export async function replayTrace(trace: ScenarioTrace, scenario: Scenario, options: { wasm: string; known?: readonly KnownDivergence[] }): Promise<ScenarioResult> {
   if (scenarioDefinition(scenario) !== trace.definition) {
-    throw new Error(`scenario "${scenario.id}" changed since its trace was recorded on Envoy ${trace.envoyVersion}; run \`npm run record\` again`);
+    throw new Error(`scenario "${scenario.id}" changed since its trace was recorded on Envoy ${trace.envoyVersion}; record its trace again with recordTraces() (in the proxy-wasm-as repository: \`npm run record\`)`);
   }
   const emulator = await runOnEmulator(scenario, { wasm: options.wasm });
   return compareScenario(scenario, emulator, trace.observation, trace.envoyVersion, options.known);

@@ -1,6 +1,7 @@
 // Public API of harness/src/traffic (re-exported by harness/src/index.ts): real traffic for tests —
 // an undici client (HTTP/1.1, h2c, trailers, chunked bodies), recording loopback upstreams (HTTP, TCP, gRPC).
 // This layer knows nothing about Envoy; the envoy layer builds on it.
+import "../node-check.ts";
 export type { UpstreamEndpoint, HeaderValues } from "./endpoint.ts";
 export { httpRequest } from "./http-client.ts";
 export type { HttpRequestOptions, HttpResponse, RequestBody } from "./http-client.ts";

@@ -32,7 +32,8 @@ export async function startTcpUpstream(options: TcpUpstreamOptions = {}): Promis
   const server = createServer((socket) => {
     const record: TcpConnectionRecord = { received: Buffer.alloc(0) };
     connections.push(record);
-    socket.on("data", (chunk) => {
+    socket.on("data", (data) => {
+      const chunk = asBuffer(data);
       record.received = Buffer.concat([record.received, chunk]);
       if (socket.writable) socket.write(options.reply ? options.reply(chunk) : chunk);
     });
@@ -79,11 +80,16 @@ export function tcpExchange(port: number, data: string | Uint8Array, options: Tc
       if (options.partialOnTimeout) finish();
       else finish(new Error(`tcpExchange: got ${received.length} of ${want} bytes from 127.0.0.1:${port} within ${timeoutMs} ms: ${JSON.stringify(received.toString())}`));
     }, timeoutMs);
-    socket.on("data", (chunk) => {
-      received = Buffer.concat([received, chunk]);
+    socket.on("data", (data) => {
+      received = Buffer.concat([received, asBuffer(data)]);
       if (received.length >= want) finish();
     });
     socket.on("end", () => finish(received.length >= want ? undefined : new Error(`tcpExchange: connection closed after ${received.length} of ${want} bytes: ${JSON.stringify(received.toString())}`)));
     socket.on("error", (err) => finish(err));
   });
+}
+
+/** A socket's "data" chunk as bytes: sockets without setEncoding() emit Buffers; @types/node also allows strings. */
+function asBuffer(data: string | Buffer): Buffer {
+  return typeof data === "string" ? Buffer.from(data) : data;
 }

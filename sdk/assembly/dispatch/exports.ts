@@ -3,6 +3,11 @@
 // the call, and frees per-context state on proxy_on_delete. With `--runtime minimal` it runs the collector
 // at safe points (end of proxy_on_configure and of every proxy_on_tick, and every COLLECT_EVERY_CALLBACKS
 // deletes/body/data/queue/foreign-function callbacks), never inside malloc.
+// Stateless streams: when the build transform dropped proxy_on_context_create and proxy_on_delete (see
+// sdk/transform/prune-callbacks.js), Envoy never calls them; the root is created on proxy_on_vm_start or
+// proxy_on_configure, and one HTTP context object serves every stream of that root (its contextId is set to the
+// stream's id for each callback). Envoy then does not say which plugin a stream belongs to: the newest root
+// serves every stream (a configuration update makes a new root in the same VM), after a warning.
 import { Action, BufferType, GrpcStatus, LogLevel, PeerType } from "../abi/types";
 import * as host from "../host/hostcalls";
 import { guestMalloc } from "../host/memory";
@@ -17,6 +22,12 @@ let lastId: u32 = 0;
 let lastContext: Context | null = null;
 const COLLECT_EVERY_CALLBACKS: u32 = 64;
 let callbacksSinceCollect: u32 = 0;
+// Set by the first proxy_on_context_create: Envoy calls it for the root before anything else when it is exported.
+let contextCreateExported = false;
+
+// Stateless streams only: the VM's one root, and the HTTP context object that serves all its streams.
+let onlyRoot: RootContext | null = null;
+let sharedHttp: HttpContext | null = null;
 
 // With --runtime minimal nothing collects automatically: collect here, at the end of an export, where the
 // Wasm stack holds no managed references (never inside malloc). Compiled away for other runtimes.
@@ -40,8 +51,47 @@ function anyContext(id: u32): Context | null {
 }
 
 function httpContext(id: u32): HttpContext | null {
+  if (!contextCreateExported) return statelessHttpContext(id);
   const context = anyContext(id);
   return context != null && context.contextKind == ContextKind.Http ? changetype<HttpContext>(context) : null;
+}
+
+// Stateless streams: the root's one HTTP context object, made on the first stream, with contextId set to `id`.
+function statelessHttpContext(id: u32): HttpContext | null {
+  let http = sharedHttp;
+  if (http == null) {
+    const root = onlyRoot;
+    if (root == null) return null;
+    http = root.newHttpContext(id);
+    if (http == null) {
+      host.log(LogLevel.Error, "no stream context: override newHttpContext in the root class");
+      return null;
+    }
+    http.rootContext = root;
+    http.contextKind = ContextKind.Http;
+    sharedHttp = http;
+  }
+  http.contextId = id;
+  return http;
+}
+
+// Root lookup for vm_start/configure: without proxy_on_context_create the root is created here, on first use.
+// Envoy then does not say which plugin a stream belongs to, so a new root (a configuration update, or another
+// plugin sharing the VM) takes over every stream; the one it replaces is forgotten.
+function configuredRoot(rootId: u32): RootContext | null {
+  if (contextCreateExported) return rootContext(rootId);
+  const existing = onlyRoot;
+  if (existing != null) {
+    if (existing.contextId == rootId) return existing;
+    host.log(LogLevel.Warn, "statelessStreams: a new plugin configuration now serves every stream of this VM; give plugins that run at once their own vm_config.vm_id");
+    contexts.delete(existing.contextId);
+    if (existing.contextId == lastId) { lastId = 0; lastContext = null; }
+    sharedHttp = null;
+  }
+  createRoot(rootId);
+  const root = rootContext(rootId);
+  onlyRoot = root;
+  return root;
 }
 
 function tcpContext(id: u32): TcpContext | null {
@@ -107,6 +157,7 @@ export function malloc(size: usize): usize { return guestMalloc(size); }
 /** Envoy creates a root (parent 0: picks the registered root class by root_id) or a stream context (asks its root for an HTTP, else a TCP context). */
 export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {
   host.resetLogLevelCache();
+  contextCreateExported = true;
   if (parentContextId == 0) { createRoot(contextId); return; }
   const root = rootContext(parentContextId);
   if (root == null) return;
@@ -128,7 +179,7 @@ export function proxy_on_context_create(contextId: u32, parentContextId: u32): v
 /** VM start for a root: calls onVmStart with the VM configuration; 0 fails the VM. */
 export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
   host.resetLogLevelCache();
-  const root = rootContext(rootId);
+  const root = configuredRoot(rootId);
   if (root == null) return missingRoot();
   return root.onVmStart(new Configuration(BufferType.VmConfiguration, vmConfigurationSize)) ? 1 : 0;
 }
@@ -136,7 +187,7 @@ export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
 /** Plugin (re)configuration: calls onConfigure; 0 rejects the configuration. Collects garbage afterwards (minimal runtime). */
 export function proxy_on_configure(rootId: u32, pluginConfigurationSize: u32): u32 {
   host.resetLogLevelCache();
-  const root = rootContext(rootId);
+  const root = configuredRoot(rootId);
   if (root == null) return missingRoot();
   const accepted = root.onConfigure(new Configuration(BufferType.PluginConfiguration, pluginConfigurationSize));
   collectGarbage(true);
@@ -218,7 +269,10 @@ export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32
 export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: u32): u32 {
   host.resetLogLevelCache();
   const http = httpContext(contextId);
-  return http != null ? <u32>http.onRequestHeaders(headerCount, endOfStream != 0) : <u32>Action.Continue;
+  const action = http != null ? <u32>http.onRequestHeaders(headerCount, endOfStream != 0) : <u32>Action.Continue;
+  // Stateless streams have no proxy_on_delete to collect at: collect every COLLECT_EVERY_CALLBACKS requests.
+  if (!contextCreateExported) collectGarbage(false);
+  return action;
 }
 
 /** HTTP request body chunk. */
@@ -241,7 +295,9 @@ export function proxy_on_request_trailers(contextId: u32, trailerCount: u32): u3
 export function proxy_on_response_headers(contextId: u32, headerCount: u32, endOfStream: u32): u32 {
   host.resetLogLevelCache();
   const http = httpContext(contextId);
-  return http != null ? <u32>http.onResponseHeaders(headerCount, endOfStream != 0) : <u32>Action.Continue;
+  const action = http != null ? <u32>http.onResponseHeaders(headerCount, endOfStream != 0) : <u32>Action.Continue;
+  if (!contextCreateExported) collectGarbage(false);
+  return action;
 }
 
 /** HTTP response body chunk. */

@@ -1,0 +1,77 @@
+// The `proxy-wasm-as` command line: the command table and the dispatcher. main.ts runs it on process.argv;
+// create-proxy-wasm-as and tests call runProxyWasmAs directly. Commands are imported only when used, so `init`
+// and `--help` load no Envoy, undici or asc code (and run on any Node `npm create` brings).
+import { type Command, PROGRAM } from "./command.ts";
+import { CliError, describeError } from "./errors.ts";
+import { type CliIo, processIo } from "./io.ts";
+
+export { CliError, describeError } from "./errors.ts";
+export { type CliIo, processIo } from "./io.ts";
+export { scaffoldProject, type ScaffoldOptions } from "./init.ts";
+
+/** Command name → summary and loader. */
+const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
+  init: { summary: "scaffold a filter project (filter, emulator test, real-Envoy test, vitest preset)", load: async () => (await import("./init.ts")).initCommand },
+  build: { summary: "compile assembly/ into build/*.wasm and print sizes (--watch)", load: async () => (await import("./build.ts")).buildCommand },
+  run: { summary: "start Envoy with a filter, print its URL, stream the filter's logs", load: async () => (await import("./run.ts")).runCommand },
+  check: { summary: "check modules against Envoy's proxy-wasm ABI (no Envoy needed)", load: async () => (await import("./check.ts")).checkCommand },
+  bench: { summary: "your filter against no filter in one Envoy: req/s, p50/p99, ratios", load: async () => (await import("./bench.ts")).benchCommand },
+  envoy: { summary: "envoy provision|check|leftovers: Envoy in the per-user cache", load: async () => (await import("./envoy.ts")).envoyCommand },
+  istio: { summary: "istio package|push|check|wasmplugin|envoy: ship to Istio", load: async () => (await import("./istio.ts")).istioCommand },
+};
+
+/** Commands that run on any Node (they load nothing that needs Node 22). */
+const ANY_NODE = new Set(["init"]);
+
+/** The overview printed by `proxy-wasm-as --help`. */
+export function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    `Usage: ${PROGRAM} <command> [options]        (${PROGRAM} <command> --help for details)`,
+    "",
+    "Write, test and ship Envoy proxy-wasm filters in AssemblyScript.",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Start a project:  npm create proxy-wasm-as@latest my-filter && cd my-filter && npm test",
+  ].join("\n");
+}
+
+/** The harness's Node check (it throws its one-line message at import on an unsupported Node), or undefined. */
+async function unsupportedNode(): Promise<string | undefined> {
+  try {
+    await import("../node-check.ts");
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * Runs the CLI with `argv` (without node and the script), writing through `io`; resolves with the exit code.
+ * Every error becomes one message with its hint (unexpected errors keep their stack). Never exits the process.
+ */
+export async function runProxyWasmAs(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.print(overview());
+    return name ? 0 : 2;
+  }
+  if (name === "--version" || name === "-v") {
+    io.print((await import("./init.ts")).harnessVersion());
+    return 0;
+  }
+  try {
+    const entry = COMMANDS[name];
+    if (!entry) throw new CliError(`unknown command "${name}"`, { hint: `commands: ${Object.keys(COMMANDS).join(", ")} (see \`${PROGRAM} --help\`)`, exitCode: 2 });
+    const tooOld = ANY_NODE.has(name) ? undefined : await unsupportedNode();
+    if (tooOld) {
+      throw new CliError(tooOld, { hint: "in a project made by `npm create proxy-wasm-as`, run it through npm scripts or `npx proxy-wasm-as` (the project's `node` devDependency provides Node 22)" });
+    }
+    return await (await entry.load()).run(rest, io);
+  } catch (error) {
+    io.info(describeError(error));
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+}

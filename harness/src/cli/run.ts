@@ -1,0 +1,98 @@
+// `proxy-wasm-as run <module.wasm>`: start Envoy with the filter, print its URL, stream the module's log lines until
+// Ctrl-C, then stop Envoy and the upstream. For trying a filter with curl, like `func-e run`.
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
+import { asWasmLogLine, httpWasm, networkWasm, startEnvoy, type RunnerKind } from "../envoy/index.ts";
+import { startHttpUpstream, type UpstreamEndpoint } from "../traffic/index.ts";
+import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
+import { CliError } from "./errors.ts";
+import { readConfigArgument, step } from "./io.ts";
+
+/** The `run` command. */
+export const runCommand: Command = {
+  help: `Usage: ${PROGRAM} run <module.wasm> [options]
+
+Starts Envoy with your filter in front of an upstream, prints the URL to send requests to, and streams the
+lines your filter logs until Ctrl-C. Envoy is provisioned into the per-user cache on first use.
+
+Options:
+  --config <json|@file>    plugin configuration (what your root context reads in onConfigure)
+  --upstream <url>         forward to this HTTP upstream (e.g. http://127.0.0.1:8080)
+  --echo                   forward to a built-in upstream that echoes each request as JSON
+                           (without --upstream/--echo, Envoy answers 200 itself after the filter)
+  --tcp                    load the module as a network (TCP) filter instead of an HTTP filter
+  --runner <process|container>   how Envoy runs (default process)
+  --envoy-version <X.Y.Z>  Envoy version (default: the harness's pinned one)
+  --log-level <level>      also show Envoy's own lines at this level or above (e.g. warning)
+
+Example:
+  ${PROGRAM} run build/my-filter.wasm --echo --config '{"header":"x-hello"}'
+  curl -i http://127.0.0.1:<port>/`,
+  async run(argv, io) {
+    const { positionals, values } = parseCommandArgs("run", argv, {
+      config: { type: "string" }, upstream: { type: "string" }, echo: { type: "boolean" }, tcp: { type: "boolean" },
+      runner: { type: "string" }, "envoy-version": { type: "string" }, "log-level": { type: "string" },
+    });
+    if (values.help) {
+      io.print(this.help);
+      return 0;
+    }
+    const wasm = positionals[0];
+    if (!wasm || positionals.length > 1) throw new CliError("run needs exactly one .wasm file", { hint: `e.g. \`${PROGRAM} run build/my-filter.wasm --echo\``, exitCode: 2 });
+    if (!existsSync(wasm)) throw new CliError(`${wasm} does not exist`, { hint: `build it first (\`${PROGRAM} build\`) and pass build/<name>.wasm` });
+    if (values.upstream && values.echo) throw new CliError("--upstream and --echo exclude each other", { exitCode: 2 });
+    const runner = (values.runner ?? "process") as RunnerKind;
+    if (runner !== "process" && runner !== "container") throw new CliError(`--runner must be process or container (got "${values.runner}")`, { exitCode: 2 });
+    const config = await readConfigArgument(values.config);
+    const echo = values.echo ? await startHttpUpstream() : undefined;
+    const upstream: UpstreamEndpoint | undefined = echo ?? (values.upstream ? parseUpstream(values.upstream) : undefined);
+    const filter = (values.tcp ? networkWasm : httpWasm)(wasm, { config, name: basename(wasm, ".wasm") });
+    const done = step(io, `starting Envoy (${runner} runner) with ${wasm}`);
+    let envoy;
+    try {
+      envoy = await startEnvoy({ runner, version: values["envoy-version"], filters: [filter], upstream, allowWasmErrors: true });
+    } catch (error) {
+      await echo?.close();
+      throw error;
+    }
+    done(`Envoy ${envoy.version} ready`);
+    const level = values["log-level"];
+    const showEnvoyLevels = level ? ENVOY_LEVELS.slice(Math.max(0, ENVOY_LEVELS.indexOf(level))) : [];
+    const printLine = (line: Parameters<Parameters<typeof envoy.log.onLine>[0]>[0]) => {
+      const wasmLine = asWasmLogLine(line);
+      if (wasmLine) io.print(`[${wasmLine.level}] ${wasmLine.message}`);
+      else if (showEnvoyLevels.includes(line.level)) io.info(`envoy: ${line.raw}`);
+    };
+    for (const line of envoy.log.lines) printLine(line);
+    const unsubscribe = envoy.log.onLine(printLine);
+    io.print(`${values.tcp ? "tcp" : "listening on"} ${values.tcp ? `127.0.0.1:${envoy.port()}` : envoy.origin()}`);
+    io.print(`admin    ${envoy.admin.url}`);
+    if (!values.tcp) io.print(`try      curl -i ${envoy.origin()}/`);
+    io.info("streaming the filter's log lines; Ctrl-C stops");
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    unsubscribe();
+    io.info("stopping Envoy…");
+    await envoy.stop();
+    await echo?.close();
+    return 0;
+  },
+};
+
+/** Envoy's log levels, lowest first. */
+const ENVOY_LEVELS = ["trace", "debug", "info", "warning", "error", "critical"];
+
+/** `http://host:port` → an HTTP/1.1 upstream endpoint; anything else is a usage error. */
+function parseUpstream(text: string): UpstreamEndpoint {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(`--upstream must be a URL like http://127.0.0.1:8080 (got "${text}")`, { exitCode: 2 });
+  }
+  if (url.protocol !== "http:" || !url.port) throw new CliError(`--upstream must be http://<ip>:<port> (got "${text}")`, { hint: "HTTPS upstreams are not supported by `run`; use a plain-HTTP local service", exitCode: 2 });
+  const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname.replace(/^\[|\]$/g, "");
+  return { host, port: Number(url.port), protocol: "http1" };
+}

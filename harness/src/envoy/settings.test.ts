@@ -1,0 +1,20 @@
+// The per-user cache location: override, XDG, home fallback.
+import { describe, expect, test } from "vitest";
+import { CACHE_DIR_ENV, cacheRoot } from "./settings.ts";
+
+describe("cacheRoot", () => {
+  test("PROXY_WASM_AS_CACHE wins over everything (relative paths resolved)", () => {
+    expect(cacheRoot({ [CACHE_DIR_ENV]: "/srv/envoy-cache", XDG_CACHE_HOME: "/xdg" }, "/home/u")).toBe("/srv/envoy-cache");
+    expect(cacheRoot({ [CACHE_DIR_ENV]: "rel/cache" }, "/home/u")).toBe(`${process.cwd()}/rel/cache`);
+  });
+
+  test("an absolute XDG_CACHE_HOME is used, a relative one ignored (XDG spec)", () => {
+    expect(cacheRoot({ XDG_CACHE_HOME: "/xdg" }, "/home/u")).toBe("/xdg/proxy-wasm-as");
+    expect(cacheRoot({ XDG_CACHE_HOME: "not/absolute" }, "/home/u")).toBe("/home/u/.cache/proxy-wasm-as");
+  });
+
+  test("default: ~/.cache/proxy-wasm-as, the same for every repository (no ./.cache)", () => {
+    expect(cacheRoot({}, "/home/u")).toBe("/home/u/.cache/proxy-wasm-as");
+    expect(cacheRoot({}, "/home/u")).not.toContain(process.cwd());
+  });
+});

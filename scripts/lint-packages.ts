@@ -1,0 +1,40 @@
+// Packs the published packages exactly as `npm publish` would (the harness builds itself through prepack) and lints
+// the tarballs: publint (package.json fields, exports, files) for both, and @arethetypeswrong/cli for the harness
+// (types and JavaScript resolve for every subpath under Node16 ESM and bundlers; it is ESM-only, so the CommonJS
+// and node10 resolutions are out of scope). The SDK is AssemblyScript source, which attw does not apply to.
+//   npm run lint:packages          (also run by test/unit/packages.test.ts)
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(ROOT, "node_modules", ".bin");
+const PACKAGES = [
+  { workspace: "harness", tarball: "proxy-wasm-as-harness-0.1.0.tgz", attw: true },
+  { workspace: "sdk", tarball: "proxy-wasm-as-sdk-0.1.0.tgz", attw: false },
+];
+
+const out = mkdtempSync(join(tmpdir(), "pwas-pack-"));
+const failures: string[] = [];
+const run = (what: string, command: string, args: string[]) => {
+  console.log(`\n$ ${what}`);
+  try {
+    execFileSync(command, args, { cwd: ROOT, stdio: "inherit" });
+  } catch {
+    failures.push(what);
+  }
+};
+try {
+  execFileSync("npm", ["pack", "--silent", "--pack-destination", out, ...PACKAGES.flatMap((p) => ["-w", p.workspace])], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  for (const pkg of PACKAGES) {
+    const tarball = join(out, pkg.tarball);
+    run(`publint ${pkg.tarball}`, join(BIN, "publint"), ["run", tarball, "--strict"]);
+    if (pkg.attw) run(`attw ${pkg.tarball}`, join(BIN, "attw"), [tarball, "--profile", "esm-only"]);
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
+console.log(failures.length === 0 ? "\npackages: publint and attw pass" : `\npackages: FAILED: ${failures.join("; ")}`);
+process.exitCode = failures.length === 0 ? 0 : 1;
