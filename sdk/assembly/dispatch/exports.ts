@@ -1,7 +1,7 @@
 // Dispatch layer: owns every proxy_on_* export Envoy calls (exact ABI 0.2.1 signatures), keeps one typed
 // map per context kind (no downcasts on hot paths), routes callout responses back to the context that made
 // the call, and frees per-context state on proxy_on_delete. With `--runtime minimal` it runs the collector
-// at safe points (end of proxy_on_configure and of every proxy_on_tick, and every COLLECT_EVERY_CALLBACKS
+// at safe points (end of proxy_on_configure, start and end of every proxy_on_tick, and every COLLECT_EVERY_CALLBACKS
 // deletes/body/data/queue/foreign-function callbacks), never inside malloc.
 // Stateless streams: when the build transform dropped proxy_on_context_create and proxy_on_delete (see
 // sdk/transform/prune-callbacks.js), Envoy never calls them; the root is created on proxy_on_vm_start or
@@ -195,12 +195,14 @@ export function proxy_on_configure(rootId: u32, pluginConfigurationSize: u32): u
 }
 
 /**
- * Timer tick of a root (see RootContext.setTickPeriod). Collects garbage after every tick (minimal runtime): the
- * main thread's VM only ever ticks (it serves no streams, so no delete/body callback would ever collect), and a
- * tick typically sweeps many entries at once, so waiting for 64 of them would hold 64 ticks' garbage.
+ * Timer tick of a root (see RootContext.setTickPeriod). Collects garbage before and after every tick (minimal
+ * runtime): the main thread's VM only ever ticks (it serves no streams, so no delete/body callback would ever
+ * collect), and a tick typically sweeps many entries at once, so waiting for 64 of them would hold 64 ticks'
+ * garbage; collecting first too means a tick never adds its garbage on top of the streams' uncollected garbage.
  */
 export function proxy_on_tick(rootId: u32): void {
   host.resetLogLevelCache();
+  collectGarbage(true);
   const root = rootContext(rootId);
   if (root != null) root.onTick();
   collectGarbage(true);
