@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, test } from "vitest";
-import { listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness";
+import { CACHE_DIR_ENV, cacheRoot, listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness";
 import { RUNNERS } from "./support.ts";
 
 const HOLDER = resolve("test/envoy/fixtures/hold-envoy.ts");
@@ -64,8 +64,8 @@ describe("kill -9 of a harness process (process runner), then a normal start", (
       const tmp = join(root, "tmp");
       mkdirSync(cache);
       mkdirSync(tmp);
-      symlinkSync(resolve(".cache/envoy"), join(cache, "envoy")); // the provisioned binaries
-      const env = { ...process.env, ENVOY_HARNESS_CACHE: cache, TMPDIR: tmp };
+      symlinkSync(join(cacheRoot(), "envoy"), join(cache, "envoy")); // the provisioned binaries
+      const env = { ...process.env, [CACHE_DIR_ENV]: cache, TMPDIR: tmp };
       const harnessDirs = () => readdirSync(tmp).filter((name) => name.startsWith("envoy-harness-"));
       const check = () => spawnSync(process.execPath, ["harness/src/cli/main.ts", "envoy", "check", "--runner", "process"], { env, encoding: "utf8" });
 
@@ -93,13 +93,13 @@ describe("kill -9 of a harness process (process runner), then a normal start", (
 });
 
 function listEnvoyProcessesIn(cache: string, ownerPid: number): { envoyPid: number }[] {
-  const previous = process.env.ENVOY_HARNESS_CACHE;
-  process.env.ENVOY_HARNESS_CACHE = cache;
+  const previous = process.env[CACHE_DIR_ENV];
+  process.env[CACHE_DIR_ENV] = cache;
   try {
     return listEnvoyProcesses(ownerPid);
   } finally {
-    if (previous === undefined) delete process.env.ENVOY_HARNESS_CACHE;
-    else process.env.ENVOY_HARNESS_CACHE = previous;
+    if (previous === undefined) delete process.env[CACHE_DIR_ENV];
+    else process.env[CACHE_DIR_ENV] = previous;
   }
 }
 
