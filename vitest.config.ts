@@ -28,7 +28,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["sdk/**/*.test.ts", "harness/src/**/*.test.ts", "filters/**/*.test.ts", "test/unit/**/*.test.ts", "test/differential/**/*.test.ts"],
+          include: [
+            "sdk/**/*.test.ts",
+            "harness/src/**/*.test.ts",
+            "filters/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+            "test/differential/**/*.test.ts",
+          ],
           exclude: ["**/*.envoy.test.ts", "**/node_modules/**"],
         },
       },
@@ -36,7 +42,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "envoy",
-          include: ["filters/**/*.envoy.test.ts", "harness/src/**/*.envoy.test.ts", "test/envoy/**/*.test.ts", "test/differential/**/*.envoy.test.ts"],
+          include: [
+            "filters/**/*.envoy.test.ts",
+            "harness/src/**/*.envoy.test.ts",
+            "test/envoy/**/*.test.ts",
+            "test/differential/**/*.envoy.test.ts",
+          ],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

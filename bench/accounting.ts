@@ -64,7 +64,12 @@ export interface RequestAccounting {
  * at the same (trace) level: a module may log more at trace level, so both sides run at that level here.
  */
 export type EnvoyCrossCheck =
-  | { readonly requests: number; readonly envoy: CallCounts; readonly emulator: CallCounts; readonly differences: readonly string[] }
+  | {
+      readonly requests: number;
+      readonly envoy: CallCounts;
+      readonly emulator: CallCounts;
+      readonly differences: readonly string[];
+    }
   | { readonly skipped: string };
 
 /** Calls per request by name: VM entries ("proxy_on_request_headers", "malloc") and host calls ("proxy_log"). */
@@ -76,19 +81,32 @@ export interface CallCounts {
 /** The request Envoy's connection manager hands the filter for a wrk request (pseudo-headers, x-forwarded-proto, x-request-id). */
 function downstreamRequest(extra: Record<string, string>, n: number): HeadersInit {
   return {
-    ":authority": "127.0.0.1:10000", ":path": "/", ":method": "GET", ":scheme": "http",
-    ...extra, "x-forwarded-proto": "http", "x-request-id": `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+    ":authority": "127.0.0.1:10000",
+    ":path": "/",
+    ":method": "GET",
+    ":scheme": "http",
+    ...extra,
+    "x-forwarded-proto": "http",
+    "x-request-id": `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
   };
 }
 
 /** The upstream's answer as the proxy listener's router returns it (body "ok"). */
 const UPSTREAM_RESPONSE: HeadersInit = {
-  ":status": "200", "content-length": "2", "content-type": "text/plain", ...UPSTREAM_RESPONSE_HEADERS,
-  date: "Mon, 30 Nov 2026 12:00:00 GMT", server: "envoy", "x-envoy-upstream-service-time": "0",
+  ":status": "200",
+  "content-length": "2",
+  "content-type": "text/plain",
+  ...UPSTREAM_RESPONSE_HEADERS,
+  date: "Mon, 30 Nov 2026 12:00:00 GMT",
+  server: "envoy",
+  "x-envoy-upstream-service-time": "0",
 };
 
 /** What the request and response must look like after the variant ran, as [header, wanted value or null for absent]. */
-function expectedEdits(workload: "headers" | "jwt"): { request: Array<[string, string | null]>; response: Array<[string, string | null]> } {
+function expectedEdits(workload: "headers" | "jwt"): {
+  request: Array<[string, string | null]>;
+  response: Array<[string, string | null]>;
+} {
   if (workload === "jwt") return { request: [[JWT_FORWARDED_CLAIM.header, "user-42"]], response: [] };
   const side = (edits: { set: Record<string, string>; add: Record<string, string>; remove: readonly string[] }) => [
     ...edits.remove.map((name): [string, null] => [name, null]),
@@ -116,7 +134,12 @@ function tally(entries: readonly TraceEntry[], requests: number): Omit<RequestAc
     if (!lengths) unsized.add(e.call);
     for (const i of lengths ?? []) bytesToHost += Number(e.args[i] ?? 0);
   }
-  const perRequest = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).sort().map(([k, v]) => [k, v / requests]));
+  const perRequest = (counts: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(counts)
+        .sort()
+        .map(([k, v]) => [k, v / requests]),
+    );
   const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0) / requests;
   return {
     vmEntries: sum(entriesByName),
@@ -145,7 +168,12 @@ export async function emulatorAccounting(
   const warm = options.warmRequests ?? WARM_REQUESTS;
   const countedRequests = options.countedRequests ?? COUNTED_REQUESTS;
   const emu = await Emulator.load(filter.wasm, {
-    pluginConfig: filter.config === undefined ? "" : typeof filter.config === "string" ? filter.config : JSON.stringify(filter.config),
+    pluginConfig:
+      filter.config === undefined
+        ? ""
+        : typeof filter.config === "string"
+          ? filter.config
+          : JSON.stringify(filter.config),
     rootId: filter.rootId ?? "",
     pluginName: filter.name,
     // The bench Envoy's wasm logger level ("warning").
@@ -166,8 +194,12 @@ export async function emulatorAccounting(
     s.complete();
     if (problem) continue;
     const wrong = [
-      ...expected.request.filter(([k, v]) => (s.request.headers.get(k) ?? null) !== v).map(([k, v]) => `request ${k}: wanted ${v ?? "(absent)"}, got ${s.request.headers.get(k) ?? "(absent)"}`),
-      ...expected.response.filter(([k, v]) => (s.response.headers.get(k) ?? null) !== v).map(([k, v]) => `response ${k}: wanted ${v ?? "(absent)"}, got ${s.response.headers.get(k) ?? "(absent)"}`),
+      ...expected.request
+        .filter(([k, v]) => (s.request.headers.get(k) ?? null) !== v)
+        .map(([k, v]) => `request ${k}: wanted ${v ?? "(absent)"}, got ${s.request.headers.get(k) ?? "(absent)"}`),
+      ...expected.response
+        .filter(([k, v]) => (s.response.headers.get(k) ?? null) !== v)
+        .map(([k, v]) => `response ${k}: wanted ${v ?? "(absent)"}, got ${s.response.headers.get(k) ?? "(absent)"}`),
     ];
     if (s.error) problem = `request ${n} trapped: ${s.error.message.split("\n")[0]}`;
     else if (wrong.length) problem = `request ${n}: ${wrong.join("; ")}`;
@@ -176,7 +208,14 @@ export async function emulatorAccounting(
   const rootCalls = emu.trace.slice(start).length - counted.length;
   const result = tally(counted, countedRequests);
   emu.shutdown();
-  return { ...result, ...(problem ? { problem } : rootCalls ? { problem: `${rootCalls} calls on the root context during the counted requests (not counted above)` } : {}) };
+  return {
+    ...result,
+    ...(problem
+      ? { problem }
+      : rootCalls
+        ? { problem: `${rootCalls} calls on the root context during the counted requests (not counted above)` }
+        : {}),
+  };
 }
 
 /** One line of Envoy's wasm trace log that records a call across the boundary. */
@@ -194,7 +233,8 @@ export function countEnvoyTrace(messages: readonly string[], requests: number): 
     const entry = ENVOY_VM_ENTRY.exec(message);
     const call = entry ? undefined : ENVOY_HOST_CALL.exec(message);
     if (entry) vmEntries[entry[1]!] = (vmEntries[entry[1]!] ?? 0) + 1 / requests;
-    else if (call) hostCalls[call[1]!.replace(/^env\./, "")] = (hostCalls[call[1]!.replace(/^env\./, "")] ?? 0) + 1 / requests;
+    else if (call)
+      hostCalls[call[1]!.replace(/^env\./, "")] = (hostCalls[call[1]!.replace(/^env\./, "")] ?? 0) + 1 / requests;
   }
   return { vmEntries, hostCalls };
 }
@@ -221,7 +261,12 @@ const ENVOY_TRACE_SETTLE_MS = 300;
  * Starts a bench Envoy running `filter` with the wasm logger at trace level, sends one uncounted request and then
  * ENVOY_TRACE_REQUESTS counted ones with `requestHeaders`, and counts the calls its trace log shows per request.
  */
-export async function envoyTraceAccounting(filter: Extract<BenchFilter, { kind: "wasm" }>, workload: "headers" | "jwt", requestHeaders: Record<string, string>, cpus: string): Promise<EnvoyCrossCheck> {
+export async function envoyTraceAccounting(
+  filter: Extract<BenchFilter, { kind: "wasm" }>,
+  workload: "headers" | "jwt",
+  requestHeaders: Record<string, string>,
+  cpus: string,
+): Promise<EnvoyCrossCheck> {
   const settle = () => new Promise((resolve) => setTimeout(resolve, ENVOY_TRACE_SETTLE_MS));
   let envoy: Awaited<ReturnType<typeof startBenchEnvoy>> | undefined;
   try {
@@ -232,9 +277,16 @@ export async function envoyTraceAccounting(filter: Extract<BenchFilter, { kind: 
     const from = envoy.log.lines.length;
     for (let i = 0; i < ENVOY_TRACE_REQUESTS; i++) await send();
     await settle();
-    const messages = envoy.log.lines.slice(from).filter((l) => l.logger === "wasm").map((l) => l.message);
+    const messages = envoy.log.lines
+      .slice(from)
+      .filter((l) => l.logger === "wasm")
+      .map((l) => l.message);
     const seen = countEnvoyTrace(messages, ENVOY_TRACE_REQUESTS);
-    const emulated = await emulatorAccounting(filter, workload, requestHeaders, { logLevel: "trace", warmRequests: 1, countedRequests: ENVOY_TRACE_REQUESTS });
+    const emulated = await emulatorAccounting(filter, workload, requestHeaders, {
+      logLevel: "trace",
+      warmRequests: 1,
+      countedRequests: ENVOY_TRACE_REQUESTS,
+    });
     const emulator = { vmEntries: emulated.vmEntriesByName, hostCalls: emulated.hostCallsByName };
     return { requests: ENVOY_TRACE_REQUESTS, envoy: seen, emulator, differences: differences(seen, emulator) };
   } catch (err) {
@@ -250,20 +302,27 @@ const fmt = (n: number) => {
 };
 
 /** The accounting table: one row per Wasm variant, emulator figures with Envoy's trace in brackets. */
-export function accountingTable(rows: ReadonlyArray<{ workload: string; label: string; accounting: RequestAccounting }>): string {
+export function accountingTable(
+  rows: ReadonlyArray<{ workload: string; label: string; accounting: RequestAccounting }>,
+): string {
   const lines = [
     "| workload | variant | VM entries / request | host calls / request | bytes module → host | bytes host → module | malloc calls | Envoy trace log (wasm at trace level): entries / host calls / mallocs | VM entries by name | host calls by name |",
     "|---|---|---:|---:|---:|---:|---:|---|---|---|",
   ];
   for (const { workload, label, accounting: a } of rows) {
-    const byName = (counts: Readonly<Record<string, number>>) => Object.entries(counts).map(([k, v]) => `${k.replace(/^proxy_/, "")} ${fmt(v)}`).join(", ");
+    const byName = (counts: Readonly<Record<string, number>>) =>
+      Object.entries(counts)
+        .map(([k, v]) => `${k.replace(/^proxy_/, "")} ${fmt(v)}`)
+        .join(", ");
     const total = (counts: Readonly<Record<string, number>>) => fmt(Object.values(counts).reduce((x, y) => x + y, 0));
     const envoy = !a.envoy
       ? "—"
       : "skipped" in a.envoy
         ? `not checked: ${a.envoy.skipped}`
         : `${total(a.envoy.envoy.vmEntries)} / ${total(a.envoy.envoy.hostCalls)} / ${fmt((a.envoy.envoy.vmEntries.malloc ?? 0) + (a.envoy.envoy.vmEntries.proxy_on_memory_allocate ?? 0))} over ${a.envoy.requests} requests: ${a.envoy.differences.length ? `**differs** from the emulator (${a.envoy.differences.join("; ")})` : "same as the emulator"}`;
-    lines.push(`| ${workload} | ${label}${a.problem ? ` (${a.problem.replace(/\|/g, "\\|")})` : ""} | ${fmt(a.vmEntries)} | ${fmt(a.hostCalls)} | ${fmt(a.bytesToHost)} | ${fmt(a.bytesToModule)} | ${fmt(a.mallocs)} | ${envoy} | ${byName(a.vmEntriesByName)} | ${byName(a.hostCallsByName)} |`);
+    lines.push(
+      `| ${workload} | ${label}${a.problem ? ` (${a.problem.replace(/\|/g, "\\|")})` : ""} | ${fmt(a.vmEntries)} | ${fmt(a.hostCalls)} | ${fmt(a.bytesToHost)} | ${fmt(a.bytesToModule)} | ${fmt(a.mallocs)} | ${envoy} | ${byName(a.vmEntriesByName)} | ${byName(a.hostCallsByName)} |`,
+    );
   }
   return lines.join("\n");
 }

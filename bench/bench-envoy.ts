@@ -44,21 +44,30 @@ export function freePort(): Promise<number> {
 
 /** Starts Envoy running `filter` and waits until it is ready; throws with Envoy's own lines when it is not. */
 export async function startBenchEnvoy(filter: BenchFilter, options: BenchEnvoyOptions): Promise<BenchEnvoy> {
-  const runner = await prepareRunner({ runner: "process", concurrency: 1, cpus: options.cpus, wasmLogLevel: options.wasmLogLevel ?? "warning" });
+  const runner = await prepareRunner({
+    runner: "process",
+    concurrency: 1,
+    cpus: options.cpus,
+    wasmLogLevel: options.wasmLogLevel ?? "warning",
+  });
   const ports = { proxy: await freePort(), upstream: await freePort() };
   const log = new EnvoyLog();
   const launchedAt = performance.now();
   const launched = await runner.launch(renderBenchConfig(filter, ports), [], log);
   const fail = async (what: string): Promise<never> => {
     await launched.stop();
-    throw new EnvoyHarnessError(`bench Envoy (${filter.kind}${filter.kind === "wasm" ? ` ${filter.name}` : ""}) ${what}`, { logLines: log.tail(20) });
+    throw new EnvoyHarnessError(
+      `bench Envoy (${filter.kind}${filter.kind === "wasm" ? ` ${filter.name}` : ""}) ${what}`,
+      { logLines: log.tail(20) },
+    );
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   let admin: EnvoyAdmin | undefined;
   let startupMs = 0;
   for (;;) {
     if (Date.now() > deadline) return fail("was not ready in time");
-    if (log.lines.some((l) => l.level === "critical" || (l.logger === "wasm" && l.level === "error"))) return fail("failed to start");
+    if (log.lines.some((l) => l.level === "critical" || (l.logger === "wasm" && l.level === "error")))
+      return fail("failed to start");
     if (!admin) {
       const line = log.lines.find((l) => /admin address: (\S+)/.test(l.message));
       if (line) admin = new EnvoyAdmin(/admin address: (\S+)/.exec(line.message)![1]!);
@@ -66,11 +75,22 @@ export async function startBenchEnvoy(filter: BenchFilter, options: BenchEnvoyOp
       startupMs = performance.now() - launchedAt;
       break;
     }
-    if ((await Promise.race([launched.exited.then(() => true), sleep(5).then(() => false)]))) return fail("exited during start");
+    if (await Promise.race([launched.exited.then(() => true), sleep(5).then(() => false)]))
+      return fail("exited during start");
   }
   const origin = `http://127.0.0.1:${ports.proxy}`;
   const stop = () => launched.stop();
-  return { pid: launched.pid!, ports, admin, log, version: runner.envoyVersion, startupMs, origin, stop, [Symbol.asyncDispose]: stop };
+  return {
+    pid: launched.pid!,
+    ports,
+    admin,
+    log,
+    version: runner.envoyVersion,
+    startupMs,
+    origin,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -33,11 +33,14 @@ const filterSource = join(project, "assembly", "index.ts");
 const BODY_LINE = /this\.sendLocalResponse\(403, "[^"]*"\);/;
 const setMarker = (marker: string) => {
   const text = readFileSync(filterSource, "utf8");
-  if (!BODY_LINE.test(text)) throw new Error(`the scaffold's filter no longer has the line this bench edits (${BODY_LINE})`);
+  if (!BODY_LINE.test(text))
+    throw new Error(`the scaffold's filter no longer has the line this bench edits (${BODY_LINE})`);
   writeFileSync(filterSource, text.replace(BODY_LINE, `this.sendLocalResponse(403, "forbidden ${marker}\\n");`));
 };
 setMarker("m0");
-writeFileSync(join(project, "test", "edit-marker.test.ts"), `// Written by bench/edit-to-green.ts: the module answers with the marker the source currently holds.
+writeFileSync(
+  join(project, "test", "edit-marker.test.ts"),
+  `// Written by bench/edit-to-green.ts: the module answers with the marker the source currently holds.
 import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
 import { Emulator } from "@proxy-wasm-as/harness/emulator";
@@ -49,23 +52,41 @@ test("the module carries the latest edit", async () => {
   expect(result).toBeLocalReply(403);
   expect(result.body).toBe(\`forbidden \${marker}\\n\`);
 });
-`);
+`,
+);
 
 // 1. Baseline: one cold asc compile (a new process, release target, the project's asconfig), as `asc` is run by hand.
 const coldStarted = performance.now();
-execFileSync(NODE, [join(REPO, "node_modules/assemblyscript/bin/asc.js"), "assembly/index.ts", "--config", "asconfig.json", "--target", "release", "--outFile", join(project, "cold.wasm")], { cwd: project, stdio: "inherit" });
+execFileSync(
+  NODE,
+  [
+    join(REPO, "node_modules/assemblyscript/bin/asc.js"),
+    "assembly/index.ts",
+    "--config",
+    "asconfig.json",
+    "--target",
+    "release",
+    "--outFile",
+    join(project, "cold.wasm"),
+  ],
+  { cwd: project, stdio: "inherit" },
+);
 const coldMs = performance.now() - coldStarted;
 console.log(`cold asc compile (release): ${(coldMs / 1000).toFixed(2)} s`);
 
 // 2. vitest in watch mode on the emulator tests; the preset's global setup builds once, then rebuilds per save.
 // No NODE_OPTIONS: the repository's --conditions=source would make Node load the harness sources while vitest loads dist/.
 const env = { ...process.env, NODE_OPTIONS: "", NO_COLOR: "1", PROXY_WASM_AS_SKIP_ENVOY: "1", FORCE_COLOR: "0" };
-const vitest = spawn(NODE, [join(REPO, "node_modules/vitest/vitest.mjs"), "--watch", "test/filter.test.ts", "test/edit-marker.test.ts"], { cwd: project, env, stdio: ["pipe", "pipe", "pipe"] });
+const vitest = spawn(
+  NODE,
+  [join(REPO, "node_modules/vitest/vitest.mjs"), "--watch", "test/filter.test.ts", "test/edit-marker.test.ts"],
+  { cwd: project, env, stdio: ["pipe", "pipe", "pipe"] },
+);
 let output = "";
 let waiter: { pattern: RegExp; from: number; resolve: (text: string) => void } | undefined;
 const onData = (chunk: Buffer) => {
   output += chunk.toString();
-  if (waiter && waiter.pattern.test(output.slice(waiter.from))) {
+  if (waiter?.pattern.test(output.slice(waiter.from))) {
     const done = waiter;
     waiter = undefined;
     done.resolve(output.slice(done.from));
@@ -74,10 +95,21 @@ const onData = (chunk: Buffer) => {
 vitest.stdout.on("data", onData);
 vitest.stderr.on("data", onData);
 /** Resolves with the output since now once it shows vitest's end-of-run line (green or red). */
-const nextRunEnd = () => new Promise<string>((resolvePromise, reject) => {
-  const timer = setTimeout(() => reject(new Error(`no test result within ${EDIT_TIMEOUT_MS / 1000} s:\n${output.slice(-3000)}`)), EDIT_TIMEOUT_MS);
-  waiter = { pattern: /(Waiting|Watching) for file changes/, from: output.length, resolve: (text) => { clearTimeout(timer); resolvePromise(text); } };
-});
+const nextRunEnd = () =>
+  new Promise<string>((resolvePromise, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no test result within ${EDIT_TIMEOUT_MS / 1000} s:\n${output.slice(-3000)}`)),
+      EDIT_TIMEOUT_MS,
+    );
+    waiter = {
+      pattern: /(Waiting|Watching) for file changes/,
+      from: output.length,
+      resolve: (text) => {
+        clearTimeout(timer);
+        resolvePromise(text);
+      },
+    };
+  });
 
 const results: { ms: number; green: boolean; compileMs: number }[] = [];
 try {
@@ -94,7 +126,9 @@ try {
     // The preset's global setup prints how long the rebuild took.
     const compileMs = Number(/built edit-bench \((\d+(?:\.\d+)?) s\)/.exec(text)?.[1] ?? Number.NaN) * 1000;
     results.push({ ms, green, compileMs });
-    console.log(`edit ${i}: ${green ? "green" : "RED"} after ${(ms / 1000).toFixed(2)} s (of which rebuild ${(compileMs / 1000).toFixed(1)} s)`);
+    console.log(
+      `edit ${i}: ${green ? "green" : "RED"} after ${(ms / 1000).toFixed(2)} s (of which rebuild ${(compileMs / 1000).toFixed(1)} s)`,
+    );
     if (!green) console.log(text);
   }
 } finally {
@@ -106,8 +140,16 @@ const times = results.map((r) => r.ms).sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)] ?? Number.NaN;
 console.log("");
 console.log(`edit-to-green (save → emulator test result, vitest --watch + preset rebuild), ${results.length} edits`);
-console.log(`  median ${(median / 1000).toFixed(2)} s   min ${(times[0]! / 1000).toFixed(2)} s   max ${(times.at(-1)! / 1000).toFixed(2)} s   (target ≤ 2 s)`);
-console.log(`  cold asc compile ${(coldMs / 1000).toFixed(2)} s   ratio edit-to-green / cold compile: ${(median / coldMs).toFixed(2)}×`);
+console.log(
+  `  median ${(median / 1000).toFixed(2)} s   min ${(times[0]! / 1000).toFixed(2)} s   max ${(times.at(-1)! / 1000).toFixed(2)} s   (target ≤ 2 s)`,
+);
+console.log(
+  `  cold asc compile ${(coldMs / 1000).toFixed(2)} s   ratio edit-to-green / cold compile: ${(median / coldMs).toFixed(2)}×`,
+);
 const compiles = results.map((r) => r.compileMs).sort((a, b) => a - b);
-console.log(`  of which the unoptimized rebuild: median ${((compiles[Math.floor(compiles.length / 2)] ?? Number.NaN) / 1000).toFixed(2)} s`);
-console.log(`  all green: ${results.every((r) => r.green)}   (machine load average now: ${(await import("node:os")).loadavg()[0]!.toFixed(1)})`);
+console.log(
+  `  of which the unoptimized rebuild: median ${((compiles[Math.floor(compiles.length / 2)] ?? Number.NaN) / 1000).toFixed(2)} s`,
+);
+console.log(
+  `  all green: ${results.every((r) => r.green)}   (machine load average now: ${(await import("node:os")).loadavg()[0]!.toFixed(1)})`,
+);

@@ -18,7 +18,10 @@ function findHeadersFilter(dir: string): string | undefined {
     if (statSync(p).isDirectory()) {
       const found = findHeadersFilter(p);
       if (found) return found;
-    } else if (/^headers(\.release)?\.wasm$/.test(name) || (p.includes("/headers/") && name.endsWith(".wasm") && !name.includes("debug"))) {
+    } else if (
+      /^headers(\.release)?\.wasm$/.test(name) ||
+      (p.includes("/headers/") && name.endsWith(".wasm") && !name.includes("debug"))
+    ) {
       return p;
     }
   }
@@ -30,7 +33,9 @@ let wasm = asFilter;
 if (!wasm) {
   const go = buildGoFilter();
   if (!go.path) {
-    console.error(`no module to benchmark: the AS headers filter is not built and the Go fixture cannot be built (${go.skip})`);
+    console.error(
+      `no module to benchmark: the AS headers filter is not built and the Go fixture cannot be built (${go.skip})`,
+    );
     process.exit(1);
   }
   wasm = go.path;
@@ -60,20 +65,28 @@ export function proxy_on_done(c: i32): i32 { return 1; }
 async function compileMinimal(): Promise<Uint8Array> {
   const asc = await import("assemblyscript/asc");
   let binary: Uint8Array | undefined;
-  const { error, stderr } = await asc.main(["minimal.ts", "--outFile", "minimal.wasm", "--runtime", "stub", "--use", "abort=", "-O3"], {
-    readFile: (name: string) => (name === "minimal.ts" ? MINIMAL_FILTER : null),
-    writeFile: (name: string, contents: string | Uint8Array) => {
-      if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
+  const { error, stderr } = await asc.main(
+    ["minimal.ts", "--outFile", "minimal.wasm", "--runtime", "stub", "--use", "abort=", "-O3"],
+    {
+      readFile: (name: string) => (name === "minimal.ts" ? MINIMAL_FILTER : null),
+      writeFile: (name: string, contents: string | Uint8Array) => {
+        if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
+      },
+      listFiles: () => [],
     },
-    listFiles: () => [],
-  });
+  );
   if (error || !binary) throw new Error(`compiling the minimal filter failed: ${error?.message}\n${stderr.toString()}`);
   return binary;
 }
 
 const headers: Array<[string, string]> = [
-  [":method", "GET"], [":path", "/bench"], [":authority", "example.com"], [":scheme", "http"],
-  ["user-agent", "bench"], ["accept", "*/*"], ["x-request-id", "0123456789abcdef"],
+  [":method", "GET"],
+  [":path", "/bench"],
+  [":authority", "example.com"],
+  [":scheme", "http"],
+  ["user-agent", "bench"],
+  ["accept", "*/*"],
+  ["x-request-id", "0123456789abcdef"],
 ];
 
 function run(iterations: number, emu: Emulator): { headerNs: number; totalNs: number } {
@@ -101,7 +114,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** Request-header callbacks/s and full streams/s of one round. */
 function measure(emu: Emulator): { perSecond: number; streamsPerSecond: number; meanUs: number } {
   const { headerNs, totalNs } = run(N, emu);
-  return { perSecond: Math.round(N / (headerNs / 1e9)), streamsPerSecond: Math.round(N / (totalNs / 1e9)), meanUs: headerNs / N / 1000 };
+  return {
+    perSecond: Math.round(N / (headerNs / 1e9)),
+    streamsPerSecond: Math.round(N / (totalNs / 1e9)),
+    meanUs: headerNs / N / 1000,
+  };
 }
 
 /**
@@ -109,7 +126,11 @@ function measure(emu: Emulator): { perSecond: number; streamsPerSecond: number; 
  * as given (watchdog: false) as the baseline. Rounds alternate (plain, guarded, plain, …) so a change in machine
  * load hits both; the ratio printed is the median of the per-round ratios.
  */
-function compare(bytes: Uint8Array): { plain: ReturnType<typeof measure>; guarded: ReturnType<typeof measure>; ratio: number } {
+function compare(bytes: Uint8Array): {
+  plain: ReturnType<typeof measure>;
+  guarded: ReturnType<typeof measure>;
+  ratio: number;
+} {
   const plainEmu = Emulator.fromBytes(bytes, { logLevel: "error", watchdog: false });
   const guardedEmu = Emulator.fromBytes(bytes, { logLevel: "error" });
   run(5_000, plainEmu); // warm-up (JIT, guest heap)
@@ -120,8 +141,13 @@ function compare(bytes: Uint8Array): { plain: ReturnType<typeof measure>; guarde
     plain.push(measure(plainEmu));
     guarded.push(measure(guardedEmu));
   }
-  const pick = (xs: ReturnType<typeof measure>[]) => xs.find((x) => x.perSecond === median(xs.map((y) => y.perSecond)))!;
-  return { plain: pick(plain), guarded: pick(guarded), ratio: median(guarded.map((g, i) => g.perSecond / plain[i]!.perSecond)) };
+  const pick = (xs: ReturnType<typeof measure>[]) =>
+    xs.find((x) => x.perSecond === median(xs.map((y) => y.perSecond)))!;
+  return {
+    plain: pick(plain),
+    guarded: pick(guarded),
+    ratio: median(guarded.map((g, i) => g.perSecond / plain[i]!.perSecond)),
+  };
 }
 
 const instrumentStart = performance.now();
@@ -132,11 +158,21 @@ const minimal = compare(minimalBytes);
 const withWatchdog = filter.guarded;
 const perSecond = withWatchdog.perSecond;
 
-console.log(`module: ${wasm.slice(root.length)}${asFilter ? "" : " (AS headers filter not built yet; using the Go fixture, whose runtime dominates)"}`);
-console.log(`request-header callbacks/s: ${fmt(perSecond)} (target >= ${fmt(TARGET)}) ${perSecond >= TARGET ? "MET" : "NOT MET"}`);
-console.log(`full streams/s (context create, request + response headers, on_log/on_done/on_delete): ${fmt(withWatchdog.streamsPerSecond)}`);
-console.log(`mean request-header step: ${withWatchdog.meanUs.toFixed(2)} µs over ${fmt(N)} streams (median round of ${ROUNDS})`);
-console.log(`emulator ceiling (minimal raw-ABI filter: 1 header get + 1 add): ${fmt(minimal.guarded.perSecond)} request-header callbacks/s`);
+console.log(
+  `module: ${wasm.slice(root.length)}${asFilter ? "" : " (AS headers filter not built yet; using the Go fixture, whose runtime dominates)"}`,
+);
+console.log(
+  `request-header callbacks/s: ${fmt(perSecond)} (target >= ${fmt(TARGET)}) ${perSecond >= TARGET ? "MET" : "NOT MET"}`,
+);
+console.log(
+  `full streams/s (context create, request + response headers, on_log/on_done/on_delete): ${fmt(withWatchdog.streamsPerSecond)}`,
+);
+console.log(
+  `mean request-header step: ${withWatchdog.meanUs.toFixed(2)} µs over ${fmt(N)} streams (median round of ${ROUNDS})`,
+);
+console.log(
+  `emulator ceiling (minimal raw-ABI filter: 1 header get + 1 add): ${fmt(minimal.guarded.perSecond)} request-header callbacks/s`,
+);
 console.log(
   `watchdog cost: headers filter ${fmt(filter.guarded.perSecond)} vs ${fmt(filter.plain.perSecond)} without = ${filter.ratio.toFixed(3)}×; ` +
     `minimal filter ${fmt(minimal.guarded.perSecond)} vs ${fmt(minimal.plain.perSecond)} = ${minimal.ratio.toFixed(3)}× ` +

@@ -14,7 +14,14 @@
 // %REQ()% formatter), so the bench can check that each variant really did the work before measuring it;
 // the measured path (/) has no echo.
 import { stringify } from "yaml";
-import { HEADER_EDITS, JWT_AUDIENCE, JWT_FORWARDED_CLAIM, JWT_ISSUER, UPSTREAM_RESPONSE_HEADERS, benchJwks } from "./workloads.ts";
+import {
+  HEADER_EDITS,
+  JWT_AUDIENCE,
+  JWT_FORWARDED_CLAIM,
+  JWT_ISSUER,
+  UPSTREAM_RESPONSE_HEADERS,
+  benchJwks,
+} from "./workloads.ts";
 
 /** The filter (or absence of one) a bench Envoy runs in its "proxy" listener. */
 export type BenchFilter =
@@ -27,7 +34,13 @@ export type BenchFilter =
   /** Envoy's Lua filter with this inline source. */
   | { readonly kind: "lua"; readonly source: string }
   /** A proxy-wasm module (envoy.filters.http.wasm, V8). */
-  | { readonly kind: "wasm"; readonly wasm: string; readonly name: string; readonly rootId?: string; readonly config?: unknown };
+  | {
+      readonly kind: "wasm";
+      readonly wasm: string;
+      readonly name: string;
+      readonly rootId?: string;
+      readonly config?: unknown;
+    };
 
 /** Where the two listeners of a bench Envoy listen (ports chosen by the caller; see freePort). */
 export interface BenchPorts {
@@ -35,14 +48,22 @@ export interface BenchPorts {
   readonly upstream: number;
 }
 
-const HCM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
-const ROUTER = { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } };
+const HCM_TYPE =
+  "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const ROUTER = {
+  name: "envoy.filters.http.router",
+  typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" },
+};
 
 function address(port: number) {
   return { socket_address: { address: "127.0.0.1", port_value: port } };
 }
 
-function headerValue(key: string, value: string, appendAction: "APPEND_IF_EXISTS_OR_ADD" | "OVERWRITE_IF_EXISTS_OR_ADD") {
+function headerValue(
+  key: string,
+  value: string,
+  appendAction: "APPEND_IF_EXISTS_OR_ADD" | "OVERWRITE_IF_EXISTS_OR_ADD",
+) {
   return { header: { key, value }, append_action: appendAction };
 }
 
@@ -66,43 +87,57 @@ function httpFilters(filter: BenchFilter): unknown[] {
     case "native-headers":
       return [];
     case "lua":
-      return [{
-        name: "envoy.filters.http.lua",
-        typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua", default_source_code: { inline_string: filter.source } },
-      }];
+      return [
+        {
+          name: "envoy.filters.http.lua",
+          typed_config: {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+            default_source_code: { inline_string: filter.source },
+          },
+        },
+      ];
     case "native-jwt":
-      return [{
-        name: "envoy.filters.http.jwt_authn",
-        typed_config: {
-          "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
-          providers: {
-            bench: {
-              issuer: JWT_ISSUER,
-              audiences: [JWT_AUDIENCE],
-              local_jwks: { inline_string: benchJwks() },
-              forward: true,
-              clock_skew_seconds: 60,
-              claim_to_headers: [{ header_name: JWT_FORWARDED_CLAIM.header, claim_name: JWT_FORWARDED_CLAIM.claim }],
+      return [
+        {
+          name: "envoy.filters.http.jwt_authn",
+          typed_config: {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
+            providers: {
+              bench: {
+                issuer: JWT_ISSUER,
+                audiences: [JWT_AUDIENCE],
+                local_jwks: { inline_string: benchJwks() },
+                forward: true,
+                clock_skew_seconds: 60,
+                claim_to_headers: [{ header_name: JWT_FORWARDED_CLAIM.header, claim_name: JWT_FORWARDED_CLAIM.claim }],
+              },
+            },
+            rules: [{ match: { prefix: "/" }, requires: { provider_name: "bench" } }],
+          },
+        },
+      ];
+    case "wasm":
+      return [
+        {
+          name: "envoy.filters.http.wasm",
+          typed_config: {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+            config: {
+              name: filter.name,
+              ...(filter.rootId !== undefined ? { root_id: filter.rootId } : {}),
+              ...(filter.config !== undefined
+                ? {
+                    configuration: {
+                      "@type": "type.googleapis.com/google.protobuf.StringValue",
+                      value: JSON.stringify(filter.config),
+                    },
+                  }
+                : {}),
+              vm_config: { runtime: "envoy.wasm.runtime.v8", code: { local: { filename: filter.wasm } } },
             },
           },
-          rules: [{ match: { prefix: "/" }, requires: { provider_name: "bench" } }],
         },
-      }];
-    case "wasm":
-      return [{
-        name: "envoy.filters.http.wasm",
-        typed_config: {
-          "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-          config: {
-            name: filter.name,
-            ...(filter.rootId !== undefined ? { root_id: filter.rootId } : {}),
-            ...(filter.config !== undefined
-              ? { configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: JSON.stringify(filter.config) } }
-              : {}),
-            vm_config: { runtime: "envoy.wasm.runtime.v8", code: { local: { filename: filter.wasm } } },
-          },
-        },
-      }];
+      ];
   }
 }
 
@@ -126,27 +161,51 @@ export function renderBenchConfig(filter: BenchFilter, ports: BenchPorts): strin
     route: { cluster: "upstream" },
     ...(filter.kind === "native-headers" ? nativeHeaderEdits() : {}),
   };
-  const upstreamHeaders = Object.entries(UPSTREAM_RESPONSE_HEADERS).map(([k, v]) => headerValue(k, v, "OVERWRITE_IF_EXISTS_OR_ADD"));
+  const upstreamHeaders = Object.entries(UPSTREAM_RESPONSE_HEADERS).map(([k, v]) =>
+    headerValue(k, v, "OVERWRITE_IF_EXISTS_OR_ADD"),
+  );
   const echoed = ["x-internal", "x-bench-env", "x-bench-tag", JWT_FORWARDED_CLAIM.header].map((name) =>
-    headerValue(`x-seen-${name.replace(/^x-/, "")}`, `%REQ(${name})%`, "OVERWRITE_IF_EXISTS_OR_ADD"));
+    headerValue(`x-seen-${name.replace(/^x-/, "")}`, `%REQ(${name})%`, "OVERWRITE_IF_EXISTS_OR_ADD"),
+  );
   const upstreamRoutes = [
-    { match: { prefix: "/verify" }, direct_response: { status: 200, body: { inline_string: "ok" } }, response_headers_to_add: [...upstreamHeaders, ...echoed] },
-    { match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "ok" } }, response_headers_to_add: upstreamHeaders },
+    {
+      match: { prefix: "/verify" },
+      direct_response: { status: 200, body: { inline_string: "ok" } },
+      response_headers_to_add: [...upstreamHeaders, ...echoed],
+    },
+    {
+      match: { prefix: "/" },
+      direct_response: { status: 200, body: { inline_string: "ok" } },
+      response_headers_to_add: upstreamHeaders,
+    },
   ];
   const bootstrap = {
     node: { id: "proxy-wasm-as-bench", cluster: "bench" },
     admin: { address: address(0) },
     static_resources: {
       listeners: [
-        { name: "proxy", address: address(ports.proxy), filter_chains: [{ filters: [connectionManager("proxy", [proxyRoute], httpFilters(filter))] }] },
-        { name: "upstream", address: address(ports.upstream), filter_chains: [{ filters: [connectionManager("upstream", upstreamRoutes, [])] }] },
+        {
+          name: "proxy",
+          address: address(ports.proxy),
+          filter_chains: [{ filters: [connectionManager("proxy", [proxyRoute], httpFilters(filter))] }],
+        },
+        {
+          name: "upstream",
+          address: address(ports.upstream),
+          filter_chains: [{ filters: [connectionManager("upstream", upstreamRoutes, [])] }],
+        },
       ],
-      clusters: [{
-        name: "upstream",
-        type: "STATIC",
-        connect_timeout: "1s",
-        load_assignment: { cluster_name: "upstream", endpoints: [{ lb_endpoints: [{ endpoint: { address: address(ports.upstream) } }] }] },
-      }],
+      clusters: [
+        {
+          name: "upstream",
+          type: "STATIC",
+          connect_timeout: "1s",
+          load_assignment: {
+            cluster_name: "upstream",
+            endpoints: [{ lb_endpoints: [{ endpoint: { address: address(ports.upstream) } }] }],
+          },
+        },
+      ],
     },
   };
   return stringify(bootstrap, { lineWidth: 0 });

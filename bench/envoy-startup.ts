@@ -13,7 +13,10 @@ const runners = (process.env.BENCH_RUNNERS ?? "container,process").split(",") as
 const dir = mkdtempSync(join(tmpdir(), "bench-envoy-"));
 const ok = writeFixtureModule("ok", dir);
 const SDK_HEADERS = "build/headers.wasm";
-const broken = { "missing-import": writeFixtureModule("missing-import", dir), "configure-false": writeFixtureModule("configure-false", dir) };
+const broken = {
+  "missing-import": writeFixtureModule("missing-import", dir),
+  "configure-false": writeFixtureModule("configure-false", dir),
+};
 
 function summary(values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
@@ -24,7 +27,9 @@ function summary(values: number[]): string {
 for (const runner of runners) {
   const prepStart = performance.now();
   const prepared = await prepareRunner({ runner }); // provisioning (binary download / image build) on first use
-  console.log(`\n${runner} runner: ${prepared.source} (Envoy ${prepared.envoyVersion}); preparation ${(performance.now() - prepStart).toFixed(0)} ms`);
+  console.log(
+    `\n${runner} runner: ${prepared.source} (Envoy ${prepared.envoyVersion}); preparation ${(performance.now() - prepStart).toFixed(0)} ms`,
+  );
   const launchToReady: number[] = [];
   const callToReady: number[] = [];
   const stopTimes: number[] = [];
@@ -43,7 +48,10 @@ for (const runner of runners) {
   if (existsSync(SDK_HEADERS)) {
     const sdk: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const envoy = await startEnvoy({ runner, filters: [httpWasm(SDK_HEADERS, { config: { response: { set: { "x-bench": "1" } } } })] });
+      const envoy = await startEnvoy({
+        runner,
+        filters: [httpWasm(SDK_HEADERS, { config: { response: { set: { "x-bench": "1" } } } })],
+      });
       sdk.push(envoy.startupMs);
       await envoy.stop();
     }
@@ -61,6 +69,8 @@ for (const runner of runners) {
       );
       times.push(performance.now() - t0);
     }
-    console.log(`  broken filter (${kind}) → start fails:${" ".repeat(Math.max(1, 16 - kind.length))}${summary(times)}`);
+    console.log(
+      `  broken filter (${kind}) → start fails:${" ".repeat(Math.max(1, 16 - kind.length))}${summary(times)}`,
+    );
   }
 }

@@ -52,7 +52,9 @@ export function parseWrk(output: string): LoadResult {
     requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
     p50Ms: percentile("50"),
     p99Ms: percentile("99"),
-    errors: number(/Non-2xx or 3xx responses: (\d+)/) + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+    errors:
+      number(/Non-2xx or 3xx responses: (\d+)/) +
+      (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
   };
 }
 
@@ -69,9 +71,12 @@ export function ensureLoadGenerator(): void {
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((command) => LOAD_TOOLS[command]!))];
   if (!canAptInstall()) {
-    throw new EnvoyHarnessError(`the bench needs ${missing.join(" and ")}, which ${missing.length > 1 ? "are" : "is"} not installed`, {
-      hint: `install ${packages.join(" ")} (Debian/Ubuntu: sudo apt-get install -y ${packages.join(" ")}; macOS: brew install wrk, and run the bench on Linux for taskset), then run npm run bench again`,
-    });
+    throw new EnvoyHarnessError(
+      `the bench needs ${missing.join(" and ")}, which ${missing.length > 1 ? "are" : "is"} not installed`,
+      {
+        hint: `install ${packages.join(" ")} (Debian/Ubuntu: sudo apt-get install -y ${packages.join(" ")}; macOS: brew install wrk, and run the bench on Linux for taskset), then run npm run bench again`,
+      },
+    );
   }
   aptInstall(packages, `the bench's load generator needs ${missing.join(" and ")}`);
 }
@@ -81,7 +86,17 @@ export async function generateLoad(url: string, options: LoadOptions): Promise<L
   const headerArgs = Object.entries(options.headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
   // wrk takes whole seconds only.
   const seconds = Math.max(1, Math.round(options.durationSeconds));
-  const args = ["-c", options.cpus, "wrk", "-t1", `-c${options.connections}`, `-d${seconds}s`, "--latency", ...headerArgs, url];
+  const args = [
+    "-c",
+    options.cpus,
+    "wrk",
+    "-t1",
+    `-c${options.connections}`,
+    `-d${seconds}s`,
+    "--latency",
+    ...headerArgs,
+    url,
+  ];
   const { stdout } = await run("taskset", args, { maxBuffer: 1 << 20 });
   return parseWrk(stdout);
 }

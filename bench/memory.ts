@@ -49,7 +49,12 @@ function mappings(pid: number): Mapping[] {
   for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
     const header = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) /.exec(line);
     if (header) {
-      found.push({ start: BigInt(`0x${header[1]}`), end: BigInt(`0x${header[2]}`), permissions: header[3]!, rssBytes: 0 });
+      found.push({
+        start: BigInt(`0x${header[1]}`),
+        end: BigInt(`0x${header[2]}`),
+        permissions: header[3]!,
+        rssBytes: 0,
+      });
       continue;
     }
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
@@ -66,7 +71,8 @@ export function wasmMemories(pid: number): WasmMemory[] {
     const guard = all[i]!;
     const accessible = all[i - 1]!;
     const guardBytes = Number(guard.end - guard.start);
-    if (guard.permissions !== "---p" || guardBytes < WASM_RESERVATION_BYTES / 2 || guardBytes > WASM_RESERVATION_BYTES) continue;
+    if (guard.permissions !== "---p" || guardBytes < WASM_RESERVATION_BYTES / 2 || guardBytes > WASM_RESERVATION_BYTES)
+      continue;
     if (accessible.permissions !== "rw-p" || accessible.end !== guard.start) continue;
     // The kernel may merge the accessible part with a neighbouring read-write mapping, so derive the size
     // from the guard (reservation − guard) rather than from the read-write mapping's extent.

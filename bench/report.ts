@@ -70,9 +70,17 @@ export interface BenchReport {
   readonly notes: readonly string[];
 }
 
-const fmt = (n: number | undefined, digits = 0) => (n === undefined ? "—" : n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined ? "—" : n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ratio = (n: number | undefined) => (n === undefined ? "—" : `${n.toFixed(2)}×`);
-const kib = (n: number | undefined) => (n === undefined ? "—" : n < 10 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : n < 10 * 1024 * 1024 ? `${Math.round(n / 1024)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);
+const kib = (n: number | undefined) =>
+  n === undefined
+    ? "—"
+    : n < 10 * 1024
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : n < 10 * 1024 * 1024
+        ? `${Math.round(n / 1024)} KiB`
+        : `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 /** The throughput/latency table of one workload. */
 export function loadTable(results: readonly VariantResult[], workload: Workload): string {
@@ -87,7 +95,9 @@ export function loadTable(results: readonly VariantResult[], workload: Workload)
       continue;
     }
     const size = r.moduleRawBytes === undefined ? "native" : `${kib(r.moduleRawBytes)} (${kib(r.moduleGzipBytes)})`;
-    lines.push(`| ${r.label} | ${fmt(r.requestsPerSecond)} | ${ratio(r.throughputRatio)} | ${fmt(r.p50Ms, 2)} | ${ratio(r.p50Ratio)} | ${fmt(r.p99Ms, 2)} | ${ratio(r.p99Ratio)} | ${fmt(r.cpuMicrosPerRequest)} | ${ratio(r.cpuRatio)} | ${size} |`);
+    lines.push(
+      `| ${r.label} | ${fmt(r.requestsPerSecond)} | ${ratio(r.throughputRatio)} | ${fmt(r.p50Ms, 2)} | ${ratio(r.p50Ratio)} | ${fmt(r.p99Ms, 2)} | ${ratio(r.p99Ratio)} | ${fmt(r.cpuMicrosPerRequest)} | ${ratio(r.cpuRatio)} | ${size} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -99,15 +109,24 @@ export function resourceTable(results: readonly VariantResult[]): string {
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   const floor = results.find((r) => r.workload === "headers" && r.id === "floor" && !r.skipped);
-  const perVm = (r: VariantResult | undefined) => (r?.wasmVms && r.wasmMemoryEndBytes !== undefined ? r.wasmMemoryEndBytes / r.wasmVms : undefined);
+  const perVm = (r: VariantResult | undefined) =>
+    r?.wasmVms && r.wasmMemoryEndBytes !== undefined ? r.wasmMemoryEndBytes / r.wasmVms : undefined;
   const signed = (n: number) => `${n >= 0 ? "+" : ""}${fmt(n)}`;
   for (const r of results) {
     if (r.skipped) continue;
-    const memory = r.wasmVms ? `${kib(r.wasmMemoryAfterWarmupBytes)} → ${kib(r.wasmMemoryEndBytes)} (${r.wasmVms})` : "—";
+    const memory = r.wasmVms
+      ? `${kib(r.wasmMemoryAfterWarmupBytes)} → ${kib(r.wasmMemoryEndBytes)} (${r.wasmVms})`
+      : "—";
     const delta = r.startupDeltaMs === undefined || r.id === "none" ? "" : ` (${signed(r.startupDeltaMs)})`;
     const wasm = r.moduleRawBytes !== undefined;
-    const startVsFloor = wasm && floor?.startupMs !== undefined && r.startupMs !== undefined && r !== floor ? signed(r.startupMs - floor.startupMs) : "—";
-    const memoryVsFloor = wasm && perVm(floor) && perVm(r) !== undefined && r !== floor ? `${(perVm(r)! / perVm(floor)!).toFixed(1)}× (${signed((perVm(r)! - perVm(floor)!) / 1024)} KiB)` : "—";
+    const startVsFloor =
+      wasm && floor?.startupMs !== undefined && r.startupMs !== undefined && r !== floor
+        ? signed(r.startupMs - floor.startupMs)
+        : "—";
+    const memoryVsFloor =
+      wasm && perVm(floor) && perVm(r) !== undefined && r !== floor
+        ? `${(perVm(r)! / perVm(floor)!).toFixed(1)}× (${signed((perVm(r)! - perVm(floor)!) / 1024)} KiB)`
+        : "—";
     lines.push(
       `| ${r.workload} | ${r.label} | ${r.moduleRawBytes === undefined ? "—" : fmt(r.moduleRawBytes)} | ${r.moduleGzipBytes === undefined ? "—" : fmt(r.moduleGzipBytes)} | ${fmt(r.startupMs)}${delta} | ${startVsFloor} | ${memory} | ${perVm(r) === undefined ? "—" : kib(perVm(r))} | ${memoryVsFloor} | ${r.wasmVms ? kib(r.wasmResidentEndBytes) : "—"} | ${kib(r.envoyRssEndBytes)} | ${fmt(r.requestsServed)} |`,
     );
@@ -123,7 +142,11 @@ export function targetTable(targets: readonly TargetResult[]): string {
       ? `information${t.why ? `: ${t.why}` : ""}`
       : t.undecided
         ? `undecided${t.why ? `: ${t.why}` : ""}`
-        : t.met === undefined ? `not measured${t.why ? `: ${t.why}` : ""}` : t.met ? "met" : `**missed**${t.why ? `: ${t.why}` : ""}`;
+        : t.met === undefined
+          ? `not measured${t.why ? `: ${t.why}` : ""}`
+          : t.met
+            ? "met"
+            : `**missed**${t.why ? `: ${t.why}` : ""}`;
     lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${result} |`);
   }
   return lines.join("\n");
@@ -155,7 +178,9 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     targetTable(report.targets),
     "",
-    ...(report.accounting ? [`## Per-request accounting (Wasm variants)`, "", ACCOUNTING_LEGEND, "", report.accounting, ""] : []),
+    ...(report.accounting
+      ? [`## Per-request accounting (Wasm variants)`, "", ACCOUNTING_LEGEND, "", report.accounting, ""]
+      : []),
     `## Size, start and memory`,
     "",
     resourceTable(report.results),
@@ -185,13 +210,19 @@ export function renderChart(results: readonly VariantResult[]): string {
   const floorRatio = rows.find((r) => r.workload === "headers" && r.id === "floor")?.throughputRatio;
   const x = (v: number) => labelWidth + (v / max) * barWidth;
   for (const group of groups) {
-    parts.push(`<text x="10" y="${y + 14}" font-weight="bold">${group === "headers" ? "header edits" : "JWT verification"}</text>`);
+    parts.push(
+      `<text x="10" y="${y + 14}" font-weight="bold">${group === "headers" ? "header edits" : "JWT verification"}</text>`,
+    );
     y += rowHeight;
     for (const r of rows.filter((row) => row.workload === group)) {
       const ours = r.id === "as";
       parts.push(`<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escapeXml(r.label)}</text>`);
-      parts.push(`<rect x="${labelWidth}" y="${y + 3}" width="${(x(r.throughputRatio!) - labelWidth).toFixed(1)}" height="${rowHeight - 8}" fill="${ours ? "#2b7bb9" : r.id === "none" ? "#999" : "#c8c8c8"}"/>`);
-      parts.push(`<text x="${(x(r.throughputRatio!) + 6).toFixed(1)}" y="${y + 15}">${r.throughputRatio!.toFixed(2)}× (${fmt(r.requestsPerSecond)} req/s)</text>`);
+      parts.push(
+        `<rect x="${labelWidth}" y="${y + 3}" width="${(x(r.throughputRatio!) - labelWidth).toFixed(1)}" height="${rowHeight - 8}" fill="${ours ? "#2b7bb9" : r.id === "none" ? "#999" : "#c8c8c8"}"/>`,
+      );
+      parts.push(
+        `<text x="${(x(r.throughputRatio!) + 6).toFixed(1)}" y="${y + 15}">${r.throughputRatio!.toFixed(2)}× (${fmt(r.requestsPerSecond)} req/s)</text>`,
+      );
       y += rowHeight;
     }
     y += rowHeight / 2;
@@ -233,7 +264,9 @@ export function updateReadme(readmePath: string, report: BenchReport): void {
     "",
     targetTable(report.targets),
     "",
-    ...(report.accounting ? ["Per request, at the VM boundary (emulator, checked against Envoy's trace log):", "", report.accounting, ""] : []),
+    ...(report.accounting
+      ? ["Per request, at the VM boundary (emulator, checked against Envoy's trace log):", "", report.accounting, ""]
+      : []),
   ].join("\n");
   writeFileSync(readmePath, text.slice(0, begin) + body + text.slice(end));
 }

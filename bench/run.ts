@@ -20,7 +20,14 @@ import { type RequestAccounting, accountingTable, emulatorAccounting, envoyTrace
 import { type BenchEnvoy, startBenchEnvoy } from "./bench-envoy.ts";
 import { ensureLoadGenerator, generateLoad, type LoadResult } from "./load.ts";
 import { processCpuMicros, processRssBytes, wasmMemories } from "./memory.ts";
-import { type BenchReport, type TargetResult, type VariantResult, renderChart, renderMarkdown, updateReadme } from "./report.ts";
+import {
+  type BenchReport,
+  type TargetResult,
+  type VariantResult,
+  renderChart,
+  renderMarkdown,
+  updateReadme,
+} from "./report.ts";
 import { formatRatio, judge, ratioOverRounds } from "./stats.ts";
 import { type BuiltVariant, type Variant, VARIANTS, minimalModule } from "./variants.ts";
 import { HEADERS_WORKLOAD_REQUEST_HEADERS, JWT_FORWARDED_CLAIM, benchToken } from "./workloads.ts";
@@ -77,12 +84,18 @@ function describeMachine(envoyVersion: string): string {
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
   const wrk = (() => {
     try {
-      return execFileSync("wrk", ["-v"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n")[0]!.trim();
+      return execFileSync("wrk", ["-v"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+        .split("\n")[0]!
+        .trim();
     } catch (err) {
-      return String((err as { stdout?: string }).stdout ?? "wrk").split("\n")[0]!.trim();
+      return String((err as { stdout?: string }).stdout ?? "wrk")
+        .split("\n")[0]!
+        .trim();
     }
   })();
-  return `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 1024 ** 3)} GiB, Linux ${release()}; Envoy ${envoyVersion} (V8) on core ${settings.envoyCpu}, ${wrk.split(" [")[0]} on core ${settings.loadCpu}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`;
+  return `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 1024 ** 3)} GiB, Linux ${release()}; Envoy ${envoyVersion} (V8) on core ${settings.envoyCpu}, ${wrk.split(" [")[0]} on core ${settings.loadCpu}; load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
 }
 
 function requestHeaders(variant: Variant): Record<string, string> {
@@ -98,10 +111,23 @@ async function verify(variant: Variant, envoy: BenchEnvoy): Promise<string | und
     variant.workload === "jwt"
       ? [[`x-seen-${JWT_FORWARDED_CLAIM.header.replace(/^x-/, "")}`, variant.id === "none" ? null : "user-42"]]
       : variant.id === "none"
-        ? [["cache-control", "max-age=60"], ["x-upstream-secret", "s3cret"], ["x-seen-internal", "secret"]]
-        : [["cache-control", "no-store"], ["x-bench-filter", "1"], ["x-upstream-secret", null], ["x-seen-internal", null], ["x-seen-bench-env", "prod"], ["x-seen-bench-tag", "filter"]];
+        ? [
+            ["cache-control", "max-age=60"],
+            ["x-upstream-secret", "s3cret"],
+            ["x-seen-internal", "secret"],
+          ]
+        : [
+            ["cache-control", "no-store"],
+            ["x-bench-filter", "1"],
+            ["x-upstream-secret", null],
+            ["x-seen-internal", null],
+            ["x-seen-bench-env", "prod"],
+            ["x-seen-bench-tag", "filter"],
+          ];
   if (response.status !== 200) return `status ${response.status}`;
-  const wrong = expected.filter(([name, value]) => h.get(name) !== value).map(([name, value]) => `${name}: wanted ${value ?? "(absent)"}, got ${h.get(name) ?? "(absent)"}`);
+  const wrong = expected
+    .filter(([name, value]) => h.get(name) !== value)
+    .map(([name, value]) => `${name}: wanted ${value ?? "(absent)"}, got ${h.get(name) ?? "(absent)"}`);
   return wrong.length ? wrong.join("; ") : undefined;
 }
 
@@ -114,22 +140,34 @@ async function load(running: Running, seconds: number): Promise<RoundResult> {
     headers: requestHeaders(running.variant),
   });
   running.requestsServed += result.requests;
-  return { ...result, cpuMicrosPerRequest: (processCpuMicros(running.envoy.pid) - cpuBefore) / Math.max(1, result.requests) };
+  return {
+    ...result,
+    cpuMicrosPerRequest: (processCpuMicros(running.envoy.pid) - cpuBefore) / Math.max(1, result.requests),
+  };
 }
 
 function wasmMemoryTotal(pid: number): { bytes: number; rssBytes: number; vms: number } {
   const memories = wasmMemories(pid);
-  return { bytes: memories.reduce((a, m) => a + m.bytes, 0), rssBytes: memories.reduce((a, m) => a + m.rssBytes, 0), vms: memories.length };
+  return {
+    bytes: memories.reduce((a, m) => a + m.bytes, 0),
+    rssBytes: memories.reduce((a, m) => a + m.rssBytes, 0),
+    vms: memories.length,
+  };
 }
 
 /** Runs the emulator benchmark (bench/emulator.ts) and returns its figures. */
 function emulatorFigures(): Promise<string> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [join(ROOT, "bench/emulator.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(ROOT, "bench/emulator.ts")], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    child.on("close", (code) => resolvePromise(code === 0 ? out.trim() : `bench/emulator.ts failed (exit ${code}):\n${out.trim()}`));
+    child.on("close", (code) =>
+      resolvePromise(code === 0 ? out.trim() : `bench/emulator.ts failed (exit ${code}):\n${out.trim()}`),
+    );
   });
 }
 
@@ -147,7 +185,10 @@ for (const variant of VARIANTS) {
       console.log(`  SKIPPED: ${result.skip}`);
       built.push({ variant, skip: result.skip });
     } else {
-      if (result.module) console.log(`  ${result.module.path.slice(ROOT.length + 1)}: ${result.module.rawBytes} bytes, ${result.module.gzipBytes} gzip`);
+      if (result.module)
+        console.log(
+          `  ${result.module.path.slice(ROOT.length + 1)}: ${result.module.rawBytes} bytes, ${result.module.gzipBytes} gzip`,
+        );
       built.push({ variant, built: result });
     }
   } catch (err) {
@@ -185,7 +226,9 @@ try {
       continue;
     }
     envoyVersion = envoy!.version;
-    say(`${variant.workload}/${variant.id} ready: start → ready median ${median(startups).toFixed(0)} ms over ${startups.length} start(s), verified`);
+    say(
+      `${variant.workload}/${variant.id} ready: start → ready median ${median(startups).toFixed(0)} ms over ${startups.length} start(s), verified`,
+    );
     running.push({ variant, built: entry.built, envoy: envoy!, startups, rounds: [], requestsServed: 1 });
   }
   const machine = describeMachine(envoyVersion);
@@ -198,14 +241,23 @@ try {
     if (r.built.filter.kind !== "wasm") continue;
     try {
       const counted = await emulatorAccounting(r.built.filter, r.variant.workload, requestHeaders(r.variant));
-      counted.envoy = await envoyTraceAccounting(r.built.filter, r.variant.workload, requestHeaders(r.variant), settings.envoyCpu);
+      counted.envoy = await envoyTraceAccounting(
+        r.built.filter,
+        r.variant.workload,
+        requestHeaders(r.variant),
+        settings.envoyCpu,
+      );
       accounting.push({ variant: r.variant, accounting: counted });
-      say(`accounting ${r.variant.workload}/${r.variant.id}: ${counted.vmEntries} VM entries, ${counted.hostCalls} host calls, ${counted.mallocs} mallocs per request${counted.problem ? ` (${counted.problem})` : ""}`);
+      say(
+        `accounting ${r.variant.workload}/${r.variant.id}: ${counted.vmEntries} VM entries, ${counted.hostCalls} host calls, ${counted.mallocs} mallocs per request${counted.problem ? ` (${counted.problem})` : ""}`,
+      );
     } catch (err) {
       say(`accounting ${r.variant.workload}/${r.variant.id} failed: ${(err as Error).message.split("\n")[0]}`);
     }
   }
-  const accountingMarkdown = accountingTable(accounting.map((a) => ({ workload: a.variant.workload, label: a.variant.label, accounting: a.accounting })));
+  const accountingMarkdown = accountingTable(
+    accounting.map((a) => ({ workload: a.variant.workload, label: a.variant.label, accounting: a.accounting })),
+  );
   console.log(`\n${accountingMarkdown}\n`);
 
   // 3. Rounds: every variant in turn (rotated each round, so drift in the machine's load spreads evenly),
@@ -229,7 +281,9 @@ try {
       if (r.wasmMemoryAfterWarmup === undefined) r.wasmMemoryAfterWarmup = wasmMemoryTotal(r.envoy.pid).bytes;
       const result = await load(r, settings.durationSeconds);
       r.rounds.push(result);
-      say(`round ${round + 1}/${settings.rounds} ${r.variant.workload}/${r.variant.id}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, Envoy CPU ${result.cpuMicrosPerRequest.toFixed(0)} µs/request${result.errors ? `, ${result.errors} ERRORS` : ""}`);
+      say(
+        `round ${round + 1}/${settings.rounds} ${r.variant.workload}/${r.variant.id}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, Envoy CPU ${result.cpuMicrosPerRequest.toFixed(0)} µs/request${result.errors ? `, ${result.errors} ERRORS` : ""}`,
+      );
     }
     lastRoundSeconds = (performance.now() - roundStartedAt) / 1000;
   }
@@ -240,7 +294,9 @@ try {
     const wanted = settings.memoryAll || (r.variant.workload === "headers" && r.variant.id === "as");
     if (!wanted || r.requestsServed >= settings.memoryRequests) continue;
     const rps = median(r.rounds.map((x) => x.requestsPerSecond)) || 1000;
-    say(`${r.variant.workload}/${r.variant.id}: serving up to ${settings.memoryRequests.toLocaleString("en-US")} requests for the memory figures (~${Math.ceil((settings.memoryRequests - r.requestsServed) / rps)} s)`);
+    say(
+      `${r.variant.workload}/${r.variant.id}: serving up to ${settings.memoryRequests.toLocaleString("en-US")} requests for the memory figures (~${Math.ceil((settings.memoryRequests - r.requestsServed) / rps)} s)`,
+    );
     while (r.requestsServed < settings.memoryRequests) {
       // Keep ~40 s for the emulator benchmark and the reports.
       const left = settings.budgetSeconds - 40 - (performance.now() - t0) / 1000;
@@ -252,21 +308,30 @@ try {
       }
       const seconds = Math.max(2, Math.min(30, left, Math.ceil((settings.memoryRequests - r.requestsServed) / rps)));
       await load(r, seconds);
-      say(`  ${r.requestsServed.toLocaleString("en-US")} requests served, Wasm linear memory ${(wasmMemoryTotal(r.envoy.pid).bytes / 1024).toFixed(0)} KiB`);
+      say(
+        `  ${r.requestsServed.toLocaleString("en-US")} requests served, Wasm linear memory ${(wasmMemoryTotal(r.envoy.pid).bytes / 1024).toFixed(0)} KiB`,
+      );
     }
   }
 
   // 5. Figures per variant, ratios against the baseline of the same round.
   const results: VariantResult[] = [];
-  const baselineOf = (workload: string) => running.find((r) => r.variant.workload === workload && r.variant.id === "none");
+  const baselineOf = (workload: string) =>
+    running.find((r) => r.variant.workload === workload && r.variant.id === "none");
   for (const entry of built) {
     const r = running.find((x) => x.variant === entry.variant);
     if (!r) {
-      results.push({ id: entry.variant.id, workload: entry.variant.workload, label: entry.variant.label, skipped: entry.skip ?? "did not run" });
+      results.push({
+        id: entry.variant.id,
+        workload: entry.variant.workload,
+        label: entry.variant.label,
+        skipped: entry.skip ?? "did not run",
+      });
       continue;
     }
     const base = baselineOf(r.variant.workload);
-    const perRound = (pick: (x: RoundResult) => number) => (base ? median(r.rounds.map((x, i) => pick(x) / pick(base.rounds[i]!))) : undefined);
+    const perRound = (pick: (x: RoundResult) => number) =>
+      base ? median(r.rounds.map((x, i) => pick(x) / pick(base.rounds[i]!))) : undefined;
     const memory = wasmMemoryTotal(r.envoy.pid);
     results.push({
       id: r.variant.id,
@@ -294,7 +359,10 @@ try {
       envoyRssEndBytes: processRssBytes(r.envoy.pid),
       requestsServed: r.requestsServed,
     });
-    if (r.rounds.some((x) => x.errors > 0)) notes.push(`${r.variant.workload}/${r.variant.id}: the load generator saw errors (${r.rounds.map((x) => x.errors).join(", ")} per round); its figures are suspect.`);
+    if (r.rounds.some((x) => x.errors > 0))
+      notes.push(
+        `${r.variant.workload}/${r.variant.id}: the load generator saw errors (${r.rounds.map((x) => x.errors).join(", ")} per round); its figures are suspect.`,
+      );
   }
   await Promise.all(running.map((r) => r.envoy.stop()));
   running.length = 0;
@@ -302,39 +370,76 @@ try {
   // 6. The emulator's callbacks per second (Envoys stopped, so it has a core to itself).
   say("emulator benchmark (bench/emulator.ts) …");
   const emulator = await emulatorFigures();
-  console.log(emulator.split("\n").map((l) => `  ${l}`).join("\n"));
+  console.log(
+    emulator
+      .split("\n")
+      .map((l) => `  ${l}`)
+      .join("\n"),
+  );
 
   // 7. Targets. Ratios are judged on their 95 % bootstrap interval over rounds (bench/stats.ts): met only when
   //    the whole interval clears the target, missed when it lies below, undecided when it straddles it.
   /** Why Wasm variants trail no filter and native (from a perf profile of this setup; see bench/README.md). */
   const WASM_HOST_COST_NOTE =
     "Why every Wasm variant trails no filter and native header mutation (information rows): each pays Envoy's proxy-wasm host per request (a context created and deleted, calls into V8, one host call per header edit); a perf profile puts the module's own JIT code at ~1–2 % of Envoy's CPU samples. The floor variant does the least any module can, so it is the target that measures the SDK.";
-  const find = (workload: string, id: string) => results.find((r) => r.workload === workload && r.id === id && !r.skipped);
+  const find = (workload: string, id: string) =>
+    results.find((r) => r.workload === workload && r.id === id && !r.skipped);
   const byRounds = (ours: VariantResult, other: VariantResult) => ({
     throughput: ratioOverRounds(ours.roundsRps ?? [], other.roundsRps ?? []),
     // Less CPU per request is better: other / ours, so that above 1 means ours is ahead, as for throughput.
     cpu: ratioOverRounds(other.roundsCpuMicros ?? [], ours.roundsCpuMicros ?? []),
   });
-  const ratioTarget = (name: string, metric: "throughput" | "cpu", workload: string, otherId: string, wanted: number, info = false): TargetResult => {
+  const ratioTarget = (
+    name: string,
+    metric: "throughput" | "cpu",
+    workload: string,
+    otherId: string,
+    wanted: number,
+    info = false,
+  ): TargetResult => {
     const ours = find(workload, "as");
     const other = find(workload, otherId);
     const target = `≥ ${wanted.toFixed(2)}× ${metric === "throughput" ? "throughput" : "by Envoy CPU per request"}`;
-    if (!ours || !other) return { name, target, measured: "—", met: undefined, info, why: `${!ours ? "our filter" : otherId} did not run` };
+    if (!ours || !other)
+      return {
+        name,
+        target,
+        measured: "—",
+        met: undefined,
+        info,
+        why: `${!ours ? "our filter" : otherId} did not run`,
+      };
     const ratio = byRounds(ours, other)[metric];
     if (!ratio) return { name, target, measured: "—", met: undefined, info, why: "no round has both figures" };
     const verdict = judge(ratio, wanted);
-    const absolute = metric === "throughput" ? `medians ${fmtNumber(ours.requestsPerSecond)} vs ${fmtNumber(other.requestsPerSecond)} req/s` : `medians ${fmtNumber(ours.cpuMicrosPerRequest)} vs ${fmtNumber(other.cpuMicrosPerRequest)} µs/request`;
+    const absolute =
+      metric === "throughput"
+        ? `medians ${fmtNumber(ours.requestsPerSecond)} vs ${fmtNumber(other.requestsPerSecond)} req/s`
+        : `medians ${fmtNumber(ours.cpuMicrosPerRequest)} vs ${fmtNumber(other.cpuMicrosPerRequest)} µs/request`;
     const margin = Math.abs(ratio.estimate - wanted);
     const halfWidth = (ratio.high - ratio.low) / 2;
     const noise = `interval half-width ${(halfWidth * 100).toFixed(1)} % vs margin ${(margin * 100).toFixed(1)} %; per-round ${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}`;
-    if (info) return { name, target: "—", measured: `${formatRatio(ratio)} (${absolute})`, met: undefined, info, why: wanted === 0 ? undefined : `formerly ${target}` };
+    if (info)
+      return {
+        name,
+        target: "—",
+        measured: `${formatRatio(ratio)} (${absolute})`,
+        met: undefined,
+        info,
+        why: wanted === 0 ? undefined : `formerly ${target}`,
+      };
     return {
       name,
       target,
       measured: `${formatRatio(ratio)} (${absolute})`,
       met: verdict === "undecided" ? undefined : verdict === "met",
       undecided: verdict === "undecided",
-      why: verdict === "met" ? undefined : verdict === "undecided" ? `the 95 % interval contains the target (${noise}): more rounds or a quieter machine decide it` : `the whole 95 % interval is below the target (${noise})`,
+      why:
+        verdict === "met"
+          ? undefined
+          : verdict === "undecided"
+            ? `the 95 % interval contains the target (${noise}): more rounds or a quieter machine decide it`
+            : `the whole 95 % interval is below the target (${noise})`,
     };
   };
   const ours = find("headers", "as");
@@ -342,31 +447,70 @@ try {
   targets.push(ratioTarget("our headers filter vs the floor (throughput)", "throughput", "headers", "floor", 0.97));
   targets.push(ratioTarget("our headers filter vs the floor (Envoy CPU per request)", "cpu", "headers", "floor", 0.97));
   const oursAccounting = accounting.find((a) => a.variant.workload === "headers" && a.variant.id === "as")?.accounting;
-  const floorAccounting = accounting.find((a) => a.variant.workload === "headers" && a.variant.id === "floor")?.accounting;
+  const floorAccounting = accounting.find(
+    (a) => a.variant.workload === "headers" && a.variant.id === "floor",
+  )?.accounting;
   targets.push(
     oursAccounting && floorAccounting
       ? {
           name: "our headers filter: VM entries per request vs the floor",
           target: `≤ ${floorAccounting.vmEntries} (the floor's)`,
-          measured: `${oursAccounting.vmEntries} (${Object.entries(oursAccounting.vmEntriesByName).map(([k, v]) => `${k} ${v}`).join(", ")}); host calls ${oursAccounting.hostCalls} vs ${floorAccounting.hostCalls}, mallocs ${oursAccounting.mallocs} vs ${floorAccounting.mallocs}`,
+          measured: `${oursAccounting.vmEntries} (${Object.entries(oursAccounting.vmEntriesByName)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(
+              ", ",
+            )}); host calls ${oursAccounting.hostCalls} vs ${floorAccounting.hostCalls}, mallocs ${oursAccounting.mallocs} vs ${floorAccounting.mallocs}`,
           met: oursAccounting.vmEntries <= floorAccounting.vmEntries,
-          why: oursAccounting.vmEntries <= floorAccounting.vmEntries ? undefined : `${Object.keys(oursAccounting.vmEntriesByName).filter((k) => !(k in floorAccounting.vmEntriesByName)).join(" and ")} are entries the floor does without: the SDK creates and frees one object per stream there (see Notes)`,
+          why:
+            oursAccounting.vmEntries <= floorAccounting.vmEntries
+              ? undefined
+              : `${Object.keys(oursAccounting.vmEntriesByName)
+                  .filter((k) => !(k in floorAccounting.vmEntriesByName))
+                  .join(
+                    " and ",
+                  )} are entries the floor does without: the SDK creates and frees one object per stream there (see Notes)`,
         }
-      : { name: "our headers filter: VM entries per request vs the floor", target: "≤ the floor's", measured: "—", met: undefined, why: "the accounting of ours or the floor did not run" },
+      : {
+          name: "our headers filter: VM entries per request vs the floor",
+          target: "≤ the floor's",
+          measured: "—",
+          met: undefined,
+          why: "the accounting of ours or the floor did not run",
+        },
   );
-  for (const [workload, id, label] of [["headers", "go", "Go SDK"], ["headers", "proxy-runtime", "solo-io proxy-runtime"], ["headers", "rust", "Rust SDK"], ["jwt", "go", "Go SDK"]] as const) {
-    targets.push(ratioTarget(`our ${workload === "jwt" ? "jwt-auth" : "headers"} filter vs ${label}`, "throughput", workload, id, 1.0));
+  for (const [workload, id, label] of [
+    ["headers", "go", "Go SDK"],
+    ["headers", "proxy-runtime", "solo-io proxy-runtime"],
+    ["headers", "rust", "Rust SDK"],
+    ["jwt", "go", "Go SDK"],
+  ] as const) {
+    targets.push(
+      ratioTarget(
+        `our ${workload === "jwt" ? "jwt-auth" : "headers"} filter vs ${label}`,
+        "throughput",
+        workload,
+        id,
+        1.0,
+      ),
+    );
   }
   targets.push(ratioTarget("our jwt-auth vs Envoy native jwt_authn (throughput)", "throughput", "jwt", "native", 1.0));
-  targets.push(ratioTarget("our jwt-auth vs Envoy native jwt_authn (Envoy CPU per request)", "cpu", "jwt", "native", 1.0));
+  targets.push(
+    ratioTarget("our jwt-auth vs Envoy native jwt_authn (Envoy CPU per request)", "cpu", "jwt", "native", 1.0),
+  );
   targets.push(ratioTarget("our headers filter vs no filter", "throughput", "headers", "none", 0.95, true));
-  targets.push(ratioTarget("our headers filter vs Envoy native header mutation", "throughput", "headers", "native", 0.9, true));
+  targets.push(
+    ratioTarget("our headers filter vs Envoy native header mutation", "throughput", "headers", "native", 0.9, true),
+  );
   targets.push({
     name: "minimal module size",
     target: `≤ ${MINIMAL_MODULE_LIMIT_BYTES} bytes`,
     measured: `${minimal.rawBytes} bytes (${minimal.gzipBytes} gzip)`,
     met: minimal.rawBytes <= MINIMAL_MODULE_LIMIT_BYTES,
-    why: minimal.rawBytes <= MINIMAL_MODULE_LIMIT_BYTES ? undefined : "the SDK's dispatcher, header marshalling and runtime exceed the budget",
+    why:
+      minimal.rawBytes <= MINIMAL_MODULE_LIMIT_BYTES
+        ? undefined
+        : "the SDK's dispatcher, header marshalling and runtime exceed the budget",
   });
   if (ours?.wasmMemoryAfterWarmupBytes !== undefined && ours.wasmMemoryEndBytes !== undefined) {
     const growth = ours.wasmMemoryEndBytes - ours.wasmMemoryAfterWarmupBytes;
@@ -375,7 +519,10 @@ try {
       target: "no growth",
       measured: `${(ours.wasmMemoryAfterWarmupBytes / 1024).toFixed(0)} KiB → ${(ours.wasmMemoryEndBytes / 1024).toFixed(0)} KiB over ${ours.wasmVms} VMs`,
       met: growth <= 0,
-      why: growth <= 0 ? undefined : `grew by ${(growth / 1024).toFixed(0)} KiB: something allocated per request is not freed`,
+      why:
+        growth <= 0
+          ? undefined
+          : `grew by ${(growth / 1024).toFixed(0)} KiB: something allocated per request is not freed`,
     });
   }
 
@@ -397,16 +544,21 @@ try {
     targets,
     minimalModule: { rawBytes: minimal.rawBytes, gzipBytes: minimal.gzipBytes },
     accounting: accountingMarkdown,
-    emulator: emulator ? "```\n" + emulator + "\n```" : undefined,
+    emulator: emulator ? `\`\`\`\n${emulator}\n\`\`\`` : undefined,
     notes,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, "latest.md"), renderMarkdown(report));
-  writeFileSync(join(RESULTS_DIR, "latest.json"), `${JSON.stringify({ settings, ...report, accountingByVariant: accounting.map((a) => ({ workload: a.variant.workload, id: a.variant.id, ...a.accounting })) }, null, 2)}\n`);
+  writeFileSync(
+    join(RESULTS_DIR, "latest.json"),
+    `${JSON.stringify({ settings, ...report, accountingByVariant: accounting.map((a) => ({ workload: a.variant.workload, id: a.variant.id, ...a.accounting })) }, null, 2)}\n`,
+  );
   writeFileSync(join(RESULTS_DIR, "throughput.svg"), renderChart(results));
   if (!quick) updateReadme(join(ROOT, "README.md"), report);
   console.log(`\n${readFileSync(join(RESULTS_DIR, "latest.md"), "utf8")}`);
-  say(`done in ${durationSeconds.toFixed(0)} s: bench/results/latest.md, latest.json, throughput.svg${quick ? " (quick mode: README not updated)" : ", README.md"}`);
+  say(
+    `done in ${durationSeconds.toFixed(0)} s: bench/results/latest.md, latest.json, throughput.svg${quick ? " (quick mode: README not updated)" : ", README.md"}`,
+  );
 } finally {
   await Promise.all(running.map((r) => r.envoy.stop()));
   await stopAllEnvoys();

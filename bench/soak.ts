@@ -17,7 +17,14 @@ import { signJwt } from "../filters/jwt-auth/jwt-tokens.ts";
 import { filterWasm } from "../filters/test-support/helpers.ts";
 import { processRssBytes, wasmMemories } from "./memory.ts";
 
-const { values } = parseArgs({ options: { requests: { type: "string", default: "1000000" }, "sample-seconds": { type: "string", default: "5" }, connections: { type: "string", default: "4" }, only: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    requests: { type: "string", default: "1000000" },
+    "sample-seconds": { type: "string", default: "5" },
+    connections: { type: "string", default: "4" },
+    only: { type: "string" },
+  },
+});
 const TOTAL = Number(values.requests);
 const SAMPLE_MS = Number(values["sample-seconds"]) * 1000;
 const CONNECTIONS = Number(values.connections);
@@ -97,16 +104,39 @@ const envoy = await startEnvoy({
   concurrency: 1,
   wasmLogLevel: "warning",
   listeners: [
-    { name: "jwt-auth", protocol: "http" as const, filters: [httpWasm(filterWasm("jwt-auth"), { name: "jwt-auth", config: { secret: SECRET } })] },
-    { name: "rate-limit", protocol: "http" as const, filters: [httpWasm(filterWasm("rate-limit"), { name: "rate-limit", config: { capacity: 100, refillPerSecond: 100, keyHeader: "x-client-id" } })] },
-    { name: "body-redact", protocol: "http" as const, filters: [httpWasm(filterWasm("body-redact"), { name: "body-redact", config: { fields: ["password", "card", "ssn"] } })] },
+    {
+      name: "jwt-auth",
+      protocol: "http" as const,
+      filters: [httpWasm(filterWasm("jwt-auth"), { name: "jwt-auth", config: { secret: SECRET } })],
+    },
+    {
+      name: "rate-limit",
+      protocol: "http" as const,
+      filters: [
+        httpWasm(filterWasm("rate-limit"), {
+          name: "rate-limit",
+          config: { capacity: 100, refillPerSecond: 100, keyHeader: "x-client-id" },
+        }),
+      ],
+    },
+    {
+      name: "body-redact",
+      protocol: "http" as const,
+      filters: [
+        httpWasm(filterWasm("body-redact"), { name: "body-redact", config: { fields: ["password", "card", "ssn"] } }),
+      ],
+    },
   ].filter((l) => (LISTENERS as readonly string[]).includes(l.name)),
 });
 const scripts = mkdtempSync(join(tmpdir(), "soak-lua-"));
 try {
   const pid = listEnvoyProcesses(process.pid).find((p) => p.alive)!.envoyPid;
   const perListener = Math.ceil(TOTAL / LISTENERS.length);
-  console.log(`soak: ${TOTAL.toLocaleString("en")} requests (${perListener.toLocaleString("en")} per filter: ${LISTENERS.join(", ")}), Envoy ${envoy.version} pid ${pid}, --concurrency 1, wrk ${CONNECTIONS} connections each; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  console.log(
+    `soak: ${TOTAL.toLocaleString("en")} requests (${perListener.toLocaleString("en")} per filter: ${LISTENERS.join(", ")}), Envoy ${envoy.version} pid ${pid}, --concurrency 1, wrk ${CONNECTIONS} connections each; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
   const started = performance.now();
   const samples: Sample[] = [await sample(envoy, pid, started)];
   const header = "   time   requests   req/s   Envoy RSS  tcmalloc alloc  Wasm memory (resident)";
@@ -118,7 +148,9 @@ try {
     const path = join(scripts, `${listener}.lua`);
     // One wrk thread per listener; each stops after its share (a response() counter; wrk has no request count).
     writeFileSync(path, luaScript(listener, perListener));
-    const wrk = spawn("wrk", ["-t1", `-c${CONNECTIONS}`, "-d3600s", "-s", path, `${envoy.origin(listener)}/`], { stdio: ["ignore", "pipe", "pipe"] });
+    const wrk = spawn("wrk", ["-t1", `-c${CONNECTIONS}`, "-d3600s", "-s", path, `${envoy.origin(listener)}/`], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     wrk.stdout.on("data", (c: Buffer) => (output += c));
     wrk.stderr.on("data", (c: Buffer) => (output += c));
@@ -135,14 +167,17 @@ try {
     // has counted the listener's share.
     const counts = await envoy.stats("downstream_rq_total");
     for (const load of loads) {
-      if ((counts.get(`http.${load.listener}.downstream_rq_total`) ?? 0) >= perListener && load.wrk.exitCode === null) load.wrk.kill("SIGINT");
+      if ((counts.get(`http.${load.listener}.downstream_rq_total`) ?? 0) >= perListener && load.wrk.exitCode === null)
+        load.wrk.kill("SIGINT");
     }
   }
   const outputs = await all;
   const statuses = await envoy.stats("rq_[2-5]xx");
   console.log("\nresponses by listener:");
   for (const listener of LISTENERS) {
-    const classes = ["2xx", "4xx", "5xx"].map((c) => `${c} ${(statuses.get(`http.${listener}.downstream_rq_${c}`) ?? 0).toLocaleString("en")}`);
+    const classes = ["2xx", "4xx", "5xx"].map(
+      (c) => `${c} ${(statuses.get(`http.${listener}.downstream_rq_${c}`) ?? 0).toLocaleString("en")}`,
+    );
     console.log(`  ${listener.padEnd(12)} ${classes.join("  ")}`);
   }
   const errors = outputs.map((o) => /Socket errors: .*/.exec(o)?.[0]).filter(Boolean);
@@ -151,7 +186,11 @@ try {
   console.log(`tcmalloc allocated: ${plateau(samples, "allocatedBytes")}`);
   console.log(`Wasm linear memory: ${plateau(samples, "wasmBytes", WASM_PLATEAU_SLACK_BYTES)}`);
   console.log(`  resident:         ${plateau(samples, "wasmRssBytes", WASM_PLATEAU_SLACK_BYTES)}`);
-  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")} (2 cores shared; rates are not comparable between runs)`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} (2 cores shared; rates are not comparable between runs)`,
+  );
 } finally {
   rmSync(scripts, { recursive: true, force: true });
   await envoy.stop();

@@ -37,7 +37,10 @@ function generator(seed: number): () => number {
  * Per-round ratios `numerator[i] / denominator[i]` (rounds where either is missing or not positive are left
  * out), summarised as a geometric mean with a percentile bootstrap interval over rounds.
  */
-export function ratioOverRounds(numerator: readonly number[], denominator: readonly number[]): RatioEstimate | undefined {
+export function ratioOverRounds(
+  numerator: readonly number[],
+  denominator: readonly number[],
+): RatioEstimate | undefined {
   const logs: number[] = [];
   for (let i = 0; i < Math.min(numerator.length, denominator.length); i++) {
     const a = numerator[i]!;

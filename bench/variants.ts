@@ -7,7 +7,17 @@
 //
 // Modules are copied to .cache/bench/modules/ so that a rebuild of build/ during the run cannot change them.
 import { execFile } from "node:child_process";
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -94,7 +104,9 @@ let ourModules: Promise<Map<string, string>> | undefined;
 
 /** Builds our AssemblyScript modules (incremental, the project's own build) once per run. */
 function buildOurModules(): Promise<Map<string, string>> {
-  ourModules ??= buildAll({ only: ["headers", "jwt-auth", "add-header"], quiet: true }).then((built) => new Map(built.map((m) => [m.name, m.release])));
+  ourModules ??= buildAll({ only: ["headers", "jwt-auth", "add-header"], quiet: true }).then(
+    (built) => new Map(built.map((m) => [m.name, m.release])),
+  );
   return ourModules;
 }
 
@@ -132,7 +144,9 @@ async function goVariant(name: string, config?: unknown): Promise<BuiltVariant |
         env: { ...process.env, GOOS: "wasip1", GOARCH: "wasm", GOFLAGS: "-mod=mod" },
       });
     } catch (err) {
-      return { skip: `go build of bench/variants/${name} failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}` };
+      return {
+        skip: `go build of bench/variants/${name} failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}`,
+      };
     }
   }
   const module = stage(output, `${name}.wasm`);
@@ -143,16 +157,28 @@ async function goVariant(name: string, config?: unknown): Promise<BuiltVariant |
  * Installs `packages` (exact versions) from the npm registry into `dir` (under .cache/bench, never the project's
  * own node_modules) unless they are already there; returns the reason when npm fails.
  */
-async function installNpmPackages(dir: string, packages: Record<string, string>): Promise<{ skip: string } | undefined> {
+async function installNpmPackages(
+  dir: string,
+  packages: Record<string, string>,
+): Promise<{ skip: string } | undefined> {
   const manifest = JSON.stringify({ name: `bench-${basename(dir)}`, private: true, dependencies: packages }, null, 2);
   mkdirSync(dir, { recursive: true });
-  const installed = Object.keys(packages).every((name) => existsSync(join(dir, "node_modules", name))) && existsSync(join(dir, "package.json")) && readFileSync(join(dir, "package.json"), "utf8") === manifest;
+  const installed =
+    Object.keys(packages).every((name) => existsSync(join(dir, "node_modules", name))) &&
+    existsSync(join(dir, "package.json")) &&
+    readFileSync(join(dir, "package.json"), "utf8") === manifest;
   if (installed) return undefined;
   writeFileSync(join(dir, "package.json"), manifest);
-  const names = Object.entries(packages).map(([n, v]) => `${n}@${v}`).join(" + ");
+  const names = Object.entries(packages)
+    .map(([n, v]) => `${n}@${v}`)
+    .join(" + ");
   console.log(`  installing ${names} from the npm registry into ${dir} …`);
   try {
-    const { stdout } = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"], { cwd: dir });
+    const { stdout } = await run(
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"],
+      { cwd: dir },
+    );
     if (stdout.trim()) console.log(`  ${stdout.trim().split("\n").join("\n  ")}`);
     return undefined;
   } catch (err) {
@@ -170,17 +196,39 @@ async function proxyRuntimeVariant(): Promise<BuiltVariant | { skip: string }> {
   if (!upToDate(output, source)) {
     cpSync(join(source, "assembly"), join(dir, "assembly"), { recursive: true });
     // The same optimization settings as our release builds (sdk/asconfig.json), and the SDK's own abort handler.
-    const args = ["assembly/index.ts", "-b", output, "--use", "abort=abort_proc_exit", "-O3", "--shrinkLevel", "2", "--converge", "--noAssert"];
+    const args = [
+      "assembly/index.ts",
+      "-b",
+      output,
+      "--use",
+      "abort=abort_proc_exit",
+      "-O3",
+      "--shrinkLevel",
+      "2",
+      "--converge",
+      "--noAssert",
+    ];
     try {
       await run(process.execPath, [join(dir, "node_modules/assemblyscript/bin/asc"), ...args], { cwd: dir });
     } catch (err) {
-      return { skip: `compiling the proxy-runtime variant failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}` };
+      return {
+        skip: `compiling the proxy-runtime variant failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}`,
+      };
     }
   }
   const module = stage(output, "proxy-runtime-headers.wasm");
   // proxy-runtime 0.1.8 traps (out-of-bounds read in proxy_on_configure) when the configuration is empty, so
   // it gets a placeholder it ignores.
-  return { filter: { kind: "wasm", wasm: module.path, name: "proxy-runtime-headers", rootId: "bench_headers", config: "unused" }, module };
+  return {
+    filter: {
+      kind: "wasm",
+      wasm: module.path,
+      name: "proxy-runtime-headers",
+      rootId: "bench_headers",
+      config: "unused",
+    },
+    module,
+  };
 }
 
 /**
@@ -195,9 +243,16 @@ async function floorVariant(): Promise<BuiltVariant | { skip: string }> {
   if (failed) return failed;
   if (!upToDate(output, source)) {
     try {
-      await run(process.execPath, [join(dir, "node_modules/wabt/bin/wat2wasm"), join(source, "floor.wat"), "-o", output]);
+      await run(process.execPath, [
+        join(dir, "node_modules/wabt/bin/wat2wasm"),
+        join(source, "floor.wat"),
+        "-o",
+        output,
+      ]);
     } catch (err) {
-      return { skip: `wat2wasm of bench/variants/floor-headers/floor.wat failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}` };
+      return {
+        skip: `wat2wasm of bench/variants/floor-headers/floor.wat failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}`,
+      };
     }
   }
   const module = stage(output, "floor-headers.wasm");
@@ -206,20 +261,29 @@ async function floorVariant(): Promise<BuiltVariant | { skip: string }> {
 
 /** Builds bench/variants/rust-headers with cargo for wasm32-wasip1 (adding the target through rustup if needed). */
 async function rustVariant(): Promise<BuiltVariant | { skip: string }> {
-  if (!(await commandWorks("cargo", ["--version"]))) return { skip: "cargo is not installed (install Rust with rustup)" };
+  if (!(await commandWorks("cargo", ["--version"])))
+    return { skip: "cargo is not installed (install Rust with rustup)" };
   const source = join(VARIANTS_DIR, "rust-headers");
   const targetDir = join(BENCH_CACHE, "cargo-target");
   const output = join(targetDir, "wasm32-wasip1/release/rust_headers.wasm");
   if (!upToDate(output, source)) {
-    const installed = await run("rustup", ["target", "list", "--installed"]).then((r) => r.stdout, () => "");
+    const installed = await run("rustup", ["target", "list", "--installed"]).then(
+      (r) => r.stdout,
+      () => "",
+    );
     if (!installed.includes("wasm32-wasip1")) {
       console.log("  adding the wasm32-wasip1 Rust target (rustup target add wasm32-wasip1) …");
-      if (!(await commandWorks("rustup", ["target", "add", "wasm32-wasip1"]))) return { skip: "the wasm32-wasip1 target is missing and `rustup target add wasm32-wasip1` failed" };
+      if (!(await commandWorks("rustup", ["target", "add", "wasm32-wasip1"])))
+        return { skip: "the wasm32-wasip1 target is missing and `rustup target add wasm32-wasip1` failed" };
     }
     try {
-      await run("cargo", ["build", "--release", "--target", "wasm32-wasip1", "--target-dir", targetDir], { cwd: source });
+      await run("cargo", ["build", "--release", "--target", "wasm32-wasip1", "--target-dir", targetDir], {
+        cwd: source,
+      });
     } catch (err) {
-      return { skip: `cargo build of bench/variants/rust-headers failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}` };
+      return {
+        skip: `cargo build of bench/variants/rust-headers failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}`,
+      };
     }
   }
   const module = stage(output, "rust-headers.wasm");
@@ -229,20 +293,54 @@ async function rustVariant(): Promise<BuiltVariant | { skip: string }> {
 /** Every variant, in table order (the first of each workload is its baseline). */
 export const VARIANTS: readonly Variant[] = [
   { id: "none", workload: "headers", label: "no filter (baseline)", build: async () => ({ filter: { kind: "none" } }) },
-  { id: "native", workload: "headers", label: "Envoy native header mutation", build: async () => ({ filter: { kind: "native-headers" } }) },
-  { id: "as", workload: "headers", label: "AssemblyScript, proxy-wasm-as (ours)", build: () => ourVariant("headers", HEADER_EDITS) },
+  {
+    id: "native",
+    workload: "headers",
+    label: "Envoy native header mutation",
+    build: async () => ({ filter: { kind: "native-headers" } }),
+  },
+  {
+    id: "as",
+    workload: "headers",
+    label: "AssemblyScript, proxy-wasm-as (ours)",
+    build: () => ourVariant("headers", HEADER_EDITS),
+  },
   { id: "floor", workload: "headers", label: "floor: hand-written WebAssembly text", build: floorVariant },
   { id: "go", workload: "headers", label: "Go, proxy-wasm-go-sdk", build: () => goVariant("go-headers") },
-  { id: "proxy-runtime", workload: "headers", label: "AssemblyScript, solo-io proxy-runtime", build: proxyRuntimeVariant },
+  {
+    id: "proxy-runtime",
+    workload: "headers",
+    label: "AssemblyScript, solo-io proxy-runtime",
+    build: proxyRuntimeVariant,
+  },
   { id: "rust", workload: "headers", label: "Rust, proxy-wasm (crates.io)", build: rustVariant },
   {
-    id: "lua", workload: "headers", label: "Envoy Lua filter",
-    build: async () => ({ filter: { kind: "lua", source: readFileSync(join(VARIANTS_DIR, "lua-headers/filter.lua"), "utf8") } }),
+    id: "lua",
+    workload: "headers",
+    label: "Envoy Lua filter",
+    build: async () => ({
+      filter: { kind: "lua", source: readFileSync(join(VARIANTS_DIR, "lua-headers/filter.lua"), "utf8") },
+    }),
   },
   { id: "none", workload: "jwt", label: "no filter (baseline)", build: async () => ({ filter: { kind: "none" } }) },
-  { id: "native", workload: "jwt", label: "Envoy native jwt_authn", build: async () => ({ filter: { kind: "native-jwt" } }) },
-  { id: "as", workload: "jwt", label: "AssemblyScript, proxy-wasm-as jwt-auth (ours)", build: () => ourVariant("jwt-auth", JWT_FILTER_CONFIG) },
-  { id: "go", workload: "jwt", label: "Go, proxy-wasm-go-sdk", build: () => goVariant("go-jwt-auth", JWT_FILTER_CONFIG) },
+  {
+    id: "native",
+    workload: "jwt",
+    label: "Envoy native jwt_authn",
+    build: async () => ({ filter: { kind: "native-jwt" } }),
+  },
+  {
+    id: "as",
+    workload: "jwt",
+    label: "AssemblyScript, proxy-wasm-as jwt-auth (ours)",
+    build: () => ourVariant("jwt-auth", JWT_FILTER_CONFIG),
+  },
+  {
+    id: "go",
+    workload: "jwt",
+    label: "Go, proxy-wasm-go-sdk",
+    build: () => goVariant("go-jwt-auth", JWT_FILTER_CONFIG),
+  },
 ];
 
 /** Our smallest module (test/fixtures/add-header: one response header), the SDK's size floor. */

@@ -13,7 +13,10 @@ export const HEADER_EDITS = {
 export const HEADERS_WORKLOAD_REQUEST_HEADERS: Record<string, string> = { "x-internal": "secret" };
 
 /** Headers the upstream answers with: cache-control is replaced, x-upstream-secret is removed by the variants. */
-export const UPSTREAM_RESPONSE_HEADERS: Record<string, string> = { "cache-control": "max-age=60", "x-upstream-secret": "s3cret" };
+export const UPSTREAM_RESPONSE_HEADERS: Record<string, string> = {
+  "cache-control": "max-age=60",
+  "x-upstream-secret": "s3cret",
+};
 
 /** HMAC secret of the `jwt` workload (32+ characters, as RFC 7518 §3.2 and jwt-auth require). */
 export const JWT_SECRET = "bench-secret-0123456789abcdef-0123456789";
@@ -40,7 +43,15 @@ function base64Url(data: Buffer | string): string {
 /** A valid HS256 token for the `jwt` workload, expiring in a day (every request carries the same token). */
 export function benchToken(nowSeconds = Math.floor(Date.now() / 1000)): string {
   const header = base64Url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const claims = { iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: "user-42", tenant: "acme", iat: nowSeconds, nbf: nowSeconds - 10, exp: nowSeconds + 86_400 };
+  const claims = {
+    iss: JWT_ISSUER,
+    aud: JWT_AUDIENCE,
+    sub: "user-42",
+    tenant: "acme",
+    iat: nowSeconds,
+    nbf: nowSeconds - 10,
+    exp: nowSeconds + 86_400,
+  };
   const payload = base64Url(JSON.stringify(claims));
   const signature = createHmac("sha256", JWT_SECRET).update(`${header}.${payload}`).digest("base64url");
   return `${header}.${payload}.${signature}`;

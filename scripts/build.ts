@@ -14,7 +14,12 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  BuildError, buildModules, compileModule as compileWithConfig, formatSizeTable, type BuiltModule, type ModuleSource,
+  BuildError,
+  buildModules,
+  compileModule as compileWithConfig,
+  formatSizeTable,
+  type BuiltModule,
+  type ModuleSource,
 } from "@proxy-wasm-as/harness/build";
 
 export { BuildError, type BuiltModule };
@@ -47,7 +52,10 @@ export function findModules(): ModuleSource[] {
       const entry = join(dir, "index.ts");
       if (!statSync(dir).isDirectory() || !existsSync(entry)) continue;
       const clash = seen.get(name);
-      if (clash) throw new BuildError(`Two modules are both named "${name}" (${clash} and ${relative(ROOT, dir)}); build/${name}.wasm would be ambiguous. Rename one folder.`);
+      if (clash)
+        throw new BuildError(
+          `Two modules are both named "${name}" (${clash} and ${relative(ROOT, dir)}); build/${name}.wasm would be ambiguous. Rename one folder.`,
+        );
       seen.set(name, relative(ROOT, dir));
       // A module may carry its own asconfig.json (extending the root one), e.g. to pick another runtime.
       const ownConfig = join(dir, "asconfig.json");
@@ -62,7 +70,12 @@ export function findModules(): ModuleSource[] {
  * Compiles one AssemblyScript entry with `config` (default: the root asconfig.json) and `target` into `outFile`.
  * Throws BuildError carrying asc's diagnostics (with file:line:column) when compilation fails.
  */
-export function compileModule(entry: string, outFile: string, target: "release" | "debug" = "release", config: string = ROOT_CONFIG): Promise<void> {
+export function compileModule(
+  entry: string,
+  outFile: string,
+  target: "release" | "debug" = "release",
+  config: string = ROOT_CONFIG,
+): Promise<void> {
   return compileWithConfig(entry, outFile, { target, config, baseDir: ROOT });
 }
 
@@ -71,10 +84,17 @@ export async function buildAll(options: BuildOptions = {}): Promise<BuiltModule[
   const all = findModules();
   if (options.only) {
     const unknown = options.only.filter((name) => !all.some((m) => m.name === name));
-    if (unknown.length) throw new BuildError(`Unknown module(s): ${unknown.join(", ")}. Known: ${all.map((m) => m.name).join(", ")}.`);
+    if (unknown.length)
+      throw new BuildError(`Unknown module(s): ${unknown.join(", ")}. Known: ${all.map((m) => m.name).join(", ")}.`);
   }
   const modules = options.only ? all.filter((m) => options.only!.includes(m.name)) : all;
-  const results = await buildModules({ root: ROOT, buildDir: BUILD_DIR, modules, sharedInputs: SHARED_INPUTS, force: options.force });
+  const results = await buildModules({
+    root: ROOT,
+    buildDir: BUILD_DIR,
+    modules,
+    sharedInputs: SHARED_INPUTS,
+    force: options.force,
+  });
   if (!options.quiet) console.log(formatSizeTable(results));
   return results;
 }
@@ -83,7 +103,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const only = args.filter((a) => !a.startsWith("--"));
   try {
-    await buildAll({ quiet: args.includes("--quiet"), force: args.includes("--force"), only: only.length ? only : undefined });
+    await buildAll({
+      quiet: args.includes("--quiet"),
+      force: args.includes("--force"),
+      only: only.length ? only : undefined,
+    });
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;

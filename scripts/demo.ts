@@ -4,9 +4,26 @@
 // Runner: $ENVOY_RUNNER ("process" by default here: a provisioned Envoy binary; "container" needs Docker).
 import { buildAll } from "./build.ts";
 import {
-  cluster, httpWasm, networkWasm, startEnvoy, startGrpcUpstream, startHttpUpstream, startTcpUpstream, wasmService,
-  type Envoy, type GrpcUpstream, type GrpcUpstreamReply, type HttpRequestOptions, type HttpUpstream, type HttpUpstreamResponse,
-  type RecordedGrpcCall, type RecordedRequest, type RouteSpec, type RunnerKind, type TcpUpstream, type WasmPluginOptions,
+  cluster,
+  httpWasm,
+  networkWasm,
+  startEnvoy,
+  startGrpcUpstream,
+  startHttpUpstream,
+  startTcpUpstream,
+  wasmService,
+  type Envoy,
+  type GrpcUpstream,
+  type GrpcUpstreamReply,
+  type HttpRequestOptions,
+  type HttpUpstream,
+  type HttpUpstreamResponse,
+  type RecordedGrpcCall,
+  type RecordedRequest,
+  type RouteSpec,
+  type RunnerKind,
+  type TcpUpstream,
+  type WasmPluginOptions,
 } from "@proxy-wasm-as/harness";
 import { signJwt } from "../filters/jwt-auth/jwt-tokens.ts";
 import { ALLOW_METHOD, decide, decodeAllowRequest, encodeAllowResponse } from "../filters/grpc-check/authz-service.ts";
@@ -77,7 +94,9 @@ const DEMOS: readonly FilterDemo[] = [
       response: { set: { "cache-control": "no-store" }, remove: ["x-powered-by"] },
     },
     show: ["x-env", "x-internal-debug", "cache-control", "x-powered-by"],
-    requests: [{ label: "a request with a debug header", path: "/catalog", options: { headers: { "x-internal-debug": "1" } } }],
+    requests: [
+      { label: "a request with a debug header", path: "/catalog", options: { headers: { "x-internal-debug": "1" } } },
+    ],
   },
   {
     filter: "api-key-auth",
@@ -87,22 +106,59 @@ const DEMOS: readonly FilterDemo[] = [
     requests: [
       { label: "no key", path: "/orders" },
       { label: "wrong key", path: "/orders", options: { headers: { "x-api-key": "k-guess" } } },
-      { label: "valid key (and a spoofed x-api-client)", path: "/orders", options: { headers: { "x-api-key": "k-ci-7f3a", "x-api-client": "admin" } } },
+      {
+        label: "valid key (and a spoofed x-api-client)",
+        path: "/orders",
+        options: { headers: { "x-api-key": "k-ci-7f3a", "x-api-client": "admin" } },
+      },
     ],
   },
   {
     filter: "jwt-auth",
     summary: "verifies HS256 JWTs (signature, exp, nbf, iss, aud) and forwards claims as headers",
     config: {
-      secret: JWT_SECRET, issuer: "https://auth.example.com", audiences: ["orders-api"],
-      forwardClaims: [{ claim: "sub", header: "x-user-id" }, { claim: "tenant", header: "x-tenant" }],
+      secret: JWT_SECRET,
+      issuer: "https://auth.example.com",
+      audiences: ["orders-api"],
+      forwardClaims: [
+        { claim: "sub", header: "x-user-id" },
+        { claim: "tenant", header: "x-tenant" },
+      ],
     },
     show: ["authorization", "x-user-id", "x-tenant", "www-authenticate"],
     requests: [
-      { label: "valid token", path: "/orders", options: { headers: { authorization: `Bearer ${signJwt({ ...jwtClaims, exp: nowSeconds() + 600 }, JWT_SECRET)}` } } },
-      { label: "expired token", path: "/orders", options: { headers: { authorization: `Bearer ${signJwt({ ...jwtClaims, exp: nowSeconds() - 600 }, JWT_SECRET)}` } } },
-      { label: "token signed with another key", path: "/orders", options: { headers: { authorization: `Bearer ${signJwt({ ...jwtClaims, exp: nowSeconds() + 600 }, "not-the-secret-not-the-secret-012345")}` } } },
-      { label: "token for another audience", path: "/orders", options: { headers: { authorization: `Bearer ${signJwt({ ...jwtClaims, aud: "billing-api", exp: nowSeconds() + 600 }, JWT_SECRET)}` } } },
+      {
+        label: "valid token",
+        path: "/orders",
+        options: {
+          headers: { authorization: `Bearer ${signJwt({ ...jwtClaims, exp: nowSeconds() + 600 }, JWT_SECRET)}` },
+        },
+      },
+      {
+        label: "expired token",
+        path: "/orders",
+        options: {
+          headers: { authorization: `Bearer ${signJwt({ ...jwtClaims, exp: nowSeconds() - 600 }, JWT_SECRET)}` },
+        },
+      },
+      {
+        label: "token signed with another key",
+        path: "/orders",
+        options: {
+          headers: {
+            authorization: `Bearer ${signJwt({ ...jwtClaims, exp: nowSeconds() + 600 }, "not-the-secret-not-the-secret-012345")}`,
+          },
+        },
+      },
+      {
+        label: "token for another audience",
+        path: "/orders",
+        options: {
+          headers: {
+            authorization: `Bearer ${signJwt({ ...jwtClaims, aud: "billing-api", exp: nowSeconds() + 600 }, JWT_SECRET)}`,
+          },
+        },
+      },
     ],
   },
   {
@@ -123,20 +179,42 @@ const DEMOS: readonly FilterDemo[] = [
     config: { cluster: "authz", pathPrefix: "/check", timeoutMs: 300 },
     show: ["authorization", "x-auth-user", "www-authenticate"],
     requests: [
-      { label: "the service allows 'Bearer good'", path: "/cart", options: { headers: { authorization: "Bearer good-user-token" } } },
-      { label: "the service refuses anyone else", path: "/cart", options: { headers: { authorization: "Bearer stolen" } } },
+      {
+        label: "the service allows 'Bearer good'",
+        path: "/cart",
+        options: { headers: { authorization: "Bearer good-user-token" } },
+      },
+      {
+        label: "the service refuses anyone else",
+        path: "/cart",
+        options: { headers: { authorization: "Bearer stolen" } },
+      },
       { label: "the service is too slow", path: "/cart", options: { headers: { authorization: "Bearer slow" } } },
     ],
   },
   {
     filter: "grpc-check",
-    summary: "asks a gRPC authorization service (authz.v1.Check/Allow, protobuf) before forwarding; fails closed after 300 ms",
+    summary:
+      "asks a gRPC authorization service (authz.v1.Check/Allow, protobuf) before forwarding; fails closed after 300 ms",
     config: { cluster: "grpc-authz", timeoutMs: 300 },
     show: ["authorization", "x-auth-user", "x-auth-roles"],
     requests: [
-      { label: "the service allows 'Bearer alice' and adds x-auth-user and x-auth-roles (the client's own x-auth-user is dropped)", path: "/cart", options: { headers: { authorization: "Bearer alice", "x-auth-user": "mallory" } } },
-      { label: "the service denies 'Bearer bob' with 401 and a reason", path: "/cart", options: { headers: { authorization: "Bearer bob" } } },
-      { label: "the service fails with gRPC INTERNAL", path: "/cart", options: { headers: { authorization: "Bearer broken" } } },
+      {
+        label:
+          "the service allows 'Bearer alice' and adds x-auth-user and x-auth-roles (the client's own x-auth-user is dropped)",
+        path: "/cart",
+        options: { headers: { authorization: "Bearer alice", "x-auth-user": "mallory" } },
+      },
+      {
+        label: "the service denies 'Bearer bob' with 401 and a reason",
+        path: "/cart",
+        options: { headers: { authorization: "Bearer bob" } },
+      },
+      {
+        label: "the service fails with gRPC INTERNAL",
+        path: "/cart",
+        options: { headers: { authorization: "Bearer broken" } },
+      },
       { label: "the service is too slow", path: "/cart", options: { headers: { authorization: "Bearer slow" } } },
     ],
   },
@@ -145,10 +223,17 @@ const DEMOS: readonly FilterDemo[] = [
     summary: "redacts configured JSON fields in request and response bodies (the upstream echoes the body)",
     config: { fields: ["password", "ssn"] },
     show: ["content-type"],
-    requests: [{
-      label: "a signup with a password and an SSN", path: "/signup",
-      options: { method: "POST", headers: { "content-type": "application/json" }, body: '{"user":"ana","password":"hunter2","profile":{"ssn":"123-45-6789"}}' },
-    }],
+    requests: [
+      {
+        label: "a signup with a password and an SSN",
+        path: "/signup",
+        options: {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"user":"ana","password":"hunter2","profile":{"ssn":"123-45-6789"}}',
+        },
+      },
+    ],
   },
   {
     filter: "metrics",
@@ -160,7 +245,9 @@ const DEMOS: readonly FilterDemo[] = [
       { label: "counted as other / 2xx", path: "/about" },
     ],
     afterwards: async ({ envoy }) => {
-      const lines = (await envoy.admin.prometheus()).split("\n").filter((line) => /^http_metrics_\w+_rq_\dxx\b/.test(line));
+      const lines = (await envoy.admin.prometheus())
+        .split("\n")
+        .filter((line) => /^http_metrics_\w+_rq_\dxx\b/.test(line));
       console.log(`\n   /stats/prometheus now shows:\n${lines.map((line) => `     ${line}`).join("\n")}`);
     },
   },
@@ -177,7 +264,9 @@ const DEMOS: readonly FilterDemo[] = [
     ],
     afterwards: async ({ envoy }) => {
       const stats = await envoy.stats("tcp_guard");
-      console.log(`\n   counters: ${[...stats].map(([name, value]) => `${name.replace(/^wasmcustom\./, "")} = ${value}`).join(", ")}`);
+      console.log(
+        `\n   counters: ${[...stats].map(([name, value]) => `${name.replace(/^wasmcustom\./, "")} = ${value}`).join(", ")}`,
+      );
     },
   },
   {
@@ -185,11 +274,17 @@ const DEMOS: readonly FilterDemo[] = [
     summary: "a singleton Wasm service polls a deny list from an endpoint (every 500 ms); the HTTP filter enforces it",
     config: { clientHeader: "x-client-id", failOpen: true },
     plugin: { name: "deny-list", rootId: "deny-list", vmId: "deny-list" },
-    service: { rootId: "config-service", vmId: "deny-list", config: { cluster: "config", path: "/deny-list", pollMs: 500 } },
+    service: {
+      rootId: "config-service",
+      vmId: "deny-list",
+      config: { cluster: "config", path: "/deny-list", pollMs: 500 },
+    },
     show: ["x-client-id"],
     ready: async (envoy) => {
       const published = await envoy.waitForWasmLog("published deny list version 1");
-      console.log(`   the endpoint serves ${JSON.stringify({ deny: servedDenyList })}\n   service log   : ${published.message}`);
+      console.log(
+        `   the endpoint serves ${JSON.stringify({ deny: servedDenyList })}\n   service log   : ${published.message}`,
+      );
     },
     requests: [
       { label: "alice", path: "/orders", options: { headers: { "x-client-id": "alice" } } },
@@ -200,20 +295,37 @@ const DEMOS: readonly FilterDemo[] = [
       servedDenyList = { clients: [], paths: ["/admin"] };
       console.log(`\n   the endpoint now serves ${JSON.stringify({ deny: servedDenyList })}`);
       console.log(`   service log   : ${(await envoy.waitForWasmLog("published deny list version 2")).message}`);
-      await show({ label: "scraper-7 again, after the update", path: "/orders", options: { headers: { "x-client-id": "scraper-7" } } });
+      await show({
+        label: "scraper-7 again, after the update",
+        path: "/orders",
+        options: { headers: { "x-client-id": "scraper-7" } },
+      });
     },
   },
   {
     filter: "canary-router",
-    summary: "30% of users (by hash of x-user-id) and opted-in testers go to the canary upstream; Envoy routes on x-canary",
+    summary:
+      "30% of users (by hash of x-user-id) and opted-in testers go to the canary upstream; Envoy routes on x-canary",
     config: { percentage: 30, hashKeyHeader: "x-user-id", overrideHeader: "x-canary-override" },
     routes: [{ headers: { "x-canary": "true" }, cluster: "canary" }],
     show: ["x-user-id", "x-canary-override", "x-canary"],
     requests: [
-      ...["user-1", "user-2", "user-3", "user-4"].map((user) => ({ label: user, path: "/checkout", options: { headers: { "x-user-id": user } } })),
+      ...["user-1", "user-2", "user-3", "user-4"].map((user) => ({
+        label: user,
+        path: "/checkout",
+        options: { headers: { "x-user-id": user } },
+      })),
       { label: "user-1 again: same side", path: "/checkout", options: { headers: { "x-user-id": "user-1" } } },
-      { label: "user-1 as a tester forcing the canary", path: "/checkout", options: { headers: { "x-user-id": "user-1", "x-canary-override": "canary" } } },
-      { label: "user-3 trying to pick the canary by sending x-canary", path: "/checkout", options: { headers: { "x-user-id": "user-3", "x-canary": "true" } } },
+      {
+        label: "user-1 as a tester forcing the canary",
+        path: "/checkout",
+        options: { headers: { "x-user-id": "user-1", "x-canary-override": "canary" } },
+      },
+      {
+        label: "user-3 trying to pick the canary by sending x-canary",
+        path: "/checkout",
+        options: { headers: { "x-user-id": "user-3", "x-canary": "true" } },
+      },
     ],
   },
 ];
@@ -239,7 +351,9 @@ const RUNNER: RunnerKind = (process.env.ENVOY_RUNNER as RunnerKind | undefined) 
 
 /** "name: value | …" for the `names` present in `headers` ("—" when none of them is). */
 function pickHeaders(headers: Record<string, string | string[] | undefined>, names: readonly string[]): string {
-  const shown = names.filter((name) => headers[name] !== undefined).map((name) => `${name}: ${[headers[name]].flat().join(", ")}`);
+  const shown = names
+    .filter((name) => headers[name] !== undefined)
+    .map((name) => `${name}: ${[headers[name]].flat().join(", ")}`);
   return shown.length > 0 ? shown.join("  |  ") : "—";
 }
 
@@ -269,16 +383,39 @@ interface DemoUpstreams {
 async function runDemo(demo: FilterDemo, upstreams: DemoUpstreams): Promise<void> {
   console.log(`\n━━ ${demo.filter} ━━ ${demo.summary}`);
   console.log(`   config: ${shorten(JSON.stringify(demo.config), 160)}`);
-  if (demo.service) console.log(`   service config (root ${demo.service.rootId}): ${shorten(JSON.stringify(demo.service.config), 140)}`);
+  if (demo.service)
+    console.log(
+      `   service config (root ${demo.service.rootId}): ${shorten(JSON.stringify(demo.service.config), 140)}`,
+    );
   const wasm = `build/${demo.filter}.wasm`;
   const network = demo.kind === "network";
   const envoy = await startEnvoy({
     runner: RUNNER,
     upstream: network ? upstreams.tcp : upstreams.app,
-    clusters: network ? [] : [cluster("authz", upstreams.authz), cluster("grpc-authz", upstreams.grpcAuthz), cluster("canary", upstreams.canary), cluster("config", upstreams.config)],
+    clusters: network
+      ? []
+      : [
+          cluster("authz", upstreams.authz),
+          cluster("grpc-authz", upstreams.grpcAuthz),
+          cluster("canary", upstreams.canary),
+          cluster("config", upstreams.config),
+        ],
     routes: demo.routes ? [...demo.routes] : undefined,
-    filters: [network ? networkWasm(wasm, { ...demo.plugin, config: demo.config }) : httpWasm(wasm, { ...demo.plugin, config: demo.config })],
-    services: demo.service ? [wasmService(wasm, { name: demo.service.rootId, rootId: demo.service.rootId, vmId: demo.service.vmId, config: demo.service.config })] : undefined,
+    filters: [
+      network
+        ? networkWasm(wasm, { ...demo.plugin, config: demo.config })
+        : httpWasm(wasm, { ...demo.plugin, config: demo.config }),
+    ],
+    services: demo.service
+      ? [
+          wasmService(wasm, {
+            name: demo.service.rootId,
+            rootId: demo.service.rootId,
+            vmId: demo.service.vmId,
+            config: demo.service.config,
+          }),
+        ]
+      : undefined,
   });
   try {
     await demo.ready?.(envoy);
@@ -292,13 +429,23 @@ async function runDemo(demo: FilterDemo, upstreams: DemoUpstreams): Promise<void
 }
 
 /** Sends `request` through `envoy` and prints what the client sent and got and what the upstream saw. */
-async function showRequest(envoy: Envoy, demo: FilterDemo, request: DemoRequest, upstreams: DemoUpstreams): Promise<void> {
+async function showRequest(
+  envoy: Envoy,
+  demo: FilterDemo,
+  request: DemoRequest,
+  upstreams: DemoUpstreams,
+): Promise<void> {
   const sentHeaders = request.options?.headers ?? {};
-  const candidates = [{ name: demo.routes ? "stable upstream" : "upstream", server: upstreams.app }, { name: "canary upstream", server: upstreams.canary }];
+  const candidates = [
+    { name: demo.routes ? "stable upstream" : "upstream", server: upstreams.app },
+    { name: "canary upstream", server: upstreams.canary },
+  ];
   const before = candidates.map((candidate) => candidate.server.requests.length);
   const response = await envoy.request(request.path, request.options);
   console.log(`\n   → ${request.options?.method ?? "GET"} ${request.path}   (${request.label})`);
-  console.log(`     client sent   : ${pickHeaders(sentHeaders, [...demo.show])}`.replace(/Bearer (\S{12})\S+/g, "Bearer $1…"));
+  console.log(
+    `     client sent   : ${pickHeaders(sentHeaders, [...demo.show])}`.replace(/Bearer (\S{12})\S+/g, "Bearer $1…"),
+  );
   const responseHeaders = pickHeaders(response.headers, demo.show);
   console.log(`     client got    : ${response.status}${responseHeaders === "—" ? "" : `  ${responseHeaders}`}`);
   if (response.status >= 400) console.log(`     reply body    : ${shorten(response.text())}`);
@@ -310,50 +457,76 @@ async function showRequest(envoy: Envoy, demo: FilterDemo, request: DemoRequest,
   }
   // With routes, say which upstream got the request; otherwise there is only one.
   const where = demo.routes ? `the ${reached?.name ?? "?"} — ` : "";
-  const seen = reached ? `${where}${demo.show.length > 0 ? pickHeaders(reached.server.last().headers, demo.show) : "the request"}` : "nothing — Envoy answered locally";
-  console.log(`     ${demo.routes ? "routed to     " : "upstream saw  "}: ${seen}`.replace(/Bearer (\S{12})\S+/g, "Bearer $1…"));
+  const seen = reached
+    ? `${where}${demo.show.length > 0 ? pickHeaders(reached.server.last().headers, demo.show) : "the request"}`
+    : "nothing — Envoy answered locally";
+  console.log(
+    `     ${demo.routes ? "routed to     " : "upstream saw  "}: ${seen}`.replace(/Bearer (\S{12})\S+/g, "Bearer $1…"),
+  );
 }
 
 /** Writes `request.data` on a new connection through the TCP listener and prints what came back and what the upstream got. */
 async function showTcpRequest(envoy: Envoy, request: TcpDemoRequest, tcp: TcpUpstream): Promise<void> {
   const receivedBefore = tcp.received().length;
-  const answer = await envoy.tcp(request.data).then((echo) => `the echo ${JSON.stringify(echo.toString())}`, () => "the connection closed, nothing back");
+  const answer = await envoy.tcp(request.data).then(
+    (echo) => `the echo ${JSON.stringify(echo.toString())}`,
+    () => "the connection closed, nothing back",
+  );
   console.log(`\n   → TCP   (${request.label})`);
   console.log(`     client sent   : ${JSON.stringify(request.data)}`);
   console.log(`     client got    : ${answer}`);
   const received = tcp.received().length - receivedBefore;
-  console.log(`     upstream saw  : ${received > 0 ? `${received} bytes` : "nothing — Envoy closed the connection first"}`);
+  console.log(
+    `     upstream saw  : ${received > 0 ? `${received} bytes` : "nothing — Envoy closed the connection first"}`,
+  );
 }
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const demos = only.length > 0 ? DEMOS.filter((demo) => only.includes(demo.filter)) : DEMOS;
-  if (demos.length === 0) throw new Error(`no demo for ${only.join(", ")}; available: ${DEMOS.map((d) => d.filter).join(", ")}`);
+  if (demos.length === 0)
+    throw new Error(`no demo for ${only.join(", ")}; available: ${DEMOS.map((d) => d.filter).join(", ")}`);
   console.log("Building the filters (node scripts/build.ts)…");
   await buildAll({ only: demos.map((demo) => demo.filter) });
   // The upstream answers like a legacy app: it advertises itself and marks responses cacheable.
   const upstream = await startHttpUpstream({
     respond: (request) => ({
       status: 200,
-      headers: { "x-powered-by": "legacy-app/1.0", "cache-control": "max-age=3600", "content-type": request.header("content-type") ?? "text/plain" },
+      headers: {
+        "x-powered-by": "legacy-app/1.0",
+        "cache-control": "max-age=3600",
+        "content-type": request.header("content-type") ?? "text/plain",
+      },
       body: request.body.length > 0 ? request.body : "hello from the upstream\n", // echoes request bodies
     }),
   });
   const upstreams: DemoUpstreams = {
     app: upstream,
-    canary: await startHttpUpstream({ respond: () => ({ status: 200, headers: { "content-type": "text/plain" }, body: "hello from the canary\n" }) }),
+    canary: await startHttpUpstream({
+      respond: () => ({ status: 200, headers: { "content-type": "text/plain" }, body: "hello from the canary\n" }),
+    }),
     authz: await startHttpUpstream({ respond: authorizationService }),
     grpcAuthz: await startGrpcUpstream({ [ALLOW_METHOD]: grpcAuthorizationService }),
-    config: await startHttpUpstream({ respond: () => ({ status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ deny: servedDenyList }) }) }),
+    config: await startHttpUpstream({
+      respond: () => ({
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ deny: servedDenyList }),
+      }),
+    }),
     tcp: await startTcpUpstream(),
   };
   try {
-    console.log(`Envoy runner: ${RUNNER} (set ENVOY_RUNNER=container to use Docker). Upstream on 127.0.0.1:${upstream.port}.`);
+    console.log(
+      `Envoy runner: ${RUNNER} (set ENVOY_RUNNER=container to use Docker). Upstream on 127.0.0.1:${upstream.port}.`,
+    );
     for (const demo of demos) await runDemo(demo, upstreams);
   } finally {
     for (const server of Object.values(upstreams)) await server.close();
   }
-  console.log("\nDone. Each filter's README explains its configuration, logs and counters; envoy-configs/<filter>.yaml runs it standalone.");
+  console.log(
+    "\nDone. Each filter's README explains its configuration, logs and counters; envoy-configs/<filter>.yaml runs it standalone.",
+  );
 }
 
 await main();

@@ -9,7 +9,14 @@ import { parseArgs } from "node:util";
 import { runFuzz } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../filters/test-support/fuzz-targets.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "100000" }, only: { type: "string" }, seed: { type: "string" }, examples: { type: "string", default: "3" } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "100000" },
+    only: { type: "string" },
+    seed: { type: "string" },
+    examples: { type: "string", default: "3" },
+  },
+});
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) {
   console.error(`--runs must be a positive integer, got ${JSON.stringify(values.runs)}`);
@@ -33,11 +40,16 @@ for (const [index, [name, target]] of Object.entries(FUZZ_TARGETS).entries()) {
     seed: seedBase + index,
     maxCounterexamples: Number(values.examples),
     progressEvery: Math.max(1000, Math.floor(runs / 10)),
-    onProgress: (done, failures) => process.stderr.write(`  ${name}: ${done.toLocaleString("en")}/${runs.toLocaleString("en")} requests, ${failures} failure(s)\n`),
+    onProgress: (done, failures) =>
+      process.stderr.write(
+        `  ${name}: ${done.toLocaleString("en")}/${runs.toLocaleString("en")} requests, ${failures} failure(s)\n`,
+      ),
   });
   const seconds = (performance.now() - started) / 1000;
   summary.push({ filter: name, runs: report.runs, failures: report.failures, seconds });
-  console.log(`\n${name}: ${report.runs.toLocaleString("en")} runs, ${report.failures} failure(s) in ${seconds.toFixed(1)} s (seed ${seedBase + index})`);
+  console.log(
+    `\n${name}: ${report.runs.toLocaleString("en")} runs, ${report.failures} failure(s) in ${seconds.toFixed(1)} s (seed ${seedBase + index})`,
+  );
   for (const [invariant, count] of Object.entries(report.failuresByInvariant)) console.log(`  ${count} × ${invariant}`);
   for (const [i, example] of report.counterexamples.entries()) {
     console.log(`  counterexample ${i + 1} (shrunk; replay: seed ${example.seed}, path "${example.path}"):`);
@@ -45,7 +57,10 @@ for (const [index, [name, target]] of Object.entries(FUZZ_TARGETS).entries()) {
   }
 }
 console.log("\nfilter            runs      failures  seconds");
-for (const row of summary) console.log(`${row.filter.padEnd(16)}  ${String(row.runs).padStart(8)}  ${String(row.failures).padStart(8)}  ${row.seconds.toFixed(1).padStart(7)}`);
+for (const row of summary)
+  console.log(
+    `${row.filter.padEnd(16)}  ${String(row.runs).padStart(8)}  ${String(row.failures).padStart(8)}  ${row.seconds.toFixed(1).padStart(7)}`,
+  );
 const failed = summary.filter((row) => row.failures > 0);
 console.log(failed.length === 0 ? "all filters: 0 failures" : `failing: ${failed.map((row) => row.filter).join(", ")}`);
 process.exitCode = failed.length === 0 ? 0 : 1;

@@ -27,7 +27,11 @@ const run = (what: string, command: string, args: string[]) => {
   }
 };
 try {
-  execFileSync("npm", ["pack", "--silent", "--pack-destination", out, ...PACKAGES.flatMap((p) => ["-w", p.workspace])], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(
+    "npm",
+    ["pack", "--silent", "--pack-destination", out, ...PACKAGES.flatMap((p) => ["-w", p.workspace])],
+    { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] },
+  );
   for (const pkg of PACKAGES) {
     const tarball = join(out, pkg.tarball);
     run(`publint ${pkg.tarball}`, join(BIN, "publint"), ["run", tarball, "--strict"]);

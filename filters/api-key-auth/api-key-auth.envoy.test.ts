@@ -1,7 +1,14 @@
 // api-key-auth in real Envoy: 200 with the client name upstream, 401 with a challenge, counters in Envoy's stats.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "@proxy-wasm-as/harness";
-import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, rawHttpStatus, validateShippedConfig } from "../test-support/helpers.ts";
+import {
+  ENVOY_RUNNER,
+  customCounter,
+  expectEnvoyRejects,
+  filterWasm,
+  rawHttpStatus,
+  validateShippedConfig,
+} from "../test-support/helpers.ts";
 
 const CONFIG = { keys: [{ client: "ci-bot", key: "k-ci-7f3a" }], realm: "orders" };
 
@@ -10,7 +17,11 @@ describe("api-key-auth (real Envoy)", () => {
   let envoy: Envoy;
   beforeAll(async () => {
     upstream = await startHttpUpstream();
-    envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("api-key-auth"), { config: CONFIG })], upstream });
+    envoy = await startEnvoy({
+      runner: ENVOY_RUNNER,
+      filters: [httpWasm(filterWasm("api-key-auth"), { config: CONFIG })],
+      upstream,
+    });
   });
   afterAll(async () => {
     await envoy?.stop();
@@ -25,7 +36,11 @@ describe("api-key-auth (real Envoy)", () => {
     expect(upstream.requests.length).toBe(before + 1);
     const key = Buffer.from("k-ci-7f3a");
     expect(await rawHttpStatus(envoy, "/orders", { "x-api-key": Buffer.concat([key, Buffer.from([0xc3])]) })).toBe(401);
-    expect(await rawHttpStatus(envoy, "/orders", { authorization: Buffer.concat([Buffer.from("Bearer "), key, Buffer.from([0xff])]) })).toBe(401);
+    expect(
+      await rawHttpStatus(envoy, "/orders", {
+        authorization: Buffer.concat([Buffer.from("Bearer "), key, Buffer.from([0xff])]),
+      }),
+    ).toBe(401);
     expect(upstream.requests.length).toBe(before + 1);
   });
 

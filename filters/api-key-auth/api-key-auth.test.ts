@@ -4,7 +4,10 @@ import { Emulator } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const CONFIG = {
-  keys: [{ client: "ci-bot", key: "k-ci-7f3a" }, { client: "dashboard", key: "k-dash-19be" }],
+  keys: [
+    { client: "ci-bot", key: "k-ci-7f3a" },
+    { client: "dashboard", key: "k-dash-19be" },
+  ],
   realm: "orders",
 };
 
@@ -58,7 +61,10 @@ describe("api-key-auth (emulator)", () => {
 
   it("drops a client-supplied identity header so it cannot be spoofed", async () => {
     const emu = await load();
-    const result = await emu.request({ path: "/", headers: { "x-api-key": "k-ci-7f3a", "x-api-client": "admin" } }, upstreamOk);
+    const result = await emu.request(
+      { path: "/", headers: { "x-api-key": "k-ci-7f3a", "x-api-client": "admin" } },
+      upstreamOk,
+    );
     expect(result.upstream!.headers.getAll("x-api-client")).toEqual(["ci-bot"]);
   });
 
@@ -72,12 +78,29 @@ describe("api-key-auth (emulator)", () => {
   });
 
   it("rejects bad configurations with one clear log line", async () => {
-    await expectEmulatorRejects("api-key-auth", "{\"keys\": [", /invalid plugin configuration/);
+    await expectEmulatorRejects("api-key-auth", '{"keys": [', /invalid plugin configuration/);
     await expectEmulatorRejects("api-key-auth", {}, /keys is required/);
     await expectEmulatorRejects("api-key-auth", { keys: [] }, /keys must not be empty/);
     await expectEmulatorRejects("api-key-auth", { keys: [{ client: "a" }] }, /keys\[0\]\.key is required/);
-    await expectEmulatorRejects("api-key-auth", { keys: [{ client: "a", key: 5 }] }, /keys\[0\]\.key must be a non-empty string/);
-    await expectEmulatorRejects("api-key-auth", { keys: [{ client: "a", key: "x" }, { client: "a", key: "y" }] }, /keys\[1\]\.client "a" is listed twice/);
-    await expectEmulatorRejects("api-key-auth", { keys: CONFIG.keys, allowBearer: "yes" }, /allowBearer must be true or false/);
+    await expectEmulatorRejects(
+      "api-key-auth",
+      { keys: [{ client: "a", key: 5 }] },
+      /keys\[0\]\.key must be a non-empty string/,
+    );
+    await expectEmulatorRejects(
+      "api-key-auth",
+      {
+        keys: [
+          { client: "a", key: "x" },
+          { client: "a", key: "y" },
+        ],
+      },
+      /keys\[1\]\.client "a" is listed twice/,
+    );
+    await expectEmulatorRejects(
+      "api-key-auth",
+      { keys: CONFIG.keys, allowBearer: "yes" },
+      /allowBearer must be true or false/,
+    );
   });
 });

@@ -8,13 +8,24 @@ import { fuzzTest } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../test-support/fuzz-targets.ts";
 import { filterWasm } from "../test-support/helpers.ts";
 
-fuzzTest("body-redact keeps its invariants under generated hostile traffic (with trailers)", { ...FUZZ_TARGETS["body-redact"]!(), numRuns: 150 });
+fuzzTest("body-redact keeps its invariants under generated hostile traffic (with trailers)", {
+  ...FUZZ_TARGETS["body-redact"]!(),
+  numRuns: 150,
+});
 
 // Found by this fuzz target: a JSON body followed by trailers reached the upstream unredacted (the end of stream
 // came with the trailers, and the filter redacted only in a body callback with end of stream).
 test("a JSON body followed by trailers reaches the upstream redacted", async () => {
   const emu = await Emulator.load(filterWasm("body-redact"), { pluginConfig: { fields: ["password"] } });
-  const result = await emu.request({ method: "POST", headers: { "content-type": "application/json" }, body: '{"password":"hunter2"}', trailers: { "x-checksum": "1" } }, (u) => ({ status: 200, body: u.body }));
+  const result = await emu.request(
+    {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"password":"hunter2"}',
+      trailers: { "x-checksum": "1" },
+    },
+    (u) => ({ status: 200, body: u.body }),
+  );
   expect(result.upstream?.body).toBe('{"password":"[REDACTED]"}');
   expect(result.upstream?.trailers?.get("x-checksum")).toBe("1");
 });

@@ -11,13 +11,17 @@ async function load(config: object = CONFIG) {
 }
 
 const jsonPost = (body: string, headers: Record<string, string> = {}) => ({
-  method: "POST", path: "/signup", body, headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers },
+  method: "POST",
+  path: "/signup",
+  body,
+  headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers },
 });
 
 describe("body-redact (emulator)", () => {
   it("redacts configured fields at any depth in the request body, keeping everything else byte for byte", async () => {
     const emu = await load();
-    const body = '{"user":"ana","password":"hunter2","profile":{"ssn":"123-45-6789","tags":["a",{"card":{"n":"4111"}}]},"passwordHint":"pet", "note":"my password is \\"x\\""}';
+    const body =
+      '{"user":"ana","password":"hunter2","profile":{"ssn":"123-45-6789","tags":["a",{"card":{"n":"4111"}}]},"passwordHint":"pet", "note":"my password is \\"x\\""}';
     const result = await emu.request(jsonPost(body), () => ({ status: 200 }));
     expect(result.status).toBe(200);
     expect(result.upstream!.body).toBe(
@@ -31,7 +35,8 @@ describe("body-redact (emulator)", () => {
 
   it("redacts numbers, objects, arrays and literals as whole values", async () => {
     const emu = await load({ fields: ["secret"] });
-    const body = '[{"secret": 42}, {"secret": {"a": [1, {"secret": 2}]}}, {"secret": [true, null]}, {"secret": null}, {"secret": -1.5e3}]';
+    const body =
+      '[{"secret": 42}, {"secret": {"a": [1, {"secret": 2}]}}, {"secret": [true, null]}, {"secret": null}, {"secret": -1.5e3}]';
     const result = await emu.request(jsonPost(body), () => ({ status: 200 }));
     expect(JSON.parse(result.upstream!.body)).toEqual(Array(5).fill({ secret: "[REDACTED]" }));
   });
@@ -39,15 +44,25 @@ describe("body-redact (emulator)", () => {
   it("redacts JSON responses (including +json types) before the client sees them", async () => {
     const emu = await load({ ...CONFIG, replacement: "***" });
     const result = await emu.request({ path: "/me" }, () => ({
-      status: 200, headers: { "content-type": "application/vnd.api+json; charset=utf-8", "content-length": "40" }, body: '{"name":"ana","ssn":"123-45-6789"}',
+      status: 200,
+      headers: { "content-type": "application/vnd.api+json; charset=utf-8", "content-length": "40" },
+      body: '{"name":"ana","ssn":"123-45-6789"}',
     }));
     expect(result.body).toBe('{"name":"ana","ssn":"***"}');
     expect(result.headers.get("content-length")).toBeUndefined();
   });
 
-  it("leaves non-JSON bodies alone; refuses invalid JSON with 400 unless invalidJson is \"pass\"", async () => {
+  it('leaves non-JSON bodies alone; refuses invalid JSON with 400 unless invalidJson is "pass"', async () => {
     const emu = await load();
-    const text = await emu.request({ method: "POST", path: "/", body: "password=hunter2", headers: { "content-type": "application/x-www-form-urlencoded" } }, () => ({ status: 200 }));
+    const text = await emu.request(
+      {
+        method: "POST",
+        path: "/",
+        body: "password=hunter2",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      },
+      () => ({ status: 200 }),
+    );
     expect(text.upstream!.body).toBe("password=hunter2");
     const invalid = await emu.request(jsonPost('{"password": "hunter2"'), () => ({ status: 200 }));
     expect(invalid.status).toBe(400);
@@ -63,7 +78,10 @@ describe("body-redact (emulator)", () => {
   // scanner's stack ("Maximum call stack size exceeded"); under FAIL_OPEN the next password then went upstream.
   for (const failurePolicy of ["fail-closed", "fail-open"] as const) {
     it(`answers 400 to JSON nested 20,000 deep without a trap, and still redacts the next body (${failurePolicy})`, async () => {
-      const emu = await Emulator.load(filterWasm("body-redact"), { pluginConfig: { fields: ["password"] }, failurePolicy });
+      const emu = await Emulator.load(filterWasm("body-redact"), {
+        pluginConfig: { fields: ["password"] },
+        failurePolicy,
+      });
       const deep = "[".repeat(20_000) + "]".repeat(20_000);
       const refused = await emu.request(jsonPost(deep), () => ({ status: 200 }));
       expect(refused.status).toBe(400);
@@ -79,7 +97,9 @@ describe("body-redact (emulator)", () => {
 
   it("enforces maxDepth and maxValues exactly, and resets responses that break them", async () => {
     const emu = await load({ fields: ["password"], maxDepth: 3, maxValues: 5 });
-    expect((await emu.request(jsonPost('{"a":[{"password":1}]}'), () => ({ status: 200 }))).upstream!.body).toBe('{"a":[{"password":"[REDACTED]"}]}');
+    expect((await emu.request(jsonPost('{"a":[{"password":1}]}'), () => ({ status: 200 }))).upstream!.body).toBe(
+      '{"a":[{"password":"[REDACTED]"}]}',
+    );
     const deeper = await emu.request(jsonPost('{"a":[{"b":[]}]}'), () => ({ status: 200 }));
     expect(deeper.status).toBe(400);
     expect(JSON.parse(deeper.body).message).toBe("JSON nested deeper than 3 levels");
@@ -100,9 +120,17 @@ describe("body-redact (emulator)", () => {
   // callback, and the buffered body went on unredacted (HTTP/1.1 chunked trailers, HTTP/2 trailing HEADERS).
   it("redacts a body that ends with trailers, in requests (split in chunks) and responses; refuses invalid JSON there too", async () => {
     const emu = await load();
-    const request = { method: "POST", path: "/signup", headers: { "content-type": "application/json" }, trailers: { "x-checksum": "1" } };
+    const request = {
+      method: "POST",
+      path: "/signup",
+      headers: { "content-type": "application/json" },
+      trailers: { "x-checksum": "1" },
+    };
     const result = await emu.request({ ...request, body: ['{"pass', 'word":"hunter2"', ',"x":{"ssn":1}}'] }, () => ({
-      status: 200, headers: { "content-type": "application/json" }, body: '{"card":"4111","ok":true}', trailers: { "grpc-status": "0" },
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"card":"4111","ok":true}',
+      trailers: { "grpc-status": "0" },
     }));
     expect(result.status).toBe(200);
     expect(result.upstream!.body).toBe('{"password":"[REDACTED]","x":{"ssn":"[REDACTED]"}}');
@@ -122,13 +150,16 @@ describe("body-redact (emulator)", () => {
     expect(stream.response.body).not.toContain("resp-secret");
   });
 
-  it("decodes JSON escapes in keys before comparing them: \"pass\\u0077ord\" is redacted like \"password\"", async () => {
+  it('decodes JSON escapes in keys before comparing them: "pass\\u0077ord" is redacted like "password"', async () => {
     const emu = await load();
-    const body = '{"pass\\u0077ord":"hunter2","\\u0073\\u0073n":"1","c\\u0061rd":{"n":1},"pa\\nss":"kept","\\"card\\"":"kept"}';
+    const body =
+      '{"pass\\u0077ord":"hunter2","\\u0073\\u0073n":"1","c\\u0061rd":{"n":1},"pa\\nss":"kept","\\"card\\"":"kept"}';
     const result = await emu.request(jsonPost(body), () => ({ status: 200 }));
     expect(result.status).toBe(200);
     // Replaced values; the keys themselves are kept as written.
-    expect(result.upstream!.body).toBe('{"pass\\u0077ord":"[REDACTED]","\\u0073\\u0073n":"[REDACTED]","c\\u0061rd":"[REDACTED]","pa\\nss":"kept","\\"card\\"":"kept"}');
+    expect(result.upstream!.body).toBe(
+      '{"pass\\u0077ord":"[REDACTED]","\\u0073\\u0073n":"[REDACTED]","c\\u0061rd":"[REDACTED]","pa\\nss":"kept","\\"card\\"":"kept"}',
+    );
     // An invalid escape in a key is not JSON: refused, not compared as written.
     for (const bad of ['{"pass\\x77ord":"hunter2"}', '{"pass\\u00":"hunter2"}', '{"pass\\u00zzord":"hunter2"}']) {
       const refused = await emu.request(jsonPost(bad), () => ({ status: 200 }));
@@ -140,7 +171,10 @@ describe("body-redact (emulator)", () => {
   it("treats a body that is not UTF-8 as invalid JSON instead of altering its bytes", async () => {
     const emu = await load();
     const body = Buffer.concat([Buffer.from('{"password":"hunter2","n":"'), Buffer.from([0xc3]), Buffer.from('"}')]);
-    const result = await emu.request({ method: "POST", path: "/", body, headers: { "content-type": "application/json" } }, () => ({ status: 200 }));
+    const result = await emu.request(
+      { method: "POST", path: "/", body, headers: { "content-type": "application/json" } },
+      () => ({ status: 200 }),
+    );
     expect(result.status).toBe(400);
     expect(result.upstream).toBeNull();
   });
@@ -162,18 +196,38 @@ describe("body-redact (emulator)", () => {
 
   it("can be limited to one direction", async () => {
     const emu = await load({ ...CONFIG, requests: false });
-    const result = await emu.request(jsonPost('{"password":"p"}'), () => ({ status: 200, headers: { "content-type": "application/json" }, body: '{"password":"q"}' }));
+    const result = await emu.request(jsonPost('{"password":"p"}'), () => ({
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"password":"q"}',
+    }));
     expect(result.upstream!.body).toBe('{"password":"p"}');
     expect(result.body).toBe('{"password":"[REDACTED]"}');
   });
 
   it("rejects bad configurations with one clear log line", async () => {
-    await expectEmulatorRejects("body-redact", "{\"fields\": [\"a\"", /invalid plugin configuration/);
+    await expectEmulatorRejects("body-redact", '{"fields": ["a"', /invalid plugin configuration/);
     await expectEmulatorRejects("body-redact", { maxBodyBytes: 10 }, /fields is required/);
     await expectEmulatorRejects("body-redact", { fields: [] }, /fields must not be empty/);
-    await expectEmulatorRejects("body-redact", { fields: ["a"], maxBodyBytes: 0 }, /maxBodyBytes must be an integer from 1 to 16777216/);
-    await expectEmulatorRejects("body-redact", { fields: ["a"], replacement: 'x"y' }, /replacement must not contain quotes/);
-    await expectEmulatorRejects("body-redact", { fields: ["a"], maxDepth: 0 }, /maxDepth must be an integer from 1 to 10000/);
-    await expectEmulatorRejects("body-redact", { fields: ["a"], invalidJson: "drop" }, /invalidJson must be "reject" or "pass", got "drop"/);
+    await expectEmulatorRejects(
+      "body-redact",
+      { fields: ["a"], maxBodyBytes: 0 },
+      /maxBodyBytes must be an integer from 1 to 16777216/,
+    );
+    await expectEmulatorRejects(
+      "body-redact",
+      { fields: ["a"], replacement: 'x"y' },
+      /replacement must not contain quotes/,
+    );
+    await expectEmulatorRejects(
+      "body-redact",
+      { fields: ["a"], maxDepth: 0 },
+      /maxDepth must be an integer from 1 to 10000/,
+    );
+    await expectEmulatorRejects(
+      "body-redact",
+      { fields: ["a"], invalidJson: "drop" },
+      /invalidJson must be "reject" or "pass", got "drop"/,
+    );
   });
 });

@@ -2,8 +2,21 @@
 // x-canary header the filter writes. The requests must land where the filter decided, which also proves that
 // Envoy re-computed the route after the filter changed the header (the route was first computed before it).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { cluster, httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "@proxy-wasm-as/harness";
-import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+import {
+  cluster,
+  httpWasm,
+  startEnvoy,
+  startHttpUpstream,
+  type Envoy,
+  type HttpUpstream,
+} from "@proxy-wasm-as/harness";
+import {
+  ENVOY_RUNNER,
+  customCounter,
+  expectEnvoyRejects,
+  filterWasm,
+  validateShippedConfig,
+} from "../test-support/helpers.ts";
 
 /** The bucket the README documents: FNV-1a (32-bit) of the key's UTF-8 bytes, modulo 10000. */
 function bucketOf(key: string): number {
@@ -25,14 +38,18 @@ describe("canary-router (real Envoy)", () => {
   });
 
   /** Envoy routing x-canary: true to cluster "canary" and everything else to "stable" (the default upstream). */
-  const start = (config: object) => startEnvoy({
-    runner: ENVOY_RUNNER, upstream: stable, clusters: [cluster("canary", canary)],
-    routes: [{ headers: { "x-canary": "true" }, cluster: "canary" }],
-    filters: [httpWasm(filterWasm("canary-router"), { config })],
-  });
+  const start = (config: object) =>
+    startEnvoy({
+      runner: ENVOY_RUNNER,
+      upstream: stable,
+      clusters: [cluster("canary", canary)],
+      routes: [{ headers: { "x-canary": "true" }, cluster: "canary" }],
+      filters: [httpWasm(filterWasm("canary-router"), { config })],
+    });
 
   /** Which upstream answered a request with `headers`. */
-  const landsOn = async (envoy: Envoy, headers: Record<string, string> = {}) => (await envoy.request("/checkout", { headers })).text();
+  const landsOn = async (envoy: Envoy, headers: Record<string, string> = {}) =>
+    (await envoy.request("/checkout", { headers })).text();
 
   test("each user lands on the upstream of their hash bucket, every time", async () => {
     await using envoy = await start({ percentage: 30, hashKeyHeader: "x-user-id" });
@@ -77,7 +94,11 @@ describe("canary-router (real Envoy)", () => {
   });
 
   test("Envoy refuses a configuration without a percentage, with the filter's reason", async () => {
-    await expectEnvoyRejects("canary-router", { hashKeyHeader: "x-user-id" }, /invalid plugin configuration: percentage is required/);
+    await expectEnvoyRejects(
+      "canary-router",
+      { hashKeyHeader: "x-user-id" },
+      /invalid plugin configuration: percentage is required/,
+    );
   });
 
   test("the shipped envoy-configs/canary-router.yaml passes envoy --mode validate", async () => {

@@ -4,4 +4,7 @@
 import { fuzzTest } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../test-support/fuzz-targets.ts";
 
-fuzzTest("canary-router keeps its invariants under generated hostile traffic", { ...FUZZ_TARGETS["canary-router"]!(), numRuns: 150 });
+fuzzTest("canary-router keeps its invariants under generated hostile traffic", {
+  ...FUZZ_TARGETS["canary-router"]!(),
+  numRuns: 150,
+});

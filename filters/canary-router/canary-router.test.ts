@@ -56,7 +56,12 @@ describe("canary-router (emulator)", () => {
 
   it("the override header wins over the cookie, the cookie over the hash; other values are ignored", async () => {
     const emu = await Emulator.load(WASM, {
-      pluginConfig: { percentage: 0, hashKeyHeader: "x-user-id", overrideHeader: "X-Canary-Override", overrideCookie: "canary" },
+      pluginConfig: {
+        percentage: 0,
+        hashKeyHeader: "x-user-id",
+        overrideHeader: "X-Canary-Override",
+        overrideCookie: "canary",
+      },
     });
     expect(await routedAs(emu, { "x-canary-override": "canary" })).toBe("true");
     expect(await routedAs(emu, { "x-canary-override": "stable", cookie: "canary=canary" })).toBe("false");
@@ -72,15 +77,33 @@ describe("canary-router (emulator)", () => {
     const result = await emu.request({ path: "/" }, upstreamOk);
     expect(result.upstream!.headers.get("x-backend-canary")).toBe("true");
     expect(result.upstream!.headers.get("x-canary")).toBeUndefined();
-    expect(emu.logMessages("info")).toContain("canary-router: 100% to the canary by random draw; decision in header x-backend-canary");
+    expect(emu.logMessages("info")).toContain(
+      "canary-router: 100% to the canary by random draw; decision in header x-backend-canary",
+    );
   });
 
   it("rejects bad configurations with one clear log line", async () => {
-    await expectEmulatorRejects("canary-router", "{\"percentage\": 10,", /invalid plugin configuration/);
+    await expectEmulatorRejects("canary-router", '{"percentage": 10,', /invalid plugin configuration/);
     await expectEmulatorRejects("canary-router", { hashKeyHeader: "x-user-id" }, /percentage is required/);
-    await expectEmulatorRejects("canary-router", { percentage: 101 }, /percentage must be a number from 0 to 100, got number/);
-    await expectEmulatorRejects("canary-router", { percentage: "10" }, /percentage must be a number from 0 to 100, got "10"/);
-    await expectEmulatorRejects("canary-router", { percentage: 10, routingHeader: ":authority" }, /routingHeader must be a non-empty regular header name/);
-    await expectEmulatorRejects("canary-router", { percentage: 10, overrideCookie: 1 }, /overrideCookie must be a string/);
+    await expectEmulatorRejects(
+      "canary-router",
+      { percentage: 101 },
+      /percentage must be a number from 0 to 100, got number/,
+    );
+    await expectEmulatorRejects(
+      "canary-router",
+      { percentage: "10" },
+      /percentage must be a number from 0 to 100, got "10"/,
+    );
+    await expectEmulatorRejects(
+      "canary-router",
+      { percentage: 10, routingHeader: ":authority" },
+      /routingHeader must be a non-empty regular header name/,
+    );
+    await expectEmulatorRejects(
+      "canary-router",
+      { percentage: 10, overrideCookie: 1 },
+      /overrideCookie must be a string/,
+    );
   });
 });

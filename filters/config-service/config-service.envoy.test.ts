@@ -2,17 +2,32 @@
 // real loopback configuration endpoint; the HTTP filter (root "deny-list", same vm_id) enforces what it publishes.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  cluster, httpWasm, startEnvoy, startHttpUpstream, wasmService,
-  type Envoy, type HttpUpstream, type HttpUpstreamResponse,
+  cluster,
+  httpWasm,
+  startEnvoy,
+  startHttpUpstream,
+  wasmService,
+  type Envoy,
+  type HttpUpstream,
+  type HttpUpstreamResponse,
 } from "@proxy-wasm-as/harness";
-import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+import {
+  ENVOY_RUNNER,
+  customCounter,
+  expectEnvoyRejects,
+  filterWasm,
+  validateShippedConfig,
+} from "../test-support/helpers.ts";
 
 const WASM = filterWasm("config-service");
 const VM_ID = "deny-list";
 
 /** A JSON answer of the configuration endpoint carrying `deny`. */
-const denyList = (deny: { clients?: string[]; paths?: string[] }): HttpUpstreamResponse =>
-  ({ status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ deny }) });
+const denyList = (deny: { clients?: string[]; paths?: string[] }): HttpUpstreamResponse => ({
+  status: 200,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ deny }),
+});
 
 describe("config-service (real Envoy)", () => {
   let upstream: HttpUpstream;
@@ -27,14 +42,21 @@ describe("config-service (real Envoy)", () => {
   });
 
   /** Envoy with the poller service and the deny-list filter, polling `endpoint` every 100 ms. */
-  const start = (options: { service?: object; filter?: object } = {}) => startEnvoy({
-    runner: ENVOY_RUNNER, upstream, clusters: [cluster("config", endpoint)],
-    services: [wasmService(WASM, {
-      name: "config-service", rootId: "config-service", vmId: VM_ID,
-      config: { cluster: "config", path: "/deny-list", pollMs: 100, timeoutMs: 500, ...options.service },
-    })],
-    filters: [httpWasm(WASM, { name: "deny-list", rootId: "deny-list", vmId: VM_ID, config: { ...options.filter } })],
-  });
+  const start = (options: { service?: object; filter?: object } = {}) =>
+    startEnvoy({
+      runner: ENVOY_RUNNER,
+      upstream,
+      clusters: [cluster("config", endpoint)],
+      services: [
+        wasmService(WASM, {
+          name: "config-service",
+          rootId: "config-service",
+          vmId: VM_ID,
+          config: { cluster: "config", path: "/deny-list", pollMs: 100, timeoutMs: 500, ...options.service },
+        }),
+      ],
+      filters: [httpWasm(WASM, { name: "deny-list", rootId: "deny-list", vmId: VM_ID, config: { ...options.filter } })],
+    });
 
   /** Status of a request through `envoy` to `path`, as client `client` when given. */
   const send = async (envoy: Envoy, path: string, client?: string) =>
@@ -78,12 +100,14 @@ describe("config-service (real Envoy)", () => {
     expect(await send(envoy, "/", "scraper-7")).toBe(403);
 
     const failedBefore = customCounter(await envoy.stats(), "config_service.polls_failed");
-    endpoint.respondWith(() => ({ status: 200, body: "{\"deny\": {\"clients\": [" }));
+    endpoint.respondWith(() => ({ status: 200, body: '{"deny": {"clients": [' }));
     await waitUntil(async () => customCounter(await envoy.stats(), "config_service.polls_failed") >= failedBefore + 2);
     expect(await send(envoy, "/", "scraper-7")).toBe(403);
     expect(await send(envoy, "/", "alice")).toBe(200);
 
-    const warnings = envoy.wasmLogs().filter((line) => line.level === "warning" && line.message.includes("poll failed"));
+    const warnings = envoy
+      .wasmLogs()
+      .filter((line) => line.level === "warning" && line.message.includes("poll failed"));
     expect(warnings).toHaveLength(1);
 
     endpoint.respondWith(() => denyList({ clients: [] }));
@@ -102,15 +126,26 @@ describe("config-service (real Envoy)", () => {
       expect(customCounter(await envoy.stats(), "config_service.no_list")).toBe(1);
     }
     {
-      await using envoy = await start({ filter: { failOpen: false }, service: { initial: { deny: { clients: ["scraper-7"] } } } });
+      await using envoy = await start({
+        filter: { failOpen: false },
+        service: { initial: { deny: { clients: ["scraper-7"] } } },
+      });
       expect(await send(envoy, "/", "scraper-7")).toBe(403);
       expect(await send(envoy, "/", "alice")).toBe(200);
     }
   });
 
   test("Envoy refuses a bad service or filter configuration, with the filter's reason", async () => {
-    await expectEnvoyRejects("config-service", { path: "/deny-list" }, /invalid plugin configuration: cluster is required/, "service", { rootId: "config-service" });
-    await expectEnvoyRejects("config-service", "{\"failOpen\": ", /invalid plugin configuration: .* at line 1/, "http", { rootId: "deny-list" });
+    await expectEnvoyRejects(
+      "config-service",
+      { path: "/deny-list" },
+      /invalid plugin configuration: cluster is required/,
+      "service",
+      { rootId: "config-service" },
+    );
+    await expectEnvoyRejects("config-service", '{"failOpen": ', /invalid plugin configuration: .* at line 1/, "http", {
+      rootId: "deny-list",
+    });
   });
 
   test("the shipped envoy-configs/config-service.yaml passes envoy --mode validate", async () => {

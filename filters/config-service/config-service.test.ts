@@ -25,16 +25,27 @@ class ConfigEndpoint {
 }
 
 /** The poller and the filter on one host (one "Envoy process"). */
-async function deploy(options: { service?: object; filter?: object; endpoint?: ConfigEndpoint; host?: EmulatorHost } = {}) {
+async function deploy(
+  options: { service?: object; filter?: object; endpoint?: ConfigEndpoint; host?: EmulatorHost } = {},
+) {
   const host = options.host ?? new EmulatorHost();
   const endpoint = options.endpoint ?? new ConfigEndpoint();
   const service = await Emulator.load(WASM, {
-    rootId: "config-service", vmId: VM_ID, host, upstreams: { config: endpoint.handle },
+    rootId: "config-service",
+    vmId: VM_ID,
+    host,
+    upstreams: { config: endpoint.handle },
     pluginConfig: { cluster: "config", path: "/deny-list", pollMs: POLL_MS, timeoutMs: 200, ...options.service },
   });
-  const filter = await Emulator.load(WASM, { rootId: "deny-list", vmId: VM_ID, host, pluginConfig: { ...options.filter } });
+  const filter = await Emulator.load(WASM, {
+    rootId: "deny-list",
+    vmId: VM_ID,
+    host,
+    pluginConfig: { ...options.filter },
+  });
   /** Sends a request through the filter as client `client` (x-client-id) and returns the status. */
-  const send = async (path: string, client?: string) => (await filter.request({ path, headers: client ? { "x-client-id": client } : {} }, upstreamOk)).status;
+  const send = async (path: string, client?: string) =>
+    (await filter.request({ path, headers: client ? { "x-client-id": client } : {} }, upstreamOk)).status;
   return { host, endpoint, service, filter, send };
 }
 
@@ -63,7 +74,9 @@ describe("config-service (emulator)", () => {
     expect(filter.metric("config_service.polls_ok")).toBe(1);
     expect(filter.metric("config_service.version")).toBe(1);
     expect(filter.metric("config_service.denied")).toBe(4);
-    expect(service.logMessages("info")).toContain("config-service: published deny list version 1 from the endpoint: 1 client(s), 2 path(s)");
+    expect(service.logMessages("info")).toContain(
+      "config-service: published deny list version 1 from the endpoint: 1 client(s), 2 path(s)",
+    );
   });
 
   it("polls every pollMs; a changed list gets the next version, an unchanged one keeps its version", async () => {
@@ -95,7 +108,7 @@ describe("config-service (emulator)", () => {
     service.flush();
     const failures: CalloutResponse[] = [
       { status: 503, body: "maintenance" },
-      { status: 200, body: "{\"deny\": {\"clients\": [\"scraper-7\"" },
+      { status: 200, body: '{"deny": {"clients": ["scraper-7"' },
       { status: 200, body: JSON.stringify({ deny: { paths: ["admin"] } }) },
       { status: 200, body: JSON.stringify({ allow: [] }) },
       { reset: true } as CalloutResponse,
@@ -117,14 +130,19 @@ describe("config-service (emulator)", () => {
     service.advance(POLL_MS);
     expect(await send("/", "scraper-7")).toBe(200);
     expect(filter.metric("config_service.version")).toBe(2);
-    expect(service.logMessages("info").some((line) => /polling works again after \d+ failed poll\(s\)/.test(line))).toBe(true);
+    expect(
+      service.logMessages("info").some((line) => /polling works again after \d+ failed poll\(s\)/.test(line)),
+    ).toBe(true);
   });
 
   it("names why a poll failed in the debug log", async () => {
     const endpoint = new ConfigEndpoint();
     endpoint.answer = { status: 200, body: "[1," }; // the answer to the first poll, sent from on_configure
     const service = await Emulator.load(WASM, {
-      rootId: "config-service", vmId: VM_ID, upstreams: { config: endpoint.handle }, logLevel: "debug",
+      rootId: "config-service",
+      vmId: VM_ID,
+      upstreams: { config: endpoint.handle },
+      logLevel: "debug",
       pluginConfig: { cluster: "config", path: "/deny-list", pollMs: POLL_MS, timeoutMs: 200 },
     });
     service.flush();
@@ -132,23 +150,35 @@ describe("config-service (emulator)", () => {
     service.advance(POLL_MS);
     endpoint.answer = { status: 200, body: "x", delayMs: 1_000 };
     service.advance(POLL_MS + 200);
-    const lines = service.logMessages().filter((line) => line.includes("poll failed")).join("\n");
-    expect(lines).toMatch(/poll failed: the answer is not valid JSON: .* at line 1, column 4 .*; no deny list published yet/);
-    expect(lines).toMatch(/poll failed again \(2 in a row\): the answer is not a valid deny list \(deny\.clients\[0\] must be a non-empty string/);
+    const lines = service
+      .logMessages()
+      .filter((line) => line.includes("poll failed"))
+      .join("\n");
+    expect(lines).toMatch(
+      /poll failed: the answer is not valid JSON: .* at line 1, column 4 .*; no deny list published yet/,
+    );
+    expect(lines).toMatch(
+      /poll failed again \(2 in a row\): the answer is not a valid deny list \(deny\.clients\[0\] must be a non-empty string/,
+    );
     expect(lines).toMatch(/poll failed again \(3 in a row\): the endpoint answered 504/);
   });
 
   it("a poll that cannot be sent (unknown cluster) counts as failed and is retried on the next tick", async () => {
     const host = new EmulatorHost();
     const service = await Emulator.load(WASM, {
-      rootId: "config-service", vmId: VM_ID, host, upstreams: {},
+      rootId: "config-service",
+      vmId: VM_ID,
+      host,
+      upstreams: {},
       pluginConfig: { cluster: "nowhere", path: "/deny-list", pollMs: POLL_MS },
     });
     expect(service.metric("config_service.polls_failed")).toBe(1);
     service.advance(POLL_MS);
     expect(service.metric("config_service.polls_failed")).toBe(2);
     const warnings = service.logMessages("warn").filter((line) => line.startsWith("config-service:"));
-    expect(warnings).toEqual(["config-service: poll failed: the poll could not be sent to cluster nowhere; no deny list published yet"]);
+    expect(warnings).toEqual([
+      "config-service: poll failed: the poll could not be sent to cluster nowhere; no deny list published yet",
+    ]);
   });
 
   it("before the first list: requests pass by default, get 503 with failOpen false, and an initial list applies at once", async () => {
@@ -156,7 +186,11 @@ describe("config-service (emulator)", () => {
     expect((await lonelyFilter.request({ path: "/admin" }, upstreamOk)).status).toBe(200);
     expect(lonelyFilter.metric("config_service.no_list")).toBe(1);
 
-    const closedFilter = await Emulator.load(WASM, { rootId: "deny-list", vmId: VM_ID, pluginConfig: { failOpen: false } });
+    const closedFilter = await Emulator.load(WASM, {
+      rootId: "deny-list",
+      vmId: VM_ID,
+      pluginConfig: { failOpen: false },
+    });
     const rejected = await closedFilter.request({ path: "/" }, upstreamOk);
     expect(rejected.status).toBe(503);
     expect(rejected.upstream).toBeNull();
@@ -165,7 +199,8 @@ describe("config-service (emulator)", () => {
     const endpoint = new ConfigEndpoint();
     endpoint.answer = { status: 503 };
     const { filter, send } = await deploy({
-      endpoint, filter: { failOpen: false },
+      endpoint,
+      filter: { failOpen: false },
       service: { initial: { deny: { clients: ["scraper-7"], paths: ["/admin"] } } },
     });
     expect(await send("/", "scraper-7")).toBe(403);
@@ -179,8 +214,17 @@ describe("config-service (emulator)", () => {
     const endpoint = new ConfigEndpoint();
     endpoint.answer = { status: 503 };
     const service = await Emulator.load(WASM, {
-      rootId: "config-service", vmId: VM_ID, host, upstreams: { config: endpoint.handle }, canary: true,
-      pluginConfig: { cluster: "config", path: "/deny-list", pollMs: POLL_MS, initial: { deny: { clients: ["scraper-7"] } } },
+      rootId: "config-service",
+      vmId: VM_ID,
+      host,
+      upstreams: { config: endpoint.handle },
+      canary: true,
+      pluginConfig: {
+        cluster: "config",
+        path: "/deny-list",
+        pollMs: POLL_MS,
+        initial: { deny: { clients: ["scraper-7"] } },
+      },
     });
     service.flush();
     expect(service.logMessages("info").filter((line) => line.includes("published deny list"))).toHaveLength(1);
@@ -223,14 +267,33 @@ describe("config-service (emulator)", () => {
 
   it("rejects bad configurations of either root with one clear log line", async () => {
     const service = { rootId: "config-service" };
-    await expectEmulatorRejects("config-service", "{\"cluster\": ", /invalid plugin configuration/, service);
+    await expectEmulatorRejects("config-service", '{"cluster": ', /invalid plugin configuration/, service);
     await expectEmulatorRejects("config-service", { path: "/deny-list" }, /cluster is required/, service);
     await expectEmulatorRejects("config-service", { cluster: "config" }, /path is required/, service);
-    await expectEmulatorRejects("config-service", { cluster: "config", path: "deny-list" }, /path must start with "\/"/, service);
-    await expectEmulatorRejects("config-service", { cluster: "config", path: "/d", pollMs: 5 }, /pollMs must be an integer from 100 to 86400000/, service);
-    await expectEmulatorRejects("config-service", { cluster: "config", path: "/d", initial: { deny: { paths: ["admin"] } } },
-      /initial is not a valid deny list: deny\.paths\[0\] must start with "\/"/, service);
-    await expectEmulatorRejects("config-service", { cluster: "config", path: "/d", initial: ["x"] }, /initial must be an object/, service);
+    await expectEmulatorRejects(
+      "config-service",
+      { cluster: "config", path: "deny-list" },
+      /path must start with "\/"/,
+      service,
+    );
+    await expectEmulatorRejects(
+      "config-service",
+      { cluster: "config", path: "/d", pollMs: 5 },
+      /pollMs must be an integer from 100 to 86400000/,
+      service,
+    );
+    await expectEmulatorRejects(
+      "config-service",
+      { cluster: "config", path: "/d", initial: { deny: { paths: ["admin"] } } },
+      /initial is not a valid deny list: deny\.paths\[0\] must start with "\/"/,
+      service,
+    );
+    await expectEmulatorRejects(
+      "config-service",
+      { cluster: "config", path: "/d", initial: ["x"] },
+      /initial must be an object/,
+      service,
+    );
     const filter = { rootId: "deny-list" };
     await expectEmulatorRejects("config-service", "[", /invalid plugin configuration/, filter);
     await expectEmulatorRejects("config-service", { failOpen: "no" }, /failOpen must be true or false/, filter);

@@ -1,14 +1,32 @@
 // ext-authz in real Envoy: a real authorization upstream decides; timeouts follow fail-open / fail-closed.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { cluster, httpWasm, startEnvoy, startHttpUpstream, type HttpUpstream, type HttpUpstreamResponse, type RecordedRequest } from "@proxy-wasm-as/harness";
-import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+import {
+  cluster,
+  httpWasm,
+  startEnvoy,
+  startHttpUpstream,
+  type HttpUpstream,
+  type HttpUpstreamResponse,
+  type RecordedRequest,
+} from "@proxy-wasm-as/harness";
+import {
+  ENVOY_RUNNER,
+  customCounter,
+  expectEnvoyRejects,
+  filterWasm,
+  validateShippedConfig,
+} from "../test-support/helpers.ts";
 
 /** The authorization service: "Bearer good" is alice; "Bearer slow" takes 2 s; anything else is refused. */
 function decide(request: RecordedRequest): HttpUpstreamResponse {
   const authorization = request.header("authorization");
   if (authorization === "Bearer good") return { status: 200, headers: { "x-auth-user": "alice" } };
   if (authorization === "Bearer slow") return { status: 200, headers: { "x-auth-user": "late" }, delayMs: 2_000 };
-  return { status: 401, headers: { "www-authenticate": 'Bearer realm="shop"', "content-type": "text/plain" }, body: "who are you?" };
+  return {
+    status: 401,
+    headers: { "www-authenticate": 'Bearer realm="shop"', "content-type": "text/plain" },
+    body: "who are you?",
+  };
 }
 
 describe("ext-authz (real Envoy)", () => {
@@ -23,14 +41,24 @@ describe("ext-authz (real Envoy)", () => {
     await authz.close();
   });
 
-  const start = (config: object) => startEnvoy({
-    runner: ENVOY_RUNNER, upstream, clusters: [cluster("authz", authz)],
-    filters: [httpWasm(filterWasm("ext-authz"), { config: { cluster: "authz", pathPrefix: "/check", timeoutMs: 300, ...config } })],
-  });
+  const start = (config: object) =>
+    startEnvoy({
+      runner: ENVOY_RUNNER,
+      upstream,
+      clusters: [cluster("authz", authz)],
+      filters: [
+        httpWasm(filterWasm("ext-authz"), {
+          config: { cluster: "authz", pathPrefix: "/check", timeoutMs: 300, ...config },
+        }),
+      ],
+    });
 
   test("allowed: the upstream gets the service's x-auth-user; the service saw the original path", async () => {
     await using envoy = await start({});
-    const res = await envoy.request("/orders/7", { method: "DELETE", headers: { authorization: "Bearer good", "x-auth-user": "mallory" } });
+    const res = await envoy.request("/orders/7", {
+      method: "DELETE",
+      headers: { authorization: "Bearer good", "x-auth-user": "mallory" },
+    });
     expect(res.status).toBe(200);
     expect(upstream.last().headers["x-auth-user"]).toEqual(["alice"]);
     expect(authz.last().path).toBe("/check/orders/7");

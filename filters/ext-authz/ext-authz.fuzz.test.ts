@@ -4,4 +4,7 @@
 import { fuzzTest } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../test-support/fuzz-targets.ts";
 
-fuzzTest("ext-authz keeps its invariants under generated hostile traffic", { ...FUZZ_TARGETS["ext-authz"]!(), numRuns: 150 });
+fuzzTest("ext-authz keeps its invariants under generated hostile traffic", {
+  ...FUZZ_TARGETS["ext-authz"]!(),
+  numRuns: 150,
+});

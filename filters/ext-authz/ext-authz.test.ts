@@ -10,9 +10,18 @@ const upstreamOk = () => ({ status: 200, body: "ok" });
 /** An authorization service: allows "Bearer good" (adding x-auth-user), denies everything else with 403. */
 function authService(request: CalloutRequest): CalloutResponse {
   if (request.headers.get("authorization") === "Bearer good") {
-    return { status: 200, headers: { "x-auth-user": "alice", "x-auth-roles": "reader", "x-unrelated": "1" }, delayMs: 20 };
+    return {
+      status: 200,
+      headers: { "x-auth-user": "alice", "x-auth-roles": "reader", "x-unrelated": "1" },
+      delayMs: 20,
+    };
   }
-  return { status: 403, headers: { "content-type": "text/plain", "www-authenticate": "Bearer" }, body: "forbidden by policy", delayMs: 20 };
+  return {
+    status: 403,
+    headers: { "content-type": "text/plain", "www-authenticate": "Bearer" },
+    body: "forbidden by policy",
+    delayMs: 20,
+  };
 }
 
 async function load(config: object, authz: (request: CalloutRequest) => CalloutResponse = authService) {
@@ -23,7 +32,15 @@ describe("ext-authz (emulator)", () => {
   it("holds the request until the service allows it, then forwards it with the service's x-auth-* headers", async () => {
     const emu = await load({ pathPrefix: "/check" });
     const stream = emu.httpStream();
-    expect(stream.requestHeaders({ ":method": "POST", ":path": "/orders?id=7", ":authority": "shop", authorization: "Bearer good", "x-auth-user": "mallory" })).toBe("pause");
+    expect(
+      stream.requestHeaders({
+        ":method": "POST",
+        ":path": "/orders?id=7",
+        ":authority": "shop",
+        authorization: "Bearer good",
+        "x-auth-user": "mallory",
+      }),
+    ).toBe("pause");
     expect(emu.callouts).toHaveLength(1);
     const check = emu.callouts[0];
     expect(check.cluster).toBe("authz");
@@ -67,7 +84,11 @@ describe("ext-authz (emulator)", () => {
   });
 
   it("fails open when configured: the request continues without auth headers", async () => {
-    const emu = await load({ timeoutMs: 100, failOpen: true }, () => ({ status: 200, headers: { "x-auth-user": "late" }, delayMs: 5_000 }));
+    const emu = await load({ timeoutMs: 100, failOpen: true }, () => ({
+      status: 200,
+      headers: { "x-auth-user": "late" },
+      delayMs: 5_000,
+    }));
     const result = await emu.request({ path: "/", headers: { "x-auth-user": "mallory" } }, upstreamOk);
     expect(result.status).toBe(200);
     expect(result.upstream!.headers.get("x-auth-user")).toBeUndefined();
@@ -82,10 +103,18 @@ describe("ext-authz (emulator)", () => {
   });
 
   it("rejects bad configurations with one clear log line", async () => {
-    await expectEmulatorRejects("ext-authz", "{\"cluster\"", /invalid plugin configuration/);
+    await expectEmulatorRejects("ext-authz", '{"cluster"', /invalid plugin configuration/);
     await expectEmulatorRejects("ext-authz", { timeoutMs: 100 }, /cluster is required/);
-    await expectEmulatorRejects("ext-authz", { cluster: "authz", timeoutMs: 0 }, /timeoutMs must be an integer from 1 to 60000/);
+    await expectEmulatorRejects(
+      "ext-authz",
+      { cluster: "authz", timeoutMs: 0 },
+      /timeoutMs must be an integer from 1 to 60000/,
+    );
     await expectEmulatorRejects("ext-authz", { cluster: "authz", failOpen: "no" }, /failOpen must be true or false/);
-    await expectEmulatorRejects("ext-authz", { cluster: "authz", pathPrefix: "check" }, /pathPrefix must start with "\/"/);
+    await expectEmulatorRejects(
+      "ext-authz",
+      { cluster: "authz", pathPrefix: "check" },
+      /pathPrefix must start with "\/"/,
+    );
   });
 });

@@ -11,18 +11,39 @@ const AllowResponseType = root.lookupType("authz.v1.AllowResponse");
 export const ALLOW_METHOD = "/authz.v1.Check/Allow";
 
 /** authz.v1.Header. */
-export interface AuthzHeader { name: string; value: string }
+export interface AuthzHeader {
+  name: string;
+  value: string;
+}
 
 /** authz.v1.AllowRequest as the service received it (absent fields are empty). */
-export interface AllowRequest { method: string; path: string; headers: AuthzHeader[]; clientId: string }
+export interface AllowRequest {
+  method: string;
+  path: string;
+  headers: AuthzHeader[];
+  clientId: string;
+}
 
 /** authz.v1.AllowResponse. */
-export interface AllowResponse { allowed?: boolean; statusCode?: number; reason?: string; headers?: AuthzHeader[] }
+export interface AllowResponse {
+  allowed?: boolean;
+  statusCode?: number;
+  reason?: string;
+  headers?: AuthzHeader[];
+}
 
 /** Decodes the filter's AllowRequest. */
 export function decodeAllowRequest(message: Uint8Array): AllowRequest {
-  const decoded = AllowRequestType.toObject(AllowRequestType.decode(message), { defaults: true, arrays: true }) as AllowRequest;
-  return { method: decoded.method, path: decoded.path, headers: decoded.headers.map(({ name, value }) => ({ name, value })), clientId: decoded.clientId };
+  const decoded = AllowRequestType.toObject(AllowRequestType.decode(message), {
+    defaults: true,
+    arrays: true,
+  }) as AllowRequest;
+  return {
+    method: decoded.method,
+    path: decoded.path,
+    headers: decoded.headers.map(({ name, value }) => ({ name, value })),
+    clientId: decoded.clientId,
+  };
 }
 
 /** Encodes an AllowResponse for the filter. */
@@ -54,9 +75,22 @@ export function headerOf(request: AllowRequest, name: string): string | undefine
 export function decide(request: AllowRequest): Verdict {
   switch (headerOf(request, "authorization")) {
     case "Bearer alice":
-      return { kind: "answer", response: { allowed: true, headers: [{ name: "x-auth-user", value: "alice" }, { name: "x-auth-roles", value: "reader" }, { name: "x-unlisted", value: "1" }] } };
+      return {
+        kind: "answer",
+        response: {
+          allowed: true,
+          headers: [
+            { name: "x-auth-user", value: "alice" },
+            { name: "x-auth-roles", value: "reader" },
+            { name: "x-unlisted", value: "1" },
+          ],
+        },
+      };
     case "Bearer bob":
-      return { kind: "answer", response: { allowed: false, statusCode: 401, reason: `${request.method} ${request.path}: bob is suspended` } };
+      return {
+        kind: "answer",
+        response: { allowed: false, statusCode: 401, reason: `${request.method} ${request.path}: bob is suspended` },
+      };
     case "Bearer slow":
       return { kind: "slow", response: { allowed: true, headers: [{ name: "x-auth-user", value: "late" }] } };
     case "Bearer broken":

@@ -2,8 +2,25 @@
 // decides; a service that is down or too slow follows fail-open / fail-closed.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { cluster, httpWasm, startEnvoy, startGrpcUpstream, startHttpUpstream, type GrpcUpstream, type GrpcUpstreamReply, type HttpUpstream, type RecordedGrpcCall, type UpstreamEndpoint } from "@proxy-wasm-as/harness";
-import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+import {
+  cluster,
+  httpWasm,
+  startEnvoy,
+  startGrpcUpstream,
+  startHttpUpstream,
+  type GrpcUpstream,
+  type GrpcUpstreamReply,
+  type HttpUpstream,
+  type RecordedGrpcCall,
+  type UpstreamEndpoint,
+} from "@proxy-wasm-as/harness";
+import {
+  ENVOY_RUNNER,
+  customCounter,
+  expectEnvoyRejects,
+  filterWasm,
+  validateShippedConfig,
+} from "../test-support/helpers.ts";
 import { ALLOW_METHOD, decide, decodeAllowRequest, encodeAllowResponse, headerOf } from "./authz-service.ts";
 
 /** How long the "Bearer slow" answer takes: far beyond the filter's timeout below. */
@@ -23,12 +40,15 @@ async function answer(call: RecordedGrpcCall): Promise<GrpcUpstreamReply> {
   }
   const verdict = decide(request);
   switch (verdict.kind) {
-    case "answer": return encodeAllowResponse(verdict.response);
+    case "answer":
+      return encodeAllowResponse(verdict.response);
     case "slow":
       await new Promise((resolve) => setTimeout(resolve, SLOW_ANSWER_MS));
       return encodeAllowResponse(verdict.response);
-    case "error": return { status: verdict.status, message: verdict.message };
-    case "bytes": return verdict.bytes;
+    case "error":
+      return { status: verdict.status, message: verdict.message };
+    case "bytes":
+      return verdict.bytes;
   }
 }
 
@@ -49,16 +69,27 @@ describe("grpc-check (real Envoy)", () => {
     await authz.close();
   });
 
-  const start = (config: object, service: UpstreamEndpoint = authz) => startEnvoy({
-    runner: ENVOY_RUNNER, upstream, clusters: [cluster("authz", service)],
-    filters: [httpWasm(filterWasm("grpc-check"), { config: { cluster: "authz", timeoutMs: TIMEOUT_MS, ...config } })],
-  });
+  const start = (config: object, service: UpstreamEndpoint = authz) =>
+    startEnvoy({
+      runner: ENVOY_RUNNER,
+      upstream,
+      clusters: [cluster("authz", service)],
+      filters: [httpWasm(filterWasm("grpc-check"), { config: { cluster: "authz", timeoutMs: TIMEOUT_MS, ...config } })],
+    });
   const lastCheck = () => decodeAllowRequest(authz.calls.at(-1)!.message);
 
   test("allowed: the upstream gets the service's headers (not the client's); the service saw the request", async () => {
     await using envoy = await start({ forwardHeaders: ["authorization", "x-request-id"] });
     const res = await envoy.request("/orders/7?full=1", {
-      method: "PUT", body: "{}", headers: { authorization: "Bearer alice", "x-auth-user": "mallory", "x-request-id": "r-42", "x-client-id": "mobile-app", cookie: "c=1" },
+      method: "PUT",
+      body: "{}",
+      headers: {
+        authorization: "Bearer alice",
+        "x-auth-user": "mallory",
+        "x-request-id": "r-42",
+        "x-client-id": "mobile-app",
+        cookie: "c=1",
+      },
     });
     expect(res.status).toBe(200);
     const seen = upstream.last();
@@ -67,8 +98,13 @@ describe("grpc-check (real Envoy)", () => {
     expect(seen.headers["x-unlisted"]).toBeUndefined();
     expect(authz.calls.at(-1)!.method).toBe(ALLOW_METHOD);
     expect(lastCheck()).toEqual({
-      method: "PUT", path: "/orders/7?full=1", clientId: "mobile-app",
-      headers: [{ name: "authorization", value: "Bearer alice" }, { name: "x-request-id", value: "r-42" }],
+      method: "PUT",
+      path: "/orders/7?full=1",
+      clientId: "mobile-app",
+      headers: [
+        { name: "authorization", value: "Bearer alice" },
+        { name: "x-request-id", value: "r-42" },
+      ],
     });
     expect(customCounter(await envoy.stats(), "grpc_check.allowed")).toBe(1);
   });
@@ -98,7 +134,11 @@ describe("grpc-check (real Envoy)", () => {
     expect(broken.status).toBe(503);
     expect(broken.json()).toEqual({ error: "authorization_unavailable" });
     expect((await envoy.request("/", { headers: { authorization: "Bearer garbage" } })).status).toBe(503);
-    const warnings = envoy.wasmLogs().filter((line) => line.level === "warning").map((line) => line.message).join("\n");
+    const warnings = envoy
+      .wasmLogs()
+      .filter((line) => line.level === "warning")
+      .map((line) => line.message)
+      .join("\n");
     expect(warnings).toMatch(/the call failed with gRPC status 13 \(policy store unreachable.*\); failing closed/);
     expect(warnings).toMatch(/not a valid AllowResponse: truncated varint at byte 1; failing closed/);
     expect(customCounter(await envoy.stats(), "grpc_check.unavailable")).toBe(2);
@@ -126,7 +166,10 @@ describe("grpc-check (real Envoy)", () => {
       await using closed = await start({});
       expect((await closed.request("/", { headers: { authorization: "Bearer slow" } })).status).toBe(503);
       // Envoy reports the timeout as UNAVAILABLE with its router's message (the emulator does the same).
-      const warnings = closed.wasmLogs().map((line) => line.message).join("\n");
+      const warnings = closed
+        .wasmLogs()
+        .map((line) => line.message)
+        .join("\n");
       expect(warnings).toMatch(/the call failed with gRPC status 14 \(upstream request timeout.*\); failing closed/);
     }
     {
@@ -156,7 +199,7 @@ describe("grpc-check (real Envoy)", () => {
   });
 
   test("Envoy refuses invalid JSON and a configuration without a cluster, with the filter's reason", async () => {
-    await expectEnvoyRejects("grpc-check", "{\"cluster\"", /invalid plugin configuration/);
+    await expectEnvoyRejects("grpc-check", '{"cluster"', /invalid plugin configuration/);
     await expectEnvoyRejects("grpc-check", { timeoutMs: 100 }, /invalid plugin configuration: cluster is required/);
   });
 

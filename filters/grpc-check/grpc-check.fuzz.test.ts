@@ -4,4 +4,7 @@
 import { fuzzTest } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../test-support/fuzz-targets.ts";
 
-fuzzTest("grpc-check keeps its invariants under generated hostile traffic", { ...FUZZ_TARGETS["grpc-check"]!(), numRuns: 150 });
+fuzzTest("grpc-check keeps its invariants under generated hostile traffic", {
+  ...FUZZ_TARGETS["grpc-check"]!(),
+  numRuns: 150,
+});

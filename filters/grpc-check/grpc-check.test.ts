@@ -5,7 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { Emulator, type EmulatorOptions, type GrpcReply, type GrpcRequest } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
-import { decide, decodeAllowRequest, encodeAllowResponse, type AllowRequest, type AllowResponse } from "./authz-service.ts";
+import {
+  decide,
+  decodeAllowRequest,
+  encodeAllowResponse,
+  type AllowRequest,
+  type AllowResponse,
+} from "./authz-service.ts";
 
 const WASM = filterWasm("grpc-check");
 const upstreamOk = () => ({ status: 200, body: "ok" });
@@ -14,7 +20,10 @@ const SERVICE_DELAY_MS = 20;
 const SLOW_DELAY_MS = 5_000;
 
 /** What one emulated service saw: the gRPC calls' method paths and decoded AllowRequests. */
-interface ServiceLog { methods: string[]; requests: AllowRequest[] }
+interface ServiceLog {
+  methods: string[];
+  requests: AllowRequest[];
+}
 
 /** The tests' policy (authz-service.ts) as an emulator gRPC handler, recording what it was asked. */
 function authzService(log: ServiceLog) {
@@ -24,10 +33,14 @@ function authzService(log: ServiceLog) {
     log.requests.push(request);
     const verdict = decide(request);
     switch (verdict.kind) {
-      case "answer": return { message: encodeAllowResponse(verdict.response), delayMs: SERVICE_DELAY_MS };
-      case "slow": return { message: encodeAllowResponse(verdict.response), delayMs: SLOW_DELAY_MS };
-      case "error": return { status: verdict.status, statusMessage: verdict.message, delayMs: SERVICE_DELAY_MS };
-      case "bytes": return { message: verdict.bytes, delayMs: SERVICE_DELAY_MS };
+      case "answer":
+        return { message: encodeAllowResponse(verdict.response), delayMs: SERVICE_DELAY_MS };
+      case "slow":
+        return { message: encodeAllowResponse(verdict.response), delayMs: SLOW_DELAY_MS };
+      case "error":
+        return { status: verdict.status, statusMessage: verdict.message, delayMs: SERVICE_DELAY_MS };
+      case "bytes":
+        return { message: verdict.bytes, delayMs: SERVICE_DELAY_MS };
     }
   };
 }
@@ -37,7 +50,11 @@ const count = (emu: Emulator, name: string) => emu.metric(name) ?? 0;
 
 async function load(config: object, options: EmulatorOptions = {}) {
   const log: ServiceLog = { methods: [], requests: [] };
-  const emu = await Emulator.load(WASM, { pluginConfig: { cluster: "authz", ...config }, grpcServices: { authz: authzService(log) }, ...options });
+  const emu = await Emulator.load(WASM, {
+    pluginConfig: { cluster: "authz", ...config },
+    grpcServices: { authz: authzService(log) },
+    ...options,
+  });
   return { emu, log };
 }
 
@@ -54,30 +71,43 @@ describe("grpc-check (emulator)", () => {
     const { emu, log } = await load({ forwardHeaders: ["authorization", "x-request-*"] });
     const stream = emu.httpStream();
     const action = stream.requestHeaders({
-      ":method": "POST", ":path": "/orders?id=7", ":authority": "shop", ":scheme": "http",
-      authorization: "Bearer alice", "x-request-id": "r1", "x-auth-user": "mallory", cookie: "secret", "x-client-id": "mobile-app",
+      ":method": "POST",
+      ":path": "/orders?id=7",
+      ":authority": "shop",
+      ":scheme": "http",
+      authorization: "Bearer alice",
+      "x-request-id": "r1",
+      "x-auth-user": "mallory",
+      cookie: "secret",
+      "x-client-id": "mobile-app",
     });
     expect(action).toBe("pause");
     expect(emu.callouts).toHaveLength(1);
     expect(emu.callouts[0]!).toMatchObject({ kind: "grpc-call", cluster: "authz" });
     expect(log.methods).toEqual(["/authz.v1.Check/Allow"]);
     expect(log.requests[0]).toEqual({
-      method: "POST", path: "/orders?id=7", clientId: "mobile-app",
-      headers: [{ name: "authorization", value: "Bearer alice" }, { name: "x-request-id", value: "r1" }],
+      method: "POST",
+      path: "/orders?id=7",
+      clientId: "mobile-app",
+      headers: [
+        { name: "authorization", value: "Bearer alice" },
+        { name: "x-request-id", value: "r1" },
+      ],
     });
     expect(stream.request.headersForwarded).toBe(false);
     emu.advance(SERVICE_DELAY_MS);
     expect(stream.request.headersForwarded).toBe(true);
     expect(stream.request.headers.getAll("x-auth-user")).toEqual(["alice"]); // the client's value was removed
     expect(stream.request.headers.get("x-auth-roles")).toBe("reader");
-    expect(stream.request.headers.get("x-unlisted")).toBeUndefined();     // not in upstreamHeaders
+    expect(stream.request.headers.get("x-unlisted")).toBeUndefined(); // not in upstreamHeaders
     expect(count(emu, "grpc_check.allowed")).toBe(1);
   });
 
   it("sends the downstream address as the client id when the client id header is absent", async () => {
     const { emu, log } = await load({ clientIdHeader: "x-tenant" });
-    await emu.request({ path: "/", headers: { authorization: "Bearer alice", "x-client-id": "ignored" } }, upstreamOk,
-      { properties: { "source.address": "10.1.2.3:4567" } });
+    await emu.request({ path: "/", headers: { authorization: "Bearer alice", "x-client-id": "ignored" } }, upstreamOk, {
+      properties: { "source.address": "10.1.2.3:4567" },
+    });
     expect(log.requests[0]!.clientId).toBe("10.1.2.3:4567");
     await emu.request({ path: "/", headers: { authorization: "Bearer alice", "x-tenant": "acme" } }, upstreamOk);
     expect(log.requests[1]!.clientId).toBe("acme");
@@ -85,7 +115,10 @@ describe("grpc-check (emulator)", () => {
 
   it("denies with the service's status and reason; the upstream sees nothing", async () => {
     const { emu } = await load({});
-    const result = await emu.request({ method: "DELETE", path: "/orders/7", headers: { authorization: "Bearer bob" } }, upstreamOk);
+    const result = await emu.request(
+      { method: "DELETE", path: "/orders/7", headers: { authorization: "Bearer bob" } },
+      upstreamOk,
+    );
     expect(result.status).toBe(401);
     expect(result.upstream).toBeNull();
     expect(result.body).toBe("DELETE /orders/7: bob is suspended\n");
@@ -95,14 +128,16 @@ describe("grpc-check (emulator)", () => {
     expect(count(emu, "grpc_check.allowed")).toBe(0);
   });
 
-  it("denies with 403 \"access denied\" when the service gives no status or an unusable one", async () => {
+  it('denies with 403 "access denied" when the service gives no status or an unusable one', async () => {
     const { emu } = await load({});
     const silent = await emu.request({ path: "/" }, upstreamOk);
     expect([silent.status, silent.body]).toEqual([403, "access denied\n"]);
     const odd = await loadAnswering({ allowed: false, statusCode: 200, reason: "nope" });
     const result = await odd.request({ path: "/" }, upstreamOk);
     expect([result.status, result.body]).toEqual([403, "nope\n"]);
-    expect(odd.logMessages("warn").some((line) => /denied with status 200, not 400-599; answering 403/.test(line))).toBe(true);
+    expect(
+      odd.logMessages("warn").some((line) => /denied with status 200, not 400-599; answering 403/.test(line)),
+    ).toBe(true);
   });
 
   it("a gRPC error from the service fails closed with 503 by default", async () => {
@@ -112,7 +147,9 @@ describe("grpc-check (emulator)", () => {
     expect(result.upstream).toBeNull();
     expect(JSON.parse(result.body)).toEqual({ error: "authorization_unavailable" });
     expect(result.localReply!.details).toBe("grpc_check_unavailable");
-    expect(emu.logMessages("warn")).toContain("grpc-check: the call failed with gRPC status 13 (policy store unreachable{via_upstream}); failing closed");
+    expect(emu.logMessages("warn")).toContain(
+      "grpc-check: the call failed with gRPC status 13 (policy store unreachable{via_upstream}); failing closed",
+    );
     expect(count(emu, "grpc_check.unavailable")).toBe(1);
     expect(count(emu, "grpc_check.failed_open")).toBe(0);
   });
@@ -120,19 +157,26 @@ describe("grpc-check (emulator)", () => {
   it("timeout, fail closed: 503 once the timeout passes, not before", async () => {
     const { emu } = await load({ timeoutMs: 100 });
     const stream = emu.httpStream();
-    expect(stream.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "shop", authorization: "Bearer slow" })).toBe("pause");
+    expect(
+      stream.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "shop", authorization: "Bearer slow" }),
+    ).toBe("pause");
     emu.advance(99);
     expect(stream.localReply).toBeNull();
     emu.advance(1);
     expect(stream.localReply).toMatchObject({ status: 503, details: "grpc_check_unavailable" });
     expect(stream.request.headersForwarded).toBe(false);
-    expect(emu.logMessages("warn")).toContain("grpc-check: the call failed with gRPC status 14 (upstream request timeout{response_timeout}); failing closed");
+    expect(emu.logMessages("warn")).toContain(
+      "grpc-check: the call failed with gRPC status 14 (upstream request timeout{response_timeout}); failing closed",
+    );
     expect(count(emu, "grpc_check.unavailable")).toBe(1);
   });
 
   it("timeout, fail open: the request continues without the service's headers", async () => {
     const { emu } = await load({ timeoutMs: 100, failOpen: true });
-    const result = await emu.request({ path: "/", headers: { authorization: "Bearer slow", "x-auth-user": "mallory" } }, upstreamOk);
+    const result = await emu.request(
+      { path: "/", headers: { authorization: "Bearer slow", "x-auth-user": "mallory" } },
+      upstreamOk,
+    );
     expect(result.status).toBe(200);
     expect(result.upstream!.headers.get("x-auth-user")).toBeUndefined();
     expect(count(emu, "grpc_check.unavailable")).toBe(1);
@@ -142,19 +186,34 @@ describe("grpc-check (emulator)", () => {
 
   it("an answer that is not a valid AllowResponse counts as unavailable, in either failure mode", async () => {
     const { emu } = await load({});
-    expect((await emu.request({ path: "/", headers: { authorization: "Bearer garbage" } }, upstreamOk)).status).toBe(503);
-    expect(emu.logMessages("warn")).toContain("grpc-check: the answer is not a valid AllowResponse: truncated varint at byte 1; failing closed");
+    expect((await emu.request({ path: "/", headers: { authorization: "Bearer garbage" } }, upstreamOk)).status).toBe(
+      503,
+    );
+    expect(emu.logMessages("warn")).toContain(
+      "grpc-check: the answer is not a valid AllowResponse: truncated varint at byte 1; failing closed",
+    );
     const open = await load({ failOpen: true });
-    expect((await open.emu.request({ path: "/", headers: { authorization: "Bearer garbage" } }, upstreamOk)).status).toBe(200);
+    expect(
+      (await open.emu.request({ path: "/", headers: { authorization: "Bearer garbage" } }, upstreamOk)).status,
+    ).toBe(200);
     expect(count(open.emu, "grpc_check.failed_open")).toBe(1);
   });
 
   it("refuses headers from the service that could break the request (CR/LF in a value, pseudo-headers)", async () => {
-    for (const header of [{ name: "x-auth-user", value: "alice\r\nx-admin: yes" }, { name: ":path", value: "/admin" }, { name: "X-Auth-User", value: "alice" }]) {
-      const emu = await loadAnswering({ allowed: true, headers: [header] }, { upstreamHeaders: ["x-auth-*", ":path", "X-Auth-*"] });
+    for (const header of [
+      { name: "x-auth-user", value: "alice\r\nx-admin: yes" },
+      { name: ":path", value: "/admin" },
+      { name: "X-Auth-User", value: "alice" },
+    ]) {
+      const emu = await loadAnswering(
+        { allowed: true, headers: [header] },
+        { upstreamHeaders: ["x-auth-*", ":path", "X-Auth-*"] },
+      );
       const result = await emu.request({ path: "/" }, upstreamOk);
       expect(result.status).toBe(503);
-      expect(emu.logMessages("warn").some((line) => line.includes("is not a lower-case name with a printable value"))).toBe(true);
+      expect(
+        emu.logMessages("warn").some((line) => line.includes("is not a lower-case name with a printable value")),
+      ).toBe(true);
     }
   });
 
@@ -162,7 +221,9 @@ describe("grpc-check (emulator)", () => {
     const closed = await Emulator.load(WASM, { pluginConfig: { cluster: "missing" }, grpcServices: {} });
     expect((await closed.request({ path: "/" }, upstreamOk)).status).toBe(503);
     expect(closed.callouts).toHaveLength(0);
-    expect(closed.logMessages("warn").some((line) => /could not be started \(status 4\); failing closed/.test(line))).toBe(true);
+    expect(
+      closed.logMessages("warn").some((line) => /could not be started \(status 4\); failing closed/.test(line)),
+    ).toBe(true);
     const open = await Emulator.load(WASM, { pluginConfig: { cluster: "missing", failOpen: true }, grpcServices: {} });
     expect((await open.request({ path: "/" }, upstreamOk)).status).toBe(200);
   });
@@ -170,12 +231,16 @@ describe("grpc-check (emulator)", () => {
   it("a stream that ends before the answer: counted as abandoned, the late answer is dropped without effect", async () => {
     const { emu } = await load({}, { logLevel: "debug" });
     const stream = emu.httpStream();
-    expect(stream.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "shop", authorization: "Bearer alice" })).toBe("pause");
-    stream.complete();                              // the client went away: on_log, on_done, on_delete
+    expect(
+      stream.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "shop", authorization: "Bearer alice" }),
+    ).toBe("pause");
+    stream.complete(); // the client went away: on_log, on_done, on_delete
     expect(count(emu, "grpc_check.abandoned")).toBe(1);
-    emu.advance(SERVICE_DELAY_MS);                  // the answer reaches the root, for a stream that is gone
+    emu.advance(SERVICE_DELAY_MS); // the answer reaches the root, for a stream that is gone
     expect(emu.failed).toBe(false);
-    expect(emu.logMessages("debug").some((line) => /callout event.*dropped|dropping callout event/.test(line))).toBe(true);
+    expect(emu.logMessages("debug").some((line) => /callout event.*dropped|dropping callout event/.test(line))).toBe(
+      true,
+    );
     expect(emu.logs.filter((line) => line.level === "error" || line.level === "critical")).toEqual([]);
     expect(count(emu, "grpc_check.allowed")).toBe(0);
     // The filter keeps working for the next request.
@@ -187,18 +252,33 @@ describe("grpc-check (emulator)", () => {
     const seen: GrpcRequest[] = [];
     const emu = await Emulator.load(WASM, {
       pluginConfig: { cluster: "authz", authority: "authz.internal", service: "acme.Gate", method: "Decide" },
-      grpcServices: { authz: (call) => { seen.push(call); return { message: encodeAllowResponse({ allowed: true }) }; } },
+      grpcServices: {
+        authz: (call) => {
+          seen.push(call);
+          return { message: encodeAllowResponse({ allowed: true }) };
+        },
+      },
     });
     expect((await emu.request({ path: "/" }, upstreamOk)).status).toBe(200);
-    expect(seen.map((call) => `${call.cluster} /${call.serviceName}/${call.method}`)).toEqual(["authz /acme.Gate/Decide"]);
+    expect(seen.map((call) => `${call.cluster} /${call.serviceName}/${call.method}`)).toEqual([
+      "authz /acme.Gate/Decide",
+    ]);
   });
 
   it("rejects bad configurations with one clear log line", async () => {
-    await expectEmulatorRejects("grpc-check", "{\"cluster\"", /invalid plugin configuration/);
+    await expectEmulatorRejects("grpc-check", '{"cluster"', /invalid plugin configuration/);
     await expectEmulatorRejects("grpc-check", { timeoutMs: 100 }, /invalid plugin configuration: cluster is required/);
-    await expectEmulatorRejects("grpc-check", { cluster: "authz", timeoutMs: 0 }, /timeoutMs must be an integer from 1 to 60000/);
+    await expectEmulatorRejects(
+      "grpc-check",
+      { cluster: "authz", timeoutMs: 0 },
+      /timeoutMs must be an integer from 1 to 60000/,
+    );
     await expectEmulatorRejects("grpc-check", { cluster: "authz", failOpen: "no" }, /failOpen must be true or false/);
     await expectEmulatorRejects("grpc-check", { cluster: "authz", method: "" }, /method must not be empty/);
-    await expectEmulatorRejects("grpc-check", { cluster: "authz", forwardHeaders: "authorization" }, /forwardHeaders must be an array of strings/);
+    await expectEmulatorRejects(
+      "grpc-check",
+      { cluster: "authz", forwardHeaders: "authorization" },
+      /forwardHeaders must be an array of strings/,
+    );
   });
 });

@@ -5,7 +5,9 @@ import { ENVOY_RUNNER, expectEnvoyRejects, filterWasm, validateShippedConfig } f
 
 describe("headers filter (real Envoy)", () => {
   let upstream: HttpUpstream;
-  beforeAll(async () => { upstream = await startHttpUpstream(); });
+  beforeAll(async () => {
+    upstream = await startHttpUpstream();
+  });
   afterAll(() => upstream.close());
 
   test("edits request headers for the upstream and response headers for the client", async () => {
@@ -13,7 +15,11 @@ describe("headers filter (real Envoy)", () => {
       request: { set: { "x-env": "prod" }, add: { "x-tag": "filter" }, remove: ["x-internal"] },
       response: { set: { "cache-control": "no-store" }, remove: ["x-upstream"] },
     };
-    await using envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("headers"), { config })], upstream });
+    await using envoy = await startEnvoy({
+      runner: ENVOY_RUNNER,
+      filters: [httpWasm(filterWasm("headers"), { config })],
+      upstream,
+    });
     const res = await envoy.request("/orders", { headers: { "x-env": "dev", "x-tag": "client", "x-internal": "1" } });
     expect(res.status).toBe(200);
     expect(res.headers["cache-control"]).toBe("no-store");
@@ -31,8 +37,16 @@ describe("headers filter (real Envoy)", () => {
 
   // Issue 13, finding 7: a misspelt key configured nothing and said nothing; a 6 MB configuration was accepted.
   test("Envoy refuses a misspelt key with a suggestion, and a configuration over 64 KiB", async () => {
-    await expectEnvoyRejects("headers", { reqest: { set: { "x-a": "1" } } }, /invalid plugin configuration: unknown key `reqest` \(did you mean `request`\?\)/);
-    await expectEnvoyRejects("headers", { request: { set: { "x-a": "y".repeat(6 * 1024 * 1024) } } }, /invalid plugin configuration: \d+ bytes, over the limit of 65536 bytes/);
+    await expectEnvoyRejects(
+      "headers",
+      { reqest: { set: { "x-a": "1" } } },
+      /invalid plugin configuration: unknown key `reqest` \(did you mean `request`\?\)/,
+    );
+    await expectEnvoyRejects(
+      "headers",
+      { request: { set: { "x-a": "y".repeat(6 * 1024 * 1024) } } },
+      /invalid plugin configuration: \d+ bytes, over the limit of 65536 bytes/,
+    );
   });
 
   test("the shipped envoy-configs/headers.yaml passes envoy --mode validate", async () => {

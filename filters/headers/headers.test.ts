@@ -27,7 +27,9 @@ describe("headers filter (emulator)", () => {
       pluginConfig: { response: { set: { "cache-control": "no-store" }, remove: ["server", "x-powered-by"] } },
     });
     const result = await emu.request({ path: "/" }, () => ({
-      status: 200, headers: { server: "legacy/1.0", "x-powered-by": "php", "cache-control": "max-age=60" }, body: "hi",
+      status: 200,
+      headers: { server: "legacy/1.0", "x-powered-by": "php", "cache-control": "max-age=60" },
+      body: "hi",
     }));
     expect(result.headers.get("cache-control")).toBe("no-store");
     expect(result.headers.get("server")).toBeUndefined();
@@ -37,7 +39,10 @@ describe("headers filter (emulator)", () => {
 
   it("passes traffic through unchanged with an empty configuration", async () => {
     const emu = await Emulator.load(WASM, { pluginConfig: "" });
-    const result = await emu.request({ path: "/", headers: { "x-a": "1" } }, () => ({ status: 204, headers: { "x-b": "2" } }));
+    const result = await emu.request({ path: "/", headers: { "x-a": "1" } }, () => ({
+      status: 204,
+      headers: { "x-b": "2" },
+    }));
     expect(result.status).toBe(204);
     expect(result.upstream!.headers.get("x-a")).toBe("1");
     expect(result.headers.get("x-b")).toBe("2");

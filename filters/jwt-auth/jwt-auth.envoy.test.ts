@@ -1,12 +1,21 @@
 // jwt-auth in real Envoy: valid tokens reach the upstream with claim headers; 401/403 local replies; counters.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "@proxy-wasm-as/harness";
-import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, rawHttpStatus, validateShippedConfig } from "../test-support/helpers.ts";
+import {
+  ENVOY_RUNNER,
+  customCounter,
+  expectEnvoyRejects,
+  filterWasm,
+  rawHttpStatus,
+  validateShippedConfig,
+} from "../test-support/helpers.ts";
 import { signJwt } from "./jwt-tokens.ts";
 
 const SECRET = "0123456789abcdef0123456789abcdef-orders";
 const CONFIG = {
-  secret: SECRET, issuer: "https://auth.example.com", audiences: ["orders-api"],
+  secret: SECRET,
+  issuer: "https://auth.example.com",
+  audiences: ["orders-api"],
   forwardClaims: [{ claim: "sub", header: "x-user-id" }],
 };
 const now = () => Math.floor(Date.now() / 1000);
@@ -17,7 +26,11 @@ describe("jwt-auth (real Envoy)", () => {
   let envoy: Envoy;
   beforeAll(async () => {
     upstream = await startHttpUpstream();
-    envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("jwt-auth"), { config: CONFIG })], upstream });
+    envoy = await startEnvoy({
+      runner: ENVOY_RUNNER,
+      filters: [httpWasm(filterWasm("jwt-auth"), { config: CONFIG })],
+      upstream,
+    });
   });
   afterAll(async () => {
     await envoy?.stop();
@@ -31,14 +44,20 @@ describe("jwt-auth (real Envoy)", () => {
     expect(await rawHttpStatus(envoy, "/orders", { authorization: `Bearer ${token}` })).toBe(200); // the raw client works
     expect(upstream.requests.length).toBe(before + 1);
     for (const bad of [[0xff], [0xc3], [0xe2, 0x82]]) {
-      expect(await rawHttpStatus(envoy, "/orders", { authorization: Buffer.concat([Buffer.from(`Bearer ${token}`), Buffer.from(bad)]) })).toBe(401);
+      expect(
+        await rawHttpStatus(envoy, "/orders", {
+          authorization: Buffer.concat([Buffer.from(`Bearer ${token}`), Buffer.from(bad)]),
+        }),
+      ).toBe(401);
     }
     expect(upstream.requests.length).toBe(before + 1);
   });
 
   test("a valid token reaches the upstream with x-user-id from its sub claim", async () => {
     const delta = await envoy.statsDelta(async () => {
-      const res = await envoy.request("/orders", { headers: { authorization: `Bearer ${signJwt(claims(), SECRET)}`, "x-user-id": "spoofed" } });
+      const res = await envoy.request("/orders", {
+        headers: { authorization: `Bearer ${signJwt(claims(), SECRET)}`, "x-user-id": "spoofed" },
+      });
       expect(res.status).toBe(200);
     });
     expect(upstream.last().headers["x-user-id"]).toEqual(["user-42"]);
@@ -48,13 +67,19 @@ describe("jwt-auth (real Envoy)", () => {
   test("expired, forged and foreign tokens are answered by Envoy without reaching the upstream", async () => {
     const before = upstream.requests.length;
     const delta = await envoy.statsDelta(async () => {
-      const expired = await envoy.request("/orders", { headers: { authorization: `Bearer ${signJwt({ ...claims(), exp: now() - 3600 }, SECRET)}` } });
+      const expired = await envoy.request("/orders", {
+        headers: { authorization: `Bearer ${signJwt({ ...claims(), exp: now() - 3600 }, SECRET)}` },
+      });
       expect(expired.status).toBe(401);
       expect(expired.json()).toEqual({ error: "invalid_token", message: "token expired" });
       expect(expired.headers["www-authenticate"]).toContain('error="invalid_token"');
-      const forged = await envoy.request("/orders", { headers: { authorization: `Bearer ${signJwt(claims(), "x".repeat(40))}` } });
+      const forged = await envoy.request("/orders", {
+        headers: { authorization: `Bearer ${signJwt(claims(), "x".repeat(40))}` },
+      });
       expect(forged.status).toBe(401);
-      const foreign = await envoy.request("/orders", { headers: { authorization: `Bearer ${signJwt({ ...claims(), aud: "billing-api" }, SECRET)}` } });
+      const foreign = await envoy.request("/orders", {
+        headers: { authorization: `Bearer ${signJwt({ ...claims(), aud: "billing-api" }, SECRET)}` },
+      });
       expect(foreign.status).toBe(403);
       const missing = await envoy.request("/orders");
       expect(missing.status).toBe(401);

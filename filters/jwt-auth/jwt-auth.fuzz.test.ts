@@ -4,4 +4,7 @@
 import { fuzzTest } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../test-support/fuzz-targets.ts";
 
-fuzzTest("jwt-auth keeps its invariants under generated hostile traffic", { ...FUZZ_TARGETS["jwt-auth"]!(), numRuns: 150 });
+fuzzTest("jwt-auth keeps its invariants under generated hostile traffic", {
+  ...FUZZ_TARGETS["jwt-auth"]!(),
+  numRuns: 150,
+});

@@ -13,16 +13,33 @@ const CONFIG = {
   audiences: ["orders-api"],
   clockSkewSeconds: 30,
   realm: "orders",
-  forwardClaims: [{ claim: "sub", header: "x-user-id" }, { claim: "tenant", header: "x-tenant" }, { claim: "admin", header: "x-admin" }],
+  forwardClaims: [
+    { claim: "sub", header: "x-user-id" },
+    { claim: "tenant", header: "x-tenant" },
+    { claim: "admin", header: "x-admin" },
+  ],
 };
-const GOOD_CLAIMS = { iss: "https://auth.example.com", aud: "orders-api", sub: "user-42", tenant: "acme", admin: false, exp: NOW + 600 };
+const GOOD_CLAIMS = {
+  iss: "https://auth.example.com",
+  aud: "orders-api",
+  sub: "user-42",
+  tenant: "acme",
+  admin: false,
+  exp: NOW + 600,
+};
 
 async function load(config: object = CONFIG) {
-  return Emulator.load(filterWasm("jwt-auth"), { pluginConfig: config, host: new EmulatorHost({ startTimeMs: NOW_MS }) });
+  return Emulator.load(filterWasm("jwt-auth"), {
+    pluginConfig: config,
+    host: new EmulatorHost({ startTimeMs: NOW_MS }),
+  });
 }
 
 const upstreamOk = () => ({ status: 200, body: "ok" });
-const withToken = (token: string, headers: Record<string, string> = {}) => ({ path: "/orders", headers: { authorization: `Bearer ${token}`, ...headers } });
+const withToken = (token: string, headers: Record<string, string> = {}) => ({
+  path: "/orders",
+  headers: { authorization: `Bearer ${token}`, ...headers },
+});
 
 describe("jwt-auth (emulator)", () => {
   it("forwards a valid token's request with the selected claims as headers", async () => {
@@ -39,7 +56,10 @@ describe("jwt-auth (emulator)", () => {
 
   it("replaces claim headers a client tried to set itself", async () => {
     const emu = await load();
-    const result = await emu.request(withToken(signJwt({ ...GOOD_CLAIMS, tenant: undefined }, SECRET), { "x-tenant": "evil", "x-user-id": "root" }), upstreamOk);
+    const result = await emu.request(
+      withToken(signJwt({ ...GOOD_CLAIMS, tenant: undefined }, SECRET), { "x-tenant": "evil", "x-user-id": "root" }),
+      upstreamOk,
+    );
     expect(result.upstream!.headers.getAll("x-user-id")).toEqual(["user-42"]);
     expect(result.upstream!.headers.get("x-tenant")).toBeUndefined(); // claim absent: header removed, not kept
   });
@@ -72,7 +92,9 @@ describe("jwt-auth (emulator)", () => {
       const result = await emu.request(withToken(token), upstreamOk);
       expect(result.status, token).toBe(401);
       expect(JSON.parse(result.body)).toEqual({ error: "invalid_token", message });
-      expect(result.headers.get("www-authenticate")).toBe(`Bearer realm="orders", error="invalid_token", error_description="${message}"`);
+      expect(result.headers.get("www-authenticate")).toBe(
+        `Bearer realm="orders", error="invalid_token", error_description="${message}"`,
+      );
     }
     expect(emu.metric("jwt_auth.denied_invalid")).toBe(cases.length);
   });
@@ -101,22 +123,43 @@ describe("jwt-auth (emulator)", () => {
 
   it("answers 403 for a genuine token from another issuer or for another audience", async () => {
     const emu = await load();
-    const otherIssuer = await emu.request(withToken(signJwt({ ...GOOD_CLAIMS, iss: "https://evil.example.com" }, SECRET)), upstreamOk);
+    const otherIssuer = await emu.request(
+      withToken(signJwt({ ...GOOD_CLAIMS, iss: "https://evil.example.com" }, SECRET)),
+      upstreamOk,
+    );
     expect(otherIssuer.status).toBe(403);
     expect(JSON.parse(otherIssuer.body)).toEqual({ error: "forbidden", message: "token issuer not accepted" });
-    const otherAudience = await emu.request(withToken(signJwt({ ...GOOD_CLAIMS, aud: ["billing-api"] }, SECRET)), upstreamOk);
+    const otherAudience = await emu.request(
+      withToken(signJwt({ ...GOOD_CLAIMS, aud: ["billing-api"] }, SECRET)),
+      upstreamOk,
+    );
     expect(otherAudience.status).toBe(403);
-    const audienceInList = await emu.request(withToken(signJwt({ ...GOOD_CLAIMS, aud: ["billing-api", "orders-api"] }, SECRET)), upstreamOk);
+    const audienceInList = await emu.request(
+      withToken(signJwt({ ...GOOD_CLAIMS, aud: ["billing-api", "orders-api"] }, SECRET)),
+      upstreamOk,
+    );
     expect(audienceInList.status).toBe(200);
     expect(emu.metric("jwt_auth.denied_forbidden")).toBe(2);
   });
 
   it("rejects bad configurations with one clear log line", async () => {
-    await expectEmulatorRejects("jwt-auth", "{\"secret\": }", /invalid plugin configuration/);
+    await expectEmulatorRejects("jwt-auth", '{"secret": }', /invalid plugin configuration/);
     await expectEmulatorRejects("jwt-auth", { issuer: "x" }, /secret is required/);
     await expectEmulatorRejects("jwt-auth", { secret: "short" }, /secret must be at least 32 characters/);
-    await expectEmulatorRejects("jwt-auth", { ...CONFIG, audiences: "orders-api" }, /audiences must be an array of strings/);
-    await expectEmulatorRejects("jwt-auth", { ...CONFIG, clockSkewSeconds: -1 }, /clockSkewSeconds must be an integer from 0 to 3600/);
-    await expectEmulatorRejects("jwt-auth", { ...CONFIG, forwardClaims: [{ claim: "sub" }] }, /forwardClaims\[0\]\.header is required/);
+    await expectEmulatorRejects(
+      "jwt-auth",
+      { ...CONFIG, audiences: "orders-api" },
+      /audiences must be an array of strings/,
+    );
+    await expectEmulatorRejects(
+      "jwt-auth",
+      { ...CONFIG, clockSkewSeconds: -1 },
+      /clockSkewSeconds must be an integer from 0 to 3600/,
+    );
+    await expectEmulatorRejects(
+      "jwt-auth",
+      { ...CONFIG, forwardClaims: [{ claim: "sub" }] },
+      /forwardClaims\[0\]\.header is required/,
+    );
   });
 });

@@ -2,7 +2,8 @@
 // and the demo.
 import { createHmac } from "node:crypto";
 
-const encodeSegment = (value: object | string) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const encodeSegment = (value: object | string) =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
 /** An HS256 JWT for `claims`, signed with `secret`; `header` overrides the JOSE header. */
 export function signJwt(claims: object, secret: string, header: object = { alg: "HS256", typ: "JWT" }): string {

@@ -14,14 +14,21 @@ describe("metrics (real Envoy)", () => {
   beforeAll(async () => {
     // /orders/missing → 404, /orders/slow → 200 after 150 ms, anything else 200 at once
     upstream = await startHttpUpstream({
-      respond: (request) => request.path.endsWith("/missing") ? { status: 404 } : { status: 200, delayMs: request.path.endsWith("/slow") ? 150 : 0 },
+      respond: (request) =>
+        request.path.endsWith("/missing")
+          ? { status: 404 }
+          : { status: 200, delayMs: request.path.endsWith("/slow") ? 150 : 0 },
     });
   });
   afterAll(() => upstream.close());
 
   test("counters by route and status class and a latency histogram appear in /stats/prometheus", async () => {
     const config = { routes: [{ name: "orders", prefix: "/orders" }] };
-    await using envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [httpWasm(filterWasm("metrics"), { config })], upstream });
+    await using envoy = await startEnvoy({
+      runner: ENVOY_RUNNER,
+      filters: [httpWasm(filterWasm("metrics"), { config })],
+      upstream,
+    });
     for (const path of ["/orders/1", "/orders/slow", "/orders/missing", "/about"]) await envoy.request(path);
     let text = await envoy.admin.prometheus();
     expect(sample(text, "http_metrics_orders_rq_2xx")).toBe(2);
@@ -38,7 +45,11 @@ describe("metrics (real Envoy)", () => {
   }, 30_000);
 
   test("Envoy refuses a route without a name, with the filter's reason", async () => {
-    await expectEnvoyRejects("metrics", { routes: [{ prefix: "/a" }] }, /invalid plugin configuration: routes\[0\]\.name is required/);
+    await expectEnvoyRejects(
+      "metrics",
+      { routes: [{ prefix: "/a" }] },
+      /invalid plugin configuration: routes\[0\]\.name is required/,
+    );
   });
 
   test("the shipped envoy-configs/metrics.yaml passes envoy --mode validate", async () => {

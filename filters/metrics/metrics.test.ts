@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { Emulator } from "@proxy-wasm-as/harness";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
-const CONFIG = { routes: [{ name: "orders", prefix: "/orders" }, { name: "health", prefix: "/healthz" }] };
+const CONFIG = {
+  routes: [
+    { name: "orders", prefix: "/orders" },
+    { name: "health", prefix: "/healthz" },
+  ],
+};
 
 async function load(config: object = CONFIG) {
   return Emulator.load(filterWasm("metrics"), { pluginConfig: config });
@@ -62,7 +67,15 @@ describe("metrics (emulator)", () => {
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("metrics", "{routes: []}", /invalid plugin configuration/);
     await expectEmulatorRejects("metrics", { routes: [{ prefix: "/a" }] }, /routes\[0\]\.name is required/);
-    await expectEmulatorRejects("metrics", { routes: [{ name: "a b", prefix: "/a" }] }, /routes\[0\]\.name must use only letters/);
-    await expectEmulatorRejects("metrics", { routes: [{ name: "a", prefix: "a" }] }, /routes\[0\]\.prefix must start with "\/"/);
+    await expectEmulatorRejects(
+      "metrics",
+      { routes: [{ name: "a b", prefix: "/a" }] },
+      /routes\[0\]\.name must use only letters/,
+    );
+    await expectEmulatorRejects(
+      "metrics",
+      { routes: [{ name: "a", prefix: "a" }] },
+      /routes\[0\]\.prefix must start with "\/"/,
+    );
   });
 });

@@ -53,7 +53,8 @@ describe("rate-limit (emulator)", () => {
 
   it("keeps one bucket per source IP (port ignored)", async () => {
     const emu = await load({ capacity: 1, refillPerSecond: 1 });
-    const from = (address: string) => emu.request({ path: "/" }, upstreamOk, { properties: { "source.address": address } }).then((r) => r.status);
+    const from = (address: string) =>
+      emu.request({ path: "/" }, upstreamOk, { properties: { "source.address": address } }).then((r) => r.status);
     expect(await from("10.0.0.1:5000")).toBe(200);
     expect(await from("10.0.0.1:5001")).toBe(429);
     expect(await from("10.0.0.2:5000")).toBe(200);
@@ -63,7 +64,8 @@ describe("rate-limit (emulator)", () => {
 
   it("keys by a configured header when present, else by source IP", async () => {
     const emu = await load({ capacity: 1, refillPerSecond: 1, keyHeader: "X-Client-Id" });
-    const send = (client?: string) => emu.request({ path: "/", headers: client ? { "x-client-id": client } : {} }, upstreamOk).then((r) => r.status);
+    const send = (client?: string) =>
+      emu.request({ path: "/", headers: client ? { "x-client-id": client } : {} }, upstreamOk).then((r) => r.status);
     expect(await send("alice")).toBe(200);
     expect(await send("alice")).toBe(429);
     expect(await send("bob")).toBe(200);
@@ -84,16 +86,24 @@ describe("rate-limit (emulator)", () => {
   // Issue 13, finding 3: every distinct client key stayed in shared data for good (50,000 keys: 9 → 26.5 MB).
   it("50,000 distinct client keys keep at most maxClients buckets; the rest are evicted and counted; idle buckets expire on tick", async () => {
     const host = new EmulatorHost({ startTimeMs: 1_800_000_000_000 });
-    const emu = await Emulator.load(WASM, { pluginConfig: { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 1000, sweepSeconds: 5 }, host, vmId: "rl" });
+    const emu = await Emulator.load(WASM, {
+      pluginConfig: { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 1000, sweepSeconds: 5 },
+      host,
+      vmId: "rl",
+    });
     const started = performance.now();
     for (let i = 0; i < 50_000; i++) {
       const result = await emu.request({ path: "/", headers: { "x-client-id": `client-${i}` } }, upstreamOk);
       if (result.status !== 200) throw new Error(`client-${i} got ${result.status}`);
     }
-    console.log(`rate-limit: 50,000 clients in ${(performance.now() - started).toFixed(0)} ms; tracked ${emu.metric("rate_limit.tracked_clients")}, evicted ${emu.metric("rate_limit.evicted")}`);
+    console.log(
+      `rate-limit: 50,000 clients in ${(performance.now() - started).toFixed(0)} ms; tracked ${emu.metric("rate_limit.tracked_clients")}, evicted ${emu.metric("rate_limit.evicted")}`,
+    );
     expect(emu.metric("rate_limit.tracked_clients")).toBe(1000);
     expect(emu.metric("rate_limit.evicted")).toBe(49_000);
-    const slots = Array.from({ length: 1100 }, (_, i) => host.getSharedData("rl", `rate-limit/${i}`)).filter((entry) => entry !== undefined);
+    const slots = Array.from({ length: 1100 }, (_, i) => host.getSharedData("rl", `rate-limit/${i}`)).filter(
+      (entry) => entry !== undefined,
+    );
     expect(slots).toHaveLength(1000); // one shared-data entry per slot, none for the other 49,000 keys
     expect(host.getSharedData("rl", "rate-limit/h:client-49999")).toBeUndefined();
     // A client that is still tracked keeps its (empty) bucket.
@@ -124,14 +134,20 @@ describe("rate-limit (emulator)", () => {
       if (i === 4_999) warm = memory();
     }
     const end = memory();
-    console.log(`rate-limit: linear memory after 5,000 / 20,000 distinct keys: worker ${warm.worker} / ${end.worker} B, main thread ${warm.mainThread} / ${end.mainThread} B`);
+    console.log(
+      `rate-limit: linear memory after 5,000 / 20,000 distinct keys: worker ${warm.worker} / ${end.worker} B, main thread ${warm.mainThread} / ${end.mainThread} B`,
+    );
     expect(emu.metric("rate_limit.expired")).toBeGreaterThan(0); // the sweeps did run and free slots
     expect(end).toEqual(warm);
   }, 120_000);
 
   it("a client key longer than 64 characters is stored as its SHA-256", async () => {
     const host = new EmulatorHost({ startTimeMs: 1_800_000_000_000 });
-    const emu = await Emulator.load(WASM, { pluginConfig: { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 1 }, host, vmId: "rl" });
+    const emu = await Emulator.load(WASM, {
+      pluginConfig: { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 1 },
+      host,
+      vmId: "rl",
+    });
     const long = "k".repeat(10_000);
     expect((await emu.request({ path: "/", headers: { "x-client-id": long } }, upstreamOk)).status).toBe(200);
     expect((await emu.request({ path: "/", headers: { "x-client-id": long } }, upstreamOk)).status).toBe(429);
@@ -143,9 +159,21 @@ describe("rate-limit (emulator)", () => {
     await expectEmulatorRejects("rate-limit", "[1,", /invalid plugin configuration/);
     await expectEmulatorRejects("rate-limit", { refillPerSecond: 1 }, /capacity is required/);
     await expectEmulatorRejects("rate-limit", { capacity: 5 }, /refillPerSecond is required/);
-    await expectEmulatorRejects("rate-limit", { capacity: 0, refillPerSecond: 1 }, /capacity must be an integer from 1 to 1000000/);
+    await expectEmulatorRejects(
+      "rate-limit",
+      { capacity: 0, refillPerSecond: 1 },
+      /capacity must be an integer from 1 to 1000000/,
+    );
     await expectEmulatorRejects("rate-limit", { capacity: 2.5, refillPerSecond: 1 }, /capacity must be an integer/);
-    await expectEmulatorRejects("rate-limit", { capacity: 5, refillPerSecond: 1, keyHeader: 7 }, /keyHeader must be a string/);
-    await expectEmulatorRejects("rate-limit", { capacity: 5, refillPerSecond: 1, maxClients: 0 }, /maxClients must be an integer from 1 to 1000000/);
+    await expectEmulatorRejects(
+      "rate-limit",
+      { capacity: 5, refillPerSecond: 1, keyHeader: 7 },
+      /keyHeader must be a string/,
+    );
+    await expectEmulatorRejects(
+      "rate-limit",
+      { capacity: 5, refillPerSecond: 1, maxClients: 0 },
+      /maxClients must be an integer from 1 to 1000000/,
+    );
   });
 });

@@ -1,14 +1,24 @@
 // tcp-guard in real Envoy: a TCP proxy that closes connections starting with a denied prefix.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { networkWasm, startEnvoy, startTcpUpstream, type Envoy, type TcpUpstream } from "@proxy-wasm-as/harness";
-import { ENVOY_RUNNER, customCounter, expectEnvoyRejects, filterWasm, validateShippedConfig } from "../test-support/helpers.ts";
+import {
+  ENVOY_RUNNER,
+  customCounter,
+  expectEnvoyRejects,
+  filterWasm,
+  validateShippedConfig,
+} from "../test-support/helpers.ts";
 
 describe("tcp-guard (real Envoy)", () => {
   let upstream: TcpUpstream;
   let envoy: Envoy;
   beforeAll(async () => {
     upstream = await startTcpUpstream(); // echoes what it receives
-    envoy = await startEnvoy({ runner: ENVOY_RUNNER, filters: [networkWasm(filterWasm("tcp-guard"), { config: { denyPrefixes: ["GET /admin", "SSH-"] } })], upstream });
+    envoy = await startEnvoy({
+      runner: ENVOY_RUNNER,
+      filters: [networkWasm(filterWasm("tcp-guard"), { config: { denyPrefixes: ["GET /admin", "SSH-"] } })],
+      upstream,
+    });
   });
   afterAll(async () => {
     await envoy?.stop();
@@ -21,7 +31,9 @@ describe("tcp-guard (real Envoy)", () => {
     expect(echoed.toString()).toBe("PING hello\r\n");
     const after = await envoy.stats();
     expect(customCounter(after, "tcp_guard.accepted") - customCounter(before, "tcp_guard.accepted")).toBe(1);
-    expect(customCounter(after, "tcp_guard.downstream_bytes") - customCounter(before, "tcp_guard.downstream_bytes")).toBe(12);
+    expect(
+      customCounter(after, "tcp_guard.downstream_bytes") - customCounter(before, "tcp_guard.downstream_bytes"),
+    ).toBe(12);
   });
 
   test("a connection starting with a denied prefix is closed; the upstream receives nothing", async () => {

@@ -4,7 +4,16 @@
 // own TCP fuzz in filters/tcp-guard/tcp-guard.fuzz.test.ts.
 import { readFileSync } from "node:fs";
 import { Emulator, EmulatorHost, type CalloutResponse, type GrpcRequest } from "@proxy-wasm-as/harness";
-import { fc, hostileBodies, hostilePaths, requestHeader, requestHeaderValues, type FuzzOptions, type FuzzRequest, type HeaderPairs } from "@proxy-wasm-as/harness/fuzz";
+import {
+  fc,
+  hostileBodies,
+  hostilePaths,
+  requestHeader,
+  requestHeaderValues,
+  type FuzzOptions,
+  type FuzzRequest,
+  type HeaderPairs,
+} from "@proxy-wasm-as/harness/fuzz";
 import { decodeAllowRequest, encodeAllowResponse, headerOf } from "../grpc-check/authz-service.ts";
 import { signJwt } from "../jwt-auth/jwt-tokens.ts";
 import { filterWasm } from "./helpers.ts";
@@ -15,7 +24,12 @@ function credentialsFrom(name: string, valid: readonly string[], forged: readonl
     fc.constant<HeaderPairs>([]),
     fc.constantFrom(...valid).map((v): HeaderPairs => [[name, v]]),
     fc.constantFrom(...forged).map((v): HeaderPairs => [[name, v]]),
-    fc.tuple(fc.constantFrom(...forged), fc.constantFrom(...valid)).map(([bad, good]): HeaderPairs => [[name, bad], [name, good]]),
+    fc.tuple(fc.constantFrom(...forged), fc.constantFrom(...valid)).map(
+      ([bad, good]): HeaderPairs => [
+        [name, bad],
+        [name, good],
+      ],
+    ),
   );
 }
 
@@ -26,12 +40,27 @@ function bearerToken(value: string): string | null {
 }
 
 /** Lenient on purpose: a request counts as carrying a valid credential if ANY value of `name` is one. */
-const anyValue = (request: FuzzRequest, name: string, valid: (value: string) => boolean) => requestHeaderValues(request, name).some(valid);
+const anyValue = (request: FuzzRequest, name: string, valid: (value: string) => boolean) =>
+  requestHeaderValues(request, name).some(valid);
 
 // ---------------------------------------------------------------------------------------------- api-key-auth
-const API_KEYS = [{ client: "ci-bot", key: "k-ci-7f3a" }, { client: "dashboard", key: "k-dash-19be" }];
+const API_KEYS = [
+  { client: "ci-bot", key: "k-ci-7f3a" },
+  { client: "dashboard", key: "k-dash-19be" },
+];
 const isApiKey = (v: string) => API_KEYS.some((k) => k.key === v.trim());
-const forgedKeys = ["k-ci-7f3", "k-ci-7f3a ", "K-CI-7F3A", "k-ci-7f3a\xc3", "k-ci-7f3a\u00ff", "k-ci-7f3ak-ci-7f3a", "", "null", "k-ci-7f3\ta", "k-dash-19be\ud800"];
+const forgedKeys = [
+  "k-ci-7f3",
+  "k-ci-7f3a ",
+  "K-CI-7F3A",
+  "k-ci-7f3a\xc3",
+  "k-ci-7f3a\u00ff",
+  "k-ci-7f3ak-ci-7f3a",
+  "",
+  "null",
+  "k-ci-7f3\ta",
+  "k-dash-19be\ud800",
+];
 
 function apiKeyAuth(): FuzzOptions {
   return {
@@ -39,14 +68,27 @@ function apiKeyAuth(): FuzzOptions {
     emulator: { pluginConfig: { keys: API_KEYS, realm: "orders" } },
     traffic: {
       headerNames: ["x-api-key", "authorization", "x-api-client"],
-      credentials: fc.oneof(credentialsFrom("x-api-key", API_KEYS.map((k) => k.key), forgedKeys), credentialsFrom("authorization", API_KEYS.map((k) => `Bearer ${k.key}`), forgedKeys.map((k) => `Bearer ${k}`).concat(["Basic k-ci-7f3a", "Bearer", "Bearer  "]))),
+      credentials: fc.oneof(
+        credentialsFrom(
+          "x-api-key",
+          API_KEYS.map((k) => k.key),
+          forgedKeys,
+        ),
+        credentialsFrom(
+          "authorization",
+          API_KEYS.map((k) => `Bearer ${k.key}`),
+          forgedKeys.map((k) => `Bearer ${k}`).concat(["Basic k-ci-7f3a", "Bearer", "Bearer  "]),
+        ),
+      ),
     },
-    isAuthorized: (r) => anyValue(r, "x-api-key", isApiKey) || anyValue(r, "authorization", (v) => isApiKey(bearerToken(v) ?? "")),
+    isAuthorized: (r) =>
+      anyValue(r, "x-api-key", isApiKey) || anyValue(r, "authorization", (v) => isApiKey(bearerToken(v) ?? "")),
     invariants: {
       "the upstream sees the caller's client name, never the key": (_r, o) => {
         if (!o.upstream) return;
         const clients = o.upstream.headers.getAll("x-api-client");
-        if (clients.length !== 1 || !API_KEYS.some((k) => k.client === clients[0])) return `x-api-client upstream: ${JSON.stringify(clients)}`;
+        if (clients.length !== 1 || !API_KEYS.some((k) => k.client === clients[0]))
+          return `x-api-client upstream: ${JSON.stringify(clients)}`;
         if (o.upstream.headers.has("x-api-key")) return "the key itself reached the upstream";
       },
     },
@@ -57,16 +99,26 @@ function apiKeyAuth(): FuzzOptions {
 const JWT_SECRET = "0123456789abcdef0123456789abcdef-orders";
 const NOW_MS = 1_800_000_000_000;
 const NOW = NOW_MS / 1000;
-const JWT_CONFIG = { secret: JWT_SECRET, issuer: "https://auth.example.com", audiences: ["orders-api"], clockSkewSeconds: 30, realm: "orders", forwardClaims: [{ claim: "sub", header: "x-user-id" }] };
+const JWT_CONFIG = {
+  secret: JWT_SECRET,
+  issuer: "https://auth.example.com",
+  audiences: ["orders-api"],
+  clockSkewSeconds: 30,
+  realm: "orders",
+  forwardClaims: [{ claim: "sub", header: "x-user-id" }],
+};
 const GOOD_CLAIMS = { iss: "https://auth.example.com", aud: "orders-api", sub: "user-42", exp: NOW + 600 };
 
 function jwtTokens() {
-  const good = [signJwt(GOOD_CLAIMS, JWT_SECRET), signJwt({ ...GOOD_CLAIMS, aud: ["x", "orders-api"], sub: "u2" }, JWT_SECRET)];
+  const good = [
+    signJwt(GOOD_CLAIMS, JWT_SECRET),
+    signJwt({ ...GOOD_CLAIMS, aud: ["x", "orders-api"], sub: "u2" }, JWT_SECRET),
+  ];
   const [head, payload, signature] = good[0]!.split(".") as [string, string, string];
   const forged = [
     `${head}.${Buffer.from(JSON.stringify({ ...GOOD_CLAIMS, sub: "admin" })).toString("base64url")}.${signature}`, // tampered payload
     signJwt(GOOD_CLAIMS, "another-secret-another-secret-0000"), // other key
-    signJwt(GOOD_CLAIMS, JWT_SECRET, { alg: "none", typ: "JWT" }).split(".").slice(0, 2).join(".") + ".", // alg none
+    `${signJwt(GOOD_CLAIMS, JWT_SECRET, { alg: "none", typ: "JWT" }).split(".").slice(0, 2).join(".")}.`, // alg none
     signJwt(GOOD_CLAIMS, JWT_SECRET, { alg: "HS512", typ: "JWT" }),
     signJwt({ ...GOOD_CLAIMS, exp: NOW - 3600 }, JWT_SECRET), // expired
     signJwt({ ...GOOD_CLAIMS, nbf: NOW + 3600 }, JWT_SECRET), // not yet valid
@@ -74,8 +126,18 @@ function jwtTokens() {
     signJwt({ ...GOOD_CLAIMS, exp: "never" }, JWT_SECRET),
     signJwt({ ...GOOD_CLAIMS, aud: "billing" }, JWT_SECRET), // 403
     signJwt({ ...GOOD_CLAIMS, iss: "https://evil" }, JWT_SECRET), // 403
-    `${good[0]}\xff`, `${good[0]}\xc3`, `${good[0]}.`, `${head}.${payload}`, `${head}..${signature}`, `${signature}`, "a.b.c", "..", "",
-    `${head}.${payload}.${signature.slice(0, -2)}`, `${head}.${"e30"}.${signature}`, `${Buffer.from('{"alg":"HS256"').toString("base64url")}.${payload}.${signature}`,
+    `${good[0]}\xff`,
+    `${good[0]}\xc3`,
+    `${good[0]}.`,
+    `${head}.${payload}`,
+    `${head}..${signature}`,
+    `${signature}`,
+    "a.b.c",
+    "..",
+    "",
+    `${head}.${payload}.${signature.slice(0, -2)}`,
+    `${head}.${"e30"}.${signature}`,
+    `${Buffer.from('{"alg":"HS256"').toString("base64url")}.${payload}.${signature}`,
   ];
   return { good, forged };
 }
@@ -87,21 +149,40 @@ function jwtAuth(): FuzzOptions {
     emulator: () => ({ pluginConfig: JWT_CONFIG, host: new EmulatorHost({ startTimeMs: NOW_MS }) }),
     traffic: {
       headerNames: ["authorization", "x-user-id"],
-      credentials: credentialsFrom("authorization", good.flatMap((t) => [`Bearer ${t}`, `bearer ${t}`]), forged.map((t) => `Bearer ${t}`).concat(good.map((t) => `Basic ${t}`), [`Bearer ${good[0]} ${good[0]}`, "Bearer"])),
+      credentials: credentialsFrom(
+        "authorization",
+        good.flatMap((t) => [`Bearer ${t}`, `bearer ${t}`]),
+        forged
+          .map((t) => `Bearer ${t}`)
+          .concat(
+            good.map((t) => `Basic ${t}`),
+            [`Bearer ${good[0]} ${good[0]}`, "Bearer"],
+          ),
+      ),
     },
     isAuthorized: (r) => anyValue(r, "authorization", (v) => good.includes(bearerToken(v) ?? "")),
     invariants: {
       "a forwarded request carries the token's own claims only": (_r, o) => {
         if (!o.upstream) return;
         const users = o.upstream.headers.getAll("x-user-id");
-        if (users.length !== 1 || !["user-42", "u2"].includes(users[0]!)) return `x-user-id upstream: ${JSON.stringify(users)}`;
+        if (users.length !== 1 || !["user-42", "u2"].includes(users[0]!))
+          return `x-user-id upstream: ${JSON.stringify(users)}`;
       },
     },
   };
 }
 
 // ---------------------------------------------------------------------------------------------- ext-authz / grpc-check
-const AUTHZ_FORGED = ["Bearer goo", "Bearer good ", "bearer good", "Bearer good\xc3", "Bearer alice\t", "Bearer alic", "Bearer bob", ""];
+const AUTHZ_FORGED = [
+  "Bearer goo",
+  "Bearer good ",
+  "bearer good",
+  "Bearer good\xc3",
+  "Bearer alice\t",
+  "Bearer alic",
+  "Bearer bob",
+  "",
+];
 
 function extAuthz(): FuzzOptions {
   return {
@@ -115,8 +196,12 @@ function extAuthz(): FuzzOptions {
             : { status: 403, headers: { "content-type": "text/plain" }, body: "forbidden", delayMs: 5 },
       },
     },
-    traffic: { headerNames: ["authorization", "x-auth-user"], credentials: credentialsFrom("authorization", ["Bearer good"], AUTHZ_FORGED) },
-    isAuthorized: (r) => requestHeader(r, "authorization") === "Bearer good" || anyValue(r, "authorization", (v) => v === "Bearer good"),
+    traffic: {
+      headerNames: ["authorization", "x-auth-user"],
+      credentials: credentialsFrom("authorization", ["Bearer good"], AUTHZ_FORGED),
+    },
+    isAuthorized: (r) =>
+      requestHeader(r, "authorization") === "Bearer good" || anyValue(r, "authorization", (v) => v === "Bearer good"),
     invariants: {
       "x-auth-* headers upstream come from the service only": (_r, o) => {
         if (!o.upstream) return;
@@ -135,11 +220,21 @@ function grpcCheck(): FuzzOptions {
       grpcServices: {
         authz: (call: GrpcRequest) => {
           const allowed = headerOf(decodeAllowRequest(call.message), "authorization") === "Bearer alice";
-          return { message: encodeAllowResponse(allowed ? { allowed: true, headers: [{ name: "x-auth-user", value: "alice" }] } : { allowed: false, statusCode: 403, reason: "no" }), delayMs: 5 };
+          return {
+            message: encodeAllowResponse(
+              allowed
+                ? { allowed: true, headers: [{ name: "x-auth-user", value: "alice" }] }
+                : { allowed: false, statusCode: 403, reason: "no" },
+            ),
+            delayMs: 5,
+          };
         },
       },
     },
-    traffic: { headerNames: ["authorization", "x-auth-user", "x-client-id"], credentials: credentialsFrom("authorization", ["Bearer alice"], AUTHZ_FORGED) },
+    traffic: {
+      headerNames: ["authorization", "x-auth-user", "x-client-id"],
+      credentials: credentialsFrom("authorization", ["Bearer alice"], AUTHZ_FORGED),
+    },
     isAuthorized: (r) => anyValue(r, "authorization", (v) => v === "Bearer alice"),
     invariants: {
       "x-auth-* headers upstream come from the service only": (_r, o) => {
@@ -165,15 +260,38 @@ function configService(): FuzzOptions {
     emulator: () => {
       const host = new EmulatorHost();
       Emulator.fromBytes(wasm, {
-        rootId: "config-service", vmId: "deny-list", host, upstreams: { config: () => ({ status: 503 }) },
-        pluginConfig: { cluster: "config", path: "/deny-list", pollMs: 3_600_000, initial: { deny: { clients: ["mallory"], paths: ["/admin"] } } },
+        rootId: "config-service",
+        vmId: "deny-list",
+        host,
+        upstreams: { config: () => ({ status: 503 }) },
+        pluginConfig: {
+          cluster: "config",
+          path: "/deny-list",
+          pollMs: 3_600_000,
+          initial: { deny: { clients: ["mallory"], paths: ["/admin"] } },
+        },
       });
       return { rootId: "deny-list", vmId: "deny-list", host, pluginConfig: {} };
     },
     traffic: {
       headerNames: ["x-client-id"],
-      credentials: fc.oneof(fc.constant<HeaderPairs>([]), fc.constantFrom("mallory", "alice", "mallory ", "MALLORY", "").map((v): HeaderPairs => [["x-client-id", v]])),
-      paths: fc.oneof(hostilePaths(), fc.constantFrom("/admin", "/admin/users", "/administer", "/admin?x=1", "/Admin", "//admin", "/admin/", "/v1/admin")),
+      credentials: fc.oneof(
+        fc.constant<HeaderPairs>([]),
+        fc.constantFrom("mallory", "alice", "mallory ", "MALLORY", "").map((v): HeaderPairs => [["x-client-id", v]]),
+      ),
+      paths: fc.oneof(
+        hostilePaths(),
+        fc.constantFrom(
+          "/admin",
+          "/admin/users",
+          "/administer",
+          "/admin?x=1",
+          "/Admin",
+          "//admin",
+          "/admin/",
+          "/v1/admin",
+        ),
+      ),
     },
     isAuthorized: (r) => !denied(r),
   };
@@ -187,13 +305,23 @@ const REDACTED = "[REDACTED]";
 function redactBodies(): fc.Arbitrary<Uint8Array | string> {
   // Keys as written in the JSON text: escaped spellings of a secret field must be redacted too (JSON.parse in the
   // invariant decodes them, so one that slips through is reported).
-  const secretKey = fc.constantFrom(...SECRET_FIELDS, "PASSWORD", "ssn ", "pass\\u0077ord", "\\u0073\\u0073n", "c\\u0061rd", "\\u0050ASSWORD");
+  const secretKey = fc.constantFrom(
+    ...SECRET_FIELDS,
+    "PASSWORD",
+    "ssn ",
+    "pass\\u0077ord",
+    "\\u0073\\u0073n",
+    "c\\u0061rd",
+    "\\u0050ASSWORD",
+  );
   const leaf = fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.constant(null), fc.constant({ nested: "x" }));
-  const withSecret = fc.tuple(secretKey, leaf, fc.json({ maxDepth: 2 }), fc.nat(4)).map(([key, value, other, depth]) => {
-    let doc = `{"${key}":${JSON.stringify(value)},"other":${other},"${key}":"dup"}`;
-    for (let i = 0; i < depth; i++) doc = i % 2 ? `[${doc}]` : `{"d${i}":${doc}}`;
-    return doc;
-  });
+  const withSecret = fc
+    .tuple(secretKey, leaf, fc.json({ maxDepth: 2 }), fc.nat(4))
+    .map(([key, value, other, depth]) => {
+      let doc = `{"${key}":${JSON.stringify(value)},"other":${other},"${key}":"dup"}`;
+      for (let i = 0; i < depth; i++) doc = i % 2 ? `[${doc}]` : `{"d${i}":${doc}}`;
+      return doc;
+    });
   return fc.oneof({ weight: 2, arbitrary: withSecret }, { weight: 3, arbitrary: hostileBodies() });
 }
 
@@ -219,9 +347,17 @@ function bodyRedact(): FuzzOptions {
   return {
     module: filterWasm("body-redact"),
     emulator: { pluginConfig: { fields: SECRET_FIELDS } },
-    traffic: { bodies: redactBodies(), contentTypes: ["application/json", "application/problem+json", "Application/JSON; charset=utf-8", "text/plain"] },
+    traffic: {
+      bodies: redactBodies(),
+      contentTypes: ["application/json", "application/problem+json", "Application/JSON; charset=utf-8", "text/plain"],
+    },
     // The response ends with trailers when the request did: both directions' trailer paths are fuzzed.
-    upstream: (u) => ({ status: 200, headers: { "content-type": "application/json" }, body: '{"user":"u","pass\\u0077ord":"resp-secret","items":[{"card":"4111"}]}', ...(u.trailers && u.trailers.size > 0 ? { trailers: { "grpc-status": "0" } } : {}) }),
+    upstream: (u) => ({
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"user":"u","pass\\u0077ord":"resp-secret","items":[{"card":"4111"}]}',
+      ...(u.trailers && u.trailers.size > 0 ? { trailers: { "grpc-status": "0" } } : {}),
+    }),
     invariants: {
       "no secret field reaches the upstream unredacted": (r, o) => {
         if (!o.upstream || !isJsonType(requestHeader(r, "content-type"))) return;
@@ -236,7 +372,8 @@ function bodyRedact(): FuzzOptions {
       },
       "no secret of the response reaches the client": (_r, o) => {
         const body = o.stream.response.body;
-        if (body.includes("resp-secret") || body.includes("4111")) return `the client got ${JSON.stringify(body.slice(0, 200))}`;
+        if (body.includes("resp-secret") || body.includes("4111"))
+          return `the client got ${JSON.stringify(body.slice(0, 200))}`;
       },
     },
   };
@@ -245,7 +382,12 @@ function bodyRedact(): FuzzOptions {
 function headersFilter(): FuzzOptions {
   return {
     module: filterWasm("headers"),
-    emulator: { pluginConfig: { request: { set: { "x-env": "prod" }, add: { "x-tag": "filter" }, remove: ["x-internal"] }, response: { set: { "cache-control": "no-store" }, remove: ["server"] } } },
+    emulator: {
+      pluginConfig: {
+        request: { set: { "x-env": "prod" }, add: { "x-tag": "filter" }, remove: ["x-internal"] },
+        response: { set: { "cache-control": "no-store" }, remove: ["server"] },
+      },
+    },
     traffic: { headerNames: ["x-internal", "x-env", "x-tag"] },
     upstream: () => ({ status: 200, headers: { server: "upstream/1.0", "cache-control": "public" }, body: "ok" }),
     invariants: {
@@ -258,7 +400,8 @@ function headersFilter(): FuzzOptions {
       "response headers are edited as configured": (_r, o) => {
         if (o.status !== 200 || !o.stream.response.headersForwarded) return;
         if (o.stream.response.headers.has("server")) return "server reached the client";
-        if (o.stream.response.headers.get("cache-control") !== "no-store") return `cache-control: ${o.stream.response.headers.get("cache-control")}`;
+        if (o.stream.response.headers.get("cache-control") !== "no-store")
+          return `cache-control: ${o.stream.response.headers.get("cache-control")}`;
       },
     },
   };
@@ -267,10 +410,21 @@ function headersFilter(): FuzzOptions {
 function rateLimit(): FuzzOptions {
   return {
     module: filterWasm("rate-limit"),
-    emulator: () => ({ pluginConfig: { capacity: 5, refillPerSecond: 1, keyHeader: "x-client-id" }, host: new EmulatorHost({ startTimeMs: NOW_MS }) }),
-    traffic: { headerNames: ["x-client-id"], credentials: fc.oneof(fc.constant<HeaderPairs>([]), fc.constantFrom("a", "b", "", "a ", "\xff").map((v): HeaderPairs => [["x-client-id", v]]), hostileHeaderPair("x-client-id")) },
+    emulator: () => ({
+      pluginConfig: { capacity: 5, refillPerSecond: 1, keyHeader: "x-client-id" },
+      host: new EmulatorHost({ startTimeMs: NOW_MS }),
+    }),
+    traffic: {
+      headerNames: ["x-client-id"],
+      credentials: fc.oneof(
+        fc.constant<HeaderPairs>([]),
+        fc.constantFrom("a", "b", "", "a ", "\xff").map((v): HeaderPairs => [["x-client-id", v]]),
+        hostileHeaderPair("x-client-id"),
+      ),
+    },
     invariants: {
-      "a 429 says when to retry": (_r, o) => o.status !== 429 || o.stream.response.headers.has("retry-after") || "429 without retry-after",
+      "a 429 says when to retry": (_r, o) =>
+        o.status !== 429 || o.stream.response.headers.has("retry-after") || "429 without retry-after",
     },
   };
 }
@@ -278,13 +432,21 @@ function rateLimit(): FuzzOptions {
 function canaryRouter(): FuzzOptions {
   return {
     module: filterWasm("canary-router"),
-    emulator: { pluginConfig: { percentage: 30, hashKeyHeader: "x-user-id", overrideHeader: "x-canary-override", overrideCookie: "canary" } },
+    emulator: {
+      pluginConfig: {
+        percentage: 30,
+        hashKeyHeader: "x-user-id",
+        overrideHeader: "x-canary-override",
+        overrideCookie: "canary",
+      },
+    },
     traffic: { headerNames: ["x-user-id", "x-canary-override", "cookie", "x-canary"] },
     invariants: {
       "the routing header is the filter's decision, once": (_r, o) => {
         if (!o.upstream) return;
         const values = o.upstream.headers.getAll("x-canary");
-        if (values.length !== 1 || (values[0] !== "true" && values[0] !== "false")) return `x-canary upstream: ${JSON.stringify(values)}`;
+        if (values.length !== 1 || (values[0] !== "true" && values[0] !== "false"))
+          return `x-canary upstream: ${JSON.stringify(values)}`;
       },
     },
   };
@@ -293,7 +455,14 @@ function canaryRouter(): FuzzOptions {
 function metrics(): FuzzOptions {
   return {
     module: filterWasm("metrics"),
-    emulator: { pluginConfig: { routes: [{ name: "orders", prefix: "/orders" }, { name: "health", prefix: "/healthz" }] } },
+    emulator: {
+      pluginConfig: {
+        routes: [
+          { name: "orders", prefix: "/orders" },
+          { name: "health", prefix: "/healthz" },
+        ],
+      },
+    },
     traffic: { paths: fc.oneof(hostilePaths(), fc.constantFrom("/orders", "/orders/1?x", "/healthz", "/ordersX")) },
   };
 }

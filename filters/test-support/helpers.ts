@@ -2,7 +2,21 @@
 // index.ts, so scripts/build.ts skips it.
 import { resolve } from "node:path";
 import { expect } from "vitest";
-import { Emulator, WasmLoadError, EnvoyHarnessError, httpWasm, networkWasm, startEnvoy, startTcpUpstream, validateEnvoyConfig, wasmService, type EmulatorOptions, type Envoy, type RunnerKind, type WasmPluginOptions } from "@proxy-wasm-as/harness";
+import {
+  Emulator,
+  WasmLoadError,
+  EnvoyHarnessError,
+  httpWasm,
+  networkWasm,
+  startEnvoy,
+  startTcpUpstream,
+  validateEnvoyConfig,
+  wasmService,
+  type EmulatorOptions,
+  type Envoy,
+  type RunnerKind,
+  type WasmPluginOptions,
+} from "@proxy-wasm-as/harness";
 
 /** Absolute path of the release build of filter `name` (built by scripts/build.ts before the tests). */
 export function filterWasm(name: string): string {
@@ -16,12 +30,22 @@ export const ENVOY_RUNNER: RunnerKind = (process.env.ENVOY_RUNNER as RunnerKind 
  * Loads filter `name` on the emulator with `pluginConfig`, expects the configuration to be rejected
  * (proxy_on_configure returned false) and checks the filter logged exactly one error line matching `reason`.
  */
-export async function expectEmulatorRejects(name: string, pluginConfig: string | object, reason: RegExp, options: EmulatorOptions = {}): Promise<void> {
-  const error = await Emulator.load(filterWasm(name), { ...options, pluginConfig }).then(() => null, (e: unknown) => e);
+export async function expectEmulatorRejects(
+  name: string,
+  pluginConfig: string | object,
+  reason: RegExp,
+  options: EmulatorOptions = {},
+): Promise<void> {
+  const error = await Emulator.load(filterWasm(name), { ...options, pluginConfig }).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error, "the configuration should have been rejected").toBeInstanceOf(WasmLoadError);
   const loadError = error as WasmLoadError;
   expect(loadError.message).toMatch(/proxy_on_configure returned false/);
-  const errorLines = loadError.logs.filter((entry) => entry.level === "error" || entry.level === "critical").map((entry) => entry.message);
+  const errorLines = loadError.logs
+    .filter((entry) => entry.level === "error" || entry.level === "critical")
+    .map((entry) => entry.message);
   expect(errorLines).toHaveLength(1);
   expect(errorLines[0]).toMatch(reason);
 }
@@ -32,16 +56,32 @@ export async function expectEmulatorRejects(name: string, pluginConfig: string |
  * the other `plugin` settings (e.g. `rootId`), expects Envoy to refuse it, and checks that the harness error
  * carries Envoy's "Failed to configure" line and the filter's own reason.
  */
-export async function expectEnvoyRejects(name: string, config: string | object, reason: RegExp, kind: "http" | "network" | "service" = "http", plugin: WasmPluginOptions = {}): Promise<void> {
+export async function expectEnvoyRejects(
+  name: string,
+  config: string | object,
+  reason: RegExp,
+  kind: "http" | "network" | "service" = "http",
+  plugin: WasmPluginOptions = {},
+): Promise<void> {
   const wasm = filterWasm(name);
-  const filters = kind === "network" ? [networkWasm(wasm, { ...plugin, config })] : kind === "http" ? [httpWasm(wasm, { ...plugin, config })] : [];
+  const filters =
+    kind === "network"
+      ? [networkWasm(wasm, { ...plugin, config })]
+      : kind === "http"
+        ? [httpWasm(wasm, { ...plugin, config })]
+        : [];
   const services = kind === "service" ? [wasmService(wasm, { ...plugin, config })] : [];
   // A TCP listener needs a cluster to proxy to; it is never connected to, as Envoy refuses the filter first.
   const upstream = kind === "network" ? await startTcpUpstream() : undefined;
-  const error = await startEnvoy({ runner: ENVOY_RUNNER, filters, services, upstream }).finally(() => upstream?.close()).then(
-    async (envoy) => { await envoy.stop(); return null; },
-    (e: unknown) => e,
-  );
+  const error = await startEnvoy({ runner: ENVOY_RUNNER, filters, services, upstream })
+    .finally(() => upstream?.close())
+    .then(
+      async (envoy) => {
+        await envoy.stop();
+        return null;
+      },
+      (e: unknown) => e,
+    );
   expect(error, "Envoy should have refused the filter").toBeInstanceOf(EnvoyHarnessError);
   const lines = (error as EnvoyHarnessError).logLines.join("\n");
   expect(lines).toMatch(/Failed to configure base Wasm plugin/);
@@ -54,8 +94,10 @@ export async function expectEnvoyRejects(name: string, config: string | object, 
  */
 export async function validateShippedConfig(name: string): Promise<void> {
   const { readFileSync } = await import("node:fs");
-  const yaml = readFileSync(resolve(import.meta.dirname, "../../envoy-configs", `${name}.yaml`), "utf8")
-    .replace(/filename: build\//g, `filename: ${resolve(import.meta.dirname, "../../build")}/`);
+  const yaml = readFileSync(resolve(import.meta.dirname, "../../envoy-configs", `${name}.yaml`), "utf8").replace(
+    /filename: build\//g,
+    `filename: ${resolve(import.meta.dirname, "../../build")}/`,
+  );
   await validateEnvoyConfig(yaml);
 }
 
@@ -72,12 +114,20 @@ export function customCounter(stats: ReadonlyMap<string, number>, name: string):
  * Sends one HTTP/1.1 request over a raw socket to Envoy's HTTP listener, so header values can carry bytes that
  * are not UTF-8 (undici refuses them), and returns the response status. `headers` values are raw bytes.
  */
-export async function rawHttpStatus(envoy: Envoy, path: string, headers: Record<string, Buffer | string>): Promise<number> {
+export async function rawHttpStatus(
+  envoy: Envoy,
+  path: string,
+  headers: Record<string, Buffer | string>,
+): Promise<number> {
   const lines = [Buffer.from(`GET ${path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n`)];
-  for (const [name, value] of Object.entries(headers)) lines.push(Buffer.concat([Buffer.from(`${name}: `), Buffer.from(value), Buffer.from("\r\n")]));
+  for (const [name, value] of Object.entries(headers))
+    lines.push(Buffer.concat([Buffer.from(`${name}: `), Buffer.from(value), Buffer.from("\r\n")]));
   lines.push(Buffer.from("\r\n"));
   const response = await envoy.tcp(Buffer.concat(lines), { expectBytes: "HTTP/1.1 200".length });
   const match = /^HTTP\/1\.1 (\d{3})/.exec(response.toString("latin1"));
-  if (!match) throw new Error(`rawHttpStatus: not an HTTP/1.1 response: ${JSON.stringify(response.toString("latin1").slice(0, 200))}`);
+  if (!match)
+    throw new Error(
+      `rawHttpStatus: not an HTTP/1.1 response: ${JSON.stringify(response.toString("latin1").slice(0, 200))}`,
+    );
   return Number(match[1]);
 }

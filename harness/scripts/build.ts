@@ -16,7 +16,10 @@ const RELATIVE_TS_SPECIFIER = /(["'])(\.\.?\/[^"'\n]*)\.ts\1/g;
 
 rmSync(distDir, { recursive: true, force: true });
 const typescriptManifest = createRequire(import.meta.url).resolve("typescript/package.json");
-const tsc = join(dirname(typescriptManifest), (JSON.parse(readFileSync(typescriptManifest, "utf8")) as { bin: { tsc: string } }).bin.tsc);
+const tsc = join(
+  dirname(typescriptManifest),
+  (JSON.parse(readFileSync(typescriptManifest, "utf8")) as { bin: { tsc: string } }).bin.tsc,
+);
 execFileSync(process.execPath, [tsc, "-p", join(packageDir, "tsconfig.build.json")], { stdio: "inherit" });
 
 let rewritten = 0;
@@ -24,7 +27,10 @@ for (const file of readdirSync(distDir, { recursive: true, encoding: "utf8" })) 
   if (!file.endsWith(".d.ts")) continue;
   const path = join(distDir, file);
   const text = readFileSync(path, "utf8");
-  const fixed = text.replace(RELATIVE_TS_SPECIFIER, (_match, quote: string, base: string) => `${quote}${base}.js${quote}`);
+  const fixed = text.replace(
+    RELATIVE_TS_SPECIFIER,
+    (_match, quote: string, base: string) => `${quote}${base}.js${quote}`,
+  );
   if (fixed !== text) {
     writeFileSync(path, fixed);
     rewritten++;

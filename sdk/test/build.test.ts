@@ -23,13 +23,15 @@ describe("scripts/build.ts", { timeout: 120_000 }, () => {
   });
 
   it("rejects unknown module names with the list of known ones", async () => {
-    await expect(buildAll({ quiet: true, only: ["no-such-filter"] })).rejects.toThrow(/Unknown module\(s\): no-such-filter\. Known: .*headers/);
+    await expect(buildAll({ quiet: true, only: ["no-such-filter"] })).rejects.toThrow(
+      /Unknown module\(s\): no-such-filter\. Known: .*headers/,
+    );
   });
 
   it("shows asc's diagnostics with file and line when a module does not compile", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pwas-build-"));
     const entry = join(dir, "index.ts");
-    writeFileSync(entry, "export function broken(): i32 {\n  return \"not a number\";\n}\n");
+    writeFileSync(entry, 'export function broken(): i32 {\n  return "not a number";\n}\n');
     const failure = await compileModule(entry, join(dir, "out.wasm")).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(BuildError);
     expect((failure as Error).message).toMatch(/TS2322/);

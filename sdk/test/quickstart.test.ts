@@ -17,18 +17,27 @@ describe("README quick start", () => {
   });
 
   it("refuses a broken configuration with one error line", async () => {
-    const error = await Emulator.load(WASM, { pluginConfig: "{header: 1}" }).catch((e: { logs: Array<{ level: string; message: string }> }) => e);
-    expect(error.logs.filter((l) => l.level === "error").map((l) => l.message))
-      .toEqual(["invalid plugin configuration: expected a string object key but found 'h' at line 1, column 2 (offset 1)"]);
+    const error = await Emulator.load(WASM, { pluginConfig: "{header: 1}" }).catch(
+      (e: { logs: Array<{ level: string; message: string }> }) => e,
+    );
+    expect(error.logs.filter((l) => l.level === "error").map((l) => l.message)).toEqual([
+      "invalid plugin configuration: expected a string object key but found 'h' at line 1, column 2 (offset 1)",
+    ]);
   });
 });
 
 describe("headers sample filter", () => {
   it("applies request and response set/add/remove from the plugin config", async () => {
     const emu = await Emulator.load(fileURLToPath(new URL("../../build/headers.wasm", import.meta.url)), {
-      pluginConfig: { request: { set: { "x-a": "1" }, add: { "x-b": "2" }, remove: ["x-c"] }, response: { set: { "x-r": "r" }, remove: ["server"] } },
+      pluginConfig: {
+        request: { set: { "x-a": "1" }, add: { "x-b": "2" }, remove: ["x-c"] },
+        response: { set: { "x-r": "r" }, remove: ["server"] },
+      },
     });
-    const r = await emu.request({ headers: { "x-b": "0", "x-c": "gone" } }, () => ({ status: 200, headers: { server: "upstream" } }));
+    const r = await emu.request({ headers: { "x-b": "0", "x-c": "gone" } }, () => ({
+      status: 200,
+      headers: { server: "upstream" },
+    }));
     expect(r.upstream?.headers.get("x-a")).toBe("1");
     expect(r.upstream?.headers.getAll("x-b")).toEqual(["0", "2"]);
     expect(r.upstream?.headers.has("x-c")).toBe(false);
@@ -37,8 +46,11 @@ describe("headers sample filter", () => {
   });
 
   it("names the bad field of an invalid config", async () => {
-    const error = await Emulator.load(fileURLToPath(new URL("../../build/headers.wasm", import.meta.url)), { pluginConfig: { request: { set: { "x-a": 1 } } } })
-      .catch((e: { logs: Array<{ level: string; message: string }> }) => e);
-    expect(error.logs.map((l) => l.message)).toContain('invalid plugin configuration: request.set["x-a"] must be a string');
+    const error = await Emulator.load(fileURLToPath(new URL("../../build/headers.wasm", import.meta.url)), {
+      pluginConfig: { request: { set: { "x-a": 1 } } },
+    }).catch((e: { logs: Array<{ level: string; message: string }> }) => e);
+    expect(error.logs.map((l) => l.message)).toContain(
+      'invalid plugin configuration: request.set["x-a"] must be a string',
+    );
   });
 });

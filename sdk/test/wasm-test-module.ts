@@ -27,19 +27,41 @@ export function newString(units: i32): string { return changetype<string>(__new(
  * Compiles `source` as if it were the file `name` in folder `dir` (so its relative imports resolve there) with
  * the stub runtime, -O3 and `extraArgs`, and instantiates it; an `abort` becomes a JS exception.
  */
-export async function compileTestModule<T>(dir: string, name: string, source: string, extraArgs: string[] = []): Promise<T> {
+export async function compileTestModule<T>(
+  dir: string,
+  name: string,
+  source: string,
+  extraArgs: string[] = [],
+): Promise<T> {
   const asc = await import("assemblyscript/asc");
   const entry = resolve(dir, `${name}-test-entry.ts`);
   const emptyConfig = resolve(dir, `${name}-test-asconfig.json`);
   let binary: Uint8Array | undefined;
   const { error, stderr } = await asc.main(
-    [entry, "--config", emptyConfig, "--outFile", `${name}.wasm`, "--runtime", "stub", "--optimizeLevel", "3", "--initialMemory", "40", ...extraArgs],
+    [
+      entry,
+      "--config",
+      emptyConfig,
+      "--outFile",
+      `${name}.wasm`,
+      "--runtime",
+      "stub",
+      "--optimizeLevel",
+      "3",
+      "--initialMemory",
+      "40",
+      ...extraArgs,
+    ],
     {
       readFile: (file: string, baseDir: string) => {
         const path = resolve(baseDir, file);
         if (path === entry) return source;
         if (path === emptyConfig) return "{}";
-        try { return readFileSync(path, "utf8"); } catch { return null; }
+        try {
+          return readFileSync(path, "utf8");
+        } catch {
+          return null;
+        }
       },
       writeFile: (file: string, contents: string | Uint8Array) => {
         if (file.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
@@ -47,9 +69,14 @@ export async function compileTestModule<T>(dir: string, name: string, source: st
       listFiles: () => [],
     },
   );
-  if (error || !binary) throw new Error(`compiling the ${name} test module failed: ${error?.message}\n${stderr.toString()}`);
+  if (error || !binary)
+    throw new Error(`compiling the ${name} test module failed: ${error?.message}\n${stderr.toString()}`);
   const { instance } = await WebAssembly.instantiate(binary as Uint8Array<ArrayBuffer>, {
-    env: { abort: () => { throw new Error("AssemblyScript abort"); } },
+    env: {
+      abort: () => {
+        throw new Error("AssemblyScript abort");
+      },
+    },
   });
   return instance.exports as unknown as T;
 }

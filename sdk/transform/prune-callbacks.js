@@ -53,8 +53,15 @@ const OPT_IN = "statelessStreams";
 const STREAM_LIFECYCLE = ["proxy_on_context_create", "proxy_on_delete"];
 /** Methods that need a per-stream object (or its end) when any class of the module declares them. */
 const NEEDS_STREAM_OBJECTS = [
-  "onDelete", "onDone", "onLog", "newTcpContext",
-  "onHttpCallResponse", "onGrpcReceiveInitialMetadata", "onGrpcReceive", "onGrpcReceiveTrailingMetadata", "onGrpcClose",
+  "onDelete",
+  "onDone",
+  "onLog",
+  "newTcpContext",
+  "onHttpCallResponse",
+  "onGrpcReceiveInitialMetadata",
+  "onGrpcReceive",
+  "onGrpcReceiveTrailingMetadata",
+  "onGrpcClose",
 ];
 
 /** True when `element`'s base classes include the SDK's class `name` (e.g. "HttpContext"). */
@@ -119,7 +126,8 @@ export default class PruneCallbacks extends Transform {
   afterCompile(module) {
     for (const exportName of this.unused ?? []) {
       const exported = module.getExport(exportName);
-      if (exported && this.binaryen.getExportInfo(exported).value.startsWith(DISPATCHER_PREFIX)) module.removeExport(exportName);
+      if (exported && this.binaryen.getExportInfo(exported).value.startsWith(DISPATCHER_PREFIX))
+        module.removeExport(exportName);
     }
   }
 }

@@ -8,7 +8,15 @@ import { httpBasics } from "./http-basics.scenarios.ts";
 import { tcp } from "./tcp.scenarios.ts";
 
 /** Suite name → scenarios, as the *.envoy.test.ts files run them. */
-export const SUITES: Readonly<Record<string, readonly Scenario[]>> = { "http-basics": httpBasics, bodies, control, "grpc-timeouts": grpcAndTimeouts, hostcalls, tcp, "cm-router": cmRouter };
+export const SUITES: Readonly<Record<string, readonly Scenario[]>> = {
+  "http-basics": httpBasics,
+  bodies,
+  control,
+  "grpc-timeouts": grpcAndTimeouts,
+  hostcalls,
+  tcp,
+  "cm-router": cmRouter,
+};
 
 /** Every scenario of every suite. */
 export const ALL_SCENARIOS: readonly Scenario[] = Object.values(SUITES).flat();

@@ -12,27 +12,41 @@ export const bodies: Scenario[] = [
   },
   {
     id: "h1-rewrite-request-body",
-    title: "buffer the request then rewrite it (replace, append, prepend) after dropping content-length: the upstream gets the new body",
-    probe: { on: { request_headers: ["remove content-length"], request_body: ["pause-unless-eos", "?x-go body-upper", "?x-go body-append !", "?x-go body-prepend >", "body"] } },
+    title:
+      "buffer the request then rewrite it (replace, append, prepend) after dropping content-length: the upstream gets the new body",
+    probe: {
+      on: {
+        request_headers: ["remove content-length"],
+        request_body: ["pause-unless-eos", "?x-go body-upper", "?x-go body-append !", "?x-go body-prepend >", "body"],
+      },
+    },
     requests: [{ method: "POST", path: "/rewrite", body: "quiet", headers: { "x-go": "1" } }],
     expect: { responses: [{ status: 200 }] },
   },
   {
     id: "h1-rewrite-keeps-content-length",
-    title: "rewriting a body but keeping the client's content-length: Envoy forwards the stale length (known divergence)",
+    title:
+      "rewriting a body but keeping the client's content-length: Envoy forwards the stale length (known divergence)",
     probe: { on: { request_body: ["pause-unless-eos", "body-append -longer"] } },
     requests: [{ method: "POST", path: "/rewrite", body: "short" }],
   },
   {
     id: "h1-rewrite-response-body",
     title: "buffer the response and replace it: the client gets the new body",
-    probe: { on: { response_headers: ["remove content-length"], response_body: ["pause-unless-eos", "body", "body-replace replaced-by-filter"] } },
+    probe: {
+      on: {
+        response_headers: ["remove content-length"],
+        response_body: ["pause-unless-eos", "body", "body-replace replaced-by-filter"],
+      },
+    },
     requests: [{ path: "/resp" }],
   },
   {
     id: "h2-rewrite-response-body",
     title: "response body rewrite with an HTTP/2 client",
-    probe: { on: { response_headers: ["remove content-length"], response_body: ["pause-unless-eos", "body-append +tail"] } },
+    probe: {
+      on: { response_headers: ["remove content-length"], response_body: ["pause-unless-eos", "body-append +tail"] },
+    },
     requests: [{ path: "/resp", http2: true }],
   },
   {
@@ -88,14 +102,17 @@ export const bodies: Scenario[] = [
   },
   {
     id: "h1-add-trailers-at-eos",
-    title: "request trailers created from the last body callback (eos=1) reach the upstream (chunked: content-length removed)",
+    title:
+      "request trailers created from the last body callback (eos=1) reach the upstream (chunked: content-length removed)",
     probe: { on: { request_headers: ["remove content-length"], request_body: ["trailers-add x-made=by-filter"] } },
     requests: [{ method: "POST", path: "/make-trailers", body: "data" }],
   },
   {
     id: "h1-body-outside-callback",
     title: "the body buffer outside its callback is empty (read from request headers and response headers)",
-    probe: { on: { request_headers: ["other-body request"], response_headers: ["other-body response", "other-body request"] } },
+    probe: {
+      on: { request_headers: ["other-body request"], response_headers: ["other-body response", "other-body request"] },
+    },
     requests: [{ method: "POST", path: "/outside", body: "not-visible" }],
   },
   {
@@ -109,7 +126,13 @@ export const bodies: Scenario[] = [
   {
     id: "h1-pause-headers-buffers-body",
     title: "pause on request headers (stop-all): the body waits; after continue one callback brings all of it",
-    probe: { on: { request_headers: ["callout body-callout /go", "pause"], http_call_response: ["continue-request"], request_body: ["body-size", "body"] } },
+    probe: {
+      on: {
+        request_headers: ["callout body-callout /go", "pause"],
+        http_call_response: ["continue-request"],
+        request_body: ["body-size", "body"],
+      },
+    },
     callouts: { "body-callout": { body: "go" } },
     requests: [{ method: "POST", path: "/held", body: "held-body" }],
     expect: { responses: [{ upstream: { body: "held-body" } }] },

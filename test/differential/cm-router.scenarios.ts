@@ -6,8 +6,12 @@ import type { Scenario } from "@proxy-wasm-as/harness";
 
 /** Logs every header map, body chunk and trailer map the filter sees, in both directions. */
 const logEverything = {
-  request_headers: ["pairs"], request_body: ["body"], request_trailers: ["pairs"],
-  response_headers: ["pairs"], response_body: ["body"], response_trailers: ["pairs"],
+  request_headers: ["pairs"],
+  request_body: ["body"],
+  request_trailers: ["pairs"],
+  response_headers: ["pairs"],
+  response_body: ["body"],
+  response_trailers: ["pairs"],
 };
 
 /** A second upstream the routes below reach; its body tells which route a request took. */
@@ -16,18 +20,45 @@ const routedUpstreams = { b: { body: "from-b" }, c: { body: "from-c" } };
 export const cmRouter: Scenario[] = [
   {
     id: "h1-log-everything",
-    title: "HTTP/1.1: every header, body chunk and trailer both ways, chunked request with trailers, chunked response with trailers",
+    title:
+      "HTTP/1.1: every header, body chunk and trailer both ways, chunked request with trailers, chunked response with trailers",
     probe: { on: logEverything },
     upstream: { headers: { "x-up": "1" }, body: "answer", trailers: { "x-up-t": "2" } },
-    requests: [{ method: "POST", path: "/all?q=1", headers: { "x-a": "1", "x-b": "2" }, body: ["one", "two"], trailers: { "x-t": "3" } }],
-    expect: { responses: [{ status: 200, body: "answer", upstream: { body: "onetwo", trailers: { "x-t": "3" } }, trailers: { "x-up-t": "2" } }] },
+    requests: [
+      {
+        method: "POST",
+        path: "/all?q=1",
+        headers: { "x-a": "1", "x-b": "2" },
+        body: ["one", "two"],
+        trailers: { "x-t": "3" },
+      },
+    ],
+    expect: {
+      responses: [
+        {
+          status: 200,
+          body: "answer",
+          upstream: { body: "onetwo", trailers: { "x-t": "3" } },
+          trailers: { "x-up-t": "2" },
+        },
+      ],
+    },
   },
   {
     id: "h2-log-everything",
     title: "HTTP/2: every header, body chunk and trailer both ways, DATA frames with trailers",
     probe: { on: logEverything },
     upstream: { headers: { "x-up": "1" }, body: "answer", trailers: { "x-up-t": "2" } },
-    requests: [{ method: "POST", path: "/all?q=1", http2: true, headers: { "x-a": "1", "x-b": "2" }, body: ["one", "two"], trailers: { "x-t": "3" } }],
+    requests: [
+      {
+        method: "POST",
+        path: "/all?q=1",
+        http2: true,
+        headers: { "x-a": "1", "x-b": "2" },
+        body: ["one", "two"],
+        trailers: { "x-t": "3" },
+      },
+    ],
     expect: { responses: [{ status: 200, body: "answer", upstream: { body: "onetwo", trailers: { "x-t": "3" } } }] },
   },
   {
@@ -35,20 +66,35 @@ export const cmRouter: Scenario[] = [
     title: "HTTP/1.1: a whole body with content-length, every header and chunk logged",
     probe: { on: logEverything },
     requests: [{ method: "PUT", path: "/whole", headers: { "x-a": "1" }, body: "whole-body" }],
-    expect: { responses: [{ status: 200, upstream: { body: "whole-body" } }], events: ["on_request_body size=10 eos=0", "on_request_body size=0 eos=1"] },
+    expect: {
+      responses: [{ status: 200, upstream: { body: "whole-body" } }],
+      events: ["on_request_body size=10 eos=0", "on_request_body size=0 eos=1"],
+    },
   },
   {
     id: "h2-log-everything-whole",
     title: "HTTP/2: a whole body arrives as one end-of-stream DATA frame",
     probe: { on: logEverything },
     requests: [{ method: "PUT", path: "/whole", http2: true, headers: { "x-a": "1" }, body: "whole-body" }],
-    expect: { responses: [{ status: 200, upstream: { body: "whole-body" } }], events: ["on_request_body size=10 eos=1"] },
+    expect: {
+      responses: [{ status: 200, upstream: { body: "whole-body" } }],
+      events: ["on_request_body size=10 eos=1"],
+    },
   },
   {
     id: "h1-client-forwarded-headers",
     title: "a loopback client's own x-forwarded-proto and x-request-id are kept where the client put them",
     probe: { on: { request_headers: ["pairs", "get x-forwarded-proto"] } },
-    requests: [{ path: "/fwd", headers: { "x-forwarded-proto": "https", "x-request-id": "11111111-2222-4333-8444-555555555555", "x-after": "1" } }],
+    requests: [
+      {
+        path: "/fwd",
+        headers: {
+          "x-forwarded-proto": "https",
+          "x-request-id": "11111111-2222-4333-8444-555555555555",
+          "x-after": "1",
+        },
+      },
+    ],
     expect: { responses: [{ status: 200, upstream: { headers: { "x-forwarded-proto": "https" } } }] },
   },
   {
@@ -110,7 +156,11 @@ export const cmRouter: Scenario[] = [
     probe: {
       on: {
         request_headers: ["prop upstream.address"],
-        response_headers: ["prop upstream.address", "prop upstream.local_address", "prop upstream.transport_failure_reason"],
+        response_headers: [
+          "prop upstream.address",
+          "prop upstream.local_address",
+          "prop upstream.transport_failure_reason",
+        ],
         log: ["prop upstream.address", "prop upstream.local_address"],
       },
     },
@@ -130,8 +180,10 @@ export const cmRouter: Scenario[] = [
     kind: "tcp",
     probe: {
       on: {
-        new_connection: ["prop upstream.address"], downstream_data: ["prop upstream.address"],
-        upstream_data: ["prop upstream.address", "prop upstream.local_address"], downstream_close: ["prop upstream.address"],
+        new_connection: ["prop upstream.address"],
+        downstream_data: ["prop upstream.address"],
+        upstream_data: ["prop upstream.address", "prop upstream.local_address"],
+        downstream_close: ["prop upstream.address"],
       },
     },
     connections: [{ send: "ping", expectBytes: 4 }],
@@ -144,7 +196,12 @@ export const cmRouter: Scenario[] = [
     upstreams: routedUpstreams,
     routes: [{ prefix: "/b/", upstream: "b" }],
     requests: [{ path: "/b/x?y=1" }, { path: "/a" }],
-    expect: { responses: [{ status: 200, body: "from-b" }, { status: 200, body: "upstream-ok" }] },
+    expect: {
+      responses: [
+        { status: 200, body: "from-b" },
+        { status: 200, body: "upstream-ok" },
+      ],
+    },
   },
   {
     id: "h1-route-path",
@@ -170,7 +227,10 @@ export const cmRouter: Scenario[] = [
     probe: { on: {} },
     upstreams: routedUpstreams,
     routes: [{ regex: "/items/[0-9]+", upstream: "b" }],
-    requests: [{ path: "/items/7", http2: true }, { path: "/items/x", http2: true }],
+    requests: [
+      { path: "/items/7", http2: true },
+      { path: "/items/x", http2: true },
+    ],
     expect: { responses: [{ body: "from-b" }, { body: "upstream-ok" }] },
   },
   {
@@ -188,7 +248,10 @@ export const cmRouter: Scenario[] = [
     probe: { on: {} },
     upstreams: routedUpstreams,
     routes: [{ headers: { "x-tier": { prefix: "gold" } }, upstream: "b" }],
-    requests: [{ path: "/tier", headers: { "x-tier": "gold-1" } }, { path: "/tier", headers: { "x-tier": "silver" } }],
+    requests: [
+      { path: "/tier", headers: { "x-tier": "gold-1" } },
+      { path: "/tier", headers: { "x-tier": "silver" } },
+    ],
     expect: { responses: [{ body: "from-b" }, { body: "upstream-ok" }] },
   },
   {
@@ -196,8 +259,15 @@ export const cmRouter: Scenario[] = [
     title: "routing by a header regex, then by a header's presence, in route order",
     probe: { on: {} },
     upstreams: routedUpstreams,
-    routes: [{ headers: { "x-v": { regex: "v[0-9]" } }, upstream: "b" }, { headers: { "x-any": { present: true } }, upstream: "c" }],
-    requests: [{ path: "/v", headers: { "x-v": "v2", "x-any": "1" } }, { path: "/v", headers: { "x-v": "vx", "x-any": "1" } }, { path: "/v" }],
+    routes: [
+      { headers: { "x-v": { regex: "v[0-9]" } }, upstream: "b" },
+      { headers: { "x-any": { present: true } }, upstream: "c" },
+    ],
+    requests: [
+      { path: "/v", headers: { "x-v": "v2", "x-any": "1" } },
+      { path: "/v", headers: { "x-v": "vx", "x-any": "1" } },
+      { path: "/v" },
+    ],
     expect: { responses: [{ body: "from-b" }, { body: "from-c" }, { body: "upstream-ok" }] },
   },
   {

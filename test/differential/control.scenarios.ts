@@ -6,9 +6,24 @@ export const control: Scenario[] = [
   {
     id: "h1-local-reply-headers",
     title: "local reply from on_request_headers: the upstream sees nothing; the reply passes on_response_headers",
-    probe: { on: { request_headers: ["reply 403 denied-by-probe", "pause"], response_headers: ["pairs"], response_body: ["body"] } },
+    probe: {
+      on: {
+        request_headers: ["reply 403 denied-by-probe", "pause"],
+        response_headers: ["pairs"],
+        response_body: ["body"],
+      },
+    },
     requests: [{ path: "/deny" }],
-    expect: { responses: [{ status: 403, body: "denied-by-probe", headers: { "x-probe-reply": "h1-local-reply-headers" }, upstream: null }] },
+    expect: {
+      responses: [
+        {
+          status: 403,
+          body: "denied-by-probe",
+          headers: { "x-probe-reply": "h1-local-reply-headers" },
+          upstream: null,
+        },
+      ],
+    },
   },
   {
     id: "h2-local-reply-headers",
@@ -44,7 +59,8 @@ export const control: Scenario[] = [
   },
   {
     id: "h1-local-reply-grpc-mapped",
-    title: "local reply 403 with a body to a gRPC request: status 200, grpc-status mapped from 403, body as grpc-message",
+    title:
+      "local reply 403 with a body to a gRPC request: status 200, grpc-status mapped from 403, body as grpc-message",
     probe: { on: { request_headers: ["reply 403 not allowed"], response_headers: ["pairs"] } },
     requests: [{ path: "/grpc-deny", headers: { "content-type": "application/grpc" }, http2: true }],
   },
@@ -70,15 +86,28 @@ export const control: Scenario[] = [
   {
     id: "h1-callout-continue",
     title: "pause for an HTTP callout, read its answer, continue the request",
-    probe: { on: { request_headers: ["callout auth-ok /check", "pause"], http_call_response: ["call-status", "call-header x-auth", "call-body", "continue-request"] } },
+    probe: {
+      on: {
+        request_headers: ["callout auth-ok /check", "pause"],
+        http_call_response: ["call-status", "call-header x-auth", "call-body", "continue-request"],
+      },
+    },
     callouts: { "auth-ok": { status: 200, headers: { "x-auth": "yes" }, body: "allowed" } },
     requests: [{ path: "/with-callout" }],
-    expect: { responses: [{ status: 200 }], events: ["  call-status -> \"200\"", "  call-header x-auth -> \"yes\"", "  call-body -> \"allowed\""] },
+    expect: {
+      responses: [{ status: 200 }],
+      events: ['  call-status -> "200"', '  call-header x-auth -> "yes"', '  call-body -> "allowed"'],
+    },
   },
   {
     id: "h2-callout-deny",
     title: "callout answers 403: the filter replies locally from on_http_call_response",
-    probe: { on: { request_headers: ["callout auth-deny /check", "pause"], http_call_response: ["call-status", "reply 403 denied-by-callout"] } },
+    probe: {
+      on: {
+        request_headers: ["callout auth-deny /check", "pause"],
+        http_call_response: ["call-status", "reply 403 denied-by-callout"],
+      },
+    },
     callouts: { "auth-deny": { status: 403, body: "no" } },
     requests: [{ path: "/deny", http2: true }],
     expect: { responses: [{ status: 403, body: "denied-by-callout", upstream: null }] },
@@ -100,14 +129,24 @@ export const control: Scenario[] = [
   {
     id: "h1-callout-upstream-error",
     title: "the callout's upstream answers 503: delivered through the success path with its status",
-    probe: { on: { request_headers: ["callout failing-cluster /fail", "pause"], http_call_response: ["call-status", "call-body", "continue-request"] } },
+    probe: {
+      on: {
+        request_headers: ["callout failing-cluster /fail", "pause"],
+        http_call_response: ["call-status", "call-body", "continue-request"],
+      },
+    },
     callouts: { "failing-cluster": { status: 503, body: "down" } },
     requests: [{ path: "/" }],
   },
   {
     id: "h1-callout-from-response",
     title: "a callout from on_response_headers pauses the response until it answers",
-    probe: { on: { response_headers: ["callout resp-cluster /r", "pause"], http_call_response: ["call-body", "continue-response"] } },
+    probe: {
+      on: {
+        response_headers: ["callout resp-cluster /r", "pause"],
+        http_call_response: ["call-body", "continue-response"],
+      },
+    },
     callouts: { "resp-cluster": { body: "resp-check" } },
     requests: [{ path: "/" }],
     expect: { responses: [{ status: 200, body: "upstream-ok" }] },
@@ -115,7 +154,10 @@ export const control: Scenario[] = [
   {
     id: "h1-queue-resume",
     title: "pause, enqueue the stream id; on_queue_ready (root) dequeues it and continues the stream",
-    probe: { queue: "resume-q", on: { request_headers: ["enqueue-self resume-q", "pause"], queue_ready: ["dequeue-resume"] } },
+    probe: {
+      queue: "resume-q",
+      on: { request_headers: ["enqueue-self resume-q", "pause"], queue_ready: ["dequeue-resume"] },
+    },
     requests: [{ path: "/queued" }],
     expect: { responses: [{ status: 200 }] },
   },
@@ -128,7 +170,8 @@ export const control: Scenario[] = [
   },
   {
     id: "h1-continue-response-in-callback",
-    title: "continue_stream(response) inside on_response_headers that returns pause: Envoy stalls the response (known divergence)",
+    title:
+      "continue_stream(response) inside on_response_headers that returns pause: Envoy stalls the response (known divergence)",
     probe: { on: { response_headers: ["continue-response", "pause"], response_body: ["body-size"] } },
     requests: [{ path: "/", clientTimeoutMs: 1000 }],
   },
@@ -139,15 +182,27 @@ export const grpcAndTimeouts: Scenario[] = [
   {
     id: "h1-grpc-unary",
     title: "unary gRPC call: on_grpc_receive with the reply message, then continue",
-    probe: { on: { request_headers: ["grpc echo-grpc probe.Echo Call ping", "pause"], grpc_receive: ["grpc-message", "continue-request"], grpc_close: ["call-failure", "continue-request"] } },
+    probe: {
+      on: {
+        request_headers: ["grpc echo-grpc probe.Echo Call ping", "pause"],
+        grpc_receive: ["grpc-message", "continue-request"],
+        grpc_close: ["call-failure", "continue-request"],
+      },
+    },
     grpc: { "echo-grpc": {} },
     requests: [{ path: "/grpc" }],
-    expect: { responses: [{ status: 200 }], events: ["on_grpc_receive size=9", "  grpc-message -> \"pong:ping\""] },
+    expect: { responses: [{ status: 200 }], events: ["on_grpc_receive size=9", '  grpc-message -> "pong:ping"'] },
   },
   {
     id: "h2-grpc-error",
     title: "unary gRPC call answered with an error status: on_grpc_close with the status and message",
-    probe: { on: { request_headers: ["grpc denying-grpc probe.Echo Call ping", "pause"], grpc_receive: ["continue-request"], grpc_close: ["call-failure", "reply 403 grpc-denied"] } },
+    probe: {
+      on: {
+        request_headers: ["grpc denying-grpc probe.Echo Call ping", "pause"],
+        grpc_receive: ["continue-request"],
+        grpc_close: ["call-failure", "reply 403 grpc-denied"],
+      },
+    },
     grpc: { "denying-grpc": { status: 7, statusMessage: "not allowed" } },
     requests: [{ path: "/grpc", http2: true }],
     expect: { responses: [{ status: 403 }], events: ["on_grpc_close status=7"] },
@@ -162,7 +217,17 @@ export const grpcAndTimeouts: Scenario[] = [
   {
     id: "h1-grpc-stream-cancel",
     title: "open a gRPC stream, send on it, half-close and cancel it; a bad token is BadArgument",
-    probe: { on: { request_headers: ["grpc-stream stream-grpc probe.Echo Stream", "grpc-send hello", "grpc-close", "grpc-cancel", "grpc-send-bad-token x"] } },
+    probe: {
+      on: {
+        request_headers: [
+          "grpc-stream stream-grpc probe.Echo Stream",
+          "grpc-send hello",
+          "grpc-close",
+          "grpc-cancel",
+          "grpc-send-bad-token x",
+        ],
+      },
+    },
     grpc: { "stream-grpc": {} },
     requests: [{ path: "/" }],
   },
@@ -172,12 +237,21 @@ export const grpcAndTimeouts: Scenario[] = [
     probe: {
       on: {
         request_headers: ["grpc-stream streaming-grpc probe.Echo Call", "grpc-send hi", "grpc-close", "pause"],
-        grpc_receive: ["grpc-message"], grpc_close: ["call-failure", "continue-request"],
+        grpc_receive: ["grpc-message"],
+        grpc_close: ["call-failure", "continue-request"],
       },
     },
     grpc: { "streaming-grpc": {} }, // a name like "answering-grpc" parses as protobuf and makes Envoy abort (see emulator-envoy-traces.test.ts)
     requests: [{ path: "/stream" }],
-    expect: { responses: [{ status: 200 }], events: ["on_grpc_receive_initial_metadata", "  grpc-message -> \"pong:hi\"", "on_grpc_receive_trailing_metadata", "on_grpc_close status=0"] },
+    expect: {
+      responses: [{ status: 200 }],
+      events: [
+        "on_grpc_receive_initial_metadata",
+        '  grpc-message -> "pong:hi"',
+        "on_grpc_receive_trailing_metadata",
+        "on_grpc_close status=0",
+      ],
+    },
   },
   {
     id: "h1-close-response",
@@ -188,9 +262,14 @@ export const grpcAndTimeouts: Scenario[] = [
   {
     id: "h1-callout-timeout",
     title: "an HTTP callout slower than its timeout: Envoy answers 504 through the success path",
-    probe: { on: { request_headers: ["callout slow-cluster /slow 100", "pause"], http_call_response: ["call-status", "call-body", "continue-request"] } },
+    probe: {
+      on: {
+        request_headers: ["callout slow-cluster /slow 100", "pause"],
+        http_call_response: ["call-status", "call-body", "continue-request"],
+      },
+    },
     callouts: { "slow-cluster": { body: "too-late", delayMs: 1500 } },
     requests: [{ path: "/" }],
-    expect: { events: ["  call-status -> \"504\""] },
+    expect: { events: ['  call-status -> "504"'] },
   },
 ];

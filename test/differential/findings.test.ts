@@ -4,17 +4,31 @@
 // emu.request() against the scenario backend.
 import { describe, expect, test } from "vitest";
 import {
-  Emulator, clientRequestOf, normaliseEvent, normaliseText, probeConfig, readTraces, runOnEmulator,
-  type Scenario, type ScenarioTrace,
+  Emulator,
+  clientRequestOf,
+  normaliseEvent,
+  normaliseText,
+  probeConfig,
+  readTraces,
+  runOnEmulator,
+  type Scenario,
+  type ScenarioTrace,
 } from "@proxy-wasm-as/harness";
 import { ALL_SCENARIOS } from "./all.scenarios.ts";
 import { DIFF_VERSIONS, PROBE_WASM, TRACES_DIR } from "./settings.ts";
 
 const byId = new Map(ALL_SCENARIOS.map((s) => [s.id, s]));
 const scenario = (id: string): Scenario => byId.get(id)!;
-const traces = (id: string): ScenarioTrace[] => DIFF_VERSIONS.map((v) => readTraces(TRACES_DIR, v).find((t) => t.scenario === id)!);
+const traces = (id: string): ScenarioTrace[] =>
+  DIFF_VERSIONS.map((v) => readTraces(TRACES_DIR, v).find((t) => t.scenario === id)!);
 const loadProbe = (s: Scenario, extra: Parameters<typeof Emulator.load>[1] = {}) =>
-  Emulator.load(PROBE_WASM, { pluginName: s.id, vmId: s.id, pluginConfig: probeConfig(s), logLevel: "debug", ...extra });
+  Emulator.load(PROBE_WASM, {
+    pluginName: s.id,
+    vmId: s.id,
+    pluginConfig: probeConfig(s),
+    logLevel: "debug",
+    ...extra,
+  });
 
 describe.each(DIFF_VERSIONS)("findings against Envoy %s traces", (version) => {
   const trace = (id: string) => readTraces(TRACES_DIR, version).find((t) => t.scenario === id)!;
@@ -27,7 +41,10 @@ describe.each(DIFF_VERSIONS)("findings against Envoy %s traces", (version) => {
       const viaBackend = (await runOnEmulator(s, { wasm: PROBE_WASM })).exchanges[0]!.events;
       const emu = await loadProbe(s);
       const from = emu.logs.length;
-      const r = await emu.request(clientRequestOf(request), () => ({ ...s.upstream, body: s.upstream?.body ?? "upstream-ok" }));
+      const r = await emu.request(clientRequestOf(request), () => ({
+        ...s.upstream,
+        body: s.upstream?.body ?? "upstream-ok",
+      }));
       const viaRequest = emu.logs.slice(from).map((l) => normaliseEvent(l.message, s.id));
       expect(viaRequest).toEqual(viaBackend);
       expect(viaRequest).toEqual(trace(id).observation.exchanges[0]!.events);
@@ -49,7 +66,10 @@ describe.each(DIFF_VERSIONS)("findings against Envoy %s traces", (version) => {
     for (const id of ["h1-get", "h1-tick-resume", "h1-configure-critical-log"]) {
       const s = scenario(id);
       const emu = await loadProbe(s, { canary: true });
-      expect(emu.logs.map((l) => normaliseEvent(l.message, s.id)), id).toEqual(trace(id).startup);
+      expect(
+        emu.logs.map((l) => normaliseEvent(l.message, s.id)),
+        id,
+      ).toEqual(trace(id).startup);
     }
   });
 
@@ -57,13 +77,18 @@ describe.each(DIFF_VERSIONS)("findings against Envoy %s traces", (version) => {
     for (const id of ["h1-upstream-properties", "h2-upstream-properties", "tcp-upstream-properties"]) {
       const events = (await runOnEmulator(scenario(id), { wasm: PROBE_WASM })).exchanges[0]!.events;
       expect(events, id).toEqual(trace(id).observation.exchanges[0]!.events);
-      expect(events.filter((e) => e.includes("upstream.address ->")), id).toContain('  prop upstream.address -> "127.0.0.1:<port>"');
+      expect(
+        events.filter((e) => e.includes("upstream.address ->")),
+        id,
+      ).toContain('  prop upstream.address -> "127.0.0.1:<port>"');
     }
   });
 
   test("finding 5: a module that logs at critical level in on_configure and returns true serves traffic", async () => {
     const t = trace("h1-configure-critical-log");
-    expect(t.log?.filter((l) => l.level === "critical").map((l) => l.message)).toEqual(Array(3).fill("h1-configure-critical-log   critical configured anyway"));
+    expect(t.log?.filter((l) => l.level === "critical").map((l) => l.message)).toEqual(
+      Array(3).fill("h1-configure-critical-log   critical configured anyway"),
+    );
     expect(t.observation.exchanges[0]!.client?.status).toBe(200);
     const observed = await runOnEmulator(scenario("h1-configure-critical-log"), { wasm: PROBE_WASM });
     expect(observed.exchanges[0]!.client?.status).toBe(200);
@@ -94,7 +119,14 @@ describe("finding 3: the canary never ticks", () => {
 });
 
 test("every finding's scenario was recorded on every version of the matrix", () => {
-  for (const id of ["h1-replace-existing-header", "h1-upstream-properties", "tcp-upstream-properties", "h1-configure-critical-log", "h1-log-warning-newline", "h1-route-regex"]) {
+  for (const id of [
+    "h1-replace-existing-header",
+    "h1-upstream-properties",
+    "tcp-upstream-properties",
+    "h1-configure-critical-log",
+    "h1-log-warning-newline",
+    "h1-route-regex",
+  ]) {
     expect(traces(id).map((t) => t?.envoyVersion)).toEqual(DIFF_VERSIONS);
   }
 });

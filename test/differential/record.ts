@@ -11,11 +11,14 @@ const args = process.argv.slice(2);
 const suites: string[] = [];
 for (let i = args.indexOf("--suite"); i >= 0; i = args.indexOf("--suite")) suites.push(...args.splice(i, 2).slice(1));
 const unknown = suites.filter((s) => !SUITES[s]);
-if (unknown.length > 0) throw new Error(`unknown suite(s) ${unknown.join(", ")}; known: ${Object.keys(SUITES).join(", ")}`);
+if (unknown.length > 0)
+  throw new Error(`unknown suite(s) ${unknown.join(", ")}; known: ${Object.keys(SUITES).join(", ")}`);
 const scenarios = suites.length > 0 ? suites.flatMap((s) => SUITES[s]!) : ALL_SCENARIOS;
 const versions = args.length > 0 ? args : DIFF_VERSIONS;
 for (const version of versions) {
   const started = performance.now();
   const traces = await recordTraces(scenarios, TRACES_DIR, { wasm: PROBE_WASM, version });
-  console.log(`Envoy ${version}: ${traces.length} traces in ${resolve(TRACES_DIR, traces[0]?.envoyVersion ?? version)} (${Math.round(performance.now() - started)} ms)`);
+  console.log(
+    `Envoy ${version}: ${traces.length} traces in ${resolve(TRACES_DIR, traces[0]?.envoyVersion ?? version)} (${Math.round(performance.now() - started)} ms)`,
+  );
 }

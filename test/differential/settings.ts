@@ -13,6 +13,9 @@ export const TRACES_DIR = resolve("test/differential/traces");
  * Envoy versions of the matrix: `$ENVOY_DIFF_VERSIONS` (comma separated), else the pinned version and the oldest
  * supported one.
  */
-export const DIFF_VERSIONS: string[] = (process.env.ENVOY_DIFF_VERSIONS ?? `${DEFAULT_ENVOY_VERSION},${OLDEST_SUPPORTED_ENVOY_VERSION}`)
-  .split(",").map((v) => v.trim()).filter(Boolean);
-
+export const DIFF_VERSIONS: string[] = (
+  process.env.ENVOY_DIFF_VERSIONS ?? `${DEFAULT_ENVOY_VERSION},${OLDEST_SUPPORTED_ENVOY_VERSION}`
+)
+  .split(",")
+  .map((v) => v.trim())
+  .filter(Boolean);

@@ -32,11 +32,19 @@ describe.each(DIFF_VERSIONS)("root teardown at shutdown, Envoy %s", (version) =>
     expect(expected[0]).toBe(`root on_done (${mode})`);
 
     await using upstream = await startHttpUpstream();
-    const envoy = await startEnvoy({ runner: RUNNER, version, filters: [httpWasm(LIFECYCLE_WASM, { config: mode })], upstream });
+    const envoy = await startEnvoy({
+      runner: RUNNER,
+      version,
+      filters: [httpWasm(LIFECYCLE_WASM, { config: mode })],
+      upstream,
+    });
     expect((await envoy.request("/")).status).toBe(200);
     await envoy.stop();
     const lines = envoy.log.wasmLines();
-    const roots = wasmLinesByThread(lines.map((l) => l.raw), lines.map((l) => l.message));
+    const roots = wasmLinesByThread(
+      lines.map((l) => l.raw),
+      lines.map((l) => l.message),
+    );
     expect(roots.length, "a root on the main thread and one on the worker").toBeGreaterThanOrEqual(2);
     for (const root of roots) expect(root).toEqual(expected);
   });

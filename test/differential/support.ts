@@ -33,8 +33,19 @@ export function differentialSuite(name: string, scenarios: readonly Scenario[]):
     console.log(text);
     const dir = resolve("build/differential");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(resolve(dir, `${name}.json`), JSON.stringify(table.results().map(({ scenario, version, verdict, unexplained, explainedBy }) => ({
-      scenario, version, verdict, unexplained, known: explainedBy.map((k) => k.id),
-    })), null, 2));
+    writeFileSync(
+      resolve(dir, `${name}.json`),
+      JSON.stringify(
+        table.results().map(({ scenario, version, verdict, unexplained, explainedBy }) => ({
+          scenario,
+          version,
+          verdict,
+          unexplained,
+          known: explainedBy.map((k) => k.id),
+        })),
+        null,
+        2,
+      ),
+    );
   });
 }

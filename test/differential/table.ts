@@ -9,8 +9,15 @@ if (!existsSync(dir)) {
   console.error("no results yet: run `npx vitest run --project envoy test/differential` first");
   process.exit(1);
 }
-interface Row { scenario: string; version: string; verdict: string; known: string[] }
-const rows: Row[] = readdirSync(dir).filter((f) => f.endsWith(".json")).flatMap((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as Row[]);
+interface Row {
+  scenario: string;
+  version: string;
+  verdict: string;
+  known: string[];
+}
+const rows: Row[] = readdirSync(dir)
+  .filter((f) => f.endsWith(".json"))
+  .flatMap((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as Row[]);
 const versions = [...new Set(rows.map((r) => r.version))].sort();
 const scenarios = [...new Set(rows.map((r) => r.scenario))].sort();
 const width = Math.max(...scenarios.map((s) => s.length)) + 2;
@@ -23,5 +30,7 @@ for (const scenario of scenarios) {
 for (const v of versions) {
   const mine = rows.filter((r) => r.version === v);
   const count = (verdict: string) => mine.filter((r) => r.verdict === verdict).length;
-  console.log(`Envoy ${v}: ${mine.length} scenarios, ${count("pass")} pass, ${count("diverged-known")} diverged-known, ${count("diverged")} diverged`);
+  console.log(
+    `Envoy ${v}: ${mine.length} scenarios, ${count("pass")} pass, ${count("diverged-known")} diverged-known, ${count("diverged")} diverged`,
+  );
 }

@@ -22,7 +22,9 @@ export const tcp: Scenario[] = [
     id: "tcp-properties",
     title: "connection properties in a network filter",
     kind: "tcp",
-    probe: { on: { new_connection: ["prop plugin_name", "prop-bool connection.mtls"] , downstream_data: ["body-size"] } },
+    probe: {
+      on: { new_connection: ["prop plugin_name", "prop-bool connection.mtls"], downstream_data: ["body-size"] },
+    },
     connections: [{ send: "xyz", expectBytes: 3 }],
   },
 

@@ -11,27 +11,42 @@ import { ADD_HEADER_WASM, addHeaderScenarios, rustScenarios } from "./third-part
 const rust = buildRustFilter();
 
 describe("runDifferential on modules from elsewhere", () => {
-  test.skipIf(rust.skip)("Rust-SDK module: every scenario equal on the emulator and on Envoy", async () => {
-    const report = await runDifferential(rustScenarios, { wasm: rust.path!, versions: DIFF_VERSIONS });
-    console.log(report.format());
-    expect(report.ok, report.format()).toBe(true);
-    expect(report.results).toHaveLength(rustScenarios.length * DIFF_VERSIONS.length);
-  }, 180_000);
+  test.skipIf(rust.skip)(
+    "Rust-SDK module: every scenario equal on the emulator and on Envoy",
+    async () => {
+      const report = await runDifferential(rustScenarios, { wasm: rust.path!, versions: DIFF_VERSIONS });
+      console.log(report.format());
+      expect(report.ok, report.format()).toBe(true);
+      expect(report.results).toHaveLength(rustScenarios.length * DIFF_VERSIONS.length);
+    },
+    180_000,
+  );
 
   test("AssemblyScript module outside filters/: every scenario equal on the emulator and on Envoy", async () => {
     const report = await runDifferential(addHeaderScenarios, { wasm: ADD_HEADER_WASM, versions: DIFF_VERSIONS });
     console.log(report.format());
     expect(report.ok, report.format()).toBe(true);
-    expect(report.results.map((r) => r.verdict)).toEqual(Array(addHeaderScenarios.length * DIFF_VERSIONS.length).fill("pass"));
+    expect(report.results.map((r) => r.verdict)).toEqual(
+      Array(addHeaderScenarios.length * DIFF_VERSIONS.length).fill("pass"),
+    );
   }, 180_000);
 
   test("a broken expectation makes the report fail and say where, on both backends", async () => {
-    const wrong: Scenario = { ...addHeaderScenarios[0]!, id: "as-add-header-wrong", expect: { responses: [{ status: 418 }] } };
-    const report = await runDifferential([wrong], { wasm: ADD_HEADER_WASM, versions: DIFF_VERSIONS.slice(0, 1), onResult: () => {} });
+    const wrong: Scenario = {
+      ...addHeaderScenarios[0]!,
+      id: "as-add-header-wrong",
+      expect: { responses: [{ status: 418 }] },
+    };
+    const report = await runDifferential([wrong], {
+      wasm: ADD_HEADER_WASM,
+      versions: DIFF_VERSIONS.slice(0, 1),
+      onResult: () => {},
+    });
     expect(report.ok).toBe(false);
     expect(report.format()).toContain("as-add-header-wrong");
     expect(report.results[0]!.expectationFailures).toEqual([
-      "emulator: request 0 status 200, expected 418", `envoy-${DIFF_VERSIONS[0]}: request 0 status 200, expected 418`,
+      "emulator: request 0 status 200, expected 418",
+      `envoy-${DIFF_VERSIONS[0]}: request 0 status 200, expected 418`,
     ]);
   }, 120_000);
 });

@@ -15,14 +15,19 @@ export const rustScenarios: Scenario[] = [
     title: "Rust SDK: the configured header reaches the upstream, the module logs the path",
     plugin: { configuration: "hello" },
     requests: [{ path: "/a?b=1", headers: { "x-a": "1" } }],
-    expect: { responses: [{ status: 200, upstream: { headers: { "x-rust-filter": "hello" } } }], events: ["rust-filter saw /a?b=1"] },
+    expect: {
+      responses: [{ status: 200, upstream: { headers: { "x-rust-filter": "hello" } } }],
+      events: ["rust-filter saw /a?b=1"],
+    },
   },
   {
     id: "rust-denies",
     title: "Rust SDK: a local 403 with the module's header and body, nothing upstream",
     plugin: { configuration: "hello" },
     requests: [{ path: "/d", headers: { "x-deny": "1" } }],
-    expect: { responses: [{ status: 403, body: "denied by rust\n", headers: { "x-rust-filter": "denied" }, upstream: null }] },
+    expect: {
+      responses: [{ status: 403, body: "denied by rust\n", headers: { "x-rust-filter": "denied" }, upstream: null }],
+    },
   },
   {
     id: "rust-h2-post",
@@ -41,7 +46,12 @@ export const addHeaderScenarios: Scenario[] = [
     plugin: {},
     upstream: { headers: { "x-up": "1" } },
     requests: [{ path: "/" }, { path: "/h2", http2: true }],
-    expect: { responses: [{ status: 200, headers: { "x-powered-by": "proxy-wasm-as", "x-up": "1" } }, { status: 200, headers: { "x-powered-by": "proxy-wasm-as" } }] },
+    expect: {
+      responses: [
+        { status: 200, headers: { "x-powered-by": "proxy-wasm-as", "x-up": "1" } },
+        { status: 200, headers: { "x-powered-by": "proxy-wasm-as" } },
+      ],
+    },
   },
   {
     id: "as-add-header-routed",

@@ -13,7 +13,10 @@ describe.each(DIFF_VERSIONS)("recorded Envoy %s traces replayed on the emulator"
   const traces = existsSync(`${TRACES_DIR}/${version}`) ? readTraces(TRACES_DIR, version) : [];
 
   test("every scenario has a trace for this version", () => {
-    expect(traces.map((t) => t.scenario).sort(), `traces in ${TRACES_DIR}/${version} do not match the scenarios: run \`npm run record\``).toEqual([...byId.keys()].sort());
+    expect(
+      traces.map((t) => t.scenario).sort(),
+      `traces in ${TRACES_DIR}/${version} do not match the scenarios: run \`npm run record\``,
+    ).toEqual([...byId.keys()].sort());
   });
 
   test.each(traces.map((t) => [t.scenario, t] as const))("%s", async (id, trace) => {

@@ -13,7 +13,10 @@ afterEach(() => {
 });
 
 async function failure(promise: Promise<unknown>): Promise<EnvoyHarnessError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(EnvoyHarnessError);
   return error as EnvoyHarnessError;
 }
@@ -34,7 +37,9 @@ describe("bad input", () => {
   });
 
   test("an image that is neither local nor pullable", async () => {
-    const error = await failure(startEnvoy({ runner: "container", image: "proxy-wasm-as/does-not-exist:0", filters: [httpWasm(fixture("ok"))] }));
+    const error = await failure(
+      startEnvoy({ runner: "container", image: "proxy-wasm-as/does-not-exist:0", filters: [httpWasm(fixture("ok"))] }),
+    );
     expect(error.message).toMatch(/could not start an Envoy container from image proxy-wasm-as\/does-not-exist:0/);
   });
 
@@ -45,14 +50,20 @@ describe("bad input", () => {
 
   test("a listener port already in use: Envoy's own message, not a Wasm one", async () => {
     await using busy = await startHttpUpstream();
-    const error = await failure(startEnvoy({ runner: "process", listeners: [{ name: "busy", protocol: "http", filters: [], port: busy.port }] }));
+    const error = await failure(
+      startEnvoy({ runner: "process", listeners: [{ name: "busy", protocol: "http", filters: [], port: busy.port }] }),
+    );
     expect(error.message).toMatch(/did not start: Envoy reported a fatal configuration error/);
-    expect(error.logLines.join("\n")).toMatch(new RegExp(`cannot bind '127.0.0.1:${busy.port}': Address already in use`));
+    expect(error.logLines.join("\n")).toMatch(
+      new RegExp(`cannot bind '127.0.0.1:${busy.port}': Address already in use`),
+    );
   });
 
   test("an unknown runner", async () => {
     process.env.ENVOY_RUNNER = "vm";
-    await expect(startEnvoy({ filters: [httpWasm(fixture("ok"))] })).rejects.toThrow(/ENVOY_RUNNER must be "container" or "process", got "vm"/);
+    await expect(startEnvoy({ filters: [httpWasm(fixture("ok"))] })).rejects.toThrow(
+      /ENVOY_RUNNER must be "container" or "process", got "vm"/,
+    );
   });
 
   test("a listener name that does not exist", async () => {

@@ -28,8 +28,13 @@ describe.each(RUNNERS)("broken filters fail the start fast (%s runner)", (runner
 
   test.skipIf(!existsSync(HEADERS_WASM))("SDK-built headers filter with a configuration it rejects", async () => {
     const started = performance.now();
-    const error = await startEnvoy({ runner, filters: [httpWasm(HEADERS_WASM, { config: { request: { set: "not-an-object" } } })] }).catch((e: unknown) => e);
-    console.log(`[${runner}] SDK headers filter, bad configuration: start failed after ${(performance.now() - started).toFixed(0)} ms`);
+    const error = await startEnvoy({
+      runner,
+      filters: [httpWasm(HEADERS_WASM, { config: { request: { set: "not-an-object" } } })],
+    }).catch((e: unknown) => e);
+    console.log(
+      `[${runner}] SDK headers filter, bad configuration: start failed after ${(performance.now() - started).toFixed(0)} ms`,
+    );
     expect(error).toBeInstanceOf(EnvoyHarnessError);
     const lines = (error as EnvoyHarnessError).logLines.join("\n");
     expect(lines).toMatch(/Failed to configure base Wasm plugin/);

@@ -11,11 +11,17 @@ import { RUNNERS } from "./support.ts";
 const HOLDER = resolve("test/envoy/fixtures/hold-envoy.ts");
 
 /** Runs the holder child and resolves with its pid and first JSON line. */
-function runHolder(runner: string, mode: "hold" | "once", env: NodeJS.ProcessEnv = process.env): Promise<{ pid: number; line: Record<string, unknown>; exited: Promise<void> }> {
+function runHolder(
+  runner: string,
+  mode: "hold" | "once",
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ pid: number; line: Record<string, unknown>; exited: Promise<void> }> {
   const child = spawn(process.execPath, [HOLDER, runner, mode], { stdio: ["ignore", "pipe", "inherit"], env });
   const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
   return new Promise((ok, fail) => {
-    createInterface({ input: child.stdout }).once("line", (line) => ok({ pid: child.pid!, line: JSON.parse(line), exited }));
+    createInterface({ input: child.stdout }).once("line", (line) =>
+      ok({ pid: child.pid!, line: JSON.parse(line), exited }),
+    );
     child.once("exit", (code) => fail(new Error(`holder exited with ${code} before reporting`)));
   });
 }
@@ -67,7 +73,11 @@ describe("kill -9 of a harness process (process runner), then a normal start", (
       symlinkSync(join(cacheRoot(), "envoy"), join(cache, "envoy")); // the provisioned binaries
       const env = { ...process.env, [CACHE_DIR_ENV]: cache, TMPDIR: tmp };
       const harnessDirs = () => readdirSync(tmp).filter((name) => name.startsWith("envoy-harness-"));
-      const check = () => spawnSync(process.execPath, ["harness/src/cli/main.ts", "envoy", "check", "--runner", "process"], { env, encoding: "utf8" });
+      const check = () =>
+        spawnSync(process.execPath, ["harness/src/cli/main.ts", "envoy", "check", "--runner", "process"], {
+          env,
+          encoding: "utf8",
+        });
 
       const killed = await runHolder("process", "hold", env);
       expect(killed.line.ready).toBe(true);

@@ -2,7 +2,14 @@
 // the upstream, over HTTP/1.1, HTTP/2 (h2c) and TCP.
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { httpWasm, networkWasm, startEnvoy, startHttpUpstream, startTcpUpstream, type HttpUpstream } from "@proxy-wasm-as/harness";
+import {
+  httpWasm,
+  networkWasm,
+  startEnvoy,
+  startHttpUpstream,
+  startTcpUpstream,
+  type HttpUpstream,
+} from "@proxy-wasm-as/harness";
 import { HEADERS_WASM, RUNNERS, fixture } from "./support.ts";
 
 describe.each(RUNNERS)("filter changes traffic (%s runner)", (runner) => {
@@ -13,8 +20,16 @@ describe.each(RUNNERS)("filter changes traffic (%s runner)", (runner) => {
   afterAll(() => upstream.close());
 
   test("HTTP/1.1: request header reaches the upstream, response header reaches the client", async () => {
-    await using envoy = await startEnvoy({ runner, filters: [httpWasm(fixture("ok"), { config: "from-config" })], upstream });
-    const res = await envoy.request("/hello?q=1", { method: "POST", headers: { "x-client": ["a", "b"] }, body: "ping" });
+    await using envoy = await startEnvoy({
+      runner,
+      filters: [httpWasm(fixture("ok"), { config: "from-config" })],
+      upstream,
+    });
+    const res = await envoy.request("/hello?q=1", {
+      method: "POST",
+      headers: { "x-client": ["a", "b"] },
+      body: "ping",
+    });
     expect(res.status).toBe(200);
     expect(res.headers["x-wat"]).toBe("from-config"); // set by the module from its plugin configuration
     expect(res.text()).toBe("ping");
@@ -28,7 +43,11 @@ describe.each(RUNNERS)("filter changes traffic (%s runner)", (runner) => {
   test("HTTP/2 (h2c) downstream, with chunked body and request trailers", async () => {
     await using envoy = await startEnvoy({ runner, filters: [httpWasm(fixture("ok"), { config: "h2" })], upstream });
     const delta = await envoy.statsDelta(async () => {
-      const res = await envoy.request("/h2", { http2: true, body: ["chunk-1;", "chunk-2"], trailers: { "x-trailer": "t" } });
+      const res = await envoy.request("/h2", {
+        http2: true,
+        body: ["chunk-1;", "chunk-2"],
+        trailers: { "x-trailer": "t" },
+      });
       expect(res.status).toBe(200);
       expect(res.headers["x-wat"]).toBe("h2");
       expect(res.text()).toBe("chunk-1;chunk-2");
@@ -46,25 +65,28 @@ describe.each(RUNNERS)("filter changes traffic (%s runner)", (runner) => {
     expect(echoed.toString()).toBe("wasm:hello");
   });
 
-  test.skipIf(!existsSync(HEADERS_WASM))("SDK-built headers filter (build/headers.wasm) sets, adds and removes headers both ways", async () => {
-    const config = {
-      request: { set: { "x-req-set": "1" }, add: { "x-req-add": "filter" }, remove: ["x-drop-me"] },
-      response: { set: { "x-resp-set": "ok" }, remove: ["x-upstream"] },
-    };
-    await using envoy = await startEnvoy({ runner, filters: [httpWasm(HEADERS_WASM, { config })], upstream });
-    const res = await envoy.request("/sdk", { headers: { "x-drop-me": "1", "x-req-add": "client" } });
-    expect(res.status).toBe(200);
-    expect(res.headers["x-resp-set"]).toBe("ok");
-    expect(res.headers["x-upstream"]).toBeUndefined(); // the echo upstream sets it; the filter removed it
-    const seen = upstream.last();
-    expect(seen.header("x-req-set")).toBe("1");
-    expect(seen.headers["x-req-add"]).toEqual(["client", "filter"]);
-    expect(seen.headers["x-drop-me"]).toBeUndefined();
+  test.skipIf(!existsSync(HEADERS_WASM))(
+    "SDK-built headers filter (build/headers.wasm) sets, adds and removes headers both ways",
+    async () => {
+      const config = {
+        request: { set: { "x-req-set": "1" }, add: { "x-req-add": "filter" }, remove: ["x-drop-me"] },
+        response: { set: { "x-resp-set": "ok" }, remove: ["x-upstream"] },
+      };
+      await using envoy = await startEnvoy({ runner, filters: [httpWasm(HEADERS_WASM, { config })], upstream });
+      const res = await envoy.request("/sdk", { headers: { "x-drop-me": "1", "x-req-add": "client" } });
+      expect(res.status).toBe(200);
+      expect(res.headers["x-resp-set"]).toBe("ok");
+      expect(res.headers["x-upstream"]).toBeUndefined(); // the echo upstream sets it; the filter removed it
+      const seen = upstream.last();
+      expect(seen.header("x-req-set")).toBe("1");
+      expect(seen.headers["x-req-add"]).toEqual(["client", "filter"]);
+      expect(seen.headers["x-drop-me"]).toBeUndefined();
 
-    const h2 = await envoy.request("/sdk-h2", { http2: true, headers: { "x-drop-me": "1" } });
-    expect(h2.headers["x-resp-set"]).toBe("ok");
-    expect(upstream.last().path).toBe("/sdk-h2");
-    expect(upstream.last().headers["x-drop-me"]).toBeUndefined();
-    expect(upstream.last().headers["x-req-add"]).toEqual(["filter"]);
-  });
+      const h2 = await envoy.request("/sdk-h2", { http2: true, headers: { "x-drop-me": "1" } });
+      expect(h2.headers["x-resp-set"]).toBe("ok");
+      expect(upstream.last().path).toBe("/sdk-h2");
+      expect(upstream.last().headers["x-drop-me"]).toBeUndefined();
+      expect(upstream.last().headers["x-req-add"]).toEqual(["filter"]);
+    },
+  );
 });

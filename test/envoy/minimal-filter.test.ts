@@ -13,11 +13,15 @@ const ADD_HEADER_WASM = resolve("build/add-header.wasm");
 
 describe.each(RUNNERS)("minimal SDK filter with pruned callback exports (%s runner)", (runner) => {
   test("adds its response header on every stream; bodies pass; no errors", async () => {
-    const exports = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(ADD_HEADER_WASM))).map((e) => e.name);
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(ADD_HEADER_WASM))).map(
+      (e) => e.name,
+    );
     expect(exports).not.toContain("proxy_on_done");
     expect(exports).not.toContain("proxy_on_request_body");
 
-    await using upstream = await startHttpUpstream({ respond: (request) => ({ status: 200, body: `echo:${request.text()}` }) });
+    await using upstream = await startHttpUpstream({
+      respond: (request) => ({ status: 200, body: `echo:${request.text()}` }),
+    });
     await using envoy = await startEnvoy({ runner, filters: [httpWasm(ADD_HEADER_WASM)], upstream });
     for (let i = 0; i < 20; i++) {
       const response = await envoy.request(`/item/${i}`, { method: "POST", body: `payload-${i}` });
@@ -26,6 +30,8 @@ describe.each(RUNNERS)("minimal SDK filter with pruned callback exports (%s runn
       expect(response.text()).toBe(`echo:payload-${i}`);
     }
     expect(upstream.requests).toHaveLength(20);
-    expect(envoy.log.lines.filter((line) => line.logger === "wasm" && (line.level === "error" || line.level === "critical"))).toEqual([]);
+    expect(
+      envoy.log.lines.filter((line) => line.logger === "wasm" && (line.level === "error" || line.level === "critical")),
+    ).toEqual([]);
   });
 });

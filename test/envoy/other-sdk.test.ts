@@ -16,7 +16,11 @@ describe.skipIf(!existsSync(GO_FILTER)).each(RUNNERS)("Go-SDK filter through rea
   afterAll(() => upstream.close());
 
   test("adds headers both ways, denies locally, counts requests", async () => {
-    await using envoy = await startEnvoy({ runner, filters: [httpWasm(GO_FILTER, { name: "go", config: "from-go" })], upstream });
+    await using envoy = await startEnvoy({
+      runner,
+      filters: [httpWasm(GO_FILTER, { name: "go", config: "from-go" })],
+      upstream,
+    });
     upstream.reset();
     const delta = await envoy.statsDelta(async () => {
       const res = await envoy.request("/go?x=1");
@@ -41,7 +45,11 @@ describe.skipIf(!existsSync(GO_FILTER)).each(RUNNERS)("Go-SDK filter through rea
   });
 
   test("a rejected configuration fails the start with the module's own message", async () => {
-    const error = await startEnvoy({ runner, filters: [httpWasm(GO_FILTER, { name: "go", config: "fail" })], upstream }).catch((e: unknown) => e);
+    const error = await startEnvoy({
+      runner,
+      filters: [httpWasm(GO_FILTER, { name: "go", config: "fail" })],
+      upstream,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EnvoyHarnessError);
     expect((error as EnvoyHarnessError).logLines.join("\n")).toMatch(/go-filter: configuration 'fail' rejected/);
   });

@@ -16,7 +16,11 @@ describe.skipIf(fixture.skip).each(RUNNERS)("Rust-SDK filter through real Envoy 
   afterAll(() => upstream.close());
 
   test("adds its header for the upstream and denies locally", async () => {
-    await using envoy = await startEnvoy({ runner, filters: [httpWasm(wasm, { name: "rust", config: "blue" })], upstream });
+    await using envoy = await startEnvoy({
+      runner,
+      filters: [httpWasm(wasm, { name: "rust", config: "blue" })],
+      upstream,
+    });
     upstream.reset();
     const res = await envoy.request("/rust");
     expect(res.status).toBe(200);
@@ -29,7 +33,11 @@ describe.skipIf(fixture.skip).each(RUNNERS)("Rust-SDK filter through real Envoy 
   });
 
   test("a rejected configuration fails the start with the module's own message", async () => {
-    const error = await startEnvoy({ runner, filters: [httpWasm(wasm, { name: "rust", config: "fail" })], upstream }).catch((e: unknown) => e);
+    const error = await startEnvoy({
+      runner,
+      filters: [httpWasm(wasm, { name: "rust", config: "fail" })],
+      upstream,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EnvoyHarnessError);
     expect(String(error)).toContain("configuration 'fail' rejected");
   });

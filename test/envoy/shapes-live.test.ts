@@ -1,7 +1,16 @@
 // Config shapes running for real (not just validated): a filter chain, a Wasm service next to a filter, the
 // failure policy when a filter traps, and a user-named image.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type HttpUpstream, cluster, httpWasm, startGrpcUpstream, localEnvoyImageName, startEnvoy, startHttpUpstream, wasmService } from "@proxy-wasm-as/harness";
+import {
+  type HttpUpstream,
+  cluster,
+  httpWasm,
+  startGrpcUpstream,
+  localEnvoyImageName,
+  startEnvoy,
+  startHttpUpstream,
+  wasmService,
+} from "@proxy-wasm-as/harness";
 import { RUNNERS, fixture } from "./support.ts";
 
 const runner = "process" as const;
@@ -55,15 +64,23 @@ describe("config shapes, live", () => {
   test.each([
     ["a reply", () => Buffer.from("re:hi"), "ok"],
     ["status 7", () => ({ status: 7, message: "denied" }), "error"],
-  ] as const)("a gRPC callout to an h2c gRPC upstream answering %s: resumed with x-grpc-close: %s", async (_what, reply, header) => {
-    await using grpc = await startGrpcUpstream({ "/echo.Echo/Say": reply });
-    await using envoy = await startEnvoy({ runner, filters: [httpWasm(fixture("grpc-callout"))], upstream, clusters: [cluster("grpc", grpc)] });
-    const res = await envoy.request("/needs-grpc");
-    expect(res.status).toBe(200);
-    expect(grpc.calls.map((c) => [c.method, c.message.toString()])).toEqual([["/echo.Echo/Say", "hi"]]);
-    // Success ends in proxy_on_grpc_receive, failure in proxy_on_grpc_close; the fixture resumes from either.
-    expect(upstream.last().header("x-grpc-close")).toBe(header);
-  });
+  ] as const)(
+    "a gRPC callout to an h2c gRPC upstream answering %s: resumed with x-grpc-close: %s",
+    async (_what, reply, header) => {
+      await using grpc = await startGrpcUpstream({ "/echo.Echo/Say": reply });
+      await using envoy = await startEnvoy({
+        runner,
+        filters: [httpWasm(fixture("grpc-callout"))],
+        upstream,
+        clusters: [cluster("grpc", grpc)],
+      });
+      const res = await envoy.request("/needs-grpc");
+      expect(res.status).toBe(200);
+      expect(grpc.calls.map((c) => [c.method, c.message.toString()])).toEqual([["/echo.Echo/Say", "hi"]]);
+      // Success ends in proxy_on_grpc_receive, failure in proxy_on_grpc_close; the fixture resumes from either.
+      expect(upstream.last().header("x-grpc-close")).toBe(header);
+    },
+  );
 
   test("a singleton Wasm service starts with the filters and logs from its root context", async () => {
     await using envoy = await startEnvoy({
@@ -83,21 +100,41 @@ describe("config shapes, live", () => {
     ["FAIL_CLOSED", [503, 503, 503], 0],
     ["FAIL_OPEN", [503, 200, 200], 2],
     ["FAIL_RELOAD", [503, 503, 503], 0], // the reloaded VM traps again
-  ] as const)("a filter that traps, %s: statuses %j, upstream reached %i times", async (failurePolicy, statuses, reached) => {
-    await using own = await startHttpUpstream();
-    await using envoy = await startEnvoy({ runner, filters: [httpWasm(fixture("trap-on-request"), { failurePolicy })], upstream: own, allowWasmErrors: true });
-    const seen: number[] = [];
-    for (let i = 0; i < 3; i++) seen.push((await envoy.request("/trap")).status);
-    expect(seen).toEqual(statuses);
-    expect(own.requests).toHaveLength(reached);
-    expect(envoy.log.wasmErrors().map((l) => l.message).join("\n")).toMatch(/proxy_on_request_headers failed: Uncaught RuntimeError: unreachable/);
-  });
+  ] as const)(
+    "a filter that traps, %s: statuses %j, upstream reached %i times",
+    async (failurePolicy, statuses, reached) => {
+      await using own = await startHttpUpstream();
+      await using envoy = await startEnvoy({
+        runner,
+        filters: [httpWasm(fixture("trap-on-request"), { failurePolicy })],
+        upstream: own,
+        allowWasmErrors: true,
+      });
+      const seen: number[] = [];
+      for (let i = 0; i < 3; i++) seen.push((await envoy.request("/trap")).status);
+      expect(seen).toEqual(statuses);
+      expect(own.requests).toHaveLength(reached);
+      expect(
+        envoy.log
+          .wasmErrors()
+          .map((l) => l.message)
+          .join("\n"),
+      ).toMatch(/proxy_on_request_headers failed: Uncaught RuntimeError: unreachable/);
+    },
+  );
 });
 
-test.skipIf(!RUNNERS.includes("container"))("a user-named image is run as is (ENVOY_IMAGE / image option)", async () => {
-  const image = localEnvoyImageName("1.40.0"); // stands in for envoyproxy/envoy:… or istio/proxyv2:… where pulls work
-  await using envoy = await startEnvoy({ runner: "container", image, filters: [httpWasm(fixture("ok"), { config: "img" })] });
-  expect(envoy.source).toBe(image);
-  expect(envoy.version).toBe("1.40.0"); // read from the tag
-  expect((await envoy.request("/")).headers["x-wat"]).toBe("img");
-});
+test.skipIf(!RUNNERS.includes("container"))(
+  "a user-named image is run as is (ENVOY_IMAGE / image option)",
+  async () => {
+    const image = localEnvoyImageName("1.40.0"); // stands in for envoyproxy/envoy:… or istio/proxyv2:… where pulls work
+    await using envoy = await startEnvoy({
+      runner: "container",
+      image,
+      filters: [httpWasm(fixture("ok"), { config: "img" })],
+    });
+    expect(envoy.source).toBe(image);
+    expect(envoy.version).toBe("1.40.0"); // read from the tag
+    expect((await envoy.request("/")).headers["x-wat"]).toBe("img");
+  },
+);

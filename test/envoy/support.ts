@@ -14,7 +14,9 @@ export function fixture(kind: FixtureKind): string {
 }
 
 /** Runners the parametrised tests cover: both, or those listed in ENVOY_TEST_RUNNERS (comma separated). */
-export const RUNNERS: RunnerKind[] = (process.env.ENVOY_TEST_RUNNERS ?? "container,process").split(",").map((r) => r.trim() as RunnerKind);
+export const RUNNERS: RunnerKind[] = (process.env.ENVOY_TEST_RUNNERS ?? "container,process")
+  .split(",")
+  .map((r) => r.trim() as RunnerKind);
 
 /** The SDK-built headers filter, when the build has produced it. */
 export const HEADERS_WASM = resolve("build/headers.wasm");

@@ -3,7 +3,15 @@
 // and the default "no Wasm errors" check.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  EnvoyHarnessError, type HttpUpstream, decodeGrpcFrame, encodeGrpcFrame, httpRequest, httpWasm, startEnvoy, startGrpcUpstream, startHttpUpstream,
+  EnvoyHarnessError,
+  type HttpUpstream,
+  decodeGrpcFrame,
+  encodeGrpcFrame,
+  httpRequest,
+  httpWasm,
+  startEnvoy,
+  startGrpcUpstream,
+  startHttpUpstream,
 } from "@proxy-wasm-as/harness";
 import { fixture } from "./support.ts";
 
@@ -18,7 +26,12 @@ describe("traffic through Envoy", () => {
 
   test("a body streamed in paced chunks arrives whole; programmed response with trailers comes back", async () => {
     await using programmed = await startHttpUpstream({
-      respond: (req) => ({ status: 201, headers: { "x-seen-bytes": String(req.body.length) }, body: "done", trailers: { "x-checksum": "abc" } }),
+      respond: (req) => ({
+        status: 201,
+        headers: { "x-seen-bytes": String(req.body.length) },
+        body: "done",
+        trailers: { "x-checksum": "abc" },
+      }),
     });
     await using envoy = await startEnvoy({ runner, filters: [httpWasm(fixture("ok"))], upstream: programmed });
     async function* paced() {
@@ -36,7 +49,10 @@ describe("traffic through Envoy", () => {
   });
 
   test("an h2c upstream: Envoy speaks HTTP/2 to it, trailers both ways", async () => {
-    await using h2Upstream = await startHttpUpstream({ protocol: "h2c", respond: (req) => ({ body: req.body, trailers: { "x-up-trailer": "u" } }) });
+    await using h2Upstream = await startHttpUpstream({
+      protocol: "h2c",
+      respond: (req) => ({ body: req.body, trailers: { "x-up-trailer": "u" } }),
+    });
     await using envoy = await startEnvoy({ runner, filters: [httpWasm(fixture("ok"))], upstream: h2Upstream });
     const res = await envoy.request("/h2-up", { body: "data", trailers: { "x-down-trailer": "d" } }); // HTTP/1.1 downstream
     expect(res.text()).toBe("data");
@@ -48,7 +64,8 @@ describe("traffic through Envoy", () => {
 
   test("admin: log levels change at run time, one logger or several at once", async () => {
     await using envoy = await startEnvoy({ runner, filters: [httpWasm(fixture("ok"))], upstream });
-    const level = async (logger: string) => new RegExp(`^\\s*${logger}: (\\w+)$`, "m").exec(await envoy.admin.post("/logging"))?.[1];
+    const level = async (logger: string) =>
+      new RegExp(`^\\s*${logger}: (\\w+)$`, "m").exec(await envoy.admin.post("/logging"))?.[1];
     await envoy.admin.setLogLevels({ wasm: "trace" });
     expect(await level("wasm")).toBe("trace");
     await envoy.admin.setLogLevels({ wasm: "warning", http: "debug" });
@@ -62,7 +79,12 @@ describe("traffic through Envoy", () => {
     });
     await using envoy = await startEnvoy({ runner, filters: [httpWasm(fixture("ok"))], upstream: grpc });
     const call = (method: string) =>
-      envoy.request(method, { http2: true, method: "POST", headers: { "content-type": "application/grpc", te: "trailers" }, body: encodeGrpcFrame(Buffer.from("hi")) });
+      envoy.request(method, {
+        http2: true,
+        method: "POST",
+        headers: { "content-type": "application/grpc", te: "trailers" },
+        body: encodeGrpcFrame(Buffer.from("hi")),
+      });
     const ok = await call("/echo.Echo/Say");
     expect(ok.status).toBe(200);
     expect(decodeGrpcFrame(ok.body).toString()).toBe("re:hi");
@@ -82,13 +104,21 @@ describe("traffic through Envoy", () => {
     expect(error).toBeInstanceOf(EnvoyHarnessError);
     expect((error as Error).message).toMatch(/1 Wasm error\/critical line/);
 
-    await using tolerant = await startEnvoy({ runner, filters: [httpWasm(fixture("log-error"))], upstream, allowWasmErrors: true });
+    await using tolerant = await startEnvoy({
+      runner,
+      filters: [httpWasm(fixture("log-error"))],
+      upstream,
+      allowWasmErrors: true,
+    });
     await tolerant.request("/");
     await tolerant.waitForWasmLog("request failed badly");
   });
 
   test("the upstream records repeated headers, and direct HTTP/1.1 traffic works without Envoy too", async () => {
-    const res = await httpRequest(`http://127.0.0.1:${upstream.port}`, "/direct", { headers: { "x-r": ["1", "2"] }, body: "b" });
+    const res = await httpRequest(`http://127.0.0.1:${upstream.port}`, "/direct", {
+      headers: { "x-r": ["1", "2"] },
+      body: "b",
+    });
     expect(res.text()).toBe("b");
     expect(upstream.last().headers["x-r"]).toEqual(["1", "2"]);
     expect(upstream.last().httpVersion).toBe("1.1");

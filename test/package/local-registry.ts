@@ -44,9 +44,22 @@ export function ensureVerdaccio(toolsDir: string, env: NodeJS.ProcessEnv): strin
   const bin = join(dir, "node_modules", ".bin", "verdaccio");
   if (existsSync(bin)) return bin;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "verdaccio-for-tests", private: true, dependencies: { verdaccio: VERDACCIO_VERSION }, overrides: VERDACCIO_OVERRIDES }));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({
+      name: "verdaccio-for-tests",
+      private: true,
+      dependencies: { verdaccio: VERDACCIO_VERSION },
+      overrides: VERDACCIO_OVERRIDES,
+    }),
+  );
   process.stderr.write(`[package test] installing verdaccio ${VERDACCIO_VERSION} into ${dir}…\n`);
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--registry", PUBLIC_REGISTRY], { cwd: dir, env, stdio: ["ignore", "inherit", "inherit"], timeout: 600_000 });
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--registry", PUBLIC_REGISTRY], {
+    cwd: dir,
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+    timeout: 600_000,
+  });
   return bin;
 }
 
@@ -55,37 +68,57 @@ export function ensureVerdaccio(toolsDir: string, env: NodeJS.ProcessEnv): strin
  * "@proxy-wasm-as/*") are served only from local storage (never looked up upstream); everything else is proxied to
  * the public registry. Registers a user and writes an npmrc with its token. `env` is the environment for npm.
  */
-export async function startLocalRegistry(dir: string, toolsDir: string, localPackages: readonly string[], env: NodeJS.ProcessEnv): Promise<LocalRegistry> {
+export async function startLocalRegistry(
+  dir: string,
+  toolsDir: string,
+  localPackages: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<LocalRegistry> {
   const verdaccio = ensureVerdaccio(toolsDir, env);
   mkdirSync(join(dir, "storage"), { recursive: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
   const config = join(dir, "config.yaml");
-  writeFileSync(config, [
-    `storage: ${join(dir, "storage")}`,
-    "auth:",
-    "  htpasswd:",
-    `    file: ${join(dir, "htpasswd")}`,
-    "uplinks:",
-    "  npmjs:",
-    `    url: ${PUBLIC_REGISTRY}`,
-    "    timeout: 60s",
-    "packages:",
-    ...localPackages.flatMap((pattern) => [`  '${pattern}':`, "    access: $all", "    publish: $authenticated", "    unpublish: $authenticated"]),
-    "  '**':",
-    "    access: $all",
-    "    publish: $authenticated",
-    "    proxy: npmjs",
-    "server:",
-    "  keepAliveTimeout: 60",
-    "log: { type: stdout, format: pretty, level: warn }",
-    "",
-  ].join("\n"));
+  writeFileSync(
+    config,
+    [
+      `storage: ${join(dir, "storage")}`,
+      "auth:",
+      "  htpasswd:",
+      `    file: ${join(dir, "htpasswd")}`,
+      "uplinks:",
+      "  npmjs:",
+      `    url: ${PUBLIC_REGISTRY}`,
+      "    timeout: 60s",
+      "packages:",
+      ...localPackages.flatMap((pattern) => [
+        `  '${pattern}':`,
+        "    access: $all",
+        "    publish: $authenticated",
+        "    unpublish: $authenticated",
+      ]),
+      "  '**':",
+      "    access: $all",
+      "    publish: $authenticated",
+      "    proxy: npmjs",
+      "server:",
+      "  keepAliveTimeout: 60",
+      "log: { type: stdout, format: pretty, level: warn }",
+      "",
+    ].join("\n"),
+  );
   let output = "";
   // Verdaccio 6 needs Node 22: run it with this test's Node (the repository's), not the system one.
-  const child: ChildProcess = spawn(process.execPath, [verdaccio, "--config", config, "--listen", `127.0.0.1:${port}`], {
-    cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true,
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [verdaccio, "--config", config, "--listen", `127.0.0.1:${port}`],
+    {
+      cwd: dir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
   let exited = false;
@@ -93,9 +126,18 @@ export async function startLocalRegistry(dir: string, toolsDir: string, localPac
   const stop = async () => {
     if (exited || child.pid === undefined) return;
     // Stop the process group this test started (the verdaccio script and anything it spawned).
-    try { process.kill(-child.pid, "SIGTERM"); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
     for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-    if (!exited) try { process.kill(-child.pid, "SIGKILL"); } catch { /* already gone */ }
+    if (!exited)
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
   };
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
@@ -107,14 +149,23 @@ export async function startLocalRegistry(dir: string, toolsDir: string, localPac
     try {
       const response = await fetch(`${url}-/ping`);
       if (response.ok) break;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await sleep(300);
   }
   // `npm adduser` over the registry API: Verdaccio's htpasswd plugin registers the user and returns a token.
   const user = "e2e";
   const response = await fetch(`${url}-/user/org.couchdb.user:${user}`, {
-    method: "PUT", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ _id: `org.couchdb.user:${user}`, name: user, password: "e2e-password-not-secret", type: "user", roles: [] }),
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      _id: `org.couchdb.user:${user}`,
+      name: user,
+      password: "e2e-password-not-secret",
+      type: "user",
+      roles: [],
+    }),
   });
   const body = (await response.json()) as { token?: string };
   if (!response.ok || !body.token) {

@@ -6,7 +6,13 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
-  checkModule, envoyImportsFor, formatModuleReport, formatSignature, importKey, proxyHostcallNames, sig,
+  checkModule,
+  envoyImportsFor,
+  formatModuleReport,
+  formatSignature,
+  importKey,
+  proxyHostcallNames,
+  sig,
 } from "@proxy-wasm-as/harness/abi";
 import { op, tinyModule } from "../../harness/src/emulator/test-support/tiny-wasm.ts";
 import { buildProbe } from "../../harness/src/emulator/test-support/build-probe.ts";
@@ -58,7 +64,10 @@ describe("test/fixtures/all-hostcalls imports every proxy_* hostcall", () => {
   it.skipIf(!existsSync(source))(
     `every ABI 0.2.1 proxy_* import is present${existsSync(source) ? "" : " (skipped: test/fixtures/all-hostcalls does not exist yet; the SDK room writes it)"}`,
     () => {
-      expect(built.length, "test/fixtures/all-hostcalls exists but no all-hostcalls*.wasm is in build/: run the build (scripts/build.ts)").toBeGreaterThan(0);
+      expect(
+        built.length,
+        "test/fixtures/all-hostcalls exists but no all-hostcalls*.wasm is in build/: run the build (scripts/build.ts)",
+      ).toBeGreaterThan(0);
       for (const file of built) {
         const report = checkModule(readFileSync(file));
         const imported = new Set(report.imports.filter((i) => i.module === "env").map((i) => i.name));
@@ -77,33 +86,65 @@ describe("checkModule on hand-made bad modules", () => {
 
   it("accepts a minimal good module and reports its facts", () => {
     const r = checkModule(tinyModule({ functions: [...base, { signature: sig("->"), export: "_initialize" }] }));
-    expect(r).toMatchObject({ ok: true, abiVersion: "0.2.1", allocator: "malloc", entryPoint: "_initialize", problems: [] });
+    expect(r).toMatchObject({
+      ok: true,
+      abiVersion: "0.2.1",
+      allocator: "malloc",
+      entryPoint: "_initialize",
+      problems: [],
+    });
     expect(formatModuleReport(r, "m")).toContain("m: loads in Envoy");
   });
 
   it("flags an import Envoy does not provide (AssemblyScript's env.abort)", () => {
-    const r = checkModule(tinyModule({ imports: [{ module: "env", name: "abort", signature: sig("i32 i32 i32 i32 ->") }], functions: base }));
+    const r = checkModule(
+      tinyModule({
+        imports: [{ module: "env", name: "abort", signature: sig("i32 i32 i32 i32 ->") }],
+        functions: base,
+      }),
+    );
     expect(r.ok).toBe(false);
     expect(r.imports).toEqual([expect.objectContaining({ module: "env", name: "abort", status: "unknown-to-envoy" })]);
   });
 
   it("flags a WASI function current Envoy releases lack (fd_readdir) under both WASI module names", () => {
     for (const module of ["wasi_snapshot_preview1", "wasi_unstable"]) {
-      const r = checkModule(tinyModule({ imports: [{ module, name: "fd_readdir", signature: sig("i32 i32 i32 i64 i32 -> i32") }], functions: base }));
+      const r = checkModule(
+        tinyModule({
+          imports: [{ module, name: "fd_readdir", signature: sig("i32 i32 i32 i64 i32 -> i32") }],
+          functions: base,
+        }),
+      );
       expect(r.imports[0]?.status).toBe("unknown-to-envoy");
     }
-    const ok = checkModule(tinyModule({ imports: [{ module: "wasi_unstable", name: "fd_write", signature: sig("i32 i32 i32 i32 -> i32") }], functions: base }));
+    const ok = checkModule(
+      tinyModule({
+        imports: [{ module: "wasi_unstable", name: "fd_write", signature: sig("i32 i32 i32 i32 -> i32") }],
+        functions: base,
+      }),
+    );
     expect(ok.ok).toBe(true);
   });
 
   it("flags a wrong import signature (proxy_set_shared_data's cas is i32, not i64)", () => {
-    const r = checkModule(tinyModule({ imports: [{ module: "env", name: "proxy_set_shared_data", signature: sig("i32 i32 i32 i32 i64 -> i32") }], functions: base }));
+    const r = checkModule(
+      tinyModule({
+        imports: [{ module: "env", name: "proxy_set_shared_data", signature: sig("i32 i32 i32 i32 i64 -> i32") }],
+        functions: base,
+      }),
+    );
     expect(r.imports[0]).toMatchObject({ status: "wrong-signature" });
-    expect(r.problems[0]).toContain("(i32, i32, i32, i32, i64) -> i32, Envoy provides (i32, i32, i32, i32, i32) -> i32");
+    expect(r.problems[0]).toContain(
+      "(i32, i32, i32, i32, i64) -> i32, Envoy provides (i32, i32, i32, i32, i32) -> i32",
+    );
   });
 
   it("flags a wrong export signature (AssemblyScript `main(): void` next to _initialize)", () => {
-    const r = checkModule(tinyModule({ functions: [...base, { signature: sig("->"), export: "_initialize" }, { signature: sig("->"), export: "main" }] }));
+    const r = checkModule(
+      tinyModule({
+        functions: [...base, { signature: sig("->"), export: "_initialize" }, { signature: sig("->"), export: "main" }],
+      }),
+    );
     expect(r.badExports).toEqual([{ name: "main", signature: sig("->"), expected: sig("i32 i32 -> i32") }]);
   });
 
@@ -115,19 +156,23 @@ describe("checkModule on hand-made bad modules", () => {
   });
 
   it("uses the 0.1.0 table for 0.1.0 modules (2-param header callbacks, proxy_get_configuration allowed)", () => {
-    const r = checkModule(tinyModule({
-      imports: [{ module: "env", name: "proxy_get_configuration", signature: sig("i32 i32 -> i32") }],
-      functions: [
-        { signature: sig("->"), export: "proxy_abi_version_0_1_0" },
-        { signature: sig("i32 -> i32"), export: "malloc" },
-        { signature: sig("i32 i32 -> i32"), export: "proxy_on_request_headers" },
-      ],
-    }));
+    const r = checkModule(
+      tinyModule({
+        imports: [{ module: "env", name: "proxy_get_configuration", signature: sig("i32 i32 -> i32") }],
+        functions: [
+          { signature: sig("->"), export: "proxy_abi_version_0_1_0" },
+          { signature: sig("i32 -> i32"), export: "malloc" },
+          { signature: sig("i32 i32 -> i32"), export: "proxy_on_request_headers" },
+        ],
+      }),
+    );
     expect(r).toMatchObject({ ok: true, abiVersion: "0.1.0" });
   });
 
   it("a trapping _initialize still passes the static check (it fails at load; see emulator-load tests)", () => {
-    const r = checkModule(tinyModule({ functions: [...base, { signature: sig("->"), export: "_initialize", body: op.unreachable }] }));
+    const r = checkModule(
+      tinyModule({ functions: [...base, { signature: sig("->"), export: "_initialize", body: op.unreachable }] }),
+    );
     expect(r.ok).toBe(true);
   });
 

@@ -19,8 +19,17 @@ test("add-header's release build stays within 8 KB (the SDK's size floor: dispat
 });
 
 const exportsOf = async (name: string) =>
-  WebAssembly.Module.exports(await WebAssembly.compile(readFileSync(`build/${name}.wasm`))).map((e) => e.name).sort();
-const ALWAYS = ["_initialize", "malloc", "memory", "proxy_abi_version_0_2_1", "proxy_on_configure", "proxy_on_vm_start"];
+  WebAssembly.Module.exports(await WebAssembly.compile(readFileSync(`build/${name}.wasm`)))
+    .map((e) => e.name)
+    .sort();
+const ALWAYS = [
+  "_initialize",
+  "malloc",
+  "memory",
+  "proxy_abi_version_0_2_1",
+  "proxy_on_configure",
+  "proxy_on_vm_start",
+];
 const STREAM_LIFECYCLE = ["proxy_on_context_create", "proxy_on_delete"];
 
 test("the SDK's build transform exports only the callbacks a module overrides (Envoy skips missing ones)", async () => {
@@ -28,15 +37,28 @@ test("the SDK's build transform exports only the callbacks a module overrides (E
   expect(await exportsOf("add-header")).toEqual([...ALWAYS, "proxy_on_response_headers"].sort());
   // A network filter keeps its TCP callbacks and per-connection contexts, and has no HTTP callbacks.
   const tcpGuard = await exportsOf("tcp-guard");
-  expect(tcpGuard).toEqual(expect.arrayContaining([...ALWAYS, ...STREAM_LIFECYCLE, "proxy_on_downstream_data", "proxy_on_upstream_data", "proxy_on_downstream_connection_close"]));
-  expect(tcpGuard.filter((name) => name.startsWith("proxy_on_request") || name.startsWith("proxy_on_response"))).toEqual([]);
+  expect(tcpGuard).toEqual(
+    expect.arrayContaining([
+      ...ALWAYS,
+      ...STREAM_LIFECYCLE,
+      "proxy_on_downstream_data",
+      "proxy_on_upstream_data",
+      "proxy_on_downstream_connection_close",
+    ]),
+  );
+  expect(
+    tcpGuard.filter((name) => name.startsWith("proxy_on_request") || name.startsWith("proxy_on_response")),
+  ).toEqual([]);
 });
 
 test("statelessStreams (opt-in) drops context create/delete; without it, or with per-stream needs, they stay", async () => {
   // headers opts in; its one field is a readonly reference to its root class.
-  expect(await exportsOf("headers")).toEqual([...ALWAYS, "proxy_on_request_headers", "proxy_on_response_headers"].sort());
+  expect(await exportsOf("headers")).toEqual(
+    [...ALWAYS, "proxy_on_request_headers", "proxy_on_response_headers"].sort(),
+  );
   // jwt-auth has the same shape but does not opt in; metrics keeps state per stream, ext-authz makes callouts.
-  for (const name of ["jwt-auth", "metrics", "ext-authz"]) expect(await exportsOf(name)).toEqual(expect.arrayContaining(STREAM_LIFECYCLE));
+  for (const name of ["jwt-auth", "metrics", "ext-authz"])
+    expect(await exportsOf(name)).toEqual(expect.arrayContaining(STREAM_LIFECYCLE));
 });
 
 test("a stateless module serves every stream from one object, each callback with its own context id, and stays flat", async () => {
@@ -52,8 +74,13 @@ test("a stateless module serves every stream from one object, each callback with
     expect(s.request.headers.get("x-a")).toBe("1");
     expect(s.response.headers.get("x-secret")).toBeUndefined();
   }
-  const entries = emu.trace.filter((t) => t.call.startsWith("guest.proxy_on_") && t.contextId !== emu.rootContextId()).map((t) => t.call);
-  expect(entries).toEqual([...Array(3).fill("guest.proxy_on_request_headers"), ...Array(3).fill("guest.proxy_on_response_headers")]);
+  const entries = emu.trace
+    .filter((t) => t.call.startsWith("guest.proxy_on_") && t.contextId !== emu.rootContextId())
+    .map((t) => t.call);
+  expect(entries).toEqual([
+    ...Array(3).fill("guest.proxy_on_request_headers"),
+    ...Array(3).fill("guest.proxy_on_response_headers"),
+  ]);
   // Many requests later the linear memory has not grown (the dispatcher collects garbage every 64 callbacks).
   const before = emu.vm.memoryBytes;
   for (let i = 0; i < 5000; i++) {
@@ -67,7 +94,10 @@ test("a stateless module serves every stream from one object, each callback with
 
 test("in a stateless module's VM a new plugin configuration takes over every stream, with a warning", async () => {
   // Envoy makes a new root in the same VM on a configuration update; it never says which root a stream is for.
-  const emu = await Emulator.load("build/headers.wasm", { rootId: "a", pluginConfig: { request: { set: { "x-plugin": "a" } } } });
+  const emu = await Emulator.load("build/headers.wasm", {
+    rootId: "a",
+    pluginConfig: { request: { set: { "x-plugin": "a" } } },
+  });
   emu.addPlugin({ rootId: "b", pluginName: "b", pluginConfig: { request: { set: { "x-plugin": "b" } } } });
   expect(emu.logMessages("warn").join("\n")).toContain("a new plugin configuration now serves every stream of this VM");
   for (const rootId of ["a", "b"]) {

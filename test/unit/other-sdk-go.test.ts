@@ -7,27 +7,33 @@ import { buildGoFilter } from "../fixtures/go-filter/build.ts";
 const go = buildGoFilter();
 
 describe("a module from the Go SDK", () => {
-  it.skipIf(!!go.skip)(`runs on the emulator: adds headers, logs, counts, replies locally ${go.skip ?? ""}`, async () => {
-    const emu = await Emulator.load(go.path!, { pluginConfig: "from-config", env: { GO_FILTER_GREETING: "hi-from-env" } });
-    expect(emu.logMessages("info")).toContain("go-filter: env GO_FILTER_GREETING=hi-from-env");
-    expect(emu.logMessages("info")).toContain("go-filter: hello from stdout"); // fd_write(1), trailing newline stripped
-    expect(emu.abiVersion).toBe("0.2.0");
-    const ok = await emu.request({ path: "/hello" }, (req) => {
-      expect(req.headers.get("x-go-filter-seen")).toBe("1");
-      return { status: 200, body: "upstream" };
-    });
-    expect(ok.status).toBe(200);
-    expect(ok.body).toBe("upstream");
-    expect(ok.headers.get("x-go-filter")).toBe("from-config");
-    expect(emu.logMessages("info")).toContain("go-filter: GET /hello");
-    const denied = await emu.request({ path: "/secret", headers: { "x-go-deny": "yes" } }, () => {
-      throw new Error("the upstream must not be called for a denied request");
-    });
-    expect(denied.status).toBe(403);
-    expect(denied.body).toBe("denied by go-filter");
-    expect(denied.upstream).toBeNull();
-    expect(emu.metric("go_filter_requests")).toBe(2);
-  });
+  it.skipIf(!!go.skip)(
+    `runs on the emulator: adds headers, logs, counts, replies locally ${go.skip ?? ""}`,
+    async () => {
+      const emu = await Emulator.load(go.path!, {
+        pluginConfig: "from-config",
+        env: { GO_FILTER_GREETING: "hi-from-env" },
+      });
+      expect(emu.logMessages("info")).toContain("go-filter: env GO_FILTER_GREETING=hi-from-env");
+      expect(emu.logMessages("info")).toContain("go-filter: hello from stdout"); // fd_write(1), trailing newline stripped
+      expect(emu.abiVersion).toBe("0.2.0");
+      const ok = await emu.request({ path: "/hello" }, (req) => {
+        expect(req.headers.get("x-go-filter-seen")).toBe("1");
+        return { status: 200, body: "upstream" };
+      });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toBe("upstream");
+      expect(ok.headers.get("x-go-filter")).toBe("from-config");
+      expect(emu.logMessages("info")).toContain("go-filter: GET /hello");
+      const denied = await emu.request({ path: "/secret", headers: { "x-go-deny": "yes" } }, () => {
+        throw new Error("the upstream must not be called for a denied request");
+      });
+      expect(denied.status).toBe(403);
+      expect(denied.body).toBe("denied by go-filter");
+      expect(denied.upstream).toBeNull();
+      expect(emu.metric("go_filter_requests")).toBe(2);
+    },
+  );
 
   it.skipIf(!!go.skip)("matches what real Envoy shows for the same module (test/envoy/other-sdk.test.ts)", async () => {
     const emu = await Emulator.load(go.path!, { pluginName: "go", pluginConfig: "from-go" });
@@ -59,4 +65,3 @@ describe("a module from the Go SDK", () => {
     expect((e as Error).message).toContain("configuration 'fail' rejected");
   });
 });
-

@@ -8,10 +8,12 @@ import { expect, test } from "vitest";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 test("npm run lint:packages: publint (harness, sdk) and attw (harness) report no problem", async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ["scripts/lint-packages.ts"], { cwd: ROOT, maxBuffer: 16 << 20 })
-    .catch((error: { stdout: string; stderr: string }) => {
-      throw new Error(`lint:packages failed:\n${error.stdout.slice(-4000)}\n${error.stderr.slice(-2000)}`);
-    });
+  const { stdout } = await promisify(execFile)(process.execPath, ["scripts/lint-packages.ts"], {
+    cwd: ROOT,
+    maxBuffer: 16 << 20,
+  }).catch((error: { stdout: string; stderr: string }) => {
+    throw new Error(`lint:packages failed:\n${error.stdout.slice(-4000)}\n${error.stderr.slice(-2000)}`);
+  });
   expect(stdout).toContain("packages: publint and attw pass");
   expect(stdout.match(/All good!/g)).toHaveLength(2);
 }, 300_000);

@@ -30,7 +30,10 @@ async function lifecycleExports(name: string, extraField: string): Promise<strin
   writeFileSync(entry, source(extraField));
   await compileModule(entry, join(DIR, `${name}.wasm`));
   const exports = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(DIR, `${name}.wasm`))));
-  return exports.map((e) => e.name).filter((n) => STREAM_LIFECYCLE.includes(n)).sort();
+  return exports
+    .map((e) => e.name)
+    .filter((n) => STREAM_LIFECYCLE.includes(n))
+    .sort();
 }
 
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
@@ -43,7 +46,9 @@ test("opted in but with a mutable field: kept, and the build says why", { timeou
   const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
   try {
     expect(await lifecycleExports("stateful", "seen: u32 = 0;")).toEqual(STREAM_LIFECYCLE);
-    expect(warn.mock.calls.map((c) => String(c[0])).join("\n")).toContain("Root.statelessStreams is ignored (per-stream contexts kept): Stream.seen is not a readonly reference to a root class");
+    expect(warn.mock.calls.map((c) => String(c[0])).join("\n")).toContain(
+      "Root.statelessStreams is ignored (per-stream contexts kept): Stream.seen is not a readonly reference to a root class",
+    );
   } finally {
     warn.mockRestore();
   }

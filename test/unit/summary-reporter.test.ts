@@ -13,9 +13,13 @@ const VITEST_CLI = join(dirname(createRequire(import.meta.url).resolve("vitest/p
 
 test("a suite failing in beforeAll, a module-level beforeAll and a module failing to load each count as failed", async () => {
   // Not this run's vitest settings: the child is a vitest run of its own.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("VITEST") && key !== "TEST"));
-  const run = await promisify(execFile)(process.execPath, [VITEST_CLI, "run"], { cwd: FIXTURE_DIR, env: { ...env, NO_COLOR: "1" } })
-    .catch((error: { stdout: string; stderr: string; code: number }) => error);
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith("VITEST") && key !== "TEST"),
+  );
+  const run = await promisify(execFile)(process.execPath, [VITEST_CLI, "run"], {
+    cwd: FIXTURE_DIR,
+    env: { ...env, NO_COLOR: "1" },
+  }).catch((error: { stdout: string; stderr: string; code: number }) => error);
   const lines = run.stdout.trim().split("\n");
   // plain: 1 passed, 1 failed, 1 skipped; hook-fails: 1 passed, 2 skipped + 1 failed hook;
   // module-hook-fails: 1 skipped + 1 failed hook; load-fails: 1 failed module.

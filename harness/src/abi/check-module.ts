@@ -46,7 +46,16 @@ export function checkModule(bytes: Uint8Array): ModuleReport {
     iface = readModuleInterface(bytes);
   } catch (e) {
     const problem = `cannot read the module: ${(e as Error).message}. Pass the compiled .wasm file, not source or a text (.wat) file.`;
-    return { ok: false, abiVersion: null, allocator: null, entryPoint: null, imports: [], badExports: [], problems: [problem], moduleInterface: null };
+    return {
+      ok: false,
+      abiVersion: null,
+      allocator: null,
+      entryPoint: null,
+      imports: [],
+      badExports: [],
+      problems: [problem],
+      moduleInterface: null,
+    };
   }
   const problems: string[] = [];
   const funcExports = new Map(iface.exports.filter((e) => e.kind === "function").map((e) => [e.name, e]));
@@ -55,7 +64,7 @@ export function checkModule(bytes: Uint8Array): ModuleReport {
   const abiVersion = marker ? ABI_MARKERS[marker.name]! : null;
   if (!abiVersion) {
     problems.push(
-      "missing ABI version marker: Envoy fails with \"Missing or unknown Proxy-Wasm ABI version\". Export an empty function named proxy_abi_version_0_2_1.",
+      'missing ABI version marker: Envoy fails with "Missing or unknown Proxy-Wasm ABI version". Export an empty function named proxy_abi_version_0_2_1.',
     );
   }
   const version: AbiVersion = abiVersion ?? "0.2.1";
@@ -67,7 +76,13 @@ export function checkModule(bytes: Uint8Array): ModuleReport {
       problems.push(
         `import ${imp.module}.${imp.name} is not provided by Envoy for ABI ${version}: the link fails with "missing import". Remove the import (for AssemblyScript: check abort/trace/seed and the WASI functions you use).`,
       );
-      return { module: imp.module, name: imp.name, kind: imp.kind, status: "unknown-to-envoy", signature: imp.signature };
+      return {
+        module: imp.module,
+        name: imp.name,
+        kind: imp.kind,
+        status: "unknown-to-envoy",
+        signature: imp.signature,
+      };
     }
     if (imp.kind !== "function") {
       problems.push(`import ${imp.module}.${imp.name} is a ${imp.kind}, but Envoy provides a function.`);
@@ -77,7 +92,14 @@ export function checkModule(bytes: Uint8Array): ModuleReport {
       problems.push(
         `import ${imp.module}.${imp.name} has signature ${imp.signature ? formatSignature(imp.signature) : "?"}, Envoy provides ${formatSignature(host.signature)}: the link fails with "import type mismatch". Fix the declaration.`,
       );
-      return { module: imp.module, name: imp.name, kind: imp.kind, status: "wrong-signature", signature: imp.signature, expected: host.signature };
+      return {
+        module: imp.module,
+        name: imp.name,
+        kind: imp.kind,
+        status: "wrong-signature",
+        signature: imp.signature,
+        expected: host.signature,
+      };
     }
     return { module: imp.module, name: imp.name, kind: imp.kind, status: "ok", signature: imp.signature };
   });
@@ -97,18 +119,34 @@ export function checkModule(bytes: Uint8Array): ModuleReport {
   }
 
   const allocator = ALLOCATOR_EXPORTS.find((n) => funcExports.has(n)) ?? null;
-  if (!allocator) problems.push('no allocator: export malloc or proxy_on_memory_allocate ((i32) -> i32); Envoy fails with "Wasm module is missing malloc function."');
+  if (!allocator)
+    problems.push(
+      'no allocator: export malloc or proxy_on_memory_allocate ((i32) -> i32); Envoy fails with "Wasm module is missing malloc function."',
+    );
   if (!iface.exports.some((e) => e.kind === "memory" && e.name === "memory")) {
-    problems.push('no exported memory named "memory": the host cannot read or write guest data. Export the module memory.');
+    problems.push(
+      'no exported memory named "memory": the host cannot read or write guest data. Export the module memory.',
+    );
   }
   const entryPoint = funcExports.has("_initialize") ? "_initialize" : funcExports.has("_start") ? "_start" : null;
 
-  return { ok: problems.length === 0, abiVersion, allocator, entryPoint, imports, badExports, problems, moduleInterface: iface };
+  return {
+    ok: problems.length === 0,
+    abiVersion,
+    allocator,
+    entryPoint,
+    imports,
+    badExports,
+    problems,
+    moduleInterface: iface,
+  };
 }
 
 /** A readable multi-line summary of a report, for logs and error messages. */
 export function formatModuleReport(report: ModuleReport, label = "module"): string {
-  const head = report.ok ? `${label}: loads in Envoy` : `${label}: Envoy would REJECT it (${report.problems.length} problem(s))`;
+  const head = report.ok
+    ? `${label}: loads in Envoy`
+    : `${label}: Envoy would REJECT it (${report.problems.length} problem(s))`;
   const facts = `ABI ${report.abiVersion ?? "none"}, allocator ${report.allocator ?? "none"}, entry ${report.entryPoint ?? "none"}, ${report.imports.length} imports`;
   return [head, `  ${facts}`, ...report.problems.map((p) => `  - ${p}`)].join("\n");
 }

@@ -61,5 +61,9 @@ const EXPORTS_02: Record<string, WasmSignature> = {
 /** Expected export signatures for `version` (0.1.0 differs only in the 2-param header callbacks). */
 export function envoyExportsFor(version: AbiVersion): Readonly<Record<string, WasmSignature>> {
   if (version !== "0.1.0") return EXPORTS_02;
-  return { ...EXPORTS_02, proxy_on_request_headers: sig(`${I(2)} -> i32`), proxy_on_response_headers: sig(`${I(2)} -> i32`) };
+  return {
+    ...EXPORTS_02,
+    proxy_on_request_headers: sig(`${I(2)} -> i32`),
+    proxy_on_response_headers: sig(`${I(2)} -> i32`),
+  };
 }

@@ -115,25 +115,46 @@ export type WasiImportName = (typeof WASI_CALLS)[number][0];
 
 /** WASI names callable during `_initialize`/`_start`/`main` (cpp-host 2024-12 allowlist, §5.1). */
 const WASI_ALLOWED_DURING_START = new Set<string>([
-  "fd_write", "args_sizes_get", "args_get", "environ_sizes_get", "environ_get", "fd_prestat_get",
-  "fd_prestat_dir_name", "clock_time_get", "random_get", "fd_fdstat_get", "fd_fdstat_set_flags",
+  "fd_write",
+  "args_sizes_get",
+  "args_get",
+  "environ_sizes_get",
+  "environ_get",
+  "fd_prestat_get",
+  "fd_prestat_dir_name",
+  "clock_time_get",
+  "random_get",
+  "fd_fdstat_get",
+  "fd_fdstat_set_flags",
 ]);
 const ALLOWED_DURING_ALLOC = new Set<string>(["proxy_log", "fd_write", "clock_time_get"]);
 
 /** Every import Envoy registers, for all ABI versions. Filter with {@link envoyImportsFor}. */
 export const ENVOY_IMPORTS: readonly HostImport[] = [
   ...PROXY_CALLS.map(([name, s, abiVersions]) => ({
-    module: "env", name, signature: sig(s), abiVersions,
-    allowedDuringStart: name === "proxy_log", allowedDuringAlloc: ALLOWED_DURING_ALLOC.has(name),
+    module: "env",
+    name,
+    signature: sig(s),
+    abiVersions,
+    allowedDuringStart: name === "proxy_log",
+    allowedDuringAlloc: ALLOWED_DURING_ALLOC.has(name),
   })),
   ...ENVOY_EXTRAS.map(([name, s]) => ({
-    module: "env", name, signature: sig(s), abiVersions: ALL,
-    allowedDuringStart: false, allowedDuringAlloc: false,
+    module: "env",
+    name,
+    signature: sig(s),
+    abiVersions: ALL,
+    allowedDuringStart: false,
+    allowedDuringAlloc: false,
   })),
   ...WASI_MODULES.flatMap((module) =>
     WASI_CALLS.map(([name, s]) => ({
-      module, name, signature: sig(s), abiVersions: ALL,
-      allowedDuringStart: WASI_ALLOWED_DURING_START.has(name), allowedDuringAlloc: ALLOWED_DURING_ALLOC.has(name),
+      module,
+      name,
+      signature: sig(s),
+      abiVersions: ALL,
+      allowedDuringStart: WASI_ALLOWED_DURING_START.has(name),
+      allowedDuringAlloc: ALLOWED_DURING_ALLOC.has(name),
     })),
   ),
 ];
@@ -149,7 +170,9 @@ const byVersion = new Map<AbiVersion, ReadonlyMap<string, HostImport>>();
 export function envoyImportsFor(version: AbiVersion): ReadonlyMap<string, HostImport> {
   let table = byVersion.get(version);
   if (!table) {
-    table = new Map(ENVOY_IMPORTS.filter((i) => i.abiVersions.includes(version)).map((i) => [importKey(i.module, i.name), i]));
+    table = new Map(
+      ENVOY_IMPORTS.filter((i) => i.abiVersions.includes(version)).map((i) => [importKey(i.module, i.name), i]),
+    );
     byVersion.set(version, table);
   }
   return table;
@@ -157,5 +180,7 @@ export function envoyImportsFor(version: AbiVersion): ReadonlyMap<string, HostIm
 
 /** Names of every `env.proxy_*` hostcall registered for `version` (used to check "imports every hostcall" fixtures). */
 export function proxyHostcallNames(version: AbiVersion): string[] {
-  return ENVOY_IMPORTS.filter((i) => i.module === "env" && i.name.startsWith("proxy_") && i.abiVersions.includes(version)).map((i) => i.name);
+  return ENVOY_IMPORTS.filter(
+    (i) => i.module === "env" && i.name.startsWith("proxy_") && i.abiVersions.includes(version),
+  ).map((i) => i.name);
 }

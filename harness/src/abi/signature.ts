@@ -19,12 +19,15 @@ export function sig(text: string): WasmSignature {
   const parse = (part: string): WasmValueType[] =>
     part.trim() === ""
       ? []
-      : part.trim().split(/\s+/).map((t) => {
-          if (!["i32", "i64", "f32", "f64", "v128", "funcref", "externref"].includes(t)) {
-            throw new Error(`sig(${JSON.stringify(text)}): unknown value type ${JSON.stringify(t)}`);
-          }
-          return t as WasmValueType;
-        });
+      : part
+          .trim()
+          .split(/\s+/)
+          .map((t) => {
+            if (!["i32", "i64", "f32", "f64", "v128", "funcref", "externref"].includes(t)) {
+              throw new Error(`sig(${JSON.stringify(text)}): unknown value type ${JSON.stringify(t)}`);
+            }
+            return t as WasmValueType;
+          });
   return { params: parse(left ?? ""), results: parse(right) };
 }
 

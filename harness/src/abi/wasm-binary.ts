@@ -29,7 +29,13 @@ export interface ModuleInterface {
 
 const KINDS: ExternKind[] = ["function", "table", "memory", "global", "tag"];
 const VALUE_TYPES: Record<number, WasmValueType> = {
-  127: "i32", 126: "i64", 125: "f32", 124: "f64", 123: "v128", 112: "funcref", 111: "externref",
+  127: "i32",
+  126: "i64",
+  125: "f32",
+  124: "f64",
+  123: "v128",
+  112: "funcref",
+  111: "externref",
 };
 
 class Reader {
@@ -43,7 +49,9 @@ class Reader {
     return this.bytes[this.offset++]!;
   }
   u32(): number {
-    let result = 0, shift = 0, b: number;
+    let result = 0,
+      shift = 0,
+      b: number;
     do {
       b = this.byte();
       result += (b & 0x7f) * 2 ** shift;
@@ -92,7 +100,10 @@ export function readModuleInterface(bytes: Uint8Array): ModuleInterface {
     if (id === 1) {
       for (let n = r.u32(); n > 0; n--) {
         const form = r.byte();
-        if (form !== 0x60) throw new WasmBinaryError(`unsupported type form 0x${form.toString(16)} (GC proposal) at byte ${r.offset - 1}`);
+        if (form !== 0x60)
+          throw new WasmBinaryError(
+            `unsupported type form 0x${form.toString(16)} (GC proposal) at byte ${r.offset - 1}`,
+          );
         const params = Array.from({ length: r.u32() }, () => r.valueType());
         const results = Array.from({ length: r.u32() }, () => r.valueType());
         types.push({ params, results });

@@ -28,18 +28,33 @@ export interface CompileOptions {
 export async function compileModule(entry: string, outFile: string, options: CompileOptions): Promise<void> {
   const target = options.target ?? "release";
   const base = options.baseDir;
-  const args = [relative(base, entry), "--config", relative(base, options.config), "--target", target, "--outFile", relative(base, outFile)];
+  const args = [
+    relative(base, entry),
+    "--config",
+    relative(base, options.config),
+    "--target",
+    target,
+    "--outFile",
+    relative(base, outFile),
+  ];
   if (target === "debug") args.push("--sourceMap");
   if (options.fast) args.push("--optimizeLevel", "0", "--shrinkLevel", "0");
   let stderrText = "";
   const { error } = await asc.main(args, {
     stdout: { write: () => true } as never,
-    stderr: { write: (chunk: string | Uint8Array) => { stderrText += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString(); return true; } } as never,
+    stderr: {
+      write: (chunk: string | Uint8Array) => {
+        stderrText += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
+        return true;
+      },
+    } as never,
     baseDir: base,
   } as never);
   // asc prints warnings (e.g. "Last converge was suboptimal") to stderr even on success; only errors fail.
   if (error) {
-    throw new BuildError(`AssemblyScript compile of ${relative(base, entry)} (${target}) failed:\n${stderrText.trim() || error.message}`);
+    throw new BuildError(
+      `AssemblyScript compile of ${relative(base, entry)} (${target}) failed:\n${stderrText.trim() || error.message}`,
+    );
   }
 }
 
@@ -49,7 +64,7 @@ export function requireEnvoyExports(entryLabel: string, bytes: Uint8Array<ArrayB
   const missing = REQUIRED_ENVOY_EXPORTS.filter((name) => !exports.has(name));
   if (missing.length) {
     throw new BuildError(`${entryLabel} built without ${missing.join(", ")}, so Envoy would refuse to load it.`, {
-      hint: "build with an asconfig.json that extends the SDK's (`\"extends\": \"./node_modules/@proxy-wasm-as/sdk/asconfig.json\"`) or add `export * from \"@proxy-wasm-as/sdk/exports\";` to the entry file",
+      hint: 'build with an asconfig.json that extends the SDK\'s (`"extends": "./node_modules/@proxy-wasm-as/sdk/asconfig.json"`) or add `export * from "@proxy-wasm-as/sdk/exports";` to the entry file',
     });
   }
 }

@@ -5,8 +5,21 @@
 //   buildFilterProject     builds that project into build/
 export { BuildError } from "./errors.ts";
 export { compileModule, requireEnvoyExports, REQUIRED_ENVOY_EXPORTS, type CompileOptions } from "./compile.ts";
-export { buildModules, formatSizeTable, newestSourceMtime, type BuildModulesOptions, type BuiltModule, type ModuleSource } from "./modules.ts";
 export {
-  buildFilterProject, findProjectRoot, readFilterProject, BUILD_DIR, SDK_PACKAGE, SOURCE_DIR,
-  type BuildProjectOptions, type FilterProject,
+  buildModules,
+  formatSizeTable,
+  newestSourceMtime,
+  type BuildModulesOptions,
+  type BuiltModule,
+  type ModuleSource,
+} from "./modules.ts";
+export {
+  buildFilterProject,
+  findProjectRoot,
+  readFilterProject,
+  BUILD_DIR,
+  SDK_PACKAGE,
+  SOURCE_DIR,
+  type BuildProjectOptions,
+  type FilterProject,
 } from "./project.ts";

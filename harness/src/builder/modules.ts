@@ -83,7 +83,9 @@ async function withBuildLock<T>(buildDir: string, work: () => Promise<T>): Promi
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       try {
         if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
-      } catch { /* released meanwhile */ }
+      } catch {
+        /* released meanwhile */
+      }
       await sleep(LOCK_POLL_MS);
     }
   }
@@ -108,21 +110,32 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
       const inputsTime = Math.max(shared, newestSourceMtime(module.dir), newestSourceMtime(module.config));
       const fastMarker = join(options.buildDir, `${module.name}.fast`);
       const fresh = (file: string) => existsSync(file) && statSync(file).mtimeMs > inputsTime;
-      const upToDate = !options.force && fresh(release) && (options.fast || (!existsSync(fastMarker) && (options.releaseOnly || fresh(debug))));
+      const upToDate =
+        !options.force &&
+        fresh(release) &&
+        (options.fast || (!existsSync(fastMarker) && (options.releaseOnly || fresh(debug))));
       const started = performance.now();
       if (!upToDate) {
         options.onCompile?.(module);
         const compileOptions = { config: module.config, baseDir: options.root, fast: options.fast };
         await compileModule(module.entry, release, { ...compileOptions, target: "release" });
-        if (options.fast) writeFileSync(fastMarker, "unoptimized watch-mode build; the next normal build replaces it\n");
+        if (options.fast)
+          writeFileSync(fastMarker, "unoptimized watch-mode build; the next normal build replaces it\n");
         else rmSync(fastMarker, { force: true });
-        if (!options.releaseOnly && !options.fast) await compileModule(module.entry, debug, { ...compileOptions, target: "debug" });
+        if (!options.releaseOnly && !options.fast)
+          await compileModule(module.entry, debug, { ...compileOptions, target: "debug" });
       }
       const bytes = readFileSync(release);
       requireEnvoyExports(relative(options.root, module.entry), new Uint8Array(bytes));
       results.push({
-        name: module.name, entry: relative(options.root, module.entry), release, debug, rawBytes: bytes.length,
-        gzipBytes: gzipSync(bytes, { level: 9 }).length, rebuilt: !upToDate, compileMs: upToDate ? 0 : performance.now() - started,
+        name: module.name,
+        entry: relative(options.root, module.entry),
+        release,
+        debug,
+        rawBytes: bytes.length,
+        gzipBytes: gzipSync(bytes, { level: 9 }).length,
+        rebuilt: !upToDate,
+        compileMs: upToDate ? 0 : performance.now() - started,
       });
     }
     return results;
@@ -131,11 +144,24 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
 
 /** The size table printed after a build: module, release bytes, gzip bytes, status. */
 export function formatSizeTable(results: readonly BuiltModule[]): string {
-  const rows = [["module", "release bytes", "gzip bytes", "status"], ...results.map((r) => [r.name, String(r.rawBytes), String(r.gzipBytes), r.rebuilt ? `built in ${(r.compileMs / 1000).toFixed(1)} s` : "up to date"])];
+  const rows = [
+    ["module", "release bytes", "gzip bytes", "status"],
+    ...results.map((r) => [
+      r.name,
+      String(r.rawBytes),
+      String(r.gzipBytes),
+      r.rebuilt ? `built in ${(r.compileMs / 1000).toFixed(1)} s` : "up to date",
+    ]),
+  ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const lines: string[] = [];
   for (const [i, row] of rows.entries()) {
-    lines.push(row.map((cell, c) => (c === 0 || c === 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ").trimEnd());
+    lines.push(
+      row
+        .map((cell, c) => (c === 0 || c === 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+        .join("  ")
+        .trimEnd(),
+    );
     if (i === 0) lines.push(widths.map((w) => "-".repeat(w)).join("  "));
   }
   return lines.join("\n");

@@ -37,7 +37,9 @@ function moduleNameOf(root: string): string {
   try {
     const parsed = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name?: unknown };
     if (typeof parsed.name === "string" && parsed.name) name = parsed.name;
-  } catch { /* no or invalid package.json: folder name */ }
+  } catch {
+    /* no or invalid package.json: folder name */
+  }
   return name.replace(/^@[^/]+\//, "").replace(/[^\w.-]/g, "-");
 }
 
@@ -48,7 +50,9 @@ function moduleNameOf(root: string): string {
 export function readFilterProject(root?: string): FilterProject {
   const projectRoot = root ? resolve(root) : findProjectRoot();
   if (!projectRoot) {
-    throw new BuildError(`no package.json found in ${process.cwd()} or above`, { hint: "run this inside your filter project, or create one with `npm create proxy-wasm-as@latest my-filter`" });
+    throw new BuildError(`no package.json found in ${process.cwd()} or above`, {
+      hint: "run this inside your filter project, or create one with `npm create proxy-wasm-as@latest my-filter`",
+    });
   }
   const rootConfig = join(projectRoot, "asconfig.json");
   const sourceDir = join(projectRoot, SOURCE_DIR);
@@ -62,7 +66,12 @@ export function readFilterProject(root?: string): FilterProject {
     });
   };
   if (existsSync(join(sourceDir, "index.ts"))) {
-    modules.push({ name: moduleNameOf(projectRoot), dir: sourceDir, entry: join(sourceDir, "index.ts"), config: configFor(projectRoot) });
+    modules.push({
+      name: moduleNameOf(projectRoot),
+      dir: sourceDir,
+      entry: join(sourceDir, "index.ts"),
+      config: configFor(projectRoot),
+    });
   }
   if (existsSync(sourceDir)) {
     for (const child of readdirSync(sourceDir).sort()) {
@@ -78,7 +87,12 @@ export function readFilterProject(root?: string): FilterProject {
     });
   }
   const sdkLink = join(projectRoot, "node_modules", SDK_PACKAGE);
-  return { root: projectRoot, buildDir: join(projectRoot, BUILD_DIR), modules, sdkDir: existsSync(sdkLink) ? realpathSync(sdkLink) : undefined };
+  return {
+    root: projectRoot,
+    buildDir: join(projectRoot, BUILD_DIR),
+    modules,
+    sdkDir: existsSync(sdkLink) ? realpathSync(sdkLink) : undefined,
+  };
 }
 
 /** Options of {@link buildFilterProject}. */
@@ -90,16 +104,27 @@ export type BuildProjectOptions = Pick<BuildModulesOptions, "force" | "releaseOn
 /** Builds (incrementally) the modules of `project`; throws BuildError naming the known modules on an unknown name. */
 export function buildFilterProject(project: FilterProject, options: BuildProjectOptions = {}): Promise<BuiltModule[]> {
   if (!project.sdkDir) {
-    throw new BuildError(`${SDK_PACKAGE} is not installed in ${project.root}`, { hint: `run \`npm install\` (or \`npm install --save-dev ${SDK_PACKAGE}\`)` });
+    throw new BuildError(`${SDK_PACKAGE} is not installed in ${project.root}`, {
+      hint: `run \`npm install\` (or \`npm install --save-dev ${SDK_PACKAGE}\`)`,
+    });
   }
   let modules = project.modules;
   if (options.only?.length) {
     const unknown = options.only.filter((name) => !modules.some((m) => m.name === name));
-    if (unknown.length) throw new BuildError(`unknown module(s): ${unknown.join(", ")}`, { hint: `known: ${modules.map((m) => m.name).join(", ")}` });
+    if (unknown.length)
+      throw new BuildError(`unknown module(s): ${unknown.join(", ")}`, {
+        hint: `known: ${modules.map((m) => m.name).join(", ")}`,
+      });
     modules = modules.filter((m) => options.only!.includes(m.name));
   }
   return buildModules({
-    root: project.root, buildDir: project.buildDir, modules, sharedInputs: [project.sdkDir], force: options.force,
-    releaseOnly: options.releaseOnly, fast: options.fast, onCompile: options.onCompile,
+    root: project.root,
+    buildDir: project.buildDir,
+    modules,
+    sharedInputs: [project.sdkDir],
+    force: options.force,
+    releaseOnly: options.releaseOnly,
+    fast: options.fast,
+    onCompile: options.onCompile,
   });
 }

@@ -37,16 +37,25 @@ Options:
   --runner <process|container>  (default process)`,
   async run(argv, io) {
     const { positionals, values } = parseCommandArgs("bench", argv, {
-      config: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, connections: { type: "string" },
-      path: { type: "string" }, runner: { type: "string" },
+      config: { type: "string" },
+      rounds: { type: "string" },
+      seconds: { type: "string" },
+      connections: { type: "string" },
+      path: { type: "string" },
+      runner: { type: "string" },
     });
     if (values.help) {
       io.print(this.help);
       return 0;
     }
     const wasm = positionals[0];
-    if (!wasm || positionals.length > 1) throw new CliError("bench needs exactly one .wasm file", { hint: `e.g. \`${PROGRAM} bench build/my-filter.wasm\``, exitCode: 2 });
-    if (!existsSync(wasm)) throw new CliError(`${wasm} does not exist`, { hint: `build it first (\`${PROGRAM} build\`)` });
+    if (!wasm || positionals.length > 1)
+      throw new CliError("bench needs exactly one .wasm file", {
+        hint: `e.g. \`${PROGRAM} bench build/my-filter.wasm\``,
+        exitCode: 2,
+      });
+    if (!existsSync(wasm))
+      throw new CliError(`${wasm} does not exist`, { hint: `build it first (\`${PROGRAM} build\`)` });
     const rounds = boundedInteger("--rounds", values.rounds, DEFAULT_ROUNDS, MAX_ROUNDS);
     const seconds = boundedInteger("--seconds", values.seconds, DEFAULT_SECONDS_PER_ROUND, MAX_SECONDS);
     const connections = boundedInteger("--connections", values.connections, DEFAULT_CONNECTIONS, MAX_CONNECTIONS);
@@ -60,10 +69,16 @@ Options:
     const upstream = await startHttpUpstream({ respond: () => ({ status: 200, body: "ok" }) });
     try {
       const runner = (values.runner ?? "process") as RunnerKind;
-      const { filtered, baseline } = await measure({ wasm, config, runner, upstream, tool, rounds, seconds, connections, path }, io);
+      const { filtered, baseline } = await measure(
+        { wasm, config, runner, upstream, tool, rounds, seconds, connections, path },
+        io,
+      );
       io.print(formatBench(basename(wasm), tool, filtered, baseline));
       const errors = filtered.errors + baseline.errors;
-      if (errors > 0) io.info(`warning: ${errors} request(s) failed (non-2xx/3xx or connection errors); the ratios may not mean much`);
+      if (errors > 0)
+        io.info(
+          `warning: ${errors} request(s) failed (non-2xx/3xx or connection errors); the ratios may not mean much`,
+        );
       return 0;
     } finally {
       await upstream.close();
@@ -89,7 +104,12 @@ async function measure(plan: BenchPlan, io: CliIo): Promise<{ filtered: LoadSamp
   const envoy = await startEnvoy({
     runner: plan.runner,
     listeners: [
-      { name: "filtered", protocol: "http", filters: [httpWasm(plan.wasm, { config: plan.config, name: basename(plan.wasm, ".wasm") })], cluster: "upstream" },
+      {
+        name: "filtered",
+        protocol: "http",
+        filters: [httpWasm(plan.wasm, { config: plan.config, name: basename(plan.wasm, ".wasm") })],
+        cluster: "upstream",
+      },
       { name: "baseline", protocol: "http", filters: [], cluster: "upstream" },
     ],
     clusters: [cluster("upstream", plan.upstream)],
@@ -99,12 +119,15 @@ async function measure(plan: BenchPlan, io: CliIo): Promise<{ filtered: LoadSamp
     started(`Envoy ${envoy.version} ready`);
     const url = (listener: string) => `${envoy.origin(listener)}${plan.path}`;
     const load = { connections: plan.connections, durationMs: plan.seconds * 1000 };
-    for (const listener of ["baseline", "filtered"]) await generateLoad(plan.tool, url(listener), { ...load, durationMs: WARMUP_MS });
+    for (const listener of ["baseline", "filtered"])
+      await generateLoad(plan.tool, url(listener), { ...load, durationMs: WARMUP_MS });
     const samples: Record<"filtered" | "baseline", LoadSample[]> = { filtered: [], baseline: [] };
     for (let round = 0; round < plan.rounds; round++) {
       const order = round % 2 === 0 ? (["baseline", "filtered"] as const) : (["filtered", "baseline"] as const);
       for (const listener of order) {
-        io.info(`round ${round + 1}/${plan.rounds}: ${listener} (${plan.tool}, ${plan.connections} connections, ${plan.seconds} s)`);
+        io.info(
+          `round ${round + 1}/${plan.rounds}: ${listener} (${plan.tool}, ${plan.connections} connections, ${plan.seconds} s)`,
+        );
         samples[listener].push(await generateLoad(plan.tool, url(listener), load));
       }
     }
@@ -117,7 +140,8 @@ async function measure(plan: BenchPlan, io: CliIo): Promise<{ filtered: LoadSamp
 function boundedInteger(flag: string, text: string | undefined, fallback: number, max: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new CliError(`${flag} must be an integer from 1 to ${max} (got "${text}")`, { exitCode: 2 });
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new CliError(`${flag} must be an integer from 1 to ${max} (got "${text}")`, { exitCode: 2 });
   return value;
 }
 
@@ -125,7 +149,10 @@ function boundedInteger(flag: string, text: string | undefined, fallback: number
 function summarise(samples: readonly LoadSample[]): LoadSample {
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
   const requests = samples.reduce((sum, s) => sum + s.requests, 0);
-  const secondsTotal = samples.reduce((sum, s) => sum + (s.requestsPerSecond > 0 ? s.requests / s.requestsPerSecond : 0), 0);
+  const secondsTotal = samples.reduce(
+    (sum, s) => sum + (s.requestsPerSecond > 0 ? s.requests / s.requestsPerSecond : 0),
+    0,
+  );
   return {
     requests,
     requestsPerSecond: secondsTotal > 0 ? requests / secondsTotal : 0,
@@ -137,7 +164,8 @@ function summarise(samples: readonly LoadSample[]): LoadSample {
 
 /** The result table: both listeners and the filtered/baseline ratios. */
 export function formatBench(module: string, tool: string, filtered: LoadSample, baseline: LoadSample): string {
-  const row = (name: string, s: LoadSample) => `${name.padEnd(10)} ${s.requestsPerSecond.toFixed(0).padStart(10)} ${s.p50Ms.toFixed(3).padStart(9)} ${s.p99Ms.toFixed(3).padStart(9)}`;
+  const row = (name: string, s: LoadSample) =>
+    `${name.padEnd(10)} ${s.requestsPerSecond.toFixed(0).padStart(10)} ${s.p50Ms.toFixed(3).padStart(9)} ${s.p99Ms.toFixed(3).padStart(9)}`;
   const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
   return [
     `${module} against no filter (${tool}; same Envoy, same upstream, interleaved rounds)`,

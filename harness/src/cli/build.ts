@@ -2,7 +2,13 @@
 // (harness/src/builder) and print their sizes; with --watch, rebuild on every save until Ctrl-C.
 import { watch } from "node:fs";
 import { join, relative } from "node:path";
-import { buildFilterProject, formatSizeTable, readFilterProject, SOURCE_DIR, type FilterProject } from "../builder/index.ts";
+import {
+  buildFilterProject,
+  formatSizeTable,
+  readFilterProject,
+  SOURCE_DIR,
+  type FilterProject,
+} from "../builder/index.ts";
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
 import { describeError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
@@ -27,7 +33,10 @@ Options:
   --release-only   skip the debug build (faster)`,
   async run(argv, io) {
     const { positionals, values } = parseCommandArgs("build", argv, {
-      watch: { type: "boolean" }, fast: { type: "boolean" }, force: { type: "boolean" }, "release-only": { type: "boolean" },
+      watch: { type: "boolean" },
+      fast: { type: "boolean" },
+      force: { type: "boolean" },
+      "release-only": { type: "boolean" },
     });
     if (values.help) {
       io.print(this.help);
@@ -43,7 +52,11 @@ Options:
   },
 };
 
-async function buildOnce(project: FilterProject, options: { only: string[]; force?: boolean; releaseOnly?: boolean; fast?: boolean }, io: CliIo): Promise<void> {
+async function buildOnce(
+  project: FilterProject,
+  options: { only: string[]; force?: boolean; releaseOnly?: boolean; fast?: boolean },
+  io: CliIo,
+): Promise<void> {
   const results = await buildFilterProject(project, {
     ...options,
     onCompile: (module) => io.info(`compiling ${relative(process.cwd(), module.entry)} (${module.name})…`),
@@ -52,7 +65,11 @@ async function buildOnce(project: FilterProject, options: { only: string[]; forc
 }
 
 /** Builds now, then after every change until SIGINT/SIGTERM; a failing build prints its diagnostics and keeps watching. */
-async function watchAndBuild(project: FilterProject, options: { only: string[]; releaseOnly?: boolean; fast?: boolean }, io: CliIo): Promise<number> {
+async function watchAndBuild(
+  project: FilterProject,
+  options: { only: string[]; releaseOnly?: boolean; fast?: boolean },
+  io: CliIo,
+): Promise<number> {
   const attempt = async (force: boolean) => {
     try {
       await buildOnce(project, { ...options, force }, io);

@@ -19,7 +19,11 @@ Example:
       io.print(this.help);
       return 0;
     }
-    if (positionals.length === 0) throw new CliError("check needs at least one .wasm file", { hint: `build first (\`${PROGRAM} build\`), then \`${PROGRAM} check build/<name>.wasm\``, exitCode: 2 });
+    if (positionals.length === 0)
+      throw new CliError("check needs at least one .wasm file", {
+        hint: `build first (\`${PROGRAM} build\`), then \`${PROGRAM} check build/<name>.wasm\``,
+        exitCode: 2,
+      });
     return checkWasmFiles(positionals, io.print, io.info) === 0 ? 0 : 1;
   },
 };

@@ -15,7 +15,8 @@ describe("proxy-wasm-as", () => {
   test("--help lists every command; no command is a usage error", async () => {
     const { io, out } = capture();
     expect(await runProxyWasmAs(["--help"], io)).toBe(0);
-    for (const command of ["init", "build", "run", "check", "bench", "envoy", "istio"]) expect(out.join("\n")).toMatch(new RegExp(`^  ${command} `, "m"));
+    for (const command of ["init", "build", "run", "check", "bench", "envoy", "istio"])
+      expect(out.join("\n")).toMatch(new RegExp(`^  ${command} `, "m"));
     expect(await runProxyWasmAs([], capture().io)).toBe(2);
   });
 
@@ -31,7 +32,9 @@ describe("proxy-wasm-as", () => {
   test("an unknown command or option is one line with a hint, exit 2", async () => {
     const { io, err } = capture();
     expect(await runProxyWasmAs(["deploy"], io)).toBe(2);
-    expect(err.join("\n")).toBe('error: unknown command "deploy"\nhint: commands: init, build, run, check, bench, envoy, istio (see `proxy-wasm-as --help`)');
+    expect(err.join("\n")).toBe(
+      'error: unknown command "deploy"\nhint: commands: init, build, run, check, bench, envoy, istio (see `proxy-wasm-as --help`)',
+    );
     const second = capture();
     expect(await runProxyWasmAs(["run", "x.wasm", "--bogus"], second.io)).toBe(2);
     expect(second.err.join("\n")).toMatch(/^error: Unknown option '--bogus'.*\nhint: see `proxy-wasm-as run --help`$/s);
@@ -53,7 +56,9 @@ describe("proxy-wasm-as", () => {
     expect(manifest.name).toBe("my-filter");
     expect(manifest.devDependencies["@proxy-wasm-as/harness"]).toMatch(/^\^\d+\.\d+\.\d+/);
     expect(manifest.devDependencies.node).toMatch(/^22\./);
-    expect(JSON.parse(readFileSync(join(dir, "asconfig.json"), "utf8")).extends).toBe("./node_modules/@proxy-wasm-as/sdk/asconfig.json");
+    expect(JSON.parse(readFileSync(join(dir, "asconfig.json"), "utf8")).extends).toBe(
+      "./node_modules/@proxy-wasm-as/sdk/asconfig.json",
+    );
     expect(readFileSync(join(dir, "test/filter.test.ts"), "utf8")).toContain('"build/my-filter.wasm"');
     expect(existsSync(join(dir, ".gitignore"))).toBe(true);
     expect(readFileSync(join(dir, "assembly/index.ts"), "utf8")).not.toMatch(/\{\{/);

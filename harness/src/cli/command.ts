@@ -18,7 +18,12 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 /** Parses `argv` strictly with `options` (plus --help); a parse error becomes a usage CliError pointing at --help. */
 export function parseCommandArgs<T extends Options>(command: string, argv: readonly string[], options: T) {
   try {
-    return parseArgs({ args: [...argv], options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (cause) {
     throw new CliError((cause as Error).message, { hint: `see \`${PROGRAM} ${command} --help\``, exitCode: 2, cause });
   }

@@ -11,13 +11,34 @@ export { scaffoldProject, type ScaffoldOptions } from "./init.ts";
 
 /** Command name → summary and loader. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
-  init: { summary: "scaffold a filter project (filter, emulator test, real-Envoy test, vitest preset)", load: async () => (await import("./init.ts")).initCommand },
-  build: { summary: "compile assembly/ into build/*.wasm and print sizes (--watch)", load: async () => (await import("./build.ts")).buildCommand },
-  run: { summary: "start Envoy with a filter, print its URL, stream the filter's logs", load: async () => (await import("./run.ts")).runCommand },
-  check: { summary: "check modules against Envoy's proxy-wasm ABI (no Envoy needed)", load: async () => (await import("./check.ts")).checkCommand },
-  bench: { summary: "your filter against no filter in one Envoy: req/s, p50/p99, ratios", load: async () => (await import("./bench.ts")).benchCommand },
-  envoy: { summary: "envoy provision|check|leftovers: Envoy in the per-user cache", load: async () => (await import("./envoy.ts")).envoyCommand },
-  istio: { summary: "istio package|push|check|wasmplugin|envoy: ship to Istio", load: async () => (await import("./istio.ts")).istioCommand },
+  init: {
+    summary: "scaffold a filter project (filter, emulator test, real-Envoy test, vitest preset)",
+    load: async () => (await import("./init.ts")).initCommand,
+  },
+  build: {
+    summary: "compile assembly/ into build/*.wasm and print sizes (--watch)",
+    load: async () => (await import("./build.ts")).buildCommand,
+  },
+  run: {
+    summary: "start Envoy with a filter, print its URL, stream the filter's logs",
+    load: async () => (await import("./run.ts")).runCommand,
+  },
+  check: {
+    summary: "check modules against Envoy's proxy-wasm ABI (no Envoy needed)",
+    load: async () => (await import("./check.ts")).checkCommand,
+  },
+  bench: {
+    summary: "your filter against no filter in one Envoy: req/s, p50/p99, ratios",
+    load: async () => (await import("./bench.ts")).benchCommand,
+  },
+  envoy: {
+    summary: "envoy provision|check|leftovers: Envoy in the per-user cache",
+    load: async () => (await import("./envoy.ts")).envoyCommand,
+  },
+  istio: {
+    summary: "istio package|push|check|wasmplugin|envoy: ship to Istio",
+    load: async () => (await import("./istio.ts")).istioCommand,
+  },
 };
 
 /** Commands that run on any Node (they load nothing that needs Node 22). */
@@ -64,10 +85,16 @@ export async function runProxyWasmAs(argv: readonly string[], io: CliIo = proces
   }
   try {
     const entry = COMMANDS[name];
-    if (!entry) throw new CliError(`unknown command "${name}"`, { hint: `commands: ${Object.keys(COMMANDS).join(", ")} (see \`${PROGRAM} --help\`)`, exitCode: 2 });
+    if (!entry)
+      throw new CliError(`unknown command "${name}"`, {
+        hint: `commands: ${Object.keys(COMMANDS).join(", ")} (see \`${PROGRAM} --help\`)`,
+        exitCode: 2,
+      });
     const tooOld = ANY_NODE.has(name) ? undefined : await unsupportedNode();
     if (tooOld) {
-      throw new CliError(tooOld, { hint: "in a project made by `npm create proxy-wasm-as`, run it through npm scripts or `npx proxy-wasm-as` (the project's `node` devDependency provides Node 22)" });
+      throw new CliError(tooOld, {
+        hint: "in a project made by `npm create proxy-wasm-as`, run it through npm scripts or `npx proxy-wasm-as` (the project's `node` devDependency provides Node 22)",
+      });
     }
     return await (await entry.load()).run(rest, io);
   } catch (error) {

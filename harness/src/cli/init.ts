@@ -27,7 +27,9 @@ export interface ScaffoldOptions {
 
 /** The harness package's version: the scaffold depends on the SDK and harness of this very release. */
 export function harnessVersion(): string {
-  const manifest = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as { version: string };
+  const manifest = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as {
+    version: string;
+  };
   return manifest.version;
 }
 
@@ -39,18 +41,29 @@ export function scaffoldProject(dir: string, options: ScaffoldOptions = {}): str
   const target = resolve(dir);
   const name = options.name ?? basename(target);
   if (!PACKAGE_NAME.test(name) || name.length > MAX_PACKAGE_NAME_LENGTH) {
-    throw new CliError(`"${name}" is not a valid npm package name`, { hint: "use lower-case letters, digits and dashes, e.g. `my-filter` (or pass --name)", exitCode: 2 });
+    throw new CliError(`"${name}" is not a valid npm package name`, {
+      hint: "use lower-case letters, digits and dashes, e.g. `my-filter` (or pass --name)",
+      exitCode: 2,
+    });
   }
-  if (existsSync(target) && !statSync(target).isDirectory()) throw new CliError(`${dir} exists and is not a folder`, { exitCode: 2 });
+  if (existsSync(target) && !statSync(target).isDirectory())
+    throw new CliError(`${dir} exists and is not a folder`, { exitCode: 2 });
   if (existsSync(target) && readdirSync(target).length > 0 && !options.force) {
-    throw new CliError(`${dir} is not empty`, { hint: "pick a new folder name, or pass --force to add the missing files only", exitCode: 2 });
+    throw new CliError(`${dir} is not empty`, {
+      hint: "pick a new folder name, or pass --force to add the missing files only",
+      exitCode: 2,
+    });
   }
   const module = name.replace(/^@[^/]+\//, "");
   const values: Record<string, string> = { name, module, version: harnessVersion() };
   const written: string[] = [];
   for (const file of templateFiles(TEMPLATE_DIR)) {
     const relativePath = relative(TEMPLATE_DIR, file);
-    const outPath = join(target, dirname(relativePath), RENAMED_ON_COPY[basename(relativePath)] ?? basename(relativePath));
+    const outPath = join(
+      target,
+      dirname(relativePath),
+      RENAMED_ON_COPY[basename(relativePath)] ?? basename(relativePath),
+    );
     if (existsSync(outPath)) continue;
     const text = readFileSync(file, "utf8").replace(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole);
     mkdirSync(dirname(outPath), { recursive: true });
@@ -62,7 +75,8 @@ export function scaffoldProject(dir: string, options: ScaffoldOptions = {}): str
 
 function templateFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? templateFiles(join(dir, entry.name)) : [join(dir, entry.name)]);
+    entry.isDirectory() ? templateFiles(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
 }
 
 /** Runs `npm install` in `dir`, streaming npm's output to stderr; resolves with npm's exit code. */
@@ -70,7 +84,10 @@ function npmInstall(dir: string, io: CliIo): Promise<number> {
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   io.info(`installing dependencies (npm install in ${dir})…`);
   return new Promise((resolvePromise) => {
-    const child = spawn(npm, ["install", "--no-audit", "--no-fund"], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(npm, ["install", "--no-audit", "--no-fund"], {
+      cwd: dir,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
     child.on("error", (error) => {
       io.info(`error: cannot run npm: ${error.message}`);
       resolvePromise(1);
@@ -100,23 +117,33 @@ Options:
   --force         write into a non-empty folder (existing files are kept)`,
   async run(argv, io) {
     const { positionals, values } = parseCommandArgs("init", argv, {
-      name: { type: "string" }, "no-install": { type: "boolean" }, force: { type: "boolean" },
+      name: { type: "string" },
+      "no-install": { type: "boolean" },
+      force: { type: "boolean" },
     });
     if (values.help) {
       io.print(this.help);
       return 0;
     }
-    if (positionals.length > 1) throw new CliError("init takes at most one folder", { hint: `e.g. \`${PROGRAM} init my-filter\``, exitCode: 2 });
+    if (positionals.length > 1)
+      throw new CliError("init takes at most one folder", { hint: `e.g. \`${PROGRAM} init my-filter\``, exitCode: 2 });
     const dir = positionals[0] ?? ".";
     const written = scaffoldProject(dir, { name: values.name, force: values.force });
     io.print(`created ${dir === "." ? "the project here" : dir}: ${written.join(", ")}`);
     if (!values["no-install"]) {
       const code = await npmInstall(resolve(dir), io);
-      if (code !== 0) throw new CliError(`npm install failed in ${dir} (exit ${code})`, { hint: `fix the error above, then run \`npm install\` in ${dir}` });
+      if (code !== 0)
+        throw new CliError(`npm install failed in ${dir} (exit ${code})`, {
+          hint: `fix the error above, then run \`npm install\` in ${dir}`,
+        });
     }
     const cd = dir === "." ? "" : `cd ${dir} && `;
-    io.print(`\nnext:\n  ${cd}${values["no-install"] ? "npm install && " : ""}npm test     # build, provision Envoy, run the emulator and real-Envoy tests`);
-    io.print(`  npm start            # try it: Envoy with your filter and an echo upstream, then curl the URL it prints`);
+    io.print(
+      `\nnext:\n  ${cd}${values["no-install"] ? "npm install && " : ""}npm test     # build, provision Envoy, run the emulator and real-Envoy tests`,
+    );
+    io.print(
+      `  npm start            # try it: Envoy with your filter and an echo upstream, then curl the URL it prints`,
+    );
     return 0;
   },
 };

@@ -10,8 +10,8 @@ export interface CliIo {
 
 /** The process's stdout and stderr. */
 export const processIo: CliIo = {
-  print: (text) => void process.stdout.write(text + "\n"),
-  info: (text) => void process.stderr.write(text + "\n"),
+  print: (text) => void process.stdout.write(`${text}\n`),
+  info: (text) => void process.stderr.write(`${text}\n`),
 };
 
 /** Starts a timed step: prints "<label>…" now and returns a function printing "<label>: done in X s". */
@@ -31,13 +31,19 @@ export async function readConfigArgument(value: string | undefined): Promise<str
     try {
       text = await readFile(value.slice(1), "utf8");
     } catch (cause) {
-      throw new CliError(`cannot read --config file ${value.slice(1)}: ${(cause as Error).message}`, { hint: "pass --config @path/to/config.json or inline JSON", cause });
+      throw new CliError(`cannot read --config file ${value.slice(1)}: ${(cause as Error).message}`, {
+        hint: "pass --config @path/to/config.json or inline JSON",
+        cause,
+      });
     }
   }
   try {
     JSON.parse(text);
   } catch (cause) {
-    throw new CliError(`--config is not valid JSON: ${(cause as Error).message}`, { hint: `pass a JSON value, e.g. --config '{"header":"x-hello"}' or --config @config.json`, cause });
+    throw new CliError(`--config is not valid JSON: ${(cause as Error).message}`, {
+      hint: `pass a JSON value, e.g. --config '{"header":"x-hello"}' or --config @config.json`,
+      cause,
+    });
   }
   return text;
 }

@@ -51,7 +51,11 @@ function milliseconds(text: string): number {
 
 async function wrkLoad(url: string, settings: LoadSettings): Promise<LoadSample> {
   const seconds = Math.max(1, Math.round(settings.durationMs / 1000));
-  const { stdout } = await execFileAsync("wrk", ["-t1", `-c${settings.connections}`, `-d${seconds}s`, "--latency", url], { maxBuffer: 1 << 20 });
+  const { stdout } = await execFileAsync(
+    "wrk",
+    ["-t1", `-c${settings.connections}`, `-d${seconds}s`, "--latency", url],
+    { maxBuffer: 1 << 20 },
+  );
   const number = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? 0);
   const percentile = (p: string) => milliseconds(new RegExp(`^\\s+${p}%\\s+(\\S+)`, "m").exec(stdout)?.[1] ?? "");
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
@@ -60,7 +64,9 @@ async function wrkLoad(url: string, settings: LoadSettings): Promise<LoadSample>
     requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
     p50Ms: percentile("50"),
     p99Ms: percentile("99"),
-    errors: number(/Non-2xx or 3xx responses: (\d+)/) + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+    errors:
+      number(/Non-2xx or 3xx responses: (\d+)/) +
+      (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
   };
 }
 

@@ -30,27 +30,47 @@ Example:
   curl -i http://127.0.0.1:<port>/`,
   async run(argv, io) {
     const { positionals, values } = parseCommandArgs("run", argv, {
-      config: { type: "string" }, upstream: { type: "string" }, echo: { type: "boolean" }, tcp: { type: "boolean" },
-      runner: { type: "string" }, "envoy-version": { type: "string" }, "log-level": { type: "string" },
+      config: { type: "string" },
+      upstream: { type: "string" },
+      echo: { type: "boolean" },
+      tcp: { type: "boolean" },
+      runner: { type: "string" },
+      "envoy-version": { type: "string" },
+      "log-level": { type: "string" },
     });
     if (values.help) {
       io.print(this.help);
       return 0;
     }
     const wasm = positionals[0];
-    if (!wasm || positionals.length > 1) throw new CliError("run needs exactly one .wasm file", { hint: `e.g. \`${PROGRAM} run build/my-filter.wasm --echo\``, exitCode: 2 });
-    if (!existsSync(wasm)) throw new CliError(`${wasm} does not exist`, { hint: `build it first (\`${PROGRAM} build\`) and pass build/<name>.wasm` });
+    if (!wasm || positionals.length > 1)
+      throw new CliError("run needs exactly one .wasm file", {
+        hint: `e.g. \`${PROGRAM} run build/my-filter.wasm --echo\``,
+        exitCode: 2,
+      });
+    if (!existsSync(wasm))
+      throw new CliError(`${wasm} does not exist`, {
+        hint: `build it first (\`${PROGRAM} build\`) and pass build/<name>.wasm`,
+      });
     if (values.upstream && values.echo) throw new CliError("--upstream and --echo exclude each other", { exitCode: 2 });
     const runner = (values.runner ?? "process") as RunnerKind;
-    if (runner !== "process" && runner !== "container") throw new CliError(`--runner must be process or container (got "${values.runner}")`, { exitCode: 2 });
+    if (runner !== "process" && runner !== "container")
+      throw new CliError(`--runner must be process or container (got "${values.runner}")`, { exitCode: 2 });
     const config = await readConfigArgument(values.config);
     const echo = values.echo ? await startHttpUpstream() : undefined;
-    const upstream: UpstreamEndpoint | undefined = echo ?? (values.upstream ? parseUpstream(values.upstream) : undefined);
+    const upstream: UpstreamEndpoint | undefined =
+      echo ?? (values.upstream ? parseUpstream(values.upstream) : undefined);
     const filter = (values.tcp ? networkWasm : httpWasm)(wasm, { config, name: basename(wasm, ".wasm") });
     const done = step(io, `starting Envoy (${runner} runner) with ${wasm}`);
-    let envoy;
+    let envoy: Awaited<ReturnType<typeof startEnvoy>> | undefined;
     try {
-      envoy = await startEnvoy({ runner, version: values["envoy-version"], filters: [filter], upstream, allowWasmErrors: true });
+      envoy = await startEnvoy({
+        runner,
+        version: values["envoy-version"],
+        filters: [filter],
+        upstream,
+        allowWasmErrors: true,
+      });
     } catch (error) {
       await echo?.close();
       throw error;
@@ -92,7 +112,11 @@ function parseUpstream(text: string): UpstreamEndpoint {
   } catch {
     throw new CliError(`--upstream must be a URL like http://127.0.0.1:8080 (got "${text}")`, { exitCode: 2 });
   }
-  if (url.protocol !== "http:" || !url.port) throw new CliError(`--upstream must be http://<ip>:<port> (got "${text}")`, { hint: "HTTPS upstreams are not supported by `run`; use a plain-HTTP local service", exitCode: 2 });
+  if (url.protocol !== "http:" || !url.port)
+    throw new CliError(`--upstream must be http://<ip>:<port> (got "${text}")`, {
+      hint: "HTTPS upstreams are not supported by `run`; use a plain-HTTP local service",
+      exitCode: 2,
+    });
   const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname.replace(/^\[|\]$/g, "");
   return { host, port: Number(url.port), protocol: "http1" };
 }

@@ -15,7 +15,8 @@ const CALLOUT_RESPONSE_MAPS = [MapType.HttpCallResponseHeaders, MapType.HttpCall
 const TOKEN_STEP = 4;
 const TokenKind = { Http: 0, GrpcCall: 1, GrpcStream: 2 } as const;
 const GRPC_METADATA_MAPS = [MapType.GrpcReceiveInitialMetadata, MapType.GrpcReceiveTrailingMetadata] as const;
-const toBytes = (b: string | Uint8Array | undefined): Uint8Array => (typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0)));
+const toBytes = (b: string | Uint8Array | undefined): Uint8Array =>
+  typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0));
 
 /**
  * The narrow view of a VM the callout engine delivers into (implemented by WasmVm): its clock, its liveness and
@@ -53,7 +54,13 @@ export interface CalloutRequest {
  * exceeds the call's timeout the module gets Envoy's 504 "upstream request timeout" instead.
  */
 export type CalloutResponse =
-  | { readonly status?: number; readonly headers?: HeadersInit; readonly body?: string | Uint8Array; readonly trailers?: HeadersInit; readonly delayMs?: number }
+  | {
+      readonly status?: number;
+      readonly headers?: HeadersInit;
+      readonly body?: string | Uint8Array;
+      readonly trailers?: HeadersInit;
+      readonly delayMs?: number;
+    }
   | { readonly reset: true; readonly delayMs?: number };
 
 /** Handles proxy_http_call requests sent to one cluster. Must be synchronous. */
@@ -138,15 +145,28 @@ export class Callouts {
   }
 
   /** proxy_http_call. `writeToken` is called before anything is sent (IMA there aborts the call). */
-  httpCall(vm: CalloutDelivery, root: ContextState, cluster: string, headerPairs: Array<[string, string]>, body: Uint8Array,
-    trailerPairs: Array<[string, string]>, timeoutMs: number, writeToken: (t: number) => void): number {
+  httpCall(
+    vm: CalloutDelivery,
+    root: ContextState,
+    cluster: string,
+    headerPairs: Array<[string, string]>,
+    body: Uint8Array,
+    trailerPairs: Array<[string, string]>,
+    timeoutMs: number,
+    writeToken: (t: number) => void,
+  ): number {
     const handler = this.#handlers.upstreams[cluster];
     if (!handler) {
-      vm.hostLog(LogLevel.Warn, root, `emulator: proxy_http_call to unknown cluster "${cluster}" -> BadArgument (register it in upstreams)`);
+      vm.hostLog(
+        LogLevel.Warn,
+        root,
+        `emulator: proxy_http_call to unknown cluster "${cluster}" -> BadArgument (register it in upstreams)`,
+      );
       return Status.BadArgument;
     }
     const headers = new HeaderMap(headerPairs);
-    if (!headers.has(":method") || !headers.has(":path") || !headers.has(":authority") || timeoutMs >= 2 ** 31) return Status.BadArgument;
+    if (!headers.has(":method") || !headers.has(":path") || !headers.has(":authority") || timeoutMs >= 2 ** 31)
+      return Status.BadArgument;
     if (body.length > 0) headers.set("content-length", String(body.length));
     this.#httpToken += TOKEN_STEP;
     const token = this.#httpToken;
@@ -154,16 +174,32 @@ export class Callouts {
     this.records.push({ kind: "http", cluster, token, headers, body });
     let response: CalloutResponse;
     try {
-      response = handler({ cluster, headers, body, trailers: new HeaderMap(trailerPairs), timeoutMs, text: () => new TextDecoder().decode(body) });
+      response = handler({
+        cluster,
+        headers,
+        body,
+        trailers: new HeaderMap(trailerPairs),
+        timeoutMs,
+        text: () => new TextDecoder().decode(body),
+      });
     } catch (e) {
-      vm.hostLog(LogLevel.Error, root, `emulator: upstream handler for cluster "${cluster}" threw: ${(e as Error).message}; delivering a reset`);
+      vm.hostLog(
+        LogLevel.Error,
+        root,
+        `emulator: upstream handler for cluster "${cluster}" threw: ${(e as Error).message}; delivering a reset`,
+      );
       response = { reset: true };
     }
     const delay = response.delayMs ?? 0;
     const timedOut = timeoutMs > 0 && delay > timeoutMs;
     vm.host.post(timedOut ? timeoutMs : delay, () => {
       if (vm.failure || !vm.context(root.id)) return;
-      if (timedOut) return this.#deliverHttp(vm, root, token, { status: 504, body: "upstream request timeout", headers: { "content-type": "text/plain" } });
+      if (timedOut)
+        return this.#deliverHttp(vm, root, token, {
+          status: 504,
+          body: "upstream request timeout",
+          headers: { "content-type": "text/plain" },
+        });
       this.#deliverHttp(vm, root, token, response);
     });
     return Status.Ok;
@@ -181,10 +217,22 @@ export class Callouts {
       if (!headers.has("content-length") && body.length > 0) headers.add("content-length", String(body.length));
       result = { headers, body, trailers: response.trailers ? new HeaderMap(response.trailers) : null };
     }
-    this.#rootCallback(vm, root, {
-      mapTypes: CALLOUT_RESPONSE_MAPS, headers: result.headers, trailers: result.trailers, bodyType: BufferType.HttpCallResponseBody, body: result.body,
-    },
-      "proxy_on_http_call_response", token, result.headers?.size ?? 0, result.body.length, result.trailers?.size ?? 0);
+    this.#rootCallback(
+      vm,
+      root,
+      {
+        mapTypes: CALLOUT_RESPONSE_MAPS,
+        headers: result.headers,
+        trailers: result.trailers,
+        bodyType: BufferType.HttpCallResponseBody,
+        body: result.body,
+      },
+      "proxy_on_http_call_response",
+      token,
+      result.headers?.size ?? 0,
+      result.body.length,
+      result.trailers?.size ?? 0,
+    );
   }
 
   #rootCallback(vm: CalloutDelivery, root: ContextState, data: CallbackData, name: string, ...args: number[]): void {
@@ -198,19 +246,28 @@ export class Callouts {
     vm.applyDeferred();
   }
 
-  #resolveGrpc(vm: CalloutDelivery, root: ContextState, service: Uint8Array): { cluster: string; handler: GrpcServiceHandler } | null {
+  #resolveGrpc(
+    vm: CalloutDelivery,
+    root: ContextState,
+    service: Uint8Array,
+  ): { cluster: string; handler: GrpcServiceHandler } | null {
     if (parsesAsTargetlessGrpcService(service)) {
       // Envoy parses the service bytes as a GrpcService first; a cluster name that happens to be valid protobuf
       // wire format parses into one with no target, and Envoy aborts (trace h1-grpc-stream-answered, first run).
       throw new EmulatorUsageError(
         `the gRPC service "${new TextDecoder().decode(service)}" parses as an envoy.config.core.v3.GrpcService protobuf with no target, ` +
-        `and Envoy 1.36–1.40 then aborts the whole process ("panic: unset oneof", async_client_manager_impl.cc). Rename the ` +
-        `cluster so that its name is not valid protobuf (a name starting with f, g, n, o, v or w never is), or pass a serialized GrpcService.`);
+          `and Envoy 1.36–1.40 then aborts the whole process ("panic: unset oneof", async_client_manager_impl.cc). Rename the ` +
+          `cluster so that its name is not valid protobuf (a name starting with f, g, n, o, v or w never is), or pass a serialized GrpcService.`,
+      );
     }
     const cluster = grpcClusterName(service);
     const handler = this.#handlers.grpcServices[cluster];
     if (!handler) {
-      vm.hostLog(LogLevel.Warn, root, `emulator: gRPC service "${cluster}" is neither a GrpcService proto nor a registered cluster -> ParseFailure (register it in grpcServices)`);
+      vm.hostLog(
+        LogLevel.Warn,
+        root,
+        `emulator: gRPC service "${cluster}" is neither a GrpcService proto nor a registered cluster -> ParseFailure (register it in grpcServices)`,
+      );
       return null;
     }
     return { cluster, handler };
@@ -225,13 +282,26 @@ export class Callouts {
     const token = this.#grpcCallToken;
     this.#grpcCallToken += TOKEN_STEP;
     writeToken(token);
-    const request: GrpcRequest = { cluster: found.cluster, serviceName: args.serviceName, method: args.method, metadata: new HeaderMap(args.metadata), message: args.message ?? new Uint8Array(0) };
-    this.records.push({ kind: "grpc-call", cluster: found.cluster, token, headers: request.metadata, body: request.message });
+    const request: GrpcRequest = {
+      cluster: found.cluster,
+      serviceName: args.serviceName,
+      method: args.method,
+      metadata: new HeaderMap(args.metadata),
+      message: args.message ?? new Uint8Array(0),
+    };
+    this.records.push({
+      kind: "grpc-call",
+      cluster: found.cluster,
+      token,
+      headers: request.metadata,
+      body: request.message,
+    });
     this.#grpcCalls.add(token);
     let reply: GrpcReply;
     try {
       reply = unary(request);
-      if ((reply.status ?? GrpcStatus.Ok) !== GrpcStatus.Ok) reply = { ...reply, statusMessage: upstreamStatusMessage(reply.statusMessage) };
+      if ((reply.status ?? GrpcStatus.Ok) !== GrpcStatus.Ok)
+        reply = { ...reply, statusMessage: upstreamStatusMessage(reply.statusMessage) };
     } catch (e) {
       reply = { status: GrpcStatus.Internal, statusMessage: `handler threw: ${(e as Error).message}` };
     }
@@ -239,13 +309,21 @@ export class Callouts {
     const delay = reply.delayMs ?? 0;
     // Envoy (1.40, observed) times a unary call out through its HTTP router: status UNAVAILABLE (14), not
     // DEADLINE_EXCEEDED, with the router's reply text and response code details as the message.
-    if (timeout > 0 && delay > timeout) reply = { status: GrpcStatus.Unavailable, statusMessage: "upstream request timeout{response_timeout}" };
+    if (timeout > 0 && delay > timeout)
+      reply = { status: GrpcStatus.Unavailable, statusMessage: "upstream request timeout{response_timeout}" };
     vm.host.post(Math.min(delay, timeout > 0 ? timeout : delay), () => {
       if (!this.#grpcCalls.delete(token) || vm.failure || !vm.context(root.id)) return;
       const status = reply.status ?? GrpcStatus.Ok;
       if (status === GrpcStatus.Ok) {
         const msg = toBytes(reply.message);
-        this.#rootCallback(vm, root, { bodyType: BufferType.GrpcReceiveBuffer, body: msg }, "proxy_on_grpc_receive", token, msg.length);
+        this.#rootCallback(
+          vm,
+          root,
+          { bodyType: BufferType.GrpcReceiveBuffer, body: msg },
+          "proxy_on_grpc_receive",
+          token,
+          msg.length,
+        );
       } else {
         root.status = { code: status, message: reply.statusMessage ?? "" };
         this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
@@ -263,29 +341,68 @@ export class Callouts {
     const token = this.#grpcStreamToken;
     this.#grpcStreamToken += TOKEN_STEP;
     writeToken(token);
-    const request: GrpcRequest = { cluster: found.cluster, serviceName: args.serviceName, method: args.method, metadata: new HeaderMap(args.metadata), message: new Uint8Array(0) };
-    this.records.push({ kind: "grpc-stream", cluster: found.cluster, token, headers: request.metadata, body: request.message });
+    const request: GrpcRequest = {
+      cluster: found.cluster,
+      serviceName: args.serviceName,
+      method: args.method,
+      metadata: new HeaderMap(args.metadata),
+      message: new Uint8Array(0),
+    };
+    this.records.push({
+      kind: "grpc-stream",
+      cluster: found.cluster,
+      token,
+      headers: request.metadata,
+      body: request.message,
+    });
     const live = () => this.#grpcStreams.has(token) && !vm.failure && !!vm.context(root.id);
     const post = (fn: () => void) => vm.host.post(0, () => live() && fn());
     const stream: GrpcServerStream & { closed: boolean } = {
-      request, onMessage: null, onClose: null, closed: false,
-      sendInitialMetadata: (md) => post(() => {
-        const map = new HeaderMap(md);
-        this.#rootCallback(vm, root, { mapTypes: GRPC_METADATA_MAPS, headers: map }, "proxy_on_grpc_receive_initial_metadata", token, map.size);
-      }),
-      send: (message) => post(() => {
-        const msg = toBytes(message);
-        this.#rootCallback(vm, root, { bodyType: BufferType.GrpcReceiveBuffer, body: msg }, "proxy_on_grpc_receive", token, msg.length);
-      }),
-      close: (status, statusMessage = "", trailers) => post(() => {
-        if (trailers) {
-          const map = new HeaderMap(trailers);
-          this.#rootCallback(vm, root, { mapTypes: GRPC_METADATA_MAPS, trailers: map }, "proxy_on_grpc_receive_trailing_metadata", token, map.size);
-        }
-        this.#grpcStreams.delete(token);
-        root.status = { code: status, message: upstreamStatusMessage(statusMessage) };
-        this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
-      }),
+      request,
+      onMessage: null,
+      onClose: null,
+      closed: false,
+      sendInitialMetadata: (md) =>
+        post(() => {
+          const map = new HeaderMap(md);
+          this.#rootCallback(
+            vm,
+            root,
+            { mapTypes: GRPC_METADATA_MAPS, headers: map },
+            "proxy_on_grpc_receive_initial_metadata",
+            token,
+            map.size,
+          );
+        }),
+      send: (message) =>
+        post(() => {
+          const msg = toBytes(message);
+          this.#rootCallback(
+            vm,
+            root,
+            { bodyType: BufferType.GrpcReceiveBuffer, body: msg },
+            "proxy_on_grpc_receive",
+            token,
+            msg.length,
+          );
+        }),
+      close: (status, statusMessage = "", trailers) =>
+        post(() => {
+          if (trailers) {
+            const map = new HeaderMap(trailers);
+            this.#rootCallback(
+              vm,
+              root,
+              { mapTypes: GRPC_METADATA_MAPS, trailers: map },
+              "proxy_on_grpc_receive_trailing_metadata",
+              token,
+              map.size,
+            );
+          }
+          this.#grpcStreams.delete(token);
+          root.status = { code: status, message: upstreamStatusMessage(statusMessage) };
+          this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
+        }),
     };
     this.#grpcStreams.set(token, stream);
     open(stream);
@@ -330,7 +447,14 @@ export class Callouts {
     vm.host.post(0, () => {
       if (vm.failure || !vm.context(root.id)) return;
       const data = addresses.length === 0 ? new Uint8Array(0) : encodeDnsResult(addresses);
-      this.#rootCallback(vm, root, { bodyType: BufferType.CallData, body: data }, "envoy_on_resolve_dns", token, data.length);
+      this.#rootCallback(
+        vm,
+        root,
+        { bodyType: BufferType.CallData, body: data },
+        "envoy_on_resolve_dns",
+        token,
+        data.length,
+      );
     });
     return Status.Ok;
   }
@@ -382,10 +506,20 @@ function protobufFieldNumbers(bytes: Uint8Array): Set<number> | null {
   };
   const skip = (wireType: number, field: number, depth: number): boolean => {
     switch (wireType) {
-      case 0: return varint() !== null;
-      case 1: at += 8; return at <= bytes.length;
-      case 2: { const n = varint(); if (n === null) return false; at += n; return at <= bytes.length; }
-      case 5: at += 4; return at <= bytes.length;
+      case 0:
+        return varint() !== null;
+      case 1:
+        at += 8;
+        return at <= bytes.length;
+      case 2: {
+        const n = varint();
+        if (n === null) return false;
+        at += n;
+        return at <= bytes.length;
+      }
+      case 5:
+        at += 4;
+        return at <= bytes.length;
       case 3: // a group: fields until the matching end-group tag
         for (;;) {
           const key = varint();
@@ -393,7 +527,8 @@ function protobufFieldNumbers(bytes: Uint8Array): Set<number> | null {
           if ((key & 7) === 4) return key >>> 3 === field;
           if (!skip(key & 7, Math.floor(key / 8), depth + 1)) return false;
         }
-      default: return false; // 4 (end group without a start), 6 and 7 (not wire types)
+      default:
+        return false; // 4 (end group without a start), 6 and 7 (not wire types)
     }
   };
   while (at < bytes.length) {
@@ -419,4 +554,3 @@ export function grpcClusterName(service: Uint8Array): string {
   }
   return text;
 }
-

@@ -79,22 +79,44 @@ export function decodeClientRequest(request: ClientRequest, requestId: string): 
   const scheme = client.get("x-forwarded-proto") ?? request.scheme ?? "http";
   const headers = new HeaderMap(
     !http2
-      ? [[":authority", authority], [":path", path], [":method", method], [":scheme", scheme]]
+      ? [
+          [":authority", authority],
+          [":path", path],
+          [":method", method],
+          [":scheme", scheme],
+        ]
       : request.trailers
-        ? [[":method", method], [":path", path], [":authority", authority], [":scheme", scheme]]
-        : [[":authority", authority], [":method", method], [":path", path], [":scheme", scheme]],
+        ? [
+            [":method", method],
+            [":path", path],
+            [":authority", authority],
+            [":scheme", scheme],
+          ]
+        : [
+            [":authority", authority],
+            [":method", method],
+            [":path", path],
+            [":scheme", scheme],
+          ],
   );
   for (const [name, value] of client.entries()) headers.add(name, value);
   const whole = request.body === undefined || typeof request.body === "string" || request.body instanceof Uint8Array;
-  const chunks = request.body === undefined ? [] : whole ? [bytesOf(request.body as string | Uint8Array)] : (request.body as readonly (string | Uint8Array)[]).map(bytesOf);
+  const chunks =
+    request.body === undefined
+      ? []
+      : whole
+        ? [bytesOf(request.body as string | Uint8Array)]
+        : (request.body as readonly (string | Uint8Array)[]).map(bytesOf);
   const body = chunks.filter((c) => c.length > 0);
   const trailers = request.trailers ? new HeaderMap(request.trailers).entries() : null;
-  if (whole && body.length > 0 && !trailers && !headers.has("content-length")) headers.add("content-length", String(body[0]!.length));
+  if (whole && body.length > 0 && !trailers && !headers.has("content-length"))
+    headers.add("content-length", String(body[0]!.length));
   if (trailers && !http2) headers.add("trailer", [...new Set(trailers.map(([name]) => name))].join(", "));
   if (!headers.has("x-forwarded-proto")) headers.add("x-forwarded-proto", scheme);
   if (!headers.has("x-request-id")) headers.add("x-request-id", requestId);
   const frames: MessageFrame[] = [];
-  if (http2 && whole && body.length === 1 && !trailers) frames.push({ kind: "data", bytes: body[0]!, endOfStream: true });
+  if (http2 && whole && body.length === 1 && !trailers)
+    frames.push({ kind: "data", bytes: body[0]!, endOfStream: true });
   else {
     for (const chunk of body) frames.push({ kind: "data", bytes: chunk, endOfStream: false });
     if (trailers) frames.push({ kind: "trailers", trailers });
@@ -148,12 +170,16 @@ export function decodeUpstreamResponse(answer: UpstreamAnswer, context: Response
   const body = answer.body === undefined ? EMPTY : bytesOf(answer.body);
   const trailers = answer.trailers ? new HeaderMap(answer.trailers).entries() : null;
   const own = new HeaderMap(answer.headers);
-  const headers = new HeaderMap([[":status", String(status)], ["connection", own.get("connection") ?? "keep-alive"]]);
+  const headers = new HeaderMap([
+    [":status", String(status)],
+    ["connection", own.get("connection") ?? "keep-alive"],
+  ]);
   for (const [name, value] of own.entries()) if (name !== "connection") headers.add(name, value);
   if (trailers) headers.add("trailer", [...new Set(trailers.map(([name]) => name))].join(", "));
   if (!headers.has("date")) headers.add("date", context.date);
   if (trailers) headers.add("transfer-encoding", "chunked");
-  else if (!BODYLESS_STATUSES.has(status) && !headers.has("content-length")) headers.add("content-length", String(body.length));
+  else if (!BODYLESS_STATUSES.has(status) && !headers.has("content-length"))
+    headers.add("content-length", String(body.length));
   headers.add("x-envoy-upstream-service-time", String(Math.max(0, Math.round(context.serviceTimeMs))));
   const frames: MessageFrame[] = [];
   if (body.length > 0) frames.push({ kind: "data", bytes: body, endOfStream: false });
@@ -177,9 +203,21 @@ export const LOCAL_REPLIES = {
   /** The VM failed (trap, or fail closed before the stream): 503 `wasm_fail_stream`, gRPC UNAVAILABLE (trace h1-trap-fail-closed). */
   wasmFailed: { status: 503, details: "wasm_fail_stream", body: EMPTY, headers: [], grpcStatus: 14 },
   /** A held request body over the buffer limit. */
-  requestTooLarge: { status: 413, details: "request_payload_too_large", body: encoder.encode("Payload Too Large"), headers: [], grpcStatus: null },
+  requestTooLarge: {
+    status: 413,
+    details: "request_payload_too_large",
+    body: encoder.encode("Payload Too Large"),
+    headers: [],
+    grpcStatus: null,
+  },
   /** A held response body over the buffer limit, before response headers went out. */
-  responseTooLarge: { status: 500, details: "response_payload_too_large", body: encoder.encode("Internal Server Error"), headers: [], grpcStatus: null },
+  responseTooLarge: {
+    status: 500,
+    details: "response_payload_too_large",
+    body: encoder.encode("Internal Server Error"),
+    headers: [],
+    grpcStatus: null,
+  },
   /** The router found no route (traces h1-set-all, h2-remove-forwarded-proto). */
   routeNotFound: { status: 404, details: "route_not_found", body: EMPTY, headers: [], grpcStatus: null },
 } as const satisfies Record<string, LocalReply>;
@@ -211,7 +249,10 @@ export function localReplyResponse(reply: LocalReply, grpcRequest: boolean): { h
 function grpcPercentEncode(text: string): string {
   let out = "";
   for (const byte of encoder.encode(text)) {
-    out += byte < 0x20 || byte > 0x7e || byte === 0x25 ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(byte);
+    out +=
+      byte < 0x20 || byte > 0x7e || byte === 0x25
+        ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}`
+        : String.fromCharCode(byte);
   }
   return out;
 }
@@ -219,11 +260,20 @@ function grpcPercentEncode(text: string): string {
 /** Envoy's Grpc::Utility::httpToGrpcStatus: the grpc-status of a gRPC local reply that names none. */
 function grpcStatusForHttp(status: number): number {
   switch (status) {
-    case 400: return 13;
-    case 401: return 16;
-    case 403: return 7;
-    case 404: return 12;
-    case 429: case 502: case 503: case 504: return 14;
-    default: return 2;
+    case 400:
+      return 13;
+    case 401:
+      return 16;
+    case 403:
+      return 7;
+    case 404:
+      return 12;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return 14;
+    default:
+      return 2;
   }
 }

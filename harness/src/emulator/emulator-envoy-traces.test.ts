@@ -9,7 +9,9 @@ describe("rules backed by recorded Envoy traces", () => {
     const emu = await loadProbe(["request_headers: reply 403 denied nope x-r=1", "response_headers: pairs 2"]);
     const s = emu.httpStream();
     s.requestHeaders({ ":path": "/" }, { endOfStream: true });
-    expect(results(emu, "response_headers pairs")).toEqual(["response_headers pairs 2 -> 0 :status=403,x-r=1,content-length=4,content-type=text/plain"]);
+    expect(results(emu, "response_headers pairs")).toEqual([
+      "response_headers pairs 2 -> 0 :status=403,x-r=1,content-length=4,content-type=text/plain",
+    ]);
   });
 
   it("the first local reply of a callback wins (trace h1-local-reply-twice)", async () => {
@@ -23,7 +25,12 @@ describe("rules backed by recorded Envoy traces", () => {
     const emu = await loadProbe(["request_headers: reply 403 denied not%allowed"]);
     const s = emu.httpStream();
     s.requestHeaders({ ":path": "/", "content-type": "application/grpc" }, { endOfStream: true });
-    expect(s.response.headers.toObject()).toEqual({ ":status": "200", "content-type": "application/grpc", "grpc-status": "7", "grpc-message": "not%25allowed" });
+    expect(s.response.headers.toObject()).toEqual({
+      ":status": "200",
+      "content-type": "application/grpc",
+      "grpc-status": "7",
+      "grpc-message": "not%25allowed",
+    });
     expect(s.response.body).toBe("");
     const plain = emu.httpStream();
     plain.requestHeaders({ ":path": "/" }, { endOfStream: true });
@@ -60,11 +67,15 @@ describe("rules backed by recorded Envoy traces", () => {
     expect(parsesAsTargetlessGrpcService(new TextEncoder().encode("answering-grpc"))).toBe(true); // 'a' = field 12, fixed64; '-' = field 5, fixed32
     expect(parsesAsTargetlessGrpcService(new TextEncoder().encode("echo-grpc"))).toBe(false); // 'g' is no wire type
     expect(parsesAsTargetlessGrpcService(new Uint8Array([0x0a, 0x02, 0x0a, 0x00]))).toBe(false); // has envoy_grpc
-    const emu = await loadProbe(["request_headers: grpc answering-grpc Call ping"], { grpcServices: { "answering-grpc": () => ({ message: "x" }) } });
+    const emu = await loadProbe(["request_headers: grpc answering-grpc Call ping"], {
+      grpcServices: { "answering-grpc": () => ({ message: "x" }) },
+    });
     const s = emu.httpStream();
     s.requestHeaders({ ":path": "/" }, { endOfStream: true });
     expect(s.error?.message).toContain("panic: unset oneof");
-    const fine = await loadProbe(["request_headers: grpc echo-grpc Call ping"], { grpcServices: { "echo-grpc": () => ({ message: "x" }) } });
+    const fine = await loadProbe(["request_headers: grpc echo-grpc Call ping"], {
+      grpcServices: { "echo-grpc": () => ({ message: "x" }) },
+    });
     fine.httpStream().requestHeaders({ ":path": "/" }, { endOfStream: true });
     expect(fine.failed).toBe(false);
   });

@@ -36,7 +36,10 @@ describe("traps and failure policies", () => {
   });
 
   it("fail reload: 503 now, then after the backoff a fresh VM instance serves the next stream", async () => {
-    const emu = await loadProbe(["request_headers: get 0 x-trap; return 0", "request_body: trap"], { failurePolicy: "fail-reload", reloadBackoffMs: 1000 });
+    const emu = await loadProbe(["request_headers: get 0 x-trap; return 0", "request_body: trap"], {
+      failurePolicy: "fail-reload",
+      reloadBackoffMs: 1000,
+    });
     const s = emu.httpStream();
     s.requestHeaders({ ":path": "/" });
     s.requestBody("boom", { endOfStream: true });
@@ -66,7 +69,10 @@ describe("traps and failure policies", () => {
   });
 
   it("many emulators in one process are independent (no globals)", async () => {
-    const [a, b] = await Promise.all([loadProbe(["request_headers: shset k a 0"]), loadProbe(["request_headers: shget k"])]);
+    const [a, b] = await Promise.all([
+      loadProbe(["request_headers: shset k a 0"]),
+      loadProbe(["request_headers: shget k"]),
+    ]);
     a.httpStream().requestHeaders({ ":path": "/" });
     b.httpStream().requestHeaders({ ":path": "/" });
     expect(results(b, "request_headers")).toEqual(["request_headers shget k -> 1"]);
@@ -84,20 +90,35 @@ describe("TCP connections", () => {
     expect(c.toDownstream.text).toBe(">pong");
     const id = c.contextId;
     expect(emu.logMessages().filter((m) => !m.includes(" -> "))).toEqual([
-      "new_connection", "downstream_data size=4 eos=0", "upstream_data size=4 eos=1", "upstream_close peer=0",
-      "downstream_close peer=2", `on_done ctx=${id}`, `on_log ctx=${id}`, `on_delete ctx=${id}`,
+      "new_connection",
+      "downstream_data size=4 eos=0",
+      "upstream_data size=4 eos=1",
+      "upstream_close peer=0",
+      "downstream_close peer=2",
+      `on_done ctx=${id}`,
+      `on_log ctx=${id}`,
+      `on_delete ctx=${id}`,
     ]);
   });
 
   it("Stop keeps downstream data buffered (next callback sees the total) until continue_stream(DOWNSTREAM)", async () => {
-    const emu = await loadProbe(["downstream_data: return 1; getbuf 2 0", "tick: effective $ctx; continue 2; continue 3; tick 0", "new_connection: tick 5"]);
+    const emu = await loadProbe([
+      "downstream_data: return 1; getbuf 2 0",
+      "tick: effective $ctx; continue 2; continue 3; tick 0",
+      "new_connection: tick 5",
+    ]);
     const c = emu.tcpConnection();
     expect(c.downstreamData("ab")).toBe("pause");
     expect(c.downstreamData("cd")).toBe("pause");
     expect(emu.logMessages()).toContain("downstream_data size=4 eos=0");
     expect(c.toUpstream.text).toBe("");
     emu.advance(5);
-    expect(results(emu, "tick")).toEqual(["tick effective $ctx -> 0", "tick continue 2 -> 0", "tick continue 3 -> 12", "tick tick 0 -> 0"]);
+    expect(results(emu, "tick")).toEqual([
+      "tick effective $ctx -> 0",
+      "tick continue 2 -> 0",
+      "tick continue 3 -> 12",
+      "tick tick 0 -> 0",
+    ]);
     expect(c.toUpstream.text).toBe("abcd");
   });
 
@@ -105,7 +126,10 @@ describe("TCP connections", () => {
     const emu = await loadProbe(["downstream_data: reply 403 no; close 2"]);
     const c = emu.tcpConnection();
     c.downstreamData("x");
-    expect(results(emu, "downstream_data")).toEqual(["downstream_data reply 403 no -> 0", "downstream_data close 2 -> 0"]);
+    expect(results(emu, "downstream_data")).toEqual([
+      "downstream_data reply 403 no -> 0",
+      "downstream_data close 2 -> 0",
+    ]);
     expect(c.closedBy).toBe("filter");
     expect(emu.logMessages()).toContain("downstream_close peer=1");
   });

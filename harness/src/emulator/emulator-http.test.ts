@@ -11,7 +11,16 @@ describe("header maps", () => {
       "request_headers: get 0 X-Multi; add 0 X-New one; add 0 x-new two; replace 0 x-multi only; remove 0 x-gone; remove 0 x-absent; get 0 x-absent; pairs 0",
     ]);
     const s = emu.httpStream();
-    s.requestHeaders([[":method", "GET"], [":path", "/"], ["x-multi", "a"], ["X-Multi", "b"], ["x-gone", "1"]], { endOfStream: true });
+    s.requestHeaders(
+      [
+        [":method", "GET"],
+        [":path", "/"],
+        ["x-multi", "a"],
+        ["X-Multi", "b"],
+        ["x-gone", "1"],
+      ],
+      { endOfStream: true },
+    );
     expect(results(emu, "request_headers")).toEqual([
       "request_headers get 0 X-Multi -> 0 a",
       "request_headers add 0 X-New one -> 0",
@@ -28,7 +37,7 @@ describe("header maps", () => {
 
   it("get_header_map_size is Envoy's byte size (sum of key and value lengths), BadArgument for types 4-7", async () => {
     const emu = await loadProbe(["request_headers: size 0; size 6"]);
-    emu.httpStream().requestHeaders({ ":path": "/ab", "k": "vv" });
+    emu.httpStream().requestHeaders({ ":path": "/ab", k: "vv" });
     // ":path"(5) + "/ab"(3) + "k"(1) + "vv"(2) = 11
     expect(results(emu, "request_headers")).toEqual(["request_headers size 0 -> 0 11", "request_headers size 6 -> 2"]);
   });
@@ -37,7 +46,7 @@ describe("header maps", () => {
     const emu = await loadProbe(["request_headers: setpairs 0 a=1,B=2; pairs 0", "response_headers: setpairs 2"]);
     const s = emu.httpStream();
     s.requestHeaders(GET);
-    s.responseHeaders({ ":status": "200", "x": "y" });
+    s.responseHeaders({ ":status": "200", x: "y" });
     expect(results(emu, "request_headers")[1]).toBe("request_headers pairs 0 -> 0 a=1,b=2");
     expect(s.response.headers.size).toBe(0);
   });
@@ -52,9 +61,15 @@ describe("header maps", () => {
     s.requestBody("x", { endOfStream: true });
     s.responseHeaders({ ":status": "204" }, { endOfStream: true });
     expect(results(emu, "request_body")).toEqual([
-      "request_body get 0 :path -> 2", "request_body add 0 x y -> 2", "request_body pairs 0 -> 0", "request_body size 0 -> 2",
+      "request_body get 0 :path -> 2",
+      "request_body add 0 x y -> 2",
+      "request_body pairs 0 -> 0",
+      "request_body size 0 -> 2",
     ]);
-    expect(results(emu, "response_headers")).toEqual(["response_headers get 0 :path -> 2", "response_headers get 2 :status -> 0 204"]);
+    expect(results(emu, "response_headers")).toEqual([
+      "response_headers get 0 :path -> 2",
+      "response_headers get 2 :status -> 0 204",
+    ]);
   });
 
   it("in on_log request and response headers are readable but not writable; request trailers are NotFound", async () => {
@@ -65,19 +80,29 @@ describe("header maps", () => {
     s.responseHeaders({ ":status": "201" }, { endOfStream: true });
     s.complete();
     expect(results(emu, "log")).toEqual([
-      "log get 0 :path -> 0 /logged", "log get 2 :status -> 0 201", "log add 2 x y -> 2", "log get 1 t -> 1", "log prop response.code int -> 0 8:201",
+      "log get 0 :path -> 0 /logged",
+      "log get 2 :status -> 0 201",
+      "log add 2 x y -> 2",
+      "log get 1 t -> 1",
+      "log prop response.code int -> 0 8:201",
     ]);
   });
 
   it("trailers are readable and writable in the trailers callback; can be created from the last body chunk", async () => {
-    const emu = await loadProbe(["request_trailers: get 1 grpc-status; add 1 x-t 1", "response_body: add 3 x-added-trailer yes"]);
+    const emu = await loadProbe([
+      "request_trailers: get 1 grpc-status; add 1 x-t 1",
+      "response_body: add 3 x-added-trailer yes",
+    ]);
     const s = emu.httpStream();
     s.requestHeaders({ ":path": "/" });
     s.requestBody("b");
     s.requestTrailers({ "grpc-status": "0" });
     s.responseHeaders({ ":status": "200" });
     s.responseBody("r", { endOfStream: true });
-    expect(results(emu, "request_trailers")).toEqual(["request_trailers get 1 grpc-status -> 0 0", "request_trailers add 1 x-t 1 -> 0"]);
+    expect(results(emu, "request_trailers")).toEqual([
+      "request_trailers get 1 grpc-status -> 0 0",
+      "request_trailers add 1 x-t 1 -> 0",
+    ]);
     expect(s.request.trailers?.toObject()).toEqual({ "grpc-status": "0", "x-t": "1" });
     expect(s.response.trailers?.get("x-added-trailer")).toBe("yes");
   });
@@ -107,7 +132,8 @@ describe("stop, buffer, continue", () => {
     s.requestBody("world", { endOfStream: true });
     emu.advance(10);
     expect(emu.logMessages().filter((m) => m.startsWith("request_body"))).toEqual([
-      "request_body size=11 eos=1", "request_body getbuf 0 0 -> 0 hello world",
+      "request_body size=11 eos=1",
+      "request_body getbuf 0 0 -> 0 hello world",
     ]);
     expect(s.request.headersForwarded).toBe(true);
     expect(s.request.body).toBe("hello world");
@@ -115,7 +141,9 @@ describe("stop, buffer, continue", () => {
   });
 
   it("with allowOnHeadersStopIteration, headers Pause holds only the headers: body callbacks run, Continue releases both", async () => {
-    const emu = await loadProbe(["request_headers: return 1", "request_body: get 0 :path; return 0"], { allowOnHeadersStopIteration: true });
+    const emu = await loadProbe(["request_headers: return 1", "request_body: get 0 :path; return 0"], {
+      allowOnHeadersStopIteration: true,
+    });
     const s = emu.httpStream();
     expect(s.requestHeaders({ ":path": "/held" })).toBe("pause");
     expect(s.request.headersForwarded).toBe(false);
@@ -133,8 +161,10 @@ describe("stop, buffer, continue", () => {
     expect(s.requestBody("abc")).toBe("pause");
     expect(s.requestBody("de")).toBe("pause");
     expect(results(emu, "request_body")).toEqual([
-      "request_body bufstatus 0 -> 0 3 0", "request_body getbuf 0 0 -> 0 abc",
-      "request_body bufstatus 0 -> 0 5 0", "request_body getbuf 0 0 -> 0 abcde",
+      "request_body bufstatus 0 -> 0 3 0",
+      "request_body getbuf 0 0 -> 0 abc",
+      "request_body bufstatus 0 -> 0 5 0",
+      "request_body getbuf 0 0 -> 0 abcde",
     ]);
     expect(s.request.body).toBe("");
   });
@@ -157,20 +187,32 @@ describe("stop, buffer, continue", () => {
     s.requestHeaders({ ":path": "/" });
     s.requestBody("one");
     s.requestBody("two", { endOfStream: true });
-    expect(results(emu, "request_body")).toEqual(["request_body getbuf 0 0 -> 0 one", "request_body getbuf 0 0 -> 0 two"]);
+    expect(results(emu, "request_body")).toEqual([
+      "request_body getbuf 0 0 -> 0 one",
+      "request_body getbuf 0 0 -> 0 two",
+    ]);
     expect(s.request.body).toBe("onetwo");
   });
 
   it("get_buffer_bytes clamps start/max; outside body callbacks the body buffer is empty", async () => {
-    const emu = await loadProbe(["request_body: getbuf 0 2 3; getbuf 0 10; getbuf 0 0 0; getbuf 9 0", "response_headers: getbuf 0 0; bufstatus 1"]);
+    const emu = await loadProbe([
+      "request_body: getbuf 0 2 3; getbuf 0 10; getbuf 0 0 0; getbuf 9 0",
+      "response_headers: getbuf 0 0; bufstatus 1",
+    ]);
     const s = emu.httpStream();
     s.requestHeaders({ ":path": "/" });
     s.requestBody("abcdefg", { endOfStream: true });
     s.responseHeaders({ ":status": "200" }, { endOfStream: true });
     expect(results(emu, "request_body")).toEqual([
-      "request_body getbuf 0 2 3 -> 0 cde", "request_body getbuf 0 10 -> 0", "request_body getbuf 0 0 0 -> 0", "request_body getbuf 9 0 -> 2",
+      "request_body getbuf 0 2 3 -> 0 cde",
+      "request_body getbuf 0 10 -> 0",
+      "request_body getbuf 0 0 0 -> 0",
+      "request_body getbuf 9 0 -> 2",
     ]);
-    expect(results(emu, "response_headers")).toEqual(["response_headers getbuf 0 0 -> 0", "response_headers bufstatus 1 -> 0 0 0"]);
+    expect(results(emu, "response_headers")).toEqual([
+      "response_headers getbuf 0 0 -> 0",
+      "response_headers bufstatus 1 -> 0 0 0",
+    ]);
   });
 
   it("set_buffer_bytes: start 0 drains `size` then prepends; start >= length appends; mid-buffer is BadArgument", async () => {
@@ -179,7 +221,10 @@ describe("stop, buffer, continue", () => {
     s.requestHeaders({ ":path": "/" });
     s.requestBody("oldbody", { endOfStream: true });
     expect(results(emu, "request_body")).toEqual([
-      "request_body setbuf 0 0 3 NEW -> 0", "request_body setbuf 0 99 0 -END -> 0", "request_body setbuf 0 2 0 X -> 2", "request_body getbuf 0 0 -> 0 NEWbody-END",
+      "request_body setbuf 0 0 3 NEW -> 0",
+      "request_body setbuf 0 99 0 -END -> 0",
+      "request_body setbuf 0 2 0 X -> 2",
+      "request_body getbuf 0 0 -> 0 NEWbody-END",
     ]);
     expect(s.request.body).toBe("NEWbody-END");
   });
@@ -200,7 +245,11 @@ describe("stop, buffer, continue", () => {
   it("continue_stream: Unimplemented for UPSTREAM, BadArgument above 3", async () => {
     const emu = await loadProbe(["request_headers: continue 3; continue 4; close 7"]);
     emu.httpStream().requestHeaders({ ":path": "/" });
-    expect(results(emu, "request_headers")).toEqual(["request_headers continue 3 -> 12", "request_headers continue 4 -> 2", "request_headers close 7 -> 2"]);
+    expect(results(emu, "request_headers")).toEqual([
+      "request_headers continue 3 -> 12",
+      "request_headers continue 4 -> 2",
+      "request_headers close 7 -> 2",
+    ]);
   });
 
   it("close_stream resets the stream (details wasm_close_stream)", async () => {
@@ -280,32 +329,55 @@ describe("properties", () => {
     s.requestHeaders({ ...GET, "x-id": "abc" });
     s.requestBody("x", { endOfStream: true });
     expect(results(emu, "request_headers")).toEqual([
-      "request_headers prop request.path -> 0 6:/p?q=1", "request_headers prop request.url_path -> 0 2:/p", "request_headers prop request.query -> 0 3:q=1",
-      "request_headers prop request.host -> 0 11:example.com", "request_headers prop request.method -> 0 3:GET", "request_headers prop request.scheme -> 0 5:https",
+      "request_headers prop request.path -> 0 6:/p?q=1",
+      "request_headers prop request.url_path -> 0 2:/p",
+      "request_headers prop request.query -> 0 3:q=1",
+      "request_headers prop request.host -> 0 11:example.com",
+      "request_headers prop request.method -> 0 3:GET",
+      "request_headers prop request.scheme -> 0 5:https",
       "request_headers prop request.headers.x-id -> 0 3:abc",
     ]);
-    expect(results(emu, "request_body")).toEqual(["request_body prop request.path -> 1", "request_body prop request.protocol -> 0 8:HTTP/1.1"]);
+    expect(results(emu, "request_body")).toEqual([
+      "request_body prop request.path -> 1",
+      "request_body prop request.protocol -> 0 8:HTTP/1.1",
+    ]);
   });
 
   it("has defaults for source/destination/connection and plugin_*; test-seeded values override them", async () => {
     const emu = await loadProbe(
-      ["request_headers: prop source.address; prop destination.port int; prop plugin_name; prop plugin_vm_id; prop custom.thing; prop node.id; prop connection.mtls"],
-      { pluginName: "my-plugin", vmId: "vm-1", properties: { "source.address": "10.0.0.1:1234", "custom.thing": "seeded" } },
+      [
+        "request_headers: prop source.address; prop destination.port int; prop plugin_name; prop plugin_vm_id; prop custom.thing; prop node.id; prop connection.mtls",
+      ],
+      {
+        pluginName: "my-plugin",
+        vmId: "vm-1",
+        properties: { "source.address": "10.0.0.1:1234", "custom.thing": "seeded" },
+      },
     );
     emu.httpStream({ properties: { "connection.mtls": true } }).requestHeaders({ ":path": "/" });
     expect(results(emu, "request_headers")).toEqual([
-      "request_headers prop source.address -> 0 13:10.0.0.1:1234", "request_headers prop destination.port int -> 0 8:10000",
-      "request_headers prop plugin_name -> 0 9:my-plugin", "request_headers prop plugin_vm_id -> 0 4:vm-1",
-      "request_headers prop custom.thing -> 0 6:seeded", "request_headers prop node.id -> 1",
+      "request_headers prop source.address -> 0 13:10.0.0.1:1234",
+      "request_headers prop destination.port int -> 0 8:10000",
+      "request_headers prop plugin_name -> 0 9:my-plugin",
+      "request_headers prop plugin_vm_id -> 0 4:vm-1",
+      "request_headers prop custom.thing -> 0 6:seeded",
+      "request_headers prop node.id -> 1",
       "request_headers prop connection.mtls -> 0 1:\u0001",
     ]);
   });
 
   it("set_property stores filter state readable back by path; NotFound in a root context", async () => {
-    const emu = await loadProbe(["request_headers: setprop my_key hello; prop my_key", "tick: setprop k v; tick 0", "configure: tick 5"]);
+    const emu = await loadProbe([
+      "request_headers: setprop my_key hello; prop my_key",
+      "tick: setprop k v; tick 0",
+      "configure: tick 5",
+    ]);
     emu.httpStream().requestHeaders({ ":path": "/" });
     emu.advance(5);
-    expect(results(emu, "request_headers")).toEqual(["request_headers setprop my_key hello -> 0", "request_headers prop my_key -> 0 5:hello"]);
+    expect(results(emu, "request_headers")).toEqual([
+      "request_headers setprop my_key hello -> 0",
+      "request_headers prop my_key -> 0 5:hello",
+    ]);
     expect(results(emu, "tick")[0]).toBe("tick setprop k v -> 1");
   });
 });
@@ -313,11 +385,14 @@ describe("properties", () => {
 describe("lifecycle and the request helper", () => {
   it("calls on_log, on_done, on_delete once at completion, in that order; request() frames like Envoy's HTTP/1.1 codec", async () => {
     const emu = await loadProbe([]);
-    const r = await emu.request({ method: "POST", path: "/upload", body: "payload", headers: { "x-a": "1" } }, (req) => {
-      expect(req.body).toBe("payload");
-      expect(req.headers.get(":method")).toBe("POST");
-      return { status: 201, headers: { "x-up": "1" }, body: "created" };
-    });
+    const r = await emu.request(
+      { method: "POST", path: "/upload", body: "payload", headers: { "x-a": "1" } },
+      (req) => {
+        expect(req.body).toBe("payload");
+        expect(req.headers.get(":method")).toBe("POST");
+        return { status: 201, headers: { "x-up": "1" }, body: "created" };
+      },
+    );
     expect(r.status).toBe(201);
     expect(r.body).toBe("created");
     expect(r.headers.get("x-up")).toBe("1");
@@ -327,9 +402,15 @@ describe("lifecycle and the request helper", () => {
     // end-of-stream chunk (trace h1-post-body); :status, connection, x-up, date, content-length and the router's
     // x-envoy-upstream-service-time (trace h1-get).
     expect(lifecycle).toEqual([
-      "request_headers n=8 eos=0", "request_body size=7 eos=0", "request_body size=0 eos=1",
-      "response_headers n=6 eos=0", "response_body size=7 eos=0", "response_body size=0 eos=1",
-      `on_log ctx=${id}`, `on_done ctx=${id}`, `on_delete ctx=${id}`,
+      "request_headers n=8 eos=0",
+      "request_body size=7 eos=0",
+      "request_body size=0 eos=1",
+      "response_headers n=6 eos=0",
+      "response_body size=7 eos=0",
+      "response_body size=0 eos=1",
+      `on_log ctx=${id}`,
+      `on_done ctx=${id}`,
+      `on_delete ctx=${id}`,
     ]);
     r.stream.complete();
     expect(emu.logMessages().filter((m) => m.startsWith("on_log")).length).toBe(1);
@@ -348,7 +429,11 @@ describe("lifecycle and the request helper", () => {
     const h = new HeaderMap({ b: "1" });
     h.add(":path", "/");
     h.add("B", "2");
-    expect(h.entries()).toEqual([[":path", "/"], ["b", "1"], ["b", "2"]]);
+    expect(h.entries()).toEqual([
+      [":path", "/"],
+      ["b", "1"],
+      ["b", "2"],
+    ]);
     expect(h.toObject()).toEqual({ ":path": "/", b: "1,2" });
   });
 });

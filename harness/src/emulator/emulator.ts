@@ -4,7 +4,15 @@ import { readFile } from "node:fs/promises";
 import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
 import { Callouts, type CalloutRecord, type GrpcServiceHandler, type HttpCalloutHandler } from "./callouts.ts";
 import { requestIdFor, type ClientRequest, type HttpProtocol, type UpstreamAnswer } from "./connection-manager.ts";
-import { EmulatorUsageError, WasmLimitError, WasmLoadError, WasmTrapError, logLevelName, type LogEntry, type LogLevelInput } from "./errors.ts";
+import {
+  EmulatorUsageError,
+  WasmLimitError,
+  WasmLoadError,
+  WasmTrapError,
+  logLevelName,
+  type LogEntry,
+  type LogLevelInput,
+} from "./errors.ts";
 import type { HeaderMap } from "./header-map.ts";
 import { EmulatorHost, type MetricValue } from "./host.ts";
 import { runExchange, type UpstreamRequest, type UpstreamService } from "./exchange.ts";
@@ -128,7 +136,13 @@ export interface HttpStreamOptions {
 
 const encoder = new TextEncoder();
 const toBytes = (v: string | Uint8Array | object | undefined): Uint8Array =>
-  v === undefined ? new Uint8Array(0) : typeof v === "string" ? encoder.encode(v) : v instanceof Uint8Array ? v : encoder.encode(JSON.stringify(v));
+  v === undefined
+    ? new Uint8Array(0)
+    : typeof v === "string"
+      ? encoder.encode(v)
+      : v instanceof Uint8Array
+        ? v
+        : encoder.encode(JSON.stringify(v));
 
 interface Plugin {
   readonly identity: PluginIdentity;
@@ -186,7 +200,9 @@ export class Emulator {
     try {
       bytes = wasm instanceof Uint8Array ? wasm : await readFile(wasm);
     } catch (e) {
-      throw new WasmLoadError(`cannot read ${label}: ${(e as Error).message}. Build the module first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()}).`);
+      throw new WasmLoadError(
+        `cannot read ${label}: ${(e as Error).message}. Build the module first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()}).`,
+      );
     }
     return Emulator.fromBytes(bytes, { ...options, label });
   }
@@ -270,7 +286,9 @@ export class Emulator {
   addPlugin(options: PluginOptions): void {
     const plugin: Plugin = { identity: identity(options), root: null };
     if (this.#plugins.some((p) => p.identity.rootId === plugin.identity.rootId)) {
-      throw new EmulatorUsageError(`a plugin with root id "${plugin.identity.rootId}" already exists; root ids must be unique per VM.`);
+      throw new EmulatorUsageError(
+        `a plugin with root id "${plugin.identity.rootId}" already exists; root ids must be unique per VM.`,
+      );
     }
     this.#startPlugin(this.#vm, plugin);
     this.#plugins.push(plugin);
@@ -291,9 +309,14 @@ export class Emulator {
     const mode = this.#modeForNewStream();
     const connectionId = this.#nextConnectionId++;
     return new HttpStream({
-      router: this.#router, protocol: options.protocol ?? "HTTP/1.1", requestId: requestIdFor(connectionId),
-      now: () => this.host.nowMs, upstreamEndpoint: (cluster) => this.#endpoint(cluster),
-      vm: this.#vm, root: plugin.root!, mode,
+      router: this.#router,
+      protocol: options.protocol ?? "HTTP/1.1",
+      requestId: requestIdFor(connectionId),
+      now: () => this.host.nowMs,
+      upstreamEndpoint: (cluster) => this.#endpoint(cluster),
+      vm: this.#vm,
+      root: plugin.root!,
+      mode,
       properties: { ...this.#options.properties, ...options.properties },
       connectionId,
       onTrap: (e) => this.#onTrap(e),
@@ -303,10 +326,14 @@ export class Emulator {
   }
 
   /** Opens a TCP connection through the plugin (on_context_create, on_new_connection). */
-  tcpConnection(options: { rootId?: string; properties?: Readonly<Record<string, PropertyValue>> } = {}): TcpConnection {
+  tcpConnection(
+    options: { rootId?: string; properties?: Readonly<Record<string, PropertyValue>> } = {},
+  ): TcpConnection {
     const plugin = this.#plugin(options.rootId);
     const conn = new TcpConnection({
-      vm: this.#vm, root: plugin.root!, mode: this.#modeForNewStream(),
+      vm: this.#vm,
+      root: plugin.root!,
+      mode: this.#modeForNewStream(),
       properties: { ...this.#options.properties, ...options.properties },
       connectionId: this.#nextConnectionId++,
       onTrap: (e) => this.#onTrap(e),
@@ -334,18 +361,30 @@ export class Emulator {
    * Pending callouts and timers are driven on the virtual clock while the filter waits. The rules are those of
    * connection-manager.ts and router.ts, shared with httpStream().sendClientRequest() and the scenario backend.
    */
-  async request(init: RequestInit = {}, upstream: UpstreamHandler = () => ({ status: 200 }), options: { rootId?: string; properties?: Readonly<Record<string, PropertyValue>>; maxWaitMs?: number } = {}): Promise<RequestResult> {
+  async request(
+    init: RequestInit = {},
+    upstream: UpstreamHandler = () => ({ status: 200 }),
+    options: { rootId?: string; properties?: Readonly<Record<string, PropertyValue>>; maxWaitMs?: number } = {},
+  ): Promise<RequestResult> {
     const s = this.httpStream({ ...options, protocol: init.protocol });
     const maxWait = options.maxWaitMs ?? 60_000;
     const outcome = await runExchange(s, init, upstream, (done) => this.#driveUntil(done, maxWait));
     if (outcome.stalled) {
       throw new EmulatorUsageError(
-        `request stalled: the filter paused the request and nothing resumed it within ${maxWait} virtual ms (no pending callout or timer continued it). Use httpStream() to test a paused stream step by step.\n${this.logs.slice(-10).map((l) => `  [${l.level}] ${l.message}`).join("\n")}`,
+        `request stalled: the filter paused the request and nothing resumed it within ${maxWait} virtual ms (no pending callout or timer continued it). Use httpStream() to test a paused stream step by step.\n${this.logs
+          .slice(-10)
+          .map((l) => `  [${l.level}] ${l.message}`)
+          .join("\n")}`,
       );
     }
     return {
-      status: Number(s.response.headers.get(":status") ?? 0), headers: s.response.headers, body: s.response.body,
-      trailers: s.response.trailers, upstream: outcome.upstream, localReply: s.localReply, stream: s,
+      status: Number(s.response.headers.get(":status") ?? 0),
+      headers: s.response.headers,
+      body: s.response.body,
+      trailers: s.response.trailers,
+      upstream: outcome.upstream,
+      localReply: s.localReply,
+      stream: s,
     };
   }
 
@@ -378,15 +417,23 @@ export class Emulator {
 
   #plugin(rootId?: string): Plugin {
     const p = rootId === undefined ? this.#plugins[0]! : this.#plugins.find((x) => x.identity.rootId === rootId);
-    if (!p) throw new EmulatorUsageError(`no plugin with root id "${rootId}"; known: ${this.#plugins.map((x) => JSON.stringify(x.identity.rootId)).join(", ")}. Add one with addPlugin().`);
+    if (!p)
+      throw new EmulatorUsageError(
+        `no plugin with root id "${rootId}"; known: ${this.#plugins.map((x) => JSON.stringify(x.identity.rootId)).join(", ")}. Add one with addPlugin().`,
+      );
     return p;
   }
 
   #vmSettings(): VmSettings {
     const o = this.#options;
     return {
-      vmId: o.vmId ?? "", vmConfiguration: toBytes(o.vmConfig), env: o.env ?? {}, logLevel: logLevelName(o.logLevel ?? "info"),
-      trace: o.trace ?? false, properties: o.properties ?? {}, onLog: (entry) => this.logs.push(entry),
+      vmId: o.vmId ?? "",
+      vmConfiguration: toBytes(o.vmConfig),
+      env: o.env ?? {},
+      logLevel: logLevelName(o.logLevel ?? "info"),
+      trace: o.trace ?? false,
+      properties: o.properties ?? {},
+      onLog: (entry) => this.logs.push(entry),
       limits: {
         callbackTimeoutMs: o.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS,
         memoryLimitBytes: o.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES,
@@ -397,7 +444,10 @@ export class Emulator {
   #startVm(): WasmVm {
     const o = this.#options;
     const vm = WasmVm.start(this.#module, this.#abi, this.host, this.#vmSettings());
-    const callouts = new Callouts({ upstreams: o.upstreams ?? {}, grpcServices: o.grpcServices ?? {}, dns: o.dns ?? {} }, this.#calloutRecords);
+    const callouts = new Callouts(
+      { upstreams: o.upstreams ?? {}, grpcServices: o.grpcServices ?? {}, dns: o.dns ?? {} },
+      this.#calloutRecords,
+    );
     vm.callouts = callouts;
     vm.onTrap = (error) => {
       this.failures.push(error);
@@ -415,16 +465,28 @@ export class Emulator {
       try {
         return withConfig ? vm.callWithPluginConfig(root, name, ...args) : vm.call(root, name, ...args);
       } catch (e) {
-        if (e instanceof WasmTrapError) throw new WasmLoadError(`${name} trapped while starting plugin "${plugin.identity.name}": ${e.message.split("\n")[0]}`, vm.logs, [], { cause: e });
+        if (e instanceof WasmTrapError)
+          throw new WasmLoadError(
+            `${name} trapped while starting plugin "${plugin.identity.name}": ${e.message.split("\n")[0]}`,
+            vm.logs,
+            [],
+            { cause: e },
+          );
         throw e;
       }
     };
     step("proxy_on_context_create", true, root.id, 0);
     if (step("proxy_on_vm_start", false, root.id, vm.settings.vmConfiguration.length) === 0) {
-      throw new WasmLoadError(`Failed to start the Wasm VM: proxy_on_vm_start returned false for plugin "${plugin.identity.name}" (root id "${plugin.identity.rootId}"). Envoy rejects this configuration; check the VM configuration and the module's logs.`, vm.logs);
+      throw new WasmLoadError(
+        `Failed to start the Wasm VM: proxy_on_vm_start returned false for plugin "${plugin.identity.name}" (root id "${plugin.identity.rootId}"). Envoy rejects this configuration; check the VM configuration and the module's logs.`,
+        vm.logs,
+      );
     }
     if (step("proxy_on_configure", true, root.id, plugin.identity.configuration.length) === 0) {
-      throw new WasmLoadError(`Failed to configure the Wasm plugin "${plugin.identity.name}": proxy_on_configure returned false. Envoy rejects this configuration (xDS NACK / startup failure); check pluginConfig and the module's logs.`, vm.logs);
+      throw new WasmLoadError(
+        `Failed to configure the Wasm plugin "${plugin.identity.name}": proxy_on_configure returned false. Envoy rejects this configuration (xDS NACK / startup failure); check pluginConfig and the module's logs.`,
+        vm.logs,
+      );
     }
     vm.applyDeferred();
   }

@@ -36,7 +36,12 @@ export class WasmLoadError extends HarnessError {
   readonly logs: readonly LogEntry[];
   /** Envoy-side problems found by the conformance checker, when the failure is a link/export problem. */
   readonly problems: readonly string[];
-  constructor(message: string, logs: readonly LogEntry[] = [], problems: readonly string[] = [], options?: { cause?: unknown; hint?: string }) {
+  constructor(
+    message: string,
+    logs: readonly LogEntry[] = [],
+    problems: readonly string[] = [],
+    options?: { cause?: unknown; hint?: string },
+  ) {
     super(withLogs(message, logs), options);
     this.logs = logs;
     this.problems = problems;
@@ -94,7 +99,9 @@ export class WasmTimeoutError extends WasmLimitError {
   constructor(exportName: string, contextId: number, timeoutMs: number, logs: readonly LogEntry[]) {
     super(
       `${exportName || "start-up"} (context ${contextId}) still ran after ${timeoutMs} ms: the emulator stopped it`,
-      exportName, contextId, logs,
+      exportName,
+      contextId,
+      logs,
       "look for a loop that never ends in this callback; if the work is legitimately slow, raise `callbackTimeoutMs` in the emulator options",
     );
     this.timeoutMs = timeoutMs;
@@ -108,11 +115,19 @@ export class WasmMemoryLimitError extends WasmLimitError {
   readonly limitBytes: number;
   /** The memory size the module asked for, in bytes. */
   readonly requestedBytes: number;
-  constructor(exportName: string, contextId: number, limitBytes: number, requestedBytes: number, logs: readonly LogEntry[]) {
+  constructor(
+    exportName: string,
+    contextId: number,
+    limitBytes: number,
+    requestedBytes: number,
+    logs: readonly LogEntry[],
+  ) {
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
     super(
       `${exportName || "start-up"} (context ${contextId}) tried to grow the Wasm memory to ${mib(requestedBytes)}, over the limit of ${mib(limitBytes)}`,
-      exportName, contextId, logs,
+      exportName,
+      contextId,
+      logs,
       "find the state that grows without bound (caches, maps keyed by client input, buffered bodies); if the module legitimately needs more, raise `memoryLimitBytes` in the emulator options",
     );
     this.limitBytes = limitBytes;

@@ -32,7 +32,12 @@ export interface ExchangeOutcome {
  * nothing is left. A stalled request (paused, nothing resumes it) returns `stalled: true` without completing the
  * stream, so the caller decides (emu.request() throws, the scenario backend completes it as Envoy would on reset).
  */
-export async function runExchange(s: HttpStream, request: Omit<ClientRequest, "protocol">, upstream: UpstreamService, drive: (done: () => boolean) => void): Promise<ExchangeOutcome> {
+export async function runExchange(
+  s: HttpStream,
+  request: Omit<ClientRequest, "protocol">,
+  upstream: UpstreamService,
+  drive: (done: () => boolean) => void,
+): Promise<ExchangeOutcome> {
   const stopped = () => s.localReply !== null || s.resetReason !== null;
   s.sendClientRequest(request);
   drive(() => stopped() || s.request.ended);
@@ -41,7 +46,13 @@ export async function runExchange(s: HttpStream, request: Omit<ClientRequest, "p
     return { upstream: null, stalled: false };
   }
   if (!s.request.ended) return { upstream: null, stalled: true };
-  const seen: UpstreamRequest = { cluster: s.route ?? "", headers: s.request.headers, body: s.request.body, bodyBytes: s.request.bodyBytes, trailers: s.request.trailers };
+  const seen: UpstreamRequest = {
+    cluster: s.route ?? "",
+    headers: s.request.headers,
+    body: s.request.body,
+    bodyBytes: s.request.bodyBytes,
+    trailers: s.request.trailers,
+  };
   const answer = await upstream(seen);
   if (!stopped()) {
     s.sendUpstreamResponse(answer);

@@ -2,7 +2,9 @@
 // pseudo-headers kept first, byteSize = sum of key and value lengths.
 
 /** Header input accepted by the emulator API: a plain object (array values = several entries) or a list of pairs. */
-export type HeadersInit = Readonly<Record<string, string | readonly string[]>> | ReadonlyArray<readonly [string, string]>;
+export type HeadersInit =
+  | Readonly<Record<string, string | readonly string[]>>
+  | ReadonlyArray<readonly [string, string]>;
 
 /** Ordered multi-valued header map, as Envoy's HeaderMap behaves towards a Wasm filter. */
 export class HeaderMap {

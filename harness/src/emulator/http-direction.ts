@@ -45,7 +45,6 @@ export interface HttpStreamDeps {
   readonly upstreamEndpoint: (cluster: string) => UpstreamAddresses;
 }
 
-
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 
@@ -125,7 +124,12 @@ export class Direction {
         const map = requestTrailers ? null : this.out.trailers;
         return { map, readable: map !== null, writable: false, unavailableStatus: 1 };
       }
-      return { map: this.started ? this.out.headers : null, readable: this.started, writable: false, unavailableStatus: 1 };
+      return {
+        map: this.started ? this.out.headers : null,
+        readable: this.started,
+        writable: false,
+        unavailableStatus: 1,
+      };
     }
     if (!trailers) return { map: this.out.headers, readable: this.headersActive, writable: this.headersActive };
     const active = (this.inTrailersCallback || this.stop === "trailers") && this.out.trailers !== null;
@@ -159,8 +163,8 @@ export class Direction {
    * callback the body held by StopIterationAndBuffer (Envoy's modifyDecodingBuffer/modifyEncodingBuffer); else empty.
    */
   bodyBuffer(): BufferRef {
-    if (!this.inBodyCallback && !(this.inTrailersCallback && this.buffering)) return { bytes: EMPTY, mutable: false, replace() {} };
+    if (!this.inBodyCallback && !(this.inTrailersCallback && this.buffering))
+      return { bytes: EMPTY, mutable: false, replace() {} };
     return { bytes: this.buffer, mutable: true, replace: (b) => (this.buffer = b) };
   }
 }
-

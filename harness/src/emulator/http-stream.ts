@@ -3,12 +3,26 @@
 // local replies through the encoder path, failure policies, and on_log/on_done/on_delete at completion.
 // (Its per-direction state and types are in http-direction.ts, its request/response attributes in stream-properties.ts.)
 import {
-  LOCAL_REPLIES, decodeClientRequest, decodeUpstreamResponse, deliverMessage, httpDate, localReplyResponse,
-  type ClientRequest, type DecodedMessage, type UpstreamAnswer,
+  LOCAL_REPLIES,
+  decodeClientRequest,
+  decodeUpstreamResponse,
+  deliverMessage,
+  httpDate,
+  localReplyResponse,
+  type ClientRequest,
+  type DecodedMessage,
+  type UpstreamAnswer,
 } from "./connection-manager.ts";
 import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
-import { Direction, type FilterMode, type HttpAction, type HttpMessage, type HttpStreamDeps, type StepOptions } from "./http-direction.ts";
+import {
+  Direction,
+  type FilterMode,
+  type HttpAction,
+  type HttpMessage,
+  type HttpStreamDeps,
+  type StepOptions,
+} from "./http-direction.ts";
 import { StreamCalls } from "./stream-calls.ts";
 import { httpStreamProperty } from "./stream-properties.ts";
 import { propertyKey } from "./properties.ts";
@@ -110,13 +124,22 @@ export class HttpStream {
 
   /** A client's request arrives through Envoy's codec and connection manager (connection-manager.ts); returns the last step's action. */
   sendClientRequest(request: Omit<ClientRequest, "protocol"> = {}): HttpAction {
-    return this.#deliver(decodeClientRequest({ ...request, protocol: this.#deps.protocol }, this.#deps.requestId), "request");
+    return this.#deliver(
+      decodeClientRequest({ ...request, protocol: this.#deps.protocol }, this.#deps.requestId),
+      "request",
+    );
   }
 
   /** The upstream's answer arrives as Envoy's router hands it over (connection-manager.ts), once the request reached it. */
   sendUpstreamResponse(answer: UpstreamAnswer = {}): HttpAction {
-    usage(this.localReply !== null || this.resetReason !== null, "sendUpstreamResponse() after the filter answered locally or reset the stream: no upstream response comes.");
-    const decoded = decodeUpstreamResponse(answer, { date: httpDate(this.#deps.now()), serviceTimeMs: this.#deps.now() - this.#routedAtMs });
+    usage(
+      this.localReply !== null || this.resetReason !== null,
+      "sendUpstreamResponse() after the filter answered locally or reset the stream: no upstream response comes.",
+    );
+    const decoded = decodeUpstreamResponse(answer, {
+      date: httpDate(this.#deps.now()),
+      serviceTimeMs: this.#deps.now() - this.#routedAtMs,
+    });
     return this.#deliver(decoded, "response");
   }
 
@@ -149,11 +172,16 @@ export class HttpStream {
   // ------------------------------------------------------------------ filter-manager logic
 
   #headers(dir: Direction, init: HeadersInit, eos: boolean, side: "request" | "response"): HttpAction {
-    usage(side === "response" && this.localReply !== null,
-      `responseHeaders() after the filter answered locally (status ${this.localReply?.status}, details "${this.localReply?.details}"): the upstream response never comes; read stream.response instead.`);
+    usage(
+      side === "response" && this.localReply !== null,
+      `responseHeaders() after the filter answered locally (status ${this.localReply?.status}, details "${this.localReply?.details}"): the upstream response never comes; read stream.response instead.`,
+    );
     usage(dir.started, `${side}Headers() called twice on one stream; create a new stream with emulator.httpStream().`);
     usage(this.#completed, `${side}Headers() after complete(); create a new stream.`);
-    usage(side === "response" && !this.#req.started, "responseHeaders() before requestHeaders(): send the request first.");
+    usage(
+      side === "response" && !this.#req.started,
+      "responseHeaders() before requestHeaders(): send the request first.",
+    );
     dir.started = true;
     dir.out.headers = new HeaderMap(init);
     dir.eosReceived = eos;
@@ -447,7 +475,11 @@ export class HttpStream {
 
   /** @internal Map availability for hostcalls. */
   headerMap(type: number): MapAccess {
-    return (type === 0 || type === 1 ? this.#req : this.#resp).mapAccess(type === 1 || type === 3, type === 1, this.#logPhase);
+    return (type === 0 || type === 1 ? this.#req : this.#resp).mapAccess(
+      type === 1 || type === 3,
+      type === 1,
+      this.#logPhase,
+    );
   }
 
   /** @internal Body buffers for hostcalls: the current (or accumulated) body inside body callbacks. */
@@ -461,12 +493,24 @@ export class HttpStream {
     const req = this.#req;
     const resp = this.#resp;
     return httpStreamProperty(key, {
-      filterState: this.#filterState, seeded: this.#deps.properties, connectionId: this.#deps.connectionId,
+      filterState: this.#filterState,
+      seeded: this.#deps.properties,
+      connectionId: this.#deps.connectionId,
       request: () => ({
         headers: req.started && ((req.headersActive && !this.#stopped()) || this.#logPhase) ? req.out.headers : null,
-        bodySize: req.out.bodyBytes.length, logPhase: this.#logPhase, protocol: this.#deps.protocol,
+        bodySize: req.out.bodyBytes.length,
+        logPhase: this.#logPhase,
+        protocol: this.#deps.protocol,
       }),
-      response: () => (resp.started ? { headers: resp.out.headers, bodySize: resp.out.bodyBytes.length, logPhase: this.#logPhase, details: this.localReply?.details ?? "via_upstream" } : null),
+      response: () =>
+        resp.started
+          ? {
+              headers: resp.out.headers,
+              bodySize: resp.out.bodyBytes.length,
+              logPhase: this.#logPhase,
+              details: this.localReply?.details ?? "via_upstream",
+            }
+          : null,
       upstream: () => (this.route !== null && resp.started ? this.#deps.upstreamEndpoint(this.route) : null),
     });
   }
@@ -492,7 +536,6 @@ export class HttpStream {
     this.#pendingReply ??= reply;
   }
 }
-
 
 /** Throws an EmulatorUsageError with `message` when `misuse` holds. */
 function usage(misuse: boolean, message: string): void {

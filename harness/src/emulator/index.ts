@@ -2,12 +2,27 @@
 // An in-process, Envoy-faithful host for proxy-wasm modules from any SDK. See README.md.
 import "../node-check.ts";
 export {
-  Emulator, type EmulatorOptions, type FailurePolicy, type HttpStreamOptions, type PluginOptions, type RequestInit, type RequestResult,
-  type UpstreamHandler, type UpstreamRequest, type UpstreamResponse,
+  Emulator,
+  type EmulatorOptions,
+  type FailurePolicy,
+  type HttpStreamOptions,
+  type PluginOptions,
+  type RequestInit,
+  type RequestResult,
+  type UpstreamHandler,
+  type UpstreamRequest,
+  type UpstreamResponse,
 } from "./emulator.ts";
 export {
-  decodeClientRequest, decodeUpstreamResponse, localReplyResponse, LOCAL_REPLIES,
-  type ClientRequest, type DecodedMessage, type HttpProtocol, type MessageFrame, type UpstreamAnswer,
+  decodeClientRequest,
+  decodeUpstreamResponse,
+  localReplyResponse,
+  LOCAL_REPLIES,
+  type ClientRequest,
+  type DecodedMessage,
+  type HttpProtocol,
+  type MessageFrame,
+  type UpstreamAnswer,
 } from "./connection-manager.ts";
 export { runExchange, type ExchangeOutcome, type UpstreamService } from "./exchange.ts";
 export { Router, type RouteSpec, type RouteDecision, type HeaderMatch, type StringMatch } from "./router.ts";
@@ -18,14 +33,34 @@ export { HttpMessage } from "./http-direction.ts";
 export { TcpConnection, TcpFlow } from "./tcp-connection.ts";
 export { HeaderMap, type HeadersInit } from "./header-map.ts";
 export { encodePairs as encodeHeaderPairs, decodePairs as decodeHeaderPairs } from "./pairs.ts";
-export { uint as propertyUint, double as propertyDouble, encodePropertyValue, type PropertyValue } from "./properties.ts";
+export {
+  uint as propertyUint,
+  double as propertyDouble,
+  encodePropertyValue,
+  type PropertyValue,
+} from "./properties.ts";
 export type {
-  CalloutRecord, CalloutRequest, CalloutResponse, GrpcReply, GrpcRequest,
-  GrpcServerStream, GrpcServiceHandler, HttpCalloutHandler,
+  CalloutRecord,
+  CalloutRequest,
+  CalloutResponse,
+  GrpcReply,
+  GrpcRequest,
+  GrpcServerStream,
+  GrpcServiceHandler,
+  HttpCalloutHandler,
 } from "./callouts.ts";
 export {
-  WasmLoadError, WasmTrapError, EmulatorUsageError, WasmLimitError, WasmTimeoutError, WasmMemoryLimitError, LOG_LEVELS,
-  logLevelName, type LogEntry, type LogLevelInput, type LogLevelName,
+  WasmLoadError,
+  WasmTrapError,
+  EmulatorUsageError,
+  WasmLimitError,
+  WasmTimeoutError,
+  WasmMemoryLimitError,
+  LOG_LEVELS,
+  logLevelName,
+  type LogEntry,
+  type LogLevelInput,
+  type LogLevelName,
 } from "./errors.ts";
 export { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";

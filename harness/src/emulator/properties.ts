@@ -7,8 +7,14 @@ import { encodePairs } from "./pairs.ts";
  * a plain object of strings → a CEL map in pairs format.
  */
 export type PropertyValue =
-  | string | number | bigint | boolean | Uint8Array
-  | { readonly uint: bigint | number } | { readonly double: number } | Readonly<Record<string, string>>;
+  | string
+  | number
+  | bigint
+  | boolean
+  | Uint8Array
+  | { readonly uint: bigint | number }
+  | { readonly double: number }
+  | Readonly<Record<string, string>>;
 
 /** Marks a number as a CEL uint (8 bytes LE unsigned). */
 export function uint(value: bigint | number): { readonly uint: bigint | number } {

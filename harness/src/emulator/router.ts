@@ -58,10 +58,13 @@ export class Router {
     this.#defaultCluster = defaultCluster;
     for (const route of routes) {
       if ([route.prefix, route.path, route.regex].filter((m) => m !== undefined).length > 1) {
-        throw new EmulatorUsageError(`a route to "${route.cluster}" sets more than one of prefix, path and regex; Envoy matches a route by one of them: keep one.`);
+        throw new EmulatorUsageError(
+          `a route to "${route.cluster}" sets more than one of prefix, path and regex; Envoy matches a route by one of them: keep one.`,
+        );
       }
       if (route.regex !== undefined) this.#regex(route.regex);
-      for (const m of [route.authority, ...Object.values(route.headers ?? {})]) if (m && typeof m === "object" && "regex" in m) this.#regex(m.regex);
+      for (const m of [route.authority, ...Object.values(route.headers ?? {})])
+        if (m && typeof m === "object" && "regex" in m) this.#regex(m.regex);
     }
   }
 
@@ -74,7 +77,8 @@ export class Router {
    */
   route(headers: HeaderMap, schemeRequired = true): RouteDecision {
     if (schemeRequired && !headers.has("x-forwarded-proto")) return NO_ROUTE;
-    for (const route of this.#routes) if (this.#matches(route, headers)) return { kind: "route", cluster: route.cluster };
+    for (const route of this.#routes)
+      if (this.#matches(route, headers)) return { kind: "route", cluster: route.cluster };
     return { kind: "route", cluster: this.#defaultCluster };
   }
 
@@ -84,14 +88,16 @@ export class Router {
     const path = query < 0 ? fullPath : fullPath.slice(0, query);
     if (route.path !== undefined && path !== route.path) return false;
     if (route.regex !== undefined && !this.#regex(route.regex).test(path)) return false;
-    if (route.path === undefined && route.regex === undefined && !fullPath.startsWith(route.prefix ?? "/")) return false;
+    if (route.path === undefined && route.regex === undefined && !fullPath.startsWith(route.prefix ?? "/"))
+      return false;
     if (route.authority !== undefined && !this.#header(route.authority, headers.getAll(":authority"))) return false;
-    for (const [name, match] of Object.entries(route.headers ?? {})) if (!this.#header(match, headers.getAll(name))) return false;
+    for (const [name, match] of Object.entries(route.headers ?? {}))
+      if (!this.#header(match, headers.getAll(name))) return false;
     return true;
   }
 
   #header(match: HeaderMatch, values: string[]): boolean {
-    if (typeof match === "object" && "present" in match) return (values.length > 0) === match.present;
+    if (typeof match === "object" && "present" in match) return values.length > 0 === match.present;
     if (values.length === 0) return false;
     const value = values.join(",");
     if (typeof match === "string") return value === match;
@@ -108,7 +114,9 @@ export class Router {
       try {
         re = new RegExp(`^(?:${source})$`, "u");
       } catch (e) {
-        throw new EmulatorUsageError(`route regex ${JSON.stringify(source)} is not valid: ${(e as Error).message}. Write it in RE2 syntax, as Envoy's safe_regex expects.`);
+        throw new EmulatorUsageError(
+          `route regex ${JSON.stringify(source)} is not valid: ${(e as Error).message}. Write it in RE2 syntax, as Envoy's safe_regex expects.`,
+        );
       }
       this.#regexes.set(source, re);
     }

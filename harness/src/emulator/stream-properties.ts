@@ -28,23 +28,34 @@ export function requestProperty(field: string, rest: readonly string[], side: Re
   const path = h.get(":path") ?? "";
   const q = path.indexOf("?");
   switch (field) {
-    case "path": return str(h.get(":path"));
-    case "url_path": return encoder.encode(q < 0 ? path : path.slice(0, q));
-    case "query": return encoder.encode(q < 0 ? "" : path.slice(q + 1));
-    case "host": return str(h.get(":authority"));
-    case "scheme": return str(h.get(":scheme") ?? "http");
-    case "method": return str(h.get(":method"));
-    case "referer": return str(h.get("referer"));
-    case "useragent": return str(h.get("user-agent"));
-    case "id": return str(h.get("x-request-id"));
+    case "path":
+      return str(h.get(":path"));
+    case "url_path":
+      return encoder.encode(q < 0 ? path : path.slice(0, q));
+    case "query":
+      return encoder.encode(q < 0 ? "" : path.slice(q + 1));
+    case "host":
+      return str(h.get(":authority"));
+    case "scheme":
+      return str(h.get(":scheme") ?? "http");
+    case "method":
+      return str(h.get(":method"));
+    case "referer":
+      return str(h.get("referer"));
+    case "useragent":
+      return str(h.get("user-agent"));
+    case "id":
+      return str(h.get("x-request-id"));
     case "headers":
       if (rest.length) {
         const all = h.getAll(rest[0]!);
         return all.length ? encoder.encode(all.join(",")) : undefined;
       }
       return encodePairs(Object.entries(h.toObject()));
-    case "size": return side.logPhase ? encodePropertyValue(side.bodySize) : undefined;
-    default: return undefined;
+    case "size":
+      return side.logPhase ? encodePropertyValue(side.bodySize) : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -63,7 +74,8 @@ export function responseProperty(field: string, rest: readonly string[], side: R
   if (field === "code") return encodePropertyValue(Number(h.get(":status") ?? 0));
   if (!side.logPhase) return undefined;
   if (field === "code_details") return encoder.encode(side.details);
-  if (field === "headers") return rest.length ? str(h.get(rest[0]!)) : encodePairs(h.entries().filter(([k]) => !k.startsWith(":")));
+  if (field === "headers")
+    return rest.length ? str(h.get(rest[0]!)) : encodePairs(h.entries().filter(([k]) => !k.startsWith(":")));
   if (field === "size") return encodePropertyValue(side.bodySize);
   return undefined;
 }
@@ -89,7 +101,8 @@ export function httpStreamProperty(key: string, view: HttpStreamPropertyView): U
   const seeded = findProperty(view.seeded, key);
   if (seeded !== undefined) return encodePropertyValue(seeded);
   const [head, field = "", ...rest] = key.split("\0");
-  if ((head === "connection" && field === "id") || head === "connection_id") return encodePropertyValue({ uint: view.connectionId });
+  if ((head === "connection" && field === "id") || head === "connection_id")
+    return encodePropertyValue({ uint: view.connectionId });
   if (head === "request") return requestProperty(field, rest, view.request());
   if (head === "upstream") {
     const upstream = view.upstream();

@@ -4,7 +4,15 @@ import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.
 import { encodePropertyValue, type PropertyValue } from "./properties.ts";
 import { StreamCalls } from "./stream-calls.ts";
 import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
-import { concat, findProperty, type BufferRef, type ContextState, type HostStream, type MapAccess, type WasmVm } from "./vm.ts";
+import {
+  concat,
+  findProperty,
+  type BufferRef,
+  type ContextState,
+  type HostStream,
+  type MapAccess,
+  type WasmVm,
+} from "./vm.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -111,7 +119,12 @@ export class TcpConnection {
     }
     this.#downBuffer = concat(this.#downBuffer, bytes);
     this.#inDown = true;
-    const code = this.#invoke("proxy_on_downstream_data", this.#ctx!.id, this.#downBuffer.length, this.#downEos ? 1 : 0);
+    const code = this.#invoke(
+      "proxy_on_downstream_data",
+      this.#ctx!.id,
+      this.#downBuffer.length,
+      this.#downEos ? 1 : 0,
+    );
     this.#inDown = false;
     if (this.#passes(code)) this.#flushDown();
     else this.#downStopped = true;
@@ -173,7 +186,8 @@ export class TcpConnection {
   }
 
   #check(what: string): void {
-    if (!this.#ctx && this.#mode === "filter") throw new EmulatorUsageError(`${what}() before open(): call connection.open() first.`);
+    if (!this.#ctx && this.#mode === "filter")
+      throw new EmulatorUsageError(`${what}() before open(): call connection.open() first.`);
     if (this.#finished) throw new EmulatorUsageError(`${what}() after the connection closed.`);
   }
 
@@ -218,7 +232,8 @@ export class TcpConnection {
 
   /** @internal DOWNSTREAM_DATA / UPSTREAM_DATA inside their callbacks. */
   buffer(type: number): BufferRef | null {
-    if (type === 2 && this.#inDown) return { bytes: this.#downBuffer, mutable: true, replace: (b) => (this.#downBuffer = b) };
+    if (type === 2 && this.#inDown)
+      return { bytes: this.#downBuffer, mutable: true, replace: (b) => (this.#downBuffer = b) };
     if (type === 3 && this.#inUp) return { bytes: this.#upBuffer, mutable: true, replace: (b) => (this.#upBuffer = b) };
     if (type === 2 || type === 3) return { bytes: EMPTY, mutable: false, replace() {} };
     return null;
@@ -228,10 +243,12 @@ export class TcpConnection {
   property(key: string): Uint8Array | undefined {
     const seeded = findProperty(this.#deps.properties, key);
     if (seeded !== undefined) return encodePropertyValue(seeded);
-    if (key === "connection\0id" || key === "connection_id") return encodePropertyValue({ uint: this.#deps.connectionId });
+    if (key === "connection\0id" || key === "connection_id")
+      return encodePropertyValue({ uint: this.#deps.connectionId });
     // upstream.* exist once tcp_proxy connected: not in on_new_connection, from the first data on (trace tcp-upstream-properties).
     const [head, field] = key.split("\0");
-    if (head === "upstream" && this.#upstreamConnected) return upstreamProperty(this.#deps.upstreamEndpoint, field ?? "");
+    if (head === "upstream" && this.#upstreamConnected)
+      return upstreamProperty(this.#deps.upstreamEndpoint, field ?? "");
     return undefined;
   }
 

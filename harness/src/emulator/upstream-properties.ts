@@ -25,10 +25,15 @@ const LOCAL_BASE_PORT = 40000;
 /** The value of `upstream.<field>` for `endpoint`, encoded as Envoy encodes it, or undefined when Envoy has none. */
 export function upstreamProperty(endpoint: UpstreamAddresses, field: string): Uint8Array | undefined {
   switch (field) {
-    case "address": return encodePropertyValue(endpoint.address);
-    case "port": return encodePropertyValue(Number(endpoint.address.slice(endpoint.address.lastIndexOf(":") + 1)));
-    case "local_address": return encodePropertyValue(endpoint.localAddress);
-    case "transport_failure_reason": return encodePropertyValue("");
-    default: return undefined;
+    case "address":
+      return encodePropertyValue(endpoint.address);
+    case "port":
+      return encodePropertyValue(Number(endpoint.address.slice(endpoint.address.lastIndexOf(":") + 1)));
+    case "local_address":
+      return encodePropertyValue(endpoint.localAddress);
+    case "transport_failure_reason":
+      return encodePropertyValue("");
+    default:
+      return undefined;
   }
 }

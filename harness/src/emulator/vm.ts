@@ -205,7 +205,8 @@ export class WasmVm implements CalloutDelivery {
       | undefined;
     if (!fn) return undefined;
     if (this.failure) throw this.failure;
-    if (this.#tracing) this.trace.push({ contextId: ctx.id, call: `guest.${name}`, args: [a, b, c, d, e].slice(0, fn.length) });
+    if (this.#tracing)
+      this.trace.push({ contextId: ctx.id, call: `guest.${name}`, args: [a, b, c, d, e].slice(0, fn.length) });
     const prevCurrent = this.#current;
     const prevEffective = this.#effective;
     const watchdog = this.#watchdog;
@@ -322,7 +323,8 @@ export class WasmVm implements CalloutDelivery {
   #allocate(alloc: (size: number) => number, size: number): number {
     const prev = this.#phase;
     this.#phase = "alloc";
-    if (this.#tracing) this.trace.push({ contextId: this.#ctx()?.id ?? 0, call: `guest.${this.#allocName}`, args: [size] });
+    if (this.#tracing)
+      this.trace.push({ contextId: this.#ctx()?.id ?? 0, call: `guest.${this.#allocName}`, args: [size] });
     try {
       return alloc(size);
     } finally {

@@ -51,7 +51,9 @@ export class EnvoyAdmin {
   /** Counters and gauges now, from `/stats?format=json`; `filter` is an RE2 regex applied by Envoy. */
   async stats(filter?: string): Promise<StatsSnapshot> {
     const query = filter ? `&filter=${encodeURIComponent(filter)}` : "";
-    const json = JSON.parse(await this.get(`/stats?format=json${query}`)) as { stats: { name?: string; value?: number }[] };
+    const json = JSON.parse(await this.get(`/stats?format=json${query}`)) as {
+      stats: { name?: string; value?: number }[];
+    };
     const snapshot: StatsSnapshot = new Map();
     for (const s of json.stats) if (s.name !== undefined && typeof s.value === "number") snapshot.set(s.name, s.value);
     return snapshot;
@@ -74,9 +76,10 @@ export class EnvoyAdmin {
    */
   async setLogLevels(levels: Record<string, string>): Promise<void> {
     const entries = Object.entries(levels);
-    const query = entries.length === 1
-      ? `${encodeURIComponent(entries[0]![0])}=${encodeURIComponent(entries[0]![1])}`
-      : `paths=${entries.map(([logger, level]) => `${encodeURIComponent(logger)}:${encodeURIComponent(level)}`).join(",")}`;
+    const query =
+      entries.length === 1
+        ? `${encodeURIComponent(entries[0]![0])}=${encodeURIComponent(entries[0]![1])}`
+        : `paths=${entries.map(([logger, level]) => `${encodeURIComponent(logger)}:${encodeURIComponent(level)}`).join(",")}`;
     await this.post(`/logging?${query}`);
   }
 

@@ -32,19 +32,31 @@ describe("planDebianTools", () => {
 
   test("only what is missing from PATH is asked for", () => {
     const plan = planDebianTools(TOOLS, { path: oneToolDir, canInstall: false, hasApt: true });
-    expect(plan.action === "instructions" && plan.missing.map((t) => t.command)).toEqual(["docker-registry", "openssl"]);
+    expect(plan.action === "instructions" && plan.missing.map((t) => t.command)).toEqual([
+      "docker-registry",
+      "openssl",
+    ]);
   });
 
   test("root with apt-get → install, each package once", () => {
-    const plan = planDebianTools([...TOOLS, { command: "h2load", package: "nghttp2-client" }, { command: "nghttpx", package: "nghttp2-client" }], {
-      path: emptyDir, canInstall: true,
+    const plan = planDebianTools(
+      [...TOOLS, { command: "h2load", package: "nghttp2-client" }, { command: "nghttpx", package: "nghttp2-client" }],
+      {
+        path: emptyDir,
+        canInstall: true,
+      },
+    );
+    expect(plan).toMatchObject({
+      action: "install",
+      packages: ["docker-registry", "skopeo", "openssl", "nghttp2-client"],
     });
-    expect(plan).toMatchObject({ action: "install", packages: ["docker-registry", "skopeo", "openssl", "nghttp2-client"] });
   });
 
   test("no apt-get → names the packages for another package manager", () => {
     const plan = planDebianTools(TOOLS.slice(1), { path: emptyDir, canInstall: false, hasApt: false });
-    expect(plan.action === "instructions" && plan.howTo).toBe("install skopeo, openssl with your system's package manager (Debian/Ubuntu package names)");
+    expect(plan.action === "instructions" && plan.howTo).toBe(
+      "install skopeo, openssl with your system's package manager (Debian/Ubuntu package names)",
+    );
   });
 
   test("everything on PATH → nothing to do (sh is on every PATH here)", () => {
@@ -62,11 +74,17 @@ describe("ensureDebianTools", () => {
       error = e;
     }
     expect(error).toBeInstanceOf(EnvoyHarnessError);
-    expect((error as EnvoyHarnessError).message.split("\n")[0]).toBe("the packaging tests need docker-registry, openssl, which are not installed");
-    expect((error as EnvoyHarnessError).hint).toBe("run `sudo apt-get install -y --no-install-recommends docker-registry openssl`");
+    expect((error as EnvoyHarnessError).message.split("\n")[0]).toBe(
+      "the packaging tests need docker-registry, openssl, which are not installed",
+    );
+    expect((error as EnvoyHarnessError).hint).toBe(
+      "run `sudo apt-get install -y --no-install-recommends docker-registry openssl`",
+    );
   });
 
   test("nothing missing: returns without touching apt", () => {
-    expect(() => ensureDebianTools([{ command: "skopeo", package: "skopeo" }], "x", { path: oneToolDir, canInstall: false })).not.toThrow();
+    expect(() =>
+      ensureDebianTools([{ command: "skopeo", package: "skopeo" }], "x", { path: oneToolDir, canInstall: false }),
+    ).not.toThrow();
   });
 });

@@ -4,7 +4,12 @@ import { EnvoyHarnessError, progress } from "./errors.ts";
 
 /** True when `name` is an executable on `path` (default: this process's PATH). */
 export function hasCommand(name: string, path: string | undefined = process.env.PATH): boolean {
-  return spawnSync("/bin/sh", ["-c", 'command -v "$1"', "sh", name], { stdio: "ignore", env: { ...process.env, PATH: path ?? "" } }).status === 0;
+  return (
+    spawnSync("/bin/sh", ["-c", 'command -v "$1"', "sh", name], {
+      stdio: "ignore",
+      env: { ...process.env, PATH: path ?? "" },
+    }).status === 0
+  );
 }
 
 /** True when this process may install Debian packages itself (root and apt-get present). */
@@ -60,7 +65,10 @@ export interface DebianToolsEnvironment {
  * Decides, without side effects, what {@link ensureDebianTools} would do: which of `tools` are missing from PATH,
  * and whether to install them (root with apt-get) or print a one-line how-to (anyone else).
  */
-export function planDebianTools(tools: readonly DebianTool[], environment: DebianToolsEnvironment = {}): DebianToolsPlan {
+export function planDebianTools(
+  tools: readonly DebianTool[],
+  environment: DebianToolsEnvironment = {},
+): DebianToolsPlan {
   const missing = tools.filter((tool) => !hasCommand(tool.command, environment.path));
   if (missing.length === 0) return { action: "none" };
   const packages = [...new Set(missing.map((tool) => tool.package))];
@@ -78,18 +86,28 @@ export function planDebianTools(tools: readonly DebianTool[], environment: Debia
  * run. `why` says who needs them ("the packaging tests", "the benchmark"); `environment` is for tests. The one place the harness, the test
  * setup and the benchmark provision system tools (docker-registry, skopeo, openssl, wrk, h2load, …).
  */
-export function ensureDebianTools(tools: readonly DebianTool[], why: string, environment: DebianToolsEnvironment = {}): void {
+export function ensureDebianTools(
+  tools: readonly DebianTool[],
+  why: string,
+  environment: DebianToolsEnvironment = {},
+): void {
   const plan = planDebianTools(tools, environment);
   if (plan.action === "none") return;
   const names = plan.missing.map((tool) => tool.command).join(", ");
   if (plan.action === "instructions") {
-    throw new EnvoyHarnessError(`${why} need ${names}, which ${plan.missing.length === 1 ? "is" : "are"} not installed`, { hint: plan.howTo });
+    throw new EnvoyHarnessError(
+      `${why} need ${names}, which ${plan.missing.length === 1 ? "is" : "are"} not installed`,
+      { hint: plan.howTo },
+    );
   }
   aptInstall([...plan.packages], `${why} need ${names}`);
   const stillMissing = plan.missing.filter((tool) => !hasCommand(tool.command, environment.path));
   if (stillMissing.length > 0) {
-    throw new EnvoyHarnessError(`apt-get installed ${plan.packages.join(" ")} but ${stillMissing.map((t) => t.command).join(", ")} is still not on PATH`, {
-      hint: `check PATH (${process.env.PATH ?? ""})`,
-    });
+    throw new EnvoyHarnessError(
+      `apt-get installed ${plan.packages.join(" ")} but ${stillMissing.map((t) => t.command).join(", ")} is still not on PATH`,
+      {
+        hint: `check PATH (${process.env.PATH ?? ""})`,
+      },
+    );
   }
 }

@@ -98,7 +98,8 @@ let containersReaped = false;
  * temp folder whose owner is gone. Runs once per process; called by the process runner before its first start.
  */
 export function reapLeftoverProcesses(): Promise<void> {
-  return (processesReaped ??= reapProcesses());
+  processesReaped ??= reapProcesses();
+  return processesReaped;
 }
 
 async function reapProcesses(): Promise<void> {
@@ -113,7 +114,9 @@ async function reapProcesses(): Promise<void> {
           // already gone
         }
         if (!(await waitForExit(record.envoyPid))) {
-          progress(`leftover Envoy process ${record.envoyPid} did not exit after SIGKILL; leaving its pid file for the next start`);
+          progress(
+            `leftover Envoy process ${record.envoyPid} did not exit after SIGKILL; leaving its pid file for the next start`,
+          );
           return;
         }
       }
@@ -130,7 +133,11 @@ async function reapProcesses(): Promise<void> {
  */
 export function listLeftoverTempDirs(): string[] {
   const root = tmpdir();
-  const liveEnvoyDirs = new Set(listEnvoyProcesses().filter((r) => r.alive && r.dir).map((r) => r.dir));
+  const liveEnvoyDirs = new Set(
+    listEnvoyProcesses()
+      .filter((r) => r.alive && r.dir)
+      .map((r) => r.dir),
+  );
   let names: string[];
   try {
     names = readdirSync(root).filter((name) => name.startsWith(TEMP_DIR_PREFIX));
@@ -138,20 +145,23 @@ export function listLeftoverTempDirs(): string[] {
     return [];
   }
   const inUse = tempDirsInUse();
-  return names.map((name) => join(root, name)).filter((dir) => {
-    if (liveEnvoyDirs.has(dir) || inUse.has(dir)) return false;
-    try {
-      const owner = (JSON.parse(readFileSync(join(dir, TEMP_DIR_OWNER_FILE), "utf8")) as { ownerPid: number }).ownerPid;
-      return !isProcessAlive(owner);
-    } catch {
-      // No owner file: written by an older harness, or being created right now. Only old ones are leftovers.
+  return names
+    .map((name) => join(root, name))
+    .filter((dir) => {
+      if (liveEnvoyDirs.has(dir) || inUse.has(dir)) return false;
       try {
-        return Date.now() - statSync(dir).mtimeMs > UNOWNED_TEMP_DIR_GRACE_MS;
+        const owner = (JSON.parse(readFileSync(join(dir, TEMP_DIR_OWNER_FILE), "utf8")) as { ownerPid: number })
+          .ownerPid;
+        return !isProcessAlive(owner);
       } catch {
-        return false;
+        // No owner file: written by an older harness, or being created right now. Only old ones are leftovers.
+        try {
+          return Date.now() - statSync(dir).mtimeMs > UNOWNED_TEMP_DIR_GRACE_MS;
+        } catch {
+          return false;
+        }
       }
-    }
-  });
+    });
 }
 
 /**
@@ -167,7 +177,10 @@ export async function reapLeftoverContainers(): Promise<void> {
       const owner = Number.parseInt(info.Labels[OWNER_PID_LABEL] ?? "", 10);
       if (Number.isFinite(owner) && isProcessAlive(owner)) return;
       progress(`removing leftover Envoy container ${info.Id.slice(0, 12)} (its harness ${owner} is gone)`);
-      await docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getContainer(info.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }),
   );
 }
@@ -214,7 +227,9 @@ function tempDirsInUse(): Set<string> {
     return found;
   }
   for (const pid of pids) {
-    const match = new RegExp(`(${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/${TEMP_DIR_PREFIX}[^/\\s]+)`).exec(processCommandLine(Number(pid)));
+    const match = new RegExp(`(${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/${TEMP_DIR_PREFIX}[^/\\s]+)`).exec(
+      processCommandLine(Number(pid)),
+    );
     if (match) found.add(match[1]!);
   }
   return found;

@@ -42,15 +42,9 @@ export async function runEnvoyCli(
   print: (text: string) => void,
   command = "proxy-wasm-as envoy",
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: { runner: { type: "string" }, version: { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (err) {
-    print(`error: ${(err as Error).message}\n${envoyCliUsage(command)}`);
+  const parsed = parseEnvoyArgs(argv);
+  if (parsed instanceof Error) {
+    print(`error: ${parsed.message}\n${envoyCliUsage(command)}`);
     return 2;
   }
   const { positionals, values } = parsed;
@@ -113,5 +107,18 @@ export async function runEnvoyCli(
       return 1;
     }
     throw err;
+  }
+}
+
+/** Parses the envoy command's arguments; a usage mistake comes back as the Error parseArgs threw. */
+function parseEnvoyArgs(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { runner: { type: "string" }, version: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (err) {
+    return err as Error;
   }
 }

@@ -116,7 +116,8 @@ export interface RenderContext {
   wasmPath: (hostPath: string) => string;
 }
 
-const HCM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const HCM_TYPE =
+  "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const HTTP_WASM_TYPE = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 const NETWORK_WASM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm";
 const SERVICE_TYPE = "type.googleapis.com/envoy.extensions.wasm.v3.WasmService";
@@ -147,7 +148,12 @@ export function cluster(name: string, endpoint: { host: string; port: number; pr
 
 /** The plugin name Envoy will use for `plugin` (explicit name, else the file name without `.wasm`). */
 export function pluginName(plugin: { name?: string; wasm: string }): string {
-  return plugin.name ?? basename(plugin.wasm).replace(/\.wasm$/, "").replace(/[^A-Za-z0-9_.-]/g, "_");
+  return (
+    plugin.name ??
+    basename(plugin.wasm)
+      .replace(/\.wasm$/, "")
+      .replace(/[^A-Za-z0-9_.-]/g, "_")
+  );
 }
 
 /** Every distinct .wasm path the spec loads (what a runner must make available to Envoy). */
@@ -173,13 +179,18 @@ export function buildBootstrap(spec: EnvoyConfigSpec, context: RenderContext): R
     }
     for (const route of listener.routes ?? []) {
       if (!clusterNames.has(route.cluster)) {
-        throw new EnvoyHarnessError(`a route of listener "${listener.name}" goes to unknown cluster "${route.cluster}"`, {
-          hint: `add a cluster named "${route.cluster}" to clusters`,
-        });
+        throw new EnvoyHarnessError(
+          `a route of listener "${listener.name}" goes to unknown cluster "${route.cluster}"`,
+          {
+            hint: `add a cluster named "${route.cluster}" to clusters`,
+          },
+        );
       }
     }
     if (listener.protocol === "tcp" && listener.routes?.length) {
-      throw new EnvoyHarnessError(`TCP listener "${listener.name}" cannot have routes`, { hint: "routes are for HTTP listeners" });
+      throw new EnvoyHarnessError(`TCP listener "${listener.name}" cannot have routes`, {
+        hint: "routes are for HTTP listeners",
+      });
     }
     if (listener.protocol === "tcp" && listener.cluster === undefined) {
       throw new EnvoyHarnessError(`TCP listener "${listener.name}" needs a cluster to proxy to`);
@@ -189,14 +200,21 @@ export function buildBootstrap(spec: EnvoyConfigSpec, context: RenderContext): R
       if (f.kind !== wanted) {
         throw new EnvoyHarnessError(
           `listener "${listener.name}" is ${listener.protocol} but ${f.wasm} is declared as a ${f.kind} filter`,
-          { hint: listener.protocol === "http" ? "use httpWasm(...) for HTTP listeners" : "use networkWasm(...) for TCP listeners" },
+          {
+            hint:
+              listener.protocol === "http"
+                ? "use httpWasm(...) for HTTP listeners"
+                : "use networkWasm(...) for TCP listeners",
+          },
         );
       }
     }
     return {
       name: listener.name,
       address: socketAddress("127.0.0.1", listener.port ?? 0),
-      filter_chains: [{ filters: listener.protocol === "http" ? httpChain(listener, context) : tcpChain(listener, context) }],
+      filter_chains: [
+        { filters: listener.protocol === "http" ? httpChain(listener, context) : tcpChain(listener, context) },
+      ],
     };
   });
   const bootstrap: Record<string, unknown> = {
@@ -207,7 +225,11 @@ export function buildBootstrap(spec: EnvoyConfigSpec, context: RenderContext): R
   if (spec.services?.length) {
     bootstrap.bootstrap_extensions = spec.services.map((service) => ({
       name: "envoy.bootstrap.wasm",
-      typed_config: { "@type": SERVICE_TYPE, singleton: service.singleton ?? true, config: pluginConfig(service, context) },
+      typed_config: {
+        "@type": SERVICE_TYPE,
+        singleton: service.singleton ?? true,
+        config: pluginConfig(service, context),
+      },
     }));
   }
   return bootstrap;
@@ -235,13 +257,21 @@ function httpChain(listener: ListenerSpec, context: RenderContext) {
         stat_prefix: listener.name,
         codec_type: "AUTO",
         http_protocol_options: { enable_trailers: true },
-        route_config: { name: listener.name, virtual_hosts: [{ name: "all", domains: ["*"], routes: [...(listener.routes ?? []).map(renderRoute), route] }] },
+        route_config: {
+          name: listener.name,
+          virtual_hosts: [
+            { name: "all", domains: ["*"], routes: [...(listener.routes ?? []).map(renderRoute), route] },
+          ],
+        },
         http_filters: [
           ...listener.filters.map((f) => ({
             name: "envoy.filters.http.wasm",
             typed_config: { "@type": HTTP_WASM_TYPE, config: pluginConfig(f, context) },
           })),
-          { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
+          {
+            name: "envoy.filters.http.router",
+            typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" },
+          },
         ],
       },
     },
@@ -251,12 +281,26 @@ function httpChain(listener: ListenerSpec, context: RenderContext) {
 function renderRoute(route: RouteSpec) {
   const headers = Object.entries(route.headers ?? {}).map(([name, match]) => renderHeaderMatch(name, match));
   if (route.authority !== undefined) headers.unshift(renderHeaderMatch(":authority", route.authority));
-  const path = route.path !== undefined ? { path: route.path } : route.regex !== undefined ? { safe_regex: { regex: route.regex } } : {};
-  const prefix = route.prefix !== undefined || (route.path === undefined && route.regex === undefined) ? { prefix: route.prefix ?? "/" } : {};
+  const path =
+    route.path !== undefined
+      ? { path: route.path }
+      : route.regex !== undefined
+        ? { safe_regex: { regex: route.regex } }
+        : {};
+  const prefix =
+    route.prefix !== undefined || (route.path === undefined && route.regex === undefined)
+      ? { prefix: route.prefix ?? "/" }
+      : {};
   if (route.prefix !== undefined && (route.path !== undefined || route.regex !== undefined)) {
-    throw new EnvoyHarnessError(`a route to "${route.cluster}" sets both prefix and ${route.path !== undefined ? "path" : "regex"}`, { hint: "Envoy matches a route by one of prefix, path or regex: keep one" });
+    throw new EnvoyHarnessError(
+      `a route to "${route.cluster}" sets both prefix and ${route.path !== undefined ? "path" : "regex"}`,
+      { hint: "Envoy matches a route by one of prefix, path or regex: keep one" },
+    );
   }
-  return { match: { ...prefix, ...path, ...(headers.length > 0 ? { headers } : {}) }, route: { cluster: route.cluster } };
+  return {
+    match: { ...prefix, ...path, ...(headers.length > 0 ? { headers } : {}) },
+    route: { cluster: route.cluster },
+  };
 }
 
 function renderHeaderMatch(name: string, match: HeaderMatch) {
@@ -297,7 +341,9 @@ function renderCluster(cluster: ClusterSpec) {
   rendered.typed_extension_protocol_options = {
     "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
       "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-      explicit_http_config: cluster.http2 ? { http2_protocol_options: {} } : { http_protocol_options: { enable_trailers: true } },
+      explicit_http_config: cluster.http2
+        ? { http2_protocol_options: {} }
+        : { http_protocol_options: { enable_trailers: true } },
     },
   };
   return rendered;
@@ -307,17 +353,21 @@ function asText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-function pluginConfig(plugin: (WasmPluginOptions & { wasm: string }), context: RenderContext) {
+function pluginConfig(plugin: WasmPluginOptions & { wasm: string }, context: RenderContext) {
   const modern = compareVersions(context.envoyVersion, "1.33.0") >= 0;
   const vmConfig: Record<string, unknown> = {
     runtime: plugin.runtime ?? "envoy.wasm.runtime.v8",
     code: { local: { filename: context.wasmPath(plugin.wasm) } },
   };
   if (plugin.vmId !== undefined) vmConfig.vm_id = plugin.vmId;
-  if (plugin.vmConfig !== undefined) vmConfig.configuration = { "@type": STRING_VALUE_TYPE, value: asText(plugin.vmConfig) };
+  if (plugin.vmConfig !== undefined)
+    vmConfig.configuration = { "@type": STRING_VALUE_TYPE, value: asText(plugin.vmConfig) };
   if (plugin.env || plugin.hostEnvKeys) {
     const both = Object.keys(plugin.env ?? {}).filter((k) => plugin.hostEnvKeys?.includes(k));
-    if (both.length) throw new EnvoyHarnessError(`VM environment keys ${both.join(", ")} are in both env and hostEnvKeys; Envoy rejects that`);
+    if (both.length)
+      throw new EnvoyHarnessError(
+        `VM environment keys ${both.join(", ")} are in both env and hostEnvKeys; Envoy rejects that`,
+      );
     vmConfig.environment_variables = {
       ...(plugin.hostEnvKeys ? { host_env_keys: plugin.hostEnvKeys } : {}),
       ...(plugin.env ? { key_values: plugin.env } : {}),

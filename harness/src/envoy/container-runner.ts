@@ -2,7 +2,12 @@
 // the kernel), config and .wasm files copied in (no bind mounts), every container labelled and reaped.
 import { basename } from "node:path";
 import type Dockerode from "dockerode";
-import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, type WaitStrategy } from "testcontainers";
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  type StartedTestContainer,
+  type WaitStrategy,
+} from "testcontainers";
 import { reapLeftoverContainers, removeContainerNow, track } from "./cleanup.ts";
 import { EnvoyHarnessError } from "./errors.ts";
 import { ENVOY_PATH_IN_IMAGE, ensureEnvoyImage } from "./image.ts";
@@ -31,7 +36,14 @@ export async function prepareContainerRunner(options: RunnerOptions = {}): Promi
     envoyVersion: version,
     source: image,
     wasmPath,
-    launch: (configYaml, wasmFiles, log) => launchContainer(image, configYaml, wasmFiles.map((f) => ({ source: f, target: wasmPath(f) })), options, log),
+    launch: (configYaml, wasmFiles, log) =>
+      launchContainer(
+        image,
+        configYaml,
+        wasmFiles.map((f) => ({ source: f, target: wasmPath(f) })),
+        options,
+        log,
+      ),
   };
 }
 
@@ -93,7 +105,9 @@ async function launchContainer(
     exited,
     stop: () =>
       (stopping ??= (async () => {
-        await started.stop({ timeout: 3000, remove: true }).catch(() => container.remove({ force: true }).catch(() => undefined));
+        await started
+          .stop({ timeout: 3000, remove: true })
+          .catch(() => container.remove({ force: true }).catch(() => undefined));
         untrack();
       })()),
   };

@@ -54,7 +54,9 @@ export async function ensureEnvoyImage(options: EnvoyImageOptions = {}): Promise
     rmSync(context, { recursive: true, force: true });
     await writeImageContext(binary, context, version);
     const [repository, tag] = name.split(":");
-    await GenericContainer.fromDockerfile(context).withCache(true).build(`${repository}:${tag}`, { deleteOnExit: false });
+    await GenericContainer.fromDockerfile(context)
+      .withCache(true)
+      .build(`${repository}:${tag}`, { deleteOnExit: false });
     rmSync(context, { recursive: true, force: true });
     progress(`image ${name} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });

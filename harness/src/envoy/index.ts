@@ -8,10 +8,28 @@
 import "../node-check.ts";
 export { startEnvoy, specFromOptions, prepareRunner, DEFAULT_LISTENER, DEFAULT_CLUSTER } from "./start.ts";
 export type { Envoy, StartEnvoyOptions } from "./start.ts";
-export { httpWasm, networkWasm, wasmService, cluster, buildBootstrap, renderBootstrapYaml, pluginName, wasmFilesOf } from "./config.ts";
+export {
+  httpWasm,
+  networkWasm,
+  wasmService,
+  cluster,
+  buildBootstrap,
+  renderBootstrapYaml,
+  pluginName,
+  wasmFilesOf,
+} from "./config.ts";
 export type {
-  ClusterSpec, EnvoyConfigSpec, EnvoyFailurePolicy, HttpWasmFilter, ListenerSpec, NetworkWasmFilter, RenderContext, RouteSpec,
-  WasmFilter, WasmPluginOptions, WasmServiceSpec,
+  ClusterSpec,
+  EnvoyConfigSpec,
+  EnvoyFailurePolicy,
+  HttpWasmFilter,
+  ListenerSpec,
+  NetworkWasmFilter,
+  RenderContext,
+  RouteSpec,
+  WasmFilter,
+  WasmPluginOptions,
+  WasmServiceSpec,
 } from "./config.ts";
 export { validateEnvoyConfig } from "./validate.ts";
 export type { ValidateOptions } from "./validate.ts";
@@ -24,8 +42,22 @@ export { EnvoyAdmin, diffStats } from "./admin.ts";
 export type { StatsSnapshot } from "./admin.ts";
 export { EnvoyLog, parseEnvoyLogLine, asWasmLogLine, isFailureLine } from "./log.ts";
 export type { EnvoyLogLine, WasmLogLine } from "./log.ts";
-export { stopAllEnvoys, reapLeftoverContainers, reapLeftoverProcesses, listEnvoyContainers, listEnvoyProcesses, listLeftoverTempDirs, type EnvoyProcessRecord } from "./cleanup.ts";
+export {
+  stopAllEnvoys,
+  reapLeftoverContainers,
+  reapLeftoverProcesses,
+  listEnvoyContainers,
+  listEnvoyProcesses,
+  listLeftoverTempDirs,
+  type EnvoyProcessRecord,
+} from "./cleanup.ts";
 export { EnvoyHarnessError } from "./errors.ts";
-export { DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION, HARNESS_LABEL, CACHE_DIR_ENV, cacheRoot } from "./settings.ts";
+export {
+  DEFAULT_ENVOY_VERSION,
+  OLDEST_SUPPORTED_ENVOY_VERSION,
+  HARNESS_LABEL,
+  CACHE_DIR_ENV,
+  cacheRoot,
+} from "./settings.ts";
 export type { RunnerKind } from "./settings.ts";
 export type { RunnerOptions } from "./runner.ts";

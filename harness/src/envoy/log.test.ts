@@ -15,11 +15,15 @@ describe("EnvoyLog", () => {
     log.end();
     expect(log.lines).toHaveLength(2);
     expect(log.lines[1]!.raw).toMatch(/initializing config '\n {2}\/etc\/envoy\/envoy.yaml'$/);
-    expect(log.wasmLines()).toEqual([{ level: "info", prefix: ["go", "rid", "vid"], message: "hello", raw: log.lines[0]!.raw }]);
+    expect(log.wasmLines()).toEqual([
+      { level: "info", prefix: ["go", "rid", "vid"], message: "hello", raw: log.lines[0]!.raw },
+    ]);
   });
 
   test("failure lines: critical anywhere, host errors of the wasm logger, but not a module's own error logs", () => {
-    expect(isFailureLine(parseEnvoyLogLine(line("error", "wasm", "Wasm VM failed Failed to initialize Wasm code")))).toBe(true);
+    expect(
+      isFailureLine(parseEnvoyLogLine(line("error", "wasm", "Wasm VM failed Failed to initialize Wasm code"))),
+    ).toBe(true);
     expect(isFailureLine(parseEnvoyLogLine(line("critical", "main", "error initializing configuration")))).toBe(true);
     expect(isFailureLine(parseEnvoyLogLine(line("error", "wasm", "wasm log: my own error")))).toBe(false);
     expect(isFailureLine(parseEnvoyLogLine(line("error", "upstream", "something else")))).toBe(false);
@@ -30,9 +34,17 @@ describe("EnvoyLog", () => {
 
   test("a module's own critical line is not a failure: Envoy serves it when on_configure returns true (trace h1-configure-critical-log)", () => {
     // The exact line Envoy 1.40.0 printed for the scenario (its start-up used to be rejected by startEnvoy).
-    const own = parseEnvoyLogLine(line("critical", "wasm", "wasm log h1-configure-critical-log: h1-configure-critical-log   critical configured anyway"));
+    const own = parseEnvoyLogLine(
+      line(
+        "critical",
+        "wasm",
+        "wasm log h1-configure-critical-log: h1-configure-critical-log   critical configured anyway",
+      ),
+    );
     expect(isFailureLine(own)).toBe(false);
-    expect(isFailureLine(parseEnvoyLogLine(line("critical", "wasm", "Plugin configured to fail closed failed to load")))).toBe(true);
+    expect(
+      isFailureLine(parseEnvoyLogLine(line("critical", "wasm", "Plugin configured to fail closed failed to load"))),
+    ).toBe(true);
   });
 
   test("a message's trailing newline is kept; Envoy ends each entry with one more (trace h1-log-warning-newline)", () => {
@@ -40,7 +52,11 @@ describe("EnvoyLog", () => {
     const text = `${line("info", "wasm", "wasm log p vid: kept")}\n\n${line("warning", "wasm", "wasm log p vid: careful")}\n${line("info", "wasm", "wasm log p vid: a")}\n\nb\n`;
     for (let i = 0; i < text.length; i += 5) log.write(text.slice(i, i + 5));
     log.end();
-    expect(log.wasmLines().map((l) => [l.level, l.message])).toEqual([["info", "kept\n"], ["warning", "careful"], ["info", "a\n\nb"]]);
+    expect(log.wasmLines().map((l) => [l.level, l.message])).toEqual([
+      ["info", "kept\n"],
+      ["warning", "careful"],
+      ["info", "a\n\nb"],
+    ]);
   });
 });
 
@@ -52,6 +68,19 @@ test("versions from image tags", () => {
 });
 
 test("stats diffs keep only what changed", () => {
-  const diff = diffStats(new Map([["a", 1], ["b", 2]]), new Map([["a", 1], ["b", 5], ["c", 1]]));
-  expect([...diff]).toEqual([["b", 3], ["c", 1]]);
+  const diff = diffStats(
+    new Map([
+      ["a", 1],
+      ["b", 2],
+    ]),
+    new Map([
+      ["a", 1],
+      ["b", 5],
+      ["c", 1],
+    ]),
+  );
+  expect([...diff]).toEqual([
+    ["b", 3],
+    ["c", 1],
+  ]);
 });

@@ -94,7 +94,9 @@ export class EnvoyLog {
 
   /** Lines that report Wasm errors or critical conditions: failure lines plus modules' own error/critical logs. */
   wasmErrors(): EnvoyLogLine[] {
-    return this.lines.filter((l) => isFailureLine(l) || (asWasmLogLine(l) !== undefined && (l.level === "error" || l.level === "critical")));
+    return this.lines.filter(
+      (l) => isFailureLine(l) || (asWasmLogLine(l) !== undefined && (l.level === "error" || l.level === "critical")),
+    );
   }
 
   /** The whole log as text. */

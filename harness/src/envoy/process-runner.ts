@@ -25,18 +25,26 @@ export async function prepareProcessRunner(options: RunnerOptions = {}): Promise
   };
 }
 
-async function launchProcess(binary: string, configYaml: string, options: RunnerOptions, log: EnvoyLog): Promise<LaunchedEnvoy> {
+async function launchProcess(
+  binary: string,
+  configYaml: string,
+  options: RunnerOptions,
+  log: EnvoyLog,
+): Promise<LaunchedEnvoy> {
   const dir = makeEnvoyTempDir();
   const configPath = join(dir, "envoy.yaml");
   writeFileSync(configPath, configYaml);
   // taskset execs Envoy in place, so the child's pid is Envoy's and affinity covers every thread it starts.
-  const [command, args] = options.cpus === undefined
-    ? [binary, envoyArgs(configPath, options)]
-    : ["taskset", ["-c", options.cpus, binary, ...envoyArgs(configPath, options)]];
+  const [command, args] =
+    options.cpus === undefined
+      ? [binary, envoyArgs(configPath, options)]
+      : ["taskset", ["-c", options.cpus, binary, ...envoyArgs(configPath, options)]];
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
   const spawned = new Promise<void>((ok, fail) => {
     child.once("spawn", ok);
-    child.once("error", (err) => fail(new EnvoyHarnessError(`could not start ${binary}: ${err.message}`, { cause: err })));
+    child.once("error", (err) =>
+      fail(new EnvoyHarnessError(`could not start ${binary}: ${err.message}`, { cause: err })),
+    );
   });
   child.stdout.on("data", (chunk: Buffer) => log.write(chunk));
   child.stderr.on("data", (chunk: Buffer) => log.write(chunk));

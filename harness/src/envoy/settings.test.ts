@@ -4,7 +4,9 @@ import { CACHE_DIR_ENV, cacheRoot } from "./settings.ts";
 
 describe("cacheRoot", () => {
   test("PROXY_WASM_AS_CACHE wins over everything (relative paths resolved)", () => {
-    expect(cacheRoot({ [CACHE_DIR_ENV]: "/srv/envoy-cache", XDG_CACHE_HOME: "/xdg" }, "/home/u")).toBe("/srv/envoy-cache");
+    expect(cacheRoot({ [CACHE_DIR_ENV]: "/srv/envoy-cache", XDG_CACHE_HOME: "/xdg" }, "/home/u")).toBe(
+      "/srv/envoy-cache",
+    );
     expect(cacheRoot({ [CACHE_DIR_ENV]: "rel/cache" }, "/home/u")).toBe(`${process.cwd()}/rel/cache`);
   });
 

@@ -2,9 +2,26 @@
 // loaded and configured, listeners bound) or fail at once with Envoy's own words, and hand back a handle
 // for traffic and observation.
 import { existsSync } from "node:fs";
-import { httpRequest, tcpExchange, type HttpRequestOptions, type HttpResponse, type TcpExchangeOptions, type UpstreamEndpoint } from "../traffic/index.ts";
+import {
+  httpRequest,
+  tcpExchange,
+  type HttpRequestOptions,
+  type HttpResponse,
+  type TcpExchangeOptions,
+  type UpstreamEndpoint,
+} from "../traffic/index.ts";
 import { EnvoyAdmin, diffStats, type StatsSnapshot } from "./admin.ts";
-import { cluster, type ClusterSpec, type EnvoyConfigSpec, type ListenerSpec, type RouteSpec, type WasmFilter, type WasmServiceSpec, renderBootstrapYaml, wasmFilesOf } from "./config.ts";
+import {
+  cluster,
+  type ClusterSpec,
+  type EnvoyConfigSpec,
+  type ListenerSpec,
+  type RouteSpec,
+  type WasmFilter,
+  type WasmServiceSpec,
+  renderBootstrapYaml,
+  wasmFilesOf,
+} from "./config.ts";
 import { prepareContainerRunner } from "./container-runner.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
 import { EnvoyLog, isFailureLine, type WasmLogLine } from "./log.ts";
@@ -85,8 +102,15 @@ export function specFromOptions(options: StartEnvoyOptions): EnvoyConfigSpec {
   }
   if (options.filters || options.upstream) {
     const filters = options.filters ?? [];
-    const tcp = options.upstream?.protocol === "tcp" || (filters.length > 0 && filters.every((f) => f.kind === "network"));
-    listeners.unshift({ name: DEFAULT_LISTENER, protocol: tcp ? "tcp" : "http", filters, cluster: options.upstream ? DEFAULT_CLUSTER : undefined, routes: options.routes });
+    const tcp =
+      options.upstream?.protocol === "tcp" || (filters.length > 0 && filters.every((f) => f.kind === "network"));
+    listeners.unshift({
+      name: DEFAULT_LISTENER,
+      protocol: tcp ? "tcp" : "http",
+      filters,
+      cluster: options.upstream ? DEFAULT_CLUSTER : undefined,
+      routes: options.routes,
+    });
   }
   if (listeners.length === 0) throw new EnvoyHarnessError("startEnvoy needs `filters`, `upstream` or `listeners`");
   return { listeners, clusters, services: options.services };
@@ -106,7 +130,9 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<Envoy> {
   const spec = specFromOptions(options);
   for (const file of wasmFilesOf(spec)) {
     if (!existsSync(file)) {
-      throw new EnvoyHarnessError(`Wasm module ${file} does not exist`, { hint: `build it first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()})` });
+      throw new EnvoyHarnessError(`Wasm module ${file} does not exist`, {
+        hint: `build it first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()})`,
+      });
     }
   }
   const runner = await prepareRunner(options);
@@ -131,7 +157,9 @@ const FAILURE_LOG_GRACE_MS = 1500;
 
 async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, log: EnvoyLog, timeoutMs: number) {
   const runtimes = new Set(
-    [...spec.listeners.flatMap((l) => l.filters), ...(spec.services ?? [])].map((p) => p.runtime ?? "envoy.wasm.runtime.v8"),
+    [...spec.listeners.flatMap((l) => l.filters), ...(spec.services ?? [])].map(
+      (p) => p.runtime ?? "envoy.wasm.runtime.v8",
+    ),
   );
   let settled = false;
   let failureSeen = false;
@@ -158,11 +186,20 @@ async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, lo
     cleanups.push(unsubscribe);
     // 2. Envoy exits.
     void launched.exited.then((code) => {
-      if (!settled && !failureSeen) setTimeout(() => reject(startFailure(launched, log, `Envoy exited with code ${code} during start`)), 20);
+      if (!settled && !failureSeen)
+        setTimeout(() => reject(startFailure(launched, log, `Envoy exited with code ${code} during start`)), 20);
     });
     // 3. Time runs out.
     const timer = setTimeout(
-      () => reject(startFailure(launched, log, `Envoy was not ready after ${timeoutMs} ms`, "raise readyTimeoutMs or read the log above")),
+      () =>
+        reject(
+          startFailure(
+            launched,
+            log,
+            `Envoy was not ready after ${timeoutMs} ms`,
+            "raise readyTimeoutMs or read the log above",
+          ),
+        ),
       timeoutMs,
     );
     cleanups.push(() => clearTimeout(timer));
@@ -175,13 +212,17 @@ async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, lo
     for (;;) {
       if (settled) throw new Error("cancelled");
       const live = await admin.isLive();
-      const ports = live ? await admin.listenerPorts().catch(() => new Map<string, number>()) : new Map<string, number>();
+      const ports = live
+        ? await admin.listenerPorts().catch(() => new Map<string, number>())
+        : new Map<string, number>();
       const missing = wanted.filter((n) => !ports.has(n));
       const vms = live && missing.length === 0 && (await wasmVmsActive(admin, runtimes));
       if (vms && !failureSeen) return { admin, ports };
       if (Date.now() > nextReport) {
         nextReport += 5000;
-        progress(`still waiting for Envoy (${launched.description}): ${!live ? "/ready is not LIVE" : missing.length ? `listeners not bound: ${missing.join(", ")}` : "Wasm VMs not active"}`);
+        progress(
+          `still waiting for Envoy (${launched.description}): ${!live ? "/ready is not LIVE" : missing.length ? `listeners not bound: ${missing.join(", ")}` : "Wasm VMs not active"}`,
+        );
       }
       await sleep(10);
     }
@@ -216,11 +257,13 @@ async function adminAddress(log: EnvoyLog, cancelled: () => boolean): Promise<st
 }
 
 function startFailure(launched: LaunchedEnvoy, log: EnvoyLog, what: string, hint?: string): EnvoyHarnessError {
-  const relevant = log.lines.filter((l) => isFailureLine(l) || (l.logger === "wasm" && (l.level === "error" || l.level === "warning")));
+  const relevant = log.lines.filter(
+    (l) => isFailureLine(l) || (l.logger === "wasm" && (l.level === "error" || l.level === "warning")),
+  );
   const lines = relevant.length > 0 ? relevant.map((l) => l.raw) : log.tail(25);
   return new EnvoyHarnessError(`Envoy (${launched.description}) did not start: ${what}`, {
     logLines: lines,
-    hint: hint ?? "fix the module or its configuration; run with wasmLogLevel: \"trace\" to see every host call",
+    hint: hint ?? 'fix the module or its configuration; run with wasmLogLevel: "trace" to see every host call',
   });
 }
 
@@ -239,7 +282,8 @@ function makeEnvoy(
 ): Envoy {
   const port = (listener = DEFAULT_LISTENER) => {
     const p = ready.ports.get(listener);
-    if (p === undefined) throw new EnvoyHarnessError(`no listener named "${listener}"; listeners: ${[...ready.ports.keys()].join(", ")}`);
+    if (p === undefined)
+      throw new EnvoyHarnessError(`no listener named "${listener}"; listeners: ${[...ready.ports.keys()].join(", ")}`);
     return p;
   };
   const origin = (listener?: string) => `http://127.0.0.1:${port(listener)}`;
@@ -278,12 +322,19 @@ function makeEnvoy(
     },
     wasmLogs: () => log.wasmLines(),
     async waitForWasmLog(pattern, timeoutMs = 5000) {
-      const matches = (l: WasmLogLine) => (typeof pattern === "string" ? l.message.includes(pattern) : pattern.test(l.message));
+      const matches = (l: WasmLogLine) =>
+        typeof pattern === "string" ? l.message.includes(pattern) : pattern.test(l.message);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = log.wasmLines().find(matches);
         if (found) return found;
-        if (Date.now() > deadline) throw new EnvoyHarnessError(`no Wasm log line matching ${pattern} within ${timeoutMs} ms`, { logLines: log.wasmLines().slice(-10).map((l) => l.raw) });
+        if (Date.now() > deadline)
+          throw new EnvoyHarnessError(`no Wasm log line matching ${pattern} within ${timeoutMs} ms`, {
+            logLines: log
+              .wasmLines()
+              .slice(-10)
+              .map((l) => l.raw),
+          });
         await sleep(20);
       }
     },
@@ -292,4 +343,3 @@ function makeEnvoy(
     [Symbol.asyncDispose]: stop,
   };
 }
-

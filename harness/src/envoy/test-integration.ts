@@ -18,7 +18,10 @@ export async function showLogIfTestFails(description: string, log: EnvoyLog): Pr
       console.error(
         [
           `── Envoy ${description}: last ${TAIL_LINES} log lines ──`,
-          ...log.lines.filter((l) => !EXTENSION_LISTING.test(l.message)).slice(-TAIL_LINES).map((l) => l.raw),
+          ...log.lines
+            .filter((l) => !EXTENSION_LISTING.test(l.message))
+            .slice(-TAIL_LINES)
+            .map((l) => l.raw),
           `── Wasm module log lines (${wasm.length}) ──`,
           ...wasm.slice(-TAIL_LINES),
         ].join("\n"),

@@ -20,16 +20,25 @@ export interface ValidateOptions {
  * Resolves with the rendered YAML when Envoy accepts it; throws an {@link EnvoyHarnessError} carrying
  * Envoy's error lines when it does not.
  */
-export async function validateEnvoyConfig(config: EnvoyConfigSpec | string, options: ValidateOptions = {}): Promise<string> {
+export async function validateEnvoyConfig(
+  config: EnvoyConfigSpec | string,
+  options: ValidateOptions = {},
+): Promise<string> {
   const binary = await ensureEnvoyBinary({ version: options.version });
-  const yaml = typeof config === "string" ? config : renderBootstrapYaml(config, { envoyVersion: await envoyBinaryVersion(binary), wasmPath: (p) => p });
+  const yaml =
+    typeof config === "string"
+      ? config
+      : renderBootstrapYaml(config, { envoyVersion: await envoyBinaryVersion(binary), wasmPath: (p) => p });
   const dir = mkdtempSync(join(tmpdir(), "envoy-validate-"));
   try {
     const path = join(dir, "envoy.yaml");
     writeFileSync(path, yaml);
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(binary, ["--mode", "validate", "-c", path, "--disable-hot-restart", "-l", "warning"], (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+      execFile(
+        binary,
+        ["--mode", "validate", "-c", path, "--disable-hot-restart", "-l", "warning"],
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
       );
     });
     if (code !== 0) {

@@ -41,7 +41,8 @@ export class FuzzFailure extends HarnessError {
   }
 }
 
-const REPLAY_HINT = "replay the request above with emu.httpStream() (the `request` of the counterexample) and fix the module; if the behaviour is intended, state it with `allow5xx`, `allowStall` or your own invariant";
+const REPLAY_HINT =
+  "replay the request above with emu.httpStream() (the `request` of the counterexample) and fix the module; if the behaviour is intended, state it with `allow5xx`, `allowStall` or your own invariant";
 
 /** Renders one failing request: the request, what happened, and each violated invariant. */
 export function formatFailure(request: FuzzRequest, run: FuzzRun): string {
@@ -74,7 +75,8 @@ export class FuzzTarget {
   /** The emulator serving the next request (created on first use, replaced after a trap or in "fresh" mode). */
   emulator(): Emulator {
     if (!this.#emu || this.#emu.failed || this.#options.vm === "fresh") {
-      const options = typeof this.#options.emulator === "function" ? this.#options.emulator() : (this.#options.emulator ?? {});
+      const options =
+        typeof this.#options.emulator === "function" ? this.#options.emulator() : (this.#options.emulator ?? {});
       const label = options.label ?? (typeof this.#options.module === "string" ? this.#options.module : "module");
       this.#emu = Emulator.fromBytes(this.#bytes, { ...options, label });
       this.vmsCreated++;
@@ -95,7 +97,10 @@ export function requestsOf(options: FuzzOptions): fc.Arbitrary<FuzzRequest> {
 }
 
 /** A fast-check property: every generated request satisfies every invariant. Fails with a {@link FuzzFailure}. */
-export function fuzzProperty(options: FuzzOptions, target = new FuzzTarget(options)): fc.IPropertyWithHooks<[FuzzRequest]> {
+export function fuzzProperty(
+  options: FuzzOptions,
+  target = new FuzzTarget(options),
+): fc.IPropertyWithHooks<[FuzzRequest]> {
   return fc.property(requestsOf(options), (request) => {
     const run = target.run(request);
     if (run.violations.length > 0) throw new FuzzFailure(formatFailure(request, run), REPLAY_HINT);
@@ -174,7 +179,14 @@ export function runFuzz(options: FuzzOptions, campaign: FuzzCampaignOptions = {}
       const run = target.run(request);
       const violations = run.violations.length > 0 ? run.violations : ((lastRun as FuzzRun | null)?.violations ?? []);
       for (const v of new Set(violations.map((x) => x.invariant))) byInvariant[v] = (byInvariant[v] ?? 0) + 1;
-      if (shrink) counterexamples.push({ request, violations, text: formatFailure(request, { outcome: run.outcome, violations }), seed, path: details.counterexamplePath ?? "" });
+      if (shrink)
+        counterexamples.push({
+          request,
+          violations,
+          text: formatFailure(request, { outcome: run.outcome, violations }),
+          seed,
+          path: details.counterexamplePath ?? "",
+        });
     }
     if (runs >= nextProgress || runs >= total) {
       campaign.onProgress?.(runs, failures);

@@ -9,7 +9,11 @@ import type { FuzzRequest } from "./request.ts";
 export type FuzzUpstream = (request: UpstreamRequest) => UpstreamResponse;
 
 /** Default upstream: 200 with a small JSON body. */
-export const okUpstream: FuzzUpstream = () => ({ status: 200, headers: { "content-type": "application/json" }, body: '{"ok":true}' });
+export const okUpstream: FuzzUpstream = () => ({
+  status: 200,
+  headers: { "content-type": "application/json" },
+  body: '{"ok":true}',
+});
 
 /** What happened to one generated request. */
 export interface FuzzOutcome {
@@ -62,7 +66,13 @@ export function driveRequest(emu: Emulator, request: FuzzRequest, upstream: Fuzz
   let upstreamSeen: UpstreamRequest | null = null;
 
   const hasBody = request.body.length > 0;
-  const headers: [string, string][] = [[":method", request.method], [":path", request.path], [":authority", request.authority], [":scheme", "http"], ...request.headers.map(([k, v]) => [k, v] as [string, string])];
+  const headers: [string, string][] = [
+    [":method", request.method],
+    [":path", request.path],
+    [":authority", request.authority],
+    [":scheme", "http"],
+    ...request.headers.map(([k, v]) => [k, v] as [string, string]),
+  ];
   s.requestHeaders(headers, { endOfStream: !hasBody && !request.trailers });
   if (request.reset === "after-headers" || finished()) return outcome();
   let offset = 0;
@@ -70,7 +80,9 @@ export function driveRequest(emu: Emulator, request: FuzzRequest, upstream: Fuzz
   for (let i = 0; i < request.chunks.length; i++) {
     if (i === resetAt) return outcome();
     const size = request.chunks[i]!;
-    s.requestBody(request.body.subarray(offset, offset + size), { endOfStream: i === request.chunks.length - 1 && !request.trailers });
+    s.requestBody(request.body.subarray(offset, offset + size), {
+      endOfStream: i === request.chunks.length - 1 && !request.trailers,
+    });
     offset += size;
     if (finished()) return outcome();
   }
@@ -81,13 +93,30 @@ export function driveRequest(emu: Emulator, request: FuzzRequest, upstream: Fuzz
   if (!s.request.ended) return outcome(true);
 
   // The fuzzer drives the filter without a route table: everything goes to the emulator's default cluster.
-  const seen: UpstreamRequest = { cluster: DEFAULT_CLUSTER, headers: s.request.headers, body: s.request.body, bodyBytes: s.request.bodyBytes, trailers: s.request.trailers };
+  const seen: UpstreamRequest = {
+    cluster: DEFAULT_CLUSTER,
+    headers: s.request.headers,
+    body: s.request.body,
+    bodyBytes: s.request.bodyBytes,
+    trailers: s.request.trailers,
+  };
   upstreamSeen = seen;
   if (request.reset === "before-response") return outcome();
   const answer = upstream(seen);
-  const responseHeaders: [string, string][] = [[":status", String(answer.status ?? 200)], ...Object.entries(answer.headers ?? {}).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : (v as string[]).map((x) => [k, x] as [string, string])))];
-  const body = answer.body === undefined ? new Uint8Array(0) : typeof answer.body === "string" ? encoder.encode(answer.body) : answer.body;
-  if (body.length > 0 && !responseHeaders.some(([k]) => k.toLowerCase() === "content-length")) responseHeaders.push(["content-length", String(body.length)]);
+  const responseHeaders: [string, string][] = [
+    [":status", String(answer.status ?? 200)],
+    ...Object.entries(answer.headers ?? {}).flatMap(([k, v]) =>
+      typeof v === "string" ? [[k, v] as [string, string]] : (v as string[]).map((x) => [k, x] as [string, string]),
+    ),
+  ];
+  const body =
+    answer.body === undefined
+      ? new Uint8Array(0)
+      : typeof answer.body === "string"
+        ? encoder.encode(answer.body)
+        : answer.body;
+  if (body.length > 0 && !responseHeaders.some(([k]) => k.toLowerCase() === "content-length"))
+    responseHeaders.push(["content-length", String(body.length)]);
   s.responseHeaders(responseHeaders, { endOfStream: body.length === 0 && !answer.trailers });
   if (request.reset === "mid-response" || finished()) return outcome();
   if (body.length > 0) s.responseBody(body, { endOfStream: !answer.trailers });

@@ -7,7 +7,7 @@ import type { FuzzRequest } from "./request.ts";
  * A user invariant: return `false` or a sentence saying what went wrong when it is violated; `true`/nothing when it
  * holds. It may also throw (e.g. a failing `expect`): the message becomes the violation.
  */
-export type Invariant = (request: FuzzRequest, outcome: FuzzOutcome) => boolean | string | void;
+export type Invariant = (request: FuzzRequest, outcome: FuzzOutcome) => boolean | string | undefined;
 
 /** What the built-in invariants accept; see {@link checkInvariants}. */
 export interface InvariantOptions {
@@ -34,17 +34,32 @@ export interface Violation {
 /** Checks one request's outcome against the built-in invariants and the user's; returns every violation. */
 export function checkInvariants(request: FuzzRequest, outcome: FuzzOutcome, options: InvariantOptions): Violation[] {
   const violations: Violation[] = [];
-  if (outcome.trap) violations.push({ invariant: "no trap", message: `the VM trapped: ${firstLine(outcome.trap.message)}` });
-  if (outcome.stalled && !options.allowStall) violations.push({ invariant: "no stall", message: "the filter paused the request and nothing resumed it within 60 virtual seconds" });
-  if (outcome.status !== null && outcome.status >= 500 && !outcome.trap && !options.allow5xx?.(outcome.status, request, outcome)) {
-    const details = outcome.localReply ? ` (local reply, details ${JSON.stringify(outcome.localReply.details)})` : " (from the response path)";
+  if (outcome.trap)
+    violations.push({ invariant: "no trap", message: `the VM trapped: ${firstLine(outcome.trap.message)}` });
+  if (outcome.stalled && !options.allowStall)
+    violations.push({
+      invariant: "no stall",
+      message: "the filter paused the request and nothing resumed it within 60 virtual seconds",
+    });
+  if (
+    outcome.status !== null &&
+    outcome.status >= 500 &&
+    !outcome.trap &&
+    !options.allow5xx?.(outcome.status, request, outcome)
+  ) {
+    const details = outcome.localReply
+      ? ` (local reply, details ${JSON.stringify(outcome.localReply.details)})`
+      : " (from the response path)";
     violations.push({ invariant: "no unexpected 5xx", message: `the client got ${outcome.status}${details}` });
   }
   if (options.isAuthorized && outcome.reachedUpstream && !options.isAuthorized(request)) {
-    violations.push({ invariant: "no unauthorized upstream request", message: "a request without a valid credential reached the upstream" });
+    violations.push({
+      invariant: "no unauthorized upstream request",
+      message: "a request without a valid credential reached the upstream",
+    });
   }
   for (const [name, invariant] of Object.entries(options.invariants ?? {})) {
-    let verdict: boolean | string | void;
+    let verdict: boolean | string | undefined;
     try {
       verdict = invariant(request, outcome);
     } catch (err) {
@@ -62,11 +77,19 @@ export function formatOutcome(outcome: FuzzOutcome): string {
     `status: ${outcome.status ?? "none (no response)"}`,
     `reached upstream: ${outcome.reachedUpstream ? "yes" : "no"}`,
   ];
-  if (outcome.upstream) parts.push(`upstream got: ${outcome.upstream.bodyBytes.length} body bytes ${JSON.stringify(outcome.upstream.body.slice(0, 200))}`);
-  if (outcome.localReply) parts.push(`local reply: ${outcome.localReply.status} ${JSON.stringify(outcome.localReply.details)} ${JSON.stringify(outcome.localReply.bodyText.slice(0, 200))}`);
+  if (outcome.upstream)
+    parts.push(
+      `upstream got: ${outcome.upstream.bodyBytes.length} body bytes ${JSON.stringify(outcome.upstream.body.slice(0, 200))}`,
+    );
+  if (outcome.localReply)
+    parts.push(
+      `local reply: ${outcome.localReply.status} ${JSON.stringify(outcome.localReply.details)} ${JSON.stringify(outcome.localReply.bodyText.slice(0, 200))}`,
+    );
   if (outcome.filterReset) parts.push(`filter reset: ${outcome.filterReset}`);
   if (outcome.trap) parts.push(`trap: ${firstLine(outcome.trap.message)}`);
-  const logs = outcome.stream.logs.filter((l) => l.level === "error" || l.level === "critical" || l.level === "warning").slice(-3);
+  const logs = outcome.stream.logs
+    .filter((l) => l.level === "error" || l.level === "critical" || l.level === "warning")
+    .slice(-3);
   for (const l of logs) parts.push(`log [${l.level}] ${firstLine(l.message)}`);
   return parts.join("\n");
 }

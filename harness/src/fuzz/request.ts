@@ -87,14 +87,21 @@ function quoteBody(body: Uint8Array): string {
 export function formatRequest(request: FuzzRequest): string {
   const lines = [`${request.method} ${quote(request.path)} (authority ${quote(request.authority)})`];
   for (const [name, value] of request.headers) lines.push(`${quote(name)}: ${quote(value)}`);
-  if (request.body.length > 0) lines.push(`body: ${request.body.length} bytes in chunks [${request.chunks.join(", ")}]: ${quoteBody(request.body)}`);
+  if (request.body.length > 0)
+    lines.push(
+      `body: ${request.body.length} bytes in chunks [${request.chunks.join(", ")}]: ${quoteBody(request.body)}`,
+    );
   else lines.push("body: none");
-  if (request.trailers) for (const [name, value] of request.trailers) lines.push(`trailer ${quote(name)}: ${quote(value)}`);
+  if (request.trailers)
+    for (const [name, value] of request.trailers) lines.push(`trailer ${quote(name)}: ${quote(value)}`);
   if (request.reset) lines.push(`client reset: ${request.reset}`);
   return lines.join("\n");
 }
 
 /** Attaches {@link formatRequest} as fast-check's printer, so fast-check's own reports are readable too. */
 export function printable(request: FuzzRequest): FuzzRequest {
-  return Object.defineProperty({ ...request }, fc.toStringMethod, { value: () => `\n${formatRequest(request)}\n`, enumerable: false });
+  return Object.defineProperty({ ...request }, fc.toStringMethod, {
+    value: () => `\n${formatRequest(request)}\n`,
+    enumerable: false,
+  });
 }

@@ -26,7 +26,11 @@ export function fuzzTest(name: string, options: FuzzTestOptions): void {
     (request) => {
       target ??= new FuzzTarget(options); // on first run, so the module is read when the test runs
       const run = target.run(request);
-      if (run.violations.length > 0) throw new FuzzFailure(formatFailure(request, run), "fix the module, or state the intended behaviour with `allow5xx`, `allowStall` or an invariant; replay with the seed and path fast-check printed");
+      if (run.violations.length > 0)
+        throw new FuzzFailure(
+          formatFailure(request, run),
+          "fix the module, or state the intended behaviour with `allow5xx`, `allowStall` or an invariant; replay with the seed and path fast-check printed",
+        );
     },
     options.timeoutMs ?? 60_000,
   );

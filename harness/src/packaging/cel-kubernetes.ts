@@ -23,7 +23,8 @@ export interface ParsedRequestUri {
 
 /** Go's `url.ParseRequestURI(raw)`: the parsed URL, or an error message when Go refuses it. */
 export function parseRequestUri(raw: string): ParsedRequestUri | string {
-  if ([...raw].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return "invalid control character in URL";
+  if ([...raw].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    return "invalid control character in URL";
   if (raw === "") return "empty url";
   const url: ParsedRequestUri = { scheme: "", opaque: "", host: "", path: "", rawQuery: "" };
   if (raw === "*") return { ...url, path: "*" };
@@ -83,7 +84,9 @@ function goHost(host: string): string {
   if (colon >= 0 && !validOptionalPort(host.slice(colon))) return `!invalid port "${host.slice(colon)}" after host`;
   if (!validEscapes(host)) return "!invalid URL escape in host";
   // Characters Go's shouldEscape(c, encodeHost) lets through unescaped in a host (plus non-ASCII bytes).
-  for (const c of host) if (c.charCodeAt(0) < 0x80 && !/[A-Za-z0-9\-_.~!$&'()*+,;=:[\]<>"%]/.test(c)) return `!invalid character "${c}" in host name`;
+  for (const c of host)
+    if (c.charCodeAt(0) < 0x80 && !/[A-Za-z0-9\-_.~!$&'()*+,;=:[\]<>"%]/.test(c))
+      return `!invalid character "${c}" in host name`;
   return host;
 }
 
@@ -95,7 +98,10 @@ function validEscapes(text: string): boolean {
   return !/%(?![0-9A-Fa-f]{2})/.test(text);
 }
 
-function parts(value: ReadonlyMap<unknown, unknown> | { get(key: string): unknown }, key: keyof ParsedRequestUri): string {
+function parts(
+  value: ReadonlyMap<unknown, unknown> | { get(key: string): unknown },
+  key: keyof ParsedRequestUri,
+): string {
   return String((value as { get(key: string): unknown }).get(key) ?? "");
 }
 

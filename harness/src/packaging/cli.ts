@@ -11,7 +11,13 @@ import { IMAGE_FORMATS, packageWasm, writeOciLayout, type ImageFormat } from "./
 import { pullWasmLikeIstio } from "./istio-fetch.ts";
 import { DEFAULT_ISTIO_VERSION, describeVersion, parseIstioVersion, REALM_CHECK_VERSIONS } from "./istio-versions.ts";
 import { pushImage, type RegistryOptions } from "./registry.ts";
-import { buildTrafficExtension, buildWasmPlugin, parseResourcesYaml, resourcesToYaml, type PluginMetadata } from "./wasmplugin.ts";
+import {
+  buildTrafficExtension,
+  buildWasmPlugin,
+  parseResourcesYaml,
+  resourcesToYaml,
+  type PluginMetadata,
+} from "./wasmplugin.ts";
 
 const help = () => `Usage: npm run istio -- <command> [options]
 
@@ -91,8 +97,13 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. Output goes to `print`. */
-export async function runCli(argv: string[], print: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+export async function runCli(
+  argv: string[],
+  print: (text: string) => void = (t) => process.stdout.write(`${t}\n`),
+): Promise<number> {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>
+  >;
   try {
     parsed = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
@@ -118,7 +129,9 @@ export async function runCli(argv: string[], print: (text: string) => void = (t)
       case "envoy":
         return await envoyCommand(need(args, 1, "envoy <wasmplugin.yaml>"), values, print);
       default:
-        throw new PackagingError(`unknown command "${command}"`, { hint: "use package, push, check, wasmplugin or envoy (see --help)" });
+        throw new PackagingError(`unknown command "${command}"`, {
+          hint: "use package, push, check, wasmplugin or envoy (see --help)",
+        });
     }
   } catch (err) {
     if (err instanceof PackagingError) {
@@ -136,7 +149,9 @@ export async function runCli(argv: string[], print: (text: string) => void = (t)
 function joinNegativeNumbers(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const option = argv[i]!.startsWith("--") ? (OPTIONS as Record<string, { type: string }>)[argv[i]!.slice(2)] : undefined;
+    const option = argv[i]!.startsWith("--")
+      ? (OPTIONS as Record<string, { type: string }>)[argv[i]!.slice(2)]
+      : undefined;
     if (option?.type === "string" && /^-\d+(\.\d+)?$/.test(argv[i + 1] ?? "")) out.push(`${argv[i]}=${argv[++i]}`);
     else out.push(argv[i]!);
   }
@@ -144,7 +159,8 @@ function joinNegativeNumbers(argv: string[]): string[] {
 }
 
 function need(args: string[], count: number, usage: string): string[] {
-  if (args.length !== count) throw new PackagingError(`expected: ${usage} (got ${args.length} argument(s))`, { hint: "see --help" });
+  if (args.length !== count)
+    throw new PackagingError(`expected: ${usage} (got ${args.length} argument(s))`, { hint: "see --help" });
   return args;
 }
 
@@ -152,13 +168,17 @@ async function readWasm(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (cause) {
-    throw new PackagingError(`cannot read ${path}: ${(cause as Error).message}`, { hint: "build the filter first (`npx proxy-wasm-as build`) and pass its .wasm path", cause });
+    throw new PackagingError(`cannot read ${path}: ${(cause as Error).message}`, {
+      hint: "build the filter first (`npx proxy-wasm-as build`) and pass its .wasm path",
+      cause,
+    });
   }
 }
 
 function imageOptions(values: Values) {
   const format = (values.format ?? "compat") as ImageFormat;
-  if (!IMAGE_FORMATS.includes(format)) throw new PackagingError(`--format must be one of ${IMAGE_FORMATS.join(", ")} (got "${format}")`);
+  if (!IMAGE_FORMATS.includes(format))
+    throw new PackagingError(`--format must be one of ${IMAGE_FORMATS.join(", ")} (got "${format}")`);
   return { format, rootIds: values["root-id"] };
 }
 
@@ -179,10 +199,16 @@ async function packageCommand([wasmPath]: string[], values: Values, print: (t: s
   return 0;
 }
 
-async function pushCommand([wasmPath, reference]: string[], values: Values, print: (t: string) => void): Promise<number> {
+async function pushCommand(
+  [wasmPath, reference]: string[],
+  values: Values,
+  print: (t: string) => void,
+): Promise<number> {
   const image = packageWasm(await readWasm(wasmPath!), imageOptions(values));
   const result = await pushImage(image, reference!, registryOptions(values));
-  print(`pushed ${image.format} image to ${reference} (${result.uploaded} blob(s) uploaded, ${result.skipped} already there)`);
+  print(
+    `pushed ${image.format} image to ${reference} (${result.uploaded} blob(s) uploaded, ${result.skipped} already there)`,
+  );
   print(`digest: ${result.digest}`);
   print(`pinned: ${result.pinned}`);
   print(`sha256 for the WasmPlugin: ${result.digest.slice(7)}`);
@@ -191,9 +217,16 @@ async function pushCommand([wasmPath, reference]: string[], values: Values, prin
 
 async function checkCommand([reference]: string[], values: Values, print: (t: string) => void): Promise<number> {
   const version = parseIstioVersion(values["istio-version"] ?? DEFAULT_ISTIO_VERSION);
-  const pulled = await pullWasmLikeIstio(reference!, { ...registryOptions(values), sha256: values.sha256, istioVersion: version });
-  print(`Istio ${describeVersion(version)} accepts ${reference}: ${pulled.variant} image, manifest ${pulled.digest}, module ${pulled.wasm.length} bytes`);
-  if (pulled.plainHttpFallback) print("note: the registry answered HTTPS in plain HTTP; istio-agent falls back to plain HTTP the same way");
+  const pulled = await pullWasmLikeIstio(reference!, {
+    ...registryOptions(values),
+    sha256: values.sha256,
+    istioVersion: version,
+  });
+  print(
+    `Istio ${describeVersion(version)} accepts ${reference}: ${pulled.variant} image, manifest ${pulled.digest}, module ${pulled.wasm.length} bytes`,
+  );
+  if (pulled.plainHttpFallback)
+    print("note: the registry answered HTTPS in plain HTTP; istio-agent falls back to plain HTTP the same way");
   if (values.out) {
     await writeFile(values.out, pulled.wasm);
     print(`module written to ${values.out}`);
@@ -204,7 +237,8 @@ async function checkCommand([reference]: string[], values: Values, print: (t: st
 async function wasmPluginCommand(values: Values, print: (t: string) => void): Promise<number> {
   const metadata = await metadataFrom(values);
   const kind = values.kind ?? "WasmPlugin";
-  if (!["WasmPlugin", "TrafficExtension", "both"].includes(kind)) throw new PackagingError(`--kind must be WasmPlugin, TrafficExtension or both (got "${kind}")`);
+  if (!["WasmPlugin", "TrafficExtension", "both"].includes(kind))
+    throw new PackagingError(`--kind must be WasmPlugin, TrafficExtension or both (got "${kind}")`);
   const target = { istioVersion: values["istio-version"] ?? DEFAULT_ISTIO_VERSION };
   const resources = [
     ...(kind !== "TrafficExtension" ? [buildWasmPlugin(metadata, target)] : []),
@@ -226,10 +260,18 @@ async function envoyCommand([file]: string[], values: Values, print: (t: string)
     throw new PackagingError(`cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
   const stage = values.stage ?? "agent";
-  if (stage !== "agent" && stage !== "istiod") throw new PackagingError(`--stage must be agent or istiod (got "${stage}")`);
+  if (stage !== "agent" && stage !== "istiod")
+    throw new PackagingError(`--stage must be agent or istiod (got "${stage}")`);
   const istioVersion = values["istio-version"] ?? DEFAULT_ISTIO_VERSION;
-  const options: RenderIstioOptions = { stage, localWasmPath: values["wasm-path"], resourceVersion: values["resource-version"], istioVersion };
-  const filters = orderLikeIstio(parseResourcesYaml(text, file, { istioVersion }).map((r) => renderIstioFilter(r, options))).map((f) => f.filter);
+  const options: RenderIstioOptions = {
+    stage,
+    localWasmPath: values["wasm-path"],
+    resourceVersion: values["resource-version"],
+    istioVersion,
+  };
+  const filters = orderLikeIstio(
+    parseResourcesYaml(text, file, { istioVersion }).map((r) => renderIstioFilter(r, options)),
+  ).map((f) => f.filter);
   print(stringify(filters, { lineWidth: 0 }).trimEnd());
   return 0;
 }
@@ -259,7 +301,8 @@ async function metadataFrom(values: Values): Promise<PluginMetadata> {
   set("imagePullSecret", values["pull-secret"]);
   if (values.priority !== undefined) {
     const priority = Number(values.priority);
-    if (!Number.isInteger(priority)) throw new PackagingError(`--priority must be an integer (got "${values.priority}")`);
+    if (!Number.isInteger(priority))
+      throw new PackagingError(`--priority must be an integer (got "${values.priority}")`);
     m.priority = priority;
   }
   if (values.config !== undefined) m.pluginConfig = await jsonObject(values.config);
@@ -279,7 +322,10 @@ async function jsonObject(text: string): Promise<Record<string, unknown>> {
   try {
     return JSON.parse(source) as Record<string, unknown>;
   } catch (cause) {
-    throw new PackagingError(`--config is not valid JSON: ${(cause as Error).message}`, { hint: `pass a JSON object, e.g. --config '{"header":"x-hello"}' or --config @config.json`, cause });
+    throw new PackagingError(`--config is not valid JSON: ${(cause as Error).message}`, {
+      hint: `pass a JSON object, e.g. --config '{"header":"x-hello"}' or --config @config.json`,
+      cause,
+    });
   }
 }
 
@@ -287,7 +333,8 @@ function pairs(items: string[], flag: string): Record<string, string> {
   return Object.fromEntries(
     items.map((item) => {
       const at = item.indexOf("=");
-      if (at <= 0) throw new PackagingError(`${flag} "${item}" is not key=value`, { hint: `write it as ${flag} key=value` });
+      if (at <= 0)
+        throw new PackagingError(`${flag} "${item}" is not key=value`, { hint: `write it as ${flag} key=value` });
       return [item.slice(0, at), item.slice(at + 1)];
     }),
   );
@@ -296,9 +343,13 @@ function pairs(items: string[], flag: string): Record<string, string> {
 function targetRef(text: string) {
   const parts = text.split("/");
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === "")) {
-    throw new PackagingError(`--target-ref "${text}" is not [group/]Kind/name`, { hint: "e.g. --target-ref gateway.networking.k8s.io/Gateway/ingress or --target-ref Service/reviews" });
+    throw new PackagingError(`--target-ref "${text}" is not [group/]Kind/name`, {
+      hint: "e.g. --target-ref gateway.networking.k8s.io/Gateway/ingress or --target-ref Service/reviews",
+    });
   }
-  return parts.length === 3 ? { group: parts[0], kind: parts[1]!, name: parts[2]! } : { kind: parts[0]!, name: parts[1]! };
+  return parts.length === 3
+    ? { group: parts[0], kind: parts[1]!, name: parts[2]! }
+    : { kind: parts[0]!, name: parts[1]! };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -23,7 +23,10 @@ type Rule = { rule: string; message?: string; messageExpression?: string };
 // verbose: errors carry the offending value, which the API server's messages quote.
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 // int32 is the only format the spec fields use; date-time appears only under status (server-written).
-ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+ajv.addFormat("int32", {
+  type: "number",
+  validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+});
 ajv.addFormat("date-time", { type: "string", validate: (s: string) => !Number.isNaN(Date.parse(s)) });
 
 const celEnvironment = celEnv({ funcs: KUBERNETES_URL_FUNCTIONS });
@@ -72,9 +75,13 @@ function structural(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === "x-kubernetes-validations") continue;
-    out[k] = k === "properties" ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, structural(s)])) : structural(v);
+    out[k] =
+      k === "properties"
+        ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, structural(s)]))
+        : structural(v);
   }
-  if (out.properties && out["x-kubernetes-preserve-unknown-fields"] !== true && out.additionalProperties === undefined) out.additionalProperties = false;
+  if (out.properties && out["x-kubernetes-preserve-unknown-fields"] !== true && out.additionalProperties === undefined)
+    out.additionalProperties = false;
   return out;
 }
 
@@ -88,7 +95,11 @@ function fieldPath(pointer: string): string {
 }
 
 function show(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : typeof value === "object" && value !== null ? `"${Array.isArray(value) ? "array" : "object"}"` : String(value);
+  return typeof value === "string"
+    ? JSON.stringify(value)
+    : typeof value === "object" && value !== null
+      ? `"${Array.isArray(value) ? "array" : "object"}"`
+      : String(value);
 }
 
 /** ajv errors in the API server's words; errors inside a failed oneOf/anyOf/not branch are folded into it. */
@@ -103,43 +114,76 @@ function ajvViolations(errors: ErrorObject[]): CrdViolation[] {
     const where = at || "<root>";
     switch (e.keyword) {
       case "additionalProperties":
-        out.push({ path: at ? `${at}.${p.additionalProperty}` : String(p.additionalProperty), message: `unknown field "${at ? `${at}.` : ""}${p.additionalProperty}"` });
+        out.push({
+          path: at ? `${at}.${p.additionalProperty}` : String(p.additionalProperty),
+          message: `unknown field "${at ? `${at}.` : ""}${p.additionalProperty}"`,
+        });
         break;
       case "required":
         out.push({ path: at ? `${at}.${p.missingProperty}` : String(p.missingProperty), message: "Required value" });
         break;
       case "enum":
-        out.push({ path: where, message: `Unsupported value: ${show(e.data)}: supported values: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` });
+        out.push({
+          path: where,
+          message: `Unsupported value: ${show(e.data)}: supported values: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+        });
         break;
       case "type":
-        out.push({ path: where, message: `Invalid value: ${show(e.data)}: ${where} in body must be of type ${p.type}: ${JSON.stringify(Array.isArray(e.data) ? "array" : e.data === null ? "null" : typeof e.data)}` });
+        out.push({
+          path: where,
+          message: `Invalid value: ${show(e.data)}: ${where} in body must be of type ${p.type}: ${JSON.stringify(Array.isArray(e.data) ? "array" : e.data === null ? "null" : typeof e.data)}`,
+        });
         break;
       case "pattern":
-        out.push({ path: where, message: `Invalid value: ${show(e.data)}: ${where} in body should match '${p.pattern}'` });
+        out.push({
+          path: where,
+          message: `Invalid value: ${show(e.data)}: ${where} in body should match '${p.pattern}'`,
+        });
         break;
       case "minLength":
-        out.push({ path: where, message: `Invalid value: ${show(e.data)}: ${where} in body should be at least ${p.limit} chars long` });
+        out.push({
+          path: where,
+          message: `Invalid value: ${show(e.data)}: ${where} in body should be at least ${p.limit} chars long`,
+        });
         break;
       case "maxLength":
         out.push({ path: where, message: `Too long: may not be more than ${p.limit} bytes` });
         break;
       case "maxItems":
-        out.push({ path: where, message: `Too many: ${(e.data as unknown[]).length}: must have at most ${p.limit} items` });
+        out.push({
+          path: where,
+          message: `Too many: ${(e.data as unknown[]).length}: must have at most ${p.limit} items`,
+        });
         break;
       case "maxProperties":
-        out.push({ path: where, message: `Too many: ${Object.keys(e.data as object).length}: must have at most ${p.limit} items` });
+        out.push({
+          path: where,
+          message: `Too many: ${Object.keys(e.data as object).length}: must have at most ${p.limit} items`,
+        });
         break;
       case "minimum":
-        out.push({ path: where, message: `Invalid value: ${show(e.data)}: ${where} in body should be greater than or equal to ${p.limit}` });
+        out.push({
+          path: where,
+          message: `Invalid value: ${show(e.data)}: ${where} in body should be greater than or equal to ${p.limit}`,
+        });
         break;
       case "maximum":
-        out.push({ path: where, message: `Invalid value: ${show(e.data)}: ${where} in body should be less than or equal to ${p.limit}` });
+        out.push({
+          path: where,
+          message: `Invalid value: ${show(e.data)}: ${where} in body should be less than or equal to ${p.limit}`,
+        });
         break;
       case "oneOf":
-        out.push({ path: where, message: `Invalid value: ${show(e.data)}: ${where} must validate one and only one schema (oneOf)` });
+        out.push({
+          path: where,
+          message: `Invalid value: ${show(e.data)}: ${where} must validate one and only one schema (oneOf)`,
+        });
         break;
       case "format":
-        out.push({ path: where, message: `Invalid value: ${show(e.data)}: ${where} in body must be of type ${p.format}` });
+        out.push({
+          path: where,
+          message: `Invalid value: ${show(e.data)}: ${where} in body must be of type ${p.format}`,
+        });
         break;
       default:
         out.push({ path: where, message: `Invalid value: ${show(e.data)}: ${e.message ?? e.keyword}` });
@@ -179,7 +223,8 @@ function walk(schema: CrdSchema, value: unknown, path: string, out: CrdViolation
   } else if (schema.type === "object") {
     const object = value as Record<string, unknown>;
     const properties = (schema.properties ?? {}) as Record<string, CrdSchema>;
-    const additional = typeof schema.additionalProperties === "object" ? (schema.additionalProperties as CrdSchema) : undefined;
+    const additional =
+      typeof schema.additionalProperties === "object" ? (schema.additionalProperties as CrdSchema) : undefined;
     for (const [key, child] of Object.entries(object)) {
       // Map entries are shown as path[key], declared fields as path.field (the API server's field paths).
       if (properties[key]) walk(properties[key], child, path ? `${path}.${key}` : key, out);
@@ -196,9 +241,15 @@ function uniqueness(schema: CrdSchema, list: unknown[], path: string, out: CrdVi
   const keys = (schema["x-kubernetes-list-map-keys"] ?? []) as string[];
   const seen = new Set<string>();
   list.forEach((item, i) => {
-    const identity = listType === "map" ? JSON.stringify(keys.map((k) => (item as Record<string, unknown>)?.[k])) : JSON.stringify(item);
+    const identity =
+      listType === "map"
+        ? JSON.stringify(keys.map((k) => (item as Record<string, unknown>)?.[k]))
+        : JSON.stringify(item);
     if (seen.has(identity)) {
-      const shown = listType === "map" ? `{${keys.map((k) => `"${k}":${JSON.stringify((item as Record<string, unknown>)?.[k])}`).join(",")}}` : JSON.stringify(item);
+      const shown =
+        listType === "map"
+          ? `{${keys.map((k) => `"${k}":${JSON.stringify((item as Record<string, unknown>)?.[k])}`).join(",")}}`
+          : JSON.stringify(item);
       out.push({ path: `${path}[${i}]`, message: `Duplicate value: ${shown}` });
     }
     seen.add(identity);
@@ -227,8 +278,12 @@ function celRule(rule: Rule, schema: CrdSchema, value: unknown, path: string, ou
   const shown = `Invalid value: "${schema.type ?? "object"}"`;
   if (result === false) out.push({ path: where, message: `${shown}: ${rule.message ?? `failed rule: ${rule.rule}`}` });
   else {
-    const reason = isCelError(result as never) || result instanceof Error ? (result as Error).message : JSON.stringify(result);
-    out.push({ path: where, message: `${shown}: ${rule.message ?? rule.rule} (rule could not be evaluated: ${reason})` });
+    const reason =
+      isCelError(result as never) || result instanceof Error ? (result as Error).message : JSON.stringify(result);
+    out.push({
+      path: where,
+      message: `${shown}: ${rule.message ?? rule.rule} (rule could not be evaluated: ${reason})`,
+    });
   }
 }
 
@@ -237,9 +292,11 @@ function toCel(value: unknown, schema: CrdSchema | undefined): CelInput {
   if (Array.isArray(value)) return value.map((v) => toCel(v, schema?.items as CrdSchema | undefined));
   if (value !== null && typeof value === "object") {
     const properties = (schema?.properties ?? {}) as Record<string, CrdSchema>;
-    const additional = typeof schema?.additionalProperties === "object" ? (schema.additionalProperties as CrdSchema) : undefined;
+    const additional =
+      typeof schema?.additionalProperties === "object" ? (schema.additionalProperties as CrdSchema) : undefined;
     return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v, properties[k] ?? additional)]));
   }
-  if (typeof value === "number" && (schema?.type === "integer" || (schema === undefined && Number.isInteger(value)))) return BigInt(value);
+  if (typeof value === "number" && (schema?.type === "integer" || (schema === undefined && Number.isInteger(value))))
+    return BigInt(value);
   return value as CelInput;
 }

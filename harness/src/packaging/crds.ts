@@ -40,10 +40,13 @@ function load(): Record<string, PinnedCrds> {
     try {
       pinned = (JSON.parse(readFileSync(CRD_DATA_URL, "utf8")) as { versions: Record<string, PinnedCrds> }).versions;
     } catch (cause) {
-      throw new PackagingError(`cannot read the pinned Istio CRDs at ${CRD_DATA_URL.pathname}: ${(cause as Error).message}`, {
-        hint: "reinstall @proxy-wasm-as/harness (the crds/ folder ships with it), or in this repository run `node scripts/refresh-istio-crds.ts`",
-        cause,
-      });
+      throw new PackagingError(
+        `cannot read the pinned Istio CRDs at ${CRD_DATA_URL.pathname}: ${(cause as Error).message}`,
+        {
+          hint: "reinstall @proxy-wasm-as/harness (the crds/ folder ships with it), or in this repository run `node scripts/refresh-istio-crds.ts`",
+          cause,
+        },
+      );
     }
   }
   return pinned;
@@ -73,9 +76,15 @@ export function crdSchema(kind: ExtensionKind, version: IstioVersion | string): 
   const found = entry(version).schemas[kind];
   if (!found) {
     const v = typeof version === "string" ? parseIstioVersion(version) : version;
-    throw new PackagingError(`Istio ${v.minor} has no ${kind} resource (its istio.io/api CRDs define only ${kindsServedBy(v).join(", ")})`, {
-      hint: kind === "TrafficExtension" ? "TrafficExtension needs Istio 1.30 or later: generate a WasmPlugin (--kind WasmPlugin), or pass --istio-version 1.30" : "pick another --istio-version",
-    });
+    throw new PackagingError(
+      `Istio ${v.minor} has no ${kind} resource (its istio.io/api CRDs define only ${kindsServedBy(v).join(", ")})`,
+      {
+        hint:
+          kind === "TrafficExtension"
+            ? "TrafficExtension needs Istio 1.30 or later: generate a WasmPlugin (--kind WasmPlugin), or pass --istio-version 1.30"
+            : "pick another --istio-version",
+      },
+    );
   }
   return found;
 }

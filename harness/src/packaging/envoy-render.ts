@@ -13,7 +13,13 @@
 import { createHash } from "node:crypto";
 import { httpWasm, networkWasm, type WasmFilter, type WasmPluginOptions } from "../envoy/index.ts";
 import { PackagingError } from "./errors.ts";
-import { DEFAULT_ISTIO_VERSION, minorNumber, parseIstioVersion, translatesWasmPlugins, type IstioVersion } from "./istio-versions.ts";
+import {
+  DEFAULT_ISTIO_VERSION,
+  minorNumber,
+  parseIstioVersion,
+  translatesWasmPlugins,
+  type IstioVersion,
+} from "./istio-versions.ts";
 import type { FailStrategy, IstioResource, PluginPhase } from "./wasmplugin.ts";
 
 /** Envoy type URLs of the two Wasm filters and the configuration wrapper. */
@@ -76,13 +82,17 @@ export interface IstioEnvoyFilter {
 /** Renders `resource` (a validated WasmPlugin or TrafficExtension with a wasm module) into Istio's Envoy filter. */
 export function renderIstioFilter(resource: IstioResource, options: RenderIstioOptions = {}): IstioEnvoyFilter {
   const { spec, module } = moduleOf(resource);
-  const version = typeof options.istioVersion === "object" ? options.istioVersion : parseIstioVersion(options.istioVersion ?? DEFAULT_ISTIO_VERSION);
+  const version =
+    typeof options.istioVersion === "object"
+      ? options.istioVersion
+      : parseIstioVersion(options.istioVersion ?? DEFAULT_ISTIO_VERSION);
   const { name, resourceName } = istioNames(resource, version);
   const url = module.url.includes("://") ? module.url : `oci://${module.url}`;
   const stage = options.stage ?? "agent";
   let code: Record<string, unknown>;
   if (url.startsWith("file://")) code = { local: { filename: url.slice("file://".length) } };
-  else if (stage === "istiod") code = { remote: { http_uri: { uri: url, cluster: "_", timeout: "30s" }, sha256: module.sha256 ?? "" } };
+  else if (stage === "istiod")
+    code = { remote: { http_uri: { uri: url, cluster: "_", timeout: "30s" }, sha256: module.sha256 ?? "" } };
   else {
     if (!options.localWasmPath && !module.sha256) {
       throw new PackagingError(`${resource.kind} ${name} has no sha256, so the agent's cache path is unknown`, {
@@ -93,7 +103,8 @@ export function renderIstioFilter(resource: IstioResource, options: RenderIstioO
   }
   let keyValues: Record<string, string> = {};
   if (module.imagePullSecret) keyValues[WASM_PULL_SECRET_ENV] = options.pullSecretContent ?? "";
-  if (module.imagePullPolicy && module.imagePullPolicy !== "UNSPECIFIED_POLICY") keyValues[WASM_PULL_POLICY_ENV] = module.imagePullPolicy;
+  if (module.imagePullPolicy && module.imagePullPolicy !== "UNSPECIFIED_POLICY")
+    keyValues[WASM_PULL_POLICY_ENV] = module.imagePullPolicy;
   keyValues[WASM_RESOURCE_VERSION_ENV] = options.resourceVersion ?? "1";
   const hostEnvKeys: string[] = [];
   for (const e of module.vmConfig?.env ?? []) {
@@ -101,7 +112,8 @@ export function renderIstioFilter(resource: IstioResource, options: RenderIstioO
     else keyValues[e.name] = e.value ?? "";
   }
   // The agent consumes the ISTIO_META_* keys (pull secret, policy, resource version) and deletes them all.
-  if (stage === "agent") keyValues = Object.fromEntries(Object.entries(keyValues).filter(([k]) => !k.startsWith(ISTIO_META_PREFIX)));
+  if (stage === "agent")
+    keyValues = Object.fromEntries(Object.entries(keyValues).filter(([k]) => !k.startsWith(ISTIO_META_PREFIX)));
   const pluginConfig: Record<string, unknown> = { name };
   if (module.pluginName) pluginConfig.root_id = module.pluginName;
   if (module.pluginConfig && Object.keys(module.pluginConfig).length > 0) {
@@ -115,7 +127,12 @@ export function renderIstioFilter(resource: IstioResource, options: RenderIstioO
     runtime: "envoy.wasm.runtime.v8",
     code,
     ...(hasKeyValues || hostEnvKeys.length
-      ? { environment_variables: { ...(hostEnvKeys.length ? { host_env_keys: hostEnvKeys } : {}), ...(hasKeyValues ? { key_values: keyValues } : {}) } }
+      ? {
+          environment_variables: {
+            ...(hostEnvKeys.length ? { host_env_keys: hostEnvKeys } : {}),
+            ...(hasKeyValues ? { key_values: keyValues } : {}),
+          },
+        }
       : {}),
   };
   const type = module.type === "NETWORK" ? "NETWORK" : "HTTP";
@@ -123,9 +140,16 @@ export function renderIstioFilter(resource: IstioResource, options: RenderIstioO
     name,
     resourceName,
     type,
-    phase: (spec.phase as PluginPhase | undefined) ?? (resource.kind === "WasmPlugin" ? "UNSPECIFIED_PHASE" : "UNSPECIFIED"),
+    phase:
+      (spec.phase as PluginPhase | undefined) ?? (resource.kind === "WasmPlugin" ? "UNSPECIFIED_PHASE" : "UNSPECIFIED"),
     priority: typeof spec.priority === "number" ? spec.priority : undefined,
-    filter: { name: resourceName, typed_config: { "@type": type === "HTTP" ? HTTP_WASM_FILTER_TYPE : NETWORK_WASM_FILTER_TYPE, config: pluginConfig } },
+    filter: {
+      name: resourceName,
+      typed_config: {
+        "@type": type === "HTTP" ? HTTP_WASM_FILTER_TYPE : NETWORK_WASM_FILTER_TYPE,
+        config: pluginConfig,
+      },
+    },
     pluginConfig,
   };
 }
@@ -138,7 +162,9 @@ export function istioNames(resource: IstioResource, version: IstioVersion): { na
     return { name, resourceName: TRAFFIC_EXTENSION_RESOURCE_PREFIX + name };
   }
   if (resource.kind === "TrafficExtension") {
-    throw new PackagingError(`Istio ${version.minor} has no TrafficExtension (added in 1.30)`, { hint: "render it with --istio-version 1.30, or use a WasmPlugin" });
+    throw new PackagingError(`Istio ${version.minor} has no TrafficExtension (added in 1.30)`, {
+      hint: "render it with --istio-version 1.30, or use a WasmPlugin",
+    });
   }
   return { name: namespaced, resourceName: WASMPLUGIN_RESOURCE_PREFIX + namespaced };
 }
@@ -154,7 +180,10 @@ export function toHarnessFilter(rendered: IstioEnvoyFilter, wasmPath: string): W
     configuration?: { value: string };
     failure_policy?: FailurePolicy;
     fail_open?: boolean;
-    vm_config: { runtime: string; environment_variables?: { host_env_keys?: string[]; key_values?: Record<string, string> } };
+    vm_config: {
+      runtime: string;
+      environment_variables?: { host_env_keys?: string[]; key_values?: Record<string, string> };
+    };
   };
   const options = {
     name: rendered.name,
@@ -177,7 +206,13 @@ export function toHarnessFilter(rendered: IstioEnvoyFilter, wasmPath: string): W
 export function orderLikeIstio(filters: readonly IstioEnvoyFilter[]): IstioEnvoyFilter[] {
   const rank: Record<PluginPhase, number> = { AUTHN: 0, AUTHZ: 1, STATS: 2, UNSPECIFIED_PHASE: 3, UNSPECIFIED: 3 };
   const byPriority = (a: IstioEnvoyFilter, b: IstioEnvoyFilter) =>
-    a.priority === b.priority ? 0 : a.priority === undefined ? 1 : b.priority === undefined ? -1 : b.priority - a.priority;
+    a.priority === b.priority
+      ? 0
+      : a.priority === undefined
+        ? 1
+        : b.priority === undefined
+          ? -1
+          : b.priority - a.priority;
   return [...filters].sort((a, b) => rank[a.phase] - rank[b.phase] || byPriority(a, b) || a.name.localeCompare(b.name));
 }
 
@@ -206,7 +241,9 @@ interface ModuleFields {
 function moduleOf(resource: IstioResource): { spec: Record<string, unknown>; module: ModuleFields } {
   const module = (resource.kind === "WasmPlugin" ? resource.spec : resource.spec.wasm) as ModuleFields | undefined;
   if (!module?.url) {
-    throw new PackagingError(`${resource.kind} ${resource.metadata.name} has no wasm module url`, { hint: "only wasm extensions render to a Wasm filter (lua ones do not)" });
+    throw new PackagingError(`${resource.kind} ${resource.metadata.name} has no wasm module url`, {
+      hint: "only wasm extensions render to a Wasm filter (lua ones do not)",
+    });
   }
   return { spec: resource.spec, module };
 }
@@ -215,7 +252,9 @@ function moduleOf(resource: IstioResource): { spec: Record<string, unknown>; mod
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value && typeof value === "object") {
-    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
     return `{${entries.join(",")}}`;
   }
   return JSON.stringify(value);

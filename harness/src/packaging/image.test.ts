@@ -60,8 +60,12 @@ describe("reproducible packaging", () => {
   });
 
   test("refuses input that is not a wasm binary, and unknown formats", () => {
-    expect(() => packageWasm(Buffer.from("(module)"))).toThrow(/not a WebAssembly binary[\s\S]*Fix: pass the compiled \.wasm/);
-    expect(() => packageWasm(sampleWasm(10), { format: "zip" as never })).toThrow(/unknown image format "zip"[\s\S]*compat, compat-docker, artifact/);
+    expect(() => packageWasm(Buffer.from("(module)"))).toThrow(
+      /not a WebAssembly binary[\s\S]*Fix: pass the compiled \.wasm/,
+    );
+    expect(() => packageWasm(sampleWasm(10), { format: "zip" as never })).toThrow(
+      /unknown image format "zip"[\s\S]*compat, compat-docker, artifact/,
+    );
   });
 });
 
@@ -88,7 +92,10 @@ describe("istio-agent layout rules on local images", () => {
   });
 
   test("single-layer wasm-to-oci image is refused, saying why", async () => {
-    const image = imageFromParts("artifact", manifestOf(mt.OCI_MANIFEST, [layerOf(mt.CNCF_WASM_LAYER, wasm)]), [config, wasm]);
+    const image = imageFromParts("artifact", manifestOf(mt.OCI_MANIFEST, [layerOf(mt.CNCF_WASM_LAYER, wasm)]), [
+      config,
+      wasm,
+    ]);
     await expect(extractFromImageLikeIstio(image)).rejects.toThrow(
       /single-layer wasm-to-oci image \(application\/vnd\.wasm\.content\.layer\.v1\+wasm\): Istio requires[\s\S]*number of layers must be 2 but got 1/,
     );
@@ -98,27 +105,49 @@ describe("istio-agent layout rules on local images", () => {
     const extra = Buffer.from("extra");
     const image = imageFromParts(
       "artifact",
-      manifestOf(mt.OCI_MANIFEST, [layerOf(mt.WASM_CONFIG_LAYER, config), layerOf(mt.WASM_CONTENT_LAYER, wasm), layerOf("application/octet-stream", extra)]),
+      manifestOf(mt.OCI_MANIFEST, [
+        layerOf(mt.WASM_CONFIG_LAYER, config),
+        layerOf(mt.WASM_CONTENT_LAYER, wasm),
+        layerOf("application/octet-stream", extra),
+      ]),
       [config, wasm, extra],
     );
-    await expect(extractFromImageLikeIstio(image)).rejects.toThrow(/3-layer wasm artifact: Istio's oci variant must have exactly 2 layers[\s\S]*got 3/);
+    await expect(extractFromImageLikeIstio(image)).rejects.toThrow(
+      /3-layer wasm artifact: Istio's oci variant must have exactly 2 layers[\s\S]*got 3/,
+    );
   });
 
   test("uncompressed tar layer, missing plugin.wasm and Docker manifest with an OCI layer are refused", async () => {
     const tar = writeTar([{ name: "plugin.wasm", data: wasm }]);
-    const plain = imageFromParts("compat", manifestOf(mt.OCI_MANIFEST, [layerOf("application/vnd.oci.image.layer.v1.tar", tar)]), [config, tar]);
+    const plain = imageFromParts(
+      "compat",
+      manifestOf(mt.OCI_MANIFEST, [layerOf("application/vnd.oci.image.layer.v1.tar", tar)]),
+      [config, tar],
+    );
     await expect(extractFromImageLikeIstio(plain)).rejects.toThrow(/uncompressed tar: Istio only reads tar\+gzip/);
 
     const wrongName = gzipReproducible(writeTar([{ name: "filter.wasm", data: wasm }]));
-    const missing = imageFromParts("compat", manifestOf(mt.OCI_MANIFEST, [layerOf(mt.OCI_LAYER_TAR_GZIP, wrongName)]), [config, wrongName]);
-    await expect(extractFromImageLikeIstio(missing)).rejects.toThrow(/plugin\.wasm not found in the image \(last layer has: filter\.wasm\)/);
+    const missing = imageFromParts("compat", manifestOf(mt.OCI_MANIFEST, [layerOf(mt.OCI_LAYER_TAR_GZIP, wrongName)]), [
+      config,
+      wrongName,
+    ]);
+    await expect(extractFromImageLikeIstio(missing)).rejects.toThrow(
+      /plugin\.wasm not found in the image \(last layer has: filter\.wasm\)/,
+    );
 
     const nested = gzipReproducible(writeTar([{ name: "./plugin.wasm", data: wasm }]));
-    const dotSlash = imageFromParts("compat", manifestOf(mt.OCI_MANIFEST, [layerOf(mt.OCI_LAYER_TAR_GZIP, nested)]), [config, nested]);
+    const dotSlash = imageFromParts("compat", manifestOf(mt.OCI_MANIFEST, [layerOf(mt.OCI_LAYER_TAR_GZIP, nested)]), [
+      config,
+      nested,
+    ]);
     expect((await extractFromImageLikeIstio(dotSlash)).wasm.equals(wasm)).toBe(true); // basename match, as Istio
 
     const layer = gzipReproducible(tar);
-    const mixed = imageFromParts("compat-docker", manifestOf(mt.DOCKER_MANIFEST, [layerOf(mt.OCI_LAYER_TAR_GZIP, layer)]), [config, layer]);
+    const mixed = imageFromParts(
+      "compat-docker",
+      manifestOf(mt.DOCKER_MANIFEST, [layerOf(mt.OCI_LAYER_TAR_GZIP, layer)]),
+      [config, layer],
+    );
     await expect(extractFromImageLikeIstio(mixed)).rejects.toThrow(
       /as Docker container: invalid media type application\/vnd\.oci\.image\.layer\.v1\.tar\+gzip \(expect application\/vnd\.docker\.image\.rootfs\.diff\.tar\.gzip\)/,
     );
@@ -126,7 +155,10 @@ describe("istio-agent layout rules on local images", () => {
 
   test("a compat image whose plugin.wasm is not wasm is refused", async () => {
     const layer = gzipReproducible(writeTar([{ name: "plugin.wasm", data: Buffer.from("not wasm at all") }]));
-    const image = imageFromParts("compat", manifestOf(mt.OCI_MANIFEST, [layerOf(mt.OCI_LAYER_TAR_GZIP, layer)]), [config, layer]);
+    const image = imageFromParts("compat", manifestOf(mt.OCI_MANIFEST, [layerOf(mt.OCI_LAYER_TAR_GZIP, layer)]), [
+      config,
+      layer,
+    ]);
     const err = await extractFromImageLikeIstio(image).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PackagingError);
     expect((err as Error).message).toMatch(/is not a WebAssembly binary/);

@@ -74,7 +74,9 @@ export function packageWasm(wasm: Uint8Array, options: PackageOptions = {}): Was
   assertWasmBinary(wasm, "the module to package");
   const format = options.format ?? "compat";
   if (!IMAGE_FORMATS.includes(format)) {
-    throw new PackagingError(`unknown image format "${String(format)}"`, { hint: `use one of: ${IMAGE_FORMATS.join(", ")}` });
+    throw new PackagingError(`unknown image format "${String(format)}"`, {
+      hint: `use one of: ${IMAGE_FORMATS.join(", ")}`,
+    });
   }
   return format === "artifact" ? buildArtifact(wasm, options) : buildCompat(wasm, format === "compat-docker");
 }
@@ -83,9 +85,12 @@ export function packageWasm(wasm: Uint8Array, options: PackageOptions = {}): Was
 export function assertWasmBinary(bytes: Uint8Array, what: string): void {
   const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) {
-    throw new PackagingError(`${what} is not a WebAssembly binary (it must start with \\0asm version 1; got ${bytes.length} bytes)`, {
-      hint: "pass the compiled .wasm file (the .wasm `npx proxy-wasm-as build` writes), not the .wat or source",
-    });
+    throw new PackagingError(
+      `${what} is not a WebAssembly binary (it must start with \\0asm version 1; got ${bytes.length} bytes)`,
+      {
+        hint: "pass the compiled .wasm file (the .wasm `npx proxy-wasm-as build` writes), not the .wat or source",
+      },
+    );
   }
 }
 
@@ -162,7 +167,8 @@ export async function writeOciLayout(image: WasmImage, dir: string, tag = "lates
   await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   const blobs = new Map(image.blobs);
   blobs.set(image.digest, image.manifestBytes);
-  for (const [digest, bytes] of blobs) await writeFile(join(dir, "blobs", "sha256", digest.slice("sha256:".length)), bytes);
+  for (const [digest, bytes] of blobs)
+    await writeFile(join(dir, "blobs", "sha256", digest.slice("sha256:".length)), bytes);
   const refName = "org.opencontainers.image.ref.name";
   let manifests: Descriptor[] = [];
   try {
@@ -171,6 +177,14 @@ export async function writeOciLayout(image: WasmImage, dir: string, tag = "lates
   } catch {
     // no index yet
   }
-  manifests.push({ mediaType: image.manifestMediaType, digest: image.digest, size: image.manifestBytes.length, annotations: { [refName]: tag } });
-  await writeFile(join(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: mt.OCI_INDEX, manifests }, null, 2)}\n`);
+  manifests.push({
+    mediaType: image.manifestMediaType,
+    digest: image.digest,
+    size: image.manifestBytes.length,
+    annotations: { [refName]: tag },
+  });
+  await writeFile(
+    join(dir, "index.json"),
+    `${JSON.stringify({ schemaVersion: 2, mediaType: mt.OCI_INDEX, manifests }, null, 2)}\n`,
+  );
 }

@@ -17,23 +17,60 @@ export { packageWasm, writeOciLayout, sha256Digest, assertWasmBinary, imageFromP
 export type { Descriptor, ImageFormat, ImageManifest, PackageOptions, WasmImage } from "./image.ts";
 export { pushImage, fetchManifest, fetchBlob, parseReference, formatReference } from "./registry.ts";
 export type { FetchedManifest, ImageReference, PushResult, RegistryOptions } from "./registry.ts";
-export { pullWasmLikeIstio, extractWasmLikeIstio, extractFromImageLikeIstio, ISTIO_MAX_WASM_BYTES } from "./istio-fetch.ts";
+export {
+  pullWasmLikeIstio,
+  extractWasmLikeIstio,
+  extractFromImageLikeIstio,
+  ISTIO_MAX_WASM_BYTES,
+} from "./istio-fetch.ts";
 export type { IstioExtraction, IstioImageVariant, IstioPullOptions } from "./istio-fetch.ts";
 export { unsafeRealmReason } from "./realm.ts";
-export { DEFAULT_ISTIO_VERSION, parseIstioVersion, checksChallengeRealms, translatesWasmPlugins, REALM_CHECK_VERSIONS } from "./istio-versions.ts";
+export {
+  DEFAULT_ISTIO_VERSION,
+  parseIstioVersion,
+  checksChallengeRealms,
+  translatesWasmPlugins,
+  REALM_CHECK_VERSIONS,
+} from "./istio-versions.ts";
 export type { IstioVersion } from "./istio-versions.ts";
 export { crdSchema, crdProvenance, kindsServedBy, pinnedIstioMinors, CRD_DATA_URL } from "./crds.ts";
 export type { CrdProvenance, CrdSchema, ExtensionKind } from "./crds.ts";
 export { validateAgainstCrd } from "./crd-validate.ts";
 export type { CrdViolation } from "./crd-validate.ts";
 export {
-  buildWasmPlugin, buildTrafficExtension, validateResource, assertValidResource, resourcesToYaml, parseResourcesYaml, ISTIO_EXTENSIONS_API,
+  buildWasmPlugin,
+  buildTrafficExtension,
+  validateResource,
+  assertValidResource,
+  resourcesToYaml,
+  parseResourcesYaml,
+  ISTIO_EXTENSIONS_API,
 } from "./wasmplugin.ts";
-export type { FailStrategy, IstioResource, IstioTargetOptions, PluginMetadata, PluginPhase, PluginType, PullPolicy, TargetRef, TrafficMatch } from "./wasmplugin.ts";
+export type {
+  FailStrategy,
+  IstioResource,
+  IstioTargetOptions,
+  PluginMetadata,
+  PluginPhase,
+  PluginType,
+  PullPolicy,
+  TargetRef,
+  TrafficMatch,
+} from "./wasmplugin.ts";
 export {
-  renderIstioFilter, toHarnessFilter, orderLikeIstio, agentCachePath, istioNames, ISTIO_DATA_DIR, ISTIO_META_PREFIX,
-  WASMPLUGIN_RESOURCE_PREFIX, TRAFFIC_EXTENSION_RESOURCE_PREFIX, TRANSLATED_WASMPLUGIN_SUFFIX,
-  WASM_RESOURCE_VERSION_ENV, WASM_PULL_POLICY_ENV, WASM_PULL_SECRET_ENV,
+  renderIstioFilter,
+  toHarnessFilter,
+  orderLikeIstio,
+  agentCachePath,
+  istioNames,
+  ISTIO_DATA_DIR,
+  ISTIO_META_PREFIX,
+  WASMPLUGIN_RESOURCE_PREFIX,
+  TRAFFIC_EXTENSION_RESOURCE_PREFIX,
+  TRANSLATED_WASMPLUGIN_SUFFIX,
+  WASM_RESOURCE_VERSION_ENV,
+  WASM_PULL_POLICY_ENV,
+  WASM_PULL_SECRET_ENV,
 } from "./envoy-render.ts";
 export type { IstioEnvoyFilter, RenderIstioOptions } from "./envoy-render.ts";
 export { startLocalRegistry, registryBinary, loopbackHostName } from "./local-registry.ts";

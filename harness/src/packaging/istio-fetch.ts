@@ -7,7 +7,14 @@ import { PackagingError } from "./errors.ts";
 import { assertWasmBinary, type Descriptor, type ImageManifest, type WasmImage } from "./image.ts";
 import * as mt from "./media-types.ts";
 import { parseReference, RegistrySession, type FetchedManifest, type RegistryOptions } from "./registry.ts";
-import { checksChallengeRealms, DEFAULT_ISTIO_VERSION, describeVersion, parseIstioVersion, REALM_CHECK_VERSIONS, type IstioVersion } from "./istio-versions.ts";
+import {
+  checksChallengeRealms,
+  DEFAULT_ISTIO_VERSION,
+  describeVersion,
+  parseIstioVersion,
+  REALM_CHECK_VERSIONS,
+  type IstioVersion,
+} from "./istio-versions.ts";
 import { unsafeRealmReason } from "./realm.ts";
 import { gunzip, readTar } from "./tar.ts";
 
@@ -36,7 +43,8 @@ export interface IstioPullOptions extends RegistryOptions {
 /** Istio's binary size cap (`ISTIO_WASM_MAX_BINARY_SIZE_BYTES` default, 256 MiB). */
 export const ISTIO_MAX_WASM_BYTES = 256 * 1024 * 1024;
 
-const REBUILD_HINT = "package it with `npx proxy-wasm-as istio package <file.wasm>` (compat or artifact format), which Istio accepts";
+const REBUILD_HINT =
+  "package it with `npx proxy-wasm-as istio package <file.wasm>` (compat or artifact format), which Istio accepts";
 
 /**
  * Pulls `reference` from its registry and extracts the module with istio-agent's rules. Throws a
@@ -44,17 +52,23 @@ const REBUILD_HINT = "package it with `npx proxy-wasm-as istio package <file.was
  */
 export async function pullWasmLikeIstio(reference: string, options: IstioPullOptions = {}): Promise<IstioExtraction> {
   const ref = parseReference(reference);
-  const version = typeof options.istioVersion === "object" ? options.istioVersion : parseIstioVersion(options.istioVersion ?? DEFAULT_ISTIO_VERSION);
+  const version =
+    typeof options.istioVersion === "object"
+      ? options.istioVersion
+      : parseIstioVersion(options.istioVersion ?? DEFAULT_ISTIO_VERSION);
   const checkChallenge = (challenge: string) => {
     options.checkChallenge?.(challenge);
     const reason = checksChallengeRealms(version) ? unsafeRealmReason(challenge) : undefined;
     if (reason) {
-      throw new PackagingError(`Istio ${describeVersion(version)} would refuse ${reference}: ${reason} (challenge: ${challenge})`, {
-        hint:
-          `istio-agent ${REALM_CHECK_VERSIONS} only follows auth realms that are http(s) URLs whose host is a name or a public IP ` +
-          `(not localhost, not a private, loopback or link-local address); configure the registry's realm accordingly ` +
-          `(e.g. registry auth.htpasswd.realm / auth.token.realm set to https://<registry host name>/…)`,
-      });
+      throw new PackagingError(
+        `Istio ${describeVersion(version)} would refuse ${reference}: ${reason} (challenge: ${challenge})`,
+        {
+          hint:
+            `istio-agent ${REALM_CHECK_VERSIONS} only follows auth realms that are http(s) URLs whose host is a name or a public IP ` +
+            `(not localhost, not a private, loopback or link-local address); configure the registry's realm accordingly ` +
+            `(e.g. registry auth.htpasswd.realm / auth.token.realm set to https://<registry host name>/…)`,
+        },
+      );
     }
   };
   let session = new RegistrySession(ref, { ...options, checkChallenge }, "pull");
@@ -79,15 +93,28 @@ export async function pullWasmLikeIstio(reference: string, options: IstioPullOpt
 
 /** Whether `err` (from a fetch over HTTPS) means the server answered the TLS handshake in plain HTTP. */
 function answeredTlsInPlainHttp(err: unknown): boolean {
-  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === "ERR_SSL_WRONG_VERSION_NUMBER" || e.code === "ERR_SSL_PACKET_LENGTH_TOO_LONG" || /wrong version number|packet length too long/.test(e.message ?? "")) return true;
+  for (
+    let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (
+      e.code === "ERR_SSL_WRONG_VERSION_NUMBER" ||
+      e.code === "ERR_SSL_PACKET_LENGTH_TOO_LONG" ||
+      /wrong version number|packet length too long/.test(e.message ?? "")
+    )
+      return true;
   }
   return false;
 }
 
 /** Applies Istio's rules to a locally built image (no registry): what Istio would extract, or why it would refuse. */
 export function extractFromImageLikeIstio(image: WasmImage): Promise<IstioExtraction> {
-  const manifest: FetchedManifest = { mediaType: image.manifestMediaType, bytes: image.manifestBytes, digest: image.digest };
+  const manifest: FetchedManifest = {
+    mediaType: image.manifestMediaType,
+    bytes: image.manifestBytes,
+    digest: image.digest,
+  };
   return extractWasmLikeIstio(manifest, async (digest) => {
     const blob = image.blobs.get(digest);
     if (!blob) throw new PackagingError(`image refers to blob ${digest} but does not contain it`);
@@ -99,7 +126,10 @@ export function extractFromImageLikeIstio(image: WasmImage): Promise<IstioExtrac
  * Applies Istio's layout rules to `manifest`, reading layers through `readBlob`. Throws a
  * {@link PackagingError} that quotes Istio's reason and says how to fix the image.
  */
-export async function extractWasmLikeIstio(manifest: FetchedManifest, readBlob: (digest: string) => Promise<Buffer>): Promise<IstioExtraction> {
+export async function extractWasmLikeIstio(
+  manifest: FetchedManifest,
+  readBlob: (digest: string) => Promise<Buffer>,
+): Promise<IstioExtraction> {
   const parsed = JSON.parse(manifest.bytes.toString("utf8")) as Partial<ImageManifest>;
   const layers: Descriptor[] = parsed.layers ?? [];
   const mediaType = parsed.mediaType ?? manifest.mediaType;
@@ -120,15 +150,21 @@ export async function extractWasmLikeIstio(manifest: FetchedManifest, readBlob: 
     } else {
       const artifact = artifactModule(layers);
       if (typeof artifact === "string") {
-        throw refusal(`could not parse as compat variant: ${compat}; could not parse as oci variant: ${artifact}`, layers);
+        throw refusal(
+          `could not parse as compat variant: ${compat}; could not parse as oci variant: ${artifact}`,
+          layers,
+        );
       }
       variant = "oci-artifact";
       wasm = await readBlob(artifact.digest);
     }
   } else {
-    throw new PackagingError(`manifest media type "${mediaType}" is neither a Docker v2 nor an OCI image manifest; Istio cannot read it`, {
-      hint: REBUILD_HINT,
-    });
+    throw new PackagingError(
+      `manifest media type "${mediaType}" is neither a Docker v2 nor an OCI image manifest; Istio cannot read it`,
+      {
+        hint: REBUILD_HINT,
+      },
+    );
   }
   if (wasm.length > ISTIO_MAX_WASM_BYTES) {
     throw new PackagingError(`the module is ${wasm.length} bytes, over Istio's ${ISTIO_MAX_WASM_BYTES}-byte limit`, {
@@ -142,17 +178,26 @@ export async function extractWasmLikeIstio(manifest: FetchedManifest, readBlob: 
 /** Throws unless `expected` (a WasmPlugin sha256) equals the manifest digest `actual`. */
 function checkSha256(expected: string, actual: string, reference: string): void {
   if (!/^[0-9a-f]{64}$/.test(expected)) {
-    throw new PackagingError(`sha256 "${expected}" is not 64 lower-case hex characters`, { hint: "use the manifest digest without the sha256: prefix" });
+    throw new PackagingError(`sha256 "${expected}" is not 64 lower-case hex characters`, {
+      hint: "use the manifest digest without the sha256: prefix",
+    });
   }
   if (`sha256:${expected}` !== actual) {
-    throw new PackagingError(`module downloaded from ${reference} has checksum ${actual.slice(7)}, which does not match: ${expected}`, {
-      hint: `for OCI images Istio compares sha256 with the image MANIFEST digest (not the .wasm file's hash); set sha256 to ${actual.slice(7)}`,
-    });
+    throw new PackagingError(
+      `module downloaded from ${reference} has checksum ${actual.slice(7)}, which does not match: ${expected}`,
+      {
+        hint: `for OCI images Istio compares sha256 with the image MANIFEST digest (not the .wasm file's hash); set sha256 to ${actual.slice(7)}`,
+      },
+    );
   }
 }
 
 /** Istio's compat rule: the LAST layer has `layerType` and its tar holds a file with basename plugin.wasm. Returns the module or the reason. */
-async function lastLayerPlugin(layers: Descriptor[], layerType: string, readBlob: (digest: string) => Promise<Buffer>): Promise<Buffer | string> {
+async function lastLayerPlugin(
+  layers: Descriptor[],
+  layerType: string,
+  readBlob: (digest: string) => Promise<Buffer>,
+): Promise<Buffer | string> {
   if (layers.length === 0) return "number of layers must be greater than zero";
   const last = layers[layers.length - 1]!;
   if (last.mediaType !== layerType) return `invalid media type ${last.mediaType} (expect ${layerType})`;
@@ -163,13 +208,18 @@ async function lastLayerPlugin(layers: Descriptor[], layerType: string, readBlob
     return err instanceof PackagingError ? err.message.split("\n")[0]! : String(err);
   }
   const plugin = files.find((f) => f.name.split("/").pop() === mt.COMPAT_WASM_FILE);
-  return plugin ? Buffer.from(plugin.data) : `${mt.COMPAT_WASM_FILE} not found in the image (last layer has: ${files.map((f) => f.name).join(", ") || "no files"})`;
+  return plugin
+    ? Buffer.from(plugin.data)
+    : `${mt.COMPAT_WASM_FILE} not found in the image (last layer has: ${files.map((f) => f.name).join(", ") || "no files"})`;
 }
 
 /** Istio's "oci" variant rule: exactly two layers, one of the wasm content type. Returns that layer or the reason. */
 function artifactModule(layers: Descriptor[]): Descriptor | string {
   if (layers.length !== 2) return `number of layers must be 2 but got ${layers.length}`;
-  return layers.find((l) => l.mediaType === mt.WASM_CONTENT_LAYER) ?? `could not find the layer of type ${mt.WASM_CONTENT_LAYER}`;
+  return (
+    layers.find((l) => l.mediaType === mt.WASM_CONTENT_LAYER) ??
+    `could not find the layer of type ${mt.WASM_CONTENT_LAYER}`
+  );
 }
 
 /** Builds the refusal: Istio's own reason, then a diagnosis of the common wrong layouts. */
@@ -185,16 +235,21 @@ function refusal(istioReason: string, layers: Descriptor[]): PackagingError {
   } else {
     diagnosis = `layers are [${types.join(", ") || "none"}]: not a layout Istio accepts`;
   }
-  return new PackagingError(`Istio would refuse this image: ${diagnosis}.\nIstio's reason: ${istioReason}`, { hint: REBUILD_HINT });
+  return new PackagingError(`Istio would refuse this image: ${diagnosis}.\nIstio's reason: ${istioReason}`, {
+    hint: REBUILD_HINT,
+  });
 }
 
 function linuxAmd64Child(index: FetchedManifest): Descriptor {
   const parsed = JSON.parse(index.bytes.toString("utf8")) as { manifests?: Descriptor[] };
   const child = (parsed.manifests ?? []).find((m) => m.platform?.os === "linux" && m.platform.architecture === "amd64");
   if (!child) {
-    throw new PackagingError(`image index ${index.digest}: no child with platform linux/amd64 in index (Istio resolves indexes to linux/amd64)`, {
-      hint: "push a plain manifest (what `npx proxy-wasm-as istio push` does) or build with --platform linux/amd64 --provenance=false",
-    });
+    throw new PackagingError(
+      `image index ${index.digest}: no child with platform linux/amd64 in index (Istio resolves indexes to linux/amd64)`,
+      {
+        hint: "push a plain manifest (what `npx proxy-wasm-as istio push` does) or build with --platform linux/amd64 --provenance=false",
+      },
+    );
   }
   return child;
 }

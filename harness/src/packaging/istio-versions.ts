@@ -19,7 +19,10 @@ export const DEFAULT_ISTIO_VERSION = "1.30";
  */
 export function parseIstioVersion(text: string): IstioVersion {
   const m = /^v?1\.(\d{1,3})(?:\.(\d{1,4}))?$/.exec(text.trim());
-  if (!m) throw new PackagingError(`"${text}" is not an Istio version`, { hint: "write it as 1.<minor> or 1.<minor>.<patch>, e.g. --istio-version 1.29.1" });
+  if (!m)
+    throw new PackagingError(`"${text}" is not an Istio version`, {
+      hint: "write it as 1.<minor> or 1.<minor>.<patch>, e.g. --istio-version 1.29.1",
+    });
   return { minor: `1.${Number(m[1])}`, patch: m[2] === undefined ? undefined : Number(m[2]) };
 }
 

@@ -92,7 +92,12 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       await writeFile(join(dir, "htpasswd"), `${username}:${bcrypt.hashSync(password, 4)}\n`);
       authYaml = `auth:\n  htpasswd:\n    realm: ${JSON.stringify(challengeRealm)}\n    path: ${join(dir, "htpasswd")}\n`;
     } else if (auth === "token") {
-      const token = await startTokenService(dir, username, password, options.tokenRealmHost ?? (await loopbackHostName()) ?? "127.0.0.1");
+      const token = await startTokenService(
+        dir,
+        username,
+        password,
+        options.tokenRealmHost ?? (await loopbackHostName()) ?? "127.0.0.1",
+      );
       tokenServer = token.server;
       tokenRealm = token.realm;
       challengeRealm = `${token.realm}/token`;
@@ -141,9 +146,32 @@ async function startTokenService(dir: string, username: string, password: string
   const keyPath = join(dir, "token.key");
   const certPath = join(dir, "token.crt");
   try {
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyPath, "-out", certPath, "-days", "2", "-subj", "/CN=proxy-wasm-as-token"], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        keyPath,
+        "-out",
+        certPath,
+        "-days",
+        "2",
+        "-subj",
+        "/CN=proxy-wasm-as-token",
+      ],
+      { stdio: "ignore" },
+    );
   } catch (cause) {
-    throw new PackagingError("could not create the token service certificate with openssl", { hint: "install openssl (`apt-get install openssl`)", cause });
+    throw new PackagingError("could not create the token service certificate with openssl", {
+      hint: "install openssl (`apt-get install openssl`)",
+      cause,
+    });
   }
   const key = createPrivateKey(await readFile(keyPath));
   const certDer = Buffer.from((await readFile(certPath, "utf8")).replace(/-----[^-]+-----|\s/g, ""), "base64");
@@ -152,7 +180,9 @@ async function startTokenService(dir: string, username: string, password: string
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (url.pathname !== "/token") return void res.writeHead(404).end();
     if (req.headers.authorization !== expected) {
-      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }));
+      res
+        .writeHead(401, { "content-type": "application/json" })
+        .end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }));
       return;
     }
     const access = url.searchParams.getAll("scope").flatMap((scope) => {
@@ -161,11 +191,22 @@ async function startTokenService(dir: string, username: string, password: string
     });
     const now = Math.floor(Date.now() / 1000);
     const header = { typ: "JWT", alg: "ES256", x5c: [certDer.toString("base64")] };
-    const claims = { iss: TOKEN_ISSUER, sub: username, aud: url.searchParams.get("service") ?? TOKEN_SERVICE, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access };
+    const claims = {
+      iss: TOKEN_ISSUER,
+      sub: username,
+      aud: url.searchParams.get("service") ?? TOKEN_SERVICE,
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const signature = sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
     const token = `${input}.${b64url(signature)}`;
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const realm = `http://${realmHost.includes(":") ? `[${realmHost}]` : realmHost}:${(server.address() as AddressInfo).port}`;
@@ -206,7 +247,9 @@ async function waitForRegistry(host: string, child: ChildProcess, log: () => str
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new PackagingError(`registry exited with code ${child.exitCode}: ${log().trim().slice(-800)}`, { hint: "check the registry binary and the port" });
+      throw new PackagingError(`registry exited with code ${child.exitCode}: ${log().trim().slice(-800)}`, {
+        hint: "check the registry binary and the port",
+      });
     }
     try {
       const response = await fetch(`http://${host}/v2/`);

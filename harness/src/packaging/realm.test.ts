@@ -10,17 +10,47 @@ describe("istio-agent realm check", () => {
   test.each([
     ['Basic realm="proxy-wasm-as"', 'rejected unsafe bearer realm: realm scheme "" not allowed'],
     ['Bearer realm="file:///etc/passwd",service="r"', 'rejected unsafe bearer realm: realm scheme "file" not allowed'],
-    ['Bearer realm="http://127.0.0.1:5001/token"', "rejected unsafe bearer realm: realm targets private/loopback/link-local IP"],
-    ['Bearer realm="http://10.0.0.7/token"', "rejected unsafe bearer realm: realm targets private/loopback/link-local IP"],
-    ['Bearer realm="http://192.168.1.1/token"', "rejected unsafe bearer realm: realm targets private/loopback/link-local IP"],
-    ['Bearer realm="http://172.20.0.1/token"', "rejected unsafe bearer realm: realm targets private/loopback/link-local IP"],
-    ['Bearer realm="http://169.254.169.254/latest/meta-data/"', "rejected unsafe bearer realm: realm targets private/loopback/link-local IP"],
-    ['Bearer realm="http://[::1]:5001/token"', "rejected unsafe bearer realm: realm targets private/loopback/link-local IP"],
-    ['Bearer realm="http://[fe80::1]/token"', "rejected unsafe bearer realm: realm targets private/loopback/link-local IP"],
-    ['Bearer realm="http://[fd00::1]/token"', "rejected unsafe bearer realm: realm targets private/loopback/link-local IP"],
+    [
+      'Bearer realm="http://127.0.0.1:5001/token"',
+      "rejected unsafe bearer realm: realm targets private/loopback/link-local IP",
+    ],
+    [
+      'Bearer realm="http://10.0.0.7/token"',
+      "rejected unsafe bearer realm: realm targets private/loopback/link-local IP",
+    ],
+    [
+      'Bearer realm="http://192.168.1.1/token"',
+      "rejected unsafe bearer realm: realm targets private/loopback/link-local IP",
+    ],
+    [
+      'Bearer realm="http://172.20.0.1/token"',
+      "rejected unsafe bearer realm: realm targets private/loopback/link-local IP",
+    ],
+    [
+      'Bearer realm="http://169.254.169.254/latest/meta-data/"',
+      "rejected unsafe bearer realm: realm targets private/loopback/link-local IP",
+    ],
+    [
+      'Bearer realm="http://[::1]:5001/token"',
+      "rejected unsafe bearer realm: realm targets private/loopback/link-local IP",
+    ],
+    [
+      'Bearer realm="http://[fe80::1]/token"',
+      "rejected unsafe bearer realm: realm targets private/loopback/link-local IP",
+    ],
+    [
+      'Bearer realm="http://[fd00::1]/token"',
+      "rejected unsafe bearer realm: realm targets private/loopback/link-local IP",
+    ],
     ['Bearer realm="http://localhost:5001/token"', "rejected unsafe bearer realm: realm targets localhost"],
-    ['Bearer realm="http://metadata.google.internal/x"', "rejected unsafe bearer realm: realm targets cloud metadata service"],
-    ['Bearer realm="https://auth.example.com/token",service="r", Bearer realm="http://10.1.1.1/t"', "rejected unsafe bearer realm: realm targets private/loopback/link-local IP"],
+    [
+      'Bearer realm="http://metadata.google.internal/x"',
+      "rejected unsafe bearer realm: realm targets cloud metadata service",
+    ],
+    [
+      'Bearer realm="https://auth.example.com/token",service="r", Bearer realm="http://10.1.1.1/t"',
+      "rejected unsafe bearer realm: realm targets private/loopback/link-local IP",
+    ],
   ])("%s → %s", (challenge, reason) => {
     expect(unsafeRealmReason(challenge)).toBe(reason);
   });
@@ -34,15 +64,30 @@ describe("istio-agent realm check", () => {
     'Bearer realm="http://vm:5001/token"',
     'Bearer realm="http://LOCALHOST:5001/token"',
     'Bearer realm="http://0.0.0.0:5001/token"',
-    "Bearer error=\"invalid_token\"",
+    'Bearer error="invalid_token"',
   ])("%s is accepted", (challenge) => {
     expect(unsafeRealmReason(challenge)).toBeUndefined();
   });
 
   test("versions: 1.27.8+, 1.28.5+, 1.29.1+, 1.30+; none before 1.27; a bare minor means its latest patch", () => {
     const check = (v: string) => checksChallengeRealms(parseIstioVersion(v));
-    expect(["1.24", "1.25.9", "1.26", "1.27.7", "1.28.4", "1.29.0"].map(check)).toEqual([false, false, false, false, false, false]);
-    expect(["1.27.8", "1.28.5", "1.29.1", "1.30.0", "1.30", "1.27", "v1.31.2"].map(check)).toEqual([true, true, true, true, true, true, true]);
+    expect(["1.24", "1.25.9", "1.26", "1.27.7", "1.28.4", "1.29.0"].map(check)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(["1.27.8", "1.28.5", "1.29.1", "1.30.0", "1.30", "1.27", "v1.31.2"].map(check)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(() => parseIstioVersion("latest")).toThrow(/not an Istio version[\s\S]*1\.29\.1/);
   });
 });

@@ -52,10 +52,16 @@ export function isPrivateLoopbackOrLinkLocal(ip: string): boolean {
   const v4 = isIP(ip) === 4 ? ip : mapped;
   if (v4) {
     const [a, b] = v4.split(".").map(Number) as [number, number];
-    return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+    return (
+      a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
+    );
   }
   const first = parseInt(expandIpv6(ip)[0]!, 16);
-  return expandIpv6(ip).join(":") === "0000:0000:0000:0000:0000:0000:0000:0001" || (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+  return (
+    expandIpv6(ip).join(":") === "0000:0000:0000:0000:0000:0000:0000:0001" ||
+    (first & 0xfe00) === 0xfc00 ||
+    (first & 0xffc0) === 0xfe80
+  );
 }
 
 function expandIpv6(ip: string): string[] {

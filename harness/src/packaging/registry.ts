@@ -49,7 +49,8 @@ export interface FetchedManifest {
   digest: string;
 }
 
-const REFERENCE = /^(?<registry>[^/]+)\/(?<repository>[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
+const REFERENCE =
+  /^(?<registry>[^/]+)\/(?<repository>[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
 
 /**
  * Parses `host[:port]/repo[:tag][@sha256:…]` (an `oci://` prefix is accepted and dropped). The registry host
@@ -77,10 +78,16 @@ export function formatReference(ref: ImageReference): string {
  * Pushes `image` to `reference` (tag default "latest"): uploads missing blobs, then PUTs the manifest, and
  * checks the registry's digest equals the image's. Throws a {@link PackagingError} on auth or protocol failures.
  */
-export async function pushImage(image: WasmImage, reference: string, options: RegistryOptions = {}): Promise<PushResult> {
+export async function pushImage(
+  image: WasmImage,
+  reference: string,
+  options: RegistryOptions = {},
+): Promise<PushResult> {
   const ref = parseReference(reference);
   if (ref.digest) {
-    throw new PackagingError(`cannot push to a digest reference (${reference})`, { hint: "push to a tag (repo:tag); the digest is computed from the image" });
+    throw new PackagingError(`cannot push to a digest reference (${reference})`, {
+      hint: "push to a tag (repo:tag); the digest is computed from the image",
+    });
   }
   const session = new RegistrySession(ref, options, "pull,push");
   let uploaded = 0;
@@ -94,21 +101,33 @@ export async function pushImage(image: WasmImage, reference: string, options: Re
     const start = await session.request("POST", "blobs/uploads/");
     await session.expect(start, [202], "start a blob upload");
     const location = start.headers.get("location");
-    if (!location) throw new PackagingError(`${ref.registry} did not return a Location for the blob upload`, { hint: "the registry does not follow the distribution API" });
+    if (!location)
+      throw new PackagingError(`${ref.registry} did not return a Location for the blob upload`, {
+        hint: "the registry does not follow the distribution API",
+      });
     const url = new URL(location, session.base);
     url.searchParams.set("digest", digest);
-    const put = await session.request("PUT", url, { body: bytes, headers: { "content-type": "application/octet-stream" } });
+    const put = await session.request("PUT", url, {
+      body: bytes,
+      headers: { "content-type": "application/octet-stream" },
+    });
     await session.expect(put, [201], `upload blob ${digest}`);
     uploaded++;
   }
   const tag = ref.tag ?? "latest";
-  const put = await session.request("PUT", `manifests/${tag}`, { body: image.manifestBytes, headers: { "content-type": image.manifestMediaType } });
+  const put = await session.request("PUT", `manifests/${tag}`, {
+    body: image.manifestBytes,
+    headers: { "content-type": image.manifestMediaType },
+  });
   await session.expect(put, [201], `put the manifest for tag ${tag}`);
   const reported = put.headers.get("docker-content-digest");
   if (reported && reported !== image.digest) {
-    throw new PackagingError(`${ref.registry} stored the manifest as ${reported}, but its bytes hash to ${image.digest}`, {
-      hint: "the registry rewrote the manifest (some registries convert media types); use a registry that stores manifests verbatim",
-    });
+    throw new PackagingError(
+      `${ref.registry} stored the manifest as ${reported}, but its bytes hash to ${image.digest}`,
+      {
+        hint: "the registry rewrote the manifest (some registries convert media types); use a registry that stores manifests verbatim",
+      },
+    );
   }
   return { digest: image.digest, pinned: `${ref.registry}/${ref.repository}@${image.digest}`, uploaded, skipped };
 }
@@ -146,7 +165,11 @@ export class RegistrySession {
   }
 
   /** Sends `method path` (relative to {@link base}), authenticating on a 401 challenge and retrying once. */
-  async request(method: string, path: string | URL, init: { body?: Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(
+    method: string,
+    path: string | URL,
+    init: { body?: Uint8Array; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const url = path instanceof URL ? path : new URL(path, this.base);
     const send = () =>
       fetch(url, {
@@ -155,10 +178,13 @@ export class RegistrySession {
         headers: { ...init.headers, ...(this.authorization ? { authorization: this.authorization } : {}) },
         redirect: "follow",
       }).catch((cause: unknown) => {
-        throw new PackagingError(`cannot reach registry ${this.ref.registry} (${method} ${url.href}): ${String((cause as Error).cause ?? cause)}`, {
-          hint: "check the registry address and that it is running; use scheme http for a plain-HTTP registry",
-          cause,
-        });
+        throw new PackagingError(
+          `cannot reach registry ${this.ref.registry} (${method} ${url.href}): ${String((cause as Error).cause ?? cause)}`,
+          {
+            hint: "check the registry address and that it is running; use scheme http for a plain-HTTP registry",
+            cause,
+          },
+        );
       });
     let response = await send();
     if (response.status === 401) {
@@ -187,10 +213,14 @@ export class RegistrySession {
     }
     const text = (await response.text()).slice(0, 500);
     const hint =
-      response.status === 403 ? "the account lacks permission for this repository (push needs push rights)"
-      : response.status === 404 ? "check the repository and tag"
-      : "see the registry's answer above";
-    throw new PackagingError(`could not ${action} on ${formatReference(this.ref)}: HTTP ${response.status} ${text}`, { hint });
+      response.status === 403
+        ? "the account lacks permission for this repository (push needs push rights)"
+        : response.status === 404
+          ? "check the repository and tag"
+          : "see the registry's answer above";
+    throw new PackagingError(`could not ${action} on ${formatReference(this.ref)}: HTTP ${response.status} ${text}`, {
+      hint,
+    });
   }
 
   /** GETs manifest `reference` (tag or digest) with every manifest media type accepted. */
@@ -199,16 +229,21 @@ export class RegistrySession {
     const response = await this.request("GET", `manifests/${reference}`, { headers: { accept } });
     if (response.status === 404) {
       await response.arrayBuffer();
-      throw new PackagingError(`manifest ${formatReference({ ...this.ref, tag: undefined, digest: undefined })}:${reference} not found`, {
-        hint: "check the repository and tag (push it first with `istio push`)",
-      });
+      throw new PackagingError(
+        `manifest ${formatReference({ ...this.ref, tag: undefined, digest: undefined })}:${reference} not found`,
+        {
+          hint: "check the repository and tag (push it first with `istio push`)",
+        },
+      );
     }
     if (response.status !== 200) await this.expect(response, [200], `fetch manifest ${reference}`);
     const bytes = Buffer.from(await response.arrayBuffer());
     const digest = sha256Digest(bytes);
     const served = response.headers.get("docker-content-digest");
     if ((served && served !== digest) || (reference.startsWith("sha256:") && reference !== digest)) {
-      throw new PackagingError(`manifest ${reference} hashes to ${digest}, not ${served ?? reference}`, { hint: "the registry served corrupted or altered content" });
+      throw new PackagingError(`manifest ${reference} hashes to ${digest}, not ${served ?? reference}`, {
+        hint: "the registry served corrupted or altered content",
+      });
     }
     const mediaType = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
     return { mediaType, bytes, digest };
@@ -220,7 +255,9 @@ export class RegistrySession {
     if (response.status !== 200) await this.expect(response, [200], `fetch blob ${digest}`);
     const bytes = Buffer.from(await response.arrayBuffer());
     if (sha256Digest(bytes) !== digest) {
-      throw new PackagingError(`blob ${digest} hashes to ${sha256Digest(bytes)}`, { hint: "the registry served corrupted content" });
+      throw new PackagingError(`blob ${digest} hashes to ${sha256Digest(bytes)}`, {
+        hint: "the registry served corrupted content",
+      });
     }
     return bytes;
   }
@@ -233,9 +270,14 @@ export class RegistrySession {
 
   private denied(why: string): PackagingError {
     const withCreds = this.options.username !== undefined;
-    return new PackagingError(`registry ${this.ref.registry} refused access to ${this.ref.repository}: ${withCreds ? why : "it requires credentials"}`, {
-      hint: withCreds ? "check --username/--password (or the token service's account)" : "pass --username and --password (or RegistryOptions.username/password)",
-    });
+    return new PackagingError(
+      `registry ${this.ref.registry} refused access to ${this.ref.repository}: ${withCreds ? why : "it requires credentials"}`,
+      {
+        hint: withCreds
+          ? "check --username/--password (or the token service's account)"
+          : "pass --username and --password (or RegistryOptions.username/password)",
+      },
+    );
   }
 
   private async authorize(challenge: string): Promise<string> {
@@ -246,27 +288,40 @@ export class RegistrySession {
       return basic;
     }
     if (scheme !== "bearer") {
-      throw new PackagingError(`registry ${this.ref.registry} asked for unsupported auth "${challenge}"`, { hint: "use a registry with basic or bearer-token auth" });
+      throw new PackagingError(`registry ${this.ref.registry} asked for unsupported auth "${challenge}"`, {
+        hint: "use a registry with basic or bearer-token auth",
+      });
     }
-    const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
-    if (!params.realm) throw new PackagingError(`registry ${this.ref.registry} sent a bearer challenge without a realm: ${challenge}`);
+    const params = Object.fromEntries(
+      [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]),
+    );
+    if (!params.realm)
+      throw new PackagingError(`registry ${this.ref.registry} sent a bearer challenge without a realm: ${challenge}`);
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set("service", params.service);
     url.searchParams.set("scope", `repository:${this.ref.repository}:${this.actions}`);
     const basic = this.basic();
     const response = await fetch(url, { headers: basic ? { authorization: basic } : {} }).catch((cause: unknown) => {
-      throw new PackagingError(`cannot reach the token service ${url.origin} named by ${this.ref.registry}`, { hint: "check the registry's auth realm", cause });
+      throw new PackagingError(`cannot reach the token service ${url.origin} named by ${this.ref.registry}`, {
+        hint: "check the registry's auth realm",
+        cause,
+      });
     });
     if (response.status === 401 || response.status === 403) {
       await response.arrayBuffer();
       throw this.denied("the token service rejected the credentials");
     }
     if (response.status !== 200) {
-      throw new PackagingError(`token service ${url.origin} answered HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
+      throw new PackagingError(
+        `token service ${url.origin} answered HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`,
+      );
     }
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
-    if (!token) throw new PackagingError(`token service ${url.origin} returned no token`, { hint: "the token service does not follow the Docker token spec" });
+    if (!token)
+      throw new PackagingError(`token service ${url.origin} returned no token`, {
+        hint: "the token service does not follow the Docker token spec",
+      });
     return `Bearer ${token}`;
   }
 }

@@ -15,8 +15,13 @@ import { packageWasm } from "./image.ts";
 import { validateResource, type IstioResource } from "./wasmplugin.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const FILTERS = readdirSync(join(ROOT, "filters")).filter((name) => existsSync(join(ROOT, "filters", name, "index.ts"))).sort();
-const METADATA = parse(readFileSync(join(ROOT, "istio", "filters.metadata.yaml"), "utf8")) as Record<string, Record<string, unknown>>;
+const FILTERS = readdirSync(join(ROOT, "filters"))
+  .filter((name) => existsSync(join(ROOT, "filters", name, "index.ts")))
+  .sort();
+const METADATA = parse(readFileSync(join(ROOT, "istio", "filters.metadata.yaml"), "utf8")) as Record<
+  string,
+  Record<string, unknown>
+>;
 
 /** The digest `push` would print: from the built module when there is one (npm test builds them), else of the source. */
 function sha256Of(filter: string): string {
@@ -35,7 +40,17 @@ async function generate(filter: string, kind: string, istioVersion: string): Pro
   await writeFile(metadataFile, stringify({ name: filter, pluginName: filter, ...METADATA[filter] }));
   const sha = sha256Of(filter);
   const out: string[] = [];
-  const args = ["wasmplugin", "--metadata", metadataFile, "--url", `oci://registry.example.com/proxy-wasm-as/${filter}:v0.1.0`, "--kind", kind, "--istio-version", istioVersion];
+  const args = [
+    "wasmplugin",
+    "--metadata",
+    metadataFile,
+    "--url",
+    `oci://registry.example.com/proxy-wasm-as/${filter}:v0.1.0`,
+    "--kind",
+    kind,
+    "--istio-version",
+    istioVersion,
+  ];
   const code = await runCli(sha ? [...args, "--sha256", sha] : args, (t) => out.push(t));
   expect(code, out.join("\n")).toBe(0);
   return parseAllDocuments(out.join("\n")).map((d) => d.toJS() as IstioResource);
@@ -60,6 +75,21 @@ describe.each(pinnedIstioMinors())("Istio %s", (istioVersion) => {
 
 test("asking for a TrafficExtension from an Istio without it is a clear error", async () => {
   const out: string[] = [];
-  expect(await runCli(["wasmplugin", "--name", "headers", "--url", "oci://r.example.com/h:v1", "--kind", "TrafficExtension", "--istio-version", "1.29"], (t) => out.push(t))).toBe(1);
+  expect(
+    await runCli(
+      [
+        "wasmplugin",
+        "--name",
+        "headers",
+        "--url",
+        "oci://r.example.com/h:v1",
+        "--kind",
+        "TrafficExtension",
+        "--istio-version",
+        "1.29",
+      ],
+      (t) => out.push(t),
+    ),
+  ).toBe(1);
   expect(out.join("\n")).toMatch(/Istio 1\.29 has no TrafficExtension resource[\s\S]*needs Istio 1\.30/);
 });

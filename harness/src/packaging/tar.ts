@@ -18,7 +18,10 @@ export function writeTar(files: readonly TarFile[]): Buffer {
   const parts: Buffer[] = [];
   for (const file of files) {
     const name = Buffer.from(file.name, "utf8");
-    if (name.length > 100) throw new PackagingError(`tar entry name "${file.name}" is longer than 100 bytes`, { hint: "use a shorter file name" });
+    if (name.length > 100)
+      throw new PackagingError(`tar entry name "${file.name}" is longer than 100 bytes`, {
+        hint: "use a shorter file name",
+      });
     const header = Buffer.alloc(BLOCK);
     name.copy(header, 0);
     writeOctal(header, 100, 8, 0o644); // mode
@@ -50,7 +53,8 @@ export function readTar(tar: Uint8Array): TarFile[] {
     const size = parseOctal(header.subarray(124, 136));
     const type = String.fromCharCode(header[156] || 0x30);
     const dataStart = offset + BLOCK;
-    if (dataStart + size > buf.length) throw new PackagingError("tar archive is truncated", { hint: "rebuild the image layer" });
+    if (dataStart + size > buf.length)
+      throw new PackagingError("tar archive is truncated", { hint: "rebuild the image layer" });
     const data = buf.subarray(dataStart, dataStart + size);
     offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     if (type === "x") {
@@ -63,7 +67,8 @@ export function readTar(tar: Uint8Array): TarFile[] {
       continue;
     }
     const prefix = cString(header.subarray(345, 500));
-    const name = longName ?? (prefix ? `${prefix}/${cString(header.subarray(0, 100))}` : cString(header.subarray(0, 100)));
+    const name =
+      longName ?? (prefix ? `${prefix}/${cString(header.subarray(0, 100))}` : cString(header.subarray(0, 100)));
     longName = undefined;
     if (type === "0" || type === "\u0000" || type === "7") files.push({ name, data: Buffer.from(data) });
   }

@@ -7,15 +7,36 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { afterAll, describe, expect, test } from "vitest";
 import { runCli } from "./cli.ts";
-import { agentCachePath, orderLikeIstio, renderIstioFilter, toHarnessFilter, WASM_PULL_POLICY_ENV, WASM_PULL_SECRET_ENV, WASM_RESOURCE_VERSION_ENV } from "./envoy-render.ts";
+import {
+  agentCachePath,
+  orderLikeIstio,
+  renderIstioFilter,
+  toHarnessFilter,
+  WASM_PULL_POLICY_ENV,
+  WASM_PULL_SECRET_ENV,
+  WASM_RESOURCE_VERSION_ENV,
+} from "./envoy-render.ts";
 import { startLocalRegistry } from "./local-registry.ts";
 import { sampleWasm } from "./test-support.ts";
-import { buildTrafficExtension, buildWasmPlugin, parseResourcesYaml, resourcesToYaml, validateResource, type PluginMetadata } from "./wasmplugin.ts";
+import {
+  buildTrafficExtension,
+  buildWasmPlugin,
+  parseResourcesYaml,
+  resourcesToYaml,
+  validateResource,
+  type PluginMetadata,
+} from "./wasmplugin.ts";
 
 const SHA = "a".repeat(64);
 /** The repository's istio/ folder: example resources for the sample headers filter. */
 const EXAMPLES_DIR = fileURLToPath(new URL("../../../istio/", import.meta.url));
-const base: PluginMetadata = { name: "headers", namespace: "shop", url: "oci://registry.example.com/filters/headers:v1", sha256: SHA, pluginName: "headers" };
+const base: PluginMetadata = {
+  name: "headers",
+  namespace: "shop",
+  url: "oci://registry.example.com/filters/headers:v1",
+  sha256: SHA,
+  pluginName: "headers",
+};
 
 describe("WasmPlugin generation and CRD validation", () => {
   test("every field lands where the CRD expects it, and the YAML round-trips valid", () => {
@@ -49,7 +70,12 @@ describe("WasmPlugin generation and CRD validation", () => {
         pluginName: "headers",
         pluginConfig: { header: "x-a" },
         failStrategy: "FAIL_RELOAD",
-        vmConfig: { env: [{ name: "MODE", value: "strict" }, { name: "POD_NAME", valueFrom: "HOST" }] },
+        vmConfig: {
+          env: [
+            { name: "MODE", value: "strict" },
+            { name: "POD_NAME", valueFrom: "HOST" },
+          ],
+        },
         type: "HTTP",
       },
     });
@@ -57,25 +83,77 @@ describe("WasmPlugin generation and CRD validation", () => {
   });
 
   test("TrafficExtension nests the module under wasm and validates", () => {
-    const ext = buildTrafficExtension({ ...base, targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "ingress" }], phase: "STATS" });
+    const ext = buildTrafficExtension({
+      ...base,
+      targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "ingress" }],
+      phase: "STATS",
+    });
     expect(ext.kind).toBe("TrafficExtension");
-    expect(ext.spec).toMatchObject({ phase: "STATS", targetRefs: [{ kind: "Gateway", name: "ingress" }], wasm: { url: base.url, sha256: SHA, pluginName: "headers" } });
+    expect(ext.spec).toMatchObject({
+      phase: "STATS",
+      targetRefs: [{ kind: "Gateway", name: "ingress" }],
+      wasm: { url: base.url, sha256: SHA, pluginName: "headers" },
+    });
     expect(validateResource(ext)).toEqual([]);
   });
 
   test.each([
-    ["bad phase", { phase: "AUTH" }, /spec\.phase: Unsupported value: "AUTH": supported values: "UNSPECIFIED_PHASE", "AUTHN", "AUTHZ", "STATS"/],
-    ["short sha256", { sha256: "abc123" }, /spec\.sha256: Invalid value: "abc123": spec\.sha256 in body should match '\(\^\$\|\^\[a-f0-9\]\{64\}\$\)'/],
-    ["sha256 with prefix", { sha256: `sha256:${SHA}` }, /spec\.sha256: Invalid value: "sha256:a+": spec\.sha256 in body should match/],
-    ["selector and targetRefs", { selector: { app: "a" }, targetRefs: [{ kind: "Gateway", name: "g" }] }, /spec: Invalid value: "object": only one of targetRefs or selector can be set/],
-    ["url scheme", { url: "ftp://example.com/x.wasm" }, /spec\.url: Invalid value: "string": url must have schema one of \[http, https, file, oci\]/],
-    ["fail strategy", { failStrategy: "FAIL_CLOSED" }, /spec\.failStrategy: Unsupported value: "FAIL_CLOSED": supported values: "FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"/],
-    ["too many targetRefs", { targetRefs: Array.from({ length: 17 }, (_, i) => ({ kind: "Gateway", name: `g${i}` })) }, /spec\.targetRefs: Too many: 17: must have at most 16 items/],
-    ["port out of range", { match: [{ ports: [{ number: 70000 }] }] }, /spec\.match\[0\]\.ports\[0\]\.number: Invalid value: 70000: spec\.match\[0\]\.ports\[0\]\.number in body should be less than or equal to 65535/],
-    ["resource name", { name: "Headers_Filter" }, /metadata\.name: Invalid value: "Headers_Filter": a lowercase RFC 1123 subdomain/],
-    ["url digest vs sha256", { url: `oci://r.example.com/f/h@sha256:${"b".repeat(64)}` }, /spec\.sha256: does not match the @sha256 digest in the url/],
+    [
+      "bad phase",
+      { phase: "AUTH" },
+      /spec\.phase: Unsupported value: "AUTH": supported values: "UNSPECIFIED_PHASE", "AUTHN", "AUTHZ", "STATS"/,
+    ],
+    [
+      "short sha256",
+      { sha256: "abc123" },
+      /spec\.sha256: Invalid value: "abc123": spec\.sha256 in body should match '\(\^\$\|\^\[a-f0-9\]\{64\}\$\)'/,
+    ],
+    [
+      "sha256 with prefix",
+      { sha256: `sha256:${SHA}` },
+      /spec\.sha256: Invalid value: "sha256:a+": spec\.sha256 in body should match/,
+    ],
+    [
+      "selector and targetRefs",
+      { selector: { app: "a" }, targetRefs: [{ kind: "Gateway", name: "g" }] },
+      /spec: Invalid value: "object": only one of targetRefs or selector can be set/,
+    ],
+    [
+      "url scheme",
+      { url: "ftp://example.com/x.wasm" },
+      /spec\.url: Invalid value: "string": url must have schema one of \[http, https, file, oci\]/,
+    ],
+    [
+      "fail strategy",
+      { failStrategy: "FAIL_CLOSED" },
+      /spec\.failStrategy: Unsupported value: "FAIL_CLOSED": supported values: "FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"/,
+    ],
+    [
+      "too many targetRefs",
+      { targetRefs: Array.from({ length: 17 }, (_, i) => ({ kind: "Gateway", name: `g${i}` })) },
+      /spec\.targetRefs: Too many: 17: must have at most 16 items/,
+    ],
+    [
+      "port out of range",
+      { match: [{ ports: [{ number: 70000 }] }] },
+      /spec\.match\[0\]\.ports\[0\]\.number: Invalid value: 70000: spec\.match\[0\]\.ports\[0\]\.number in body should be less than or equal to 65535/,
+    ],
+    [
+      "resource name",
+      { name: "Headers_Filter" },
+      /metadata\.name: Invalid value: "Headers_Filter": a lowercase RFC 1123 subdomain/,
+    ],
+    [
+      "url digest vs sha256",
+      { url: `oci://r.example.com/f/h@sha256:${"b".repeat(64)}` },
+      /spec\.sha256: does not match the @sha256 digest in the url/,
+    ],
     ["missing url", { url: "" }, /url is required/],
-    ["env both inline and host", { env: { A: "1" }, hostEnv: ["A"] }, /VM env A is set both inline \(env\) and from the host/],
+    [
+      "env both inline and host",
+      { env: { A: "1" }, hostEnv: ["A"] },
+      /VM env A is set both inline \(env\) and from the host/,
+    ],
     ["pluginConfig not an object", { pluginConfig: ["a"] }, /pluginConfig must be a JSON object/],
   ] as const)("invalid metadata (%s) is a clear error", (_, change, message) => {
     expect(() => buildWasmPlugin({ ...base, ...(change as Partial<PluginMetadata>) })).toThrow(message);
@@ -96,7 +174,9 @@ spec:
   pluginConfg: {a: 1}
   vmConfig: {env: [{name: A, valueFrom: HOST, value: x}]}
 `;
-    expect(() => parseResourcesYaml(yaml)).toThrow(/spec\.pluginConfg: unknown field "spec\.pluginConfg"[\s\S]*spec\.vmConfig\.env\[0\]: Invalid value: "object": value may only be set when valueFrom is INLINE/);
+    expect(() => parseResourcesYaml(yaml)).toThrow(
+      /spec\.pluginConfg: unknown field "spec\.pluginConfg"[\s\S]*spec\.vmConfig\.env\[0\]: Invalid value: "object": value may only be set when valueFrom is INLINE/,
+    );
     expect(() => parseResourcesYaml("kind: ConfigMap\n")).toThrow(/contains no WasmPlugin or TrafficExtension/);
   });
 
@@ -131,7 +211,10 @@ describe("Envoy config Istio renders", () => {
         config: {
           name: "shop.headers",
           root_id: "headers",
-          configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: '{"a":{"b":"x","y":true},"z":1}' },
+          configuration: {
+            "@type": "type.googleapis.com/google.protobuf.StringValue",
+            value: '{"a":{"b":"x","y":true},"z":1}',
+          },
           failure_policy: "FAIL_OPEN",
           vm_config: {
             runtime: "envoy.wasm.runtime.v8",
@@ -148,18 +231,31 @@ describe("Envoy config Istio renders", () => {
     expect(agentCachePath(base.url, SHA)).toBe(agentCachePath("oci://registry.example.com/filters/headers:v2", SHA)); // tag is not part of the name
   });
 
-  test("istiod stage: remote http_uri with cluster \"_\", 30 s timeout, sha256, pull secret content in env", () => {
+  test('istiod stage: remote http_uri with cluster "_", 30 s timeout, sha256, pull secret content in env', () => {
     const r = renderIstioFilter(plugin, { stage: "istiod", pullSecretContent: '{"auths":{}}' });
-    const vm = (r.pluginConfig as { vm_config: { code: unknown; environment_variables: { key_values: Record<string, string> } } }).vm_config;
+    const vm = (
+      r.pluginConfig as { vm_config: { code: unknown; environment_variables: { key_values: Record<string, string> } } }
+    ).vm_config;
     expect(vm.code).toEqual({ remote: { http_uri: { uri: base.url, cluster: "_", timeout: "30s" }, sha256: SHA } });
-    expect(vm.environment_variables.key_values).toEqual({ [WASM_PULL_SECRET_ENV]: '{"auths":{}}', [WASM_PULL_POLICY_ENV]: "Always", [WASM_RESOURCE_VERSION_ENV]: "1", MODE: "strict" });
+    expect(vm.environment_variables.key_values).toEqual({
+      [WASM_PULL_SECRET_ENV]: '{"auths":{}}',
+      [WASM_PULL_POLICY_ENV]: "Always",
+      [WASM_RESOURCE_VERSION_ENV]: "1",
+      MODE: "strict",
+    });
   });
 
   test("defaults: FAIL_CLOSE ⇒ FAIL_CLOSED, scheme-less url ⇒ oci://, NETWORK type ⇒ network filter", () => {
-    const r = renderIstioFilter(buildWasmPlugin({ name: "tcp", url: "registry.example.com/f/tcp:v1", sha256: SHA, type: "NETWORK" }), { stage: "istiod" });
+    const r = renderIstioFilter(
+      buildWasmPlugin({ name: "tcp", url: "registry.example.com/f/tcp:v1", sha256: SHA, type: "NETWORK" }),
+      { stage: "istiod" },
+    );
     expect(r.name).toBe("default.tcp~istio-translated-wasmplugin");
     expect(r.filter.typed_config["@type"]).toBe("type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm");
-    expect(r.pluginConfig).toMatchObject({ failure_policy: "FAIL_CLOSED", vm_config: { code: { remote: { http_uri: { uri: "oci://registry.example.com/f/tcp:v1" } } } } });
+    expect(r.pluginConfig).toMatchObject({
+      failure_policy: "FAIL_CLOSED",
+      vm_config: { code: { remote: { http_uri: { uri: "oci://registry.example.com/f/tcp:v1" } } } },
+    });
     expect(r.pluginConfig).not.toHaveProperty("configuration");
     expect(toHarnessFilter(r, "/tmp/x.wasm").kind).toBe("network");
   });
@@ -180,9 +276,26 @@ describe("Envoy config Istio renders", () => {
   });
 
   test("chain order: AUTHN, AUTHZ, STATS, unspecified; higher priority first; ties by name", () => {
-    const make = (name: string, phase?: PluginMetadata["phase"], priority?: number) => renderIstioFilter(buildWasmPlugin({ name, url: base.url, sha256: SHA, phase, priority }), { istioVersion: "1.29" });
-    const order = orderLikeIstio([make("last"), make("stats", "STATS"), make("authz-lo", "AUTHZ", 1), make("authz-hi", "AUTHZ", 9), make("authn", "AUTHN"), make("b-tie", "STATS")]);
-    expect(order.map((f) => f.name)).toEqual(["default.authn", "default.authz-hi", "default.authz-lo", "default.b-tie", "default.stats", "default.last"]);
+    const make = (name: string, phase?: PluginMetadata["phase"], priority?: number) =>
+      renderIstioFilter(buildWasmPlugin({ name, url: base.url, sha256: SHA, phase, priority }), {
+        istioVersion: "1.29",
+      });
+    const order = orderLikeIstio([
+      make("last"),
+      make("stats", "STATS"),
+      make("authz-lo", "AUTHZ", 1),
+      make("authz-hi", "AUTHZ", 9),
+      make("authn", "AUTHN"),
+      make("b-tie", "STATS"),
+    ]);
+    expect(order.map((f) => f.name)).toEqual([
+      "default.authn",
+      "default.authz-hi",
+      "default.authz-lo",
+      "default.b-tie",
+      "default.stats",
+      "default.last",
+    ]);
   });
 });
 
@@ -198,11 +311,23 @@ describe("CLI", () => {
   test("--help lists every command; bad usage is a clear error", async () => {
     const help = await cli("--help");
     expect(help.code).toBe(0);
-    for (const command of ["package", "push", "check", "wasmplugin", "envoy"]) expect(help.out).toContain(`  ${command} `);
-    expect(await cli("deploy")).toEqual({ code: 1, out: expect.stringMatching(/unknown command "deploy"[\s\S]*use package, push, check, wasmplugin or envoy/) });
-    expect(await cli("push", "only-one-arg")).toEqual({ code: 1, out: expect.stringMatching(/expected: push <file\.wasm> <host\[:port\]\/repo:tag> \(got 1 argument\(s\)\)/) });
-    expect(await cli("wasmplugin", "--bogus")).toEqual({ code: 2, out: expect.stringMatching(/Unknown option '--bogus'[\s\S]*--help/) });
-    expect((await cli("package", "/nonexistent.wasm", "--out", "/tmp/x")).out).toMatch(/cannot read \/nonexistent\.wasm[\s\S]*build the filter first/);
+    for (const command of ["package", "push", "check", "wasmplugin", "envoy"])
+      expect(help.out).toContain(`  ${command} `);
+    expect(await cli("deploy")).toEqual({
+      code: 1,
+      out: expect.stringMatching(/unknown command "deploy"[\s\S]*use package, push, check, wasmplugin or envoy/),
+    });
+    expect(await cli("push", "only-one-arg")).toEqual({
+      code: 1,
+      out: expect.stringMatching(/expected: push <file\.wasm> <host\[:port\]\/repo:tag> \(got 1 argument\(s\)\)/),
+    });
+    expect(await cli("wasmplugin", "--bogus")).toEqual({
+      code: 2,
+      out: expect.stringMatching(/Unknown option '--bogus'[\s\S]*--help/),
+    });
+    expect((await cli("package", "/nonexistent.wasm", "--out", "/tmp/x")).out).toMatch(
+      /cannot read \/nonexistent\.wasm[\s\S]*build the filter first/,
+    );
   });
 
   test("push → check → wasmplugin → envoy against a real registry", async () => {
@@ -215,22 +340,67 @@ describe("CLI", () => {
 
     const denied = await cli("push", wasmPath, ref);
     expect(denied).toEqual({ code: 1, out: expect.stringMatching(/requires credentials/) });
-    const pushed = await cli("push", wasmPath, ref, "--format", "artifact", "--username", registry.username!, "--password", registry.password!);
+    const pushed = await cli(
+      "push",
+      wasmPath,
+      ref,
+      "--format",
+      "artifact",
+      "--username",
+      registry.username!,
+      "--password",
+      registry.password!,
+    );
     expect(pushed.code).toBe(0);
     const sha = /sha256 for the WasmPlugin: ([0-9a-f]{64})/.exec(pushed.out)![1]!;
 
-    const check = await cli("check", ref, "--sha256", sha, "--username", registry.username!, "--password", registry.password!, "--out", join(dir, "back.wasm"));
+    const check = await cli(
+      "check",
+      ref,
+      "--sha256",
+      sha,
+      "--username",
+      registry.username!,
+      "--password",
+      registry.password!,
+      "--out",
+      join(dir, "back.wasm"),
+    );
     expect(check.out).toMatch(/Istio 1\.30 \(latest patch\) accepts .*: oci-artifact image/);
     expect((await readFile(join(dir, "back.wasm"))).equals(await readFile(wasmPath))).toBe(true);
 
     const yamlPath = join(dir, "wp.yaml");
-    const wp = await cli("wasmplugin", "--name", "m", "--url", `oci://${ref}`, "--sha256", sha, "--plugin-name", "m", "--config", '{"k":"v"}', "--selector", "app=web", "--kind", "both", "--out", yamlPath);
+    const wp = await cli(
+      "wasmplugin",
+      "--name",
+      "m",
+      "--url",
+      `oci://${ref}`,
+      "--sha256",
+      sha,
+      "--plugin-name",
+      "m",
+      "--config",
+      '{"k":"v"}',
+      "--selector",
+      "app=web",
+      "--kind",
+      "both",
+      "--out",
+      yamlPath,
+    );
     expect(wp).toEqual({ code: 0, out: `wrote WasmPlugin and TrafficExtension to ${yamlPath}` });
     const envoy = await cli("envoy", yamlPath, "--wasm-path", "/data/m.wasm");
     expect(envoy.code).toBe(0);
-    const filters = parse(envoy.out) as { name: string; typed_config: { config: { configuration: { value: string }; vm_config: { code: unknown } } } }[];
+    const filters = parse(envoy.out) as {
+      name: string;
+      typed_config: { config: { configuration: { value: string }; vm_config: { code: unknown } } };
+    }[];
     // Istio 1.30 (default): the WasmPlugin is translated into a TrafficExtension; same phase and no priority, so ties go by name.
-    expect(filters.map((f) => f.name)).toEqual(["extensions.istio.io/trafficextension/default.m", "extensions.istio.io/trafficextension/default.m~istio-translated-wasmplugin"]);
+    expect(filters.map((f) => f.name)).toEqual([
+      "extensions.istio.io/trafficextension/default.m",
+      "extensions.istio.io/trafficextension/default.m~istio-translated-wasmplugin",
+    ]);
     for (const f of filters) {
       expect(f.typed_config.config.configuration.value).toBe('{"k":"v"}');
       expect(f.typed_config.config.vm_config.code).toEqual({ local: { filename: "/data/m.wasm" } });

@@ -108,7 +108,11 @@ export function buildTrafficExtension(metadata: PluginMetadata, options: IstioTa
     apiVersion: ISTIO_EXTENSIONS_API,
     kind: "TrafficExtension",
     metadata: { name: metadata.name, namespace: metadata.namespace ?? "default" },
-    spec: { ...rest, ...defined({ phase: phase === "UNSPECIFIED_PHASE" ? "UNSPECIFIED" : phase, priority, match }), wasm: moduleFields(metadata) },
+    spec: {
+      ...rest,
+      ...defined({ phase: phase === "UNSPECIFIED_PHASE" ? "UNSPECIFIED" : phase, priority, match }),
+      wasm: moduleFields(metadata),
+    },
   };
   return assertValidResource(resource, options);
 }
@@ -120,14 +124,20 @@ export function buildTrafficExtension(metadata: PluginMetadata, options: IstioTa
  */
 export function validateResource(resource: unknown, options: IstioTargetOptions = {}): string[] {
   const kind = (resource as IstioResource | undefined)?.kind;
-  if (kind !== "WasmPlugin" && kind !== "TrafficExtension") return [`kind must be WasmPlugin or TrafficExtension (got ${JSON.stringify(kind)})`];
+  if (kind !== "WasmPlugin" && kind !== "TrafficExtension")
+    return [`kind must be WasmPlugin or TrafficExtension (got ${JSON.stringify(kind)})`];
   const version = versionOf(options);
-  const problems = [...objectMetaProblems((resource as IstioResource).metadata), ...validateAgainstCrd(kind, version, resource).map((v) => `${v.path}: ${v.message}`)];
+  const problems = [
+    ...objectMetaProblems((resource as IstioResource).metadata),
+    ...validateAgainstCrd(kind, version, resource).map((v) => `${v.path}: ${v.message}`),
+  ];
   const spec = (resource as IstioResource).spec ?? {};
-  const module = (kind === "WasmPlugin" ? spec : spec.wasm ?? {}) as { url?: unknown; sha256?: unknown };
+  const module = (kind === "WasmPlugin" ? spec : (spec.wasm ?? {})) as { url?: unknown; sha256?: unknown };
   const pinned = typeof module.url === "string" ? /@sha256:([a-f0-9]{64})/.exec(module.url)?.[1] : undefined;
   if (pinned && typeof module.sha256 === "string" && module.sha256 !== "" && module.sha256 !== pinned) {
-    problems.push(`spec${kind === "WasmPlugin" ? "" : ".wasm"}.sha256: does not match the @sha256 digest in the url (${pinned})`);
+    problems.push(
+      `spec${kind === "WasmPlugin" ? "" : ".wasm"}.sha256: does not match the @sha256 digest in the url (${pinned})`,
+    );
   }
   return problems;
 }
@@ -138,9 +148,12 @@ export function assertValidResource(resource: IstioResource, options: IstioTarge
   if (problems.length > 0) {
     const version = versionOf(options);
     const source = crdProvenance(version);
-    throw new PackagingError(`invalid ${resource.kind} "${resource.metadata?.name}" for Istio ${version.minor}:\n  - ${problems.join("\n  - ")}`, {
-      hint: `fix the listed fields (checked against the ${resource.kind} CRD of ${source.module}@${source.version}, as the API server does)`,
-    });
+    throw new PackagingError(
+      `invalid ${resource.kind} "${resource.metadata?.name}" for Istio ${version.minor}:\n  - ${problems.join("\n  - ")}`,
+      {
+        hint: `fix the listed fields (checked against the ${resource.kind} CRD of ${source.module}@${source.version}, as the API server does)`,
+      },
+    );
   }
   return resource;
 }
@@ -159,12 +172,20 @@ function objectMetaProblems(metadata: unknown): string[] {
   const problems: string[] = [];
   const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
   const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-  if (typeof meta.name !== "string" || meta.name === "") problems.push("metadata.name: Required value: name or generateName is required");
+  if (typeof meta.name !== "string" || meta.name === "")
+    problems.push("metadata.name: Required value: name or generateName is required");
   else if (meta.name.length > 253 || !subdomain.test(meta.name)) {
-    problems.push(`metadata.name: Invalid value: ${JSON.stringify(meta.name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${subdomain.source.slice(1, -1)}')`);
+    problems.push(
+      `metadata.name: Invalid value: ${JSON.stringify(meta.name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${subdomain.source.slice(1, -1)}')`,
+    );
   }
-  if (meta.namespace !== undefined && (typeof meta.namespace !== "string" || meta.namespace.length > 63 || !label.test(meta.namespace))) {
-    problems.push(`metadata.namespace: Invalid value: ${JSON.stringify(meta.namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', regex used for validation is '${label.source.slice(1, -1)}')`);
+  if (
+    meta.namespace !== undefined &&
+    (typeof meta.namespace !== "string" || meta.namespace.length > 63 || !label.test(meta.namespace))
+  ) {
+    problems.push(
+      `metadata.namespace: Invalid value: ${JSON.stringify(meta.namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', regex used for validation is '${label.source.slice(1, -1)}')`,
+    );
   }
   return problems;
 }
@@ -182,18 +203,27 @@ export function parseResourcesYaml(text: string, source = "YAML", options: Istio
       throw new PackagingError(`${source} is not valid YAML: ${doc.errors[0]!.message}`);
     }
     const value = doc.toJS() as IstioResource | null;
-    if (value?.kind === "WasmPlugin" || value?.kind === "TrafficExtension") resources.push(assertValidResource(value, options));
+    if (value?.kind === "WasmPlugin" || value?.kind === "TrafficExtension")
+      resources.push(assertValidResource(value, options));
   }
-  if (resources.length === 0) throw new PackagingError(`${source} contains no WasmPlugin or TrafficExtension`, { hint: "pass a file written by `npx proxy-wasm-as istio wasmplugin`" });
+  if (resources.length === 0)
+    throw new PackagingError(`${source} contains no WasmPlugin or TrafficExtension`, {
+      hint: "pass a file written by `npx proxy-wasm-as istio wasmplugin`",
+    });
   return resources;
 }
 
 /** Catches metadata mistakes the schema would report less clearly (wrong JS types, conflicting options). */
 function checkMetadataShape(m: PluginMetadata): void {
   const problems: string[] = [];
-  if (typeof m.name !== "string" || m.name === "") problems.push("name is required (the resource name, e.g. \"headers\")");
-  if (typeof m.url !== "string" || m.url === "") problems.push("url is required (e.g. oci://registry.example.com/filters/headers:v1)");
-  if (m.pluginConfig !== undefined && (typeof m.pluginConfig !== "object" || m.pluginConfig === null || Array.isArray(m.pluginConfig))) {
+  if (typeof m.name !== "string" || m.name === "")
+    problems.push('name is required (the resource name, e.g. "headers")');
+  if (typeof m.url !== "string" || m.url === "")
+    problems.push("url is required (e.g. oci://registry.example.com/filters/headers:v1)");
+  if (
+    m.pluginConfig !== undefined &&
+    (typeof m.pluginConfig !== "object" || m.pluginConfig === null || Array.isArray(m.pluginConfig))
+  ) {
     problems.push("pluginConfig must be a JSON object (Istio's pluginConfig is a protobuf Struct)");
   }
   const both = Object.keys(m.env ?? {}).filter((k) => m.hostEnv?.includes(k));

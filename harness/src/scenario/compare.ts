@@ -26,7 +26,13 @@ export interface ScenarioResult {
 }
 
 /** Compares the emulator's and Envoy's observations of `scenario` and checks its expectations on both. */
-export function compareScenario(scenario: Scenario, emulator: ScenarioObservation, envoy: ScenarioObservation, version: string, known: readonly KnownDivergence[] = KNOWN_DIVERGENCES): ScenarioResult {
+export function compareScenario(
+  scenario: Scenario,
+  emulator: ScenarioObservation,
+  envoy: ScenarioObservation,
+  version: string,
+  known: readonly KnownDivergence[] = KNOWN_DIVERGENCES,
+): ScenarioResult {
   const divergences = diffObservations(emulator, envoy);
   const notes = new Map<Divergence, string>();
   const explainedBy = new Set<KnownDivergence>();
@@ -39,11 +45,29 @@ export function compareScenario(scenario: Scenario, emulator: ScenarioObservatio
     } else unexplained.push(d);
   }
   const expectationFailures = [...checkExpectations(scenario, emulator), ...checkExpectations(scenario, envoy)];
-  const verdict: Verdict = unexplained.length > 0 || expectationFailures.length > 0 ? "diverged" : divergences.length > 0 ? "diverged-known" : "pass";
-  const report = divergences.length > 0 || expectationFailures.length > 0
-    ? [formatSideBySide(emulator, envoy, divergences, notes), ...expectationFailures.map((f) => `  expectation: ${f}`)].join("\n")
-    : "";
-  return { scenario: scenario.id, version, verdict, divergences, unexplained, explainedBy: [...explainedBy], expectationFailures, report };
+  const verdict: Verdict =
+    unexplained.length > 0 || expectationFailures.length > 0
+      ? "diverged"
+      : divergences.length > 0
+        ? "diverged-known"
+        : "pass";
+  const report =
+    divergences.length > 0 || expectationFailures.length > 0
+      ? [
+          formatSideBySide(emulator, envoy, divergences, notes),
+          ...expectationFailures.map((f) => `  expectation: ${f}`),
+        ].join("\n")
+      : "";
+  return {
+    scenario: scenario.id,
+    version,
+    verdict,
+    divergences,
+    unexplained,
+    explainedBy: [...explainedBy],
+    expectationFailures,
+    report,
+  };
 }
 
 /** Scenario × Envoy version → verdict, printed as a table. */
@@ -67,7 +91,10 @@ export class CompatibilityTable {
   format(title = "compatibility"): string {
     const versions = [...this.#versions].sort();
     const idWidth = Math.max(8, ...[...this.#results.keys()].map((k) => k.length)) + 2;
-    const lines = [`${title}: emulator vs Envoy`, `${"scenario".padEnd(idWidth)}${versions.map((v) => v.padEnd(16)).join("")}`];
+    const lines = [
+      `${title}: emulator vs Envoy`,
+      `${"scenario".padEnd(idWidth)}${versions.map((v) => v.padEnd(16)).join("")}`,
+    ];
     for (const [id, byVersion] of [...this.#results].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`${id.padEnd(idWidth)}${versions.map((v) => (byVersion.get(v)?.verdict ?? "-").padEnd(16)).join("")}`);
     }

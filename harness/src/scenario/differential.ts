@@ -42,15 +42,22 @@ export interface DifferentialReport {
  * One Envoy per version serves all scenarios (a listener and a VM each); a fresh emulator runs each scenario.
  * Rejects, before starting anything, a scenario with neither `probe` nor `plugin`, or with both.
  */
-export async function runDifferential(scenarios: readonly Scenario[], options: DifferentialOptions): Promise<DifferentialReport> {
+export async function runDifferential(
+  scenarios: readonly Scenario[],
+  options: DifferentialOptions,
+): Promise<DifferentialReport> {
   for (const scenario of scenarios) {
     if (!scenario.probe === !scenario.plugin) {
-      throw new Error(`scenario "${scenario.id}": set exactly one of probe (the project's probe module) and plugin (your module's configuration)`);
+      throw new Error(
+        `scenario "${scenario.id}": set exactly one of probe (the project's probe module) and plugin (your module's configuration)`,
+      );
     }
   }
   const table = new CompatibilityTable();
   const results: ScenarioResult[] = [];
-  const report = options.onResult ?? ((r: ScenarioResult) => progress(`differential ${r.scenario} on Envoy ${r.version}: ${r.verdict}`));
+  const report =
+    options.onResult ??
+    ((r: ScenarioResult) => progress(`differential ${r.scenario} on Envoy ${r.version}: ${r.verdict}`));
   for (const version of options.versions ?? [DEFAULT_ENVOY_VERSION]) {
     const suite = await EnvoySuite.start(scenarios, { wasm: options.wasm, version, runner: options.runner });
     try {
@@ -68,7 +75,10 @@ export async function runDifferential(scenarios: readonly Scenario[], options: D
   }
   const diverged = results.filter((r) => r.verdict === "diverged");
   return {
-    results, table, ok: diverged.length === 0,
-    format: () => [table.format(), ...diverged.map((r) => `\n${r.scenario} on Envoy ${r.version}:\n${r.report}`)].join("\n"),
+    results,
+    table,
+    ok: diverged.length === 0,
+    format: () =>
+      [table.format(), ...diverged.map((r) => `\n${r.scenario} on Envoy ${r.version}:\n${r.report}`)].join("\n"),
   };
 }

@@ -8,8 +8,22 @@ import type { ClientRequest } from "../emulator/connection-manager.ts";
 import type { HttpStream } from "../emulator/http-stream.ts";
 import type { LogEntry } from "../emulator/errors.ts";
 import type { GrpcRequest, GrpcServerStream } from "../emulator/callouts.ts";
-import { CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS, headerRecord, normaliseEvent, normaliseText } from "./normalise.ts";
-import { DEFAULT_UPSTREAM_BODY, MAIN_UPSTREAM, probeConfig, rootIdOf, routesOf, upstreamAnswerOf, vmConfigOf } from "./plugin.ts";
+import {
+  CLIENT_TRANSPORT_HEADERS,
+  UPSTREAM_TRANSPORT_HEADERS,
+  headerRecord,
+  normaliseEvent,
+  normaliseText,
+} from "./normalise.ts";
+import {
+  DEFAULT_UPSTREAM_BODY,
+  MAIN_UPSTREAM,
+  probeConfig,
+  rootIdOf,
+  routesOf,
+  upstreamAnswerOf,
+  vmConfigOf,
+} from "./plugin.ts";
 import type { ExchangeObservation, Scenario, ScenarioObservation, ScenarioRequest } from "./types.ts";
 
 export { DEFAULT_UPSTREAM_BODY, probeConfig } from "./plugin.ts";
@@ -27,37 +41,62 @@ export interface EmulatorRunOptions {
 export async function runOnEmulator(scenario: Scenario, options: EmulatorRunOptions): Promise<ScenarioObservation> {
   const policy: FailurePolicy = scenario.failurePolicy === "FAIL_OPEN" ? "fail-open" : "fail-closed";
   const upstreams = Object.fromEntries(
-    Object.entries(scenario.callouts ?? {}).map(([name, answer]) => [name, () => ({ status: answer.status ?? 200, headers: answer.headers ?? {}, body: answer.body ?? "", delayMs: answer.delayMs })]),
+    Object.entries(scenario.callouts ?? {}).map(([name, answer]) => [
+      name,
+      () => ({
+        status: answer.status ?? 200,
+        headers: answer.headers ?? {},
+        body: answer.body ?? "",
+        delayMs: answer.delayMs,
+      }),
+    ]),
   );
   const grpcServices = Object.fromEntries(
-    Object.entries(scenario.grpc ?? {}).map(([name, service]) => [name, {
-      unary: (request: GrpcRequest) => service.status !== undefined
-        ? { status: service.status, statusMessage: service.statusMessage ?? "" }
-        : { message: service.reply ?? `pong:${new TextDecoder().decode(request.message)}` },
-      // A stream is answered like the Envoy backend's server answers it once the module half-closes: initial
-      // metadata, the reply to the first message (or nothing for an error), trailing metadata, close.
-      stream: (server: GrpcServerStream) => {
-        let first: Uint8Array | null = null;
-        server.onMessage = (message) => {
-          first ??= message;
-        };
-        server.onClose = (how) => {
-          if (how !== "half-close") return;
-          server.sendInitialMetadata({ "content-type": "application/grpc" });
-          if (service.status === undefined) server.send(service.reply ?? `pong:${new TextDecoder().decode(first ?? new Uint8Array(0))}`);
-          server.close(service.status ?? 0, service.statusMessage ?? "", { "grpc-status": String(service.status ?? 0) });
-        };
+    Object.entries(scenario.grpc ?? {}).map(([name, service]) => [
+      name,
+      {
+        unary: (request: GrpcRequest) =>
+          service.status !== undefined
+            ? { status: service.status, statusMessage: service.statusMessage ?? "" }
+            : { message: service.reply ?? `pong:${new TextDecoder().decode(request.message)}` },
+        // A stream is answered like the Envoy backend's server answers it once the module half-closes: initial
+        // metadata, the reply to the first message (or nothing for an error), trailing metadata, close.
+        stream: (server: GrpcServerStream) => {
+          let first: Uint8Array | null = null;
+          server.onMessage = (message) => {
+            first ??= message;
+          };
+          server.onClose = (how) => {
+            if (how !== "half-close") return;
+            server.sendInitialMetadata({ "content-type": "application/grpc" });
+            if (service.status === undefined)
+              server.send(service.reply ?? `pong:${new TextDecoder().decode(first ?? new Uint8Array(0))}`);
+            server.close(service.status ?? 0, service.statusMessage ?? "", {
+              "grpc-status": String(service.status ?? 0),
+            });
+          };
+        },
       },
-    }]),
+    ]),
   );
   const emu = await Emulator.load(options.wasm, {
-    pluginName: scenario.id, vmId: scenario.id, pluginConfig: probeConfig(scenario), failurePolicy: policy,
-    rootId: rootIdOf(scenario), vmConfig: vmConfigOf(scenario), routes: routesOf(scenario), defaultCluster: MAIN_UPSTREAM,
-    logLevel: "debug", upstreams, grpcServices, label: `${scenario.id} (${scenario.probe ? "diff-probe" : options.wasm})`,
+    pluginName: scenario.id,
+    vmId: scenario.id,
+    pluginConfig: probeConfig(scenario),
+    failurePolicy: policy,
+    rootId: rootIdOf(scenario),
+    vmConfig: vmConfigOf(scenario),
+    routes: routesOf(scenario),
+    defaultCluster: MAIN_UPSTREAM,
+    logLevel: "debug",
+    upstreams,
+    grpcServices,
+    label: `${scenario.id} (${scenario.probe ? "diff-probe" : options.wasm})`,
   });
   const exchanges: ExchangeObservation[] = [];
   if ((scenario.kind ?? "http") === "tcp") {
-    for (const connection of scenario.connections ?? []) exchanges.push(tcpExchange(emu, scenario, connection.send, connection.expectBytes));
+    for (const connection of scenario.connections ?? [])
+      exchanges.push(tcpExchange(emu, scenario, connection.send, connection.expectBytes));
   } else {
     for (const request of scenario.requests ?? [{}]) exchanges.push(await httpExchange(emu, scenario, request));
   }
@@ -68,7 +107,9 @@ export async function runOnEmulator(scenario: Scenario, options: EmulatorRunOpti
 
 /** The module's log lines since `from`; the emulator's own hints ("emulator: …", not something Envoy logs) are left out. */
 function eventsSince(emu: Emulator, from: number, scenario: Scenario): string[] {
-  return emu.logs.slice(from).filter((entry: LogEntry) => !entry.message.startsWith("emulator: "))
+  return emu.logs
+    .slice(from)
+    .filter((entry: LogEntry) => !entry.message.startsWith("emulator: "))
     .map((entry: LogEntry) => normaliseEvent(entry.message, scenario.id).split("\n")[0]!);
 }
 
@@ -86,8 +127,13 @@ function drive(emu: Emulator, done: () => boolean): void {
 /** The scenario's request as the client sends it (undici, or node:http/node:http2 with trailers). */
 export function clientRequestOf(request: ScenarioRequest): ClientRequest {
   return {
-    method: request.method ?? (request.body !== undefined ? "POST" : "GET"), path: request.path ?? "/", authority: AUTHORITY,
-    headers: request.headers, body: request.body, trailers: request.trailers, protocol: request.http2 ? "HTTP/2" : "HTTP/1.1",
+    method: request.method ?? (request.body !== undefined ? "POST" : "GET"),
+    path: request.path ?? "/",
+    authority: AUTHORITY,
+    headers: request.headers,
+    body: request.body,
+    trailers: request.trailers,
+    protocol: request.http2 ? "HTTP/2" : "HTTP/1.1",
   };
 }
 
@@ -95,15 +141,22 @@ async function httpExchange(emu: Emulator, scenario: Scenario, request: Scenario
   const from = emu.logs.length;
   const client = clientRequestOf(request);
   const s = emu.httpStream({ protocol: client.protocol });
-  const outcome = await runExchange(s, client, (seen) => {
-    const answer = upstreamAnswerOf(scenario, seen.cluster);
-    return { ...answer, body: answer.body ?? DEFAULT_UPSTREAM_BODY };
-  }, (done) => drive(emu, done));
+  const outcome = await runExchange(
+    s,
+    client,
+    (seen) => {
+      const answer = upstreamAnswerOf(scenario, seen.cluster);
+      return { ...answer, body: answer.body ?? DEFAULT_UPSTREAM_BODY };
+    },
+    (done) => drive(emu, done),
+  );
   if (outcome.stalled) s.complete();
   const seen = outcome.upstream;
   const upstream: ExchangeObservation["upstream"] = seen && {
-    method: seen.headers.get(":method") ?? "", path: seen.headers.get(":path") ?? "",
-    headers: headerRecord(seen.headers.entries(), UPSTREAM_TRANSPORT_HEADERS), body: seen.body,
+    method: seen.headers.get(":method") ?? "",
+    path: seen.headers.get(":path") ?? "",
+    headers: headerRecord(seen.headers.entries(), UPSTREAM_TRANSPORT_HEADERS),
+    body: seen.body,
     trailers: seen.trailers ? headerRecord(seen.trailers.entries(), new Set()) : {},
   };
   return { protocol: client.protocol!, client: clientView(s), upstream, events: eventsSince(emu, from, scenario) };
@@ -113,7 +166,9 @@ function clientView(s: HttpStream): ExchangeObservation["client"] {
   if (s.resetReason) return null;
   const status = Number(s.response.headers.get(":status") ?? 0);
   return {
-    status, headers: headerRecord(s.response.headers.entries(), CLIENT_TRANSPORT_HEADERS), body: normaliseText(s.response.body),
+    status,
+    headers: headerRecord(s.response.headers.entries(), CLIENT_TRANSPORT_HEADERS),
+    body: normaliseText(s.response.body),
     trailers: s.response.trailers ? headerRecord(s.response.trailers.entries(), new Set()) : {},
   };
 }
@@ -146,7 +201,10 @@ function tcpExchange(emu: Emulator, scenario: Scenario, send: string, _expectByt
   if (!c.closedBy) c.upstreamData("", { endOfStream: true });
   if (!c.closedBy) c.close("local");
   return {
-    protocol: "TCP", client: null, upstream: null, events: eventsSince(emu, from, scenario),
+    protocol: "TCP",
+    client: null,
+    upstream: null,
+    events: eventsSince(emu, from, scenario),
     tcp: { received, upstreamReceived: c.toUpstream.text },
   };
 }

@@ -11,8 +11,24 @@ import { startHttpUpstream, type HttpUpstream } from "../traffic/http-upstream.t
 import { startTcpUpstream, type TcpUpstream } from "../traffic/tcp.ts";
 import { startGrpcUpstream, type GrpcHandler, type RecordedGrpcCall } from "../traffic/grpc-upstream.ts";
 import type { HttpResponse } from "../traffic/http-client.ts";
-import { CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS, entriesOf, headerRecord, normaliseEvent, normaliseText } from "./normalise.ts";
-import { DEFAULT_UPSTREAM_BODY, MAIN_UPSTREAM, probeConfig, rootIdOf, routesOf, settleOf, upstreamAnswerOf, vmConfigOf } from "./plugin.ts";
+import {
+  CLIENT_TRANSPORT_HEADERS,
+  UPSTREAM_TRANSPORT_HEADERS,
+  entriesOf,
+  headerRecord,
+  normaliseEvent,
+  normaliseText,
+} from "./normalise.ts";
+import {
+  DEFAULT_UPSTREAM_BODY,
+  MAIN_UPSTREAM,
+  probeConfig,
+  rootIdOf,
+  routesOf,
+  settleOf,
+  upstreamAnswerOf,
+  vmConfigOf,
+} from "./plugin.ts";
 import type { ExchangeObservation, Scenario, ScenarioObservation, ScenarioRequest } from "./types.ts";
 
 /** Options of {@link EnvoySuite.start}. */
@@ -55,7 +71,12 @@ export class EnvoySuite implements AsyncDisposable {
   /** Envoy's log length once it was ready: lines before it are start-up lines. */
   readonly #startupLines: number;
 
-  private constructor(envoy: Envoy, upstreams: Map<string, HttpUpstream | TcpUpstream>, routeUpstreams: Map<string, HttpUpstream[]>, closers: (() => Promise<void>)[]) {
+  private constructor(
+    envoy: Envoy,
+    upstreams: Map<string, HttpUpstream | TcpUpstream>,
+    routeUpstreams: Map<string, HttpUpstream[]>,
+    closers: (() => Promise<void>)[],
+  ) {
     this.envoy = envoy;
     this.#upstreams = upstreams;
     this.#routeUpstreams = routeUpstreams;
@@ -72,7 +93,7 @@ export class EnvoySuite implements AsyncDisposable {
   logLines(scenario: Scenario): ScenarioLogLine[] {
     return this.envoy.log.lines.flatMap((line) => {
       const wasm = asWasmLogLine(line);
-      return wasm && wasm.prefix.includes(scenario.id) ? [{ level: wasm.level, message: normaliseText(wasm.message) }] : [];
+      return wasm?.prefix.includes(scenario.id) ? [{ level: wasm.level, message: normaliseText(wasm.message) }] : [];
     });
   }
 
@@ -92,10 +113,13 @@ export class EnvoySuite implements AsyncDisposable {
     const clusters: ClusterSpec[] = [];
     try {
       for (const scenario of scenarios) {
-        if (ids.has(scenario.id)) throw new Error(`two scenarios are named "${scenario.id}"; ids must be unique in a suite`);
+        if (ids.has(scenario.id))
+          throw new Error(`two scenarios are named "${scenario.id}"; ids must be unique in a suite`);
         ids.add(scenario.id);
         const tcp = scenario.kind === "tcp";
-        const upstream = tcp ? await startTcpUpstream() : await startHttpUpstream({ respond: () => upstreamAnswer(scenario, MAIN_UPSTREAM) });
+        const upstream = tcp
+          ? await startTcpUpstream()
+          : await startHttpUpstream({ respond: () => upstreamAnswer(scenario, MAIN_UPSTREAM) });
         closers.push(() => upstream.close());
         upstreams.set(scenario.id, upstream);
         clusters.push(cluster(`${scenario.id}.${MAIN_UPSTREAM}`, upstream));
@@ -108,34 +132,55 @@ export class EnvoySuite implements AsyncDisposable {
         }
         routeUpstreams.set(scenario.id, extras);
         for (const [name, answer] of Object.entries(scenario.callouts ?? {})) {
-          if (calloutNames.has(name)) throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
+          if (calloutNames.has(name))
+            throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
           calloutNames.add(name);
-          const target = await startHttpUpstream({ respond: () => ({ status: answer.status ?? 200, headers: { connection: "keep-alive", ...answer.headers }, body: answer.body ?? "", delayMs: answer.delayMs }) });
+          const target = await startHttpUpstream({
+            respond: () => ({
+              status: answer.status ?? 200,
+              headers: { connection: "keep-alive", ...answer.headers },
+              body: answer.body ?? "",
+              delayMs: answer.delayMs,
+            }),
+          });
           closers.push(() => target.close());
           clusters.push(cluster(name, target));
         }
         for (const [name, service] of Object.entries(scenario.grpc ?? {})) {
-          if (calloutNames.has(name)) throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
+          if (calloutNames.has(name))
+            throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
           calloutNames.add(name);
-          const answer: GrpcHandler = (call: RecordedGrpcCall) => service.status !== undefined
-            ? { status: service.status, message: service.statusMessage }
-            : Buffer.from(service.reply ?? `pong:${call.message.toString()}`);
+          const answer: GrpcHandler = (call: RecordedGrpcCall) =>
+            service.status !== undefined
+              ? { status: service.status, message: service.statusMessage }
+              : Buffer.from(service.reply ?? `pong:${call.message.toString()}`);
           const target = await startGrpcUpstream({ [GRPC_UNARY_METHOD]: answer });
           closers.push(() => target.close());
           clusters.push(cluster(name, target));
         }
         const plugin = {
-          name: scenario.id, vmId: scenario.id, config: probeConfig(scenario), failurePolicy: scenario.failurePolicy,
-          rootId: rootIdOf(scenario), ...(scenario.plugin?.vmConfiguration !== undefined ? { vmConfig: vmConfigOf(scenario) } : {}),
+          name: scenario.id,
+          vmId: scenario.id,
+          config: probeConfig(scenario),
+          failurePolicy: scenario.failurePolicy,
+          rootId: rootIdOf(scenario),
+          ...(scenario.plugin?.vmConfiguration !== undefined ? { vmConfig: vmConfigOf(scenario) } : {}),
         };
         listeners.push({
-          name: scenario.id, protocol: tcp ? "tcp" : "http", cluster: `${scenario.id}.${MAIN_UPSTREAM}`, routes: tcp ? undefined : routesOf(scenario, `${scenario.id}.`),
+          name: scenario.id,
+          protocol: tcp ? "tcp" : "http",
+          cluster: `${scenario.id}.${MAIN_UPSTREAM}`,
+          routes: tcp ? undefined : routesOf(scenario, `${scenario.id}.`),
           filters: [tcp ? networkWasm(options.wasm, plugin) : httpWasm(options.wasm, plugin)],
         });
       }
       const envoy = await startEnvoy({
-        version: options.version, runner: options.runner ?? (process.env.ENVOY_RUNNER as RunnerKind | undefined) ?? "process",
-        listeners, clusters, allowWasmErrors: true, readyTimeoutMs: 60_000,
+        version: options.version,
+        runner: options.runner ?? (process.env.ENVOY_RUNNER as RunnerKind | undefined) ?? "process",
+        listeners,
+        clusters,
+        allowWasmErrors: true,
+        readyTimeoutMs: 60_000,
       });
       return new EnvoySuite(envoy, upstreams, routeUpstreams, closers);
     } catch (err) {
@@ -149,13 +194,20 @@ export class EnvoySuite implements AsyncDisposable {
     const upstream = this.#upstreams.get(scenario.id);
     if (!upstream) throw new Error(`scenario "${scenario.id}" is not part of this suite`);
     // a critical line of Envoy's own (not a module's proxy_log at critical level) means it panicked
-    const crash = this.envoy.log.lines.find((l) => l.level === "critical" && l.logger !== "backtrace" && asWasmLogLine(l) === undefined);
-    if (crash) throw new Error(`Envoy ${this.envoy.version} crashed during an earlier scenario of this suite, so "${scenario.id}" cannot run: ${crash.message.split("\n")[0]}`);
+    const crash = this.envoy.log.lines.find(
+      (l) => l.level === "critical" && l.logger !== "backtrace" && asWasmLogLine(l) === undefined,
+    );
+    if (crash)
+      throw new Error(
+        `Envoy ${this.envoy.version} crashed during an earlier scenario of this suite, so "${scenario.id}" cannot run: ${crash.message.split("\n")[0]}`,
+      );
     const exchanges: ExchangeObservation[] = [];
     if (scenario.kind === "tcp") {
-      for (const c of scenario.connections ?? []) exchanges.push(await this.#tcpExchange(scenario, upstream as TcpUpstream, c.send, c.expectBytes));
+      for (const c of scenario.connections ?? [])
+        exchanges.push(await this.#tcpExchange(scenario, upstream as TcpUpstream, c.send, c.expectBytes));
     } else {
-      for (const request of scenario.requests ?? [{}]) exchanges.push(await this.#httpExchange(scenario, upstream as HttpUpstream, request));
+      for (const request of scenario.requests ?? [{}])
+        exchanges.push(await this.#httpExchange(scenario, upstream as HttpUpstream, request));
     }
     const metrics: Record<string, number | undefined> = {};
     if (scenario.metrics?.length) {
@@ -195,7 +247,6 @@ export class EnvoySuite implements AsyncDisposable {
     return events;
   }
 
-
   /** Waits until `event` was logged `count` times since `from`, or {@link SETTLE_TIMEOUT_MS} passed. */
   async #waitFor(scenario: Scenario, from: number, event: string | RegExp, count: number): Promise<void> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
@@ -221,7 +272,11 @@ export class EnvoySuite implements AsyncDisposable {
     }
   }
 
-  async #httpExchange(scenario: Scenario, upstream: HttpUpstream, request: ScenarioRequest): Promise<ExchangeObservation> {
+  async #httpExchange(
+    scenario: Scenario,
+    upstream: HttpUpstream,
+    request: ScenarioRequest,
+  ): Promise<ExchangeObservation> {
     const from = this.envoy.log.lines.length;
     const targets = [upstream, ...(this.#routeUpstreams.get(scenario.id) ?? [])];
     const seenBefore = targets.map((t) => t.requests.length);
@@ -241,9 +296,13 @@ export class EnvoySuite implements AsyncDisposable {
     let response: HttpResponse | null = null;
     try {
       response = await this.envoy.request(request.path ?? "/", {
-        listener: scenario.id, method: request.method ?? (request.body !== undefined ? "POST" : "GET"),
-        headers: request.headers ? { ...request.headers } : undefined, body, trailers: request.trailers ? { ...request.trailers } : undefined,
-        http2: request.http2, timeoutMs: request.clientTimeoutMs,
+        listener: scenario.id,
+        method: request.method ?? (request.body !== undefined ? "POST" : "GET"),
+        headers: request.headers ? { ...request.headers } : undefined,
+        body,
+        trailers: request.trailers ? { ...request.trailers } : undefined,
+        http2: request.http2,
+        timeoutMs: request.clientTimeoutMs,
       });
     } catch {
       response = null; // reset by Envoy (the filter closed the stream), or the client gave up waiting
@@ -256,18 +315,30 @@ export class EnvoySuite implements AsyncDisposable {
     return {
       protocol: request.http2 ? "HTTP/2" : "HTTP/1.1",
       client: response && {
-        status: response.status, headers: headerRecord(entriesOf(response.headers), CLIENT_TRANSPORT_HEADERS),
-        body: normaliseText(response.text()), trailers: headerRecord(entriesOf(response.trailers), new Set()),
+        status: response.status,
+        headers: headerRecord(entriesOf(response.headers), CLIENT_TRANSPORT_HEADERS),
+        body: normaliseText(response.text()),
+        trailers: headerRecord(entriesOf(response.trailers), new Set()),
       },
-      upstream: seen ? {
-        method: seen.method, path: seen.path, headers: headerRecord(entriesOf(seen.headers), UPSTREAM_TRANSPORT_HEADERS),
-        body: seen.text(), trailers: headerRecord(entriesOf(seen.trailers), new Set()),
-      } : null,
+      upstream: seen
+        ? {
+            method: seen.method,
+            path: seen.path,
+            headers: headerRecord(entriesOf(seen.headers), UPSTREAM_TRANSPORT_HEADERS),
+            body: seen.text(),
+            trailers: headerRecord(entriesOf(seen.trailers), new Set()),
+          }
+        : null,
       events: this.#events(scenario, from),
     };
   }
 
-  async #tcpExchange(scenario: Scenario, upstream: TcpUpstream, send: string, expectBytes: number): Promise<ExchangeObservation> {
+  async #tcpExchange(
+    scenario: Scenario,
+    upstream: TcpUpstream,
+    send: string,
+    expectBytes: number,
+  ): Promise<ExchangeObservation> {
     const from = this.envoy.log.lines.length;
     const connectionsBefore = upstream.connections.length;
     const received = await new Promise<string>((resolve) => {
@@ -289,11 +360,13 @@ export class EnvoySuite implements AsyncDisposable {
     await this.#waitFor(scenario, from, "on_delete", 1);
     const connection = upstream.connections[connectionsBefore];
     return {
-      protocol: "TCP", client: null, upstream: null, events: this.#events(scenario, from),
+      protocol: "TCP",
+      client: null,
+      upstream: null,
+      events: this.#events(scenario, from),
       tcp: { received, upstreamReceived: connection ? connection.received.toString() : "" },
     };
   }
-
 }
 
 /** The answer of `scenario`'s recording upstream `name`: `connection: keep-alive` first, so node adds no keep-alive header. */

@@ -11,15 +11,39 @@
 //   plugin.ts             what a scenario loads (probe or own module), its upstreams and routes
 import "../node-check.ts";
 export type {
-  Scenario, ScenarioPlugin, ScenarioRoute, ScenarioRequest, ScenarioUpstream, ScenarioCallout, ScenarioGrpcService, ScenarioConnection, ScenarioExpectation,
-  ScenarioObservation, ExchangeObservation, ClientView, UpstreamView,
+  Scenario,
+  ScenarioPlugin,
+  ScenarioRoute,
+  ScenarioRequest,
+  ScenarioUpstream,
+  ScenarioCallout,
+  ScenarioGrpcService,
+  ScenarioConnection,
+  ScenarioExpectation,
+  ScenarioObservation,
+  ExchangeObservation,
+  ClientView,
+  UpstreamView,
 } from "./types.ts";
 export { runOnEmulator, clientRequestOf, type EmulatorRunOptions } from "./emulator-backend.ts";
 export { probeConfig, DEFAULT_UPSTREAM_BODY, MAIN_UPSTREAM } from "./plugin.ts";
 export { EnvoySuite, QUIET_MS, type EnvoySuiteOptions, type ScenarioLogLine } from "./envoy-backend.ts";
-export { normaliseText, normaliseEvent, headerRecord, CLIENT_TRANSPORT_HEADERS, UPSTREAM_TRANSPORT_HEADERS } from "./normalise.ts";
+export {
+  normaliseText,
+  normaliseEvent,
+  headerRecord,
+  CLIENT_TRANSPORT_HEADERS,
+  UPSTREAM_TRANSPORT_HEADERS,
+} from "./normalise.ts";
 export { diffObservations, checkExpectations, formatSideBySide, type Divergence } from "./diff.ts";
 export { compareScenario, CompatibilityTable, type ScenarioResult, type Verdict } from "./compare.ts";
 export { KNOWN_DIVERGENCES, explainDivergence, type KnownDivergence } from "./known-divergences.ts";
-export { recordTraces, readTraces, replayTrace, tracePath, scenarioDefinition, type ScenarioTrace } from "./recorder.ts";
+export {
+  recordTraces,
+  readTraces,
+  replayTrace,
+  tracePath,
+  scenarioDefinition,
+  type ScenarioTrace,
+} from "./recorder.ts";
 export { runDifferential, type DifferentialOptions, type DifferentialReport } from "./differential.ts";

@@ -49,9 +49,15 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
 ];
 
 /** The known divergence explaining `divergence` on Envoy `version`, or undefined when it is unexplained. */
-export function explainDivergence(divergence: Divergence, version: string, known: readonly KnownDivergence[] = KNOWN_DIVERGENCES): KnownDivergence | undefined {
-  return known.find((k) =>
-    (k.scenarios === "*" || k.scenarios.includes(divergence.scenario)) &&
-    (typeof k.field === "string" ? k.field === divergence.field : k.field.test(divergence.field)) &&
-    (k.versions === undefined || k.versions.includes(version)));
+export function explainDivergence(
+  divergence: Divergence,
+  version: string,
+  known: readonly KnownDivergence[] = KNOWN_DIVERGENCES,
+): KnownDivergence | undefined {
+  return known.find(
+    (k) =>
+      (k.scenarios === "*" || k.scenarios.includes(divergence.scenario)) &&
+      (typeof k.field === "string" ? k.field === divergence.field : k.field.test(divergence.field)) &&
+      (k.versions === undefined || k.versions.includes(version)),
+  );
 }

@@ -8,7 +8,13 @@
  * content-length, transfer-encoding: Envoy re-frames bodies a filter changed), or measure time.
  */
 export const CLIENT_TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
-  "date", "server", "connection", "keep-alive", "content-length", "transfer-encoding", "x-envoy-upstream-service-time",
+  "date",
+  "server",
+  "connection",
+  "keep-alive",
+  "content-length",
+  "transfer-encoding",
+  "x-envoy-upstream-service-time",
 ]);
 
 /**
@@ -16,7 +22,10 @@ export const CLIENT_TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
  * (content-length, transfer-encoding), and x-envoy-expected-rq-timeout-ms, which the router adds after the filter.
  */
 export const UPSTREAM_TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
-  "host", "content-length", "transfer-encoding", "x-envoy-expected-rq-timeout-ms",
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "x-envoy-expected-rq-timeout-ms",
 ]);
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -38,12 +47,15 @@ export function normaliseText(text: string): string {
  * both backends) and run-specific values are normalised. Lines of other origins (SDK abort lines) are kept whole.
  */
 export function normaliseEvent(message: string, tag: string): string {
-  const text = message.startsWith(tag + " ") ? message.slice(tag.length + 1) : message;
+  const text = message.startsWith(`${tag} `) ? message.slice(tag.length + 1) : message;
   return normaliseText(text);
 }
 
 /** Header entries → a plain record (repeated headers joined with ", "), without `drop` names, values normalised. */
-export function headerRecord(entries: Iterable<readonly [string, string]>, drop: ReadonlySet<string>): Record<string, string> {
+export function headerRecord(
+  entries: Iterable<readonly [string, string]>,
+  drop: ReadonlySet<string>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [rawName, value] of entries) {
     const name = rawName.toLowerCase();
@@ -54,7 +66,9 @@ export function headerRecord(entries: Iterable<readonly [string, string]>, drop:
 }
 
 /** Node/undici style headers (value or array of values) → entries. */
-export function entriesOf(headers: Readonly<Record<string, string | readonly string[] | undefined>>): [string, string][] {
+export function entriesOf(
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+): [string, string][] {
   const out: [string, string][] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;

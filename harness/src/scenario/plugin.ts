@@ -35,14 +35,16 @@ export function settleOf(scenario: Scenario, request: ScenarioRequest): NonNulla
 
 /** The answer of upstream `name` of `scenario` (MAIN_UPSTREAM: `scenario.upstream`). */
 export function upstreamAnswerOf(scenario: Scenario, name: string): ScenarioUpstream {
-  return name === MAIN_UPSTREAM ? scenario.upstream ?? {} : scenario.upstreams?.[name] ?? {};
+  return name === MAIN_UPSTREAM ? (scenario.upstream ?? {}) : (scenario.upstreams?.[name] ?? {});
 }
 
 /** The scenario's routes with their upstream names as cluster names (prefixed by `clusterPrefix` for Envoy). */
 export function routesOf(scenario: Scenario, clusterPrefix = ""): RouteSpec[] {
   return (scenario.routes ?? []).map(({ upstream, ...match }) => {
     if (!scenario.upstreams?.[upstream]) {
-      throw new Error(`scenario "${scenario.id}": a route goes to upstream "${upstream}", which is not in its upstreams; declare it in scenario.upstreams`);
+      throw new Error(
+        `scenario "${scenario.id}": a route goes to upstream "${upstream}", which is not in its upstreams; declare it in scenario.upstreams`,
+      );
     }
     return { ...match, cluster: clusterPrefix + upstream };
   });

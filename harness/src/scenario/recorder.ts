@@ -47,7 +47,11 @@ export function tracePath(dir: string, version: string, scenario: string): strin
  * Records `scenarios` in one Envoy (`options.version`) and writes one trace per scenario under
  * `<dir>/<version>/<scenario>.json`. Returns the traces.
  */
-export async function recordTraces(scenarios: readonly Scenario[], dir: string, options: EnvoySuiteOptions): Promise<ScenarioTrace[]> {
+export async function recordTraces(
+  scenarios: readonly Scenario[],
+  dir: string,
+  options: EnvoySuiteOptions,
+): Promise<ScenarioTrace[]> {
   const suite = await EnvoySuite.start(scenarios, options);
   try {
     const version = suite.envoy.version;
@@ -56,10 +60,17 @@ export async function recordTraces(scenarios: readonly Scenario[], dir: string, 
     for (const scenario of scenarios) {
       const observation = await suite.run(scenario);
       const trace: ScenarioTrace = {
-        format: 1, scenario: scenario.id, title: scenario.title, envoyVersion: version, probeConfig: probeConfig(scenario), definition: scenarioDefinition(scenario),
-        startup: suite.startupEvents(scenario), observation, log: suite.logLines(scenario),
+        format: 1,
+        scenario: scenario.id,
+        title: scenario.title,
+        envoyVersion: version,
+        probeConfig: probeConfig(scenario),
+        definition: scenarioDefinition(scenario),
+        startup: suite.startupEvents(scenario),
+        observation,
+        log: suite.logLines(scenario),
       };
-      writeFileSync(tracePath(dir, version, scenario.id), JSON.stringify(trace, null, 2) + "\n");
+      writeFileSync(tracePath(dir, version, scenario.id), `${JSON.stringify(trace, null, 2)}\n`);
       traces.push(trace);
     }
     return traces;
@@ -70,18 +81,32 @@ export async function recordTraces(scenarios: readonly Scenario[], dir: string, 
 
 /** Every trace under `<dir>/<version>/` (all versions when `version` is omitted). */
 export function readTraces(dir: string, version?: string): ScenarioTrace[] {
-  const versions = version ? [version] : readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const versions = version
+    ? [version]
+    : readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
   return versions.flatMap((v) =>
-    readdirSync(join(dir, v)).filter((f) => f.endsWith(".json")).sort().map((f) => JSON.parse(readFileSync(join(dir, v, f), "utf8")) as ScenarioTrace));
+    readdirSync(join(dir, v))
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => JSON.parse(readFileSync(join(dir, v, f), "utf8")) as ScenarioTrace),
+  );
 }
 
 /**
  * Replays a recorded trace: runs `scenario` on the emulator and compares it with the recorded Envoy observation
  * (known divergences applied). Throws when the scenario changed since the trace was recorded (re-record then).
  */
-export async function replayTrace(trace: ScenarioTrace, scenario: Scenario, options: { wasm: string; known?: readonly KnownDivergence[] }): Promise<ScenarioResult> {
+export async function replayTrace(
+  trace: ScenarioTrace,
+  scenario: Scenario,
+  options: { wasm: string; known?: readonly KnownDivergence[] },
+): Promise<ScenarioResult> {
   if (scenarioDefinition(scenario) !== trace.definition) {
-    throw new Error(`scenario "${scenario.id}" changed since its trace was recorded on Envoy ${trace.envoyVersion}; record its trace again with recordTraces() (in the proxy-wasm-as repository: \`npm run record\`)`);
+    throw new Error(
+      `scenario "${scenario.id}" changed since its trace was recorded on Envoy ${trace.envoyVersion}; record its trace again with recordTraces() (in the proxy-wasm-as repository: \`npm run record\`)`,
+    );
   }
   const emulator = await runOnEmulator(scenario, { wasm: options.wasm });
   return compareScenario(scenario, emulator, trace.observation, trace.envoyVersion, options.known);

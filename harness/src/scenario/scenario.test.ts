@@ -15,21 +15,37 @@ const exchange = (over: Partial<ExchangeObservation> = {}): ExchangeObservation 
   events: ["on_request_headers headers=6 eos=1", "on_log"],
   ...over,
 });
-const observation = (backend: string, exchanges: ExchangeObservation[], metrics: Record<string, number | undefined> = {}): ScenarioObservation =>
-  ({ scenario: "s", backend, exchanges, metrics });
+const observation = (
+  backend: string,
+  exchanges: ExchangeObservation[],
+  metrics: Record<string, number | undefined> = {},
+): ScenarioObservation => ({ scenario: "s", backend, exchanges, metrics });
 const scenario: Scenario = { id: "s", title: "test scenario", probe: { on: {} } };
 
 describe("normalisation", () => {
   it("replaces ports, request ids, dates and service times, and nothing else", () => {
-    const line = "pairs -> [:authority: 127.0.0.1:38435, x-request-id: 4a557ae3-96f8-46e0-be8d-0463bc0a39d0, date: Mon, 30 Nov 2026 04:52:34 GMT, x-envoy-upstream-service-time: 16, x-a: 127]";
-    expect(normaliseText(line)).toBe("pairs -> [:authority: 127.0.0.1:<port>, x-request-id: <uuid>, date: <date>, x-envoy-upstream-service-time: <ms>, x-a: 127]");
+    const line =
+      "pairs -> [:authority: 127.0.0.1:38435, x-request-id: 4a557ae3-96f8-46e0-be8d-0463bc0a39d0, date: Mon, 30 Nov 2026 04:52:34 GMT, x-envoy-upstream-service-time: 16, x-a: 127]";
+    expect(normaliseText(line)).toBe(
+      "pairs -> [:authority: 127.0.0.1:<port>, x-request-id: <uuid>, date: <date>, x-envoy-upstream-service-time: <ms>, x-a: 127]",
+    );
     expect(normaliseEvent("s1 on_log", "s1")).toBe("on_log");
     expect(normaliseEvent("abort: boom at x.ts:1:2", "s1")).toBe("abort: boom at x.ts:1:2");
   });
 
   it("drops transport headers and pseudo-headers, joins repeated headers, sorts names", () => {
-    expect(headerRecord([[":status", "200"], ["Server", "envoy"], ["x-b", "2"], ["x-a", "1"], ["x-a", "3"]], CLIENT_TRANSPORT_HEADERS))
-      .toEqual({ "x-a": "1, 3", "x-b": "2" });
+    expect(
+      headerRecord(
+        [
+          [":status", "200"],
+          ["Server", "envoy"],
+          ["x-b", "2"],
+          ["x-a", "1"],
+          ["x-a", "3"],
+        ],
+        CLIENT_TRANSPORT_HEADERS,
+      ),
+    ).toEqual({ "x-a": "1, 3", "x-b": "2" });
   });
 });
 
@@ -40,14 +56,24 @@ describe("diff", () => {
 
   it("reports every differing field, the first differing event line and metrics", () => {
     const left = observation("emulator", [exchange()], { hits: 1 });
-    const right = observation("envoy", [exchange({
-      client: { status: 503, headers: {}, body: "ok", trailers: {} }, upstream: null,
-      events: ["on_request_headers headers=6 eos=1", "on_done"],
-    })], { hits: 2 });
+    const right = observation(
+      "envoy",
+      [
+        exchange({
+          client: { status: 503, headers: {}, body: "ok", trailers: {} },
+          upstream: null,
+          events: ["on_request_headers headers=6 eos=1", "on_done"],
+        }),
+      ],
+      { hits: 2 },
+    );
     const fields = diffObservations(left, right).map((d) => `${d.field} ${d.left} ${d.right}`);
     expect(fields).toEqual([
-      "client.status 200 503", 'client.headers.x-a "1" (absent)', 'upstream "received the request" "nothing"',
-      'events[1] "on_log" "on_done"', "metrics.hits 1 2",
+      "client.status 200 503",
+      'client.headers.x-a "1" (absent)',
+      'upstream "received the request" "nothing"',
+      'events[1] "on_log" "on_done"',
+      "metrics.hits 1 2",
     ]);
     const report = formatSideBySide(left, right, diffObservations(left, right));
     expect(report).toContain("≠ on_log");
@@ -55,7 +81,14 @@ describe("diff", () => {
   });
 
   it("checks expectations against one observation", () => {
-    const s: Scenario = { ...scenario, expect: { responses: [{ status: 201, upstream: null }], events: ["on_log", "on_request_headers headers=6 eos=1"], metrics: { hits: 1 } } };
+    const s: Scenario = {
+      ...scenario,
+      expect: {
+        responses: [{ status: 201, upstream: null }],
+        events: ["on_log", "on_request_headers headers=6 eos=1"],
+        metrics: { hits: 1 },
+      },
+    };
     expect(checkExpectations(s, observation("envoy", [exchange()], { hits: 1 }))).toEqual([
       "envoy: request 0 status 200, expected 201",
       "envoy: request 0 reached the upstream, expected it not to",
@@ -65,9 +98,13 @@ describe("diff", () => {
 });
 
 describe("verdicts", () => {
-  const known: KnownDivergence[] = [{ id: "k", scenarios: ["s"], field: /^client\.status$/, versions: ["1.40.0"], reason: "r", trace: "t" }];
+  const known: KnownDivergence[] = [
+    { id: "k", scenarios: ["s"], field: /^client\.status$/, versions: ["1.40.0"], reason: "r", trace: "t" },
+  ];
   const left = observation("emulator", [exchange()]);
-  const right = observation("envoy", [exchange({ client: { status: 404, headers: { "x-a": "1" }, body: "ok", trailers: {} } })]);
+  const right = observation("envoy", [
+    exchange({ client: { status: 404, headers: { "x-a": "1" }, body: "ok", trailers: {} } }),
+  ]);
 
   it("a divergence is known only for the listed scenarios, fields and versions", () => {
     const [d] = diffObservations(left, right);
@@ -86,13 +123,17 @@ describe("verdicts", () => {
     expect(unexplained.report).toContain("client.status");
     const text = table.format("t");
     expect(text).toMatch(/^s +diverged +diverged-known/m);
-    expect(text).toContain("1.36.4: 0 pass, 0 diverged-known, 1 diverged | 1.40.0: 0 pass, 1 diverged-known, 0 diverged");
+    expect(text).toContain(
+      "1.36.4: 0 pass, 0 diverged-known, 1 diverged | 1.40.0: 0 pass, 1 diverged-known, 0 diverged",
+    );
   });
 });
 
 describe("runDifferential", () => {
   it("rejects a scenario with neither or both of probe and plugin before starting anything", async () => {
-    await expect(runDifferential([{ id: "x", title: "" }], { wasm: "none.wasm" })).rejects.toThrow(/exactly one of probe .* and plugin/);
+    await expect(runDifferential([{ id: "x", title: "" }], { wasm: "none.wasm" })).rejects.toThrow(
+      /exactly one of probe .* and plugin/,
+    );
     await expect(runDifferential([{ ...scenario, plugin: {} }], { wasm: "none.wasm" })).rejects.toThrow(/scenario "s"/);
   });
 });

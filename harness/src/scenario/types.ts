@@ -94,7 +94,11 @@ export interface ScenarioExpectation {
     /** Response header values the client must see (null: must be absent). */
     readonly headers?: Readonly<Record<string, string | null>>;
     /** What the upstream received; null when the request must not reach it. */
-    readonly upstream?: null | { readonly body?: string; readonly headers?: Readonly<Record<string, string | null>>; readonly trailers?: Readonly<Record<string, string>> };
+    readonly upstream?: null | {
+      readonly body?: string;
+      readonly headers?: Readonly<Record<string, string | null>>;
+      readonly trailers?: Readonly<Record<string, string>>;
+    };
     readonly trailers?: Readonly<Record<string, string>>;
   }>;
   /** Probe events (normalised text, without the tag) that must appear, in this order, across the scenario. */
@@ -117,7 +121,11 @@ export interface Scenario {
    * The probe configuration without its tag: commands per callback, optional tick period and queue. Leave it out
    * and set {@link plugin} to run your own module (the `wasm` given to the backends) instead of the probe.
    */
-  readonly probe?: { readonly on: Readonly<Record<string, readonly string[]>>; readonly tick?: number; readonly queue?: string };
+  readonly probe?: {
+    readonly on: Readonly<Record<string, readonly string[]>>;
+    readonly tick?: number;
+    readonly queue?: string;
+  };
   /** Your own module's configuration (when {@link probe} is absent). Its log lines are the events. */
   readonly plugin?: ScenarioPlugin;
   /** Envoy failure policy; default fail closed. */

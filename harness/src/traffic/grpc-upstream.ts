@@ -50,7 +50,10 @@ export function decodeGrpcFrame(body: Buffer): Buffer {
 export function percentEncodeGrpcMessage(message: string): string {
   let out = "";
   for (const byte of Buffer.from(message, "utf8")) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }
@@ -96,8 +99,11 @@ export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): 
       responded = true;
       stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       stream.on("wantTrailers", () => {
-        const trailers: Record<string, string> = { "grpc-status": reply instanceof Uint8Array ? "0" : String(reply.status) };
-        if (!(reply instanceof Uint8Array) && reply.message) trailers["grpc-message"] = percentEncodeGrpcMessage(reply.message);
+        const trailers: Record<string, string> = {
+          "grpc-status": reply instanceof Uint8Array ? "0" : String(reply.status),
+        };
+        if (!(reply instanceof Uint8Array) && reply.message)
+          trailers["grpc-message"] = percentEncodeGrpcMessage(reply.message);
         stream.sendTrailers(trailers);
       });
       stream.end(reply instanceof Uint8Array ? encodeGrpcFrame(reply) : undefined);

@@ -39,7 +39,11 @@ export interface HttpResponse {
 }
 
 /** Sends one request to `origin` (e.g. "http://127.0.0.1:10000") and reads the whole response. */
-export async function httpRequest(origin: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+export async function httpRequest(
+  origin: string,
+  path: string,
+  options: HttpRequestOptions = {},
+): Promise<HttpResponse> {
   const method = options.method ?? (options.body !== undefined ? "POST" : "GET");
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (options.trailers) return nodeRequestWithTrailers(origin, path, method, options, timeoutMs);
@@ -75,7 +79,8 @@ async function* chunksOf(body: RequestBody | undefined): AsyncGenerator<Uint8Arr
     yield typeof body === "string" ? Buffer.from(body) : body;
     return;
   }
-  for await (const chunk of body as AsyncIterable<string | Uint8Array>) yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+  for await (const chunk of body as AsyncIterable<string | Uint8Array>)
+    yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
 }
 
 function makeResponse(
@@ -94,7 +99,13 @@ function makeResponse(
   };
 }
 
-async function nodeRequestWithTrailers(origin: string, path: string, method: string, options: HttpRequestOptions, timeoutMs: number): Promise<HttpResponse> {
+async function nodeRequestWithTrailers(
+  origin: string,
+  path: string,
+  method: string,
+  options: HttpRequestOptions,
+  timeoutMs: number,
+): Promise<HttpResponse> {
   const url = new URL(origin);
   const signal = AbortSignal.timeout(timeoutMs);
   if (options.http2) {
@@ -147,7 +158,9 @@ async function nodeRequestWithTrailers(origin: string, path: string, method: str
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve(makeResponse(res.statusCode ?? 0, { ...res.headers }, Buffer.concat(chunks), { ...res.trailers })));
+      res.on("end", () =>
+        resolve(makeResponse(res.statusCode ?? 0, { ...res.headers }, Buffer.concat(chunks), { ...res.trailers })),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);

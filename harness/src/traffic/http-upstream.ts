@@ -109,13 +109,24 @@ export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Prom
       if (resetRecorded) return;
       resetRecorded = true;
       const e = err as NodeJS.ErrnoException;
-      resets.push({ method: req.method ?? "", path: req.url ?? "", phase, bodyBytesReceived: received, error: e?.code ? `${e.message} (${e.code})` : String(e?.message ?? err) });
+      resets.push({
+        method: req.method ?? "",
+        path: req.url ?? "",
+        phase,
+        bodyBytesReceived: received,
+        error: e?.code ? `${e.message} (${e.code})` : String(e?.message ?? err),
+      });
     };
     res.on("error", recordReset);
     // Closed before the response was finished: the peer went away (for HTTP/2 a reset may even arrive after Node
     // delivered the end of the request).
     res.once("close", () => {
-      if (!res.writableFinished) recordReset(Object.assign(new Error("the peer reset the stream before the response was finished"), { code: "ECONNRESET" }));
+      if (!res.writableFinished)
+        recordReset(
+          Object.assign(new Error("the peer reset the stream before the response was finished"), {
+            code: "ECONNRESET",
+          }),
+        );
     });
     const complete = await new Promise<boolean>((resolve) => {
       req.on("data", (chunk: Buffer) => {
@@ -172,7 +183,15 @@ export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Prom
   };
   // Last line of defence: whatever still throws (e.g. writing into a stream the peer just reset) is a reset.
   const serve = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
-    handle(req, res).catch((err: unknown) => resets.push({ method: req.method ?? "", path: req.url ?? "", phase: "response", bodyBytesReceived: 0, error: String((err as Error)?.message ?? err) }));
+    handle(req, res).catch((err: unknown) =>
+      resets.push({
+        method: req.method ?? "",
+        path: req.url ?? "",
+        phase: "response",
+        bodyBytesReceived: 0,
+        error: String((err as Error)?.message ?? err),
+      }),
+    );
   };
 
   const server =

@@ -6,7 +6,14 @@ export type { UpstreamEndpoint, HeaderValues } from "./endpoint.ts";
 export { httpRequest } from "./http-client.ts";
 export type { HttpRequestOptions, HttpResponse, RequestBody } from "./http-client.ts";
 export { startHttpUpstream, echoResponder } from "./http-upstream.ts";
-export type { HttpUpstream, HttpUpstreamOptions, RecordedRequest, RecordedReset, Responder, HttpUpstreamResponse } from "./http-upstream.ts";
+export type {
+  HttpUpstream,
+  HttpUpstreamOptions,
+  RecordedRequest,
+  RecordedReset,
+  Responder,
+  HttpUpstreamResponse,
+} from "./http-upstream.ts";
 export { startTcpUpstream, tcpExchange } from "./tcp.ts";
 export type { TcpUpstream, TcpConnectionRecord, TcpUpstreamOptions, TcpExchangeOptions } from "./tcp.ts";
 export { startGrpcUpstream, encodeGrpcFrame, decodeGrpcFrame } from "./grpc-upstream.ts";

@@ -63,7 +63,11 @@ export interface TcpExchangeOptions {
 }
 
 /** Connects to 127.0.0.1:`port`, writes `data`, and resolves with the bytes read back. */
-export function tcpExchange(port: number, data: string | Uint8Array, options: TcpExchangeOptions = {}): Promise<Buffer> {
+export function tcpExchange(
+  port: number,
+  data: string | Uint8Array,
+  options: TcpExchangeOptions = {},
+): Promise<Buffer> {
   const payload = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
   const want = options.expectBytes ?? payload.length;
   const timeoutMs = options.timeoutMs ?? 5000;
@@ -78,13 +82,26 @@ export function tcpExchange(port: number, data: string | Uint8Array, options: Tc
     };
     const timer = setTimeout(() => {
       if (options.partialOnTimeout) finish();
-      else finish(new Error(`tcpExchange: got ${received.length} of ${want} bytes from 127.0.0.1:${port} within ${timeoutMs} ms: ${JSON.stringify(received.toString())}`));
+      else
+        finish(
+          new Error(
+            `tcpExchange: got ${received.length} of ${want} bytes from 127.0.0.1:${port} within ${timeoutMs} ms: ${JSON.stringify(received.toString())}`,
+          ),
+        );
     }, timeoutMs);
     socket.on("data", (data) => {
       received = Buffer.concat([received, asBuffer(data)]);
       if (received.length >= want) finish();
     });
-    socket.on("end", () => finish(received.length >= want ? undefined : new Error(`tcpExchange: connection closed after ${received.length} of ${want} bytes: ${JSON.stringify(received.toString())}`)));
+    socket.on("end", () =>
+      finish(
+        received.length >= want
+          ? undefined
+          : new Error(
+              `tcpExchange: connection closed after ${received.length} of ${want} bytes: ${JSON.stringify(received.toString())}`,
+            ),
+      ),
+    );
     socket.on("error", (err) => finish(err));
   });
 }

@@ -13,7 +13,10 @@ describe("traffic layer", () => {
   test("HTTP upstream: echo by default, programmable, clear error when nothing arrived", async () => {
     await using upstream = await startHttpUpstream();
     expect(() => upstream.last()).toThrow(/has received no request/);
-    const res = await httpRequest(`http://127.0.0.1:${upstream.port}`, "/a?b=1", { body: ["x", "y"], headers: { "content-type": "text/plain" } });
+    const res = await httpRequest(`http://127.0.0.1:${upstream.port}`, "/a?b=1", {
+      body: ["x", "y"],
+      headers: { "content-type": "text/plain" },
+    });
     expect(res.text()).toBe("xy");
     expect(res.headers["x-upstream"]).toBe("echo");
     expect(upstream.last().path).toBe("/a?b=1");
@@ -23,7 +26,11 @@ describe("traffic layer", () => {
 
   test("h2c upstream reached by the undici client with prior knowledge", async () => {
     await using upstream = await startHttpUpstream({ protocol: "h2c" });
-    const res = await httpRequest(`http://127.0.0.1:${upstream.port}`, "/h2", { http2: true, method: "POST", body: "b" });
+    const res = await httpRequest(`http://127.0.0.1:${upstream.port}`, "/h2", {
+      http2: true,
+      method: "POST",
+      body: "b",
+    });
     expect(res.text()).toBe("b");
     expect(upstream.last().httpVersion).toBe("2.0");
   });
@@ -39,7 +46,12 @@ describe("traffic layer", () => {
     const session = connect(`http://127.0.0.1:${upstream.port}`);
     const call = (path: string) =>
       new Promise<{ body: Buffer; status: string | undefined }>((resolve, reject) => {
-        const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+        const stream = session.request({
+          ":method": "POST",
+          ":path": path,
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
         const chunks: Buffer[] = [];
         let status: string | undefined;
         stream.on("data", (c: Buffer) => chunks.push(c));
@@ -61,17 +73,24 @@ describe("traffic layer", () => {
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     await using upstream = await startGrpcUpstream({
-      "/t.T/Slow": async () => { await held; return Buffer.from("late"); },
+      "/t.T/Slow": async () => {
+        await held;
+        return Buffer.from("late");
+      },
       "/t.T/Fail": () => ({ status: 14, message: "down for 5 min" }),
     });
     const session = connect(`http://127.0.0.1:${upstream.port}`);
-    const request = (path: string) => session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+    const request = (path: string) =>
+      session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
     // Reset the slow call the way Envoy does on a callout timeout, then let its handler answer into the closed stream.
     const slow = request("/t.T/Slow");
     slow.on("error", () => {}); // the reset we send below also ends our side with an error
     slow.end(encodeGrpcFrame(Buffer.from("x")));
     while (upstream.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    await new Promise<void>((resolve) => { slow.on("close", () => resolve()); slow.close(h2constants.NGHTTP2_INTERNAL_ERROR); });
+    await new Promise<void>((resolve) => {
+      slow.on("close", () => resolve());
+      slow.close(h2constants.NGHTTP2_INTERNAL_ERROR);
+    });
     release();
     // The server still answers, with the message encoded.
     const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -98,12 +117,17 @@ describe("traffic layer", () => {
     const socket = tcpConnect({ host: "127.0.0.1", port: upstream.port });
     socket.on("error", () => undefined);
     await new Promise<void>((ok) => socket.once("connect", () => ok()));
-    socket.write("POST /upload?x=1 HTTP/1.1\r\nhost: t\r\ncontent-length: 1000000\r\n\r\n" + "a".repeat(4096));
+    socket.write(`POST /upload?x=1 HTTP/1.1\r\nhost: t\r\ncontent-length: 1000000\r\n\r\n${"a".repeat(4096)}`);
     await sleep(100); // let the upstream start reading the body
     socket.resetAndDestroy();
     await until("the reset to be recorded", () => upstream.resets.length === 1);
     await sleep(50); // an unhandled rejection would surface here
-    expect(upstream.resets[0]).toMatchObject({ method: "POST", path: "/upload?x=1", phase: "request", bodyBytesReceived: 4096 });
+    expect(upstream.resets[0]).toMatchObject({
+      method: "POST",
+      path: "/upload?x=1",
+      phase: "request",
+      bodyBytesReceived: 4096,
+    });
     expect(upstream.resets[0]!.error).toMatch(/aborted|ECONNRESET/);
     expect(upstream.requests).toHaveLength(0);
     // The upstream keeps serving.
@@ -123,11 +147,21 @@ describe("traffic layer", () => {
     session.destroy();
     await until("the reset to be recorded", () => upstream.resets.length === 1);
     await sleep(50);
-    expect(upstream.resets[0]).toMatchObject({ method: "POST", path: "/h2-upload", phase: "request", bodyBytesReceived: 1000 });
+    expect(upstream.resets[0]).toMatchObject({
+      method: "POST",
+      path: "/h2-upload",
+      phase: "request",
+      bodyBytesReceived: 1000,
+    });
   });
 
   test("gRPC and TCP upstreams record a peer reset instead of raising", async () => {
-    await using grpc = await startGrpcUpstream({ "/t.T/Echo": async (call) => { await sleep(300); return call.message; } });
+    await using grpc = await startGrpcUpstream({
+      "/t.T/Echo": async (call) => {
+        await sleep(300);
+        return call.message;
+      },
+    });
     const session = connect(`http://127.0.0.1:${grpc.port}`);
     session.on("error", () => undefined);
     const call = session.request({ ":method": "POST", ":path": "/t.T/Echo", "content-type": "application/grpc" });

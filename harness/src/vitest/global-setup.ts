@@ -16,7 +16,10 @@ export default async function setup(project: ProjectLike): Promise<void> {
   const build = async (fast: boolean) => {
     const results = await buildFilterProject(readFilterProject(root), { fast });
     const rebuilt = results.filter((r) => r.rebuilt);
-    if (rebuilt.length) console.log(`[proxy-wasm-as] built ${rebuilt.map((r) => `${r.name} (${(r.compileMs / 1000).toFixed(1)} s)`).join(", ")}`);
+    if (rebuilt.length)
+      console.log(
+        `[proxy-wasm-as] built ${rebuilt.map((r) => `${r.name} (${(r.compileMs / 1000).toFixed(1)} s)`).join(", ")}`,
+      );
   };
   if (process.env.PROXY_WASM_AS_SKIP_BUILD !== "1") await build(false);
   // Watch mode: rebuild only the release module (what tests load), unoptimized, so a save turns green fast; the

@@ -13,10 +13,16 @@ export const FILTER_TEST_TIMEOUT_MS = 60_000;
 /** Hook timeout: hooks may start Envoy or containers. */
 export const FILTER_HOOK_TIMEOUT_MS = 120_000;
 /** Sources whose change re-runs the tests in watch mode (the global setup rebuilds the module first). */
-export const FILTER_SOURCE_TRIGGERS = ["**/package.json/**", "**/{vitest,vite}.config.*/**", "**/assembly/**/*.ts", "**/asconfig.json"];
+export const FILTER_SOURCE_TRIGGERS = [
+  "**/package.json/**",
+  "**/{vitest,vite}.config.*/**",
+  "**/assembly/**/*.ts",
+  "**/asconfig.json",
+];
 
 // Sibling files keep this file's extension: .ts in the repository (source condition), .js in the package.
-const sibling = (name: string) => fileURLToPath(new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const sibling = (name: string) =>
+  fileURLToPath(new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 /**
  * A vitest config for a filter project: builds `assembly/` and provisions Envoy once before the tests (and rebuilds

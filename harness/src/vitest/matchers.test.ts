@@ -13,7 +13,10 @@ const QUICKSTART = resolve("build/quickstart.wasm");
 describe("filter matchers on emulator results", () => {
   test("status, response header present/absent/value, upstream header, reached upstream", async () => {
     const emulator = await Emulator.load(ADD_HEADER);
-    const result = await emulator.request({ path: "/", headers: { "x-in": "1" } }, () => ({ status: 201, headers: { "x-up": "a" } }));
+    const result = await emulator.request({ path: "/", headers: { "x-in": "1" } }, () => ({
+      status: 201,
+      headers: { "x-up": "a" },
+    }));
     expect(result).toHaveStatus(201);
     expect(result).toHaveHeader("x-powered-by");
     expect(result).toHaveHeader("X-Powered-By", "proxy-wasm-as");
@@ -23,7 +26,9 @@ describe("filter matchers on emulator results", () => {
     expect(result).toHaveReachedUpstream();
     expect(result).not.toBeLocalReply();
     expect(() => expect(result).toHaveStatus(200)).toThrow("expected status 200, got 201");
-    expect(() => expect(result).toHaveHeader("x-powered-by", "other")).toThrow(/to have header x-powered-by = other, but it has "proxy-wasm-as"/);
+    expect(() => expect(result).toHaveHeader("x-powered-by", "other")).toThrow(
+      /to have header x-powered-by = other, but it has "proxy-wasm-as"/,
+    );
     expect(() => expect(result).not.toHaveHeader("x-powered-by")).toThrow(/not to have header x-powered-by/);
     expect(() => expect(result).toBeLocalReply()).toThrow(/expected a local reply, got a response from the upstream/);
   });
@@ -33,21 +38,36 @@ describe("filter matchers on emulator results", () => {
     const result = await emulator.request({ path: "/" }, () => ({ status: 200 }));
     expect(result).toBeLocalReply(401);
     expect(result).not.toHaveReachedUpstream();
-    expect(() => expect(result).toBeLocalReply(403)).toThrow(/local reply with status 403, got a local reply with status 401/);
+    expect(() => expect(result).toBeLocalReply(403)).toThrow(
+      /local reply with status 403, got a local reply with status 401/,
+    );
     expect(() => expect(result).toHaveUpstreamHeader("x-key")).toThrow(/no request reached the upstream/);
-    expect(() => expect(emulator).toHaveLogged(/never logged/)).toThrow(/expected a log line matching \/never logged\//);
+    expect(() => expect(emulator).toHaveLogged(/never logged/)).toThrow(
+      /expected a log line matching \/never logged\//,
+    );
     await expect(async () => {}).toChangeMetric(emulator, "no.such.metric", 0);
-    await expect(expect(async () => {}).toChangeMetric(emulator, "no.such.metric", 1)).rejects.toThrow(/changed by 0 \(0 → 0\)/);
+    await expect(expect(async () => {}).toChangeMetric(emulator, "no.such.metric", 1)).rejects.toThrow(
+      /changed by 0 \(0 → 0\)/,
+    );
   });
 
   test("wrong subjects get a message naming what the matcher accepts", () => {
-    expect(() => expect(42).toHaveStatus(200)).toThrow(/toHaveStatus expects an emulator result or an HTTP response, got number/);
+    expect(() => expect(42).toHaveStatus(200)).toThrow(
+      /toHaveStatus expects an emulator result or an HTTP response, got number/,
+    );
     expect(() => expect({}).toHaveLogged("x")).toThrow(/toHaveLogged expects an Emulator or a running Envoy/);
   });
 });
 
 describe("filter matchers on real-traffic shapes", () => {
-  const response = (headers: Record<string, string | string[]>, status = 200) => ({ status, headers, body: Buffer.from(""), trailers: {}, text: () => "", json: () => null });
+  const response = (headers: Record<string, string | string[]>, status = 200) => ({
+    status,
+    headers,
+    body: Buffer.from(""),
+    trailers: {},
+    text: () => "",
+    json: () => null,
+  });
 
   test("a response from the upstream carries x-envoy-upstream-service-time; a local reply does not", () => {
     expect(response({ "x-envoy-upstream-service-time": "3", "x-a": ["1", "2"] })).not.toBeLocalReply();

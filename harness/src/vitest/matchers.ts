@@ -1,8 +1,16 @@
 // Matchers for what filter tests assert, on emulator results and real-Envoy responses alike. Registered by the
 // preset's setup file (setup.ts); typed through vitest's `Matchers` interface (see the declaration at the end).
 import {
-  describeSubject, headerValues, isEmulator, isEmulatorResult, isEnvoy, isHttpResponse, isRecordingUpstream,
-  type EmulatorLike, type EnvoyLike,
+  describeSubject,
+  headerValues,
+  isEmulator,
+  isEmulatorResult,
+  isEnvoy,
+  isHttpResponse,
+  isRecordingUpstream,
+  type EmulatorLike,
+  type HeaderSource,
+  type EnvoyLike,
 } from "./subjects.ts";
 
 /** Envoy's router adds this header to responses that came from an upstream; local replies lack it. */
@@ -27,11 +35,22 @@ function matchesValue(values: readonly string[], expected: HeaderExpectation | u
   return values.some((v) => (typeof expected === "string" ? v === expected : expected.test(v)));
 }
 
-function headerResult(where: string, name: string, values: string[], expected: HeaderExpectation | undefined, isNot: boolean): MatcherResult {
+function headerResult(
+  where: string,
+  name: string,
+  values: string[],
+  expected: HeaderExpectation | undefined,
+  isNot: boolean,
+): MatcherResult {
   const pass = matchesValue(values, expected);
   const want = expected === undefined ? "" : ` = ${String(expected)}`;
   const seen = values.length ? `it has ${values.map((v) => JSON.stringify(v)).join(", ")}` : "it is absent";
-  return { pass, message: () => `expected ${where} ${isNot ? "not " : ""}to have header ${name}${want}, but ${seen}`, actual: values, expected };
+  return {
+    pass,
+    message: () => `expected ${where} ${isNot ? "not " : ""}to have header ${name}${want}, but ${seen}`,
+    actual: values,
+    expected,
+  };
 }
 
 /** Levels as both emulators and Envoy spell them. */
@@ -52,13 +71,20 @@ async function readMetric(source: EmulatorLike | EnvoyLike, name: string): Promi
 export const filterMatchers = {
   /** `expect(result|response).toHaveStatus(403)`: the status the client got. */
   toHaveStatus(this: { isNot: boolean }, received: unknown, status: number): MatcherResult {
-    if (!isEmulatorResult(received) && !isHttpResponse(received)) return unsupported("toHaveStatus", received, "an emulator result or an HTTP response");
-    return { pass: received.status === status, message: () => `expected status ${this.isNot ? "not " : ""}${status}, got ${received.status}`, actual: received.status, expected: status };
+    if (!isEmulatorResult(received) && !isHttpResponse(received))
+      return unsupported("toHaveStatus", received, "an emulator result or an HTTP response");
+    return {
+      pass: received.status === status,
+      message: () => `expected status ${this.isNot ? "not " : ""}${status}, got ${received.status}`,
+      actual: received.status,
+      expected: status,
+    };
   },
 
   /** `expect(result|response).toHaveHeader(name, value?)`: the client got the header (with that value / matching). */
   toHaveHeader(this: { isNot: boolean }, received: unknown, name: string, expected?: HeaderExpectation): MatcherResult {
-    if (!isEmulatorResult(received) && !isHttpResponse(received)) return unsupported("toHaveHeader", received, "an emulator result or an HTTP response");
+    if (!isEmulatorResult(received) && !isHttpResponse(received))
+      return unsupported("toHaveHeader", received, "an emulator result or an HTTP response");
     return headerResult("the response", name, headerValues(received.headers, name), expected, this.isNot);
   },
 
@@ -66,12 +92,18 @@ export const filterMatchers = {
    * `expect(result|upstream).toHaveUpstreamHeader(name, value?)`: what the upstream saw. On an emulator result, the
    * request the upstream handler received; on a recording upstream, its latest request. Fails when nothing arrived.
    */
-  toHaveUpstreamHeader(this: { isNot: boolean }, received: unknown, name: string, expected?: HeaderExpectation): MatcherResult {
-    let headers;
+  toHaveUpstreamHeader(
+    this: { isNot: boolean },
+    received: unknown,
+    name: string,
+    expected?: HeaderExpectation,
+  ): MatcherResult {
+    let headers: HeaderSource | undefined;
     if (isEmulatorResult(received)) headers = received.upstream?.headers;
     else if (isRecordingUpstream(received)) headers = received.requests.at(-1)?.headers;
     else return unsupported("toHaveUpstreamHeader", received, "an emulator result or a recording upstream");
-    if (!headers) return { pass: false, message: () => "no request reached the upstream (the filter answered or stopped it)" };
+    if (!headers)
+      return { pass: false, message: () => "no request reached the upstream (the filter answered or stopped it)" };
     return headerResult("the upstream request", name, headerValues(headers, name), expected, this.isNot);
   },
 
@@ -81,7 +113,13 @@ export const filterMatchers = {
     if (isEmulatorResult(received)) reached = received.upstream !== null;
     else if (isRecordingUpstream(received)) reached = received.requests.length > 0;
     else return unsupported("toHaveReachedUpstream", received, "an emulator result or a recording upstream");
-    return { pass: reached, message: () => (reached ? "expected no request to reach the upstream, but one did" : "expected the request to reach the upstream, but none did") };
+    return {
+      pass: reached,
+      message: () =>
+        reached
+          ? "expected no request to reach the upstream, but one did"
+          : "expected the request to reach the upstream, but none did",
+    };
   },
 
   /**
@@ -97,7 +135,8 @@ export const filterMatchers = {
     const want = `a local reply${status === undefined ? "" : ` with status ${status}`}`;
     return {
       pass: local && statusOk,
-      message: () => `expected ${this.isNot ? "not " : ""}${want}, got ${local ? "a local reply" : "a response from the upstream"} with status ${received.status}`,
+      message: () =>
+        `expected ${this.isNot ? "not " : ""}${want}, got ${local ? "a local reply" : "a response from the upstream"} with status ${received.status}`,
     };
   },
 
@@ -107,11 +146,22 @@ export const filterMatchers = {
     if (isEmulator(received)) lines = [...received.logs];
     else if (isEnvoy(received)) lines = received.wasmLogs();
     else return unsupported("toHaveLogged", received, "an Emulator or a running Envoy");
-    const hit = lines.find((l) => levelMatches(l.level, level) && (typeof pattern === "string" ? l.message.includes(pattern) : pattern.test(l.message)));
-    const shown = lines.slice(-20).map((l) => `  ${l.level} ${l.message}`).join("\n") || "  (nothing logged)";
+    const hit = lines.find(
+      (l) =>
+        levelMatches(l.level, level) &&
+        (typeof pattern === "string" ? l.message.includes(pattern) : pattern.test(l.message)),
+    );
+    const shown =
+      lines
+        .slice(-20)
+        .map((l) => `  ${l.level} ${l.message}`)
+        .join("\n") || "  (nothing logged)";
     return {
       pass: hit !== undefined,
-      message: () => (hit ? `expected no log line matching ${String(pattern)}, but got: ${hit.level} ${hit.message}` : `expected a${level ? ` ${level}` : ""} log line matching ${String(pattern)}; the module logged:\n${shown}`),
+      message: () =>
+        hit
+          ? `expected no log line matching ${String(pattern)}, but got: ${hit.level} ${hit.message}`
+          : `expected a${level ? ` ${level}` : ""} log line matching ${String(pattern)}; the module logged:\n${shown}`,
     };
   },
 
@@ -119,15 +169,24 @@ export const filterMatchers = {
    * `await expect(async () => { … }).toChangeMetric(emulator|envoy, name, delta)`: running the action changed the
    * module's metric `name` by exactly `delta`. On Envoy, `name` may omit the `wasmcustom.` prefix.
    */
-  async toChangeMetric(this: { isNot: boolean }, received: unknown, source: unknown, name: string, delta: number): Promise<MatcherResult> {
-    if (typeof received !== "function") return { pass: false, message: () => `toChangeMetric expects a function to run, got ${typeof received}` };
-    if (!isEmulator(source) && !isEnvoy(source)) return unsupported("toChangeMetric", source, "an Emulator or a running Envoy as its first argument");
+  async toChangeMetric(
+    this: { isNot: boolean },
+    received: unknown,
+    source: unknown,
+    name: string,
+    delta: number,
+  ): Promise<MatcherResult> {
+    if (typeof received !== "function")
+      return { pass: false, message: () => `toChangeMetric expects a function to run, got ${typeof received}` };
+    if (!isEmulator(source) && !isEnvoy(source))
+      return unsupported("toChangeMetric", source, "an Emulator or a running Envoy as its first argument");
     const before = await readMetric(source, name);
     await (received as () => unknown)();
     const after = await readMetric(source, name);
     return {
       pass: after - before === delta,
-      message: () => `expected metric ${name} ${this.isNot ? "not " : ""}to change by ${delta}, it changed by ${after - before} (${before} → ${after})`,
+      message: () =>
+        `expected metric ${name} ${this.isNot ? "not " : ""}to change by ${delta}, it changed by ${after - before} (${before} → ${after})`,
       actual: after - before,
       expected: delta,
     };

@@ -2,7 +2,8 @@
 // real-Envoy responses: duck typing keeps this layer free of runtime imports of the emulator and envoy layers.
 
 /** Headers as the emulator holds them (HeaderMap) or as a real response/upstream carries them (plain record). */
-type HeaderSource = { getAll(name: string): string[] } | Record<string, string | string[] | undefined>;
+/** Header collections the matchers read: a HeaderMap-like object with `getAll`, or a plain record. */
+export type HeaderSource = { getAll(name: string): string[] } | Record<string, string | string[] | undefined>;
 
 /** An emulator RequestResult: status, headers, localReply, and what the upstream received. */
 export interface EmulatorResultLike {
@@ -41,12 +42,20 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 /** True for an emulator RequestResult. */
 export function isEmulatorResult(value: unknown): value is EmulatorResultLike {
-  return isObject(value) && "localReply" in value && "stream" in value && isObject(value.headers) && typeof (value.headers as { getAll?: unknown }).getAll === "function";
+  return (
+    isObject(value) &&
+    "localReply" in value &&
+    "stream" in value &&
+    isObject(value.headers) &&
+    typeof (value.headers as { getAll?: unknown }).getAll === "function"
+  );
 }
 
 /** True for a real HTTP response. */
 export function isHttpResponse(value: unknown): value is HttpResponseLike {
-  return isObject(value) && typeof value.status === "number" && isObject(value.headers) && typeof value.text === "function";
+  return (
+    isObject(value) && typeof value.status === "number" && isObject(value.headers) && typeof value.text === "function"
+  );
 }
 
 /** True for a recording upstream. */
@@ -67,7 +76,8 @@ export function isEnvoy(value: unknown): value is EnvoyLike {
 /** Every value of header `name` in `headers` (empty when absent). */
 export function headerValues(headers: HeaderSource, name: string): string[] {
   const key = name.toLowerCase();
-  if (typeof (headers as { getAll?: unknown }).getAll === "function") return (headers as { getAll(n: string): string[] }).getAll(key);
+  if (typeof (headers as { getAll?: unknown }).getAll === "function")
+    return (headers as { getAll(n: string): string[] }).getAll(key);
   const value = (headers as Record<string, string | string[] | undefined>)[key];
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }

@@ -17,24 +17,41 @@ export async function buildProbe(): Promise<string> {
   // The source is named probe.as so the repository's TypeScript check skips it; asc gets it as probe.ts.
   const source = readFileSync(SOURCE, "utf8");
   let binary: Uint8Array | undefined;
-  const { error, stderr } = await asc.main([
-    // An empty config: the repository's asconfig.json (SDK exports and build transform) is for SDK modules.
-    "probe.ts", "--config", "probe-asconfig.json", "--outFile", "probe.wasm", "--runtime", "stub", "--use", "abort=", "--exportStart", "_initialize",
-    "--optimizeLevel", "2", "--noAssert", "--debug",
-  ], {
-    readFile: (name: string, baseDir: string) => {
-      if (baseDir === "." || baseDir === "") {
-        if (name === "probe.ts") return source;
-        if (name === "probe-asconfig.json") return "{}";
-      }
-      return readOrNull(resolve(baseDir, name));
+  const { error, stderr } = await asc.main(
+    [
+      // An empty config: the repository's asconfig.json (SDK exports and build transform) is for SDK modules.
+      "probe.ts",
+      "--config",
+      "probe-asconfig.json",
+      "--outFile",
+      "probe.wasm",
+      "--runtime",
+      "stub",
+      "--use",
+      "abort=",
+      "--exportStart",
+      "_initialize",
+      "--optimizeLevel",
+      "2",
+      "--noAssert",
+      "--debug",
+    ],
+    {
+      readFile: (name: string, baseDir: string) => {
+        if (baseDir === "." || baseDir === "") {
+          if (name === "probe.ts") return source;
+          if (name === "probe-asconfig.json") return "{}";
+        }
+        return readOrNull(resolve(baseDir, name));
+      },
+      writeFile: (name: string, contents: string | Uint8Array) => {
+        if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
+      },
+      listFiles: () => [],
     },
-    writeFile: (name: string, contents: string | Uint8Array) => {
-      if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
-    },
-    listFiles: () => [],
-  });
-  if (error || !binary) throw new Error(`building the emulator probe module failed: ${error?.message}\n${stderr.toString()}`);
+  );
+  if (error || !binary)
+    throw new Error(`building the emulator probe module failed: ${error?.message}\n${stderr.toString()}`);
   // Write then rename, so parallel test workers never read a half-written module.
   const tmp = `${PROBE_WASM}.${process.pid}.tmp`;
   writeFileSync(tmp, binary);

@@ -2,7 +2,15 @@
 // trapping entry points). Only what those tests need: types, function imports, functions, memory, exports.
 import type { WasmSignature, WasmValueType } from "../../abi/index.ts";
 
-const VALTYPE: Record<WasmValueType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b, funcref: 0x70, externref: 0x6f };
+const VALTYPE: Record<WasmValueType, number> = {
+  i32: 0x7f,
+  i64: 0x7e,
+  f32: 0x7d,
+  f64: 0x7c,
+  v128: 0x7b,
+  funcref: 0x70,
+  externref: 0x6f,
+};
 
 /** A function defined by the module: signature, body instructions (without the final `end`), export name. */
 export interface TinyFunction {
@@ -66,22 +74,48 @@ export function tinyModule(spec: TinyModuleSpec): Uint8Array {
   const imports = spec.imports ?? [];
   const functions = spec.functions ?? [];
   const sigs = [...imports.map((i) => i.signature), ...functions.map((f) => f.signature)];
-  const types = sigs.map((s) => [0x60, ...vec(s.params.map((p) => [VALTYPE[p]])), ...vec(s.results.map((r) => [VALTYPE[r]]))]);
-  const zero = (t: WasmValueType) => (t === "i64" ? op.i64Const(0) : t === "i32" ? op.i32Const(0) : t === "f32" ? [0x43, 0, 0, 0, 0] : [0x44, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const types = sigs.map((s) => [
+    0x60,
+    ...vec(s.params.map((p) => [VALTYPE[p]])),
+    ...vec(s.results.map((r) => [VALTYPE[r]])),
+  ]);
+  const zero = (t: WasmValueType) =>
+    t === "i64"
+      ? op.i64Const(0)
+      : t === "i32"
+        ? op.i32Const(0)
+        : t === "f32"
+          ? [0x43, 0, 0, 0, 0]
+          : [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(2, vec(imports.map((imp, i) => [...str(imp.module), ...str(imp.name), 0x00, ...uleb(i)]))),
     ...section(3, vec(functions.map((_, i) => uleb(imports.length + i)))),
     ...(spec.memory === false ? [] : section(5, vec([[0x00, 0x01]]))),
-    ...section(7, vec([
-      ...(spec.memory === false ? [] : [[...str("memory"), 0x02, 0x00]]),
-      ...functions.flatMap((f, i) => (f.export ? [[...str(f.export), 0x00, ...uleb(imports.length + i)]] : [])),
-    ])),
-    ...section(10, vec(functions.map((f) => {
-      const body = [0x00, ...(f.body ?? f.signature.results.flatMap(zero)), 0x0b];
-      return [...uleb(body.length), ...body];
-    }))),
+    ...section(
+      7,
+      vec([
+        ...(spec.memory === false ? [] : [[...str("memory"), 0x02, 0x00]]),
+        ...functions.flatMap((f, i) => (f.export ? [[...str(f.export), 0x00, ...uleb(imports.length + i)]] : [])),
+      ]),
+    ),
+    ...section(
+      10,
+      vec(
+        functions.map((f) => {
+          const body = [0x00, ...(f.body ?? f.signature.results.flatMap(zero)), 0x0b];
+          return [...uleb(body.length), ...body];
+        }),
+      ),
+    ),
   ];
   return Uint8Array.from(bytes);
 }
