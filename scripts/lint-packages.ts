@@ -1,7 +1,7 @@
 // Packs the published packages exactly as `npm publish` would (the harness builds itself through prepack) and lints
-// the tarballs: publint (package.json fields, exports, files) for both, and @arethetypeswrong/cli for the harness
+// the tarballs: publint (package.json fields, exports, files) for all three (sdk, harness, create-proxy-wasm-as), and @arethetypeswrong/cli for the harness
 // (types and JavaScript resolve for every subpath under Node16 ESM and bundlers; it is ESM-only, so the CommonJS
-// and node10 resolutions are out of scope). The SDK is AssemblyScript source, which attw does not apply to.
+// and node10 resolutions are out of scope). The SDK is AssemblyScript source and create-proxy-wasm-as is only a bin, so attw does not apply to them.
 //   npm run lint:packages          (also run by test/unit/packages.test.ts)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,6 +14,7 @@ const BIN = join(ROOT, "node_modules", ".bin");
 const PACKAGES = [
   { workspace: "harness", tarball: "proxy-wasm-as-harness-0.1.0.tgz", attw: true },
   { workspace: "sdk", tarball: "proxy-wasm-as-sdk-0.1.0.tgz", attw: false },
+  { workspace: "create-proxy-wasm-as", tarball: "create-proxy-wasm-as-0.1.0.tgz", attw: false },
 ];
 
 const out = mkdtempSync(join(tmpdir(), "pwas-pack-"));
