@@ -30,7 +30,7 @@ import {
   type LocalReplyTarget,
   type RecordedLocalReply,
 } from "./local-reply-path.ts";
-import { checkBodyStep, checkHeadersStep, checkTrailersStep, usage } from "./stream-usage.ts";
+import { checkBodyStep, checkHeadersStep, checkTrailersStep, checkUpstreamResponseStep } from "./stream-usage.ts";
 import { StreamCalls } from "./stream-calls.ts";
 import { httpStreamProperty } from "./stream-properties.ts";
 import { propertyKey } from "./properties.ts";
@@ -152,10 +152,7 @@ export class HttpStream {
 
   /** The upstream's answer arrives as Envoy's router hands it over (connection-manager.ts), once the request reached it. */
   sendUpstreamResponse(answer: UpstreamAnswer = {}): HttpAction {
-    usage(
-      this.localReply !== null || this.resetReason !== null,
-      "sendUpstreamResponse() after the filter answered locally or reset the stream: no upstream response comes.",
-    );
+    checkUpstreamResponseStep(this.localReply !== null || this.resetReason !== null);
     const decoded = decodeUpstreamResponse(answer, {
       date: httpDate(this.#deps.now()),
       serviceTimeMs: this.#deps.now() - this.#routedAtMs,

@@ -41,3 +41,11 @@ export function checkTrailersStep(side: StreamSide, dir: Direction): void {
   usage(!dir.started, `${side}Trailers() before ${side}Headers().`);
   usage(dir.eosReceived, `${side}Trailers() after the end of the ${side} stream.`);
 }
+
+/** An upstream response (sendUpstreamResponse): only while the filter has neither answered locally nor reset the stream (`answeredOrReset`). */
+export function checkUpstreamResponseStep(answeredOrReset: boolean): void {
+  usage(
+    answeredOrReset,
+    "sendUpstreamResponse() after the filter answered locally or reset the stream: no upstream response comes.",
+  );
+}
