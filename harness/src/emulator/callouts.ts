@@ -1,12 +1,37 @@
 // HTTP calls, gRPC calls/streams and DNS lookups made by a module, routed to TypeScript handlers registered by
 // cluster name. Responses are delivered asynchronously (through the host event loop / virtual clock) to the ROOT
 // context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2).
-import { HeaderMap, type HeadersInit } from "./header-map.ts";
 import { BufferType, GrpcStatus, LogLevel, MapType, Status } from "../abi/index.ts";
 import { concat } from "./bytes.ts";
+import type {
+  CalloutDelivery,
+  CalloutRecord,
+  CalloutResponse,
+  CalloutHandlers,
+  GrpcCallArgs,
+  GrpcReply,
+  GrpcRequest,
+  GrpcServerStream,
+  GrpcServiceHandler,
+} from "./callout-types.ts";
 import { EmulatorUsageError, WasmTrapError } from "./errors.ts";
-import type { EmulatorHost } from "./host.ts";
+import { grpcClusterName, parsesAsTargetlessGrpcService, upstreamStatusMessage } from "./grpc-service.ts";
+import { HeaderMap } from "./header-map.ts";
 import type { CallbackData, ContextState } from "./vm-types.ts";
+
+export type {
+  CalloutDelivery,
+  CalloutHandlers,
+  CalloutRecord,
+  CalloutRequest,
+  CalloutResponse,
+  GrpcReply,
+  GrpcRequest,
+  GrpcServerStream,
+  GrpcServiceHandler,
+  HttpCalloutHandler,
+} from "./callout-types.ts";
+export { grpcClusterName, parsesAsTargetlessGrpcService } from "./grpc-service.ts";
 
 const encoder = new TextEncoder();
 /** The maps readable in an HTTP callout's response callback, and in gRPC metadata callbacks. */
@@ -17,115 +42,6 @@ const TokenKind = { Http: 0, GrpcCall: 1, GrpcStream: 2 } as const;
 const GRPC_METADATA_MAPS = [MapType.GrpcReceiveInitialMetadata, MapType.GrpcReceiveTrailingMetadata] as const;
 const toBytes = (b: string | Uint8Array | undefined): Uint8Array =>
   typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0));
-
-/**
- * The narrow view of a VM the callout engine delivers into (implemented by WasmVm): its clock, its liveness and
- * its root callbacks. The engine never sees the rest of the VM.
- */
-export interface CalloutDelivery {
-  readonly host: EmulatorHost;
-  /** Non-null once the VM trapped or hit a limit: nothing more is delivered. */
-  readonly failure: unknown;
-  /** The live context `id`, or undefined once it is gone. */
-  context(id: number): ContextState | undefined;
-  /** Calls a root callback with data readable only during it. A trap throws WasmTrapError. */
-  callWithData(ctx: ContextState, data: CallbackData, name: string, ...args: number[]): number | undefined;
-  /** Applies the stream actions and root teardown requested during the last call. */
-  applyDeferred(): void;
-  /** Logs on behalf of the host, attributed to `ctx`. */
-  hostLog(level: LogLevel, ctx: ContextState | null, message: string): void;
-}
-
-/** What an HTTP callout handler receives. */
-export interface CalloutRequest {
-  readonly cluster: string;
-  readonly headers: HeaderMap;
-  readonly body: Uint8Array;
-  readonly trailers: HeaderMap;
-  /** 0 = no timeout. */
-  readonly timeoutMs: number;
-  /** The body decoded as UTF-8. */
-  text(): string;
-}
-
-/**
- * What an HTTP callout handler returns: a response (status defaults to 200), or `{ reset: true }` for a stream
- * reset (delivered as num_headers=0; proxy_get_status gives 11 "reset"). `delayMs` is the virtual latency; if it
- * exceeds the call's timeout the module gets Envoy's 504 "upstream request timeout" instead.
- */
-export type CalloutResponse =
-  | {
-      readonly status?: number;
-      readonly headers?: HeadersInit;
-      readonly body?: string | Uint8Array;
-      readonly trailers?: HeadersInit;
-      readonly delayMs?: number;
-    }
-  | { readonly reset: true; readonly delayMs?: number };
-
-/** Handles proxy_http_call requests sent to one cluster. Must be synchronous. */
-export type HttpCalloutHandler = (request: CalloutRequest) => CalloutResponse;
-
-/** A gRPC request as the service handler sees it. */
-export interface GrpcRequest {
-  readonly cluster: string;
-  readonly serviceName: string;
-  readonly method: string;
-  readonly metadata: HeaderMap;
-  /** The request message (unary calls; empty for streams). */
-  readonly message: Uint8Array;
-}
-
-/** Reply to a unary gRPC call: status 0 (default) delivers `message`; any other status closes with it. */
-export interface GrpcReply {
-  readonly status?: number;
-  readonly message?: string | Uint8Array;
-  readonly statusMessage?: string;
-  readonly delayMs?: number;
-}
-
-/** The server side of a gRPC stream opened by the module. Calls are delivered to the module asynchronously. */
-export interface GrpcServerStream {
-  readonly request: GrpcRequest;
-  /** Set by the handler: called for each message the module sends (endStream true on its last one). */
-  onMessage: ((message: Uint8Array, endStream: boolean) => void) | null;
-  /** Set by the handler: called when the module half-closes (proxy_grpc_close) or cancels (proxy_grpc_cancel). */
-  onClose: ((how: "half-close" | "cancel") => void) | null;
-  sendInitialMetadata(metadata: HeadersInit): void;
-  send(message: string | Uint8Array): void;
-  /** Sends trailing metadata (if any) then closes the stream with `status` (proxy_on_grpc_close). */
-  close(status: number, statusMessage?: string, trailers?: HeadersInit): void;
-}
-
-/** A gRPC service registered by cluster name: a unary function, or an object with `unary` and/or `stream`. */
-export type GrpcServiceHandler =
-  | ((request: GrpcRequest) => GrpcReply)
-  | { readonly unary?: (request: GrpcRequest) => GrpcReply; readonly stream?: (stream: GrpcServerStream) => void };
-
-/** One callout the module made (for assertions). */
-export interface CalloutRecord {
-  readonly kind: "http" | "grpc-call" | "grpc-stream";
-  readonly cluster: string;
-  readonly token: number;
-  readonly headers: HeaderMap;
-  readonly body: Uint8Array;
-}
-
-/** Handlers by cluster name, and DNS answers by host name. */
-export interface CalloutHandlers {
-  readonly upstreams: Readonly<Record<string, HttpCalloutHandler>>;
-  readonly grpcServices: Readonly<Record<string, GrpcServiceHandler>>;
-  readonly dns: Readonly<Record<string, readonly string[]>>;
-}
-
-interface GrpcCallArgs {
-  readonly service: Uint8Array;
-  readonly serviceName: string;
-  readonly method: string;
-  readonly metadata: Array<[string, string]>;
-  readonly message?: Uint8Array;
-  readonly timeoutMs?: number;
-}
 
 /** Per-VM callout engine (tokens are per VM instance). */
 export class Callouts {
@@ -469,88 +385,4 @@ function encodeDnsResult(addresses: readonly string[]): Uint8Array {
   view.setUint32(0, addresses.length, true);
   for (let i = 0; i < addresses.length; i++) view.setUint32(4 + i * 4, DNS_TTL_SECONDS, true);
   return concat(head, ...addresses.map((a) => encoder.encode(`${a}\0`)));
-}
-
-/**
- * The proxy_get_status message Envoy gives after the upstream closed a gRPC call or stream: the grpc-message with
- * the response code details appended, "<message>{via_upstream}", or just "via_upstream" without a message (traces
- * h2-grpc-error and h1-grpc-stream-answered, Envoy 1.36 and 1.40).
- */
-function upstreamStatusMessage(message: string | undefined): string {
-  return message ? `${message}{via_upstream}` : "via_upstream";
-}
-
-/**
- * True when `bytes` is valid protobuf wire format carrying neither `envoy_grpc` (1) nor `google_grpc` (2): Envoy's
- * GrpcService parse succeeds (unknown fields are kept) and the service has no target. Empty input is not judged.
- */
-export function parsesAsTargetlessGrpcService(bytes: Uint8Array): boolean {
-  if (bytes.length === 0) return false;
-  const fields = protobufFieldNumbers(bytes);
-  return fields !== null && !fields.has(1) && !fields.has(2);
-}
-
-/** Top-level field numbers of a protobuf wire-format message, or null when `bytes` is not valid wire format. */
-function protobufFieldNumbers(bytes: Uint8Array): Set<number> | null {
-  const fields = new Set<number>();
-  let at = 0;
-  const varint = (): number | null => {
-    let value = 0;
-    for (let shift = 0; shift < 64; shift += 7) {
-      if (at >= bytes.length) return null;
-      const b = bytes[at++]!;
-      value += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return value;
-    }
-    return null;
-  };
-  const skip = (wireType: number, field: number, depth: number): boolean => {
-    switch (wireType) {
-      case 0:
-        return varint() !== null;
-      case 1:
-        at += 8;
-        return at <= bytes.length;
-      case 2: {
-        const n = varint();
-        if (n === null) return false;
-        at += n;
-        return at <= bytes.length;
-      }
-      case 5:
-        at += 4;
-        return at <= bytes.length;
-      case 3: // a group: fields until the matching end-group tag
-        for (;;) {
-          const key = varint();
-          if (key === null || key < 8 || depth > 32) return false;
-          if ((key & 7) === 4) return key >>> 3 === field;
-          if (!skip(key & 7, Math.floor(key / 8), depth + 1)) return false;
-        }
-      default:
-        return false; // 4 (end group without a start), 6 and 7 (not wire types)
-    }
-  };
-  while (at < bytes.length) {
-    const key = varint();
-    if (key === null || key < 8) return null;
-    const field = Math.floor(key / 8);
-    if ((field === 1 || field === 2) && (key & 7) !== 2) return null; // the target fields are messages
-    if (!skip(key & 7, field, 0)) return null;
-    fields.add(field);
-  }
-  return fields;
-}
-
-/** Cluster name from a serialized GrpcService proto (envoy_grpc.cluster_name), else the bytes as a name. */
-export function grpcClusterName(service: Uint8Array): string {
-  const text = new TextDecoder().decode(service);
-  if (service[0] === 0x0a && service.length > 2) {
-    const outerLen = service[1]!;
-    const inner = service.subarray(2, 2 + outerLen);
-    if (inner.length === outerLen && inner[0] === 0x0a && inner[1]! + 2 <= inner.length) {
-      return new TextDecoder().decode(inner.subarray(2, 2 + inner[1]!));
-    }
-  }
-  return text;
 }

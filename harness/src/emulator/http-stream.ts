@@ -8,12 +8,12 @@ import {
   decodeUpstreamResponse,
   deliverMessage,
   httpDate,
-  localReplyResponse,
   type ClientRequest,
   type DecodedMessage,
   type UpstreamAnswer,
 } from "./connection-manager.ts";
-import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
+import { BufferType, MapType, Status, StreamType } from "../abi/index.ts";
+import type { LogEntry, WasmTrapError } from "./errors.ts";
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
 import {
   Direction,
@@ -23,6 +23,14 @@ import {
   type HttpStreamDeps,
   type StepOptions,
 } from "./http-direction.ts";
+import { buffersBody, dropsBody, interpretReturn, localReplyReturnCode, type CallbackPhase } from "./filter-return.ts";
+import {
+  enforceBufferLimit,
+  sendLocalReply,
+  type LocalReplyTarget,
+  type RecordedLocalReply,
+} from "./local-reply-path.ts";
+import { checkBodyStep, checkHeadersStep, checkTrailersStep, checkUpstreamResponseStep } from "./stream-usage.ts";
 import { StreamCalls } from "./stream-calls.ts";
 import { httpStreamProperty } from "./stream-properties.ts";
 import { propertyKey } from "./properties.ts";
@@ -31,7 +39,6 @@ import { concat, type BufferRef, type ContextState, type HostStream, type LocalR
 export type { FilterMode, HttpAction, HttpStreamDeps, StepOptions } from "./http-direction.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 
 /** An HTTP stream. Create with `emulator.httpStream()`. */
@@ -42,7 +49,7 @@ export class HttpStream {
   /** What the client received: response after the filter (or the local reply). */
   readonly response: HttpMessage;
   /** The local reply sent by the filter (or the failure policy), or null. */
-  localReply: (LocalReply & { readonly bodyText: string }) | null = null;
+  localReply: RecordedLocalReply | null = null;
   /** Set when the filter reset the stream with proxy_close_stream (details wasm_close_stream). */
   resetReason: string | null = null;
   /** The trap that failed this stream's VM during this stream, if any. */
@@ -66,6 +73,19 @@ export class HttpStream {
   /** Virtual time the request headers left the filter chain (x-envoy-upstream-service-time). */
   #routedAtMs = 0;
   readonly #filterState = new Map<string, Uint8Array>();
+  /** What a local reply goes through (local-reply-path.ts). */
+  readonly #replyTarget: LocalReplyTarget = {
+    request: this.#req,
+    response: this.#resp,
+    filterContextId: () => (this.#mode === "filter" && this.#ctx ? this.#ctx.id : null),
+    invoke: (name, ...args) => this.#invoke(name, ...args),
+    record: (reply) => {
+      this.localReply = reply;
+    },
+    reset: (reason) => {
+      this.resetReason = reason;
+    },
+  };
 
   constructor(deps: HttpStreamDeps) {
     this.#deps = deps;
@@ -132,10 +152,7 @@ export class HttpStream {
 
   /** The upstream's answer arrives as Envoy's router hands it over (connection-manager.ts), once the request reached it. */
   sendUpstreamResponse(answer: UpstreamAnswer = {}): HttpAction {
-    usage(
-      this.localReply !== null || this.resetReason !== null,
-      "sendUpstreamResponse() after the filter answered locally or reset the stream: no upstream response comes.",
-    );
+    checkUpstreamResponseStep(this.localReply !== null || this.resetReason !== null);
     const decoded = decodeUpstreamResponse(answer, {
       date: httpDate(this.#deps.now()),
       serviceTimeMs: this.#deps.now() - this.#routedAtMs,
@@ -172,23 +189,18 @@ export class HttpStream {
   // ------------------------------------------------------------------ filter-manager logic
 
   #headers(dir: Direction, init: HeadersInit, eos: boolean, side: "request" | "response"): HttpAction {
-    usage(
-      side === "response" && this.localReply !== null,
-      `responseHeaders() after the filter answered locally (status ${this.localReply?.status}, details "${this.localReply?.details}"): the upstream response never comes; read stream.response instead.`,
-    );
-    usage(dir.started, `${side}Headers() called twice on one stream; create a new stream with emulator.httpStream().`);
-    usage(this.#completed, `${side}Headers() after complete(); create a new stream.`);
-    usage(
-      side === "response" && !this.#req.started,
-      "responseHeaders() before requestHeaders(): send the request first.",
-    );
+    checkHeadersStep(side, dir, {
+      localReply: this.localReply,
+      completed: this.#completed,
+      requestStarted: this.#req.started,
+    });
     dir.started = true;
     dir.out.headers = new HeaderMap(init);
     dir.eosReceived = eos;
     if (side === "request") this.#forwardedProtoAtStart = dir.out.headers.has("x-forwarded-proto");
     if (this.#mode === "failed" && !this.localReply) {
       // The VM failed before this stream (fail closed / reload backoff): Envoy answers 503 without the filter.
-      this.#sendLocalReply(LOCAL_REPLIES.wasmFailed, false);
+      sendLocalReply(this.#replyTarget, LOCAL_REPLIES.wasmFailed, false);
     }
     if (this.#stopped()) return "pause";
     if (this.#mode !== "filter") {
@@ -205,8 +217,7 @@ export class HttpStream {
   }
 
   #body(dir: Direction, chunk: string | Uint8Array, eos: boolean, side: "request" | "response"): HttpAction {
-    usage(!dir.started, `${side}Body() before ${side}Headers().`);
-    usage(dir.eosReceived, `${side}Body() after the end of the ${side} stream (endOfStream was already true).`);
+    checkBodyStep(side, dir);
     const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
     dir.eosReceived = eos;
     if (this.#stopped()) return "pause";
@@ -217,35 +228,19 @@ export class HttpStream {
     }
     if (dir.stop === "headers") {
       dir.held.push(bytes);
-      this.#overLimit(dir, side);
+      enforceBufferLimit(this.#replyTarget, dir, side, this.#deps.bufferLimitBytes);
       return "pause";
     }
     dir.buffer = concat(dir.buffer, bytes);
-    if (dir.stop === "body" && this.#overLimit(dir, side)) return "pause";
+    if (dir.stop === "body" && enforceBufferLimit(this.#replyTarget, dir, side, this.#deps.bufferLimitBytes))
+      return "pause";
     this.#deliverBody(dir, side, eos);
     this.#applyDeferred();
     return this.#passing(dir) ? "continue" : "pause";
   }
 
-  /**
-   * Envoy's buffer limit for a body the filter holds (stopped on headers, or StopIterationAndBuffer): over it, the
-   * request gets a local 413, the response a local 500 (or a reset once response headers went out).
-   */
-  #overLimit(dir: Direction, side: "request" | "response"): boolean {
-    if (dir.buffer.length + dir.held.reduce((n, b) => n + b.length, 0) <= this.#deps.bufferLimitBytes) return false;
-    if (side === "request") {
-      this.#sendLocalReply(LOCAL_REPLIES.requestTooLarge, true);
-    } else if (this.#resp.out.headersForwarded) {
-      this.resetReason = "response_payload_too_large";
-    } else {
-      this.#sendLocalReply(LOCAL_REPLIES.responseTooLarge, false);
-    }
-    return true;
-  }
-
   #trailers(dir: Direction, init: HeadersInit, side: "request" | "response"): HttpAction {
-    usage(!dir.started, `${side}Trailers() before ${side}Headers().`);
-    usage(dir.eosReceived, `${side}Trailers() after the end of the ${side} stream.`);
+    checkTrailersStep(side, dir);
     dir.eosReceived = true;
     dir.out.trailers = new HeaderMap(init);
     if (this.#stopped()) return "pause";
@@ -272,13 +267,13 @@ export class HttpStream {
     dir.bodyCallbackEos = eos;
     const code = this.#invoke(`proxy_on_${side}_body`, this.#ctx!.id, dir.buffer.length, eos ? 1 : 0);
     dir.inBodyCallback = false;
-    dir.buffering = code === 1 && this.#pendingReply === null;
+    dir.buffering = buffersBody(code) && this.#pendingReply === null;
     if (this.#afterCallback(dir, code, "body")) {
       if (!dir.out.headersForwarded) this.#forwardHeaders(dir); // headers held by StopIteration go first
       dir.out.forwardBody(dir.buffer);
       dir.buffer = EMPTY;
       if (eos) dir.end();
-    } else if (code !== null && code >= 3) dir.buffer = EMPTY; // StopIterationNoBuffer: the chunk is not kept
+    } else if (dropsBody(code)) dir.buffer = EMPTY; // StopIterationNoBuffer: the chunk is not kept
   }
 
   #deliverTrailers(dir: Direction, side: "request" | "response"): void {
@@ -295,29 +290,25 @@ export class HttpStream {
    * Interprets a callback's return code (with the local-reply override and failure policy).
    * Returns true when the stream should proceed past this point; otherwise records where it stopped.
    */
-  #afterCallback(dir: Direction, code: number | null, at: "headers" | "body" | "trailers"): boolean {
+  #afterCallback(dir: Direction, code: number | null, at: CallbackPhase): boolean {
     if (this.#mode === "bypass") {
       dir.stop = null;
       return true;
     }
     if (this.#mode === "failed" || this.#stopped()) return false;
     if (this.#pendingReply) {
-      this.lastReturnCode = at === "body" ? 3 : at === "headers" ? 4 : 1;
+      this.lastReturnCode = localReplyReturnCode(at);
       const reply = this.#pendingReply;
       this.#pendingReply = null;
       dir.stop = at;
-      this.#sendLocalReply(reply, true);
+      sendLocalReply(this.#replyTarget, reply, true);
       return false;
     }
     this.lastReturnCode = code;
-    if (at === "headers" && code === 1 && this.#deps.allowHeadersStopIteration) {
-      dir.stop = null;
-      dir.headersHeld = true;
-      return false;
-    }
-    const proceed = code === null || code === 0 || (at === "headers" && code === 2);
-    dir.stop = proceed ? null : at;
-    return proceed;
+    const decision = interpretReturn(code, at, this.#deps.allowHeadersStopIteration);
+    dir.stop = decision.stop;
+    if (decision.headersHeld) dir.headersHeld = true;
+    return decision.proceed;
   }
 
   /** Moves `dir` past wherever it stopped, delivering held data as Envoy does after continue. */
@@ -370,7 +361,7 @@ export class HttpStream {
     // The route comes from the headers as they leave the filter chain (router.ts).
     const decision = this.#deps.router.route(dir.out.headers, this.#forwardedProtoAtStart);
     if (decision.kind === "no-route") {
-      this.#sendLocalReply(LOCAL_REPLIES.routeNotFound, true);
+      sendLocalReply(this.#replyTarget, LOCAL_REPLIES.routeNotFound, true);
       return;
     }
     this.route = decision.cluster;
@@ -380,43 +371,6 @@ export class HttpStream {
   /** True when the stream is answered locally, reset or failed: nothing more passes the filter. */
   #stopped(): boolean {
     return this.localReply !== null || this.resetReason !== null || this.#mode === "failed";
-  }
-
-  #sendLocalReply(reply: LocalReply, throughFilter: boolean): void {
-    if (this.#resp.out.headersForwarded) {
-      // Too late for a reply: Envoy resets the stream instead.
-      this.resetReason = "local_reply_after_response_headers";
-      return;
-    }
-    const grpcRequest = (this.#req.out.headers.get("content-type") ?? "").startsWith("application/grpc");
-    const { headers, body } = localReplyResponse(reply, grpcRequest);
-    reply = { ...reply, body };
-    this.localReply = { ...reply, bodyText: decoder.decode(reply.body) };
-    this.#req.headersActive = false;
-    const resp = this.#resp;
-    const wasMidResponse = resp.replaceWith(headers);
-    if (!throughFilter || this.#mode !== "filter" || wasMidResponse || !this.#ctx) {
-      resp.out.headersForwarded = true;
-      resp.out.forwardBody(reply.body);
-      resp.end();
-      return;
-    }
-    // Envoy sends the local reply through the encoder filters, this one included.
-    resp.headersActive = true;
-    const code = this.#invoke("proxy_on_response_headers", this.#ctx.id, headers.size, reply.body.length === 0 ? 1 : 0);
-    resp.headersActive = false;
-    resp.out.headersForwarded = true;
-    if (reply.body.length > 0 && this.#mode === "filter" && (code === 0 || code === null)) {
-      resp.buffer = reply.body;
-      resp.inBodyCallback = true;
-      this.#invoke("proxy_on_response_body", this.#ctx.id, reply.body.length, 1);
-      resp.inBodyCallback = false;
-      resp.out.forwardBody(resp.buffer);
-      resp.buffer = EMPTY;
-    } else {
-      resp.out.forwardBody(reply.body);
-    }
-    resp.end();
   }
 
   #ensureContext(): void {
@@ -440,7 +394,7 @@ export class HttpStream {
     // under every policy, fail open included (trace h1-trap-fail-open, Envoy 1.36 and 1.40).
     this.#deps.onTrap(error);
     this.#mode = "failed";
-    this.#sendLocalReply(LOCAL_REPLIES.wasmFailed, false);
+    sendLocalReply(this.#replyTarget, LOCAL_REPLIES.wasmFailed, false);
   }
 
   /** Called by the VM after a callback that requested continue/close/local reply on this stream. */
@@ -454,20 +408,20 @@ export class HttpStream {
       const reply = this.#pendingReply;
       this.#pendingReply = null;
       this.#calls.clear();
-      this.#sendLocalReply(reply, true);
+      sendLocalReply(this.#replyTarget, reply, true);
     }
     for (let next = this.#calls.next(); next; next = this.#calls.next()) {
       const [action, type] = next;
       if (action === "close") {
-        if (type <= 1 && !this.#stopped()) {
+        if ((type === StreamType.HttpRequest || type === StreamType.HttpResponse) && !this.#stopped()) {
           this.resetReason = "wasm_close_stream";
           this.#req.headersActive = false;
           this.#resp.headersActive = false;
         }
         continue;
       }
-      if (type === 0) this.#resume(this.#req);
-      else if (type === 1) this.#resume(this.#resp);
+      if (type === StreamType.HttpRequest) this.#resume(this.#req);
+      else if (type === StreamType.HttpResponse) this.#resume(this.#resp);
     }
   }
 
@@ -475,17 +429,15 @@ export class HttpStream {
 
   /** @internal Map availability for hostcalls. */
   headerMap(type: number): MapAccess {
-    return (type === 0 || type === 1 ? this.#req : this.#resp).mapAccess(
-      type === 1 || type === 3,
-      type === 1,
-      this.#logPhase,
-    );
+    const request = type === MapType.HttpRequestHeaders || type === MapType.HttpRequestTrailers;
+    const trailers = type === MapType.HttpRequestTrailers || type === MapType.HttpResponseTrailers;
+    return (request ? this.#req : this.#resp).mapAccess(trailers, type === MapType.HttpRequestTrailers, this.#logPhase);
   }
 
   /** @internal Body buffers for hostcalls: the current (or accumulated) body inside body callbacks. */
   buffer(type: number): BufferRef | null {
-    if (type !== 0 && type !== 1) return null;
-    return (type === 0 ? this.#req : this.#resp).bodyBuffer();
+    if (type !== BufferType.HttpRequestBody && type !== BufferType.HttpResponseBody) return null;
+    return (type === BufferType.HttpRequestBody ? this.#req : this.#resp).bodyBuffer();
   }
 
   /** @internal Stream-derived properties (request.*, response.*, upstream.*, filter state, connection.id). */
@@ -523,7 +475,7 @@ export class HttpStream {
   /** @internal Deferred proxy_continue_stream. */
   deferContinue(type: number): number {
     this.#calls.defer("continue", type);
-    return 0;
+    return Status.Ok;
   }
 
   /** @internal Deferred proxy_close_stream. */
@@ -535,11 +487,6 @@ export class HttpStream {
   deferLocalReply(reply: LocalReply): void {
     this.#pendingReply ??= reply;
   }
-}
-
-/** Throws an EmulatorUsageError with `message` when `misuse` holds. */
-function usage(misuse: boolean, message: string): void {
-  if (misuse) throw new EmulatorUsageError(message);
 }
 
 // HttpStream is a HostStream (the VM's hostcalls reach it through that interface). Checked with this type instead of

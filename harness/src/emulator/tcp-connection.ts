@@ -1,5 +1,6 @@
 // One TCP connection through a network filter, as Envoy's network filter drives it: new connection,
 // downstream/upstream data with buffering on Stop, close events, continue_stream(DOWNSTREAM).
+import { Action, BufferType, PeerType, Status, StreamType } from "../abi/index.ts";
 import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
 import { encodePropertyValue, type PropertyValue } from "./properties.ts";
 import { StreamCalls } from "./stream-calls.ts";
@@ -148,14 +149,15 @@ export class TcpConnection {
     this.#inUp = false;
     // proxy_close_stream(UPSTREAM or DOWNSTREAM) in this callback closes the client connection before the chunk is
     // written to it: the client never gets it (trace tcp-close-upstream).
-    const closing = this.#calls.pending("close", [2, 3]);
+    const closing = this.#calls.pending("close", [StreamType.Downstream, StreamType.Upstream]);
     const passed = this.#passes(code) && !closing;
     if (passed) {
       this.toDownstream.push(this.#upBuffer);
       this.#upBuffer = EMPTY;
       if (eos) this.toDownstream.ended = true;
     }
-    if (eos && this.#mode === "filter") this.#invoke("proxy_on_upstream_connection_close", this.#ctx!.id, 0);
+    if (eos && this.#mode === "filter")
+      this.#invoke("proxy_on_upstream_connection_close", this.#ctx!.id, PeerType.Unknown);
     this.applyDeferred();
     return passed ? "continue" : "pause";
   }
@@ -164,10 +166,10 @@ export class TcpConnection {
   close(by: "local" | "remote" = "remote"): void {
     if (this.#finished) return;
     this.closedBy ??= by;
-    this.#finish(by === "local" ? 1 : 2);
+    this.#finish(by === "local" ? PeerType.Local : PeerType.Remote);
   }
 
-  #finish(peer: number): void {
+  #finish(peer: PeerType): void {
     if (this.#finished) return;
     this.#finished = true;
     const ctx = this.#ctx;
@@ -182,7 +184,7 @@ export class TcpConnection {
   /** Data passes when the filter returned Continue, or when a trap switched the connection to fail-open. */
   #passes(code: number | null): boolean {
     const mode: string = this.#mode;
-    return mode === "bypass" || (mode === "filter" && code === 0);
+    return mode === "bypass" || (mode === "filter" && code === Action.Continue);
   }
 
   #check(what: string): void {
@@ -217,10 +219,10 @@ export class TcpConnection {
     if (this.#calls.inCallback) return;
     for (let next = this.#calls.next(); next; next = this.#calls.next()) {
       const [action, type] = next;
-      if (action === "continue" && type === 2 && this.#downStopped) this.#flushDown();
-      if (action === "close" && (type === 2 || type === 3) && !this.#finished) {
+      if (action === "continue" && type === StreamType.Downstream && this.#downStopped) this.#flushDown();
+      if (action === "close" && (type === StreamType.Downstream || type === StreamType.Upstream) && !this.#finished) {
         this.closedBy = "filter";
-        this.#finish(1);
+        this.#finish(PeerType.Local);
       }
     }
   }
@@ -232,10 +234,12 @@ export class TcpConnection {
 
   /** @internal DOWNSTREAM_DATA / UPSTREAM_DATA inside their callbacks. */
   buffer(type: number): BufferRef | null {
-    if (type === 2 && this.#inDown)
+    if (type === BufferType.DownstreamData && this.#inDown)
       return { bytes: this.#downBuffer, mutable: true, replace: (b) => (this.#downBuffer = b) };
-    if (type === 3 && this.#inUp) return { bytes: this.#upBuffer, mutable: true, replace: (b) => (this.#upBuffer = b) };
-    if (type === 2 || type === 3) return { bytes: EMPTY, mutable: false, replace() {} };
+    if (type === BufferType.UpstreamData && this.#inUp)
+      return { bytes: this.#upBuffer, mutable: true, replace: (b) => (this.#upBuffer = b) };
+    if (type === BufferType.DownstreamData || type === BufferType.UpstreamData)
+      return { bytes: EMPTY, mutable: false, replace() {} };
     return null;
   }
 
@@ -258,7 +262,7 @@ export class TcpConnection {
   /** @internal */
   deferContinue(type: number): number {
     this.#calls.defer("continue", type);
-    return 0;
+    return Status.Ok;
   }
 
   /** @internal */
