@@ -1,6 +1,7 @@
 // Minimal reader for the parts of a Wasm binary the ABI checks need: function types, imports and exports
 // with their signatures. (WebAssembly.Module.imports()/exports() do not report signatures.)
 import { WasmBinaryError } from "./errors.ts";
+import { WasmBinaryReader } from "./wasm-codec.ts";
 import type { WasmSignature, WasmValueType } from "./signature.ts";
 
 /** Kind of an import or export. */
@@ -38,43 +39,12 @@ const VALUE_TYPES: Record<number, WasmValueType> = {
   111: "externref",
 };
 
-class Reader {
-  offset = 0;
-  readonly bytes: Uint8Array;
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-  }
-  byte(): number {
-    if (this.offset >= this.bytes.length) throw new WasmBinaryError(`unexpected end of binary at byte ${this.offset}`);
-    return this.bytes[this.offset++]!;
-  }
-  u32(): number {
-    let result = 0,
-      shift = 0,
-      b: number;
-    do {
-      b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    return result;
-  }
-  name(): string {
-    const len = this.u32();
-    const s = new TextDecoder().decode(this.bytes.subarray(this.offset, this.offset + len));
-    this.offset += len;
-    return s;
-  }
+class Reader extends WasmBinaryReader {
   valueType(): WasmValueType {
     const b = this.byte();
     const t = VALUE_TYPES[b];
     if (!t) throw new WasmBinaryError(`unsupported value type 0x${b.toString(16)} at byte ${this.offset - 1}`);
     return t;
-  }
-  limits(): void {
-    const flags = this.byte();
-    this.u32();
-    if (flags & 1) this.u32();
   }
 }
 
@@ -119,10 +89,10 @@ export function readModuleInterface(bytes: Uint8Array): ModuleInterface {
           imports.push({ module, name, kind, signature: types[t] });
         } else if (kind === "table") {
           r.byte();
-          r.limits();
+          r.skipLimits();
           imports.push({ module, name, kind });
         } else if (kind === "memory") {
-          r.limits();
+          r.skipLimits();
           imports.push({ module, name, kind });
         } else if (kind === "global") {
           r.valueType();

@@ -3,7 +3,7 @@
 // exception handling (legacy and exnref), SIMD (with relaxed SIMD) and threads. The GC and stack-switching
 // proposals are not decoded: such modules run without the watchdog (see instrument.ts).
 import { HarnessError } from "../../errors.ts";
-import type { WasmBinaryReader } from "./binary.ts";
+import type { WasmBinaryReader } from "../../abi/wasm-codec.ts";
 
 /** The module uses an instruction or type the rewriter does not decode. */
 export class UnsupportedInstructionError extends HarnessError {

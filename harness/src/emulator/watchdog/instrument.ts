@@ -14,7 +14,8 @@
 //
 // The two host functions are appended to the imports, so every defined function index moves up by two:
 // calls, ref.func, exports, start, element segments and the name section are renumbered.
-import { WasmBinaryReader, WasmBinaryWriter, encodeName, encodeU32 } from "./binary.ts";
+import { WasmBinaryError } from "../../abi/errors.ts";
+import { WasmBinaryReader, WasmBinaryWriter, encodeName, encodeU32 } from "../../abi/wasm-codec.ts";
 import { skipImmediates, UnsupportedInstructionError } from "./instructions.ts";
 
 /** Import module of the two host functions the instrumentation adds. */
@@ -59,7 +60,12 @@ export function instrumentModule(bytes: Uint8Array, fuelSlice: number): Instrume
   try {
     return { ok: true, bytes: rewrite(bytes, fuelSlice) };
   } catch (e) {
-    if (e instanceof UnsupportedInstructionError || e instanceof RangeError || e instanceof TypeError) {
+    if (
+      e instanceof UnsupportedInstructionError ||
+      e instanceof WasmBinaryError ||
+      e instanceof RangeError ||
+      e instanceof TypeError
+    ) {
       return { ok: false, reason: e.message };
     }
     throw e;

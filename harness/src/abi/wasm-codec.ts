@@ -1,4 +1,6 @@
-// Byte-level reading and writing of Wasm binaries for the instrumentation (LEB128, names, value types).
+// Byte-level reading and writing of Wasm binaries (LEB128, names, value types), shared by the ABI reader
+// (wasm-binary.ts) and the emulator's watchdog instrumentation.
+import { WasmBinaryError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -11,7 +13,7 @@ const TABLE = 1,
   GLOBAL = 3,
   TAG = 4;
 
-/** Sequential reader over a Wasm binary; every read checks the bounds (RangeError on a truncated binary). */
+/** Sequential reader over a Wasm binary; every read checks the bounds (WasmBinaryError on a truncated binary). */
 export class WasmBinaryReader {
   offset: number;
   readonly bytes: Uint8Array;
@@ -23,7 +25,8 @@ export class WasmBinaryReader {
     return this.offset >= this.bytes.length;
   }
   byte(): number {
-    if (this.offset >= this.bytes.length) throw new RangeError(`unexpected end of the binary at byte ${this.offset}`);
+    if (this.offset >= this.bytes.length)
+      throw new WasmBinaryError(`unexpected end of the binary at byte ${this.offset}`);
     return this.bytes[this.offset++]!;
   }
   /** An unsigned LEB128 up to 32 bits. */
@@ -44,7 +47,7 @@ export class WasmBinaryReader {
   }
   skip(n: number): void {
     if (this.offset + n > this.bytes.length)
-      throw new RangeError(`unexpected end of the binary at byte ${this.offset}`);
+      throw new WasmBinaryError(`unexpected end of the binary at byte ${this.offset}`);
     this.offset += n;
   }
   name(): string {
