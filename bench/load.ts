@@ -2,8 +2,8 @@
 // HTTP/1.1, a fixed number of connections, latency percentiles from wrk's --latency table.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { aptInstall, canAptInstall, hasCommand } from "../harness/src/envoy/apt.ts";
-import { EnvoyHarnessError } from "../harness/src/envoy/errors.ts";
+import { parseWrkReport } from "@proxy-wasm-as/harness/cli";
+import { ensureDebianTools } from "@proxy-wasm-as/harness/envoy";
 
 const run = promisify(execFile);
 
@@ -28,57 +28,22 @@ export interface LoadOptions {
   readonly headers: Record<string, string>;
 }
 
-function milliseconds(text: string): number {
-  const match = /^([\d.]+)(us|ms|s)$/.exec(text);
-  if (!match) throw new Error(`cannot read wrk latency "${text}"`);
-  const value = Number(match[1]);
-  return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
-}
+/** Parses wrk's report (run with --latency), with the harness's parser (`proxy-wasm-as bench` reads wrk the same way). */
+export const parseWrk: (output: string) => LoadResult = parseWrkReport;
 
-/** Parses wrk's report (run with --latency). */
-export function parseWrk(output: string): LoadResult {
-  const number = (pattern: RegExp) => {
-    const match = pattern.exec(output);
-    return match ? Number(match[1]) : 0;
-  };
-  const percentile = (p: string) => {
-    const match = new RegExp(`^\\s+${p}%\\s+(\\S+)`, "m").exec(output);
-    if (!match) throw new Error(`wrk printed no ${p}% latency:\n${output}`);
-    return milliseconds(match[1]!);
-  };
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  return {
-    requests: number(/(\d+) requests in/),
-    requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
-    p50Ms: percentile("50"),
-    p99Ms: percentile("99"),
-    errors:
-      number(/Non-2xx or 3xx responses: (\d+)/) +
-      (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
-  };
-}
-
-/** The commands the load needs → the Debian package that has each. */
-const LOAD_TOOLS: Readonly<Record<string, string>> = { wrk: "wrk", taskset: "util-linux" };
+/** The commands the load needs, with the Debian package that has each. */
+const LOAD_TOOLS = [
+  { command: "wrk", package: "wrk" },
+  { command: "taskset", package: "util-linux" },
+] as const;
 
 /**
- * Makes sure wrk and taskset are installed before anything is built or started: installs the missing ones from
- * Debian when this process is root with apt-get (apt's progress is printed), else throws with the one-line
- * command to run. The only place the bench installs system packages.
+ * Makes sure wrk and taskset are installed before anything is built or started: the harness's
+ * `ensureDebianTools` installs the missing ones from Debian when this process is root with apt-get (with
+ * progress), else throws with the one-line command to run. The only place the bench provisions system packages.
  */
 export function ensureLoadGenerator(): void {
-  const missing = Object.keys(LOAD_TOOLS).filter((command) => !hasCommand(command));
-  if (missing.length === 0) return;
-  const packages = [...new Set(missing.map((command) => LOAD_TOOLS[command]!))];
-  if (!canAptInstall()) {
-    throw new EnvoyHarnessError(
-      `the bench needs ${missing.join(" and ")}, which ${missing.length > 1 ? "are" : "is"} not installed`,
-      {
-        hint: `install ${packages.join(" ")} (Debian/Ubuntu: sudo apt-get install -y ${packages.join(" ")}; macOS: brew install wrk, and run the bench on Linux for taskset), then run npm run bench again`,
-      },
-    );
-  }
-  aptInstall(packages, `the bench's load generator needs ${missing.join(" and ")}`);
+  ensureDebianTools(LOAD_TOOLS, "the bench's load generator (npm run bench)");
 }
 
 /** Runs wrk against `url` and returns what it measured. */

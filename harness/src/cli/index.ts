@@ -8,6 +8,7 @@ import { type CliIo, processIo } from "./io.ts";
 export { CliError, describeError } from "./errors.ts";
 export { type CliIo, processIo } from "./io.ts";
 export { scaffoldProject, type ScaffoldOptions } from "./init.ts";
+export { parseWrkReport, type LoadSample } from "./load.ts";
 
 /** Command name → summary and loader. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {

@@ -1,7 +1,6 @@
 // Closed-loop HTTP load for `proxy-wasm-as bench`: wrk when it is installed (fastest, least CPU for the client),
 // else a loop of undici requests over keep-alive connections (always available).
-// wrk's report is parsed here rather than shared with the repository's bench/ because bench/ is not part of the
-// published package; both follow wrk's documented --latency output.
+// parseWrkReport is public (`@proxy-wasm-as/harness/cli`): the repository's bench/ reads wrk through it too.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { Pool } from "undici";
@@ -44,7 +43,7 @@ export function generateLoad(tool: "wrk" | "undici", url: string, settings: Load
 
 function milliseconds(text: string): number {
   const match = /^([\d.]+)(us|ms|s)$/.exec(text);
-  if (!match) return Number.NaN;
+  if (!match) throw new Error(`cannot read wrk latency "${text}"`);
   const value = Number(match[1]);
   return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
 }
@@ -56,9 +55,21 @@ async function wrkLoad(url: string, settings: LoadSettings): Promise<LoadSample>
     ["-t1", `-c${settings.connections}`, `-d${seconds}s`, "--latency", url],
     { maxBuffer: 1 << 20 },
   );
-  const number = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? 0);
-  const percentile = (p: string) => milliseconds(new RegExp(`^\\s+${p}%\\s+(\\S+)`, "m").exec(stdout)?.[1] ?? "");
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  return parseWrkReport(stdout);
+}
+
+/**
+ * Reads wrk's report (wrk run with `--latency`): requests, req/s, p50/p99 in ms, and errors (non-2xx/3xx responses
+ * plus socket errors). Throws when the report has no latency table (wrk failed, or ran without `--latency`).
+ */
+export function parseWrkReport(output: string): LoadSample {
+  const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? 0);
+  const percentile = (p: string) => {
+    const match = new RegExp(`^\\s+${p}%\\s+(\\S+)`, "m").exec(output);
+    if (!match) throw new Error(`wrk printed no ${p}% latency:\n${output}`);
+    return milliseconds(match[1]!);
+  };
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   return {
     requests: number(/(\d+) requests in/),
     requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
