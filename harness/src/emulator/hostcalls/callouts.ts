@@ -8,6 +8,22 @@ import { readPairs } from "./maps.ts";
 /** Callout host calls. */
 export function calloutHostcalls(vm: HostcallVm) {
   const writeToken = (tokenPtr: number) => (token: number) => vm.memory.writeU32(tokenPtr, token);
+  /** The service, method and initial metadata that proxy_grpc_call and proxy_grpc_stream both start with. */
+  const grpcTarget = (
+    sp: number,
+    ss: number,
+    np: number,
+    ns: number,
+    mp: number,
+    ms: number,
+    mdp: number,
+    mds: number,
+  ) => ({
+    service: vm.memory.read(sp, ss),
+    serviceName: vm.memory.readString(np, ns),
+    method: vm.memory.readString(mp, ms),
+    metadata: readPairs(vm, mdp, mds),
+  });
   return {
     proxy_http_call: (
       up: number,
@@ -58,10 +74,7 @@ export function calloutHostcalls(vm: HostcallVm) {
         vm.delivery,
         root,
         {
-          service: vm.memory.read(sp, ss),
-          serviceName: vm.memory.readString(np, ns),
-          method: vm.memory.readString(mp, ms),
-          metadata: readPairs(vm, mdp, mds),
+          ...grpcTarget(sp, ss, np, ns, mp, ms, mdp, mds),
           message: vm.memory.read(msgp, msgs),
           timeoutMs: timeout >>> 0,
         },
@@ -84,12 +97,7 @@ export function calloutHostcalls(vm: HostcallVm) {
       return vm.callouts.grpcStream(
         vm.delivery,
         root,
-        {
-          service: vm.memory.read(sp, ss),
-          serviceName: vm.memory.readString(np, ns),
-          method: vm.memory.readString(mp, ms),
-          metadata: readPairs(vm, mdp, mds),
-        },
+        grpcTarget(sp, ss, np, ns, mp, ms, mdp, mds),
         writeToken(tokenPtr),
       );
     },
