@@ -201,6 +201,7 @@ export {
   httpRequest,
   startHttpUpstream,
   echoResponder,
+  jsonEchoResponder,
   startTcpUpstream,
   tcpExchange,
   startGrpcUpstream,

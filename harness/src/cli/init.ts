@@ -1,8 +1,9 @@
 // `proxy-wasm-as init [dir]`: scaffold a filter project from harness/templates/filter, then install its
-// dependencies. Also what `npm create proxy-wasm-as` runs. This file imports only Node built-ins so that it runs
-// on whatever Node `npm create` uses (the project's own Node 22 arrives with its `node` devDependency).
+// dependencies. Also what `npm create proxy-wasm-as` runs: create-proxy-wasm-as ships this file compiled, with the
+// templates, and nothing else. So it imports only Node built-ins and the CLI's own small modules, and runs on any
+// Node from 18 on (the project's own Node 22 arrives with its `node` devDependency).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
@@ -11,11 +12,15 @@ import type { CliIo } from "./io.ts";
 
 /** The template folder shipped in the harness package (same place relative to src/cli and dist/cli). */
 const TEMPLATE_DIR = fileURLToPath(new URL("../../templates/filter/", import.meta.url));
-/** npm refuses to pack files named .gitignore, so templates hold them without the dot. */
-const RENAMED_ON_COPY: Readonly<Record<string, string>> = { gitignore: ".gitignore" };
+/** npm refuses to pack files named .gitignore or .npmrc, so templates hold them without the dot. */
+const RENAMED_ON_COPY: Readonly<Record<string, string>> = { gitignore: ".gitignore", npmrc: ".npmrc" };
 /** npm's rules for a package name (lower case, URL-safe, at most 214 characters). */
 const PACKAGE_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
 const MAX_PACKAGE_NAME_LENGTH = 214;
+/** The packages of this release a project depends on, which `--from` takes from tarballs instead of a registry. */
+const RELEASE_PACKAGES = ["@proxy-wasm-as/sdk", "@proxy-wasm-as/harness"] as const;
+/** Where `--from` copies those tarballs inside the project (committed with it, so a clone installs anywhere). */
+const VENDOR_DIR = "vendor";
 
 /** Options of {@link scaffoldProject}. */
 export interface ScaffoldOptions {
@@ -23,7 +28,46 @@ export interface ScaffoldOptions {
   readonly name?: string;
   /** Write into a non-empty folder (existing files are never overwritten). */
   readonly force?: boolean;
+  /**
+   * A folder holding this release's packed SDK and harness (`npm run pack` in a clone of proxy-wasm-as writes
+   * them): they are copied into the project's vendor/ and its package.json depends on them as `file:` tarballs,
+   * so the project installs without those packages on a registry.
+   */
+  readonly from?: string;
 }
+
+/** `npm pack`'s file name for `name` at `version`: "@scope/pkg" → "scope-pkg-1.2.3.tgz". */
+export function tarballName(name: string, version: string): string {
+  return `${name.replace(/^@/, "").replace("/", "-")}-${version}.tgz`;
+}
+
+/** The tarballs of this release's packages in `folder` (absolute paths by package name); CliError when missing. */
+function releaseTarballs(folder: string, version: string): Map<string, string> {
+  const dir = resolve(folder);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new CliError(`--from ${folder}: no such folder`, { hint: FROM_HINT, exitCode: 2 });
+  const found = new Map<string, string>();
+  const missing: string[] = [];
+  for (const name of RELEASE_PACKAGES) {
+    const file = join(dir, tarballName(name, version));
+    if (existsSync(file)) found.set(name, file);
+    else missing.push(tarballName(name, version));
+  }
+  if (missing.length > 0) {
+    const present = readdirSync(dir).filter((f) => f.endsWith(".tgz"));
+    throw new CliError(
+      `--from ${folder} has no ${missing.join(" and ")} (it holds: ${present.length > 0 ? present.join(", ") : "no .tgz file"})`,
+      {
+        hint: `${FROM_HINT}; this ${PROGRAM} is version ${version}, so use it with the tarballs packed with it`,
+        exitCode: 2,
+      },
+    );
+  }
+  return found;
+}
+
+const FROM_HINT =
+  "in a clone of proxy-wasm-as, `npm run pack` writes the sdk, harness and create-proxy-wasm-as tarballs to packs/: pass that folder";
 
 /** The harness package's version: the scaffold depends on the SDK and harness of this very release. */
 export function harnessVersion(): string {
@@ -55,7 +99,9 @@ export function scaffoldProject(dir: string, options: ScaffoldOptions = {}): str
     });
   }
   const module = name.replace(/^@[^/]+\//, "");
-  const values: Record<string, string> = { name, module, version: harnessVersion() };
+  const version = harnessVersion();
+  const tarballs = options.from === undefined ? undefined : releaseTarballs(options.from, version);
+  const values: Record<string, string> = { name, module, version };
   const written: string[] = [];
   for (const file of templateFiles(TEMPLATE_DIR)) {
     const relativePath = relative(TEMPLATE_DIR, file);
@@ -69,6 +115,36 @@ export function scaffoldProject(dir: string, options: ScaffoldOptions = {}): str
     mkdirSync(dirname(outPath), { recursive: true });
     writeFileSync(outPath, text);
     written.push(relative(target, outPath));
+  }
+  if (tarballs) written.push(...useTarballs(target, tarballs, written.includes("package.json")));
+  return written;
+}
+
+/**
+ * Copies `tarballs` into the project's vendor/ and, when this run wrote package.json (`rewrite`), points its
+ * dependencies on them at the copies (`file:vendor/<tarball>`). Returns the files written.
+ */
+function useTarballs(target: string, tarballs: ReadonlyMap<string, string>, rewrite: boolean): string[] {
+  mkdirSync(join(target, VENDOR_DIR), { recursive: true });
+  const written: string[] = [];
+  const specs: Record<string, string> = {};
+  for (const [name, file] of tarballs) {
+    const local = `${VENDOR_DIR}/${basename(file)}`;
+    copyFileSync(file, join(target, local));
+    written.push(local);
+    specs[name] = `file:${local}`;
+  }
+  if (rewrite) {
+    const manifestPath = join(target, "package.json");
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, Record<string, string>>;
+    for (const field of ["dependencies", "devDependencies"]) {
+      for (const name of Object.keys(manifest[field] ?? {})) if (specs[name]) manifest[field]![name] = specs[name];
+    }
+    writeFileSync(
+      manifestPath,
+      `${JSON.stringify(manifest, null, 2)}
+`,
+    );
   }
   return written;
 }
@@ -98,7 +174,7 @@ function npmInstall(dir: string, io: CliIo): Promise<number> {
 
 /** The `init` command. */
 export const initCommand: Command = {
-  help: `Usage: ${PROGRAM} init [dir] [--name <package-name>] [--no-install] [--force]
+  help: `Usage: ${PROGRAM} init [dir] [--name <package-name>] [--no-install] [--force] [--from <folder>]
        npm create proxy-wasm-as@latest <dir>
 
 Creates a filter project in <dir> (default: the current folder):
@@ -114,12 +190,15 @@ then runs npm install. Next: cd <dir> && npm test
 Options:
   --name <name>   package name (default: the folder name)
   --no-install    do not run npm install
-  --force         write into a non-empty folder (existing files are kept)`,
+  --force         write into a non-empty folder (existing files are kept)
+  --from <folder> take @proxy-wasm-as/sdk and @proxy-wasm-as/harness from the tarballs in <folder> (copied
+                  into vendor/) instead of the registry; \`npm run pack\` in a clone of proxy-wasm-as writes them`,
   async run(argv, io) {
     const { positionals, values } = parseCommandArgs("init", argv, {
       name: { type: "string" },
       "no-install": { type: "boolean" },
       force: { type: "boolean" },
+      from: { type: "string" },
     });
     if (values.help) {
       io.print(this.help);
@@ -128,8 +207,12 @@ Options:
     if (positionals.length > 1)
       throw new CliError("init takes at most one folder", { hint: `e.g. \`${PROGRAM} init my-filter\``, exitCode: 2 });
     const dir = positionals[0] ?? ".";
-    const written = scaffoldProject(dir, { name: values.name, force: values.force });
+    const written = scaffoldProject(dir, { name: values.name, force: values.force, from: values.from });
     io.print(`created ${dir === "." ? "the project here" : dir}: ${written.join(", ")}`);
+    if (values.from !== undefined)
+      io.print(
+        `@proxy-wasm-as/sdk and @proxy-wasm-as/harness come from ${VENDOR_DIR}/ (copied from ${values.from}); once they are on your registry: npm install -D @proxy-wasm-as/sdk@^${harnessVersion()} @proxy-wasm-as/harness@^${harnessVersion()}`,
+      );
     if (!values["no-install"]) {
       const code = await npmInstall(resolve(dir), io);
       if (code !== 0)

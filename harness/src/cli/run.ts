@@ -3,7 +3,8 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { asWasmLogLine, httpWasm, networkWasm, startEnvoy, type RunnerKind } from "../envoy/index.ts";
-import { startHttpUpstream, type UpstreamEndpoint } from "../traffic/index.ts";
+import { HarnessError } from "../errors.ts";
+import { jsonEchoResponder, startHttpUpstream, type UpstreamEndpoint } from "../traffic/index.ts";
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { readConfigArgument, step } from "./io.ts";
@@ -18,12 +19,14 @@ lines your filter logs until Ctrl-C. Envoy is provisioned into the per-user cach
 Options:
   --config <json|@file>    plugin configuration (what your root context reads in onConfigure)
   --upstream <url>         forward to this HTTP upstream (e.g. http://127.0.0.1:8080)
-  --echo                   forward to a built-in upstream that echoes each request as JSON
+  --echo                   forward to a built-in upstream that answers with the request it received, as JSON
+                           (method, path, headers, body): curl shows what your filter sent upstream
                            (without --upstream/--echo, Envoy answers 200 itself after the filter)
   --tcp                    load the module as a network (TCP) filter instead of an HTTP filter
   --runner <process|container>   how Envoy runs (default process)
   --envoy-version <X.Y.Z>  Envoy version (default: the harness's pinned one)
-  --log-level <level>      also show Envoy's own lines at this level or above (e.g. warning)
+  --log-level <level>      also show Envoy's own lines at this level or above: trace, debug, info, warning,
+                           error or critical; trace also logs every host call your filter makes
 
 Example:
   ${PROGRAM} run build/my-filter.wasm --echo --config '{"header":"x-hello"}'
@@ -56,8 +59,11 @@ Example:
     const runner = (values.runner ?? "process") as RunnerKind;
     if (runner !== "process" && runner !== "container")
       throw new CliError(`--runner must be process or container (got "${values.runner}")`, { exitCode: 2 });
+    const level = values["log-level"];
+    if (level !== undefined && !ENVOY_LEVELS.includes(level))
+      throw new CliError(`--log-level must be one of ${ENVOY_LEVELS.join(", ")} (got "${level}")`, { exitCode: 2 });
     const config = await readConfigArgument(values.config);
-    const echo = values.echo ? await startHttpUpstream() : undefined;
+    const echo = values.echo ? await startHttpUpstream({ respond: jsonEchoResponder }) : undefined;
     const upstream: UpstreamEndpoint | undefined =
       echo ?? (values.upstream ? parseUpstream(values.upstream) : undefined);
     const filter = (values.tcp ? networkWasm : httpWasm)(wasm, { config, name: basename(wasm, ".wasm") });
@@ -70,13 +76,13 @@ Example:
         filters: [filter],
         upstream,
         allowWasmErrors: true,
+        wasmLogLevel: level === "trace" ? "trace" : undefined,
       });
     } catch (error) {
       await echo?.close();
-      throw error;
+      throw inCommandLineTerms(error);
     }
     done(`Envoy ${envoy.version} ready`);
-    const level = values["log-level"];
     const showEnvoyLevels = level ? ENVOY_LEVELS.slice(Math.max(0, ENVOY_LEVELS.indexOf(level))) : [];
     const printLine = (line: Parameters<Parameters<typeof envoy.log.onLine>[0]>[0]) => {
       const wasmLine = asWasmLogLine(line);
@@ -103,6 +109,24 @@ Example:
 
 /** Envoy's log levels, lowest first. */
 const ENVOY_LEVELS = ["trace", "debug", "info", "warning", "error", "critical"];
+
+/** startEnvoy options its error hints may suggest, and the `run` flag that does the same. */
+const FLAG_FOR_OPTION: readonly (readonly [option: string, flag: string])[] = [
+  ['wasmLogLevel: "trace"', "--log-level trace"],
+];
+
+/**
+ * A harness error whose hint suggests a startEnvoy option, rephrased with the `run` flag that does the same (the
+ * user typed a command, not a test); any other error is returned as it is.
+ */
+function inCommandLineTerms(error: unknown): unknown {
+  if (!(error instanceof HarnessError) || !FLAG_FOR_OPTION.some(([option]) => error.hint.includes(option)))
+    return error;
+  const fix = `\nFix: ${error.hint}`;
+  const message = error.message.endsWith(fix) ? error.message.slice(0, -fix.length) : error.message;
+  const hint = FLAG_FOR_OPTION.reduce((text, [option, flag]) => text.replaceAll(option, flag), error.hint);
+  return new CliError(message, { hint, cause: error });
+}
 
 /** `http://host:port` → an HTTP/1.1 upstream endpoint; anything else is a usage error. */
 function parseUpstream(text: string): UpstreamEndpoint {

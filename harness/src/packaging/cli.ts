@@ -1,4 +1,4 @@
-// `npm run istio -- <command>`: package, push, check and deploy proxy-wasm filters to Istio.
+// `proxy-wasm-as istio <command>`: package, push, check and deploy proxy-wasm filters to Istio.
 // Thin layer over the packaging API: parses arguments, calls it, prints results; every error is a
 // PackagingError message with a fix, printed without a stack trace.
 import { readFile, writeFile } from "node:fs/promises";
@@ -19,7 +19,7 @@ import {
   type PluginMetadata,
 } from "./wasmplugin.ts";
 
-const help = () => `Usage: npm run istio -- <command> [options]
+const help = () => `Usage: proxy-wasm-as istio <command> [options]
 
 Commands:
   package <file.wasm> --out <dir>        Write the module as an OCI image layout (skopeo/umoci: oci:<dir>:<tag>)
@@ -55,9 +55,9 @@ Commands:
       --istio-version <v>     names and env as that Istio renders them (default ${DEFAULT_ISTIO_VERSION})
 
 Examples:
-  npm run istio -- push build/headers.wasm 127.0.0.1:5000/filters/headers:v1
-  npm run istio -- wasmplugin --name headers --url oci://127.0.0.1:5000/filters/headers:v1 --sha256 <digest> \\
-      --plugin-name headers --config '{"x-hello":"world"}' --selector app=web`;
+  proxy-wasm-as istio push build/my-filter.wasm 127.0.0.1:5000/my-filter:v1
+  proxy-wasm-as istio wasmplugin --name my-filter --url oci://127.0.0.1:5000/my-filter:v1 --sha256 <digest> \\
+      --plugin-name my-filter --config '{"header":"x-hello"}' --selector app=web`;
 
 const OPTIONS = {
   help: { type: "boolean", short: "h" },

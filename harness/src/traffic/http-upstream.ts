@@ -85,6 +85,28 @@ export const echoResponder: Responder = (request) => ({
 });
 
 /**
+ * Responder for trying a filter by hand (`proxy-wasm-as run --echo`): 200 with the request as this upstream received
+ * it, so the client sees what the filter sent on: a pretty-printed JSON object `{ method, path, httpVersion,
+ * headers, trailers, body }` (headers and trailers as lower-case name → every value; body as UTF-8 text).
+ */
+export const jsonEchoResponder: Responder = (request) => ({
+  status: 200,
+  headers: { "x-upstream": "echo", "content-type": "application/json" },
+  body: `${JSON.stringify(
+    {
+      method: request.method,
+      path: request.path,
+      httpVersion: request.httpVersion,
+      headers: request.headers,
+      trailers: request.trailers,
+      body: request.text(),
+    },
+    null,
+    2,
+  )}\n`,
+});
+
+/**
  * Largest request head the upstream accepts: above Envoy's own limit (60 KiB by default), so that whatever Envoy
  * forwards is recorded rather than refused by Node (whose default is 16 KiB).
  */

@@ -5,7 +5,7 @@ import "../node-check.ts";
 export type { UpstreamEndpoint, HeaderValues } from "./endpoint.ts";
 export { httpRequest } from "./http-client.ts";
 export type { HttpRequestOptions, HttpResponse, RequestBody } from "./http-client.ts";
-export { startHttpUpstream, echoResponder } from "./http-upstream.ts";
+export { startHttpUpstream, echoResponder, jsonEchoResponder } from "./http-upstream.ts";
 export type {
   HttpUpstream,
   HttpUpstreamOptions,

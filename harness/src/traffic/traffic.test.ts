@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, test } from "vitest";
 import { decodeGrpcFrame, encodeGrpcFrame, percentEncodeGrpcMessage, startGrpcUpstream } from "./grpc-upstream.ts";
 import { httpRequest } from "./http-client.ts";
-import { startHttpUpstream } from "./http-upstream.ts";
+import { jsonEchoResponder, startHttpUpstream } from "./http-upstream.ts";
 import { startTcpUpstream, tcpExchange } from "./tcp.ts";
 
 describe("traffic layer", () => {
@@ -22,6 +22,19 @@ describe("traffic layer", () => {
     expect(upstream.last().path).toBe("/a?b=1");
     upstream.respondWith(() => ({ status: 404, body: "nope" }));
     expect((await httpRequest(`http://127.0.0.1:${upstream.port}`, "/")).status).toBe(404);
+  });
+
+  test("JSON echo: the upstream answers with the whole request it received (run --echo)", async () => {
+    await using upstream = await startHttpUpstream({ respond: jsonEchoResponder });
+    const res = await httpRequest(`http://127.0.0.1:${upstream.port}`, "/items?x=1", {
+      method: "POST",
+      body: "hello",
+      headers: { "x-hello": "world", "content-type": "text/plain" },
+    });
+    expect(res.headers["content-type"]).toBe("application/json");
+    const echoed = JSON.parse(res.text());
+    expect(echoed).toMatchObject({ method: "POST", path: "/items?x=1", httpVersion: "1.1", body: "hello" });
+    expect(echoed.headers["x-hello"]).toEqual(["world"]);
   });
 
   test("h2c upstream reached by the undici client with prior knowledge", async () => {

@@ -1,8 +1,8 @@
 // {{name}}: an Envoy HTTP filter (proxy-wasm) in AssemblyScript.
 // It adds a header to every request and response, and answers requests under a blocked path itself with 403.
-// Configuration (every field optional):
+// Configuration (every field optional; any other key is refused, so a misspelt one is never silently ignored):
 //   {"header": "x-hello", "value": "world", "blockedPath": "/admin"}
-import { RootContext, HttpContext, Configuration, Action, Counter, registerRoot, logInfo } from "@proxy-wasm-as/sdk";
+import { RootContext, HttpContext, Configuration, Action, Counter, registerRoot, logInfo, logError } from "@proxy-wasm-as/sdk";
 
 /** Envoy shows it as `wasmcustom.{{module}}.denied` in /stats. */
 const denied = new Counter("{{module}}.denied");
@@ -15,6 +15,11 @@ class FilterRoot extends RootContext {
   onConfigure(configuration: Configuration): bool {
     const config = configuration.json();             // logs one clear error line if invalid
     if (config == null) return false;                // → Envoy rejects the configuration
+    const unknown = config.checkKeys(["header", "value", "blockedPath"]);
+    if (unknown != null) {                           // e.g. unknown key `headr` (did you mean `header`?)
+      logError("invalid plugin configuration: " + unknown);
+      return false;
+    }
     const header = config.getString("header");
     if (header != null) this.header = header;
     const value = config.getString("value");

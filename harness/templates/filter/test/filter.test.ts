@@ -27,4 +27,8 @@ describe("{{name}} (emulator)", () => {
   test("rejects a configuration that is not JSON", async () => {
     await expect(Emulator.load(WASM, { pluginConfig: "{not json" })).rejects.toThrow(/invalid plugin configuration/);
   });
+
+  test("rejects a misspelt key instead of ignoring it", async () => {
+    await expect(Emulator.load(WASM, { pluginConfig: { headr: "x-hello" } })).rejects.toThrow(/headr.*header/);
+  });
 });
