@@ -1,8 +1,10 @@
 // The fuzz API (harness/src/fuzz) on small modules with known behaviour: it finds a trap, a fail-open and a broken
 // user invariant, shrinks each to a minimal request and prints it readably; a correct module passes.
 import { describe, expect, test } from "vitest";
+import { Emulator } from "@proxy-wasm-as/harness/emulator";
 import {
   assertFuzz,
+  driveRequest,
   fc,
   FuzzFailure,
   formatRequest,
@@ -100,6 +102,27 @@ describe("fuzz API", () => {
     expect(broken.counterexamples[0]!.request).toMatchObject({ path: "/", headers: [], trailers: null, reset: null });
     expect(broken.counterexamples[0]!.request.chunks).toHaveLength(1);
     expect(broken.counterexamples[0]!.text).toMatch(/violated "never a body upstream": the upstream got a body/);
+  });
+
+  test("driveRequest reports the response headers the client received, and null when the client reset first", async () => {
+    const emu = await Emulator.load(passThrough);
+    const request = {
+      method: "GET",
+      path: "/",
+      authority: "example.com",
+      headers: [],
+      body: new Uint8Array(0),
+      chunks: [],
+      trailers: null,
+      reset: null,
+    };
+    const upstream = () => ({ status: 201, headers: { "x-up": ["a", "b"], "content-type": "text/plain" } });
+    const outcome = driveRequest(emu, request, upstream);
+    expect(outcome.status).toBe(201);
+    expect(outcome.responseHeaders?.get(":status")).toBe("201");
+    expect(outcome.responseHeaders?.getAll("x-up")).toEqual(["a", "b"]);
+    expect(outcome.responseHeaders?.get("content-type")).toBe("text/plain");
+    expect(driveRequest(emu, { ...request, reset: "before-response" }, upstream).responseHeaders).toBeNull();
   });
 
   test("formatRequest makes every byte visible", () => {

@@ -191,8 +191,9 @@ Options:
   --name <name>   package name (default: the folder name)
   --no-install    do not run npm install
   --force         write into a non-empty folder (existing files are kept)
-  --from <folder> take @proxy-wasm-as/sdk and @proxy-wasm-as/harness from the tarballs in <folder> (copied
-                  into vendor/) instead of the registry; \`npm run pack\` in a clone of proxy-wasm-as writes them`,
+  --from <folder> take @proxy-wasm-as/sdk and @proxy-wasm-as/harness from their tarballs in <folder> (copied
+                  into vendor/) instead of a registry, e.g. the packs/ folder of a proxy-wasm-as clone after
+                  its pack script ran`,
   async run(argv, io) {
     const { positionals, values } = parseCommandArgs("init", argv, {
       name: { type: "string" },

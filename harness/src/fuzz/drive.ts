@@ -1,6 +1,6 @@
 // Runs one generated request through a module on the emulator, step by step as Envoy would deliver it (headers,
 // each body chunk, trailers, a client reset), and reports what the client, the upstream and the VM saw.
-import type { Emulator, UpstreamRequest, UpstreamResponse } from "../emulator/index.ts";
+import { type Emulator, HeaderMap, type UpstreamRequest, type UpstreamResponse } from "../emulator/index.ts";
 import type { HttpStream } from "../emulator/index.ts";
 import type { WasmTrapError } from "../emulator/index.ts";
 import type { FuzzRequest } from "./request.ts";
@@ -19,6 +19,11 @@ export const okUpstream: FuzzUpstream = () => ({
 export interface FuzzOutcome {
   /** Status the client received, or null when the exchange ended without a response (reset). */
   readonly status: number | null;
+  /**
+   * The response headers the client received (after the filter, or the local reply's), `:status` included; null
+   * when no response reached the client. A copy: `get(name)`, `getAll(name)`, `entries()`, `toObject()`.
+   */
+  readonly responseHeaders: HeaderMap | null;
   /** True when the request headers went past the filter towards the upstream (even if the client reset later). */
   readonly reachedUpstream: boolean;
   /** The whole request as the upstream received it, when it arrived complete; else null. */
@@ -31,7 +36,7 @@ export interface FuzzOutcome {
   readonly trap: WasmTrapError | null;
   /** True when the filter paused the request and nothing resumed it (Envoy would hold it until a timeout). */
   readonly stalled: boolean;
-  /** The stream, for anything else (logs, headers the filter edited). */
+  /** The stream, for anything else (logs, bodies, trailers). */
   readonly stream: HttpStream;
 }
 
@@ -51,9 +56,11 @@ export function driveRequest(emu: Emulator, request: FuzzRequest, upstream: Fuzz
   const outcome = (stalled = false): FuzzOutcome => {
     s.complete();
     const trap = s.error ?? emu.failures[failuresBefore] ?? null;
-    const statusHeader = s.response.headersForwarded || s.localReply ? s.response.headers.get(":status") : undefined;
+    const answered = s.response.headersForwarded || s.localReply !== null;
+    const statusHeader = answered ? s.response.headers.get(":status") : undefined;
     return {
       status: s.localReply?.status ?? (statusHeader === undefined ? null : Number(statusHeader)),
+      responseHeaders: answered ? new HeaderMap(s.response.headers.entries()) : null,
       reachedUpstream: s.request.headersForwarded,
       upstream: upstreamSeen,
       localReply: s.localReply,
