@@ -1,174 +1,181 @@
-// The must-show package test: a user's repository built from nothing but the packed packages. It packs every
-// workspace package (sdk, harness, create-proxy-wasm-as), publishes the tarballs to a real npm registry on
-// loopback (Verdaccio; third-party packages proxied from the public registry), then, in a temporary folder
-// outside the repository and with the system Node and npm (no repository PATH, NODE_OPTIONS or npm_* variables):
-//   npm create proxy-wasm-as@latest my-filter --registry <local>      (scaffold + npm install)
-//   npm test                         build + Envoy provisioning + emulator test + real-Envoy test (process runner)
-//   npx proxy-wasm-as istio package  and  node_modules/.bin/proxy-wasm-as istio wasmplugin
-//   npx tsc --strict --noEmit        0 errors
-// Envoy comes from the shared per-user cache, so this does not download it again. Takes minutes: it installs
-// real packages. Each step's duration is printed.
-import { execFile } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+// The must-show package test: a user's repository built from nothing but the packed packages, on the Node the user
+// already has. `npm run pack` packs every workspace package (sdk, harness, create-proxy-wasm-as) as `npm publish`
+// would; the tarballs are published to a real npm registry on loopback (Verdaccio; third-party packages proxied
+// from the public registry). Then, in temporary folders outside the repository, with the user's environment (no
+// repository PATH, NODE_OPTIONS or npm_* variables), one project per way in:
+//   - `npm create proxy-wasm-as@latest` under real Node 18 with npm 10, and under real Node 20 with npm 11 (the npm
+//     `node` package gives each; test/node-releases.ts). The Node 20 project runs the whole user journey once:
+//     npm test (build, emulator, real Envoy), the CLI through npx and .bin, every --help, run --echo, tsc --strict.
+//   - the README's way in from a clone: `node create-proxy-wasm-as/index.js … --from <packs>` (tarballs, no
+//     registry for our packages), then `npm ci` with npm 12, which runs only the install scripts allowScripts approves.
+// Each project is scaffolded once (beforeAll) and then checked by a sequence of test() steps on its folder: add a
+// step to the describe of the project it belongs to (the Node 20 one for anything that needs a built, tested
+// project). Envoy comes from the shared per-user cache, so nothing downloads it again. Each step's duration is printed.
+import { spawn } from "node:child_process";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, test } from "vitest";
-import { cacheRoot } from "@proxy-wasm-as/harness/envoy";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ensureNodeRelease, type NodeRelease, OLDER_NODES, TEST_TOOLS_DIR } from "../node-releases.ts";
 import { type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
+import { helpTargets, repositoryWordsIn } from "./repository-words.ts";
+import { printDurations, run, STEP_TIMEOUT_MS, userEnvironment } from "./user-shell.ts";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const WORKSPACES = ["sdk", "harness", "create-proxy-wasm-as"];
 const LOCAL_PACKAGES = ["@proxy-wasm-as/*", "create-proxy-wasm-as"];
-const PROJECT = "my-filter";
-/** Installing real packages on a shared 2-core machine: generous, nothing here measures speed. */
-const STEP_TIMEOUT_MS = 900_000;
+const [NODE_18, NODE_20] = OLDER_NODES;
+/** npm 12: blocks dependency install scripts that allowScripts does not approve. It needs Node 22.22.2 or newer. */
+const NPM_12 = { node: "22.23.3", npm: "12.2.3" };
+/** The Node.js every scaffolded project brings (its `node` devDependency). */
+const PROJECT_NODE = "v22.23.3";
 
-/** The environment a user's shell would have: no repository Node on PATH, no npm/vitest/harness variables. */
-function userEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(npm_|NODE_OPTIONS$|NODE_PATH$|VITEST|TEST$|ENVOY_|PROXY_WASM_AS_|INIT_CWD$|TINYPOOL)/i.test(key)) continue;
-    env[key] = value;
+/** The files every scaffolded project has. */
+const PROJECT_FILES = [
+  "package.json",
+  "asconfig.json",
+  "assembly/index.ts",
+  "test/filter.test.ts",
+  "test/filter.envoy.test.ts",
+  "vitest.config.ts",
+  ".gitignore",
+  ".npmrc",
+  "README.md",
+];
+
+const work = mkdtempSync(join(tmpdir(), "pwas-package-"));
+const packs = join(work, "packs");
+let registry: LocalRegistry | undefined;
+
+/** The user's environment with the local registry as theirs (an npmrc naming it, with a publish token). */
+function registryEnvironment(): NodeJS.ProcessEnv {
+  if (!registry) throw new Error("the local registry is not running");
+  return { ...userEnvironment(), npm_config_userconfig: registry.npmrc };
+}
+
+/** `env` with the project's node_modules/.bin first on PATH, as in an npm script. */
+function withProjectBin(project: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, PATH: `${join(project, "node_modules/.bin")}${delimiter}${env.PATH}` };
+}
+
+/** Scaffolds `name` in `work` with `npm create proxy-wasm-as@latest`, under `release` (its node and npm first). */
+async function npmCreate(name: string, release: NodeRelease): Promise<string> {
+  const env = release.env(registryEnvironment());
+  const versions = await run(`node and npm for ${name}`, "npm", ["--version"], { cwd: work, env });
+  expect(versions.stdout.trim()).toBe(release.npm);
+  await run(
+    `npm create proxy-wasm-as@latest ${name} (Node ${release.version}, npm ${release.npm})`,
+    "npm",
+    ["create", "--yes", "proxy-wasm-as@latest", name, "--registry", registry!.url],
+    { cwd: work, env },
+  );
+  return join(work, name);
+}
+
+/** Checks the files, the project's Node 22 and where the SDK and harness came from. */
+function expectScaffolded(project: string, name: string): void {
+  for (const file of PROJECT_FILES) expect(existsSync(join(project, file)), file).toBe(true);
+  const manifest = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
+  expect(manifest.name).toBe(name);
+  expect(manifest.allowScripts).toMatchObject({ [`node@${manifest.devDependencies.node}`]: true });
+  expect(lstatSync(join(project, "node_modules/.bin/proxy-wasm-as")).isSymbolicLink()).toBe(true);
+}
+
+/** `proxy-wasm-as --help` run directly on an older Node (main.js and the .bin symlink): one line, no stack. */
+async function expectOneLineOn(release: NodeRelease, project: string): Promise<void> {
+  const env = release.env(userEnvironment());
+  const main = join(project, "node_modules/@proxy-wasm-as/harness/dist/cli/main.js");
+  for (const [label, command, args] of [
+    [`node main.js --help (Node ${release.version})`, release.node, [main, "--help"]],
+    [
+      `.bin/proxy-wasm-as --help (Node ${release.version})`,
+      join(project, "node_modules/.bin/proxy-wasm-as"),
+      ["--help"],
+    ],
+  ] as const) {
+    const ran = await run(label, command, args, { cwd: project, env, allowFailure: true });
+    expect(ran.code, label).toBe(1);
+    expect(ran.stdout, label).toBe("");
+    expect(ran.stderr, label).toMatch(
+      new RegExp(
+        `^error: proxy-wasm-as needs Node\\.js >= 22\\.22\\.0, this is Node\\.js ${release.version}: [^\\n]+\\n$`,
+      ),
+    );
   }
-  env.PATH = (process.env.PATH ?? "")
-    .split(delimiter)
-    .filter(
-      (entry) => !entry.includes(`${delimiter}node_modules`) && !/node_modules[\\/]\.bin|node-gyp-bin/.test(entry),
-    )
-    .join(delimiter);
-  // The shared per-user Envoy cache (the same one this repository's tests use): no second download.
-  env.PROXY_WASM_AS_CACHE = cacheRoot();
-  env.NO_COLOR = "1";
-  env.CI = "1";
-  return env;
 }
 
-interface Ran {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
-
-const timings: [string, number][] = [];
-
-/** Runs `command` (no shell), printing its duration; throws with its whole output when it fails. */
-function run(
-  label: string,
-  command: string,
-  args: readonly string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<Ran> {
-  const started = performance.now();
-  process.stderr.write(`[package test] ${label}…\n`);
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      command,
-      [...args],
-      { ...options, maxBuffer: 64 << 20, timeout: STEP_TIMEOUT_MS },
-      (error, stdout, stderr) => {
-        const ms = performance.now() - started;
-        timings.push([label, ms]);
-        process.stderr.write(`[package test] ${label}: ${error ? "FAILED" : "ok"} in ${(ms / 1000).toFixed(1)} s\n`);
-        if (error)
-          reject(
-            new Error(
-              `${label} failed (${command} ${args.join(" ")}): ${error.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
-            ),
-          );
-        else resolvePromise({ stdout, stderr, ms });
+beforeAll(async () => {
+  expect(work.startsWith(REPO)).toBe(false);
+  // What the README says to run in a clone, with the repository's own Node (npm scripts run on its Node 22).
+  await run("npm run pack", "npm", ["run", "pack", "--", "--out", packs], { cwd: REPO, env: process.env });
+  const packed = readdirSync(packs).filter((f) => f.endsWith(".tgz"));
+  expect(packed.sort()).toEqual([
+    "create-proxy-wasm-as-0.1.0.tgz",
+    "proxy-wasm-as-harness-0.1.0.tgz",
+    "proxy-wasm-as-sdk-0.1.0.tgz",
+  ]);
+  registry = await startLocalRegistry(join(work, "registry"), TEST_TOOLS_DIR, LOCAL_PACKAGES, userEnvironment());
+  for (const file of packed)
+    await run(
+      `npm publish ${file}`,
+      "npm",
+      ["publish", join(packs, file), "--registry", registry.url, "--tag", "latest"],
+      {
+        cwd: work,
+        env: registryEnvironment(),
       },
     );
-  });
-}
+}, STEP_TIMEOUT_MS);
 
-describe("a filter project from the packed packages only", () => {
-  const work = mkdtempSync(join(tmpdir(), "pwas-package-"));
-  let registry: LocalRegistry | undefined;
+afterAll(async () => {
+  await registry?.stop();
+  printDurations();
+  if (process.env.KEEP_PACKAGE_TEST !== "1") rmSync(work, { recursive: true, force: true });
+});
 
-  afterAll(async () => {
-    await registry?.stop();
-    process.stderr.write(
-      `[package test] durations: ${timings.map(([l, ms]) => `${l} ${(ms / 1000).toFixed(1)} s`).join("; ")}\n`,
-    );
-    if (process.env.KEEP_PACKAGE_TEST !== "1") rmSync(work, { recursive: true, force: true });
-  });
+describe(`npm create under Node ${NODE_20.node} (npm ${NODE_20.npm}): the whole user journey`, () => {
+  const name = "my-filter";
+  let project = "";
+  let release: NodeRelease;
 
-  test("npm create → npm test (emulator + real Envoy) → istio package/wasmplugin → tsc --strict, through .bin and npx", {
-    timeout: 4 * STEP_TIMEOUT_MS,
-  }, async () => {
-    const started = performance.now();
-    const env = userEnvironment();
-    expect(work.startsWith(REPO)).toBe(false);
+  beforeAll(async () => {
+    release = ensureNodeRelease(NODE_20.node, { npm: NODE_20.npm, env: userEnvironment() });
+    project = await npmCreate(name, release);
+  }, STEP_TIMEOUT_MS);
 
-    // 1. Pack every workspace (the harness's prepack compiles it to dist/), with the repository's own Node.
-    const tarballs = join(work, "tarballs");
-    mkdirSync(tarballs);
-    await run(
-      "npm pack (sdk, harness, create-proxy-wasm-as)",
-      "npm",
-      ["pack", ...WORKSPACES.flatMap((w) => ["-w", w]), "--pack-destination", tarballs, "--silent"],
-      { cwd: REPO, env: process.env },
-    );
-    const packed = readdirSync(tarballs).filter((f) => f.endsWith(".tgz"));
-    expect(packed).toHaveLength(WORKSPACES.length);
-
-    // 2. A real registry on loopback; publish the tarballs to it.
-    registry = await startLocalRegistry(
-      join(work, "registry"),
-      join(homedir(), ".cache", "proxy-wasm-as-test-tools"),
-      LOCAL_PACKAGES,
-      env,
-    );
-    const npm = { ...env, npm_config_userconfig: registry.npmrc };
-    for (const file of packed)
-      await run(
-        `npm publish ${file}`,
-        "npm",
-        ["publish", join(tarballs, file), "--registry", registry.url, "--tag", "latest"],
-        { cwd: work, env: npm },
-      );
-
-    // 3. What the README says: npm create, then npm test. System Node and npm, outside the repository.
-    await run(
-      "npm create proxy-wasm-as@latest my-filter",
-      "npm",
-      ["create", "--yes", "proxy-wasm-as@latest", PROJECT, "--registry", registry.url],
-      { cwd: work, env: npm },
-    );
-    const project = join(work, PROJECT);
-    for (const file of [
-      "package.json",
-      "asconfig.json",
-      "assembly/index.ts",
-      "test/filter.test.ts",
-      "test/filter.envoy.test.ts",
-      "vitest.config.ts",
-      ".gitignore",
-      "README.md",
-    ]) {
-      expect(existsSync(join(project, file)), file).toBe(true);
-    }
+  test("the project is written and installed; the SDK and harness came from the registry; it brings Node 22", async () => {
+    expectScaffolded(project, name);
     const lock = readFileSync(join(project, "package-lock.json"), "utf8");
-    expect(lock, "the SDK and harness came from the local registry").toContain(
-      `${registry.url}@proxy-wasm-as/harness/-/harness-`,
-    );
-    expect(lstatSync(join(project, "node_modules/.bin/proxy-wasm-as")).isSymbolicLink()).toBe(true);
+    expect(lock).toContain(`${registry!.url}@proxy-wasm-as/harness/-/harness-`);
+    const node = await run("node_modules/.bin/node --version", join(project, "node_modules/.bin/node"), ["--version"], {
+      cwd: project,
+      env: userEnvironment(),
+    });
+    expect(node.stdout.trim()).toBe(PROJECT_NODE);
+  });
 
+  test("npm test: build, emulator test, real-Envoy test", { timeout: STEP_TIMEOUT_MS }, async () => {
     const tested = await run("npm test (build + emulator + real Envoy)", "npm", ["test", "--", "--reporter=verbose"], {
       cwd: project,
-      env,
+      env: release.env(userEnvironment()),
     });
-    const testOutput = tested.stdout + tested.stderr;
-    expect(testOutput).toMatch(/my-filter \(emulator\)/);
-    expect(testOutput).toMatch(/my-filter \(real Envoy\)/);
-    expect(testOutput).toMatch(/Tests\s+4 passed \(4\)/);
-    expect(existsSync(join(project, "build", `${PROJECT}.wasm`))).toBe(true);
+    const output = tested.stdout + tested.stderr;
+    expect(output).toMatch(/my-filter \(emulator\)/);
+    expect(output).toMatch(/my-filter \(real Envoy\)/);
+    expect(output).toMatch(/rejects a misspelt key instead of ignoring it/);
+    expect(output).toMatch(/Tests\s+5 passed \(5\)/);
+    expect(existsSync(join(project, "build", `${name}.wasm`))).toBe(true);
+  });
 
-    // 4. The CLI through npx and through the node_modules/.bin symlink.
+  test(`proxy-wasm-as on Node ${NODE_20.node} itself: one line naming the Node it needs`, async () => {
+    await expectOneLineOn(release, project);
+  });
+
+  test("the CLI through npx and through node_modules/.bin: check, istio package, istio wasmplugin", async () => {
+    const env = userEnvironment();
     const help = await run("npx proxy-wasm-as --help", "npx", ["proxy-wasm-as", "--help"], { cwd: project, env });
     expect(help.stdout).toMatch(/^\s+istio\s/m);
-    const checked = await run("npx proxy-wasm-as check", "npx", ["proxy-wasm-as", "check", `build/${PROJECT}.wasm`], {
+    const checked = await run("npx proxy-wasm-as check", "npx", ["proxy-wasm-as", "check", `build/${name}.wasm`], {
       cwd: project,
       env,
     });
@@ -176,13 +183,12 @@ describe("a filter project from the packed packages only", () => {
     const packaged = await run(
       "npx proxy-wasm-as istio package",
       "npx",
-      ["proxy-wasm-as", "istio", "package", `build/${PROJECT}.wasm`, "--out", `oci/${PROJECT}`],
+      ["proxy-wasm-as", "istio", "package", `build/${name}.wasm`, "--out", `oci/${name}`],
       { cwd: project, env },
     );
     expect(packaged.stdout).toMatch(/sha256 for the WasmPlugin: [0-9a-f]{64}/);
-    expect(JSON.parse(readFileSync(join(project, "oci", PROJECT, "index.json"), "utf8")).manifests).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(project, "oci", name, "index.json"), "utf8")).manifests).toHaveLength(1);
     const digest = /sha256 for the WasmPlugin: ([0-9a-f]{64})/.exec(packaged.stdout)![1]!;
-    const binEnv = { ...env, PATH: `${join(project, "node_modules/.bin")}${delimiter}${env.PATH}` };
     const plugin = await run(
       ".bin/proxy-wasm-as istio wasmplugin",
       join(project, "node_modules/.bin/proxy-wasm-as"),
@@ -190,9 +196,9 @@ describe("a filter project from the packed packages only", () => {
         "istio",
         "wasmplugin",
         "--name",
-        PROJECT,
+        name,
         "--url",
-        `oci://registry.example/${PROJECT}:v1`,
+        `oci://registry.example/${name}:v1`,
         "--sha256",
         digest,
         "--config",
@@ -200,19 +206,158 @@ describe("a filter project from the packed packages only", () => {
         "--selector",
         "app=web",
       ],
-      { cwd: project, env: binEnv },
+      { cwd: project, env: withProjectBin(project, env) },
     );
     expect(plugin.stdout).toMatch(/kind: WasmPlugin/);
     expect(plugin.stdout).toContain(digest);
     expect(plugin.stdout).toContain("x-hello");
+  });
 
-    // 5. The user's strict type check of their tests and config against the installed packages.
-    const tsc = await run("npx tsc --strict --noEmit", "npx", ["tsc", "--strict", "--noEmit", "-p", "."], {
+  test("every command's and subcommand's --help speaks of this project, not of the proxy-wasm-as repository", async () => {
+    const env = withProjectBin(project, userEnvironment());
+    const scripts = Object.keys(JSON.parse(readFileSync(join(project, "package.json"), "utf8")).scripts);
+    const bin = join(project, "node_modules/.bin/proxy-wasm-as");
+    const overview = (await run("proxy-wasm-as --help", bin, ["--help"], { cwd: project, env })).stdout;
+    const targets = helpTargets(overview);
+    expect(targets).toContainEqual(["istio", "wasmplugin"]);
+    const found = repositoryWordsIn(overview, scripts).map((line) => `--help: ${line}`);
+    for (const target of targets) {
+      const help = await run(`proxy-wasm-as ${target.join(" ")} --help`, bin, [...target, "--help"], {
+        cwd: project,
+        env,
+      });
+      expect(help.stdout, target.join(" ")).toMatch(/Usage:/);
+      found.push(...repositoryWordsIn(help.stdout + help.stderr, scripts).map((l) => `${target.join(" ")}: ${l}`));
+    }
+    expect(found).toEqual([]);
+  });
+
+  test("run --echo: curl gets back the request the filter sent upstream, as JSON; Ctrl-C stops Envoy", async () => {
+    const env = withProjectBin(project, userEnvironment());
+    const child = spawn(join(project, "node_modules/.bin/proxy-wasm-as"), ["run", `build/${name}.wasm`, "--echo"], {
       cwd: project,
       env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!/listening on (http:\/\/\S+)/.test(stdout) && child.exitCode === null && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
+      expect(url, `run printed no URL:\n${stdout}\n${stderr}`).toBeDefined();
+      const response = await fetch(`${url}/items?x=1`, { headers: { "x-client": "curl" } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-hello")).toBe("world");
+      const echoed = (await response.json()) as { method: string; path: string; headers: Record<string, string[]> };
+      expect(echoed.method).toBe("GET");
+      expect(echoed.path).toBe("/items?x=1");
+      expect(echoed.headers["x-hello"]).toEqual(["world"]);
+      expect(echoed.headers["x-client"]).toEqual(["curl"]);
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited, stderr).toBe(0);
+    expect(stderr).toContain("stopping Envoy");
+  });
+
+  test("run with a misspelt configuration key: Envoy refuses it, and the fix line names a run flag", async () => {
+    const ran = await run(
+      "proxy-wasm-as run --config with a misspelt key",
+      join(project, "node_modules/.bin/proxy-wasm-as"),
+      ["run", `build/${name}.wasm`, "--config", '{"headr":"x-demo"}'],
+      { cwd: project, env: withProjectBin(project, userEnvironment()), allowFailure: true },
+    );
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toMatch(/unknown key `headr` \(did you mean `header`\?\)/);
+    expect(ran.stderr).toContain("--log-level trace");
+    expect(ran.stderr).not.toContain("wasmLogLevel");
+  });
+
+  test("tsc --strict over the tests and the vitest config: no error", async () => {
+    const tsc = await run("npx tsc --strict --noEmit", "npx", ["tsc", "--strict", "--noEmit", "-p", "."], {
+      cwd: project,
+      env: userEnvironment(),
     });
     expect(tsc.stdout + tsc.stderr).not.toMatch(/error TS/);
+  });
+});
 
-    process.stderr.write(`[package test] whole flow: ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+describe(`npm create under Node ${NODE_18.node} (npm ${NODE_18.npm})`, () => {
+  const name = "on-node-18";
+  let project = "";
+  let release: NodeRelease;
+
+  beforeAll(async () => {
+    release = ensureNodeRelease(NODE_18.node, { npm: NODE_18.npm, env: userEnvironment() });
+    project = await npmCreate(name, release);
+  }, STEP_TIMEOUT_MS);
+
+  test("the project is written and installed, with its Node 22", async () => {
+    expectScaffolded(project, name);
+    const node = await run("node_modules/.bin/node --version", join(project, "node_modules/.bin/node"), ["--version"], {
+      cwd: project,
+      env: userEnvironment(),
+    });
+    expect(node.stdout.trim()).toBe(PROJECT_NODE);
+  });
+
+  test(`proxy-wasm-as on Node ${NODE_18.node} itself is one line; through npx (npm ${NODE_18.npm}) it runs on Node 22`, async () => {
+    await expectOneLineOn(release, project);
+    const help = await run("npx proxy-wasm-as --help (npm 10)", "npx", ["proxy-wasm-as", "--help"], {
+      cwd: project,
+      env: release.env(userEnvironment()),
+    });
+    expect(help.stdout).toMatch(/^Commands:$/m);
+  });
+});
+
+describe("from a clone, as the README says: create-proxy-wasm-as --from the packed tarballs, then npm 12", () => {
+  const name = "from-clone";
+  let project = "";
+
+  beforeAll(async () => {
+    // README: `node create-proxy-wasm-as/index.js ../my-filter --from packs`, in the clone, with the system Node.
+    await run(
+      "node create-proxy-wasm-as/index.js --from packs",
+      "node",
+      [join(REPO, "create-proxy-wasm-as/index.js"), join(work, name), "--from", packs],
+      { cwd: REPO, env: userEnvironment() },
+    );
+    project = join(work, name);
+  }, STEP_TIMEOUT_MS);
+
+  test("the project depends on its own copies of the tarballs, not on a registry", () => {
+    expectScaffolded(project, name);
+    const manifest = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
+    expect(manifest.devDependencies["@proxy-wasm-as/sdk"]).toBe("file:vendor/proxy-wasm-as-sdk-0.1.0.tgz");
+    expect(manifest.devDependencies["@proxy-wasm-as/harness"]).toBe("file:vendor/proxy-wasm-as-harness-0.1.0.tgz");
+    expect(readdirSync(join(project, "vendor")).sort()).toEqual([
+      "proxy-wasm-as-harness-0.1.0.tgz",
+      "proxy-wasm-as-sdk-0.1.0.tgz",
+    ]);
+  });
+
+  test(`npm ci with npm ${NPM_12.npm}: the approved node package installs Node 22, no unreviewed install script is left`, {
+    timeout: STEP_TIMEOUT_MS,
+  }, async () => {
+    const npm12 = ensureNodeRelease(NPM_12.node, { npm: NPM_12.npm, env: userEnvironment() });
+    const env = npm12.env(userEnvironment());
+    rmSync(join(project, "node_modules"), { recursive: true, force: true });
+    const ci = await run(`npm ci (npm ${NPM_12.npm})`, "npm", ["ci", "--no-audit", "--no-fund"], { cwd: project, env });
+    expect(ci.stdout + ci.stderr).not.toMatch(/install scripts? (blocked|not yet covered)/);
+    const node = await run("node_modules/.bin/node --version", join(project, "node_modules/.bin/node"), ["--version"], {
+      cwd: project,
+      env: userEnvironment(),
+    });
+    expect(node.stdout.trim()).toBe(PROJECT_NODE);
+    const built = await run(`npm run build (npm ${NPM_12.npm})`, "npm", ["run", "build"], { cwd: project, env });
+    expect(built.stdout + built.stderr).toContain(`${name}.wasm`);
+    const checked = await run(`npm run check (npm ${NPM_12.npm})`, "npm", ["run", "check"], { cwd: project, env });
+    expect(checked.stdout).toContain("loads in Envoy");
   });
 });
