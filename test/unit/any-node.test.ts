@@ -82,6 +82,13 @@ describe("the create path on the Node a user has", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
+  test("create-proxy-wasm-as has no dependencies: npm create installs this one small package", () => {
+    const manifest = JSON.parse(readFileSync(join(create, "package.json"), "utf8"));
+    expect(manifest.dependencies).toBeUndefined();
+    expect(manifest.peerDependencies).toBeUndefined();
+    expect(manifest.engines.node).toBe(">=18.3");
+  });
+
   /** The create path: the same on every Node. */
   const scaffolds = (release: () => NodeRelease) => {
     test("create-proxy-wasm-as writes the project", async () => {

@@ -1,5 +1,5 @@
 // The CLI's dispatcher and its in-process commands: overview, unknown commands, usage errors, check, init.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -70,6 +70,32 @@ describe("proxy-wasm-as", () => {
     expect(await runProxyWasmAs(["init", dir, "--no-install", "--force"], capture().io)).toBe(0);
     expect(readFileSync(join(dir, "assembly/index.ts"), "utf8")).toBe("// mine\n");
     expect(await runProxyWasmAs(["init", join(dir, "..", "Bad Name"), "--no-install"], again.io)).toBe(2);
+  });
+
+  test("init --from takes the SDK and harness from a folder of tarballs, copied into vendor/", async () => {
+    const base = mkdtempSync(join(tmpdir(), "pwas-from-"));
+    const packs = join(base, "packs");
+    mkdirSync(packs);
+    const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+    writeFileSync(join(packs, `proxy-wasm-as-sdk-${version}.tgz`), "sdk tarball");
+    const missing = capture();
+    expect(await runProxyWasmAs(["init", join(base, "p1"), "--no-install", "--from", packs], missing.io)).toBe(2);
+    expect(missing.err.join("\n")).toMatch(
+      new RegExp(
+        `has no proxy-wasm-as-harness-${version}\\.tgz \\(it holds: proxy-wasm-as-sdk-${version}\\.tgz\\)\nhint: .*packs/`,
+      ),
+    );
+    writeFileSync(join(packs, `proxy-wasm-as-harness-${version}.tgz`), "harness tarball");
+    const { io, out } = capture();
+    expect(await runProxyWasmAs(["init", join(base, "p2"), "--no-install", "--from", packs], io)).toBe(0);
+    expect(out.join("\n")).toContain("come from vendor/");
+    const manifest = JSON.parse(readFileSync(join(base, "p2", "package.json"), "utf8"));
+    expect(manifest.devDependencies["@proxy-wasm-as/sdk"]).toBe(`file:vendor/proxy-wasm-as-sdk-${version}.tgz`);
+    expect(manifest.devDependencies["@proxy-wasm-as/harness"]).toBe(`file:vendor/proxy-wasm-as-harness-${version}.tgz`);
+    expect(manifest.devDependencies.vitest).toMatch(/^\^/);
+    expect(readFileSync(join(base, "p2", "vendor", `proxy-wasm-as-harness-${version}.tgz`), "utf8")).toBe(
+      "harness tarball",
+    );
   });
 
   test("build outside a filter project says where the filter should be", async () => {
