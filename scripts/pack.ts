@@ -34,4 +34,4 @@ console.log(`
 make a project from them (any Node from 18 on; the project brings Node 22):
   node ${relative(process.env.INIT_CWD ?? process.cwd(), join(ROOT, "create-proxy-wasm-as", "index.js"))} ../my-filter --from ${shown}
   cd ../my-filter && npm test
-or, without this clone: npx ${join(shown, `create-proxy-wasm-as-${version}.tgz`)} my-filter --from ${shown}`);
+or, without this clone: npx ${shown}/create-proxy-wasm-as-${version}.tgz my-filter --from ${shown}`);

@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
+import { isSupportedNode } from "../node-version.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
@@ -159,6 +160,10 @@ function templateFiles(dir: string): string[] {
 function npmInstall(dir: string, io: CliIo): Promise<number> {
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   io.info(`installing dependencies (npm install in ${dir})…`);
+  if (!isSupportedNode(process.versions.node))
+    io.info(
+      `(npm may warn "EBADENGINE" below: the harness, vitest and undici need Node 22, which the project brings: its \`node\` devDependency runs your npm scripts and npx, whatever Node ${process.versions.node} you have)`,
+    );
   return new Promise((resolvePromise) => {
     const child = spawn(npm, ["install", "--no-audit", "--no-fund"], {
       cwd: dir,
