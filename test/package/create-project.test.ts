@@ -81,6 +81,15 @@ function expectScaffolded(project: string, name: string): void {
   expect(lstatSync(join(project, "node_modules/.bin/proxy-wasm-as")).isSymbolicLink()).toBe(true);
 }
 
+/** The project's node_modules/.bin/node (its `node` devDependency, installed by its install script) is Node 22. */
+async function expectProjectNode(project: string): Promise<void> {
+  const node = await run("node_modules/.bin/node --version", join(project, "node_modules/.bin/node"), ["--version"], {
+    cwd: project,
+    env: userEnvironment(),
+  });
+  expect(node.stdout.trim()).toBe(PROJECT_NODE);
+}
+
 /** `proxy-wasm-as --help` run directly on an older Node (main.js and the .bin symlink): one line, no stack. */
 async function expectOneLineOn(release: NodeRelease, project: string): Promise<void> {
   const env = release.env(userEnvironment());
@@ -147,11 +156,7 @@ describe(`npm create under Node ${NODE_20.node} (npm ${NODE_20.npm}): the whole 
     expectScaffolded(project, name);
     const lock = readFileSync(join(project, "package-lock.json"), "utf8");
     expect(lock).toContain(`${registry!.url}@proxy-wasm-as/harness/-/harness-`);
-    const node = await run("node_modules/.bin/node --version", join(project, "node_modules/.bin/node"), ["--version"], {
-      cwd: project,
-      env: userEnvironment(),
-    });
-    expect(node.stdout.trim()).toBe(PROJECT_NODE);
+    await expectProjectNode(project);
   });
 
   test("npm test: build, emulator test, real-Envoy test", { timeout: STEP_TIMEOUT_MS }, async () => {
@@ -304,11 +309,7 @@ describe(`npm create under Node ${NODE_18.node} (npm ${NODE_18.npm})`, () => {
 
   test("the project is written and installed, with its Node 22", async () => {
     expectScaffolded(project, name);
-    const node = await run("node_modules/.bin/node --version", join(project, "node_modules/.bin/node"), ["--version"], {
-      cwd: project,
-      env: userEnvironment(),
-    });
-    expect(node.stdout.trim()).toBe(PROJECT_NODE);
+    await expectProjectNode(project);
   });
 
   test(`proxy-wasm-as on Node ${NODE_18.node} itself is one line; through npx (npm ${NODE_18.npm}) it runs on Node 22`, async () => {
@@ -355,11 +356,7 @@ describe("from a clone, as the README says: create-proxy-wasm-as --from the pack
     rmSync(join(project, "node_modules"), { recursive: true, force: true });
     const ci = await run(`npm ci (npm ${NPM_12.npm})`, "npm", ["ci", "--no-audit", "--no-fund"], { cwd: project, env });
     expect(ci.stdout + ci.stderr).not.toMatch(/install scripts? (blocked|not yet covered)/);
-    const node = await run("node_modules/.bin/node --version", join(project, "node_modules/.bin/node"), ["--version"], {
-      cwd: project,
-      env: userEnvironment(),
-    });
-    expect(node.stdout.trim()).toBe(PROJECT_NODE);
+    await expectProjectNode(project);
     const built = await run(`npm run build (npm ${NPM_12.npm})`, "npm", ["run", "build"], { cwd: project, env });
     expect(built.stdout + built.stderr).toContain(`${name}.wasm`);
     const checked = await run(`npm run check (npm ${NPM_12.npm})`, "npm", ["run", "check"], { cwd: project, env });
