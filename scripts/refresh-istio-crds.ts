@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { unzipSync } from "fflate";
 import { parseAllDocuments } from "yaml";
+import type { CrdProvenance } from "../harness/src/packaging/crds.ts";
 
 const MODULE = "istio.io/api";
 const PROXY = (process.env.GOPROXY_URL ?? "https://proxy.golang.org").replace(/\/$/, "");
@@ -44,13 +45,8 @@ const FILES = {
   readme: join(ROOT, "harness", "src", "packaging", "README.md"),
 };
 
-interface Pinned {
-  module: string;
-  version: string;
-  goSum: string;
-  zipSha256: string;
-  crdFile: string;
-  apiVersion: string;
+/** One pinned entry of the data file, as harness/src/packaging/crds.ts reads it. */
+interface Pinned extends CrdProvenance {
   schemas: Record<string, unknown>;
 }
 
