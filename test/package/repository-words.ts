@@ -1,23 +1,27 @@
 // What a user's project must never be told: this repository's npm scripts (`npm run istio -- …`) and its folders
 // (`filters/…`, `harness/src/…`, `test/fixtures/…`). Help texts, hints and fix lines are read in the user's own
 // project, which has its own scripts and none of these folders. Used by the CLI help tests (unit and package).
-import { readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Top-level folders a scaffolded project has too (a path under them may be the user's). */
 const PROJECT_FOLDERS = new Set(["assembly", "build", "test", "node_modules", "oci", "vendor"]);
 
-/** This repository's folders that a user's project does not have: its top-level folders and test/'s subfolders. */
+/**
+ * This repository's folders that a user's project does not have: the top-level folders git tracks and test/'s
+ * subfolders (tracked ones only: a clone's untracked output, such as the packs/ of `npm run pack`, is not ours).
+ */
 export function repositoryFolders(): string[] {
-  const folders = (dir: string) =>
-    readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
-      .map((entry) => entry.name);
-  return [
-    ...folders(ROOT).filter((name) => !PROJECT_FOLDERS.has(name)),
-    ...folders(`${ROOT}/test`).map((name) => `test/${name}`),
-  ];
+  const tracked = execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 }).split("\n");
+  const folders = new Set<string>();
+  for (const file of tracked) {
+    const [top, sub, ...rest] = file.split("/");
+    if (sub === undefined || top!.startsWith(".")) continue;
+    if (top === "test" && rest.length > 0) folders.add(`test/${sub}`);
+    else if (!PROJECT_FOLDERS.has(top!)) folders.add(top!);
+  }
+  return [...folders].sort();
 }
 
 /**
