@@ -20,9 +20,11 @@ export interface VariantResult {
   /** Envoy CPU time per request (median over rounds), and its median per-round ratio to the baseline. */
   readonly cpuMicrosPerRequest?: number;
   readonly cpuRatio?: number;
-  /** Per-round throughput and Envoy CPU µs per request, for per-round comparisons and the record. */
-  readonly roundsRps?: readonly number[];
-  readonly roundsCpuMicros?: readonly number[];
+  /** Rounds it was measured in (the base rounds, plus extra rounds for open targets). */
+  readonly rounds?: number;
+  /** Per-round throughput and Envoy CPU µs per request by round index (null: not in that round), for the record. */
+  readonly roundsRps?: readonly (number | null)[];
+  readonly roundsCpuMicros?: readonly (number | null)[];
   /** Load-generator errors (non-2xx/3xx, socket errors) over all rounds. */
   readonly errors?: number;
   readonly moduleRawBytes?: number;
@@ -47,8 +49,10 @@ export interface TargetResult {
   readonly measured: string;
   /** undefined: not measured, or (with `undecided`) the confidence interval contains the target. */
   readonly met: boolean | undefined;
-  /** The 95 % interval straddles the target: more rounds (or a quieter machine) would decide it. */
+  /** The interval straddles the target even after the extra rounds the budget allowed. */
   readonly undecided?: boolean;
+  /** How many rounds the decision took, or why it is still open ("decided after 15 rounds (look 2 of 5)"). */
+  readonly rounds?: string;
   /** A row kept for information: no target to meet. */
   readonly info?: boolean;
   readonly why?: string;
@@ -61,6 +65,8 @@ export interface BenchReport {
   readonly mode: string;
   readonly machine: string;
   readonly method: string;
+  /** How targets are decided (looks, confidence, budget) and what this run's decisions took. */
+  readonly decisions?: string;
   readonly results: readonly VariantResult[];
   readonly targets: readonly TargetResult[];
   readonly minimalModule: { readonly rawBytes: number; readonly gzipBytes: number };
@@ -136,7 +142,7 @@ export function resourceTable(results: readonly VariantResult[]): string {
 
 /** The targets as a table: target vs measured, met/missed, and why when missed. */
 export function targetTable(targets: readonly TargetResult[]): string {
-  const lines = ["| target | wanted | measured | result |", "|---|---|---|---|"];
+  const lines = ["| target | wanted | measured | result | rounds |", "|---|---|---|---|---|"];
   for (const t of targets) {
     const result = t.info
       ? `information${t.why ? `: ${t.why}` : ""}`
@@ -147,7 +153,7 @@ export function targetTable(targets: readonly TargetResult[]): string {
           : t.met
             ? "met"
             : `**missed**${t.why ? `: ${t.why}` : ""}`;
-    lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${result} |`);
+    lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${result} | ${t.rounds ?? "—"} |`);
   }
   return lines.join("\n");
 }
@@ -176,6 +182,7 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     `## Targets`,
     "",
+    ...(report.decisions ? [report.decisions, ""] : []),
     targetTable(report.targets),
     "",
     ...(report.accounting
@@ -262,6 +269,7 @@ export function updateReadme(readmePath: string, report: BenchReport): void {
     "",
     loadTable(report.results, "headers"),
     "",
+    ...(report.decisions ? [report.decisions, ""] : []),
     targetTable(report.targets),
     "",
     ...(report.accounting
