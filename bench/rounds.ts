@@ -14,6 +14,7 @@ import {
   type DecisionPlan,
   type RatioEstimate,
   type SequentialResult,
+  formatPercent,
   ratioOverRounds,
   roundOrder,
   runSequential,
@@ -138,8 +139,17 @@ export async function runRounds(options: RoundsOptions): Promise<SequentialResul
       }
     },
     onLook(look) {
+      const parts = [
+        look.decided.length ? `decided: ${look.decided.join("; ")}` : "nothing decided",
+        ...(look.undecided.length
+          ? [
+              `left undecided (${look.budgetRanOut ? "the time budget ran out" : "the round cap"}): ${look.undecided.join("; ")}`,
+            ]
+          : []),
+        ...(look.open.length ? [`still open: ${look.open.join("; ")}`] : []),
+      ];
       options.say(
-        `look ${look.index + 1}/${plan.looks.length} after ${look.rounds} rounds (${(plan.lookConfidence * 100).toFixed(2)} % intervals): ${look.decided.length ? `decided: ${look.decided.join("; ")}` : "nothing decided"}${look.open.length ? `; still open: ${look.open.join("; ")}` : ""}`,
+        `look ${look.index + 1}/${plan.looks.length} after ${look.rounds} rounds (${formatPercent(plan.lookConfidence)} intervals): ${parts.join("; ")}`,
       );
     },
   });

@@ -268,6 +268,17 @@ if (floorEntry?.built)
     built: floorEntry.built,
   });
 
+// 1b. The emulator's callbacks per second, before any Envoy starts (so it has a core to itself, and its time is
+//     spent before the rounds' budget is planned).
+say("emulator benchmark (bench/emulator.ts) …");
+const emulator = await emulatorFigures();
+console.log(
+  emulator
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n"),
+);
+
 // 2. Start each variant's Envoy (several times, for the start time), verify it does its work, keep it running.
 const running: Running[] = [];
 const notes: string[] = [];
@@ -340,8 +351,8 @@ try {
 
   // 3. Rounds (bench/rounds.ts): base rounds of every variant in a balanced order, each turn in a fresh Envoy; then
   //    extra rounds only for the targets still undecided, judged at planned looks, within the time budget.
-  /** Seconds kept after the base rounds for the memory phase's minimum, the emulator benchmark and the reports. */
-  const AFTER_ROUNDS_RESERVE_S = 60;
+  /** Seconds kept after the base rounds for the memory phase's minimum, stopping the Envoys and the reports. */
+  const AFTER_ROUNDS_RESERVE_S = 30;
   const plan = decisionPlan({ baseRounds: settings.rounds, maxRounds: Math.max(settings.rounds, settings.maxRounds) });
   const memoryPhaseSeconds = () => {
     const ours = running.find((r) => r.variant.workload === "headers" && r.variant.id === "as");
@@ -383,8 +394,8 @@ try {
       `${r.variant.workload}/${r.variant.id}: serving up to ${settings.memoryRequests.toLocaleString("en-US")} requests for the memory figures (~${Math.ceil((settings.memoryRequests - r.requestsServed) / rps)} s)`,
     );
     while (r.requestsServed < settings.memoryRequests) {
-      // Keep ~40 s for the emulator benchmark and the reports.
-      const left = settings.budgetSeconds - 40 - (performance.now() - t0) / 1000;
+      // Keep ~15 s for stopping the Envoys and the reports.
+      const left = settings.budgetSeconds - 15 - (performance.now() - t0) / 1000;
       if (left < 2) {
         const note = `${r.variant.workload}/${r.variant.id}: the time budget (BENCH_BUDGET_S=${settings.budgetSeconds}) ran out after ${r.requestsServed.toLocaleString("en-US")} of ${settings.memoryRequests.toLocaleString("en-US")} requests; memory figures are at that count.`;
         say(note);
@@ -459,16 +470,6 @@ try {
   await Promise.all(running.map((r) => r.envoy.stop()));
   running.length = 0;
 
-  // 6. The emulator's callbacks per second (Envoys stopped, so it has a core to itself).
-  say("emulator benchmark (bench/emulator.ts) …");
-  const emulator = await emulatorFigures();
-  console.log(
-    emulator
-      .split("\n")
-      .map((l) => `  ${l}`)
-      .join("\n"),
-  );
-
   // 7. Targets. Ratios are judged on their bootstrap interval over rounds (harness/src/bench): met only when
   //    the whole interval clears the target, missed when it lies below, undecided when it straddles it.
   /** Why Wasm variants trail no filter and native (from a perf profile of this setup; see bench/README.md). */
@@ -514,7 +515,9 @@ try {
     // A target's interval is the one of the look that decided it (or the last look): wider than 95 %, see plan.
     const ratio: RatioEstimate | undefined = outcome?.ratio ?? byRounds(ours, other)[metric];
     if (!ratio) return { name, target, measured: "—", met: undefined, info, why: "no round has both figures" };
-    const verdict = judge(ratio, wanted);
+    // The sequential decision, which also requires the plan's minimum rounds; judge() alone for a target the rounds
+    // did not decide on (none: every non-information target is in the plan).
+    const verdict = outcome ? outcome.verdict : ratio.rounds >= plan.minRounds ? judge(ratio, wanted) : "undecided";
     const absolute =
       metric === "throughput"
         ? `medians ${fmtNumber(ours.requestsPerSecond)} vs ${fmtNumber(other.requestsPerSecond)} req/s`
@@ -543,7 +546,9 @@ try {
         verdict === "met"
           ? undefined
           : verdict === "undecided"
-            ? `the ${interval} contains the target (${noise})`
+            ? ratio.rounds < plan.minRounds
+              ? `only ${ratio.rounds} round${ratio.rounds === 1 ? "" : "s"}, too few to decide on (${noise})`
+              : `the ${interval} contains the target (${noise})`
             : `the whole ${interval} is below the target (${noise})`,
     };
   };

@@ -96,12 +96,14 @@ export interface SequentialRun {
   ratio(target: SequentialTarget, confidence: number): RatioEstimate | undefined;
   /** Whether one more round of `variants` fits the time budget. */
   fits(round: number, variants: readonly string[]): boolean;
-  /** Called after each look with the targets it decided and those still open. */
+  /** Called after each look: the targets it decided, those it closed undecided (cap, budget), those still open. */
   onLook?(look: {
     readonly rounds: number;
     readonly index: number;
     readonly decided: string[];
+    readonly undecided: string[];
     readonly open: string[];
+    readonly budgetRanOut: boolean;
   }): void;
 }
 
@@ -138,6 +140,7 @@ export async function runSequential(run: SequentialRun): Promise<SequentialResul
     }
     const last = index === plan.looks.length - 1;
     const decided: string[] = [];
+    const undecided: string[] = [];
     for (const target of [...open.values()]) {
       const ratio = run.ratio(target, plan.lookConfidence);
       const verdict = ratio && ratio.rounds >= plan.minRounds ? judge(ratio, target.wanted) : "undecided";
@@ -146,10 +149,10 @@ export async function runSequential(run: SequentialRun): Promise<SequentialResul
       if (end === "decided" || budgetRanOut || last || ratio === undefined) {
         outcomes.set(target.id, { verdict, ratio, rounds: ratio?.rounds ?? 0, looks: index + 1, end });
         open.delete(target.id);
-        if (end === "decided") decided.push(target.id);
+        (end === "decided" ? decided : undecided).push(target.id);
       }
     }
-    run.onLook?.({ rounds: round, index, decided, open: [...open.keys()] });
+    run.onLook?.({ rounds: round, index, decided, undecided, open: [...open.keys()], budgetRanOut });
     if (budgetRanOut) break;
   }
   return { outcomes, rounds: round, budgetRanOut };
