@@ -654,13 +654,17 @@ try {
     `The tables' ratios are medians of per-round ratios to the no-filter baseline of the same round (base rounds); absolute figures are medians over the rounds each variant ran. Latency ratios above 1 mean slower. Targets use the geometric mean of per-round ratios with a bootstrap interval over rounds, and count as met only when the whole interval clears the target; information rows use a 95 % interval over the base rounds.`,
   ].join(" ");
   const decided = [...sequential.outcomes.values()];
-  const undecidedNames = [...sequential.outcomes]
-    .filter(([, o]) => o.end !== "decided")
-    .map(([name, o]) => `${name} (${describeOutcome(o)})`);
+  // Undecided targets grouped by how they ended ("undecided after 23 rounds: the time budget ran out"): names.
+  const undecidedGroups = new Map<string, string[]>();
+  for (const [name, o] of sequential.outcomes) {
+    const how = describeOutcome(o)!;
+    if (o.end !== "decided") undecidedGroups.set(how, [...(undecidedGroups.get(how) ?? []), name]);
+  }
+  const undecidedNames = [...undecidedGroups].map(([how, names]) => `${how}: ${names.join("; ")}`);
   const decisions = [
-    `Decisions: a target is judged after the ${plan.baseRounds} base rounds${plan.looks.length > 1 ? ` and, while its interval still contains it, again after ${plan.looks.slice(1).join(", ")} rounds (extra rounds run only the variants of open targets)` : ""}; each look uses a ${formatPercent(plan.lookConfidence)} interval, so that over all ${plan.looks.length} look(s) the chance of a wrong decision stays under ${formatPercent(1 - plan.overallConfidence)} (Bonferroni), and nothing is decided on fewer than ${plan.minRounds} rounds. Budget: BENCH_BUDGET_S=${settings.budgetSeconds} s for the whole run, of which the extra rounds get what the memory phase, the emulator benchmark and the reports leave.`,
+    `Decisions: a target is judged after the ${plan.baseRounds} base rounds${plan.looks.length > 1 ? ` and, while its interval still contains it, again after ${plan.looks.slice(1).join(", ")} rounds (extra rounds run only the variants of open targets)` : ""}; each look uses a ${formatPercent(plan.lookConfidence)} interval, so that over all ${plan.looks.length} look(s) the chance of a wrong decision stays under ${formatPercent(1 - plan.overallConfidence)} (Bonferroni), and nothing is decided on fewer than ${plan.minRounds} rounds. Budget: BENCH_BUDGET_S=${settings.budgetSeconds} s for the whole run, of which the extra rounds get what the memory phase and the reports leave.`,
     `This run: ${sequential.rounds} rounds in all; ${decided.filter((o) => o.end === "decided").length} of ${decided.length} targets decided${sequential.budgetRanOut ? "; the time budget ran out" : ""}.`,
-    undecidedNames.length ? `Still undecided: ${undecidedNames.join("; ")}.` : "Every target was decided.",
+    undecidedNames.length ? `Still ${undecidedNames.join(". Still ")}.` : "Every target was decided.",
   ].join(" ");
   const report: BenchReport = {
     startedAt: startedAt.toISOString().replace(/\.\d+Z$/, "Z"),

@@ -2,7 +2,7 @@
 // harness's ensureDebianTools, the way the repository's benchmark suite gets it), else undici, saying why and what
 // that means. undici is imported only when it is used.
 import { cpus } from "node:os";
-import { ensureDebianTools, hasCommand, planDebianTools } from "../envoy/apt.ts";
+import { type DebianToolsEnvironment, ensureDebianTools, hasCommand, planDebianTools } from "../envoy/apt.ts";
 import { type LoadRequest, type LoadSample, type LoadSettings, runWrk } from "./wrk.ts";
 
 /** The load generators. */
@@ -29,16 +29,21 @@ export interface LoadToolChoice {
  * command to run); "undici" uses undici; "auto" uses wrk when installed or installable, else undici with the
  * reason and its caveat. `who` names what needs it in messages ("proxy-wasm-as bench"). Pins Envoy to CPU 0
  * and wrk to CPU 1 when taskset is there and the machine has two CPUs or more (undici runs in this process: not pinned).
+ * `environment` (PATH, whether apt-get may run) is for tests; the default is this process's.
  */
-export function chooseLoadTool(wanted: "auto" | LoadTool, who: string): LoadToolChoice {
-  const pinning = hasCommand("taskset") && cpus().length >= 2 ? { envoy: "0", load: "1" } : undefined;
+export function chooseLoadTool(
+  wanted: "auto" | LoadTool,
+  who: string,
+  environment: DebianToolsEnvironment = {},
+): LoadToolChoice {
+  const pinning = hasCommand("taskset", environment.path) && cpus().length >= 2 ? { envoy: "0", load: "1" } : undefined;
   if (wanted === "undici")
     return { tool: "undici", fallback: `undici, as asked (--load undici): ${UNDICI_CAVEAT}`, pinning };
   if (wanted === "wrk") {
-    ensureDebianTools([WRK], who);
+    ensureDebianTools([WRK], who, environment);
     return { tool: "wrk", pinning };
   }
-  const plan = planDebianTools([WRK]);
+  const plan = planDebianTools([WRK], environment);
   if (plan.action === "none") return { tool: "wrk", pinning };
   if (plan.action === "instructions")
     return {
@@ -47,7 +52,7 @@ export function chooseLoadTool(wanted: "auto" | LoadTool, who: string): LoadTool
       pinning,
     };
   try {
-    ensureDebianTools([WRK], who);
+    ensureDebianTools([WRK], who, environment);
     return { tool: "wrk", pinning };
   } catch (error) {
     return {
