@@ -17,17 +17,7 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopAllEnvoys } from "@proxy-wasm-as/harness";
-import {
-  type RatioEstimate,
-  type SequentialOutcome,
-  decisionPlan,
-  formatPercent,
-  formatRatio,
-  judge,
-  processCpuMicros,
-  ratioOverRounds,
-  relativeHalfWidth,
-} from "@proxy-wasm-as/harness/bench";
+import { decisionPlan, processCpuMicros } from "@proxy-wasm-as/harness/bench";
 import { type RequestAccounting, accountingTable, emulatorAccounting, envoyTraceAccounting } from "./accounting.ts";
 import { type BenchEnvoy, startBenchEnvoy } from "./bench-envoy.ts";
 import { ensureLoadGenerator, generateLoad } from "./load.ts";
@@ -40,7 +30,15 @@ import {
   renderMarkdown,
   updateReadme,
 } from "./report.ts";
-import { type RatioTargetSpec, type RoundResult, type Running, runRounds } from "./rounds.ts";
+import { type RoundResult, type Running, runRounds } from "./rounds.ts";
+import {
+  A_A_CONTROL_ID,
+  RATIO_TARGETS,
+  type TargetContext,
+  controlTarget,
+  decisionsSummary,
+  ratioTarget,
+} from "./targets.ts";
 import { type BuiltVariant, type Variant, VARIANTS, minimalModule } from "./variants.ts";
 import { HEADERS_WORKLOAD_REQUEST_HEADERS, JWT_FORWARDED_CLAIM, benchToken } from "./workloads.ts";
 
@@ -68,74 +66,10 @@ const settings = {
   loadCpu: process.env.BENCH_LOAD_CPU ?? "1",
 };
 const MINIMAL_MODULE_LIMIT_BYTES = 8 * 1024;
-/** Id of the A/A control: the floor's module in a second Envoy (see below). */
-const A_A_CONTROL_ID = "floor-again";
-
-/**
- * The comparisons, in the report's order. Targets (not `info`) still undecided after the base rounds get extra
- * rounds (bench/rounds.ts); information rows are judged on the base rounds.
- */
-const RATIO_TARGETS: readonly RatioTargetSpec[] = [
-  {
-    name: "our headers filter vs the floor (throughput)",
-    metric: "throughput",
-    workload: "headers",
-    other: "floor",
-    wanted: 0.97,
-  },
-  {
-    name: "our headers filter vs the floor (Envoy CPU per request)",
-    metric: "cpu",
-    workload: "headers",
-    other: "floor",
-    wanted: 0.97,
-  },
-  { name: "our headers filter vs Go SDK", metric: "throughput", workload: "headers", other: "go", wanted: 1.0 },
-  {
-    name: "our headers filter vs solo-io proxy-runtime",
-    metric: "throughput",
-    workload: "headers",
-    other: "proxy-runtime",
-    wanted: 1.0,
-  },
-  { name: "our headers filter vs Rust SDK", metric: "throughput", workload: "headers", other: "rust", wanted: 1.0 },
-  { name: "our jwt-auth filter vs Go SDK", metric: "throughput", workload: "jwt", other: "go", wanted: 1.0 },
-  {
-    name: "our jwt-auth vs Envoy native jwt_authn (throughput)",
-    metric: "throughput",
-    workload: "jwt",
-    other: "native",
-    wanted: 1.0,
-  },
-  {
-    name: "our jwt-auth vs Envoy native jwt_authn (Envoy CPU per request)",
-    metric: "cpu",
-    workload: "jwt",
-    other: "native",
-    wanted: 1.0,
-  },
-  {
-    name: "our headers filter vs no filter",
-    metric: "throughput",
-    workload: "headers",
-    other: "none",
-    wanted: 0.95,
-    info: true,
-  },
-  {
-    name: "our headers filter vs Envoy native header mutation",
-    metric: "throughput",
-    workload: "headers",
-    other: "native",
-    wanted: 0.9,
-    info: true,
-  },
-];
 const startedAt = new Date();
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
 const say = (message: string) => console.log(`[bench ${elapsed()}] ${message}`);
-const fmtNumber = (n: number | undefined) => (n === undefined ? "—" : n.toFixed(0));
 const median = (values: readonly (number | undefined)[]) => {
   const sorted = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -477,115 +411,18 @@ try {
     "Why every Wasm variant trails no filter and native header mutation (information rows): each pays Envoy's proxy-wasm host per request (a context created and deleted, calls into V8, one host call per header edit); a perf profile puts the module's own JIT code at ~1–2 % of Envoy's CPU samples. The floor variant does the least any module can, so it is the target that measures the SDK.";
   const find = (workload: string, id: string) =>
     results.find((r) => r.workload === workload && r.id === id && !r.skipped);
-  const byRounds = (ours: VariantResult, other: VariantResult) => {
-    const values = (xs: readonly (number | null)[] | undefined) => (xs ?? []).map((x) => x ?? undefined);
-    return {
-      throughput: ratioOverRounds(values(ours.roundsRps), values(other.roundsRps)),
-      // Less CPU per request is better: other / ours, so that above 1 means ours is ahead, as for throughput.
-      cpu: ratioOverRounds(values(other.roundsCpuMicros), values(ours.roundsCpuMicros)),
-    };
-  };
-  /** How a target's rounds ended: "decided after 15 rounds (look 2 of 5)", or why it is still undecided. */
-  const describeOutcome = (outcome: SequentialOutcome | undefined) => {
-    if (outcome === undefined) return undefined;
-    const rounds = `${outcome.rounds} round${outcome.rounds === 1 ? "" : "s"}${outcome.rounds < plan.minRounds ? ` (a decision needs ${plan.minRounds})` : ""}`;
-    return outcome.end === "decided"
-      ? `decided after ${rounds} (look ${outcome.looks} of ${plan.looks.length})`
-      : outcome.end === "budget"
-        ? `undecided after ${rounds}: the time budget ran out (BENCH_BUDGET_S=${settings.budgetSeconds})`
-        : outcome.end === "max-rounds"
-          ? `undecided after ${rounds}: the round cap (BENCH_MAX_ROUNDS=${plan.maxRounds})`
-          : "no round measured both";
-  };
-  const ratioTarget = (spec: RatioTargetSpec): TargetResult => {
-    const { name, metric, workload, wanted, info = false } = spec;
-    const ours = find(workload, spec.ours ?? "as");
-    const other = find(workload, spec.other);
-    const target = `≥ ${wanted.toFixed(2)}× ${metric === "throughput" ? "throughput" : "by Envoy CPU per request"}`;
-    if (!ours || !other)
-      return {
-        name,
-        target,
-        measured: "—",
-        met: undefined,
-        info,
-        why: `${!ours ? "our filter" : spec.other} did not run`,
-      };
-    const outcome = info ? undefined : sequential.outcomes.get(name);
-    // A target's interval is the one of the look that decided it (or the last look): wider than 95 %, see plan.
-    const ratio: RatioEstimate | undefined = outcome?.ratio ?? byRounds(ours, other)[metric];
-    if (!ratio) return { name, target, measured: "—", met: undefined, info, why: "no round has both figures" };
-    // The sequential decision, which also requires the plan's minimum rounds; judge() alone for a target the rounds
-    // did not decide on (none: every non-information target is in the plan).
-    const verdict = outcome ? outcome.verdict : ratio.rounds >= plan.minRounds ? judge(ratio, wanted) : "undecided";
-    const absolute =
-      metric === "throughput"
-        ? `medians ${fmtNumber(ours.requestsPerSecond)} vs ${fmtNumber(other.requestsPerSecond)} req/s`
-        : `medians ${fmtNumber(ours.cpuMicrosPerRequest)} vs ${fmtNumber(other.cpuMicrosPerRequest)} µs/request`;
-    const margin = Math.abs(ratio.estimate - wanted);
-    const halfWidth = (ratio.high - ratio.low) / 2;
-    const noise = `interval half-width ${(halfWidth * 100).toFixed(1)} % vs margin ${(margin * 100).toFixed(1)} %; per-round ${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}`;
-    if (info)
-      return {
-        name,
-        target: "—",
-        measured: `${formatRatio(ratio)} (${absolute})`,
-        met: undefined,
-        info,
-        why: wanted === 0 ? undefined : `formerly ${target}`,
-      };
-    const interval = `${formatPercent(ratio.confidence)} interval`;
-    return {
-      name,
-      target,
-      measured: `${formatRatio(ratio)} (${absolute})`,
-      met: verdict === "undecided" ? undefined : verdict === "met",
-      undecided: verdict === "undecided",
-      rounds: describeOutcome(outcome),
-      why:
-        verdict === "met"
-          ? undefined
-          : verdict === "undecided"
-            ? ratio.rounds < plan.minRounds
-              ? `only ${ratio.rounds} round${ratio.rounds === 1 ? "" : "s"}, too few to decide on (${noise})`
-              : `the ${interval} contains the target (${noise})`
-            : `the whole ${interval} is below the target (${noise})`,
-    };
-  };
-  /** The A/A control: the floor against itself in a second Envoy. Its interval should contain 1; if not, the method is biased in this run. */
-  const controlTarget = (metric: "throughput" | "cpu"): TargetResult | undefined => {
-    const floor = find("headers", "floor");
-    const again = find("headers", A_A_CONTROL_ID);
-    if (!floor || !again) return undefined;
-    const ratio = byRounds(again, floor)[metric];
-    const name = `A/A control: the floor vs the floor in a second Envoy (${metric === "throughput" ? "throughput" : "Envoy CPU per request"})`;
-    const target = "interval contains 1.00×";
-    if (!ratio) return { name, target, measured: "—", met: undefined, why: "no round has both figures" };
-    if (ratio.rounds < plan.minRounds)
-      return {
-        name,
-        target,
-        measured: formatRatio(ratio),
-        met: undefined,
-        why: `only ${ratio.rounds} round${ratio.rounds === 1 ? "" : "s"}: too few for its interval to mean anything (${plan.minRounds} needed)`,
-      };
-    const unbiased = ratio.low <= 1 && ratio.high >= 1;
-    return {
-      name,
-      target,
-      measured: formatRatio(ratio),
-      met: unbiased,
-      why: unbiased
-        ? undefined
-        : `two Envoys doing the same work differ by ${(Math.abs(ratio.estimate - 1) * 100).toFixed(1)} % in this run: read the other ratios' intervals as at least ±${(relativeHalfWidth(ratio) * 100 + Math.abs(ratio.estimate - 1) * 100).toFixed(1)} % wide`,
-    };
+  const context: TargetContext = {
+    results,
+    outcomes: sequential.outcomes,
+    plan,
+    budgetSeconds: settings.budgetSeconds,
   };
   const ours = find("headers", "as");
   const targets: TargetResult[] = [];
   const [floorThroughput, floorCpu, ...otherTargets] = RATIO_TARGETS;
-  targets.push(ratioTarget(floorThroughput!), ratioTarget(floorCpu!));
+  targets.push(ratioTarget(floorThroughput!, context), ratioTarget(floorCpu!, context));
   for (const metric of ["throughput", "cpu"] as const) {
-    const control = controlTarget(metric);
+    const control = controlTarget(metric, context);
     if (control) targets.push(control);
   }
   const oursAccounting = accounting.find((a) => a.variant.workload === "headers" && a.variant.id === "as")?.accounting;
@@ -620,7 +457,7 @@ try {
           why: "the accounting of ours or the floor did not run",
         },
   );
-  for (const spec of otherTargets) targets.push(ratioTarget(spec));
+  for (const spec of otherTargets) targets.push(ratioTarget(spec, context));
   targets.push({
     name: "minimal module size",
     target: `≤ ${MINIMAL_MODULE_LIMIT_BYTES} bytes`,
@@ -653,19 +490,7 @@ try {
     `Method: each variant runs in its own Envoy (one worker, \`--concurrency 1\`, pinned to core ${settings.envoyCpu} with taskset), a fresh one every round, routing to a direct_response listener in the same Envoy; wrk (1 thread, ${settings.connections} keep-alive connections, pinned to core ${settings.loadCpu}) drives ${settings.rounds} base round(s) of ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measurement per variant, in a balanced order (a seeded permutation, then its reverse).`,
     `The tables' ratios are medians of per-round ratios to the no-filter baseline of the same round (base rounds); absolute figures are medians over the rounds each variant ran. Latency ratios above 1 mean slower. Targets use the geometric mean of per-round ratios with a bootstrap interval over rounds, and count as met only when the whole interval clears the target; information rows use a 95 % interval over the base rounds.`,
   ].join(" ");
-  const decided = [...sequential.outcomes.values()];
-  // Undecided targets grouped by how they ended ("undecided after 23 rounds: the time budget ran out"): names.
-  const undecidedGroups = new Map<string, string[]>();
-  for (const [name, o] of sequential.outcomes) {
-    const how = describeOutcome(o)!;
-    if (o.end !== "decided") undecidedGroups.set(how, [...(undecidedGroups.get(how) ?? []), name]);
-  }
-  const undecidedNames = [...undecidedGroups].map(([how, names]) => `${how}: ${names.join("; ")}`);
-  const decisions = [
-    `Decisions: a target is judged after the ${plan.baseRounds} base rounds${plan.looks.length > 1 ? ` and, while its interval still contains it, again after ${plan.looks.slice(1).join(", ")} rounds (extra rounds run only the variants of open targets)` : ""}; each look uses a ${formatPercent(plan.lookConfidence)} interval, so that over all ${plan.looks.length} look(s) the chance of a wrong decision stays under ${formatPercent(1 - plan.overallConfidence)} (Bonferroni), and nothing is decided on fewer than ${plan.minRounds} rounds. Budget: BENCH_BUDGET_S=${settings.budgetSeconds} s for the whole run, of which the extra rounds get what the memory phase and the reports leave.`,
-    `This run: ${sequential.rounds} rounds in all; ${decided.filter((o) => o.end === "decided").length} of ${decided.length} targets decided${sequential.budgetRanOut ? "; the time budget ran out" : ""}.`,
-    undecidedNames.length ? `Still ${undecidedNames.join(". Still ")}.` : "Every target was decided.",
-  ].join(" ");
+  const decisions = decisionsSummary(context, sequential.rounds, sequential.budgetRanOut);
   const report: BenchReport = {
     startedAt: startedAt.toISOString().replace(/\.\d+Z$/, "Z"),
     durationSeconds,
