@@ -20,6 +20,8 @@ export interface VariantResult {
   /** Envoy CPU time per request (median over rounds), and its median per-round ratio to the baseline. */
   readonly cpuMicrosPerRequest?: number;
   readonly cpuRatio?: number;
+  /** Envoy's CPU time over wall time during the measurements (median): near 1 when Envoy was the bottleneck. */
+  readonly envoyBusyShare?: number;
   /** Rounds it was measured in (the base rounds, plus extra rounds for open targets). */
   readonly rounds?: number;
   /** Per-round throughput and Envoy CPU µs per request by round index (null: not in that round), for the record. */
@@ -92,17 +94,17 @@ const kib = (n: number | undefined) =>
 export function loadTable(results: readonly VariantResult[], workload: Workload): string {
   const rows = results.filter((r) => r.workload === workload);
   const lines = [
-    "| variant | req/s | × baseline | p50 ms | p50 × | p99 ms | p99 × | Envoy CPU µs/req | CPU × | module (gzip) |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| variant | req/s | × baseline | p50 ms | p50 × | p99 ms | p99 × | Envoy CPU µs/req | CPU × | Envoy busy | module (gzip) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     if (r.skipped) {
-      lines.push(`| ${r.label} | skipped: ${r.skipped.replace(/\|/g, "\\|").split("\n")[0]} | | | | | | | | |`);
+      lines.push(`| ${r.label} | skipped: ${r.skipped.replace(/\|/g, "\\|").split("\n")[0]} | | | | | | | | | |`);
       continue;
     }
     const size = r.moduleRawBytes === undefined ? "native" : `${kib(r.moduleRawBytes)} (${kib(r.moduleGzipBytes)})`;
     lines.push(
-      `| ${r.label} | ${fmt(r.requestsPerSecond)} | ${ratio(r.throughputRatio)} | ${fmt(r.p50Ms, 2)} | ${ratio(r.p50Ratio)} | ${fmt(r.p99Ms, 2)} | ${ratio(r.p99Ratio)} | ${fmt(r.cpuMicrosPerRequest)} | ${ratio(r.cpuRatio)} | ${size} |`,
+      `| ${r.label} | ${fmt(r.requestsPerSecond)} | ${ratio(r.throughputRatio)} | ${fmt(r.p50Ms, 2)} | ${ratio(r.p50Ratio)} | ${fmt(r.p99Ms, 2)} | ${ratio(r.p99Ratio)} | ${fmt(r.cpuMicrosPerRequest)} | ${ratio(r.cpuRatio)} | ${r.envoyBusyShare === undefined ? "—" : `${Math.round(r.envoyBusyShare * 100)} %`} | ${size} |`,
     );
   }
   return lines.join("\n");

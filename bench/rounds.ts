@@ -27,6 +27,8 @@ import type { BuiltVariant, Variant } from "./variants.ts";
 export interface RoundResult extends LoadResult {
   /** Envoy's CPU time (all threads) per request: independent of how much of its core other work took. */
   readonly cpuMicrosPerRequest: number;
+  /** Envoy's CPU time over the measurement's wall time: near 1 when Envoy (pinned to one core) was the bottleneck. */
+  readonly envoyBusyShare: number;
 }
 
 /** A variant that built and has an Envoy running it. */

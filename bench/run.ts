@@ -17,7 +17,7 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopAllEnvoys } from "@proxy-wasm-as/harness";
-import { decisionPlan, processCpuMicros } from "@proxy-wasm-as/harness/bench";
+import { SATURATED_BUSY_SHARE, decisionPlan, processCpuMicros } from "@proxy-wasm-as/harness/bench";
 import { type RequestAccounting, accountingTable, emulatorAccounting, envoyTraceAccounting } from "./accounting.ts";
 import { type BenchEnvoy, startBenchEnvoy } from "./bench-envoy.ts";
 import { ensureLoadGenerator, generateLoad } from "./load.ts";
@@ -129,16 +129,19 @@ async function verify(variant: Variant, envoy: BenchEnvoy): Promise<string | und
 
 async function load(running: Running, seconds: number): Promise<RoundResult> {
   const cpuBefore = processCpuMicros(running.envoy.pid);
+  const startedAt = performance.now();
   const result = await generateLoad(`${running.envoy.origin}/`, {
     cpus: settings.loadCpu,
     connections: settings.connections,
     durationSeconds: seconds,
     headers: requestHeaders(running.variant),
   });
+  const cpuMicros = processCpuMicros(running.envoy.pid) - cpuBefore;
   running.requestsServed += result.requests;
   return {
     ...result,
-    cpuMicrosPerRequest: (processCpuMicros(running.envoy.pid) - cpuBefore) / Math.max(1, result.requests),
+    cpuMicrosPerRequest: cpuMicros / Math.max(1, result.requests),
+    envoyBusyShare: cpuMicros / ((performance.now() - startedAt) * 1000),
   };
 }
 
@@ -381,6 +384,7 @@ try {
       p99Ratio: perRound((x) => x.p99Ms),
       cpuMicrosPerRequest: median(measured.map((x) => x.cpuMicrosPerRequest)),
       cpuRatio: perRound((x) => x.cpuMicrosPerRequest),
+      envoyBusyShare: median(measured.map((x) => x.envoyBusyShare)),
       rounds: measured.length,
       roundsRps: rounded((x) => x.requestsPerSecond),
       roundsCpuMicros: rounded((x) => x.cpuMicrosPerRequest),
@@ -396,6 +400,10 @@ try {
       envoyRssEndBytes: processRssBytes(r.envoy.pid),
       requestsServed: r.requestsServed,
     });
+    if (median(measured.map((x) => x.envoyBusyShare)) < SATURATED_BUSY_SHARE)
+      notes.push(
+        `${r.variant.workload}/${r.variant.id}: Envoy was busy only ${Math.round(median(measured.map((x) => x.envoyBusyShare)) * 100)} % of the measured time (median over rounds): it was not the bottleneck (another process shared its core, or wrk was too slow), so its req/s shows the machine's scheduling more than the work; a variant doing more work can even look faster. Trust its CPU per request more, and rerun on a quieter machine.`,
+      );
     if (measured.some((x) => x.errors > 0))
       notes.push(
         `${r.variant.workload}/${r.variant.id}: the load generator saw errors (${measured.map((x) => x.errors).join(", ")} per round); its figures are suspect.`,

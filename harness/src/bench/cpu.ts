@@ -2,6 +2,14 @@
 // request, which depends much less than throughput on how much of its core the process got on a busy machine.
 import { existsSync, readFileSync } from "node:fs";
 
+/**
+ * Below this share of one core busy during a measurement, the measured process was not the bottleneck: it waited
+ * (for a busy CPU shared with other processes, or for a slow load generator). Then throughput compares how the
+ * machine scheduled it more than the work it did, and a variant doing more work can even look faster (it sleeps
+ * less often, so it waits for the CPU less often). Benchmarks warn below it.
+ */
+export const SATURATED_BUSY_SHARE = 0.85;
+
 /** USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux architecture Envoy runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 

@@ -4,7 +4,7 @@
 //   roundOrder                          the order of the variants in each round (balanced, seeded)
 //   decisionPlan/runSequential          more rounds only for undecided targets, at planned looks, within a budget
 //   chooseLoadTool/generateLoad/runWrk  wrk (installed like the suite does) or undici, with any method/headers/body
-//   processCpuMicros                    a process's CPU time, for CPU per request
+//   processCpuMicros                    a process's CPU time, for CPU per request and how busy it was
 // Used by `proxy-wasm-as bench` and by the repository's benchmark suite (bench/): the statistics live here once.
 export {
   DEFAULT_CONFIDENCE,
@@ -32,4 +32,4 @@ export { UNDICI_CAVEAT, chooseLoadTool, generateLoad } from "./load.ts";
 export type { LoadTool, LoadToolChoice } from "./load.ts";
 export { luaString, parseWrkReport, runWrk, wrkCommand, wrkScript } from "./wrk.ts";
 export type { LoadRequest, LoadSample, LoadSettings, WrkOptions } from "./wrk.ts";
-export { canReadProcessCpu, processCpuMicros } from "./cpu.ts";
+export { SATURATED_BUSY_SHARE, canReadProcessCpu, processCpuMicros } from "./cpu.ts";

@@ -6,6 +6,7 @@ import {
   type LoadSample,
   MIN_ROUNDS_FOR_INTERVAL,
   type RatioEstimate,
+  SATURATED_BUSY_SHARE,
   formatPercent,
   formatRatio,
   ratioOverRounds,
@@ -15,6 +16,8 @@ import {
 /** One measurement of one listener: what the load generator saw, and Envoy's CPU per request (process runner). */
 export interface BenchSample extends LoadSample {
   readonly cpuMicrosPerRequest?: number;
+  /** Envoy's CPU time over the measurement's wall time (1 = one core busy all the time; process runner). */
+  readonly envoyBusyShare?: number;
 }
 
 /** How the run was set up, for the report's header. */
@@ -75,15 +78,17 @@ export function formatBench(
     `  request: ${describeRequest(setup.request)}; answered ${setup.statuses.filtered} with the filter, ${setup.statuses.baseline} without`,
     `  load: ${setup.tool}${setup.fallback ? " (fallback, see the note above)" : ""}${setup.loadCpu ? ` pinned to CPU ${setup.loadCpu}` : ""}, ${setup.connections} keep-alive connections; ${setup.rounds} round${setup.rounds === 1 ? "" : "s"} of ${setup.warmupSeconds ? `${setup.warmupSeconds} s warm-up + ` : ""}${setup.seconds} s per listener, order balanced across rounds; upstream: a direct response from the same Envoy`,
     "",
-    `${"listener".padEnd(10)} ${"req/s".padStart(10)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)} ${"Envoy CPU µs/request".padStart(21)}   (medians over rounds)`,
+    `${"listener".padEnd(10)} ${"req/s".padStart(10)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)} ${"Envoy CPU µs/request".padStart(21)} ${"Envoy busy".padStart(11)}   (medians over rounds)`,
   ];
+  const busy = (list: readonly BenchSample[]) =>
+    median(list.flatMap((s) => (s.envoyBusyShare === undefined ? [] : [s.envoyBusyShare])));
   for (const [name, list] of [
     ["baseline", baseline],
     ["filtered", filtered],
   ] as const) {
     const cpu = median(list.flatMap((s) => (s.cpuMicrosPerRequest === undefined ? [] : [s.cpuMicrosPerRequest])));
     lines.push(
-      `${name.padEnd(10)} ${number(median(pick(list, (s) => s.requestsPerSecond) as number[])).padStart(10)} ${number(median(pick(list, (s) => s.p50Ms) as number[]), 3).padStart(9)} ${number(median(pick(list, (s) => s.p99Ms) as number[]), 3).padStart(9)} ${number(cpu, 1).padStart(21)}`,
+      `${name.padEnd(10)} ${number(median(pick(list, (s) => s.requestsPerSecond) as number[])).padStart(10)} ${number(median(pick(list, (s) => s.p50Ms) as number[]), 3).padStart(9)} ${number(median(pick(list, (s) => s.p99Ms) as number[]), 3).padStart(9)} ${number(cpu, 1).padStart(21)} ${(Number.isFinite(busy(list)) ? `${Math.round(busy(list) * 100)} %` : "—").padStart(11)}`,
     );
   }
   const ratios: Array<[string, RatioEstimate | undefined]> = [
@@ -134,6 +139,11 @@ export function formatBench(
   const more = `--rounds ${Math.max(SUGGESTED_ROUNDS, setup.rounds * 2)} or more`;
   for (const [name, ratio] of ratios.slice(0, 2))
     if (ratio) for (const warning of ratioWarnings(ratio, { what: name, more })) warnings.add(warning);
+  const idle = (["baseline", "filtered"] as const).filter((name) => busy(samples[name]) < SATURATED_BUSY_SHARE);
+  if (idle.length)
+    warnings.add(
+      `Envoy was busy only ${idle.map((name) => `${Math.round(busy(samples[name]) * 100)} % (${name})`).join(" and ")} of the measured time: it was not the bottleneck (other processes share its CPU, or the load generator is too slow), so req/s shows how the machine scheduled Envoy more than what the filter costs, and a filter can even look faster; trust Envoy CPU per request more, and measure on a quieter machine`,
+    );
   if (setup.fallback)
     warnings.add(
       "the load came from undici (see the note above): the throughput ratio understates the filter's cost; trust Envoy CPU per request more",

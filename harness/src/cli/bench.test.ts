@@ -39,6 +39,7 @@ function rounds(count: number, cost: number, noise: number): Record<"baseline" |
     p99Ms: 20 / rps,
     errors: 0,
     cpuMicrosPerRequest: cpu,
+    envoyBusyShare: 0.97,
   });
   const wobble = (i: number) => 1 + noise * Math.sin(i * 2.1);
   return {
@@ -60,7 +61,8 @@ describe("the bench report", () => {
     );
     expect(report).toMatch(/^ {2}throughput {13}0\.83\d× \[0\.8\d\d–0\.8\d\d\], 10 rounds$/m);
     expect(report).toMatch(/^ {2}Envoy CPU per request {2}1\.(19|20)\d× \[1\.1\d\d–1\.2\d\d\], 10 rounds$/m);
-    expect(report).not.toMatch(/warning: only|interval is ±/);
+    expect(report).toMatch(/^baseline +\d[\d,]* +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d +97 %$/m);
+    expect(report).not.toMatch(/warning: only|interval is ±|Envoy was busy/);
     expect(report).toMatch(
       /^warning: the filter answers 204 where no filter answers 200: this measures the filter's own reply/m,
     );
@@ -98,6 +100,15 @@ describe("the bench report", () => {
       /^warning: 30 filtered and 30 baseline responses were errors .*: the filter answers 401, so this measures its rejection path$/m,
     );
   });
+});
+
+test("an Envoy that was not kept busy earns the warning that req/s then measures the machine, not the filter", () => {
+  const samples = rounds(10, 1.2, 0.01);
+  const idle = (list: BenchSample[], share: number) => list.map((s) => ({ ...s, envoyBusyShare: share }));
+  const report = formatBench(SETUP, { baseline: idle(samples.baseline, 0.22), filtered: idle(samples.filtered, 0.55) });
+  expect(report).toMatch(
+    /^warning: Envoy was busy only 22 % \(baseline\) and 55 % \(filtered\) of the measured time: it was not the bottleneck .* a filter can even look faster/m,
+  );
 });
 
 describe("bench's request options", () => {

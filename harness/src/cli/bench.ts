@@ -173,14 +173,15 @@ async function measure(envoy: Envoy, plan: MeasureSettings, io: CliIo): Promise<
       if (plan.warmupSeconds > 0)
         await generateLoad(plan.tool, url, { ...settings, durationSeconds: plan.warmupSeconds }, plan.request);
       const before = cpu();
+      const startedAt = performance.now();
       const sample = await generateLoad(plan.tool, url, { ...settings, durationSeconds: plan.seconds }, plan.request);
+      const wallMicros = (performance.now() - startedAt) * 1000;
       const after = cpu();
+      const known = before !== undefined && after !== undefined && sample.requests > 0;
       samples[listener].push({
         ...sample,
-        cpuMicrosPerRequest:
-          before === undefined || after === undefined || sample.requests === 0
-            ? undefined
-            : (after - before) / sample.requests,
+        cpuMicrosPerRequest: known ? (after - before) / sample.requests : undefined,
+        envoyBusyShare: known ? (after - before) / wallMicros : undefined,
       });
     }
   }

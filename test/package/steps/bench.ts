@@ -49,6 +49,7 @@ export async function benchScaffoldedFilter(
     ],
     { cwd: project, env },
   );
+  process.stderr.write(`[package test] proxy-wasm-as bench printed:\n${stdout}\n`);
   const context = `--- stdout\n${stdout}\n--- stderr\n${stderr}`;
   expect(stdout, context).toContain(
     "request: GET /api with x-client, accept; answered 200 with the filter, 200 without",
