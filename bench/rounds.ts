@@ -107,6 +107,8 @@ export interface RoundsOptions {
   afterWarmup(running: Running): void;
   /** Seconds left for rounds before the base rounds' reserve and before the extra rounds' reserve. */
   secondsLeft(extra: boolean): number;
+  /** The clock turns are timed with, in seconds (default performance.now()); tests pass a simulated one. */
+  now?(): number;
   say(message: string): void;
 }
 
@@ -159,10 +161,15 @@ export async function runRounds(options: RoundsOptions): Promise<SequentialResul
 
 /** One variant's turn in a round: a fresh Envoy (from round 2 on), warm-up, measurement. */
 async function turn(r: Running, round: number, label: string, options: RoundsOptions): Promise<void> {
-  const started = performance.now();
+  const now = options.now ?? (() => performance.now() / 1000);
+  const started = now();
   if (round > 0) {
     await r.envoy.stop();
-    r.envoy = await options.start(r);
+    // One retry: a start can lose its port to another process between choosing and binding it (bench-envoy.ts).
+    r.envoy = await options.start(r).catch((err: Error) => {
+      options.say(`${keyOf(r)}: a fresh Envoy did not start (${err.message.split("\n")[0]}); trying once more`);
+      return options.start(r);
+    });
     r.startups.push(r.envoy.startupMs);
     r.requestsServed = 0;
   }
@@ -170,7 +177,7 @@ async function turn(r: Running, round: number, label: string, options: RoundsOpt
   options.afterWarmup(r);
   const result = await options.load(r, options.durationSeconds);
   r.rounds[round] = result;
-  r.lastTurnSeconds = (performance.now() - started) / 1000;
+  r.lastTurnSeconds = now() - started;
   options.say(
     `${label} ${keyOf(r)}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, Envoy CPU ${result.cpuMicrosPerRequest.toFixed(0)} µs/request${result.errors ? `, ${result.errors} ERRORS` : ""}`,
   );
