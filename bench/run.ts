@@ -43,8 +43,9 @@ import { type BuiltVariant, type Variant, VARIANTS, minimalModule } from "./vari
 import { HEADERS_WORKLOAD_REQUEST_HEADERS, JWT_FORWARDED_CLAIM, benchToken } from "./workloads.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const RESULTS_DIR = join(ROOT, "bench/results");
 const quick = process.argv.includes("--quick");
+/** Full runs write the committed results; quick runs (development) write theirs under .cache, never over them. */
+const RESULTS_DIR = quick ? join(ROOT, ".cache/bench/results-quick") : join(ROOT, "bench/results");
 const envNumber = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 /** Settings of this run. */
@@ -523,7 +524,7 @@ try {
   if (!quick) updateReadme(join(ROOT, "README.md"), report);
   console.log(`\n${readFileSync(join(RESULTS_DIR, "latest.md"), "utf8")}`);
   say(
-    `done in ${durationSeconds.toFixed(0)} s: bench/results/latest.md, latest.json, throughput.svg${quick ? " (quick mode: README not updated)" : ", README.md"}`,
+    `done in ${durationSeconds.toFixed(0)} s: ${RESULTS_DIR.slice(ROOT.length + 1)}/latest.md, latest.json, throughput.svg${quick ? " (quick mode: bench/results and the README are left as they are)" : ", README.md"}`,
   );
 } finally {
   await Promise.all(running.map((r) => r.envoy.stop()));
