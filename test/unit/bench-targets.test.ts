@@ -3,7 +3,10 @@
 // the report says how many rounds each decision took or why it is open, and the A/A control flags a biased run.
 import { describe, expect, test } from "vitest";
 import { decisionPlan, ratioOverRounds, type SequentialOutcome } from "@proxy-wasm-as/harness/bench";
-import type { VariantResult } from "../../bench/report.ts";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BenchReport, type VariantResult, renderMarkdown, updateReadme } from "../../bench/report.ts";
 import {
   A_A_CONTROL_ID,
   RATIO_TARGETS,
@@ -133,4 +136,41 @@ describe("target rows", () => {
     expect(text).toContain("This run: 23 rounds in all; 1 of 3 targets decided; the time budget ran out.");
     expect(text).toContain("Still undecided after 23 rounds: the time budget ran out (BENCH_BUDGET_S=840): b; c.");
   });
+});
+
+test("latest.md and the README's generated section carry the decisions paragraph and each target's rounds", () => {
+  const report: BenchReport = {
+    startedAt: "2026-12-07T00:00:00Z",
+    durationSeconds: 800,
+    mode: "full run",
+    machine: "test machine",
+    method: "Method: …",
+    decisions:
+      "Decisions: a target is judged after the 10 base rounds … Still undecided after 50 rounds: the round cap: x.",
+    results: [],
+    targets: [
+      {
+        name: "our headers filter vs the floor (throughput)",
+        target: "≥ 0.97× throughput",
+        measured: "0.991× [0.975–1.006], 23 rounds, 99 % interval",
+        met: true,
+        rounds: "decided after 23 rounds (look 3 of 5)",
+      },
+    ],
+    minimalModule: { rawBytes: 1, gzipBytes: 1 },
+    notes: [],
+  };
+  const row =
+    "| our headers filter vs the floor (throughput) | ≥ 0.97× throughput | 0.991× [0.975–1.006], 23 rounds, 99 % interval | met | decided after 23 rounds (look 3 of 5) |";
+  const markdown = renderMarkdown(report);
+  expect(markdown).toContain("| target | wanted | measured | result | rounds |");
+  expect(markdown).toContain(row);
+  expect(markdown).toContain(report.decisions);
+  const readme = join(mkdtempSync(join(tmpdir(), "pwas-readme-")), "README.md");
+  writeFileSync(readme, "# x\n\n<!-- bench:begin (written by npm run bench) -->\nold\n<!-- bench:end -->\n");
+  updateReadme(readme, report);
+  const text = readFileSync(readme, "utf8");
+  expect(text).toContain(report.decisions);
+  expect(text).toContain(row);
+  expect(text).not.toContain("old");
 });
