@@ -43,8 +43,9 @@ export const benchCommand: Command = {
 
 Measures what your filter costs: one Envoy (one worker) with two listeners, one with your filter and one
 without, both routing to a direct response from the same Envoy. Rounds interleave the two (balanced order);
-each ratio filtered/baseline is the geometric mean of the per-round ratios with its 95 % bootstrap interval.
-It warns when rounds are too few or an interval is too wide to mean anything.
+each ratio filtered/baseline (req/s, Envoy CPU per request, p50, p99) is the geometric mean of the
+per-round ratios with its 95 % bootstrap interval. It warns when rounds are too few, an interval is too wide
+to mean anything, or Envoy was not kept busy (then req/s measures the machine, not your filter).
 
 Load comes from wrk (installed with apt-get when run as root on Debian/Ubuntu, else you are told how) or,
 without wrk, from undici inside this process (it says so, and what that means for the figures).
