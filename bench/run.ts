@@ -350,6 +350,8 @@ try {
 
   // 5. Figures per variant, ratios against the baseline of the same round.
   const results: VariantResult[] = [];
+  /** Variants whose Envoy was not kept busy (see SATURATED_BUSY_SHARE), "headers/none 42 %". */
+  const idle: string[] = [];
   const baselineOf = (workload: string) =>
     running.find((r) => r.variant.workload === workload && r.variant.id === "none");
   for (const entry of built) {
@@ -401,15 +403,17 @@ try {
       envoyRssEndBytes: processRssBytes(r.envoy.pid),
       requestsServed: r.requestsServed,
     });
-    if (median(measured.map((x) => x.envoyBusyShare)) < SATURATED_BUSY_SHARE)
-      notes.push(
-        `${r.variant.workload}/${r.variant.id}: Envoy was busy only ${Math.round(median(measured.map((x) => x.envoyBusyShare)) * 100)} % of the measured time (median over rounds): it was not the bottleneck (another process shared its core, or wrk was too slow), so its req/s shows the machine's scheduling more than the work; a variant doing more work can even look faster. Trust its CPU per request more, and rerun on a quieter machine.`,
-      );
+    const busy = median(measured.map((x) => x.envoyBusyShare));
+    if (busy < SATURATED_BUSY_SHARE) idle.push(`${r.variant.workload}/${r.variant.id} ${Math.round(busy * 100)} %`);
     if (measured.some((x) => x.errors > 0))
       notes.push(
         `${r.variant.workload}/${r.variant.id}: the load generator saw errors (${measured.map((x) => x.errors).join(", ")} per round); its figures are suspect.`,
       );
   }
+  if (idle.length)
+    notes.push(
+      `Envoy was busy less than ${Math.round(SATURATED_BUSY_SHARE * 100)} % of the measured time (median over rounds) for ${idle.join(", ")}: it was not the bottleneck (another process shared its core, or wrk was too slow), so those req/s show the machine's scheduling more than the work, and a variant doing more work can even look faster. Trust CPU per request more there, and rerun on a quieter machine.`,
+    );
   await Promise.all(running.map((r) => r.envoy.stop()));
   running.length = 0;
 
