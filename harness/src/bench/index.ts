@@ -33,3 +33,4 @@ export type { LoadTool, LoadToolChoice } from "./load.ts";
 export { luaString, parseWrkReport, runWrk, wrkCommand, wrkScript } from "./wrk.ts";
 export type { LoadRequest, LoadSample, LoadSettings, WrkOptions } from "./wrk.ts";
 export { SATURATED_BUSY_SHARE, canReadProcessCpu, processCpuMicros } from "./cpu.ts";
+export { freeLoopbackPort } from "./ports.ts";

@@ -5,12 +5,12 @@
 // balanced order; each ratio is the geometric mean of per-round ratios with a 95 % bootstrap interval, and the
 // report warns when there are too few rounds or the interval is too wide to mean anything.
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { basename } from "node:path";
 import {
   type LoadRequest,
   type LoadTool,
   chooseLoadTool,
+  freeLoopbackPort,
   generateLoad,
   processCpuMicros,
   roundOrder,
@@ -106,7 +106,7 @@ Example (a CORS preflight):
     const choice = chooseLoadTool(wantedLoad, `${PROGRAM} bench`);
     if (choice.fallback) io.info(`note: ${choice.fallback}`);
     const pinning = runner === "process" ? choice.pinning : undefined;
-    const upstreamPort = await freePort();
+    const upstreamPort = await freeLoopbackPort();
     const started = step(io, "starting Envoy with a filtered and a baseline listener");
     const envoy = await startEnvoy({
       runner,
@@ -250,16 +250,4 @@ function oneOf(flag: string, value: string, allowed: readonly string[]): string 
   if (!allowed.includes(value))
     throw new CliError(`${flag} must be one of ${allowed.join(", ")} (got "${value}")`, { exitCode: 2 });
   return value;
-}
-
-/** A loopback port that was free a moment ago (the kernel picks it; Envoy binds it right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
