@@ -142,9 +142,17 @@ export function pluginIdentity(o: PluginOptions): PluginIdentity {
   return { name: o.pluginName ?? "plugin", rootId: o.rootId ?? "", configuration: toBytes(o.pluginConfig) };
 }
 
-/** The settings of every VM instance made from `o`, with the emulator's defaults; `onLog` receives each log line. */
-export function vmSettingsFrom(o: EmulatorOptions, onLog: (entry: LogEntry) => void): VmSettings {
+/**
+ * The settings of every VM instance made from `o`, with the emulator's defaults; `onLog` receives each log line,
+ * `trapFrames` tells a trap's frames in source terms (default: none).
+ */
+export function vmSettingsFrom(
+  o: EmulatorOptions,
+  onLog: (entry: LogEntry) => void,
+  trapFrames: VmSettings["trapFrames"] = () => ({ frames: [] }),
+): VmSettings {
   return {
+    trapFrames,
     vmId: o.vmId ?? "",
     vmConfiguration: toBytes(o.vmConfig),
     env: o.env ?? {},

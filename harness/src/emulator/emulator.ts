@@ -349,8 +349,12 @@ export class Emulator {
   }
 
   #vmSettings(): VmSettings {
-    const settings = vmSettingsFrom(this.#options, (entry) => this.logs.push(entry));
-    return { ...settings, trapFrames: (stack) => this.#symbolicator.frames(stack) };
+    const symbolicator = this.#symbolicator;
+    return vmSettingsFrom(
+      this.#options,
+      (entry) => this.logs.push(entry),
+      (stack) => symbolicator.frames(stack),
+    );
   }
 
   #startVm(): WasmVm {

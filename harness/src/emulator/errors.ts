@@ -176,12 +176,13 @@ export class WasmMemoryLimitError extends WasmLimitError {
     trap: TrapFrames = NO_FRAMES,
   ) {
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    const mine = trap.frames.find((f) => f.kind === "user" && f.line !== undefined);
     super(
       `${exportName || "start-up"} (context ${contextId}) tried to grow the Wasm memory to ${mib(requestedBytes)}, over the limit of ${mib(limitBytes)}`,
       exportName,
       contextId,
       logs,
-      "find the state that grows without bound (caches, maps keyed by client input, buffered bodies); if the module legitimately needs more, raise `memoryLimitBytes` in the emulator options",
+      `find the state that grows without bound (caches, maps keyed by client input, buffered bodies)${mine ? `, e.g. where ${frameLocation(mine)} in ${mine.function} allocates` : ""}; if the module legitimately needs more, raise \`memoryLimitBytes\` in the emulator options`,
       trap,
     );
     this.limitBytes = limitBytes;

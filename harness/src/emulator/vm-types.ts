@@ -81,8 +81,8 @@ export interface VmSettings {
   readonly onLog: (entry: LogEntry) => void;
   /** Deadline per callback and memory ceiling (enforced when the module was instrumented, see watchdog/). */
   readonly limits: ExecutionLimits;
-  /** The module's frames in a V8 stack, in source terms (trap-frames.ts); without it, traps carry no frames. */
-  readonly trapFrames?: (stack: string | undefined) => TrapFrames;
+  /** The module's frames in a V8 stack, in source terms (trap-frames.ts), for trap and limit errors. */
+  readonly trapFrames: (stack: string | undefined) => TrapFrames;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 } from "../abi/index.ts";
 import type { Callouts, CalloutDelivery } from "./callouts.ts";
 import { formatFrames } from "../symbols/index.ts";
-import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry, type TrapFrames } from "./errors.ts";
+import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
 import type { EmulatorHost } from "./host.ts";
 import { envHostcalls, wasiHostcallsFor, type HostFunction, type HostcallVm } from "./hostcalls/index.ts";
@@ -89,7 +89,7 @@ export class WasmVm implements CalloutDelivery {
         return instantiated;
       },
       logs: this.logs,
-      frames: (stack) => this.#frames(stack),
+      frames: (stack) => settings.trapFrames(stack),
     });
     const imports = this.#buildImports(module);
     try {
@@ -147,7 +147,7 @@ export class WasmVm implements CalloutDelivery {
         if (err instanceof WasmLimitError) throw err;
         const refused = vm.#watchdog.refusalSince(callback);
         if (refused) throw refused;
-        const where = formatFrames(vm.#frames((err as Error).stack).frames);
+        const where = formatFrames(settings.trapFrames((err as Error).stack).frames);
         const message = [`${name} failed while the VM started: ${(err as Error).message}`, ...where].join("\n");
         throw new WasmLoadError(message, vm.logs, [], { cause: err });
       } finally {
@@ -229,7 +229,7 @@ export class WasmVm implements CalloutDelivery {
         this.failure ??= err;
         throw err;
       }
-      const error = new WasmTrapError(name, err, [...this.logs], this.#frames((err as Error)?.stack));
+      const error = new WasmTrapError(name, err, [...this.logs], this.settings.trapFrames((err as Error)?.stack));
       this.failure = error;
       this.#log(LogLevel.Error, ctx, error.message.split("\n")[0]!);
       this.onTrap?.(error);
@@ -239,11 +239,6 @@ export class WasmVm implements CalloutDelivery {
       this.#effective = prevEffective;
       watchdog.exportName = prevExport;
     }
-  }
-
-  /** The module's frames in `stack`, in source terms (none without a resolver, see VmSettings.trapFrames). */
-  #frames(stack: string | undefined): TrapFrames {
-    return this.settings.trapFrames?.(stack) ?? { frames: [] };
   }
 
   /** Calls `name` with the plugin configuration readable (root on_context_create and on_configure only). */

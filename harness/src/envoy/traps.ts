@@ -97,7 +97,7 @@ function symbolicate(
         file: undefined,
         line: undefined,
         column: undefined,
-        kind: "library",
+        kind: "unknown",
         sourceLine: undefined,
       }),
     );

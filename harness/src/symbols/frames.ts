@@ -76,9 +76,14 @@ export function frameLocation(frame: SourceFrame): string | undefined {
   return frame.line === undefined ? frame.file : `${frame.file}:${frame.line}:${frame.column}`;
 }
 
-const KIND_NOTE: Record<FrameKind, string> = { user: "your code", sdk: "proxy-wasm-as SDK", library: "library" };
-/** Suffix of the functions AssemblyScript generates to dispatch a virtual method call. */
-const VIRTUAL_STUB = "@virtual";
+const KIND_NOTE: Record<FrameKind, string> = {
+  user: "",
+  sdk: "proxy-wasm-as SDK",
+  library: "library",
+  unknown: "",
+};
+/** Suffix of the functions AssemblyScript generates to dispatch a virtual method call (`@override` since 0.28). */
+const VIRTUAL_STUB = /@(virtual|override)$/;
 /** Frames printed by {@link formatFrames} unless told otherwise. */
 export const DEFAULT_SHOWN_FRAMES = 8;
 
@@ -89,8 +94,9 @@ export const DEFAULT_SHOWN_FRAMES = 8;
 export function formatFrame(frame: SourceFrame): string {
   const where = frameLocation(frame);
   const physical = frame.wasmFunction === undefined ? undefined : demangle(frame.wasmFunction);
-  const inlined = frame.kind !== "user" && where && physical && physical !== frame.function ? physical : undefined;
-  const note = frame.kind === "user" ? "" : ` (${KIND_NOTE[frame.kind]}${inlined ? `, inlined into ${inlined}` : ""})`;
+  const inlined = where && physical !== undefined && physical !== frame.function ? physical : undefined;
+  const kind = KIND_NOTE[frame.kind];
+  const note = kind ? ` (${kind}${inlined ? `, inlined into ${inlined}` : ""})` : "";
   return where
     ? `at ${where} in ${frame.function}${note}`
     : `at ${frame.function} (Wasm offset 0x${frame.offset.toString(16)}, no source position)${note}`;
@@ -106,7 +112,7 @@ export function formatFrames(
 ): string[] {
   const indent = options.indent ?? "  ";
   // The compiler's virtual-dispatch stubs have no source: a frame of them only says "a method was called".
-  const told = frames.filter((f) => !(f.line === undefined && f.wasmFunction?.endsWith(VIRTUAL_STUB)));
+  const told = frames.filter((f) => !(f.line === undefined && VIRTUAL_STUB.test(f.wasmFunction ?? "")));
   frames = told.length > 0 ? told : frames;
   const shown = frames.slice(0, options.maxFrames ?? DEFAULT_SHOWN_FRAMES);
   const highlighted = frames.find((f) => f.kind === "user" && f.line !== undefined && f.sourceLine !== undefined);

@@ -161,9 +161,9 @@ function within(
 }
 
 function kindOfName(name: string | undefined): FrameKind {
-  if (name === undefined) return "library";
+  if (name === undefined) return "unknown";
   const file = splitInternalName(name).file;
-  return file === undefined ? "library" : fileKind(`${file}.ts`);
+  return file === undefined ? "unknown" : fileKind(`${file}.ts`);
 }
 
 /** Symbols by module content, options and map file; bounded, oldest evicted first. */

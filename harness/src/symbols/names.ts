@@ -3,8 +3,11 @@
 // `start:assembly/index`), and its source maps and name section use those names and `~lib/` paths. Hand-written:
 // no library knows AssemblyScript's mangling (it is defined by the compiler's `Element.internalName`).
 
-/** Where a frame's code comes from: the user's own files, the proxy-wasm-as SDK, or a library (AssemblyScript's std or another package). */
-export type FrameKind = "user" | "sdk" | "library";
+/**
+ * Where a frame's code comes from: the user's own files, the proxy-wasm-as SDK, a library (AssemblyScript's std or
+ * another package), or unknown (a function without name or source position).
+ */
+export type FrameKind = "user" | "sdk" | "library" | "unknown";
 
 /** AssemblyScript's prefix of library files (its standard library and packages from node_modules). */
 export const LIBRARY_PREFIX = "~lib/";
