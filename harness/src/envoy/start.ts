@@ -321,10 +321,12 @@ function startFailure(
 
 /** How long a request that looks failed by a trap waits for Envoy's trap line (a container's log lags the socket). */
 const TRAP_LOG_WAIT_MS = 500;
+/** Envoy's answer for a stream whose Wasm VM failed (fail closed): 503 with an empty body (`wasm_fail_stream`). */
+const FAILED_VM_STATUS = 503;
 
 /**
- * Sends a request and tells Wasm traps with it: a local 5xx reply (no upstream answered) or a failed request
- * waits briefly for Envoy's trap line; the response carries the traps (`wasmTraps`), a failed request throws
+ * Sends a request and tells Wasm traps with it: an empty 503 (what Envoy answers for a failed VM) or a failed
+ * request waits briefly for Envoy's trap line when none was logged yet; the response carries the traps (`wasmTraps`), a failed request throws
  * with them in its message.
  */
 async function requestTellingTraps(
@@ -347,7 +349,7 @@ async function requestTellingTraps(
       hint: "fix the code at the first frame of your own source above; Envoy's failure policy decides what the client gets",
     });
   }
-  if (response.status >= 500 && response.headers["x-envoy-upstream-service-time"] === undefined) await awaitTrap();
+  if (response.status === FAILED_VM_STATUS && response.body.length === 0) await awaitTrap();
   return Object.defineProperty(response, "wasmTraps", { get: traps, enumerable: false }) as EnvoyResponse;
 }
 
