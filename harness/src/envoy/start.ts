@@ -181,7 +181,9 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<Envoy> {
     throw err;
   }
   const startupMs = performance.now() - launchedAt;
-  await showLogIfTestFails(launched.description, log);
+  await showLogIfTestFails(launched.description, log, () =>
+    envoyTraps(log.lines, modules).flatMap((t) => formatEnvoyTrap(t)),
+  );
   const stopAndClean: LaunchedEnvoy = { ...launched, stop: () => launched.stop().finally(named.cleanup) };
   return makeEnvoy(runner, stopAndClean, log, configYaml, ready, startupMs, options, modules);
 }
