@@ -6,8 +6,7 @@
 // harness gives Envoy a copy with the names the build kept in its map (appended after the code: Envoy runs the
 // same code bytes), and maps each frame's offset through the module's source map (harness/src/symbols).
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
   envoyBacktraceFrames,
@@ -18,6 +17,7 @@ import {
   type SourceFrame,
   type WasmFrame,
 } from "../symbols/index.ts";
+import { makeEnvoyTempDir } from "./cleanup.ts";
 import type { EnvoyConfigSpec } from "./config.ts";
 import type { EnvoyLogLine } from "./log.ts";
 
@@ -141,7 +141,7 @@ export async function withFunctionNamesForEnvoy(
       continue; // not a binary we can read: Envoy will say what is wrong with it
     }
     if (symbols.functionNames.size === 0) continue;
-    dir ??= await mkdtemp(join(tmpdir(), "proxy-wasm-as-names-"));
+    dir ??= makeEnvoyTempDir(); // owned by this process: a killed run's copies are removed by the next start
     const sub = join(dir, String(copies.size));
     const copy = join(sub, basename(file));
     await mkdir(sub, { recursive: true });
