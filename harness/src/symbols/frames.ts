@@ -1,6 +1,6 @@
 // Frames of a Wasm stack told in source terms, how they are printed, and where raw frames come from: V8's
 // JavaScript stacks (`wasm-function[12]:0x1a2b`, the emulator) and Envoy's "Proxy-Wasm plugin in-VM backtrace".
-import { demangle, type FrameKind } from "./names.ts";
+import { demangle, isDispatchStub, type FrameKind } from "./names.ts";
 
 /** A frame as an engine reports it: a byte offset in the module, and the function index or name when known. */
 export interface WasmFrame {
@@ -82,8 +82,6 @@ const KIND_NOTE: Record<FrameKind, string> = {
   library: "library",
   unknown: "",
 };
-/** Suffix of the functions AssemblyScript generates to dispatch a virtual method call (`@override` since 0.28). */
-const VIRTUAL_STUB = /@(virtual|override)$/;
 /** Frames printed by {@link formatFrames} unless told otherwise. */
 export const DEFAULT_SHOWN_FRAMES = 8;
 
@@ -112,7 +110,7 @@ export function formatFrames(
 ): string[] {
   const indent = options.indent ?? "  ";
   // The compiler's virtual-dispatch stubs have no source: a frame of them only says "a method was called".
-  const told = frames.filter((f) => !(f.line === undefined && VIRTUAL_STUB.test(f.wasmFunction ?? "")));
+  const told = frames.filter((f) => !(f.line === undefined && isDispatchStub(f.wasmFunction)));
   frames = told.length > 0 ? told : frames;
   const shown = frames.slice(0, options.maxFrames ?? DEFAULT_SHOWN_FRAMES);
   const highlighted = frames.find((f) => f.kind === "user" && f.line !== undefined && f.sourceLine !== undefined);

@@ -19,7 +19,7 @@ export {
   type WasmFrame,
 } from "./frames.ts";
 export { ModuleSymbols, sourceMapPathFor, wasmSha256, type ModuleSymbolsOptions } from "./module-symbols.ts";
-export { demangle, displayPath, fileKind, splitInternalName, type FrameKind } from "./names.ts";
+export { demangle, displayPath, fileKind, isDispatchStub, splitInternalName, type FrameKind } from "./names.ts";
 export { splitModuleSymbols, type SplitSymbolsOptions } from "./sidecar.ts";
 export {
   SourceMapIndex,

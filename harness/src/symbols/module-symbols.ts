@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { SourceFrame, WasmFrame } from "./frames.ts";
-import { demangle, displayPath, fileKind, splitInternalName, type FrameKind } from "./names.ts";
+import { demangle, displayPath, fileKind, isDispatchStub, splitInternalName, type FrameKind } from "./names.ts";
 import {
   SourceMapIndex,
   SYMBOLS_FIELD,
@@ -56,7 +56,7 @@ export class ModuleSymbols {
       if (!names.has(Number(index))) names.set(Number(index), name);
     }
     this.#names = names;
-    this.#ranges = (extension?.functions ?? []).filter(([name]) => !name.includes("@"));
+    this.#ranges = (extension?.functions ?? []).filter(([name]) => !isDispatchStub(name));
   }
 
   /** Reads the symbols of `bytes`; reads the map synchronously (traps are reported synchronously). */

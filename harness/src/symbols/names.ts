@@ -71,3 +71,11 @@ export function demangle(internalName: string): string {
       .replace(/(?<=[<,(|]\s*)[^<>,()|\s]*\//g, "") || internalName
   );
 }
+
+/** AssemblyScript's stubs dispatching a virtual method call (`…#method@virtual`, `…#method@override` since 0.28). */
+const DISPATCH_STUB = /@(virtual|override)$/;
+
+/** True for a function the compiler generated to dispatch a virtual call: it has no source of its own. */
+export function isDispatchStub(internalName: string | undefined): boolean {
+  return internalName !== undefined && DISPATCH_STUB.test(internalName);
+}
