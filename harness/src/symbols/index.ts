@@ -22,6 +22,7 @@ export { ModuleSymbols, sourceMapPathFor, wasmSha256, type ModuleSymbolsOptions 
 export { demangle, displayPath, fileKind, isDispatchStub, splitInternalName, type FrameKind } from "./names.ts";
 export { splitModuleSymbols, type SplitSymbolsOptions } from "./sidecar.ts";
 export {
+  lastAtOrBelow,
   SourceMapIndex,
   SYMBOLS_FIELD,
   SYMBOLS_VERSION,

@@ -45,6 +45,24 @@ export interface SourcePosition {
   readonly column: number;
 }
 
+/**
+ * Index of the last of `length` ascending values (read by `valueAt`) that is at most `target`; -1 when none is.
+ * Byte offsets of source maps and of the emulator's offset maps are looked up this way.
+ */
+export function lastAtOrBelow(length: number, valueAt: (index: number) => number, target: number): number {
+  let lo = 0;
+  let hi = length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (valueAt(mid) <= target) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
 /** Segment fields (see the source map spec): generated column, source index, original line, original column. */
 type Segment = readonly number[];
 
@@ -67,16 +85,7 @@ export class SourceMapIndex {
    */
   positionAt(offset: number, floor = 0): SourcePosition | undefined {
     const segments = this.#segments;
-    let lo = 0;
-    let hi = segments.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (segments[mid]![0]! <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastAtOrBelow(segments.length, (i) => segments[i]![0]!, offset);
     for (let i = found; i >= 0 && segments[i]![0]! >= floor; i--) {
       const segment = segments[i]!;
       if (segment.length < 4) continue;

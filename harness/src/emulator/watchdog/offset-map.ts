@@ -1,6 +1,7 @@
 // Byte offsets of an instrumented module → offsets of the module as built, so a trap's Wasm frames (V8 reports
 // offsets in the binary it compiled) map through the module's source map. Recorded by the rewriter while it emits
 // code: spans copied from the original, and points where it replaced or inserted instructions.
+import { lastAtOrBelow } from "../../symbols/index.ts";
 
 /** Maps offsets of an instrumented binary to the original's. Built by the rewriter, read on traps. */
 export class OffsetMap {
@@ -35,16 +36,7 @@ export class OffsetMap {
    */
   toOriginal(offset: number): number | undefined {
     const outs = this.#out;
-    let lo = 0;
-    let hi = outs.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (outs[mid]! <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastAtOrBelow(outs.length, (i) => outs[i]!, offset);
     if (found < 0) return undefined;
     const length = this.#length[found]!;
     if (length === 0) return this.#in[found]!;
