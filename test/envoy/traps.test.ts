@@ -20,15 +20,15 @@ const CASES = [
   {
     kind: "unreachable",
     reason: "Uncaught RuntimeError: unreachable",
-    frame: "at test/fixtures/traps/index.ts:21:32 in TrapOnRequest.onRequestHeaders",
-    source: ['  21 |     if (kind == "unreachable") unreachable();', "     |                                ^"],
+    frame: "at test/fixtures/traps/index.ts:22:32 in TrapOnRequest.onRequestHeaders",
+    source: ['  22 |     if (kind == "unreachable") unreachable();', "     |                                ^"],
   },
   {
     kind: "abort",
     reason: "Uncaught RuntimeError: unreachable",
-    frame: "at test/fixtures/traps/index.ts:19:42 in TrapOnRequest.onRequestHeaders",
+    frame: "at test/fixtures/traps/index.ts:20:42 in TrapOnRequest.onRequestHeaders",
     source: [
-      '  19 |     if (kind == "abort") throw new Error("trap requested by x-trap: abort");',
+      '  20 |     if (kind == "abort") throw new Error("trap requested by x-trap: abort");',
       "     |                                          ^",
     ],
   },
@@ -94,7 +94,7 @@ describe.skipIf(!built)("a trap in Envoy: what else a user sees", () => {
       [
         "Envoy logged 1 Wasm error/critical line(s):",
         `Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable (${TRAPS})`,
-        "  at test/fixtures/traps/index.ts:21:32 in TrapOnRequest.onRequestHeaders",
+        "  at test/fixtures/traps/index.ts:22:32 in TrapOnRequest.onRequestHeaders",
       ].join("\n"),
     );
   });

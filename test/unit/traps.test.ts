@@ -1,6 +1,6 @@
 // A trap in the emulator, told in the filter's own source lines (test/fixtures/traps, release build + the map the
 // build keeps beside it): the message a user sees, word for word where it matters, for an AssemblyScript throw,
-// an out-of-bounds load and `unreachable`; the watchdog's limits; the matchers; and a module without its map.
+// an out-of-bounds load, `unreachable` and a failed assert; the watchdog's limits; the matchers; and a module without its map.
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,19 +38,19 @@ describe("a trap names the source line and function of the filter", () => {
     expect(result.status).toBe(503);
     expect(error.message.split("\n").slice(0, 4)).toEqual([
       "Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable",
-      "  at test/fixtures/traps/index.ts:21:32 in TrapOnRequest.onRequestHeaders",
-      '    21 |     if (kind == "unreachable") unreachable();',
+      "  at test/fixtures/traps/index.ts:22:32 in TrapOnRequest.onRequestHeaders",
+      '    22 |     if (kind == "unreachable") unreachable();',
       "       |                                ^",
     ]);
     expect(error.frames[0]).toMatchObject({
       file: "test/fixtures/traps/index.ts",
-      line: 21,
+      line: 22,
       column: 32,
       function: "TrapOnRequest.onRequestHeaders",
       kind: "user",
     });
     expect(error.hint).toBe(
-      "look at test/fixtures/traps/index.ts:21:32 in TrapOnRequest.onRequestHeaders and the module's logs above; the VM stays failed, as in Envoy (error.frames has every frame)",
+      "look at test/fixtures/traps/index.ts:22:32 in TrapOnRequest.onRequestHeaders and the module's logs above; the VM stays failed, as in Envoy (error.frames has every frame)",
     );
   });
 
@@ -58,10 +58,10 @@ describe("a trap names the source line and function of the filter", () => {
     const { error } = await trapped("abort");
     expect(error.message.split("\n").slice(0, 2)).toEqual([
       "Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable",
-      "  at test/fixtures/traps/index.ts:19:42 in TrapOnRequest.onRequestHeaders",
+      "  at test/fixtures/traps/index.ts:20:42 in TrapOnRequest.onRequestHeaders",
     ]);
     expect(error.message).toContain(
-      "  [critical] abort: trap requested by x-trap: abort at test/fixtures/traps/index.ts:19:26",
+      "  [critical] abort: trap requested by x-trap: abort at test/fixtures/traps/index.ts:20:26",
     );
   });
 
@@ -73,6 +73,19 @@ describe("a trap names the source line and function of the filter", () => {
       "    6 |   return <Action>load<u32>(<usize>0xffff_fff0 + <usize>offset);",
       "      |          ^",
     ]);
+  });
+
+  test("a failed assert (debug build), which the release build drops (noAssert)", async () => {
+    const { error } = await trapped("assert", {}, DEBUG);
+    expect(where(error.frames[0])).toMatch(
+      /^test\/fixtures\/traps\/index\.ts:25:\d+ in TrapOnRequest\.onRequestHeaders$/,
+    );
+    expect(error.message).toContain(
+      "  [critical] abort: assert requested by x-trap at test/fixtures/traps/index.ts:25:",
+    );
+    const release = await Emulator.load(RELEASE);
+    const passed = await release.request({ path: "/", headers: { "x-trap": "assert" } }, () => ({ status: 200 }));
+    expect(passed).toHaveStatus(200);
   });
 
   test("the same frames with and without the watchdog's instrumentation (its offset map)", async () => {
@@ -88,7 +101,7 @@ describe("a trap names the source line and function of the filter", () => {
     const shown = error.frames.filter((f) => f.line !== undefined).map(where);
     expect(shown).toEqual([
       "test/fixtures/traps/memory.ts:6:10 in readPastMemory",
-      "test/fixtures/traps/index.ts:20:34 in TrapOnRequest.onRequestHeaders",
+      "test/fixtures/traps/index.ts:21:34 in TrapOnRequest.onRequestHeaders",
       expect.stringMatching(
         /^node_modules\/@proxy-wasm-as\/sdk\/assembly\/dispatch\/exports\.ts:\d+:\d+ in proxy_on_request_headers$/,
       ),
@@ -106,16 +119,16 @@ describe("the watchdog's limits name the source line too", () => {
     expect(error).toBeInstanceOf(WasmTimeoutError);
     const timeout = error as WasmTimeoutError;
     const mine = timeout.frames.find((f) => f.kind === "user");
-    expect(where(mine)).toBe("test/fixtures/traps/index.ts:22:12 in TrapOnRequest.onRequestHeaders");
+    expect(where(mine)).toBe("test/fixtures/traps/index.ts:23:12 in TrapOnRequest.onRequestHeaders");
     expect(timeout.message).toContain(
       [
-        "  at test/fixtures/traps/index.ts:22:12 in TrapOnRequest.onRequestHeaders",
-        '    22 |     while (kind == "loop") headerCount++;',
+        "  at test/fixtures/traps/index.ts:23:12 in TrapOnRequest.onRequestHeaders",
+        '    23 |     while (kind == "loop") headerCount++;',
         "       |            ^",
       ].join("\n"),
     );
     expect(timeout.hint).toContain(
-      "look for a loop that never ends in this callback (test/fixtures/traps/index.ts:22:12 in TrapOnRequest.onRequestHeaders)",
+      "look for a loop that never ends in this callback (test/fixtures/traps/index.ts:23:12 in TrapOnRequest.onRequestHeaders)",
     );
   });
 
@@ -129,7 +142,7 @@ describe("the watchdog's limits name the source line too", () => {
     expect(where(limit.frames[0])).toBe("~lib/rt/tlsf.ts:445:9 in growMemory");
     expect(limit.frames.filter((f) => f.kind === "user").map(where)).toEqual([
       "test/fixtures/traps/memory.ts:14:15 in hoard",
-      "test/fixtures/traps/index.ts:23:34 in TrapOnRequest.onRequestHeaders",
+      "test/fixtures/traps/index.ts:24:34 in TrapOnRequest.onRequestHeaders",
     ]);
     expect(limit.hint).toContain("e.g. where test/fixtures/traps/memory.ts:14:15 in hoard allocates");
   });
@@ -143,8 +156,8 @@ describe("what a test sees", () => {
         "expected status 200, got 503",
         "The filter trapped:",
         "  Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable",
-        "    at test/fixtures/traps/index.ts:21:32 in TrapOnRequest.onRequestHeaders",
-        '      21 |     if (kind == "unreachable") unreachable();',
+        "    at test/fixtures/traps/index.ts:22:32 in TrapOnRequest.onRequestHeaders",
+        '      22 |     if (kind == "unreachable") unreachable();',
         "         |                                ^",
       ].join("\n"),
     );
@@ -170,6 +183,6 @@ describe("what a test sees", () => {
     const alone = join(scratch, "elsewhere.wasm");
     copyFileSync(RELEASE, alone);
     const { error } = await trapped("unreachable", { sourceMap: `${RELEASE}.map` }, alone);
-    expect(where(error.frames[0])).toBe("test/fixtures/traps/index.ts:21:32 in TrapOnRequest.onRequestHeaders");
+    expect(where(error.frames[0])).toBe("test/fixtures/traps/index.ts:22:32 in TrapOnRequest.onRequestHeaders");
   });
 });

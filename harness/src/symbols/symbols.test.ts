@@ -102,11 +102,11 @@ describe("ModuleSymbols", () => {
       return `${f.file}:${f.line}:${f.column} in ${f.function} (${f.kind})`;
     };
     expect(await told("unreachable")).toBe(
-      "test/fixtures/traps/index.ts:21:32 in TrapOnRequest.onRequestHeaders (user)",
+      "test/fixtures/traps/index.ts:22:32 in TrapOnRequest.onRequestHeaders (user)",
     );
     expect(await told("bounds")).toBe("test/fixtures/traps/memory.ts:6:10 in readPastMemory (user)");
     // The throw's abort call carries no position: the trap takes the throw statement's.
-    expect(await told("abort")).toBe("test/fixtures/traps/index.ts:19:42 in TrapOnRequest.onRequestHeaders (user)");
+    expect(await told("abort")).toBe("test/fixtures/traps/index.ts:20:42 in TrapOnRequest.onRequestHeaders (user)");
   });
 
   it.skipIf(!existsSync(RELEASE))("keeps the release module's function names in its map, not in the module", () => {
