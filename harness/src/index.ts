@@ -263,6 +263,7 @@ export {
   crdProvenance,
   kindsServedBy,
   pinnedIstioMinors,
+  pinnedIstioVersion,
   CRD_DATA_URL,
   validateAgainstCrd,
   buildWasmPlugin,
