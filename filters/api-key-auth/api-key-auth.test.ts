@@ -80,8 +80,16 @@ describe("api-key-auth (emulator)", () => {
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("api-key-auth", '{"keys": [', /invalid plugin configuration/);
     await expectEmulatorRejects("api-key-auth", {}, /^invalid plugin configuration: keys: missing \(required\)$/);
-    await expectEmulatorRejects("api-key-auth", { keys: [] }, /^invalid plugin configuration: keys: expected a non-empty list, got \[\]$/);
-    await expectEmulatorRejects("api-key-auth", { keys: [{ client: "a" }] }, /^invalid plugin configuration: keys\[0\]\.key: missing \(required\)$/);
+    await expectEmulatorRejects(
+      "api-key-auth",
+      { keys: [] },
+      /^invalid plugin configuration: keys: expected a non-empty list, got \[\]$/,
+    );
+    await expectEmulatorRejects(
+      "api-key-auth",
+      { keys: [{ client: "a" }] },
+      /^invalid plugin configuration: keys\[0\]\.key: missing \(required\)$/,
+    );
     await expectEmulatorRejects(
       "api-key-auth",
       { keys: [{ client: "a", key: 5 }] },

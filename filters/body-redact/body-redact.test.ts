@@ -207,8 +207,16 @@ describe("body-redact (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("body-redact", '{"fields": ["a"', /invalid plugin configuration/);
-    await expectEmulatorRejects("body-redact", { maxBodyBytes: 10 }, /^invalid plugin configuration: fields: missing \(required\)$/);
-    await expectEmulatorRejects("body-redact", { fields: [] }, /^invalid plugin configuration: fields: expected a non-empty list, got \[\]$/);
+    await expectEmulatorRejects(
+      "body-redact",
+      { maxBodyBytes: 10 },
+      /^invalid plugin configuration: fields: missing \(required\)$/,
+    );
+    await expectEmulatorRejects(
+      "body-redact",
+      { fields: [] },
+      /^invalid plugin configuration: fields: expected a non-empty list, got \[\]$/,
+    );
     await expectEmulatorRejects(
       "body-redact",
       { fields: ["a"], maxBodyBytes: 0 },

@@ -84,7 +84,11 @@ describe("canary-router (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("canary-router", '{"percentage": 10,', /invalid plugin configuration/);
-    await expectEmulatorRejects("canary-router", { hashKeyHeader: "x-user-id" }, /^invalid plugin configuration: percentage: missing \(required\)$/);
+    await expectEmulatorRejects(
+      "canary-router",
+      { hashKeyHeader: "x-user-id" },
+      /^invalid plugin configuration: percentage: missing \(required\)$/,
+    );
     await expectEmulatorRejects(
       "canary-router",
       { percentage: 101 },

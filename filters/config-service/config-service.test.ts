@@ -268,8 +268,18 @@ describe("config-service (emulator)", () => {
   it("rejects bad configurations of either root with one clear log line", async () => {
     const service = { rootId: "config-service" };
     await expectEmulatorRejects("config-service", '{"cluster": ', /invalid plugin configuration/, service);
-    await expectEmulatorRejects("config-service", { path: "/deny-list" }, /^invalid plugin configuration: cluster: missing \(required\)$/, service);
-    await expectEmulatorRejects("config-service", { cluster: "config" }, /^invalid plugin configuration: path: missing \(required\)$/, service);
+    await expectEmulatorRejects(
+      "config-service",
+      { path: "/deny-list" },
+      /^invalid plugin configuration: cluster: missing \(required\)$/,
+      service,
+    );
+    await expectEmulatorRejects(
+      "config-service",
+      { cluster: "config" },
+      /^invalid plugin configuration: path: missing \(required\)$/,
+      service,
+    );
     await expectEmulatorRejects(
       "config-service",
       { cluster: "config", path: "deny-list" },
@@ -296,7 +306,17 @@ describe("config-service (emulator)", () => {
     );
     const filter = { rootId: "deny-list" };
     await expectEmulatorRejects("config-service", "[", /invalid plugin configuration/, filter);
-    await expectEmulatorRejects("config-service", { failOpen: "no" }, /^invalid plugin configuration: failOpen: expected true or false, got "no"$/, filter);
-    await expectEmulatorRejects("config-service", { clientHeader: "" }, /^invalid plugin configuration: clientHeader: expected a non-empty string, got ""$/, filter);
+    await expectEmulatorRejects(
+      "config-service",
+      { failOpen: "no" },
+      /^invalid plugin configuration: failOpen: expected true or false, got "no"$/,
+      filter,
+    );
+    await expectEmulatorRejects(
+      "config-service",
+      { clientHeader: "" },
+      /^invalid plugin configuration: clientHeader: expected a non-empty string, got ""$/,
+      filter,
+    );
   });
 });

@@ -32,7 +32,11 @@ describe("headers filter (real Envoy)", () => {
 
   test("Envoy refuses a bad configuration and the harness reports the filter's reason", async () => {
     await expectEnvoyRejects("headers", "{not json", /invalid plugin configuration/);
-    await expectEnvoyRejects("headers", { request: { set: "x-a" } }, /invalid plugin configuration: request\.set: expected an object of strings, got "x-a"/);
+    await expectEnvoyRejects(
+      "headers",
+      { request: { set: "x-a" } },
+      /invalid plugin configuration: request\.set: expected an object of strings, got "x-a"/,
+    );
   });
 
   // Issue 19, item 6: the configuration is declared once (ConfigSchema); a wrong value is refused with its path.

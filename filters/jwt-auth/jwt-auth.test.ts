@@ -144,8 +144,16 @@ describe("jwt-auth (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("jwt-auth", '{"secret": }', /invalid plugin configuration/);
-    await expectEmulatorRejects("jwt-auth", { issuer: "x" }, /^invalid plugin configuration: secret: missing \(required\)$/);
-    await expectEmulatorRejects("jwt-auth", { secret: "short" }, /^invalid plugin configuration: secret: must be at least 32 characters/);
+    await expectEmulatorRejects(
+      "jwt-auth",
+      { issuer: "x" },
+      /^invalid plugin configuration: secret: missing \(required\)$/,
+    );
+    await expectEmulatorRejects(
+      "jwt-auth",
+      { secret: "short" },
+      /^invalid plugin configuration: secret: must be at least 32 characters/,
+    );
     await expectEmulatorRejects(
       "jwt-auth",
       { ...CONFIG, audiences: "orders-api" },

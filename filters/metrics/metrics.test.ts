@@ -66,7 +66,11 @@ describe("metrics (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("metrics", "{routes: []}", /invalid plugin configuration/);
-    await expectEmulatorRejects("metrics", { routes: [{ prefix: "/a" }] }, /^invalid plugin configuration: routes\[0\]\.name: missing \(required\)$/);
+    await expectEmulatorRejects(
+      "metrics",
+      { routes: [{ prefix: "/a" }] },
+      /^invalid plugin configuration: routes\[0\]\.name: missing \(required\)$/,
+    );
     await expectEmulatorRejects(
       "metrics",
       { routes: [{ name: "a b", prefix: "/a" }] },

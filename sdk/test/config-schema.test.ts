@@ -61,6 +61,12 @@ const DEFAULTS: Seen = {
   extraKeys: [],
 };
 
+/** Characters a message escapes (quote, backslash, control characters). */
+function isEscapedInMessages(character: string): boolean {
+  const code = character.codePointAt(0)!;
+  return character === '"' || character === "\\" || code < 0x20 || code === 0x7f;
+}
+
 describe("ConfigSchema (emulator)", () => {
   it("applies every default when only the required key is given", async () => {
     expect(await seen({ token: "t" })).toEqual(DEFAULTS);
@@ -100,7 +106,9 @@ describe("ConfigSchema (emulator)", () => {
       "invalid plugin configuration: unknown key `allowOrigin` (did you mean `allowOrigins`?); known keys: token, name, mode, enabled, port, ratio, allowOrigins, weights, ports, limits, routes, headers, extra",
     );
     // `token` is missing too: the misspelling is the better explanation and comes first.
-    expect(await refusal({ tokn: "t" })).toMatch(/^invalid plugin configuration: unknown key `tokn` \(did you mean `token`\?\)/);
+    expect(await refusal({ tokn: "t" })).toMatch(
+      /^invalid plugin configuration: unknown key `tokn` \(did you mean `token`\?\)/,
+    );
     expect(await refusal({ token: "t", limits: { brust: 2 } })).toBe(
       "invalid plugin configuration: unknown key `limits.brust` (did you mean `burst`?); known keys: burst, rate",
     );
@@ -136,7 +144,8 @@ describe("ConfigSchema (emulator)", () => {
       [{ token: "t", headers: ["x-a"] }, "headers: expected an object of strings, got an array"],
       [{ token: "t", extra: "x" }, 'extra: expected an object, got "x"'],
     ];
-    for (const [config, message] of cases) expect(await refusal(config)).toBe(`invalid plugin configuration: ${message}`);
+    for (const [config, message] of cases)
+      expect(await refusal(config)).toBe(`invalid plugin configuration: ${message}`);
   });
 
   it("refuses numbers out of range, fractions where an integer is declared, and empty lists declared non-empty", async () => {
@@ -148,10 +157,14 @@ describe("ConfigSchema (emulator)", () => {
       [{ token: "t", port: 65536 }, "port: expected an integer from 1 to 65535, got 65536"],
       [{ token: "t", ports: [80, 70000] }, "ports[1]: expected an integer from 1 to 65535, got 70000"],
       [{ token: "t", ports: [] }, "ports: expected a non-empty list, got []"],
-      [{ token: "t", routes: [{ name: "a", weight: 101 }] }, "routes[0].weight: expected an integer from 0 to 100, got 101"],
+      [
+        { token: "t", routes: [{ name: "a", weight: 101 }] },
+        "routes[0].weight: expected an integer from 0 to 100, got 101",
+      ],
       [{ token: "t", limits: { burst: 1e300 } }, "limits.burst: expected an integer >= 1, got 1e300"],
     ];
-    for (const [config, message] of cases) expect(await refusal(config)).toBe(`invalid plugin configuration: ${message}`);
+    for (const [config, message] of cases)
+      expect(await refusal(config)).toBe(`invalid plugin configuration: ${message}`);
     // The bounds themselves are accepted.
     const edges = await seen({ token: "t", port: 1, ports: [65535], limits: { burst: 1, rate: 1000 } });
     expect([edges.port, edges.ports, edges.limits.burst, edges.limits.rate]).toEqual([1, [65535], 1, 1000]);
@@ -161,12 +174,16 @@ describe("ConfigSchema (emulator)", () => {
     expect(await refusal({ token: "t", mode: "strikt" })).toBe(
       'invalid plugin configuration: mode: expected one of "strict", "lenient", got "strikt" (did you mean "strict"?)',
     );
-    expect(await refusal({ token: "t", mode: 1 })).toBe('invalid plugin configuration: mode: expected one of "strict", "lenient", got 1');
+    expect(await refusal({ token: "t", mode: 1 })).toBe(
+      'invalid plugin configuration: mode: expected one of "strict", "lenient", got 1',
+    );
   });
 
   it("keeps messages about hostile values short and on one line", async () => {
     const message = await refusal({ token: "t", port: `"\n${"x".repeat(10_000)}` });
-    expect(message).toBe(`invalid plugin configuration: port: expected an integer from 1 to 65535, got "\\"\\u000a${"x".repeat(38)}…"`);
+    expect(message).toBe(
+      `invalid plugin configuration: port: expected an integer from 1 to 65535, got "\\"\\u000a${"x".repeat(38)}…"`,
+    );
     expect(await refusal({ token: "t", [`a\n${"k".repeat(100)}`]: 1 })).toBe(
       `invalid plugin configuration: unknown key \`a\\u000a${"k".repeat(38)}…\`; known keys: token, name, mode, enabled, port, ratio, allowOrigins, weights, ports, limits, routes, headers, extra`,
     );
@@ -180,7 +197,9 @@ describe("ConfigSchema (emulator)", () => {
   });
 
   it("lets the filter refuse for its own reasons with the same path format (refuse)", async () => {
-    expect(await refusal({ token: "t", name: "refuse-me" })).toBe("invalid plugin configuration: name: is refused by the filter itself");
+    expect(await refusal({ token: "t", name: "refuse-me" })).toBe(
+      "invalid plugin configuration: name: is refused by the filter itself",
+    );
     expect(await refusal({ token: "t", ports: [1, 2] })).toBe("invalid plugin configuration: ports[0]: must not be 1");
   });
 
@@ -190,20 +209,30 @@ describe("ConfigSchema (emulator)", () => {
     expect(ok.logs.map((l) => l.message)).toContain("checked [1,2]");
     const bad = await load({ items: [1, 20] });
     expect(bad.logs.filter((l) => l.level === "error")).toEqual([]);
-    expect(bad.logs.map((l) => l.message)).toContain("error document.items[1]: expected an integer from 0 to 9, got 20");
+    expect(bad.logs.map((l) => l.message)).toContain(
+      "error document.items[1]: expected an integer from 0 to 9, got 20",
+    );
     const unknown = await load({ itmes: [] });
     expect(unknown.logs.map((l) => l.message)).toContain(
       "error unknown key `document.itmes` (did you mean `items`?); known keys: items",
     );
   });
 
-  it("aborts when a filter reads a field through an object of another schema (a bug, not a configuration error)", async () => {
+  it("aborts when a filter reads a field through an object of another schema or declares a key twice (bugs, not configuration errors)", async () => {
     const error = await Emulator.load(WASM, { rootId: "misuse", pluginConfig: {} }).then(
       () => null,
       (e: unknown) => e as WasmLoadError,
     );
     expect(error).toBeInstanceOf(Error);
-    expect(error!.logs.map((l) => l.message).join("\n")).toMatch(/abort: configuration key `port` read from an object of another schema/);
+    expect(error!.logs.map((l) => l.message).join("\n")).toMatch(
+      /abort: configuration key `port` read from an object of another schema/,
+    );
+    expect(error!.logs.map((l) => l.message)).not.toContain("port 8080"); // it stopped there
+    const twice = await Emulator.load(WASM, { rootId: "twice", pluginConfig: {} }).then(
+      () => null,
+      (e: unknown) => e as WasmLoadError,
+    );
+    expect(twice!.logs.map((l) => l.message).join("\n")).toMatch(/abort: configuration key `key` is declared twice/);
   });
 
   describe("properties (fast-check)", () => {
@@ -225,9 +254,12 @@ describe("ConfigSchema (emulator)", () => {
           { burst: fc.integer({ min: 1, max: 2 ** 40 }), rate: fc.integer({ min: 0, max: 4000 }).map((n) => n / 4) },
           { requiredKeys: [] },
         ),
-        routes: fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 8 }), weight: fc.integer({ min: 0, max: 100 }) }), {
-          maxLength: 3,
-        }),
+        routes: fc.array(
+          fc.record({ name: fc.string({ minLength: 1, maxLength: 8 }), weight: fc.integer({ min: 0, max: 100 }) }),
+          {
+            maxLength: 3,
+          },
+        ),
         headers: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), safeString, { maxKeys: 4 }),
       },
       { requiredKeys: ["token"] },
@@ -253,11 +285,15 @@ describe("ConfigSchema (emulator)", () => {
     });
 
     it("any key that is not declared is refused and named, whatever else the configuration holds", async () => {
-      const declared = new Set(Object.keys(DEFAULTS).filter((k) => k !== "extraKeys").concat("extra"));
+      const declared = new Set(
+        Object.keys(DEFAULTS)
+          .filter((k) => k !== "extraKeys")
+          .concat("extra"),
+      );
       // Any Unicode text; quotes, backslashes and control characters are escaped in the message (tested above).
       const unknownKey = fc
         .string({ unit: "grapheme", minLength: 1, maxLength: 12 })
-        .filter((k) => k.length <= 40 && !declared.has(k) && !/["\\\u0000-\u001f\u007f]/.test(k));
+        .filter((k) => k.length <= 40 && !declared.has(k) && ![...k].some(isEscapedInMessages));
       await fc.assert(
         fc.asyncProperty(validConfig, unknownKey, fc.jsonValue({ maxDepth: 2 }), async (config, key, value) => {
           const message = await refusal({ ...config, [key]: value });

@@ -221,7 +221,7 @@ function printable(text: string): string {
   for (let i = 0; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c == 34 || c == 92) out += "\\" + String.fromCharCode(c);
-    else if (c < 32 || c == 127) out += "\\u00" + (c < 16 ? "0" : "") + c.toString(16);
+    else if (c < 32 || c == 127) out += "\\u00" + String.fromCharCode(hexDigit(c >> 4), hexDigit(c & 15));
     else out += String.fromCharCode(c);
   }
   return text.length > end ? out + "…" : out;
@@ -471,6 +471,9 @@ class JsonParser {
 
 // @ts-ignore: decorator
 @inline function asciiLower(c: i32): i32 { return c >= 65 && c <= 90 ? c | 32 : c; }
+
+// @ts-ignore: decorator
+@inline function hexDigit(nibble: i32): i32 { return nibble < 10 ? 48 + nibble : 87 + nibble; }
 
 // @ts-ignore: decorator
 @inline function isDigit(c: i32): bool { return c >= 48 && c <= 57; }
