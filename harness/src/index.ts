@@ -256,6 +256,7 @@ export {
   crdProvenance,
   kindsServedBy,
   pinnedIstioMinors,
+  pinnedIstioVersion,
   CRD_DATA_URL,
   validateAgainstCrd,
   buildWasmPlugin,
