@@ -38,7 +38,9 @@ export abstract class ConfigField {
 
 /** A string key (`schema.string(key)`); read with `config.string(field)`. Default "". */
 export class StringField extends ConfigField {
+  /** The value read when the key is absent (set with default()). */
   defaultValue: string = "";
+  /** False after nonEmpty(): an empty value is refused. */
   allowEmpty: bool = true;
   /** The value when the key is absent. */
   default(value: string): StringField { this.defaultValue = value; return this; }
@@ -74,6 +76,7 @@ export class OneOfField extends StringField {
 
 /** A boolean key (`schema.bool(key)`); read with `config.bool(field)`. Default false. */
 export class BoolField extends ConfigField {
+  /** The value read when the key is absent (set with default()). */
   defaultValue: bool = false;
   /** The value when the key is absent. */
   default(value: bool): BoolField { this.defaultValue = value; return this; }
@@ -87,9 +90,16 @@ export class BoolField extends ConfigField {
 
 /** A number key with bounds: the common part of NumberField and IntegerField. */
 export abstract class BoundedField extends ConfigField {
+  /** Smallest value accepted (set with min()/range()/itemRange()). */
   minimum: f64;
+  /** Largest value accepted (set with max()/range()/itemRange()). */
   maximum: f64;
-  constructor(owner: ConfigSchema, key: string, public readonly integral: bool) {
+  constructor(
+    owner: ConfigSchema,
+    key: string,
+    /** Whole numbers only (declared with integer() or integerList()). */
+    public readonly integral: bool,
+  ) {
     super(owner, key);
     this.minimum = integral ? -MAX_SAFE_INTEGER : -f64.MAX_VALUE;
     this.maximum = integral ? MAX_SAFE_INTEGER : f64.MAX_VALUE;
@@ -103,6 +113,7 @@ export abstract class BoundedField extends ConfigField {
 
 /** A number key, fractions allowed (`schema.number(key)`); read with `config.number(field)` (f64). Default 0, any value. */
 export class NumberField extends BoundedField {
+  /** The value read when the key is absent (set with default()). */
   defaultValue: f64 = 0;
   /** The value when the key is absent. */
   default(value: f64): NumberField { this.defaultValue = value; return this; }
@@ -121,6 +132,7 @@ export class NumberField extends BoundedField {
  * any value within ±2^53 (where f64, JSON's number, is exact) unless min()/max()/range() bound it.
  */
 export class IntegerField extends BoundedField {
+  /** The value read when the key is absent (set with default()). */
   defaultValue: i64 = 0;
   /** The value when the key is absent. */
   default(value: i64): IntegerField { this.defaultValue = value; return this; }
@@ -136,7 +148,9 @@ export class IntegerField extends BoundedField {
 
 /** A list of strings (`schema.stringList(key)`); read with `config.stringList(field)`. Default: empty. */
 export class StringListField extends ConfigField {
+  /** The value read when the key is absent (set with default()). */
   defaultValue: string[] = [];
+  /** False after nonEmpty(): an empty value is refused. */
   allowEmpty: bool = true;
   /** The strings when the key is absent. */
   default(strings: string[]): StringListField { this.defaultValue = strings; return this; }
@@ -153,10 +167,18 @@ export class StringListField extends ConfigField {
 
 /** A list of numbers with bounds on each item: the common part of NumberListField and IntegerListField. */
 export abstract class BoundedListField extends ConfigField {
+  /** False after nonEmpty(): an empty value is refused. */
   allowEmpty: bool = true;
+  /** Smallest value accepted (set with min()/range()/itemRange()). */
   minimum: f64;
+  /** Largest value accepted (set with max()/range()/itemRange()). */
   maximum: f64;
-  constructor(owner: ConfigSchema, key: string, public readonly integral: bool) {
+  constructor(
+    owner: ConfigSchema,
+    key: string,
+    /** Whole numbers only (declared with integer() or integerList()). */
+    public readonly integral: bool,
+  ) {
     super(owner, key);
     this.minimum = integral ? -MAX_SAFE_INTEGER : -f64.MAX_VALUE;
     this.maximum = integral ? MAX_SAFE_INTEGER : f64.MAX_VALUE;
@@ -170,6 +192,7 @@ export abstract class BoundedListField extends ConfigField {
 
 /** A list of numbers (`schema.numberList(key)`); read with `config.numberList(field)` (f64[]). Default: empty. */
 export class NumberListField extends BoundedListField {
+  /** The value read when the key is absent (set with default()). */
   defaultValue: f64[] = [];
   /** The numbers when the key is absent. */
   default(numbers: f64[]): NumberListField { this.defaultValue = numbers; return this; }
@@ -183,6 +206,7 @@ export class NumberListField extends BoundedListField {
 
 /** A list of integers (`schema.integerList(key)`); read with `config.integerList(field)` (i64[]). Default: empty. */
 export class IntegerListField extends BoundedListField {
+  /** The value read when the key is absent (set with default()). */
   defaultValue: i64[] = [];
   /** The integers when the key is absent. */
   default(integers: i64[]): IntegerListField { this.defaultValue = integers; return this; }
@@ -205,6 +229,7 @@ function checkListLength(value: JsonValue, allowEmpty: bool, path: string): stri
  * With `list` (`schema.objectList(key, nested)`): a list of such objects, read with `config.objectList(field)`.
  */
 export class ObjectField extends ConfigField {
+  /** False after nonEmpty(): an empty value is refused. */
   allowEmpty: bool = true;
   constructor(owner: ConfigSchema, key: string, public readonly nested: ConfigSchema | null, public readonly list: bool) { super(owner, key); }
   /** Refuses a missing key. */
