@@ -237,6 +237,8 @@ export function closestMatch(word: string, candidates: string[]): string | null 
   let bestDistance = min(2, (word.length - 1) >> 1) + 1; // first distance not accepted
   for (let i = 0; i < candidates.length; i++) {
     const candidate = unchecked(candidates[i]);
+    // The distance is at least the difference in length: a long hostile word costs nothing to turn down.
+    if (abs(word.length - candidate.length) >= bestDistance) continue;
     const distance = editDistance(word, candidate);
     if (distance < bestDistance) { bestDistance = distance; best = candidate; }
   }
