@@ -10,7 +10,7 @@
 //     registry for our packages), then `npm ci` with npm 12, which runs only the install scripts allowScripts approves.
 // Each project is scaffolded once (beforeAll) and then checked by a sequence of test() steps on its folder: add a
 // step to the describe of the project it belongs to (the Node 20 one for anything that needs a built, tested
-// project). Envoy comes from the shared per-user cache, so nothing downloads it again. Each step's duration is printed.
+// project); a longer step lives in steps/ and takes the project folder, an environment and `run`. Envoy comes from the shared per-user cache, so nothing downloads it again. Each step's duration is printed.
 import { spawn } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ensureNodeRelease, type NodeRelease, OLDER_NODES, TEST_TOOLS_DIR } from "../node-releases.ts";
 import { type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
 import { helpTargets, repositoryWordsIn } from "./repository-words.ts";
+import { benchScaffoldedFilter } from "./steps/bench.ts";
+import { trapsInSourceLines } from "./steps/traps.ts";
 import { printDurations, run, STEP_TIMEOUT_MS, userEnvironment } from "./user-shell.ts";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -170,6 +172,16 @@ describe(`npm create under Node ${NODE_20.node} (npm ${NODE_20.npm}): the whole 
     expect(output).toMatch(/rejects a misspelt key instead of ignoring it/);
     expect(output).toMatch(/Tests\s+5 passed \(5\)/);
     expect(existsSync(join(project, "build", `${name}.wasm`))).toBe(true);
+  });
+
+  test("a trap is told in the project's own source lines, on the emulator and in real Envoy", {
+    timeout: STEP_TIMEOUT_MS,
+  }, async () => {
+    await trapsInSourceLines({ project, env: release.env(userEnvironment()), run });
+  });
+
+  test("npx proxy-wasm-as bench: every ratio with its interval", { timeout: STEP_TIMEOUT_MS }, async () => {
+    await benchScaffoldedFilter(run, project, name, userEnvironment());
   });
 
   test(`proxy-wasm-as on Node ${NODE_20.node} itself: one line naming the Node it needs`, async () => {
