@@ -19,6 +19,11 @@ export interface CompileOptions {
    * compiled several times faster. For watch-mode rebuilds; never for what gets measured or shipped.
    */
   readonly fast?: boolean;
+  /**
+   * The coverage build (see emulator/coverage/coverage-build.ts): no Binaryen optimizations, a source map and the
+   * name section, so every line and branch keeps its own code. For the release target.
+   */
+  readonly coverage?: boolean;
 }
 
 /**
@@ -37,8 +42,9 @@ export async function compileModule(entry: string, outFile: string, options: Com
     "--outFile",
     relative(base, outFile),
   ];
-  if (target === "debug") args.push("--sourceMap");
-  if (options.fast) args.push("--optimizeLevel", "0", "--shrinkLevel", "0");
+  if (target === "debug" || options.coverage) args.push("--sourceMap");
+  if (options.fast || options.coverage) args.push("--optimizeLevel", "0", "--shrinkLevel", "0");
+  if (options.coverage) args.push("--debug");
   let stderrText = "";
   const { error } = await asc.main(args, {
     stdout: { write: () => true } as never,

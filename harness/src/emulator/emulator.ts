@@ -32,6 +32,7 @@ import {
   type UpstreamHandler,
 } from "./emulator-options.ts";
 import { guardedModuleBytes } from "./watchdog/guard.ts";
+import { measuredModule, type MeasuredBytes } from "./coverage/runtime.ts";
 
 export type {
   EmulatorOptions,
@@ -71,9 +72,16 @@ export class Emulator {
   #vmInstances = 0;
   readonly #router: Router;
   readonly #endpoints = new Map<string, UpstreamAddresses>();
+  readonly #coverage: MeasuredBytes | null;
 
-  private constructor(module: WebAssembly.Module, abi: AbiVersion, options: EmulatorOptions) {
+  private constructor(
+    module: WebAssembly.Module,
+    abi: AbiVersion,
+    options: EmulatorOptions,
+    coverage: MeasuredBytes | null,
+  ) {
     this.#module = module;
+    this.#coverage = coverage;
     this.#abi = abi;
     this.#options = options;
     this.host = options.host ?? new EmulatorHost();
@@ -105,21 +113,29 @@ export class Emulator {
         `cannot read ${label}: ${(e as Error).message}. Build the module first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()}).`,
       );
     }
-    return Emulator.fromBytes(bytes, { ...options, label });
+    return Emulator.#create(bytes, { ...options, label }, wasm instanceof Uint8Array ? undefined : String(wasm));
   }
 
   /** Synchronous form of {@link load} for bytes already in memory. */
   static fromBytes(bytes: Uint8Array, options: EmulatorOptions = {}): Emulator {
+    return Emulator.#create(bytes, options, undefined);
+  }
+
+  /** `path`: where the bytes were read from (coverage looks for the module's source map and coverage build there). */
+  static #create(bytes: Uint8Array, options: EmulatorOptions, path: string | undefined): Emulator {
+    const label = options.label ?? "module";
     const report = checkModule(bytes);
-    if (!report.ok) throw new WasmLoadError(formatModuleReport(report, options.label ?? "module"), [], report.problems);
+    if (!report.ok) throw new WasmLoadError(formatModuleReport(report, label), [], report.problems);
+    const coverage = measuredModule(bytes, path?.startsWith("file:") ? new URL(path).pathname : path, label, options.coverage);
+    const run = coverage?.bytes ?? bytes;
     let module: WebAssembly.Module;
     try {
-      const guarded = options.watchdog === false ? bytes : guardedModuleBytes(bytes, options.label ?? "module");
+      const guarded = options.watchdog === false ? run : guardedModuleBytes(run, label);
       module = new WebAssembly.Module(guarded as Uint8Array<ArrayBuffer>);
     } catch (e) {
-      throw new WasmLoadError(`${options.label ?? "module"}: WebAssembly compilation failed: ${(e as Error).message}`);
+      throw new WasmLoadError(`${label}: WebAssembly compilation failed: ${(e as Error).message}`);
     }
-    return new Emulator(module, report.abiVersion!, options);
+    return new Emulator(module, report.abiVersion!, options, coverage);
   }
 
   /** ABI version detected from the module's marker export. */
@@ -326,7 +342,7 @@ export class Emulator {
   }
 
   #vmSettings(): VmSettings {
-    return vmSettingsFrom(this.#options, (entry) => this.logs.push(entry));
+    return vmSettingsFrom(this.#options, (entry) => this.logs.push(entry), this.#coverage?.imports);
   }
 
   #startVm(): WasmVm {

@@ -81,6 +81,8 @@ export interface VmSettings {
   readonly onLog: (entry: LogEntry) => void;
   /** Deadline per callback and memory ceiling (enforced when the module was instrumented, see watchdog/). */
   readonly limits: ExecutionLimits;
+  /** Imports the harness's own instrumentation adds, by import module (coverage counters, see coverage/). */
+  readonly instrumentImports?: Readonly<Record<string, Readonly<Record<string, WebAssembly.ImportValue>>>>;
 }
 
 /**

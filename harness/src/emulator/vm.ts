@@ -397,6 +397,11 @@ export class WasmVm implements CalloutDelivery {
     const wasi: Readonly<Record<string, HostFunction | undefined>> = wasiHostcallsFor(view);
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
     for (const imp of WebAssembly.Module.imports(module)) {
+      const added = this.settings.instrumentImports?.[imp.module]?.[imp.name];
+      if (added) {
+        moduleImports(imports, imp.module)[imp.name] = added;
+        continue;
+      }
       if (imp.module === WATCHDOG_IMPORT_MODULE) {
         if (imp.name !== WATCHDOG_TICK && imp.name !== WATCHDOG_MEMORY_GROW)
           throw new WasmLoadError(`unknown watchdog import ${imp.name}`);

@@ -7,14 +7,17 @@ import { prepareRunner } from "../envoy/index.ts";
 /** The part of vitest's TestProject this setup uses. */
 interface ProjectLike {
   readonly config: { readonly root: string };
+  readonly globalConfig?: { readonly coverage?: { readonly enabled?: boolean } };
   onTestsRerun(callback: () => Promise<void> | void): void;
 }
 
 /** Called by vitest once per run (not per test file). */
 export default async function setup(project: ProjectLike): Promise<void> {
   const root = project.config.root;
+  // With coverage on, each module's coverage build too (build/coverage/<name>.wasm), measured in its place.
+  const coverage = project.globalConfig?.coverage?.enabled === true;
   const build = async (fast: boolean) => {
-    const results = await buildFilterProject(readFilterProject(root), { fast });
+    const results = await buildFilterProject(readFilterProject(root), { fast, coverage });
     const rebuilt = results.filter((r) => r.rebuilt);
     if (rebuilt.length)
       console.log(
