@@ -96,7 +96,10 @@ export function readFilterProject(root?: string): FilterProject {
 }
 
 /** Options of {@link buildFilterProject}. */
-export type BuildProjectOptions = Pick<BuildModulesOptions, "force" | "releaseOnly" | "fast" | "onCompile" | "coverage"> & {
+export type BuildProjectOptions = Pick<
+  BuildModulesOptions,
+  "force" | "releaseOnly" | "fast" | "onCompile" | "coverage"
+> & {
   /** Build only these module names. */
   readonly only?: readonly string[];
 };

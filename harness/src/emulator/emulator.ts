@@ -126,7 +126,12 @@ export class Emulator {
     const label = options.label ?? "module";
     const report = checkModule(bytes);
     if (!report.ok) throw new WasmLoadError(formatModuleReport(report, label), [], report.problems);
-    const coverage = measuredModule(bytes, path?.startsWith("file:") ? new URL(path).pathname : path, label, options.coverage);
+    const coverage = measuredModule(
+      bytes,
+      path?.startsWith("file:") ? new URL(path).pathname : path,
+      label,
+      options.coverage,
+    );
     const run = coverage?.bytes ?? bytes;
     let module: WebAssembly.Module;
     try {

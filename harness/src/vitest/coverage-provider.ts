@@ -9,18 +9,13 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { enableCoverage, takeCoverage, unmeasuredModules } from "../emulator/coverage/runtime.ts";
+import type { WorkerCoverage } from "./coverage-reporter.ts";
 
 /**
  * Set to "1" (in the shell, or the config's `test.env`) to also measure AssemblyScript's standard library and
  * packages such as the SDK; by default only the project's own sources count.
  */
 export const COVERAGE_LIBRARIES_ENV = "PROXY_WASM_AS_COVERAGE_LIBRARIES";
-
-/** What one worker hands to the main process after a test file. */
-export interface WorkerCoverage {
-  readonly coverage: ReturnType<typeof takeCoverage>;
-  readonly unmeasured: ReturnType<typeof unmeasuredModules>;
-}
 
 const provider = {
   /** Main process: the provider that merges, reports and checks thresholds. */

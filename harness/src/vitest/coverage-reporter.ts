@@ -6,7 +6,14 @@ import libCoverage from "istanbul-lib-coverage";
 import libReport from "istanbul-lib-report";
 import reports from "istanbul-reports";
 import { BaseCoverageProvider, type Vitest } from "vitest/node";
-import type { WorkerCoverage } from "./coverage-provider.ts";
+import type { CoverageData } from "../emulator/coverage/coverage-data.ts";
+
+/** What one test worker hands to the main process after a test file (coverage-provider.ts writes it). */
+export interface WorkerCoverage {
+  readonly coverage: CoverageData;
+  /** Modules loaded from a path that could not be measured, with the reason. */
+  readonly unmeasured: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
+}
 
 /** vitest's own declaration of istanbul's CoverageMap (the same object as istanbul-lib-coverage's). */
 type VitestCoverageMap = ReturnType<BaseCoverageProvider["createCoverageMap"]>;
@@ -56,11 +63,14 @@ class EmulatorCoverageProvider extends BaseCoverageProvider {
     }
     for (const [reporter, options] of this.options.reporter) {
       reports
-        .create(reporter as never, {
-          skipFull: this.options.skipFull,
-          projectRoot: this.ctx.config.root,
-          ...options,
-        } as never)
+        .create(
+          reporter as never,
+          {
+            skipFull: this.options.skipFull,
+            projectRoot: this.ctx.config.root,
+            ...options,
+          } as never,
+        )
         .execute(context);
     }
     if (coverageMap.files().length === 0) {
