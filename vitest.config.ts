@@ -31,6 +31,8 @@ export default defineConfig({
       provider: "custom",
       customProviderModule: fileURLToPath(new URL("./harness/src/vitest/coverage-provider.ts", import.meta.url)),
       reporter: ["text", "lcov"],
+      // The sample filters (test fixtures are measured by their own tests, e.g. test/unit/coverage-count.test.ts).
+      include: ["filters/**"],
     },
     projects: [
       {

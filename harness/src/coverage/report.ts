@@ -9,7 +9,16 @@ import reports from "istanbul-reports";
 import type { CoverageData } from "../emulator/coverage/coverage-data.ts";
 
 /** The report formats of istanbul-reports (as in vitest's `coverage.reporter`): "text", "lcov", "lcovonly", "html", "json", "json-summary", "text-summary", "clover", "cobertura". */
-export type CoverageReporter = "text" | "text-summary" | "lcov" | "lcovonly" | "html" | "json" | "json-summary" | "clover" | "cobertura";
+export type CoverageReporter =
+  | "text"
+  | "text-summary"
+  | "lcov"
+  | "lcovonly"
+  | "html"
+  | "json"
+  | "json-summary"
+  | "clover"
+  | "cobertura";
 
 /** Minimum percentages (as vitest's `coverage.thresholds`); a negative number is the most uncovered items allowed. */
 export interface CoverageThresholds {
@@ -91,7 +100,9 @@ export function thresholdFailures(data: CoverageData, thresholds: CoverageThresh
     if (threshold >= 0 && totals.pct < threshold) {
       failures.push(`ERROR: Coverage for ${key} (${totals.pct}%) does not meet global threshold (${threshold}%)`);
     } else if (threshold < 0 && totals.total - totals.covered > -threshold) {
-      failures.push(`ERROR: Uncovered ${key} (${totals.total - totals.covered}) exceed global threshold (${-threshold})`);
+      failures.push(
+        `ERROR: Uncovered ${key} (${totals.total - totals.covered}) exceed global threshold (${-threshold})`,
+      );
     }
   }
   return failures;

@@ -75,9 +75,11 @@ export function toCoverageData(module: MeasuredModuleView, counts: readonly numb
   const { map, included } = module;
   const files = new Map<number, FileTally>();
   const tally = (source: number): FileTally => {
-    let t = files.get(source);
-    if (!t) files.set(source, (t = { lines: new Map(), functions: new Map(), branches: new Map() }));
-    return t;
+    const known = files.get(source);
+    if (known) return known;
+    const created: FileTally = { lines: new Map(), functions: new Map(), branches: new Map() };
+    files.set(source, created);
+    return created;
   };
   for (const fn of module.functions) {
     let first: { source: number; line: number } | null = null;
@@ -148,7 +150,10 @@ function fileCoverage(path: string, t: FileTally, content: string | null): FileC
   [...t.branches.values()]
     .sort((x, y) => x.line - y.line || x.column - y.column)
     .forEach((branch, i) => {
-      const loc = { start: { line: branch.line, column: branch.column }, end: { line: branch.line, column: branch.column + 1 } };
+      const loc = {
+        start: { line: branch.line, column: branch.column },
+        end: { line: branch.line, column: branch.column + 1 },
+      };
       branchMap[i] = { type: branch.type, line: branch.line, loc, locations: branch.counts.map(() => loc) };
       b[i] = branch.counts;
     });

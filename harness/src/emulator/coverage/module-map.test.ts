@@ -60,7 +60,9 @@ describe.skipIf(!built)("the coverage build of test/fixtures/coverage-count", ()
     copyFileSync(COVERAGE, coverageBuildPath(other));
     const error = await Emulator.load(other, { coverage: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WasmLoadError);
-    expect((error as Error).message).toContain(`cannot measure coverage: its coverage build ${coverageBuildPath(other)} was built from other sources`);
+    expect((error as Error).message).toContain(
+      `cannot measure coverage: its coverage build ${coverageBuildPath(other)} was built from other sources`,
+    );
     // without asking, the module just runs unmeasured
     await expect(Emulator.load(other, { coverage: false })).resolves.toBeInstanceOf(Emulator);
   });

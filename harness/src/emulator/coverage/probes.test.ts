@@ -35,18 +35,24 @@ async function counted(bytes: Uint8Array) {
 }
 
 describe("instrumentCoverage", () => {
-  it.skipIf(built.length === 0)("keeps every built module valid, with the same exports, under the watchdog too", () => {
-    for (const file of built) {
-      const bytes = readFileSync(file);
-      const { bytes: out, counters } = instrumentCoverage(bytes, EVERYTHING);
-      expect(counters, file).toBeGreaterThan(0);
-      expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>), file).toBe(true);
-      const before = WebAssembly.Module.exports(new WebAssembly.Module(bytes));
-      expect(WebAssembly.Module.exports(new WebAssembly.Module(out as Uint8Array<ArrayBuffer>)), file).toEqual(before);
-      const guarded = instrumentModule(out, FUEL_SLICE);
-      expect(guarded.ok && WebAssembly.validate(guarded.bytes as Uint8Array<ArrayBuffer>), file).toBe(true);
-    }
-  }, 120_000);
+  it.skipIf(built.length === 0)(
+    "keeps every built module valid, with the same exports, under the watchdog too",
+    () => {
+      for (const file of built) {
+        const bytes = readFileSync(file);
+        const { bytes: out, counters } = instrumentCoverage(bytes, EVERYTHING);
+        expect(counters, file).toBeGreaterThan(0);
+        expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>), file).toBe(true);
+        const before = WebAssembly.Module.exports(new WebAssembly.Module(bytes));
+        expect(WebAssembly.Module.exports(new WebAssembly.Module(out as Uint8Array<ArrayBuffer>)), file).toEqual(
+          before,
+        );
+        const guarded = instrumentModule(out, FUEL_SLICE);
+        expect(guarded.ok && WebAssembly.validate(guarded.bytes as Uint8Array<ArrayBuffer>), file).toBe(true);
+      }
+    },
+    120_000,
+  );
 
   it("counts both directions of an if and each of its arms", async () => {
     // pick(x) = x ? 10 : 20

@@ -12,7 +12,24 @@
 import { WasmBinaryError } from "../../abi/errors.ts";
 import { encodeName, encodeU32, WasmBinaryReader, WasmBinaryWriter } from "../../abi/wasm-codec.ts";
 import { skipImmediates, UnsupportedInstructionError } from "../watchdog/instructions.ts";
-import { planFunction, type FunctionPlan, type FunctionProbes, type Insertion, type ProbeFilter } from "./probe-plan.ts";
+import {
+  customName,
+  rewriteData,
+  rewriteElements,
+  rewriteExports,
+  rewriteGlobals,
+  rewriteNames,
+} from "./global-renumbering.ts";
+import { OffsetMap } from "./offset-map.ts";
+import {
+  planFunction,
+  type FunctionPlan,
+  type FunctionProbes,
+  type Insertion,
+  type ProbeFilter,
+} from "./probe-plan.ts";
+
+export { OffsetMap } from "./offset-map.ts";
 
 /** Import module of the counters the coverage pass adds. */
 export const COVERAGE_IMPORT_MODULE = "proxy-wasm-as:coverage";
@@ -47,43 +64,6 @@ const I32 = 0x7f;
 const I64 = 0x7e;
 const MUTABLE = 1;
 const FUNC_TYPE = 0x60;
-const GLOBAL_NAMES_SUBSECTION = 7;
-
-/** Maps an offset of the instrumented module back to the original module. */
-export class OffsetMap {
-  readonly #outStarts: number[] = [];
-  readonly #inStarts: number[] = [];
-  readonly #lengths: number[] = [];
-
-  /** @internal Records that `length` bytes at `inStart` were copied to `outStart`. */
-  add(outStart: number, inStart: number, length: number): void {
-    if (length <= 0) return;
-    this.#outStarts.push(outStart);
-    this.#inStarts.push(inStart);
-    this.#lengths.push(length);
-  }
-
-  /**
-   * The original offset of the instrumented offset `offset`. Inside code the pass inserted, the offset of the
-   * original instruction that follows it. Outside the code section, null.
-   */
-  originalOffset(offset: number): number | null {
-    let lo = 0,
-      hi = this.#outStarts.length - 1,
-      found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#outStarts[mid]! <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    if (found < 0) return null;
-    const delta = offset - this.#outStarts[found]!;
-    if (delta < this.#lengths[found]!) return this.#inStarts[found]! + delta;
-    return found + 1 < this.#inStarts.length ? this.#inStarts[found + 1]! : null;
-  }
-}
 
 /** Result of {@link instrumentCoverage}. */
 export interface CoverageInstrumentation {
@@ -173,7 +153,7 @@ export function instrumentCoverage(bytes: Uint8Array, filter: ProbeFilter): Cove
         emit(s.id, rewriteData(content, shift));
         break;
       case Section.Code: {
-        const { content: rewritten, chunks } = rewriteCode(bytes, s, bodies, shift, counterGlobal);
+        const { content: rewritten, chunks } = rewriteCode(bytes, bodies, shift, counterGlobal);
         const at = emit(s.id, rewritten);
         for (const c of chunks) offsets.add(at + c.out, c.in, c.length);
         break;
@@ -287,100 +267,6 @@ function importsWithCounters(content: Uint8Array, counters: number): Uint8Array 
   return out.finish();
 }
 
-/** Copies a constant expression up to and including its `end`, renumbering global.get. */
-function copyConstExpr(r: WasmBinaryReader, out: WasmBinaryWriter, shift: (i: number) => number): void {
-  for (;;) {
-    const start = r.offset;
-    const op = r.byte();
-    if (op === Op.GlobalGet) {
-      out.byte(op);
-      out.u32(shift(r.u32()));
-      continue;
-    }
-    skipImmediates(r, op);
-    out.bytes(r.bytes.subarray(start, r.offset));
-    if (op === Op.End) return;
-  }
-}
-
-function rewriteGlobals(content: Uint8Array, shift: (i: number) => number): Uint8Array {
-  const r = new WasmBinaryReader(content);
-  const out = new WasmBinaryWriter();
-  const count = r.u32();
-  out.u32(count);
-  for (let i = 0; i < count; i++) {
-    const start = r.offset;
-    r.skipValueType();
-    r.byte(); // mutability
-    out.bytes(content.subarray(start, r.offset));
-    copyConstExpr(r, out, shift);
-  }
-  return out.finish();
-}
-
-function rewriteExports(content: Uint8Array, shift: (i: number) => number): Uint8Array {
-  const r = new WasmBinaryReader(content);
-  const out = new WasmBinaryWriter();
-  const count = r.u32();
-  out.u32(count);
-  for (let i = 0; i < count; i++) {
-    const start = r.offset;
-    r.skipName();
-    const kind = r.byte();
-    out.bytes(content.subarray(start, r.offset));
-    const index = r.u32();
-    out.u32(kind === ExternKind.Global ? shift(index) : index);
-  }
-  return out.finish();
-}
-
-function rewriteElements(content: Uint8Array, shift: (i: number) => number): Uint8Array {
-  const r = new WasmBinaryReader(content);
-  const out = new WasmBinaryWriter();
-  const count = r.u32();
-  out.u32(count);
-  for (let i = 0; i < count; i++) {
-    const flags = r.u32();
-    out.u32(flags);
-    const passiveOrDeclarative = (flags & 1) !== 0;
-    const explicitTable = (flags & 2) !== 0;
-    const usesExpressions = (flags & 4) !== 0;
-    if (explicitTable && !passiveOrDeclarative) out.u32(r.u32());
-    if (!passiveOrDeclarative) copyConstExpr(r, out, shift);
-    if (passiveOrDeclarative || explicitTable) {
-      const start = r.offset;
-      if (usesExpressions) r.skipValueType();
-      else r.byte(); // elemkind
-      out.bytes(content.subarray(start, r.offset));
-    }
-    const items = r.u32();
-    out.u32(items);
-    for (let j = 0; j < items; j++) {
-      if (usesExpressions) copyConstExpr(r, out, shift);
-      else out.u32(r.u32());
-    }
-  }
-  return out.finish();
-}
-
-/** Data segments: 0 = active in memory 0, 1 = passive, 2 = active with a memory index. */
-function rewriteData(content: Uint8Array, shift: (i: number) => number): Uint8Array {
-  const r = new WasmBinaryReader(content);
-  const out = new WasmBinaryWriter();
-  const count = r.u32();
-  out.u32(count);
-  for (let i = 0; i < count; i++) {
-    const flags = r.u32();
-    out.u32(flags);
-    if (flags === 2) out.u32(r.u32());
-    if (flags !== 1) copyConstExpr(r, out, shift);
-    const start = r.offset;
-    r.skip(r.u32());
-    out.bytes(content.subarray(start, r.offset));
-  }
-  return out.finish();
-}
-
 interface Chunk {
   /** Offset in the rewritten code section's content. */
   readonly out: number;
@@ -391,7 +277,6 @@ interface Chunk {
 
 function rewriteCode(
   bytes: Uint8Array,
-  code: SectionSpan,
   bodies: readonly Body[],
   shift: (i: number) => number,
   counterGlobal: (counter: number) => number,
@@ -446,7 +331,8 @@ function rewriteCode(
         skipImmediates(r, op);
       }
     }
-    if (r.offset !== b.end) throw new RangeError(`function body ${b.index} ends at byte ${r.offset}, expected ${b.end}`);
+    if (r.offset !== b.end)
+      throw new RangeError(`function body ${b.index} ends at byte ${r.offset}, expected ${b.end}`);
     copy(copyFrom, b.end);
     const encoded = body.finish();
     const size = encodeU32(encoded.length);
@@ -482,45 +368,6 @@ function probeCode(insertion: Insertion, counterGlobal: (counter: number) => num
     out.push(...add(counter, [Op.I32Const, ...encodeSigned(label), compare]));
   });
   return out;
-}
-
-function customName(content: Uint8Array): string {
-  return new WasmBinaryReader(content).name();
-}
-
-/** Renumbers global names (subsection 7); other subsections are copied. */
-function rewriteNames(content: Uint8Array, shift: (i: number) => number): Uint8Array {
-  const r = new WasmBinaryReader(content);
-  const out = new WasmBinaryWriter();
-  r.skipName();
-  out.bytes(content.subarray(0, r.offset));
-  while (!r.atEnd()) {
-    const id = r.byte();
-    const size = r.u32();
-    const end = r.offset + size;
-    if (id !== GLOBAL_NAMES_SUBSECTION) {
-      out.byte(id);
-      out.u32(size);
-      out.bytes(content.subarray(r.offset, end));
-      r.offset = end;
-      continue;
-    }
-    const sub = new WasmBinaryWriter();
-    const count = r.u32();
-    sub.u32(count);
-    for (let i = 0; i < count; i++) {
-      sub.u32(shift(r.u32()));
-      const start = r.offset;
-      r.skipName();
-      sub.bytes(content.subarray(start, r.offset));
-    }
-    r.offset = end;
-    const encoded = sub.finish();
-    out.byte(id);
-    out.u32(encoded.length);
-    out.bytes(encoded);
-  }
-  return out.finish();
 }
 
 function encodeSigned(n: number): number[] {
