@@ -91,6 +91,7 @@ export {
 } from "./emulator/index.ts";
 export type {
   EmulatorOptions,
+  EmulatorCoverageOptions,
   FailurePolicy,
   HttpStreamOptions,
   PluginOptions,

@@ -1,6 +1,7 @@
 // The emulator's public face: load any proxy-wasm module, start it like Envoy, and drive HTTP streams,
 // TCP connections, callouts and time. State-based: drive, then read headers, bodies, local replies, logs, metrics.
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
 import { Callouts, type CalloutRecord } from "./callouts.ts";
 import { requestIdFor } from "./connection-manager.ts";
@@ -126,12 +127,8 @@ export class Emulator {
     const label = options.label ?? "module";
     const report = checkModule(bytes);
     if (!report.ok) throw new WasmLoadError(formatModuleReport(report, label), [], report.problems);
-    const coverage = measuredModule(
-      bytes,
-      path?.startsWith("file:") ? new URL(path).pathname : path,
-      label,
-      options.coverage,
-    );
+    const modulePath = path?.startsWith("file:") ? fileURLToPath(path) : path;
+    const coverage = measuredModule(bytes, modulePath, label, options.coverage);
     const run = coverage?.bytes ?? bytes;
     let module: WebAssembly.Module;
     try {
