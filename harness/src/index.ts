@@ -257,6 +257,7 @@ export {
   crdProvenance,
   kindsServedBy,
   pinnedIstioMinors,
+  pinnedIstioVersion,
   CRD_DATA_URL,
   validateAgainstCrd,
   buildWasmPlugin,
