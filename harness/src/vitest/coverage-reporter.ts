@@ -2,6 +2,7 @@
 // BaseCoverageProvider, so `coverage.include`/`exclude`, `reportsDirectory`, `clean`, `reportOnFailure` and
 // `thresholds` (global, per file, per glob) behave exactly as with vitest's v8 and istanbul providers; the reports
 // are istanbul's, as theirs are.
+import { relative } from "node:path";
 import libCoverage from "istanbul-lib-coverage";
 import libReport from "istanbul-lib-report";
 import reports from "istanbul-reports";
@@ -79,7 +80,7 @@ class EmulatorCoverageProvider extends BaseCoverageProvider {
       );
     }
     if (this.#unmeasured.size > 0) {
-      const paths = [...this.#unmeasured.keys()];
+      const paths = [...this.#unmeasured.keys()].map((path) => relative(this.ctx.config.root, path));
       this.ctx.logger.log(
         ` % Not measured (${paths.length} module${paths.length === 1 ? "" : "s"} without a source map or coverage build): ${paths.slice(0, 8).join(", ")}${paths.length > 8 ? ", …" : ""}`,
       );

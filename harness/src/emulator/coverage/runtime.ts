@@ -5,7 +5,7 @@
 // copies of this file; both must see the same counters.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import libCoverage from "istanbul-lib-coverage";
 import { WasmLoadError } from "../errors.ts";
 import { type CoverageData, isLibrarySource, toCoverageData } from "./coverage-data.ts";
@@ -159,7 +159,7 @@ export function measuredModule(
         hint: "run the tests with coverage through the vitest preset (`npx vitest run --coverage`), which builds build/coverage/<name>.wasm for each module, or build the module with `asc --sourceMap` (or pass `coverage: { sourceMap }`)",
       });
     }
-    if (path) s.unmeasured.set(path, why);
+    if (path) s.unmeasured.set(resolve(path), why);
     return null;
   }
   const key = createHash("sha256")
