@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { HarnessError } from "../errors.ts";
 import { enableCoverage, takeCoverage, unmeasuredModules } from "../emulator/coverage/runtime.ts";
 import type { WorkerCoverage } from "./coverage-reporter.ts";
 
@@ -21,6 +22,12 @@ const provider = {
   /** Main process: the provider that merges, reports and checks thresholds. */
   async getProvider(): Promise<unknown> {
     // Loaded here, not at the top: vitest/node and the report libraries are not needed in test workers.
+    const vitestNode: Record<string, unknown> = await import("vitest/node");
+    if (!("BaseCoverageProvider" in vitestNode)) {
+      throw new HarnessError("the proxy-wasm-as coverage provider needs vitest 5 or newer", {
+        hint: "upgrade vitest in your project (`npm install --save-dev vitest@latest`)",
+      });
+    }
     const { createCoverageProvider } = await import("./coverage-reporter.ts");
     return createCoverageProvider();
   },

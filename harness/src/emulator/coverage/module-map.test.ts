@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Emulator } from "../emulator.ts";
 import { WasmLoadError } from "../errors.ts";
 import { coverageBuildPath, findCoverageBuild, markCoverageBuild } from "./coverage-build.ts";
+import { takeCoverage } from "./runtime.ts";
 import { demangle, functionNames, loadSourceMap, sourceMappingUrl } from "./module-map.ts";
 
 const BUILD = join(import.meta.dirname, "../../../../build");
@@ -41,6 +42,18 @@ describe.skipIf(!built)("the coverage build of test/fixtures/coverage-count", ()
     const map = loadSourceMap(bytes, COVERAGE)!;
     expect(map.sources).toContain("test/fixtures/coverage-count/index.ts");
     expect(map.sourcesContent[map.sources.indexOf("test/fixtures/coverage-count/index.ts")]).toContain("class Count");
+  });
+
+  it("counts the SDK and AssemblyScript's standard library only when asked", async () => {
+    const own = await Emulator.load(RELEASE, { coverage: true });
+    await own.request({ path: "/" }, () => ({ status: 200 }));
+    const withLibraries = await Emulator.load(RELEASE, { coverage: { includeLibraries: true } });
+    await withLibraries.request({ path: "/" }, () => ({ status: 200 }));
+    const files = Object.keys(takeCoverage({ reset: false }));
+    const sdk = join(import.meta.dirname, "../../../../sdk/assembly/api/context.ts");
+    expect(files).toContain(sdk); // the SDK's real path, not node_modules/… or ~lib/…
+    expect(files.some((f) => /node_modules\/assemblyscript\/std\/assembly\/string\.ts$/.test(f))).toBe(true);
+    expect(files.some((f) => f.endsWith("test/fixtures/coverage-count/index.ts"))).toBe(true);
   });
 
   it("stands for the module it was built with, and for no other", () => {
