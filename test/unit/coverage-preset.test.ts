@@ -14,6 +14,11 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const project = mkdtempSync(join(tmpdir(), "proxy-wasm-as-coverage-preset-"));
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
+/** This process's environment without this vitest run's settings: the child is a vitest run of its own. */
+function ownEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("VITEST") && key !== "TEST"));
+}
+
 function write(path: string, text: string): void {
   mkdirSync(join(project, path, ".."), { recursive: true });
   writeFileSync(join(project, path), text);
@@ -59,7 +64,7 @@ it("serves /", async () => {
   const run = spawnSync(process.execPath, [join(ROOT, "node_modules/vitest/vitest.mjs"), "run", "--coverage"], {
     cwd: project,
     encoding: "utf8",
-    env: { ...process.env, PROXY_WASM_AS_SKIP_BUILD: "1", PROXY_WASM_AS_SKIP_ENVOY: "1", NO_COLOR: "1", CI: "1" },
+    env: { ...ownEnvironment(), PROXY_WASM_AS_SKIP_BUILD: "1", PROXY_WASM_AS_SKIP_ENVOY: "1", NO_COLOR: "1", CI: "1" },
     timeout: 240_000,
   });
   const output = `${run.stdout}\n${run.stderr}`;
