@@ -58,6 +58,7 @@ it("serves /", async () => {
   copy("build/coverage-count.wasm", "build/coverage-count.wasm");
   copy("build/coverage/coverage-count.wasm", "build/coverage/coverage-count.wasm");
   copy("build/coverage/coverage-count.wasm.map", "build/coverage/coverage-count.wasm.map");
+  copy("build/coverage/coverage-count.wasm.coverage.json", "build/coverage/coverage-count.wasm.coverage.json");
   // The source map names the fixture by its path in this repository; the project holds it at the same path.
   copy("test/fixtures/coverage-count/index.ts", "test/fixtures/coverage-count/index.ts");
 

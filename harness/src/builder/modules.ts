@@ -4,10 +4,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { dirname, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
+import { sourceMapPathFor } from "../symbols/index.ts";
 import { compileModule, requireEnvoyExports } from "./compile.ts";
 import { coverageBuildPath, findCoverageBuild, markCoverageBuild } from "../emulator/coverage/coverage-build.ts";
 
-/** One AssemblyScript module to build: `entry` → `<buildDir>/<name>.wasm` and `<name>.debug.wasm`. */
+/**
+ * One AssemblyScript module to build: `entry` → `<buildDir>/<name>.wasm` and `<name>.debug.wasm`, each with its
+ * source map beside it (`<name>.wasm.map`: function names and source lines for traps, see harness/src/symbols).
+ */
 export interface ModuleSource {
   readonly name: string;
   /** The folder whose sources (recursively) make the module stale when they change. */
@@ -24,6 +28,8 @@ export interface BuiltModule {
   readonly entry: string;
   readonly release: string;
   readonly debug: string;
+  /** The release module's source map (names and source lines for traps; never shipped). */
+  readonly sourceMap: string;
   readonly rawBytes: number;
   readonly gzipBytes: number;
   /** False when the outputs were already up to date. */
@@ -119,6 +125,7 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
       const upToDate =
         !options.force &&
         fresh(release) &&
+        fresh(sourceMapPathFor(release)) &&
         (options.fast || (!existsSync(fastMarker) && (options.releaseOnly || fresh(debug))));
       const started = performance.now();
       if (!upToDate) {
@@ -135,11 +142,15 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
       requireEnvoyExports(relative(options.root, module.entry), new Uint8Array(bytes));
       const coverage = coverageBuildPath(release);
       const coverageStale =
-        options.coverage && (!fresh(coverage) || findCoverageBuild(release, bytes).status !== "found");
+        options.coverage &&
+        (!fresh(coverage) ||
+          !fresh(sourceMapPathFor(coverage)) ||
+          findCoverageBuild(release, bytes).status !== "found");
       if (coverageStale) {
+        // The release settings without Binaryen's optimizations, with the symbols every build keeps beside it.
         options.onCompile?.(module);
         mkdirSync(dirname(coverage), { recursive: true });
-        await compileModule(module.entry, coverage, { config: module.config, baseDir: options.root, coverage: true });
+        await compileModule(module.entry, coverage, { config: module.config, baseDir: options.root, fast: true });
         markCoverageBuild(coverage, bytes);
       }
       results.push({
@@ -147,6 +158,7 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
         entry: relative(options.root, module.entry),
         release,
         debug,
+        sourceMap: sourceMapPathFor(release),
         rawBytes: bytes.length,
         gzipBytes: gzipSync(bytes, { level: 9 }).length,
         rebuilt: !upToDate || Boolean(coverageStale),

@@ -30,7 +30,6 @@ export {
   markCoverageBuild,
   type CoverageBuildLookup,
 } from "../emulator/coverage/coverage-build.ts";
-export { demangle } from "../emulator/coverage/module-map.ts";
 export {
   coverageTable,
   mergeCoverage,

@@ -88,6 +88,12 @@ export interface EmulatorOptions extends PluginOptions {
    */
   readonly watchdog?: boolean;
   /**
+   * The module's source map, for traps told in source lines (`assembly/index.ts:42:7 in MyFilter.onRequestHeaders`
+   * in WasmTrapError and the limit errors, and their `frames`): a path, or false for none. Default: the map the
+   * build keeps beside the module (`build/x.wasm.map`), or the one its sourceMappingURL names.
+   */
+  readonly sourceMap?: string | false;
+  /**
    * Line, branch and function coverage of the module's AssemblyScript source (see coverage/README.md). true:
    * measure this module, or throw WasmLoadError saying why it cannot be mapped to its source; false: never
    * measure it. Default: measure it when coverage is on for the process (`enableCoverage()`, or the vitest
@@ -145,13 +151,18 @@ export function pluginIdentity(o: PluginOptions): PluginIdentity {
   return { name: o.pluginName ?? "plugin", rootId: o.rootId ?? "", configuration: toBytes(o.pluginConfig) };
 }
 
-/** The settings of every VM instance made from `o`, with the emulator's defaults; `onLog` receives each log line. */
+/**
+ * The settings of every VM instance made from `o`, with the emulator's defaults; `onLog` receives each log line,
+ * `trapFrames` tells a trap's frames in source terms (default: none).
+ */
 export function vmSettingsFrom(
   o: EmulatorOptions,
   onLog: (entry: LogEntry) => void,
+  trapFrames: VmSettings["trapFrames"] = () => ({ frames: [] }),
   instrumentImports?: VmSettings["instrumentImports"],
 ): VmSettings {
   return {
+    trapFrames,
     vmId: o.vmId ?? "",
     vmConfiguration: toBytes(o.vmConfig),
     env: o.env ?? {},

@@ -32,7 +32,8 @@ import {
   type RequestResult,
   type UpstreamHandler,
 } from "./emulator-options.ts";
-import { guardedModuleBytes } from "./watchdog/guard.ts";
+import { chainOffsets, TrapSymbolicator } from "./trap-frames.ts";
+import { guardedModule } from "./watchdog/guard.ts";
 import { measuredModule, type MeasuredBytes } from "./coverage/runtime.ts";
 
 export type {
@@ -73,15 +74,18 @@ export class Emulator {
   #vmInstances = 0;
   readonly #router: Router;
   readonly #endpoints = new Map<string, UpstreamAddresses>();
+  readonly #symbolicator: TrapSymbolicator;
   readonly #coverage: MeasuredBytes | null;
 
   private constructor(
     module: WebAssembly.Module,
     abi: AbiVersion,
     options: EmulatorOptions,
+    symbolicator: TrapSymbolicator,
     coverage: MeasuredBytes | null,
   ) {
     this.#module = module;
+    this.#symbolicator = symbolicator;
     this.#coverage = coverage;
     this.#abi = abi;
     this.#options = options;
@@ -114,30 +118,41 @@ export class Emulator {
         `cannot read ${label}: ${(e as Error).message}. Build the module first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()}).`,
       );
     }
-    return Emulator.#create(bytes, { ...options, label }, wasm instanceof Uint8Array ? undefined : String(wasm));
+    return Emulator.#fromBytes(bytes, { ...options, label }, wasm instanceof Uint8Array ? undefined : wasm);
   }
 
-  /** Synchronous form of {@link load} for bytes already in memory. */
+  /**
+   * Synchronous form of {@link load} for bytes already in memory. Traps get source lines from `options.sourceMap`
+   * (bytes have no file to find a map beside).
+   */
   static fromBytes(bytes: Uint8Array, options: EmulatorOptions = {}): Emulator {
-    return Emulator.#create(bytes, options, undefined);
+    return Emulator.#fromBytes(bytes, options, undefined);
   }
 
-  /** `path`: where the bytes were read from (coverage looks for the module's source map and coverage build there). */
-  static #create(bytes: Uint8Array, options: EmulatorOptions, path: string | undefined): Emulator {
+  /** `file`: where the bytes were read from (traps and coverage look for the module's map and coverage build there). */
+  static #fromBytes(bytes: Uint8Array, options: EmulatorOptions, file: string | URL | undefined): Emulator {
     const label = options.label ?? "module";
     const report = checkModule(bytes);
     if (!report.ok) throw new WasmLoadError(formatModuleReport(report, label), [], report.problems);
-    const modulePath = path?.startsWith("file:") ? fileURLToPath(path) : path;
-    const coverage = measuredModule(bytes, modulePath, label, options.coverage);
+    const wasmPath = file === undefined ? undefined : file instanceof URL ? fileURLToPath(file) : file;
+    const coverage = measuredModule(bytes, { wasmPath, label, option: options.coverage, sourceMap: options.sourceMap });
     const run = coverage?.bytes ?? bytes;
+    const guarded = options.watchdog === false ? { bytes: run, offsets: undefined } : guardedModule(run, label);
     let module: WebAssembly.Module;
     try {
-      const guarded = options.watchdog === false ? run : guardedModuleBytes(run, label);
-      module = new WebAssembly.Module(guarded as Uint8Array<ArrayBuffer>);
+      module = new WebAssembly.Module(guarded.bytes as Uint8Array<ArrayBuffer>);
     } catch (e) {
       throw new WasmLoadError(`${label}: WebAssembly compilation failed: ${(e as Error).message}`);
     }
-    return new Emulator(module, report.abiVersion!, options, coverage);
+    // Traps are told in the source of what runs: back through the watchdog's rewrite, then the coverage pass's
+    // (to the coverage build, when one stands in for the module), then through that module's map.
+    const symbolicator = new TrapSymbolicator({
+      bytes: coverage?.measured ?? bytes,
+      offsets: chainOffsets(guarded.offsets, coverage?.offsets),
+      wasmPath: coverage ? coverage.measuredPath : wasmPath,
+      sourceMap: options.sourceMap,
+    });
+    return new Emulator(module, report.abiVersion!, options, symbolicator, coverage);
   }
 
   /** ABI version detected from the module's marker export. */
@@ -344,7 +359,13 @@ export class Emulator {
   }
 
   #vmSettings(): VmSettings {
-    return vmSettingsFrom(this.#options, (entry) => this.logs.push(entry), this.#coverage?.imports);
+    const symbolicator = this.#symbolicator;
+    return vmSettingsFrom(
+      this.#options,
+      (entry) => this.logs.push(entry),
+      (stack) => symbolicator.frames(stack),
+      this.#coverage?.imports,
+    );
   }
 
   #startVm(): WasmVm {

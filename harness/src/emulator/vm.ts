@@ -13,6 +13,7 @@ import {
   type HostImport,
 } from "../abi/index.ts";
 import type { Callouts, CalloutDelivery } from "./callouts.ts";
+import { formatFrames } from "../symbols/index.ts";
 import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
 import type { EmulatorHost } from "./host.ts";
@@ -88,6 +89,7 @@ export class WasmVm implements CalloutDelivery {
         return instantiated;
       },
       logs: this.logs,
+      frames: (stack) => settings.trapFrames(stack),
     });
     const imports = this.#buildImports(module);
     try {
@@ -145,9 +147,9 @@ export class WasmVm implements CalloutDelivery {
         if (err instanceof WasmLimitError) throw err;
         const refused = vm.#watchdog.refusalSince(callback);
         if (refused) throw refused;
-        throw new WasmLoadError(`${name} failed while the VM started: ${(err as Error).message}`, vm.logs, [], {
-          cause: err,
-        });
+        const where = formatFrames(settings.trapFrames((err as Error).stack).frames);
+        const message = [`${name} failed while the VM started: ${(err as Error).message}`, ...where].join("\n");
+        throw new WasmLoadError(message, vm.logs, [], { cause: err });
       } finally {
         vm.#phase = null;
       }
@@ -227,7 +229,7 @@ export class WasmVm implements CalloutDelivery {
         this.failure ??= err;
         throw err;
       }
-      const error = new WasmTrapError(name, err, [...this.logs]);
+      const error = new WasmTrapError(name, err, [...this.logs], this.settings.trapFrames((err as Error)?.stack));
       this.failure = error;
       this.#log(LogLevel.Error, ctx, error.message.split("\n")[0]!);
       this.onTrap?.(error);
@@ -399,13 +401,13 @@ export class WasmVm implements CalloutDelivery {
     for (const imp of WebAssembly.Module.imports(module)) {
       const added = this.settings.instrumentImports?.[imp.module]?.[imp.name];
       if (added) {
-        moduleImports(imports, imp.module)[imp.name] = added;
+        (imports[imp.module] ??= {})[imp.name] = added;
         continue;
       }
       if (imp.module === WATCHDOG_IMPORT_MODULE) {
         if (imp.name !== WATCHDOG_TICK && imp.name !== WATCHDOG_MEMORY_GROW)
           throw new WasmLoadError(`unknown watchdog import ${imp.name}`);
-        moduleImports(imports, imp.module)[imp.name] =
+        (imports[imp.module] ??= {})[imp.name] =
           imp.name === WATCHDOG_TICK ? this.#watchdog.tick : this.#watchdog.memoryGrow;
         continue;
       }
@@ -414,7 +416,7 @@ export class WasmVm implements CalloutDelivery {
       if (!spec || !impl) {
         throw new WasmLoadError(`Failed to load Wasm module due to a missing import: ${imp.module}.${imp.name}`);
       }
-      moduleImports(imports, imp.module)[imp.name] = this.#wrap(spec, impl);
+      (imports[imp.module] ??= {})[imp.name] = this.#wrap(spec, impl);
     }
     return imports;
   }
@@ -485,16 +487,4 @@ export class WasmVm implements CalloutDelivery {
     };
     this.host.post(periodMs, fire);
   }
-}
-
-/** The import object of one import module, created on first use. */
-function moduleImports(
-  imports: Record<string, Record<string, WebAssembly.ImportValue>>,
-  module: string,
-): Record<string, WebAssembly.ImportValue> {
-  const existing = imports[module];
-  if (existing) return existing;
-  const created: Record<string, WebAssembly.ImportValue> = {};
-  imports[module] = created;
-  return created;
 }

@@ -9,7 +9,8 @@
 import { existsSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
-import { demangle, type ModuleSourceMap } from "./module-map.ts";
+import { demangle, splitInternalName } from "../../symbols/index.ts";
+import type { ModuleSourceMap } from "./module-map.ts";
 import type { BranchKind, FunctionProbes } from "./probe-plan.ts";
 
 /** A position: 1-based line, 0-based column. */
@@ -94,9 +95,10 @@ export function toCoverageData(module: MeasuredModuleView, counts: readonly numb
       }
     }
     const rawName = module.names.get(fn.functionIndex);
+    // Top-level code (`start:…`) is lines, not a function; so are compiler-made functions (`~visit`, `@varargs`).
     if (first && rawName !== undefined && !rawName.startsWith("start:")) {
       const name = demangle(rawName);
-      if (!/[~@]/.test(name)) {
+      if (!/[~@]/.test(splitInternalName(rawName).element)) {
         const line = declarationLine(map.sourcesContent[first.source] ?? null, first.line, name);
         const functions = tally(first.source).functions;
         const known = functions.get(line);

@@ -104,10 +104,6 @@ export function rewriteData(content: Uint8Array, shift: (i: number) => number): 
   return out.finish();
 }
 
-export function customName(content: Uint8Array): string {
-  return new WasmBinaryReader(content).name();
-}
-
 /** Renumbers global names (subsection 7); other subsections are copied. */
 export function rewriteNames(content: Uint8Array, shift: (i: number) => number): Uint8Array {
   const r = new WasmBinaryReader(content);

@@ -8,7 +8,9 @@ import { Emulator } from "../emulator.ts";
 import { WasmLoadError } from "../errors.ts";
 import { coverageBuildPath, findCoverageBuild, markCoverageBuild } from "./coverage-build.ts";
 import { takeCoverage } from "./runtime.ts";
-import { demangle, functionNames, loadSourceMap, sourceMappingUrl } from "./module-map.ts";
+import { ModuleSymbols } from "../../symbols/index.ts";
+import { readWasmLayout } from "../../symbols/wasm-layout.ts";
+import { ModuleSourceMap } from "./module-map.ts";
 
 const BUILD = join(import.meta.dirname, "../../../../build");
 const RELEASE = join(BUILD, "coverage-count.wasm");
@@ -17,31 +19,21 @@ const built = existsSync(COVERAGE);
 const scratch = mkdtempSync(join(tmpdir(), "proxy-wasm-as-module-map-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-describe("demangle", () => {
-  it.each([
-    ["assembly/index/MyFilter#onRequestHeaders", "MyFilter.onRequestHeaders"],
-    ["assembly/index/tag", "tag"],
-    ["~lib/array/Array<~lib/string/String>#push", "Array<String>.push"],
-    ["assembly/index/Root#get:limit", "Root.get limit"],
-    ["assembly/index/Root#set:limit", "Root.set limit"],
-    ["~lib/map/Map<~lib/string/String,i32>#set", "Map<String,i32>.set"],
-    ["assembly/lib/Codec.decode", "Codec.decode"],
-    ["proxy_on_request_headers", "proxy_on_request_headers"],
-  ])("%s → %s", (name, expected) => {
-    expect(demangle(name)).toBe(expected);
-  });
-});
+/** Puts the fixture's coverage build (with its map and stamp) beside `modulePath`, as if built for it. */
+function copyCoverageBuild(modulePath: string): void {
+  for (const suffix of ["", ".map", ".coverage.json"])
+    copyFileSync(`${COVERAGE}${suffix}`, `${coverageBuildPath(modulePath)}${suffix}`);
+}
 
 describe.skipIf(!built)("the coverage build of test/fixtures/coverage-count", () => {
-  it("names its source map and keeps the function names", () => {
-    const bytes = readFileSync(COVERAGE);
-    expect(sourceMappingUrl(bytes)).toBe("./coverage-count.wasm.map");
-    expect(sourceMappingUrl(readFileSync(RELEASE))).toBeNull(); // the optimized module carries none
-    const names = [...functionNames(bytes).values()];
-    expect(names).toContain("test/fixtures/coverage-count/index/Count#onRequestHeaders");
-    const map = loadSourceMap(bytes, COVERAGE)!;
+  it("keeps its symbols beside it, and stands in for the optimized module, which names no map", () => {
+    const symbols = ModuleSymbols.forFile(COVERAGE);
+    expect(symbols.sourceMapPath).toBe(`${COVERAGE}.map`);
+    expect([...symbols.functionNames.values()]).toContain("test/fixtures/coverage-count/index/Count#onRequestHeaders");
+    const map = new ModuleSourceMap(symbols.sourceMap!.map);
     expect(map.sources).toContain("test/fixtures/coverage-count/index.ts");
     expect(map.sourcesContent[map.sources.indexOf("test/fixtures/coverage-count/index.ts")]).toContain("class Count");
+    expect(readWasmLayout(readFileSync(RELEASE)).sourceMappingUrl).toBeUndefined();
   });
 
   it("counts the SDK and AssemblyScript's standard library only when asked", async () => {
@@ -61,7 +53,7 @@ describe.skipIf(!built)("the coverage build of test/fixtures/coverage-count", ()
     const other = join(scratch, "other.wasm");
     writeFileSync(other, readFileSync(join(BUILD, "add-header.wasm")));
     mkdirSync(join(scratch, "coverage"), { recursive: true });
-    copyFileSync(COVERAGE, coverageBuildPath(other));
+    copyCoverageBuild(other);
     expect(findCoverageBuild(other, readFileSync(other)).status).toBe("stale");
     markCoverageBuild(coverageBuildPath(other), readFileSync(other)); // a later mark wins
     expect(findCoverageBuild(other, readFileSync(other)).status).toBe("found");
@@ -70,7 +62,7 @@ describe.skipIf(!built)("the coverage build of test/fixtures/coverage-count", ()
   it("refuses to measure, with the reason and the fix, a module built from other sources than its coverage build", async () => {
     const other = join(scratch, "stale.wasm");
     writeFileSync(other, readFileSync(join(BUILD, "add-header.wasm")));
-    copyFileSync(COVERAGE, coverageBuildPath(other));
+    copyCoverageBuild(other);
     const error = await Emulator.load(other, { coverage: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WasmLoadError);
     expect((error as Error).message).toContain(
@@ -83,7 +75,7 @@ describe.skipIf(!built)("the coverage build of test/fixtures/coverage-count", ()
 
 describe.skipIf(!built)("a module without a source map", () => {
   it("cannot be measured when asked: WasmLoadError with a fix", () => {
-    const bytes = readFileSync(join(BUILD, "add-header.wasm")); // optimized: no source map
+    const bytes = readFileSync(join(BUILD, "add-header.wasm")); // given as bytes: no file to find a map beside
     let error: unknown;
     try {
       Emulator.fromBytes(bytes, { coverage: true, label: "tiny.wasm" });
@@ -93,7 +85,7 @@ describe.skipIf(!built)("a module without a source map", () => {
     expect(error).toBeInstanceOf(WasmLoadError);
     const loadError = error as WasmLoadError;
     expect(loadError.message.split("\n")[0]).toBe(
-      "tiny.wasm: cannot measure coverage: it has no source map (sourceMappingURL)",
+      "tiny.wasm: cannot measure coverage: the module was given as bytes, so no source map was looked for beside it",
     );
     expect(loadError.hint).toContain("npx vitest run --coverage");
   });

@@ -137,8 +137,8 @@ describe("instrumentCoverage", () => {
     const ifOffset = functions[0]!.branches[0]!.offset;
     expect(bytes[ifOffset]).toBe(0x04);
     // find the `if` in the output: the instruction after the branch probe's last global.set
-    const found = [...out.keys()].filter((i) => offsets.originalOffset(i) === ifOffset && out[i] === 0x04);
+    const found = [...out.keys()].filter((i) => offsets.toOriginal(i) === ifOffset && out[i] === 0x04);
     expect(found).toHaveLength(1);
-    expect(offsets.originalOffset(out.length + 10)).toBeNull();
+    expect(offsets.toOriginal(out.length + 10)).toBeUndefined();
   });
 });

@@ -12,15 +12,9 @@
 import { WasmBinaryError } from "../../abi/errors.ts";
 import { encodeName, encodeU32, WasmBinaryReader, WasmBinaryWriter } from "../../abi/wasm-codec.ts";
 import { skipImmediates, UnsupportedInstructionError } from "../watchdog/instructions.ts";
-import {
-  customName,
-  rewriteData,
-  rewriteElements,
-  rewriteExports,
-  rewriteGlobals,
-  rewriteNames,
-} from "./global-renumbering.ts";
-import { OffsetMap } from "./offset-map.ts";
+import { rewriteData, rewriteElements, rewriteExports, rewriteGlobals, rewriteNames } from "./global-renumbering.ts";
+import { splitSections, type SectionSpan } from "../../symbols/wasm-layout.ts";
+import { OffsetMap } from "../watchdog/offset-map.ts";
 import {
   planFunction,
   type FunctionPlan,
@@ -28,8 +22,6 @@ import {
   type Insertion,
   type ProbeFilter,
 } from "./probe-plan.ts";
-
-export { OffsetMap } from "./offset-map.ts";
 
 /** Import module of the counters the coverage pass adds. */
 export const COVERAGE_IMPORT_MODULE = "proxy-wasm-as:coverage";
@@ -77,12 +69,6 @@ export interface CoverageInstrumentation {
   readonly offsets: OffsetMap;
 }
 
-interface SectionSpan {
-  readonly id: number;
-  readonly start: number;
-  readonly end: number;
-}
-
 interface Layout {
   readonly paramCounts: number[];
   readonly functionTypes: number[];
@@ -114,7 +100,7 @@ export function instrumentCoverage(bytes: Uint8Array, filter: ProbeFilter): Cove
   const offsets = new OffsetMap();
   const functions = bodies.flatMap((b) => (b.plan ? [b.plan.probes] : []));
   if (counters === 0) {
-    offsets.add(0, 0, bytes.length);
+    offsets.copy(0, 0, bytes.length);
     return { bytes, counters: 0, functions, offsets };
   }
   const shift = (index: number) => (index >= layout.importedGlobals ? index + counters : index);
@@ -130,7 +116,7 @@ export function instrumentCoverage(bytes: Uint8Array, filter: ProbeFilter): Cove
   };
   let sawImport = false;
   for (const s of sections) {
-    const content = bytes.subarray(s.start, s.end);
+    const content = bytes.subarray(s.contentStart, s.end);
     if (!sawImport && s.id !== Section.Custom && s.id !== Section.Type && s.id !== Section.Import) {
       emit(Section.Import, importsWithCounters(new Uint8Array([0]), counters));
       sawImport = true;
@@ -155,11 +141,11 @@ export function instrumentCoverage(bytes: Uint8Array, filter: ProbeFilter): Cove
       case Section.Code: {
         const { content: rewritten, chunks } = rewriteCode(bytes, bodies, shift, counterGlobal);
         const at = emit(s.id, rewritten);
-        for (const c of chunks) offsets.add(at + c.out, c.in, c.length);
+        for (const c of chunks) offsets.copy(at + c.out, c.in, c.length);
         break;
       }
       case Section.Custom:
-        emit(s.id, customName(content) === "name" ? rewriteNames(content, shift) : content);
+        emit(s.id, s.name === "name" ? rewriteNames(content, shift) : content);
         break;
       default:
         emit(s.id, content);
@@ -175,22 +161,10 @@ export function instrumentCoverage(bytes: Uint8Array, filter: ProbeFilter): Cove
   return { bytes: out, counters, functions, offsets };
 }
 
-function splitSections(bytes: Uint8Array): SectionSpan[] {
-  const r = new WasmBinaryReader(bytes, 8);
-  const spans: SectionSpan[] = [];
-  while (!r.atEnd()) {
-    const id = r.byte();
-    const size = r.u32();
-    spans.push({ id, start: r.offset, end: r.offset + size });
-    r.offset += size;
-  }
-  return spans;
-}
-
 function readLayout(bytes: Uint8Array, sections: readonly SectionSpan[]): Layout {
   const layout: Layout = { paramCounts: [], functionTypes: [], importedFunctions: 0, importedGlobals: 0 };
   for (const s of sections) {
-    const r = new WasmBinaryReader(bytes.subarray(0, s.end), s.start);
+    const r = new WasmBinaryReader(bytes.subarray(0, s.end), s.contentStart);
     if (s.id === Section.Type) {
       for (let n = r.u32(); n > 0; n--) {
         const form = r.byte();
@@ -227,7 +201,7 @@ function readBodies(
   filter: ProbeFilter,
   nextCounter: () => number,
 ): Body[] {
-  const r = new WasmBinaryReader(bytes.subarray(0, code.end), code.start);
+  const r = new WasmBinaryReader(bytes.subarray(0, code.end), code.contentStart);
   const bodies: Body[] = [];
   const count = r.u32();
   for (let i = 0; i < count; i++) {

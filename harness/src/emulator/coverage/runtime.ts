@@ -4,14 +4,15 @@
 // every test file of a worker, and the coverage provider's worker side and the emulator may even be different
 // copies of this file; both must see the same counters.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import libCoverage from "istanbul-lib-coverage";
+import { ModuleSymbols, type WasmSourceMap } from "../../symbols/index.ts";
 import { WasmLoadError } from "../errors.ts";
+import type { OffsetMap } from "../watchdog/offset-map.ts";
 import { type CoverageData, isLibrarySource, toCoverageData } from "./coverage-data.ts";
-import { findCoverageBuild } from "./coverage-build.ts";
-import { functionNames, loadSourceMap, ModuleSourceMap, sourceRootFor } from "./module-map.ts";
-import { COVERAGE_IMPORT_MODULE, instrumentCoverage, type OffsetMap } from "./probes.ts";
+import { coverageBuildPath, findCoverageBuild } from "./coverage-build.ts";
+import { ModuleSourceMap, projectRootOf } from "./module-map.ts";
+import { COVERAGE_IMPORT_MODULE, instrumentCoverage } from "./probes.ts";
 import type { FunctionProbes } from "./probe-plan.ts";
 
 /** Process-wide coverage settings ({@link enableCoverage}). */
@@ -23,17 +24,10 @@ export interface CoverageSettings {
   readonly includeLibraries?: boolean;
 }
 
-/** The emulator's `coverage` option in object form. */
-export interface EmulatorCoverageOptions extends CoverageSettings {
-  /**
-   * The module's source map (a path, or the map itself) when the module does not name one (its
-   * `sourceMappingURL`) and no coverage build stands beside it.
-   */
-  readonly sourceMap?: string | object;
-}
+/** The emulator's `coverage` option in object form (a map for the module itself is the `sourceMap` option). */
+export interface EmulatorCoverageOptions extends CoverageSettings {}
 
 interface MeasuredModule {
-  readonly label: string;
   readonly bytes: Uint8Array;
   readonly counters: WebAssembly.Global[];
   readonly functions: readonly FunctionProbes[];
@@ -116,50 +110,66 @@ export interface MeasuredBytes {
   readonly bytes: Uint8Array;
   /** Its counters, to add to the import object. */
   readonly imports: Record<string, Record<string, WebAssembly.Global>>;
-  /** Offsets of `bytes` back to the measured (uninstrumented) module. */
+  /** The module measured, before instrumentation: the coverage build, or the module itself. */
+  readonly measured: Uint8Array;
+  /** Its file, when it has one (its symbols are beside it). */
+  readonly measuredPath: string | undefined;
+  /** Offsets of `bytes` back to `measured` (for trap frames). */
   readonly offsets: OffsetMap;
 }
 
+/** Where a module comes from and what the emulator options say about it. */
+export interface ModuleOrigin {
+  /** The module's file, when it was read from one. */
+  readonly wasmPath: string | undefined;
+  /** For messages. */
+  readonly label: string;
+  /** The emulator's `coverage` option (undefined: follow {@link enableCoverage}). */
+  readonly option: boolean | EmulatorCoverageOptions | undefined;
+  /** The emulator's `sourceMap` option (a map for the module itself). */
+  readonly sourceMap: string | false | undefined;
+}
+
 /**
- * The module to run for `bytes` (read from `path`, if any) when coverage applies: `option` is the emulator's
- * `coverage` option (undefined: follow {@link enableCoverage}). Null when the module runs unmeasured. Throws
- * WasmLoadError when coverage was asked for explicitly and the module cannot be mapped to its source.
+ * The module to run for `bytes` when coverage applies, or null when it runs unmeasured. Measured: its coverage
+ * build (build/coverage/<name>.wasm beside it, built for these very bytes); with `coverage: true` on this module,
+ * else the module itself through its own source map; with coverage on for the process, else the module itself when
+ * it names its map (sourceMappingURL, as `asc --sourceMap` writes; the harness's optimized builds keep theirs
+ * beside them without naming it: their optimized code is not what coverage measures). Throws WasmLoadError when
+ * coverage was asked for on this module and it cannot be mapped to its source.
  */
-export function measuredModule(
-  bytes: Uint8Array,
-  path: string | undefined,
-  label: string,
-  option: boolean | EmulatorCoverageOptions | undefined,
-): MeasuredBytes | null {
+export function measuredModule(bytes: Uint8Array, origin: ModuleOrigin): MeasuredBytes | null {
   const s = state();
+  const { wasmPath, label, option } = origin;
   if (option === false || (option === undefined && !s.enabled)) return null;
   const explicit = option !== undefined;
-  const settings = typeof option === "object" ? option : {};
-  const includeLibraries = settings.includeLibraries ?? s.includeLibraries;
+  const includeLibraries = (typeof option === "object" ? option.includeLibraries : undefined) ?? s.includeLibraries;
   let measured = bytes;
-  let mapPath = path;
-  let map: ModuleSourceMap | null = null;
-  let why = "it has no source map (sourceMappingURL)";
-  if (path) {
-    const build = findCoverageBuild(path, bytes);
+  let measuredPath = wasmPath;
+  let stale: string | undefined;
+  if (wasmPath) {
+    const build = findCoverageBuild(wasmPath, bytes);
     if (build.status === "found") {
       measured = build.bytes;
-      mapPath = build.path;
-      map = loadSourceMap(measured, mapPath);
-      if (!map) why = `its coverage build ${build.path} has no source map beside it`;
-    } else if (build.status === "stale") {
-      why = `its coverage build ${build.path} was built from other sources`;
-    }
+      measuredPath = build.path;
+    } else if (build.status === "stale") stale = `its coverage build ${build.path} was built from other sources`;
   }
-  if (!map && measured === bytes) map = loadSourceMap(bytes, path);
-  if (!map && settings.sourceMap !== undefined) map = readGivenMap(settings.sourceMap);
-  if (!map) {
+  const symbols = ModuleSymbols.cached(measured, {
+    wasmPath: measuredPath,
+    sourceMap: measured === bytes ? origin.sourceMap : undefined,
+  });
+  const map = symbols.sourceMap?.map;
+  const ownMapOnly = measured === bytes && !explicit && !symbols.layout.sourceMappingUrl;
+  if (!map || ownMapOnly || (stale && !explicit)) {
+    const why = ownMapOnly
+      ? `no coverage build stands for it (${wasmPath ? coverageBuildPath(wasmPath) : "it was given as bytes"})`
+      : (stale ?? symbols.missingMapReason ?? "it has no source map");
     if (explicit) {
       throw new WasmLoadError(`${label}: cannot measure coverage: ${why}`, [], [], {
-        hint: "run the tests with coverage through the vitest preset (`npx vitest run --coverage`), which builds build/coverage/<name>.wasm for each module, or build the module with `asc --sourceMap` (or pass `coverage: { sourceMap }`)",
+        hint: "run the tests with coverage through the vitest preset (`npx vitest run --coverage`), which builds build/coverage/<name>.wasm for each module; or give the module's map (`sourceMap` option)",
       });
     }
-    if (path) s.unmeasured.set(resolve(path), why);
+    if (wasmPath) s.unmeasured.set(resolve(wasmPath), why);
     return null;
   }
   const key = createHash("sha256")
@@ -168,27 +178,29 @@ export function measuredModule(
     .digest("hex");
   let module = s.modules.get(key);
   if (!module) {
-    module = measure(measured, map, mapPath, label, includeLibraries);
+    module = measure(measured, symbols, map, includeLibraries);
     s.modules.set(key, module);
   }
   const globals: Record<string, WebAssembly.Global> = {};
   module.counters.forEach((g, i) => {
     globals[i] = g;
   });
-  return { bytes: module.bytes, imports: { [COVERAGE_IMPORT_MODULE]: globals }, offsets: module.offsets };
-}
-
-function readGivenMap(sourceMap: string | object): ModuleSourceMap {
-  return new ModuleSourceMap(typeof sourceMap === "object" ? (sourceMap as never) : readFileSync(sourceMap, "utf8"));
+  return {
+    bytes: module.bytes,
+    imports: { [COVERAGE_IMPORT_MODULE]: globals },
+    measured,
+    measuredPath,
+    offsets: module.offsets,
+  };
 }
 
 function measure(
   bytes: Uint8Array,
-  map: ModuleSourceMap,
-  mapPath: string | undefined,
-  label: string,
+  symbols: ModuleSymbols,
+  raw: WasmSourceMap,
   includeLibraries: boolean,
 ): MeasuredModule {
+  const map = new ModuleSourceMap(raw);
   const included = map.sources.map((source) => source !== "" && (includeLibraries || !isLibrarySource(source)));
   const accept = (source: number) => included[source] === true;
   const instrumented = instrumentCoverage(bytes, {
@@ -200,16 +212,14 @@ function measure(
     { length: instrumented.counters },
     () => new WebAssembly.Global({ value: "i64", mutable: true }, 0n),
   );
-  const root = sourceRootFor(map, mapPath ? dirname(mapPath) : process.cwd(), process.cwd());
   return {
-    label,
     bytes: instrumented.bytes,
     counters,
     functions: instrumented.functions,
     map,
-    names: functionNames(bytes),
+    names: symbols.functionNames,
     included,
-    root,
+    root: projectRootOf(map, raw.sourceRoot, symbols.sourceMapPath, process.cwd()),
     offsets: instrumented.offsets,
   };
 }
