@@ -401,13 +401,13 @@ export class WasmVm implements CalloutDelivery {
     for (const imp of WebAssembly.Module.imports(module)) {
       const added = this.settings.instrumentImports?.[imp.module]?.[imp.name];
       if (added) {
-        (imports[imp.module] ??= {})[imp.name] = added;
+        moduleImports(imports, imp.module)[imp.name] = added;
         continue;
       }
       if (imp.module === WATCHDOG_IMPORT_MODULE) {
         if (imp.name !== WATCHDOG_TICK && imp.name !== WATCHDOG_MEMORY_GROW)
           throw new WasmLoadError(`unknown watchdog import ${imp.name}`);
-        (imports[imp.module] ??= {})[imp.name] =
+        moduleImports(imports, imp.module)[imp.name] =
           imp.name === WATCHDOG_TICK ? this.#watchdog.tick : this.#watchdog.memoryGrow;
         continue;
       }
@@ -416,7 +416,7 @@ export class WasmVm implements CalloutDelivery {
       if (!spec || !impl) {
         throw new WasmLoadError(`Failed to load Wasm module due to a missing import: ${imp.module}.${imp.name}`);
       }
-      (imports[imp.module] ??= {})[imp.name] = this.#wrap(spec, impl);
+      moduleImports(imports, imp.module)[imp.name] = this.#wrap(spec, impl);
     }
     return imports;
   }
@@ -488,3 +488,7 @@ export class WasmVm implements CalloutDelivery {
     this.host.post(periodMs, fire);
   }
 }
+
+/** The import object of one import module, created on first use. */
+const moduleImports = (imports: Record<string, Record<string, WebAssembly.ImportValue>>, module: string) =>
+  imports[module] ?? Object.assign(imports, { [module]: {} })[module]!;
