@@ -44,7 +44,7 @@ export interface BuildOptions {
   readonly force?: boolean;
   /**
    * Also build the coverage builds (build/coverage/<name>.wasm, measured by the emulator when coverage is on) of
-   * the sample filters. Default false. The coverage fixture's is always built (its test measures it).
+   * the sample filters. Default false. Two fixtures' are always built (their tests measure them).
    */
   readonly coverage?: boolean;
 }
@@ -105,7 +105,7 @@ export async function buildAll(options: BuildOptions = {}): Promise<BuiltModule[
     force: options.force,
   });
   // Coverage builds: a second pass that finds every release up to date and only compiles what coverage measures.
-  const measured = modules.filter((m) => m.name === COVERAGE_FIXTURE || (options.coverage && isFilter(m)));
+  const measured = modules.filter((m) => COVERAGE_FIXTURES.includes(m.name) || (options.coverage && isFilter(m)));
   if (measured.length) {
     const covered = await buildModules({
       root: ROOT,
@@ -125,8 +125,11 @@ export async function buildAll(options: BuildOptions = {}): Promise<BuiltModule[
   return results;
 }
 
-/** The fixture whose coverage a test counts by hand (harness/src/coverage/coverage-count.test.ts). */
-const COVERAGE_FIXTURE = "coverage-count";
+/**
+ * Fixtures whose coverage builds are always built: the one counted by hand (test/unit/coverage-count.test.ts) and
+ * the trap probe (test/unit/coverage-traps.test.ts: a trap in a coverage run keeps its source line).
+ */
+const COVERAGE_FIXTURES = ["coverage-count", "traps"];
 const isFilter = (m: ModuleSource) => relative(ROOT, m.dir) === "filters";
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

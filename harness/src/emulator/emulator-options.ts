@@ -97,7 +97,7 @@ export interface EmulatorOptions extends PluginOptions {
    * Line, branch and function coverage of the module's AssemblyScript source (see coverage/README.md). true:
    * measure this module, or throw WasmLoadError saying why it cannot be mapped to its source; false: never
    * measure it. Default: measure it when coverage is on for the process (`enableCoverage()`, or the vitest
-   * preset run with `--coverage`). With a coverage build beside the module (build/coverage/<name>.wasm, which
+   * preset run with `--coverage`), unless `watchdog: false` asks for the module byte for byte. With a coverage build beside the module (build/coverage/<name>.wasm, which
    * the preset builds), that build is what runs and is measured. Read the counts with `takeCoverage()`.
    */
   readonly coverage?: boolean | EmulatorCoverageOptions;

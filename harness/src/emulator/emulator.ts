@@ -135,7 +135,9 @@ export class Emulator {
     const report = checkModule(bytes);
     if (!report.ok) throw new WasmLoadError(formatModuleReport(report, label), [], report.problems);
     const wasmPath = file === undefined ? undefined : file instanceof URL ? fileURLToPath(file) : file;
-    const coverage = measuredModule(bytes, { wasmPath, label, option: options.coverage, sourceMap: options.sourceMap });
+    // `watchdog: false` asks for the module byte for byte: process-wide coverage leaves it alone too.
+    const option = options.coverage ?? (options.watchdog === false ? false : undefined);
+    const coverage = measuredModule(bytes, { wasmPath, label, option, sourceMap: options.sourceMap });
     const run = coverage?.bytes ?? bytes;
     const guarded = options.watchdog === false ? { bytes: run, offsets: undefined } : guardedModule(run, label);
     let module: WebAssembly.Module;
