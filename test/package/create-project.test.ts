@@ -21,6 +21,7 @@ import { ensureNodeRelease, type NodeRelease, OLDER_NODES, TEST_TOOLS_DIR } from
 import { type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
 import { helpTargets, repositoryWordsIn } from "./repository-words.ts";
 import { benchScaffoldedFilter } from "./steps/bench.ts";
+import { coverageStep } from "./steps/coverage.ts";
 import { trapsInSourceLines } from "./steps/traps.ts";
 import { printDurations, run, STEP_TIMEOUT_MS, userEnvironment } from "./user-shell.ts";
 
@@ -178,6 +179,12 @@ describe(`npm create under Node ${NODE_20.node} (npm ${NODE_20.npm}): the whole 
     timeout: STEP_TIMEOUT_MS,
   }, async () => {
     await trapsInSourceLines({ project, env: release.env(userEnvironment()), run });
+  });
+
+  test("vitest --coverage: the filter's own source lines, in coverage/lcov.info", {
+    timeout: STEP_TIMEOUT_MS,
+  }, async () => {
+    await coverageStep({ project, module: name, env: userEnvironment(), run });
   });
 
   test("npx proxy-wasm-as bench: every ratio with its interval", { timeout: STEP_TIMEOUT_MS }, async () => {
