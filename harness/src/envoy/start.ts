@@ -3,6 +3,7 @@
 // for traffic and observation.
 import { existsSync } from "node:fs";
 import {
+  HttpTimeoutError,
   httpRequest,
   tcpExchange,
   type HttpRequestOptions,
@@ -26,9 +27,12 @@ import { prepareContainerRunner } from "./container-runner.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
 import { EnvoyLog, isFailureLine, type WasmLogLine } from "./log.ts";
 import { prepareProcessRunner } from "./process-runner.ts";
+import { diagnoseRequestTimeout, WORKER_WATCHDOG_STATS } from "./request-timeout.ts";
+import { startFailure } from "./start-failure.ts";
 import type { LaunchedEnvoy, PreparedRunner, RunnerOptions } from "./runner.ts";
 import { type RunnerKind, runnerKind } from "./settings.ts";
 import { showLogIfTestFails } from "./test-integration.ts";
+import type { EnvoyRequestTimeoutError, EnvoyWorkerStuckError } from "./request-timeout.ts";
 
 /** The listener name used by the `filters` shorthand. */
 export const DEFAULT_LISTENER = "ingress";
@@ -75,7 +79,11 @@ export interface Envoy extends AsyncDisposable {
   port(listener?: string): number;
   /** "http://127.0.0.1:<port>" of `listener`. */
   origin(listener?: string): string;
-  /** Sends an HTTP request through `listener` (default "ingress"). */
+  /**
+   * Sends an HTTP request through `listener` (default "ingress"). No response within `timeoutMs` (default 10 s)
+   * rejects with an {@link EnvoyRequestTimeoutError}; when a worker is stuck in a filter, an
+   * {@link EnvoyWorkerStuckError} naming the callback (found by replaying the request on the emulator).
+   */
   request(path: string, options?: HttpRequestOptions & { listener?: string }): Promise<HttpResponse>;
   /** Writes bytes through a TCP `listener` and returns what came back. */
   tcp(data: string | Uint8Array, options?: TcpExchangeOptions & { listener?: string }): Promise<Buffer>;
@@ -149,7 +157,9 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<Envoy> {
   }
   const startupMs = performance.now() - launchedAt;
   await showLogIfTestFails(launched.description, log);
-  return makeEnvoy(runner, launched, log, configYaml, ready, startupMs, options);
+  // Baseline of the workers' watchdogs: a request that times out later is a stuck worker if they grew.
+  const watchdogBaseline = await ready.admin.stats(WORKER_WATCHDOG_STATS).catch(() => new Map<string, number>());
+  return makeEnvoy(runner, launched, log, configYaml, { ...ready, spec, watchdogBaseline }, startupMs, options);
 }
 
 /** After Envoy's first failure line: how long to wait for the rest of its explanation if it does not exit first. */
@@ -173,8 +183,7 @@ async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, lo
       if (reported) return;
       reported = true;
       const wasm = log.lines.some((l) => isFailureLine(l) && l.logger === "wasm");
-      const what = wasm ? "a Wasm plugin failed to load or configure" : "Envoy reported a fatal configuration error";
-      reject(startFailure(launched, log, what, wasm ? undefined : "fix the configuration (see Envoy's message above)"));
+      reject(startFailure(launched, log, wasm ? "wasm" : "fatal"));
     };
     const unsubscribe = log.onLine((line) => {
       if (!isFailureLine(line)) return;
@@ -187,21 +196,10 @@ async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, lo
     // 2. Envoy exits.
     void launched.exited.then((code) => {
       if (!settled && !failureSeen)
-        setTimeout(() => reject(startFailure(launched, log, `Envoy exited with code ${code} during start`)), 20);
+        setTimeout(() => reject(startFailure(launched, log, "exit", { exitCode: code })), 20);
     });
     // 3. Time runs out.
-    const timer = setTimeout(
-      () =>
-        reject(
-          startFailure(
-            launched,
-            log,
-            `Envoy was not ready after ${timeoutMs} ms`,
-            "raise readyTimeoutMs or read the log above",
-          ),
-        ),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => reject(startFailure(launched, log, "timeout", { timeoutMs })), timeoutMs);
     cleanups.push(() => clearTimeout(timer));
   });
   const poll = (async () => {
@@ -256,17 +254,6 @@ async function adminAddress(log: EnvoyLog, cancelled: () => boolean): Promise<st
   }
 }
 
-function startFailure(launched: LaunchedEnvoy, log: EnvoyLog, what: string, hint?: string): EnvoyHarnessError {
-  const relevant = log.lines.filter(
-    (l) => isFailureLine(l) || (l.logger === "wasm" && (l.level === "error" || l.level === "warning")),
-  );
-  const lines = relevant.length > 0 ? relevant.map((l) => l.raw) : log.tail(25);
-  return new EnvoyHarnessError(`Envoy (${launched.description}) did not start: ${what}`, {
-    logLines: lines,
-    hint: hint ?? 'fix the module or its configuration; run with wasmLogLevel: "trace" to see every host call',
-  });
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -276,10 +263,12 @@ function makeEnvoy(
   launched: LaunchedEnvoy,
   log: EnvoyLog,
   configYaml: string,
-  ready: { admin: EnvoyAdmin; ports: Map<string, number> },
+  ready: { admin: EnvoyAdmin; ports: Map<string, number>; spec: EnvoyConfigSpec; watchdogBaseline: StatsSnapshot },
   startupMs: number,
   options: StartEnvoyOptions,
 ): Envoy {
+  let exited = false;
+  void launched.exited.then(() => (exited = true));
   const port = (listener = DEFAULT_LISTENER) => {
     const p = ready.ports.get(listener);
     if (p === undefined)
@@ -312,7 +301,29 @@ function makeEnvoy(
     startupMs,
     port,
     origin,
-    request: (path, { listener, ...rest } = {}) => httpRequest(origin(listener), path, rest),
+    async request(path, { listener, ...rest } = {}) {
+      const sentAt = performance.now();
+      try {
+        return await httpRequest(origin(listener), path, rest);
+      } catch (error) {
+        if (!(error instanceof HttpTimeoutError)) throw error;
+        const name = listener ?? DEFAULT_LISTENER;
+        throw await diagnoseRequestTimeout(
+          {
+            description: launched.description,
+            admin: ready.admin,
+            log,
+            exited: () => exited,
+            listener: ready.spec.listeners.find((l) => l.name === name),
+            watchdogBaseline: ready.watchdogBaseline,
+            sentAt,
+          },
+          path,
+          rest,
+          error,
+        );
+      }
+    },
     tcp: (data, { listener, ...rest } = {}) => tcpExchange(port(listener), data, rest),
     stats: (filter) => ready.admin.stats(filter),
     async statsDelta(action, filter) {
