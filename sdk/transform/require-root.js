@@ -13,7 +13,7 @@ const ROOT_EXPORT = "proxy_on_vm_start";
 
 /** The warning the build prints for a module without a root class. */
 export const NO_ROOT_WARNING =
-  "proxy-wasm-as: this module registers no root context, so Envoy will refuse to start it (\"no root context registered\"): call registerRoot<YourRoot>() at the top level of the entry file";
+  'proxy-wasm-as: this module registers no root context, so Envoy will refuse to start it ("no root context registered"): call registerRoot<YourRoot>() at the top level of the entry file';
 
 export default class RequireRoot extends Transform {
   afterCompile(module) {

@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import {
   EnvoyHarnessError,
+  EnvoyRequestTimeoutError,
   EnvoyWorkerStuckError,
   httpWasm,
   listEnvoyContainers,
@@ -13,6 +14,7 @@ import {
   OLDEST_SUPPORTED_ENVOY_VERSION,
   type RunnerKind,
   startEnvoy,
+  startHttpUpstream,
 } from "@proxy-wasm-as/harness";
 import { runProxyWasmAs } from "@proxy-wasm-as/harness/cli";
 import { RUNNERS } from "./support.ts";
@@ -125,5 +127,21 @@ describe.each(RUNNERS)("proxy-wasm-as run with a module that registers no root (
     expect(text).toMatch(/^error: Envoy \(.*\) did not start: Wasm plugin "no-root" failed to start/m);
     expect(text).toContain(`The module logged:\n  [critical] ${SDK_NO_ROOT_LINE}\n`);
     expect(text).toMatch(/Envoy said:\n .*Wasm VM failed Failed to start base Wasm/);
+  });
+});
+
+describe.each(RUNNERS)("a request held by a slow upstream is not called a stuck worker (%s runner)", (runner) => {
+  test("EnvoyRequestTimeoutError with workerStuck false", async () => {
+    await using upstream = await startHttpUpstream({
+      respond: () => new Promise((ok) => setTimeout(() => ok({ status: 200, body: "late" }), 3000)),
+    });
+    await using envoy = await startEnvoy({ runner, filters: [httpWasm(ITEM_COUNTER)], upstream });
+    const error = await envoy.request("/slow", { timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EnvoyRequestTimeoutError);
+    expect(error).not.toBeInstanceOf(EnvoyWorkerStuckError);
+    expect((error as EnvoyRequestTimeoutError).workerStuck).toBe(false);
+    expect((error as Error).message.split("\n")[0]).toMatch(
+      /^GET \/slow through Envoy \(.*\) got no response within 1000 ms; Envoy answers and no worker is stuck \(its watchdog counted no stall\)$/,
+    );
   });
 });

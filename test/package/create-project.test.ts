@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { cacheRoot } from "@proxy-wasm-as/harness/envoy";
 import { type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
+import { checkFirstFailures } from "./steps/envoy-failures.ts";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const WORKSPACES = ["sdk", "harness", "create-proxy-wasm-as"];
@@ -172,7 +173,8 @@ describe("a filter project from the packed packages only", () => {
       cwd: project,
       env,
     });
-    expect(checked.stdout).toContain("loads in Envoy");
+    expect(checked.stdout).toContain("loads and starts in Envoy");
+    await checkFirstFailures(project, env);
     const packaged = await run(
       "npx proxy-wasm-as istio package",
       "npx",
