@@ -83,6 +83,8 @@ describe.each(SETUPS.map((s) => [label(s), s] as const))("first failures in real
     try {
       const served = await envoy.request("/items", { headers: { "x-items": "a,b" } });
       expect(served.status).toBe(200); // no upstream: Envoy answers 200 itself after the filter
+      // The module's top-level line (logged inside _initialize) reached Envoy's log.
+      expect(envoy.wasmLogs().map((l) => l.message)).toContain("item-counter loaded");
       const error = await envoy
         .request("/items", { headers: { "x-items": "a,,b" }, timeoutMs: 2000 })
         .catch((e: unknown) => e);

@@ -49,6 +49,8 @@ describe("first failures on the emulator", () => {
     const emulator = await Emulator.load(ITEM_COUNTER, { pluginConfig: { request: { countHeader: "x-n" } } });
     const result = await emulator.request({ headers: { "x-items": "a,b,c" } });
     expect(result.upstream?.headers.get("x-n")).toBe("3");
+    // Its top-level line, logged inside _initialize where Envoy forbids proxy_get_log_level, is kept.
+    expect(emulator.logMessages()).toContain("item-counter loaded");
   });
 
   test("a loop in onRequestHeaders: the watchdog names the callback", async () => {
