@@ -44,7 +44,7 @@ describe("first failures on the emulator", () => {
   test("a misspelt configuration key: the load fails with the filter's line", async () => {
     const error = await loadError(ITEM_COUNTER, { pluginConfig: MISSPELT });
     expect(error.message).toContain("proxy_on_configure returned false");
-    expect(error.message).toContain(`Recent module logs:\n  [error] ${MISSPELT_LINE}`);
+    expect(error.message).toContain(`Recent module logs:\n  [info] item-counter loaded\n  [error] ${MISSPELT_LINE}`);
     // The same module with a right configuration counts items.
     const emulator = await Emulator.load(ITEM_COUNTER, { pluginConfig: { request: { countHeader: "x-n" } } });
     const result = await emulator.request({ headers: { "x-items": "a,b,c" } });

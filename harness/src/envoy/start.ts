@@ -27,12 +27,16 @@ import { prepareContainerRunner } from "./container-runner.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
 import { EnvoyLog, isFailureLine, type WasmLogLine } from "./log.ts";
 import { prepareProcessRunner } from "./process-runner.ts";
-import { diagnoseRequestTimeout, WORKER_WATCHDOG_STATS } from "./request-timeout.ts";
+import {
+  diagnoseRequestTimeout,
+  type EnvoyRequestTimeoutError,
+  type EnvoyWorkerStuckError,
+  WORKER_WATCHDOG_STATS,
+} from "./request-timeout.ts";
 import { startFailure } from "./start-failure.ts";
 import type { LaunchedEnvoy, PreparedRunner, RunnerOptions } from "./runner.ts";
 import { type RunnerKind, runnerKind } from "./settings.ts";
 import { showLogIfTestFails } from "./test-integration.ts";
-import type { EnvoyRequestTimeoutError, EnvoyWorkerStuckError } from "./request-timeout.ts";
 
 /** The listener name used by the `filters` shorthand. */
 export const DEFAULT_LISTENER = "ingress";
