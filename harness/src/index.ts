@@ -262,6 +262,7 @@ export {
   crdProvenance,
   kindsServedBy,
   pinnedIstioMinors,
+  pinnedIstioVersion,
   CRD_DATA_URL,
   validateAgainstCrd,
   buildWasmPlugin,
