@@ -10,7 +10,7 @@
 //  - Nothing is stuck: the filter paused the request and never resumed it, or the upstream was slow.
 import { messageWithoutHint } from "../errors.ts";
 import type { Emulator as EmulatorClass, EmulatorOptions, FailurePolicy } from "../emulator/index.ts";
-import type { HttpRequestOptions, HttpTimeoutError } from "../traffic/index.ts";
+import { type HttpRequestOptions, type HttpResponse, HttpTimeoutError } from "../traffic/index.ts";
 import type { EnvoyAdmin, StatsSnapshot } from "./admin.ts";
 import {
   configurationText,
@@ -103,6 +103,25 @@ export class EnvoyWorkerStuckError extends EnvoyRequestTimeoutError {
     this.callback = found.callback;
     this.replayError = found.replayError;
     this.stalledCounters = found.stalledCounters;
+  }
+}
+
+/**
+ * Sends one request with `send` (e.g. `httpRequest` to the listener of `context`); a timeout becomes the error
+ * {@link diagnoseRequestTimeout} finds (a stuck worker, a held request, a dead Envoy). Other errors pass through.
+ */
+export async function requestDiagnosingTimeouts(
+  send: () => Promise<HttpResponse>,
+  context: Omit<TimeoutContext, "sentAt">,
+  path: string,
+  options: HttpRequestOptions,
+): Promise<HttpResponse> {
+  const sentAt = performance.now();
+  try {
+    return await send();
+  } catch (error) {
+    if (!(error instanceof HttpTimeoutError)) throw error;
+    throw await diagnoseRequestTimeout({ ...context, sentAt }, path, options, error);
   }
 }
 

@@ -3,7 +3,6 @@
 // for traffic and observation.
 import { existsSync } from "node:fs";
 import {
-  HttpTimeoutError,
   httpRequest,
   tcpExchange,
   type HttpRequestOptions,
@@ -28,7 +27,7 @@ import { EnvoyHarnessError, progress } from "./errors.ts";
 import { EnvoyLog, isFailureLine, type WasmLogLine } from "./log.ts";
 import { prepareProcessRunner } from "./process-runner.ts";
 import {
-  diagnoseRequestTimeout,
+  requestDiagnosingTimeouts,
   type EnvoyRequestTimeoutError,
   type EnvoyWorkerStuckError,
   WORKER_WATCHDOG_STATS,
@@ -305,29 +304,20 @@ function makeEnvoy(
     startupMs,
     port,
     origin,
-    async request(path, { listener, ...rest } = {}) {
-      const sentAt = performance.now();
-      try {
-        return await httpRequest(origin(listener), path, rest);
-      } catch (error) {
-        if (!(error instanceof HttpTimeoutError)) throw error;
-        const name = listener ?? DEFAULT_LISTENER;
-        throw await diagnoseRequestTimeout(
-          {
-            description: launched.description,
-            admin: ready.admin,
-            log,
-            exited: () => exited,
-            listener: ready.spec.listeners.find((l) => l.name === name),
-            watchdogBaseline: ready.watchdogBaseline,
-            sentAt,
-          },
-          path,
-          rest,
-          error,
-        );
-      }
-    },
+    request: (path, { listener, ...rest } = {}) =>
+      requestDiagnosingTimeouts(
+        () => httpRequest(origin(listener), path, rest),
+        {
+          description: launched.description,
+          admin: ready.admin,
+          log,
+          exited: () => exited,
+          listener: ready.spec.listeners.find((l) => l.name === (listener ?? DEFAULT_LISTENER)),
+          watchdogBaseline: ready.watchdogBaseline,
+        },
+        path,
+        rest,
+      ),
     tcp: (data, { listener, ...rest } = {}) => tcpExchange(port(listener), data, rest),
     stats: (filter) => ready.admin.stats(filter),
     async statsDelta(action, filter) {
