@@ -9,6 +9,7 @@ import { checkModule, Emulator, WasmLoadError, WasmTimeoutError } from "@proxy-w
 import { runProxyWasmAs } from "@proxy-wasm-as/harness/cli";
 import { compileModule } from "../../scripts/build.ts";
 import { writeFixtureModule } from "../envoy/fixtures/wat-modules.ts";
+import { buildRustFilter } from "../fixtures/rust-filter/build.ts";
 
 const NO_ROOT = resolve("build/no-root.wasm");
 const ITEM_COUNTER = resolve("build/item-counter.wasm");
@@ -171,6 +172,18 @@ ${register}
     expect((await warnings("with", "registerRoot<Root>();")).filter((w) => w.includes("no root"))).toEqual([]);
   });
 });
+
+const rust = buildRustFilter();
+test.skipIf(rust.skip)(
+  `a module from the Rust SDK checks cleanly${rust.skip ? ` (skipped: ${rust.skip})` : ""}`,
+  async () => {
+    const { io, out } = capture();
+    expect(await runProxyWasmAs(["check", rust.path!, "--header", "x-deny: 1"], io)).toBe(0);
+    expect(out.join("\n")).toBe(
+      `${rust.path}: loads and starts in Envoy\n  ${checkFacts(rust.path!)}\n  on the emulator: VM start, configure, GET / → 403`,
+    );
+  },
+);
 
 /** The ABI facts line of `file`, as the check prints it. */
 function checkFacts(file: string): string {
