@@ -1,5 +1,6 @@
 // Builds every AssemblyScript module of the repository with the harness's build layer (harness/src/builder):
 //   filters/<name>/index.ts and test/fixtures/<name>/index.ts  →  build/<name>.wasm (release)
+//                                                              →  build/<name>.wasm.map (its names + source map)
 //                                                              →  build/<name>.debug.wasm (debug, names + source map)
 // Folders without index.ts (e.g. a Go fixture) are skipped. Builds are incremental: a module is rebuilt only
 // when a source in its parent folder (filters/ or test/fixtures/), the SDK's sources or an asconfig is newer

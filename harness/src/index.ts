@@ -7,9 +7,11 @@
 //   traffic/    real traffic: undici clients and loopback upstreams (HTTP/1.1, h2c, TCP, gRPC)
 //   scenario/   the differential suite: one scenario on the emulator and on real Envoy, compared
 //   packaging/  OCI images Istio accepts, registry push/pull, WasmPlugin/TrafficExtension rendering
+//   symbols/    a trap told in source lines: a module's names and source map → frames
 // Not re-exported here (import them by subpath): "/fuzz" and "/vitest" (the latter needs vitest installed).
 import "./node-check.ts";
 export { HarnessError, type HarnessErrorOptions } from "./errors.ts";
+export { ModuleSymbols, formatFrames, type SourceFrame } from "./symbols/index.ts";
 export {
   WasmBinaryError,
   sig,
@@ -160,6 +162,9 @@ export {
   parseEnvoyLogLine,
   asWasmLogLine,
   isFailureLine,
+  envoyTraps,
+  formatEnvoyTrap,
+  parseWasmFailure,
   stopAllEnvoys,
   reapLeftoverContainers,
   reapLeftoverProcesses,
@@ -177,6 +182,8 @@ export {
 } from "./envoy/index.ts";
 export type {
   Envoy,
+  EnvoyResponse,
+  EnvoyTrap,
   StartEnvoyOptions,
   ClusterSpec,
   EnvoyConfigSpec,

@@ -4,9 +4,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
+import { sourceMapPathFor } from "../symbols/index.ts";
 import { compileModule, requireEnvoyExports } from "./compile.ts";
 
-/** One AssemblyScript module to build: `entry` → `<buildDir>/<name>.wasm` and `<name>.debug.wasm`. */
+/**
+ * One AssemblyScript module to build: `entry` → `<buildDir>/<name>.wasm` and `<name>.debug.wasm`, each with its
+ * source map beside it (`<name>.wasm.map`: function names and source lines for traps, see harness/src/symbols).
+ */
 export interface ModuleSource {
   readonly name: string;
   /** The folder whose sources (recursively) make the module stale when they change. */
@@ -23,6 +27,8 @@ export interface BuiltModule {
   readonly entry: string;
   readonly release: string;
   readonly debug: string;
+  /** The release module's source map (names and source lines for traps; never shipped). */
+  readonly sourceMap: string;
   readonly rawBytes: number;
   readonly gzipBytes: number;
   /** False when the outputs were already up to date. */
@@ -113,6 +119,7 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
       const upToDate =
         !options.force &&
         fresh(release) &&
+        fresh(sourceMapPathFor(release)) &&
         (options.fast || (!existsSync(fastMarker) && (options.releaseOnly || fresh(debug))));
       const started = performance.now();
       if (!upToDate) {
@@ -132,6 +139,7 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
         entry: relative(options.root, module.entry),
         release,
         debug,
+        sourceMap: sourceMapPathFor(release),
         rawBytes: bytes.length,
         gzipBytes: gzipSync(bytes, { level: 9 }).length,
         rebuilt: !upToDate,

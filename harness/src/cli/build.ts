@@ -23,6 +23,8 @@ export const buildCommand: Command = {
 Compiles your AssemblyScript filters with asc and your asconfig.json (which extends the SDK's):
   assembly/index.ts          → build/<package name>.wasm  (+ .debug.wasm with names and a source map)
   assembly/<name>/index.ts   → build/<name>.wasm
+Beside each module, <module>.wasm.map keeps its function names and source map (never shipped: the .wasm is the
+same without it), so a trap in the emulator or in Envoy is told in your source lines.
 Only modules older than their sources are rebuilt. Prints raw and gzip sizes.
 
 Options:

@@ -86,6 +86,12 @@ export interface EmulatorOptions extends PluginOptions {
    * and `memoryLimitBytes` (to measure its cost, or to read Wasm stack offsets of the original binary). Default true.
    */
   readonly watchdog?: boolean;
+  /**
+   * The module's source map, for traps told in source lines (`assembly/index.ts:42:7 in MyFilter.onRequestHeaders`
+   * in WasmTrapError and the limit errors, and their `frames`): a path, or false for none. Default: the map the
+   * build keeps beside the module (`build/x.wasm.map`), or the one its sourceMappingURL names.
+   */
+  readonly sourceMap?: string | false;
 }
 
 /** A request for {@link Emulator.request}: what the client sends (see connection-manager.ts for what Envoy makes of it). */
@@ -136,9 +142,17 @@ export function pluginIdentity(o: PluginOptions): PluginIdentity {
   return { name: o.pluginName ?? "plugin", rootId: o.rootId ?? "", configuration: toBytes(o.pluginConfig) };
 }
 
-/** The settings of every VM instance made from `o`, with the emulator's defaults; `onLog` receives each log line. */
-export function vmSettingsFrom(o: EmulatorOptions, onLog: (entry: LogEntry) => void): VmSettings {
+/**
+ * The settings of every VM instance made from `o`, with the emulator's defaults; `onLog` receives each log line,
+ * `trapFrames` tells a trap's frames in source terms (default: none).
+ */
+export function vmSettingsFrom(
+  o: EmulatorOptions,
+  onLog: (entry: LogEntry) => void,
+  trapFrames: VmSettings["trapFrames"] = () => ({ frames: [] }),
+): VmSettings {
   return {
+    trapFrames,
     vmId: o.vmId ?? "",
     vmConfiguration: toBytes(o.vmConfig),
     env: o.env ?? {},

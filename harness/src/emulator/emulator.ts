@@ -1,6 +1,7 @@
 // The emulator's public face: load any proxy-wasm module, start it like Envoy, and drive HTTP streams,
 // TCP connections, callouts and time. State-based: drive, then read headers, bodies, local replies, logs, metrics.
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
 import { Callouts, type CalloutRecord } from "./callouts.ts";
 import { requestIdFor } from "./connection-manager.ts";
@@ -31,7 +32,8 @@ import {
   type RequestResult,
   type UpstreamHandler,
 } from "./emulator-options.ts";
-import { guardedModuleBytes } from "./watchdog/guard.ts";
+import { TrapSymbolicator } from "./trap-frames.ts";
+import { guardedModule } from "./watchdog/guard.ts";
 
 export type {
   EmulatorOptions,
@@ -71,9 +73,16 @@ export class Emulator {
   #vmInstances = 0;
   readonly #router: Router;
   readonly #endpoints = new Map<string, UpstreamAddresses>();
+  readonly #symbolicator: TrapSymbolicator;
 
-  private constructor(module: WebAssembly.Module, abi: AbiVersion, options: EmulatorOptions) {
+  private constructor(
+    module: WebAssembly.Module,
+    abi: AbiVersion,
+    options: EmulatorOptions,
+    symbolicator: TrapSymbolicator,
+  ) {
     this.#module = module;
+    this.#symbolicator = symbolicator;
     this.#abi = abi;
     this.#options = options;
     this.host = options.host ?? new EmulatorHost();
@@ -105,21 +114,35 @@ export class Emulator {
         `cannot read ${label}: ${(e as Error).message}. Build the module first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()}).`,
       );
     }
-    return Emulator.fromBytes(bytes, { ...options, label });
+    return Emulator.#fromBytes(bytes, { ...options, label }, wasm instanceof Uint8Array ? undefined : wasm);
   }
 
-  /** Synchronous form of {@link load} for bytes already in memory. */
+  /**
+   * Synchronous form of {@link load} for bytes already in memory. Traps get source lines from `options.sourceMap`
+   * (bytes have no file to find a map beside).
+   */
   static fromBytes(bytes: Uint8Array, options: EmulatorOptions = {}): Emulator {
+    return Emulator.#fromBytes(bytes, options, undefined);
+  }
+
+  static #fromBytes(bytes: Uint8Array, options: EmulatorOptions, file: string | URL | undefined): Emulator {
     const report = checkModule(bytes);
     if (!report.ok) throw new WasmLoadError(formatModuleReport(report, options.label ?? "module"), [], report.problems);
     let module: WebAssembly.Module;
+    const guarded =
+      options.watchdog === false ? { bytes, offsets: undefined } : guardedModule(bytes, options.label ?? "module");
     try {
-      const guarded = options.watchdog === false ? bytes : guardedModuleBytes(bytes, options.label ?? "module");
-      module = new WebAssembly.Module(guarded as Uint8Array<ArrayBuffer>);
+      module = new WebAssembly.Module(guarded.bytes as Uint8Array<ArrayBuffer>);
     } catch (e) {
       throw new WasmLoadError(`${options.label ?? "module"}: WebAssembly compilation failed: ${(e as Error).message}`);
     }
-    return new Emulator(module, report.abiVersion!, options);
+    const symbolicator = new TrapSymbolicator({
+      bytes,
+      offsets: guarded.offsets,
+      wasmPath: file === undefined ? undefined : file instanceof URL ? fileURLToPath(file) : file,
+      sourceMap: options.sourceMap,
+    });
+    return new Emulator(module, report.abiVersion!, options, symbolicator);
   }
 
   /** ABI version detected from the module's marker export. */
@@ -326,7 +349,12 @@ export class Emulator {
   }
 
   #vmSettings(): VmSettings {
-    return vmSettingsFrom(this.#options, (entry) => this.logs.push(entry));
+    const symbolicator = this.#symbolicator;
+    return vmSettingsFrom(
+      this.#options,
+      (entry) => this.logs.push(entry),
+      (stack) => symbolicator.frames(stack),
+    );
   }
 
   #startVm(): WasmVm {

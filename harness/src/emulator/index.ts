@@ -61,6 +61,7 @@ export {
   type LogEntry,
   type LogLevelInput,
   type LogLevelName,
+  type TrapFrames,
 } from "./errors.ts";
 export { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";

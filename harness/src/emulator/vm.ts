@@ -13,6 +13,7 @@ import {
   type HostImport,
 } from "../abi/index.ts";
 import type { Callouts, CalloutDelivery } from "./callouts.ts";
+import { formatFrames } from "../symbols/index.ts";
 import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
 import type { EmulatorHost } from "./host.ts";
@@ -88,6 +89,7 @@ export class WasmVm implements CalloutDelivery {
         return instantiated;
       },
       logs: this.logs,
+      frames: (stack) => settings.trapFrames(stack),
     });
     const imports = this.#buildImports(module);
     try {
@@ -145,9 +147,9 @@ export class WasmVm implements CalloutDelivery {
         if (err instanceof WasmLimitError) throw err;
         const refused = vm.#watchdog.refusalSince(callback);
         if (refused) throw refused;
-        throw new WasmLoadError(`${name} failed while the VM started: ${(err as Error).message}`, vm.logs, [], {
-          cause: err,
-        });
+        const where = formatFrames(settings.trapFrames((err as Error).stack).frames);
+        const message = [`${name} failed while the VM started: ${(err as Error).message}`, ...where].join("\n");
+        throw new WasmLoadError(message, vm.logs, [], { cause: err });
       } finally {
         vm.#phase = null;
       }
@@ -227,7 +229,7 @@ export class WasmVm implements CalloutDelivery {
         this.failure ??= err;
         throw err;
       }
-      const error = new WasmTrapError(name, err, [...this.logs]);
+      const error = new WasmTrapError(name, err, [...this.logs], this.settings.trapFrames((err as Error)?.stack));
       this.failure = error;
       this.#log(LogLevel.Error, ctx, error.message.split("\n")[0]!);
       this.onTrap?.(error);

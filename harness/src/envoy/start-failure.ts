@@ -9,6 +9,7 @@
 import { EnvoyHarnessError, type ModuleLogLine } from "./errors.ts";
 import { asWasmLogLine, type EnvoyLog, type EnvoyLogLine, isFailureLine } from "./log.ts";
 import type { LaunchedEnvoy } from "./runner.ts";
+import { envoyTraps, formatEnvoyTrap } from "./traps.ts";
 
 /** At most this many of the module's own lines are shown (the last ones: the failure comes at the end). */
 const MODULE_LINES_SHOWN = 20;
@@ -18,6 +19,8 @@ export type StartFailureCause = "wasm" | "fatal" | "exit" | "timeout";
 
 /** Details of a start failure that only the caller knows. */
 export interface StartFailureDetails {
+  /** The .wasm files Envoy loaded (host paths): a trap during start is told in their source lines. */
+  readonly modules?: readonly string[];
   /** "exit": Envoy's exit code. */
   readonly exitCode?: number | null;
   /** "timeout": how long the harness waited. */
@@ -52,7 +55,8 @@ function wasmFailureSummary(log: EnvoyLog): string {
 
 /**
  * The error for a start of `launched` that failed for `cause`: the first line says which plugin failed in which
- * phase (from Envoy's lines), then the module's own log lines, then Envoy's failure lines, then what to do.
+ * phase (from Envoy's lines), then a trap's frames in source lines if one trapped, then the module's own log lines,
+ * then Envoy's failure lines, then what to do.
  */
 export function startFailure(
   launched: LaunchedEnvoy,
@@ -85,7 +89,10 @@ export function startFailure(
         : cause === "exit"
           ? `Envoy exited with code ${details.exitCode} during start`
           : `Envoy was not ready after ${details.timeoutMs} ms`;
-  return new EnvoyHarnessError(`Envoy (${launched.description}) did not start: ${what}`, {
+  // A trap while the VM started or configured, in source lines (./traps.ts).
+  const traps = envoyTraps(log.lines, details.modules ?? []).flatMap((t) => formatEnvoyTrap(t));
+  const told = traps.length > 0 ? `\n${traps.join("\n")}` : "";
+  return new EnvoyHarnessError(`Envoy (${launched.description}) did not start: ${what}${told}`, {
     logLines,
     moduleLines,
     hint: hintFor(cause, moduleLines),

@@ -36,6 +36,7 @@ import { startFailure } from "./start-failure.ts";
 import type { LaunchedEnvoy, PreparedRunner, RunnerOptions } from "./runner.ts";
 import { type RunnerKind, runnerKind } from "./settings.ts";
 import { showLogIfTestFails } from "./test-integration.ts";
+import { envoyTraps, formatEnvoyTrap, withFunctionNamesForEnvoy, type EnvoyTrap } from "./traps.ts";
 
 /** The listener name used by the `filters` shorthand. */
 export const DEFAULT_LISTENER = "ingress";
@@ -62,6 +63,21 @@ export interface StartEnvoyOptions extends RunnerOptions {
   readyTimeoutMs?: number;
   /** Do not fail `stop()` when Wasm error/critical lines were logged (for tests that provoke them). */
   allowWasmErrors?: boolean;
+  /**
+   * Give Envoy the function names the build keeps beside a release module (`build/x.wasm.map`), appended after its
+   * code (Envoy runs the same code bytes), so that Envoy prints a trap's in-VM backtrace and the harness tells it
+   * in source lines ({@link Envoy.traps}, errors, matcher messages). Default true.
+   */
+  symbols?: boolean;
+}
+
+/** A response from {@link Envoy.request}: the HTTP response, and the traps Envoy's Wasm modules logged so far. */
+export interface EnvoyResponse extends HttpResponse {
+  /**
+   * Traps logged by this Envoy up to now, in source lines (a trapped VM fails every later request without a new
+   * line). Not enumerable: comparing responses ignores it.
+   */
+  readonly wasmTraps: readonly EnvoyTrap[];
 }
 
 /** A running, ready Envoy. Stop it with `stop()` or `await using`. */
@@ -83,11 +99,13 @@ export interface Envoy extends AsyncDisposable {
   /** "http://127.0.0.1:<port>" of `listener`. */
   origin(listener?: string): string;
   /**
-   * Sends an HTTP request through `listener` (default "ingress"). No response within `timeoutMs` (default 10 s)
-   * rejects with an {@link EnvoyRequestTimeoutError}; when a worker is stuck in a filter, an
-   * {@link EnvoyWorkerStuckError} naming the callback (found by replaying the request on the emulator).
+   * Sends an HTTP request through `listener` (default "ingress"). When a Wasm module trapped, the response's
+   * `wasmTraps` tells where in source lines; a request that fails outright throws with the trap in the message.
+   * No response within `timeoutMs` (default 10 s) rejects with an {@link EnvoyRequestTimeoutError}; when a worker
+   * is stuck in a filter, an {@link EnvoyWorkerStuckError} naming the callback (found by replaying the request on
+   * the emulator).
    */
-  request(path: string, options?: HttpRequestOptions & { listener?: string }): Promise<HttpResponse>;
+  request(path: string, options?: HttpRequestOptions & { listener?: string }): Promise<EnvoyResponse>;
   /** Writes bytes through a TCP `listener` and returns what came back. */
   tcp(data: string | Uint8Array, options?: TcpExchangeOptions & { listener?: string }): Promise<Buffer>;
   /** Counters and gauges now (`filter`: RE2 regex). */
@@ -96,6 +114,8 @@ export interface Envoy extends AsyncDisposable {
   statsDelta(action: () => Promise<unknown>, filter?: string): Promise<Map<string, number>>;
   /** Lines Wasm modules logged (`proxy_log`). */
   wasmLogs(): WasmLogLine[];
+  /** Traps of Wasm modules so far, from Envoy's log, with their in-VM backtrace in source lines. */
+  traps(): EnvoyTrap[];
   /** Resolves with the first Wasm log line matching `pattern`, waiting up to `timeoutMs` (default 5 s). */
   waitForWasmLog(pattern: RegExp | string, timeoutMs?: number): Promise<WasmLogLine>;
   /** Throws an {@link EnvoyHarnessError} listing Wasm error/critical lines, if any were logged. */
@@ -147,28 +167,50 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<Envoy> {
     }
   }
   const runner = await prepareRunner(options);
-  const configYaml = renderBootstrapYaml(spec, { envoyVersion: runner.envoyVersion, wasmPath: runner.wasmPath });
+  const modules = wasmFilesOf(spec);
+  const named = options.symbols === false ? { spec, cleanup: async () => {} } : await withFunctionNamesForEnvoy(spec);
+  const configYaml = renderBootstrapYaml(named.spec, {
+    envoyVersion: runner.envoyVersion,
+    wasmPath: runner.wasmPath,
+  });
   const log = new EnvoyLog();
   const launchedAt = performance.now();
-  const launched = await runner.launch(configYaml, wasmFilesOf(spec), log);
+  let launched: LaunchedEnvoy;
   let ready: { admin: EnvoyAdmin; ports: Map<string, number> };
   try {
-    ready = await waitUntilReady(spec, launched, log, options.readyTimeoutMs ?? 30_000);
+    launched = await runner.launch(configYaml, wasmFilesOf(named.spec), log);
+  } catch (err) {
+    await named.cleanup();
+    throw err;
+  }
+  try {
+    ready = await waitUntilReady(spec, launched, log, options.readyTimeoutMs ?? 30_000, modules);
   } catch (err) {
     await launched.stop();
+    await named.cleanup();
     throw err;
   }
   const startupMs = performance.now() - launchedAt;
-  await showLogIfTestFails(launched.description, log);
+  await showLogIfTestFails(launched.description, log, () =>
+    envoyTraps(log.lines, modules).flatMap((t) => formatEnvoyTrap(t)),
+  );
+  const stopAndClean: LaunchedEnvoy = { ...launched, stop: () => launched.stop().finally(named.cleanup) };
   // Baseline of the workers' watchdogs: a request that times out later is a stuck worker if they grew.
   const watchdogBaseline = await ready.admin.stats(WORKER_WATCHDOG_STATS).catch(() => new Map<string, number>());
-  return makeEnvoy(runner, launched, log, configYaml, { ...ready, spec, watchdogBaseline }, startupMs, options);
+  const observed = { ...ready, spec, watchdogBaseline };
+  return makeEnvoy(runner, stopAndClean, log, configYaml, observed, startupMs, options, modules);
 }
 
 /** After Envoy's first failure line: how long to wait for the rest of its explanation if it does not exit first. */
 const FAILURE_LOG_GRACE_MS = 1500;
 
-async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, log: EnvoyLog, timeoutMs: number) {
+async function waitUntilReady(
+  spec: EnvoyConfigSpec,
+  launched: LaunchedEnvoy,
+  log: EnvoyLog,
+  timeoutMs: number,
+  modules: readonly string[],
+) {
   const runtimes = new Set(
     [...spec.listeners.flatMap((l) => l.filters), ...(spec.services ?? [])].map(
       (p) => p.runtime ?? "envoy.wasm.runtime.v8",
@@ -186,7 +228,7 @@ async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, lo
       if (reported) return;
       reported = true;
       const wasm = log.lines.some((l) => isFailureLine(l) && l.logger === "wasm");
-      reject(startFailure(launched, log, wasm ? "wasm" : "fatal"));
+      reject(startFailure(launched, log, wasm ? "wasm" : "fatal", { modules }));
     };
     const unsubscribe = log.onLine((line) => {
       if (!isFailureLine(line)) return;
@@ -199,10 +241,10 @@ async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, lo
     // 2. Envoy exits.
     void launched.exited.then((code) => {
       if (!settled && !failureSeen)
-        setTimeout(() => reject(startFailure(launched, log, "exit", { exitCode: code })), 20);
+        setTimeout(() => reject(startFailure(launched, log, "exit", { exitCode: code, modules })), 20);
     });
     // 3. Time runs out.
-    const timer = setTimeout(() => reject(startFailure(launched, log, "timeout", { timeoutMs })), timeoutMs);
+    const timer = setTimeout(() => reject(startFailure(launched, log, "timeout", { timeoutMs, modules })), timeoutMs);
     cleanups.push(() => clearTimeout(timer));
   });
   const poll = (async () => {
@@ -257,6 +299,40 @@ async function adminAddress(log: EnvoyLog, cancelled: () => boolean): Promise<st
   }
 }
 
+/** How long a request that looks failed by a trap waits for Envoy's trap line (a container's log lags the socket). */
+const TRAP_LOG_WAIT_MS = 500;
+/** Envoy's answer for a stream whose Wasm VM failed (fail closed): 503 with an empty body (`wasm_fail_stream`). */
+const FAILED_VM_STATUS = 503;
+
+/**
+ * Sends a request and tells Wasm traps with it: an empty 503 (what Envoy answers for a failed VM) or a failed
+ * request waits briefly for Envoy's trap line when none was logged yet; the response carries the traps (`wasmTraps`), a failed request throws
+ * with them in its message.
+ */
+async function requestTellingTraps(
+  send: () => Promise<HttpResponse>,
+  traps: () => EnvoyTrap[],
+): Promise<EnvoyResponse> {
+  const awaitTrap = async () => {
+    for (const deadline = Date.now() + TRAP_LOG_WAIT_MS; traps().length === 0 && Date.now() < deadline; )
+      await sleep(20);
+  };
+  let response: HttpResponse;
+  try {
+    response = await send();
+  } catch (error) {
+    await awaitTrap();
+    const told = traps().flatMap((t) => formatEnvoyTrap(t));
+    if (told.length === 0) throw error;
+    throw new EnvoyHarnessError(`${(error as Error).message}: a Wasm filter trapped in Envoy:\n${told.join("\n")}`, {
+      cause: error,
+      hint: "fix the code at the first frame of your own source above; Envoy's failure policy decides what the client gets",
+    });
+  }
+  if (response.status === FAILED_VM_STATUS && response.body.length === 0) await awaitTrap();
+  return Object.defineProperty(response, "wasmTraps", { get: traps, enumerable: false }) as EnvoyResponse;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -269,6 +345,7 @@ function makeEnvoy(
   ready: { admin: EnvoyAdmin; ports: Map<string, number>; spec: EnvoyConfigSpec; watchdogBaseline: StatsSnapshot },
   startupMs: number,
   options: StartEnvoyOptions,
+  modules: readonly string[],
 ): Envoy {
   let exited = false;
   void launched.exited.then(() => (exited = true));
@@ -279,10 +356,13 @@ function makeEnvoy(
     return p;
   };
   const origin = (listener?: string) => `http://127.0.0.1:${port(listener)}`;
+  const traps = () => envoyTraps(log.lines, modules);
   const assertNoWasmErrors = () => {
     const errors = log.wasmErrors();
     if (errors.length > 0) {
-      throw new EnvoyHarnessError(`Envoy logged ${errors.length} Wasm error/critical line(s)`, {
+      const told = traps().flatMap((t) => formatEnvoyTrap(t));
+      const message = `Envoy logged ${errors.length} Wasm error/critical line(s)${told.length ? `:\n${told.join("\n")}` : ""}`;
+      throw new EnvoyHarnessError(message, {
         logLines: errors.map((l) => l.raw),
         hint: "fix the filter, or pass allowWasmErrors: true to startEnvoy if the test provokes them",
       });
@@ -305,18 +385,22 @@ function makeEnvoy(
     port,
     origin,
     request: (path, { listener, ...rest } = {}) =>
-      requestDiagnosingTimeouts(
-        () => httpRequest(origin(listener), path, rest),
-        {
-          description: launched.description,
-          admin: ready.admin,
-          log,
-          exited: () => exited,
-          listener: ready.spec.listeners.find((l) => l.name === (listener ?? DEFAULT_LISTENER)),
-          watchdogBaseline: ready.watchdogBaseline,
-        },
-        path,
-        rest,
+      requestTellingTraps(
+        () =>
+          requestDiagnosingTimeouts(
+            () => httpRequest(origin(listener), path, rest),
+            {
+              description: launched.description,
+              admin: ready.admin,
+              log,
+              exited: () => exited,
+              listener: ready.spec.listeners.find((l) => l.name === (listener ?? DEFAULT_LISTENER)),
+              watchdogBaseline: ready.watchdogBaseline,
+            },
+            path,
+            rest,
+          ),
+        traps,
       ),
     tcp: (data, { listener, ...rest } = {}) => tcpExchange(port(listener), data, rest),
     stats: (filter) => ready.admin.stats(filter),
@@ -326,6 +410,7 @@ function makeEnvoy(
       return diffStats(before, await ready.admin.stats(filter));
     },
     wasmLogs: () => log.wasmLines(),
+    traps,
     async waitForWasmLog(pattern, timeoutMs = 5000) {
       const matches = (l: WasmLogLine) =>
         typeof pattern === "string" ? l.message.includes(pattern) : pattern.test(l.message);
