@@ -103,8 +103,10 @@ describe.each(SETUPS.map((s) => [label(s), s] as const))("first failures in real
         'Replayed on the emulator with plugin "item-counter" (same module, configuration and request), proxy_on_request_headers never returned:',
         "  proxy_on_request_headers (context 2) still ran after 2000 ms: the emulator stopped it",
       ]);
-      expect(stuck.hint).toBe(
-        'find the loop that never ends in proxy_on_request_headers of "item-counter" (the replay above shows where); a stuck worker serves no other request until Envoy restarts',
+      // The filter's source line, from the map the build keeps beside build/item-counter.wasm.
+      expect(lines).toContain("    at test/fixtures/item-counter/index.ts:44:71 in ItemCounter.onRequestHeaders");
+      expect(stuck.hint).toMatch(
+        /^find the loop that never ends in proxy_on_request_headers of "item-counter" \(test\/fixtures\/item-counter\/index\.ts:\d+:\d+ in (countItems|ItemCounter\.onRequestHeaders)\); a stuck worker serves no other request until Envoy restarts$/,
       );
       expect(stuck.message).not.toMatch(/TimeoutError: The operation was aborted/);
     } finally {

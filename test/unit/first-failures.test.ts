@@ -17,6 +17,8 @@ const ITEM_COUNTER = resolve("build/item-counter.wasm");
 const SDK_NO_ROOT_LINE =
   'no root context registered: call registerRoot<YourRoot>() at top level; import "@proxy-wasm-as/sdk", not a relative path';
 const MISSPELT = { reqest: { countHeader: "x-n" } };
+/** The frame of the filter's code that called the looping/trapping function (release build, with its map). */
+const CALLER_FRAME = "at test/fixtures/item-counter/index.ts:44:71 in ItemCounter.onRequestHeaders";
 const MISSPELT_LINE =
   "invalid plugin configuration: unknown key `reqest` (did you mean `request`?); known keys: request";
 
@@ -62,6 +64,8 @@ describe("first failures on the emulator", () => {
     expect((error as Error).message.split("\n")[0]).toBe(
       "proxy_on_request_headers (context 2) still ran after 300 ms: the emulator stopped it",
     );
+    // In the filter's source lines (build/item-counter.wasm.map, kept beside the release module by the build).
+    expect((error as Error).message).toContain(`\n  ${CALLER_FRAME}\n`);
   });
 });
 
@@ -110,6 +114,10 @@ describe("proxy-wasm-as check starts the module", () => {
     expect(report).toContain(
       "    proxy_on_request_headers (context 2) still ran after 2000 ms: the emulator stopped it",
     );
+    expect(report).toContain(`      ${CALLER_FRAME}`);
+    expect(report.at(-1)).toMatch(
+      /^ {2}fix: find the loop that never ends in proxy_on_request_headers \(test\/fixtures\/item-counter\/index\.ts:\d+:\d+ in (countItems|ItemCounter\.onRequestHeaders)\)$/,
+    );
   });
 
   test("a trap in the request: fails with the module's abort line", async () => {
@@ -119,8 +127,19 @@ describe("proxy-wasm-as check starts the module", () => {
     expect(report.split("\n")[0]).toBe(
       `${ITEM_COUNTER}: would FAIL in Envoy: it traps in proxy_on_request_headers: Envoy then fails the plugin (fail closed: 503 for every later request)`,
     );
-    expect(report).toMatch(
-      /\[critical\] abort: too many items in x-items: more than 8 at test\/fixtures\/item-counter\/index\.ts:\d+:\d+/,
+    expect(report).toContain(
+      [
+        "      at test/fixtures/item-counter/index.ts:58:46 in countItems",
+        '        58 |       if (count > MAX_ITEMS) throw new Error("too many items in x-items: more than " + MAX_ITEMS.toString());',
+        "           |                                              ^",
+        `      ${CALLER_FRAME}`,
+      ].join("\n"),
+    );
+    expect(report).toContain(
+      "[critical] abort: too many items in x-items: more than 8 at test/fixtures/item-counter/index.ts:58:30",
+    );
+    expect(report.split("\n").at(-1)).toBe(
+      "  fix: fix the code where it trapped: test/fixtures/item-counter/index.ts:58:46 in countItems",
     );
   });
 

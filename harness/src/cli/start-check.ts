@@ -14,6 +14,7 @@ import {
   WasmTrapError,
 } from "../emulator/index.ts";
 import { messageWithoutHint } from "../errors.ts";
+import { userCodeOf } from "../envoy/request-timeout.ts";
 
 /** The emulator's deadline per callback in `check`: a filter callback that runs this long would hang an Envoy worker. */
 export const CHECK_CALLBACK_TIMEOUT_MS = 2_000;
@@ -147,7 +148,7 @@ function trapped(error: WasmTrapError, detail = messageWithoutHint(error)): Star
     problem: "trap",
     summary: `it traps in ${error.exportName}: Envoy then fails the plugin (fail closed: 503 for every later request)`,
     detail,
-    hint: "the module's lines and the frames above show where it trapped",
+    hint: `fix the code where it trapped: ${userCodeOf(error) ?? "the module's lines and the frames above show where"}`,
   };
 }
 
@@ -158,7 +159,7 @@ function hang(error: WasmTimeoutError): StartCheckResult {
     problem: "hang",
     summary: `${callback} never returns (stopped after ${error.timeoutMs} ms): an Envoy worker would hang in it and serve no other request`,
     detail: messageWithoutHint(error),
-    hint: `find the loop that never ends in ${callback} (the lines above show where)`,
+    hint: `find the loop that never ends in ${callback} (${userCodeOf(error) ?? "the lines above show where"})`,
   };
 }
 

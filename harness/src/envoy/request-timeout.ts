@@ -9,6 +9,7 @@
 //    module's source lines when the build carries them).
 //  - Nothing is stuck: the filter paused the request and never resumed it, or the upstream was slow.
 import { messageWithoutHint } from "../errors.ts";
+import { frameLocation, type SourceFrame } from "../symbols/index.ts";
 import type { Emulator as EmulatorClass, EmulatorOptions, FailurePolicy } from "../emulator/index.ts";
 import { type HttpRequestOptions, type HttpResponse, HttpTimeoutError } from "../traffic/index.ts";
 import type { EnvoyAdmin, StatsSnapshot } from "./admin.ts";
@@ -168,7 +169,7 @@ export async function diagnoseRequestTimeout(
       request,
       { ...found, plugin, callback: error.exportName, replayError: error },
       {
-        hint: `find the loop that never ends in ${error.exportName} of "${plugin}" (the replay above shows where); a stuck worker serves no other request until Envoy restarts`,
+        hint: `find the loop that never ends in ${error.exportName} of "${plugin}" (${userCodeOf(error) ?? "the replay above shows where"}); a stuck worker serves no other request until Envoy restarts`,
         cause: timeout,
       },
     );
@@ -200,8 +201,17 @@ async function stalledWatchdogCounters(context: TimeoutContext): Promise<Stalled
     .filter((c) => c.after > c.before);
 }
 
+/**
+ * `file:line:column in function` of the innermost frame in the user's own code that an emulator error (trap,
+ * timeout) carries, when the module's source map has it.
+ */
+export function userCodeOf(error: { frames?: readonly SourceFrame[] }): string | undefined {
+  const mine = error.frames?.find((f) => f.kind === "user" && f.line !== undefined);
+  return mine && `${frameLocation(mine)} in ${mine.function}`;
+}
+
 type ReplayOutcome =
-  | { kind: "hang"; plugin: string; error: Error & { exportName: string } }
+  | { kind: "hang"; plugin: string; error: Error & { exportName: string; frames?: readonly SourceFrame[] } }
   | { kind: "no-hang"; reason: string };
 
 const FAILURE_POLICIES: Record<EnvoyFailurePolicy, FailurePolicy> = {
