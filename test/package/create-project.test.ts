@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { cacheRoot } from "@proxy-wasm-as/harness/envoy";
 import { type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
+import { benchScaffoldedFilter } from "./steps/bench.ts";
 import { checkFirstFailures } from "./steps/envoy-failures.ts";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -175,6 +176,7 @@ describe("a filter project from the packed packages only", () => {
     });
     expect(checked.stdout).toContain("loads and starts in Envoy");
     await checkFirstFailures(project, env);
+    await benchScaffoldedFilter(run, project, PROJECT, env);
     const packaged = await run(
       "npx proxy-wasm-as istio package",
       "npx",

@@ -94,6 +94,8 @@ export interface Envoy extends AsyncDisposable {
   readonly log: EnvoyLog;
   /** Milliseconds from launch to ready. */
   readonly startupMs: number;
+  /** Process runner only: Envoy's process id (for its CPU time and memory in /proc); undefined for containers. */
+  readonly pid?: number;
   /** Port bound by `listener` (default "ingress"). */
   port(listener?: string): number;
   /** "http://127.0.0.1:<port>" of `listener`. */
@@ -382,6 +384,7 @@ function makeEnvoy(
     admin: ready.admin,
     log,
     startupMs,
+    pid: launched.pid,
     port,
     origin,
     request: (path, { listener, ...rest } = {}) =>
