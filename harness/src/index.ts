@@ -93,6 +93,7 @@ export {
 } from "./emulator/index.ts";
 export type {
   EmulatorOptions,
+  EmulatorCoverageOptions,
   FailurePolicy,
   HttpStreamOptions,
   PluginOptions,

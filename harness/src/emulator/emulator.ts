@@ -32,8 +32,9 @@ import {
   type RequestResult,
   type UpstreamHandler,
 } from "./emulator-options.ts";
-import { TrapSymbolicator } from "./trap-frames.ts";
+import { chainOffsets, TrapSymbolicator } from "./trap-frames.ts";
 import { guardedModule } from "./watchdog/guard.ts";
+import { measuredModule, type MeasuredBytes } from "./coverage/runtime.ts";
 
 export type {
   EmulatorOptions,
@@ -74,15 +75,18 @@ export class Emulator {
   readonly #router: Router;
   readonly #endpoints = new Map<string, UpstreamAddresses>();
   readonly #symbolicator: TrapSymbolicator;
+  readonly #coverage: MeasuredBytes | null;
 
   private constructor(
     module: WebAssembly.Module,
     abi: AbiVersion,
     options: EmulatorOptions,
     symbolicator: TrapSymbolicator,
+    coverage: MeasuredBytes | null,
   ) {
     this.#module = module;
     this.#symbolicator = symbolicator;
+    this.#coverage = coverage;
     this.#abi = abi;
     this.#options = options;
     this.host = options.host ?? new EmulatorHost();
@@ -125,24 +129,32 @@ export class Emulator {
     return Emulator.#fromBytes(bytes, options, undefined);
   }
 
+  /** `file`: where the bytes were read from (traps and coverage look for the module's map and coverage build there). */
   static #fromBytes(bytes: Uint8Array, options: EmulatorOptions, file: string | URL | undefined): Emulator {
+    const label = options.label ?? "module";
     const report = checkModule(bytes);
-    if (!report.ok) throw new WasmLoadError(formatModuleReport(report, options.label ?? "module"), [], report.problems);
+    if (!report.ok) throw new WasmLoadError(formatModuleReport(report, label), [], report.problems);
+    const wasmPath = file === undefined ? undefined : file instanceof URL ? fileURLToPath(file) : file;
+    // `watchdog: false` asks for the module byte for byte: process-wide coverage leaves it alone too.
+    const option = options.coverage ?? (options.watchdog === false ? false : undefined);
+    const coverage = measuredModule(bytes, { wasmPath, label, option, sourceMap: options.sourceMap });
+    const run = coverage?.bytes ?? bytes;
+    const guarded = options.watchdog === false ? { bytes: run, offsets: undefined } : guardedModule(run, label);
     let module: WebAssembly.Module;
-    const guarded =
-      options.watchdog === false ? { bytes, offsets: undefined } : guardedModule(bytes, options.label ?? "module");
     try {
       module = new WebAssembly.Module(guarded.bytes as Uint8Array<ArrayBuffer>);
     } catch (e) {
-      throw new WasmLoadError(`${options.label ?? "module"}: WebAssembly compilation failed: ${(e as Error).message}`);
+      throw new WasmLoadError(`${label}: WebAssembly compilation failed: ${(e as Error).message}`);
     }
+    // Traps are told in the source of what runs: back through the watchdog's rewrite, then the coverage pass's
+    // (to the coverage build, when one stands in for the module), then through that module's map.
     const symbolicator = new TrapSymbolicator({
-      bytes,
-      offsets: guarded.offsets,
-      wasmPath: file === undefined ? undefined : file instanceof URL ? fileURLToPath(file) : file,
+      bytes: coverage?.measured ?? bytes,
+      offsets: chainOffsets(guarded.offsets, coverage?.offsets),
+      wasmPath: coverage ? coverage.measuredPath : wasmPath,
       sourceMap: options.sourceMap,
     });
-    return new Emulator(module, report.abiVersion!, options, symbolicator);
+    return new Emulator(module, report.abiVersion!, options, symbolicator, coverage);
   }
 
   /** ABI version detected from the module's marker export. */
@@ -354,6 +366,7 @@ export class Emulator {
       this.#options,
       (entry) => this.logs.push(entry),
       (stack) => symbolicator.frames(stack),
+      this.#coverage?.imports,
     );
   }
 

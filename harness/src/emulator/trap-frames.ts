@@ -5,12 +5,26 @@ import { ModuleSymbols, wasmFramesInStack, type SourceFrame, type WasmSourceMap 
 import type { TrapFrames } from "./errors.ts";
 import type { OffsetMap } from "./watchdog/offset-map.ts";
 
+/** Offsets of a rewritten binary back to the module it was rewritten from (an {@link OffsetMap}). */
+export type OffsetMapping = Pick<OffsetMap, "toOriginal">;
+
+/** The offsets of a binary rewritten twice (`outer` applied last) back to the module of `inner`. */
+export function chainOffsets(outer?: OffsetMapping, inner?: OffsetMapping): OffsetMapping | undefined {
+  if (!outer || !inner) return outer ?? inner;
+  return {
+    toOriginal: (offset) => {
+      const between = outer.toOriginal(offset);
+      return between === undefined ? undefined : inner.toOriginal(between);
+    },
+  };
+}
+
 /** Where the emulator finds a module's symbols. */
 export interface TrapSymbolsSource {
   /** The module as built (before instrumentation). */
   readonly bytes: Uint8Array;
   /** Offsets of the compiled binary → offsets of `bytes` (undefined when the module runs unchanged). */
-  readonly offsets: OffsetMap | undefined;
+  readonly offsets: OffsetMapping | undefined;
   /** The module's file, when it was loaded from one: its map is looked for beside it. */
   readonly wasmPath: string | undefined;
   /** An explicit map (path or parsed), or false for none. */

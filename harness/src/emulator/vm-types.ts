@@ -83,6 +83,8 @@ export interface VmSettings {
   readonly limits: ExecutionLimits;
   /** The module's frames in a V8 stack, in source terms (trap-frames.ts), for trap and limit errors. */
   readonly trapFrames: (stack: string | undefined) => TrapFrames;
+  /** Imports the harness's own instrumentation adds, by import module (coverage counters, see coverage/). */
+  readonly instrumentImports?: Readonly<Record<string, Readonly<Record<string, WebAssembly.ImportValue>>>>;
 }
 
 /**

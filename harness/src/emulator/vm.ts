@@ -399,6 +399,11 @@ export class WasmVm implements CalloutDelivery {
     const wasi: Readonly<Record<string, HostFunction | undefined>> = wasiHostcallsFor(view);
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
     for (const imp of WebAssembly.Module.imports(module)) {
+      const added = this.settings.instrumentImports?.[imp.module]?.[imp.name];
+      if (added) {
+        moduleImports(imports, imp.module)[imp.name] = added;
+        continue;
+      }
       if (imp.module === WATCHDOG_IMPORT_MODULE) {
         if (imp.name !== WATCHDOG_TICK && imp.name !== WATCHDOG_MEMORY_GROW)
           throw new WasmLoadError(`unknown watchdog import ${imp.name}`);
@@ -485,13 +490,5 @@ export class WasmVm implements CalloutDelivery {
 }
 
 /** The import object of one import module, created on first use. */
-function moduleImports(
-  imports: Record<string, Record<string, WebAssembly.ImportValue>>,
-  module: string,
-): Record<string, WebAssembly.ImportValue> {
-  const existing = imports[module];
-  if (existing) return existing;
-  const created: Record<string, WebAssembly.ImportValue> = {};
-  imports[module] = created;
-  return created;
-}
+const moduleImports = (imports: Record<string, Record<string, WebAssembly.ImportValue>>, module: string) =>
+  imports[module] ?? Object.assign(imports, { [module]: {} })[module]!;

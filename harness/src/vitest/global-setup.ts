@@ -15,14 +15,18 @@ import {
 /** The part of vitest's TestProject this setup uses. */
 interface ProjectLike extends WatchedProject {
   readonly config: { readonly root: string };
+  readonly globalConfig?: { readonly coverage?: { readonly enabled?: boolean } };
 }
 
 /** Called by vitest once per run (not per test file). */
 export default async function setup(project: ProjectLike): Promise<void> {
   const root = project.config.root;
+  // With coverage on (`vitest --coverage`), each module's coverage build too (build/coverage/<name>.wasm), which
+  // the emulator measures in place of the module.
+  const coverage = project.globalConfig?.coverage?.enabled === true;
   if (process.env.PROXY_WASM_AS_SKIP_BUILD !== "1") {
     try {
-      reportBuilt(await buildFilterProject(readFilterProject(root)));
+      reportBuilt(await buildFilterProject(readFilterProject(root), { coverage }));
     } catch (error) {
       if (!isWatchMode(project)) throw error;
       reportBuildFailure(project, error);
@@ -30,7 +34,7 @@ export default async function setup(project: ProjectLike): Promise<void> {
   }
   // Watch mode: rebuild only the release module (what tests load), unoptimized, so a save turns green fast; the
   // next `vitest run` or `proxy-wasm-as build` replaces it with the optimized one.
-  installWatchRebuild(project, root);
+  installWatchRebuild(project, root, { coverage });
   if (process.env.PROXY_WASM_AS_SKIP_ENVOY !== "1") {
     const runner = process.env.ENVOY_RUNNER === "container" ? "container" : "process";
     await prepareRunner({ runner });

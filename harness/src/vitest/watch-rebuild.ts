@@ -52,9 +52,14 @@ export function reportBuildFailure(project: WatchedProject, error: unknown): voi
 /**
  * In watch mode, rebuilds the project at `root` before every re-run (release only, unoptimized): the modules
  * changed paths affect are recompiled even when a deletion left no newer file. A deletion under assembly/ also
- * starts a re-run, which vitest alone would not. Call once from the global setup, after the first build.
+ * starts a re-run, which vitest alone would not. With `coverage`, the coverage builds are rebuilt too (the
+ * emulator measures them in place of the modules). Call once from the global setup, after the first build.
  */
-export function installWatchRebuild(project: WatchedProject, root: string): void {
+export function installWatchRebuild(
+  project: WatchedProject,
+  root: string,
+  options: { readonly coverage?: boolean } = {},
+): void {
   const vitest = project.vitest;
   if (!vitest?.shouldKeepServer()) return;
   const changed = new Set<string>();
@@ -78,7 +83,7 @@ export function installWatchRebuild(project: WatchedProject, root: string): void
     const paths = [...changed];
     changed.clear();
     try {
-      reportBuilt(await rebuildAfterChanges(root, paths, { fast: true }));
+      reportBuilt(await rebuildAfterChanges(root, paths, { fast: true, coverage: options.coverage }));
       project.provide(BUILD_ERROR_KEY, "");
     } catch (error) {
       reportBuildFailure(project, error);
