@@ -23,3 +23,13 @@ export class HarnessError extends Error {
     this.hint = hint;
   }
 }
+
+/**
+ * `error`'s message without the "Fix: …" line {@link HarnessError} appends, for quoting one error inside another
+ * that has its own hint. Other errors' messages are returned as they are.
+ */
+export function messageWithoutHint(error: Error): string {
+  const hint = (error as { hint?: unknown }).hint;
+  const suffix = typeof hint === "string" && hint ? `\nFix: ${hint}` : "";
+  return suffix && error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
+}

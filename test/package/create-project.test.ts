@@ -22,6 +22,7 @@ import { type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
 import { helpTargets, repositoryWordsIn } from "./repository-words.ts";
 import { benchScaffoldedFilter } from "./steps/bench.ts";
 import { coverageStep } from "./steps/coverage.ts";
+import { checkFirstFailures } from "./steps/envoy-failures.ts";
 import { trapsInSourceLines } from "./steps/traps.ts";
 import { printDurations, run, STEP_TIMEOUT_MS, userEnvironment } from "./user-shell.ts";
 
@@ -187,6 +188,12 @@ describe(`npm create under Node ${NODE_20.node} (npm ${NODE_20.npm}): the whole 
     await coverageStep({ project, module: name, env: userEnvironment(), run });
   });
 
+  test("a module without a root context: the build warns, check refuses it, a real-Envoy test shows the SDK's line", {
+    timeout: STEP_TIMEOUT_MS,
+  }, async () => {
+    await checkFirstFailures(project, userEnvironment());
+  });
+
   test("npx proxy-wasm-as bench: every ratio with its interval", { timeout: STEP_TIMEOUT_MS }, async () => {
     await benchScaffoldedFilter(run, project, name, userEnvironment());
   });
@@ -203,7 +210,7 @@ describe(`npm create under Node ${NODE_20.node} (npm ${NODE_20.npm}): the whole 
       cwd: project,
       env,
     });
-    expect(checked.stdout).toContain("loads in Envoy");
+    expect(checked.stdout).toContain("loads and starts in Envoy");
     const packaged = await run(
       "npx proxy-wasm-as istio package",
       "npx",

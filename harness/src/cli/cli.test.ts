@@ -43,7 +43,7 @@ describe("proxy-wasm-as", () => {
   test("check reports a built module as loadable and a missing file with what to do", async () => {
     const { io, out, err } = capture();
     expect(await runProxyWasmAs(["check", resolve("build/quickstart.wasm"), "missing.wasm"], io)).toBe(1);
-    expect(out.join("\n")).toContain("loads in Envoy");
+    expect(out.join("\n")).toContain("quickstart.wasm: loads and starts in Envoy");
     expect(err.join("\n")).toMatch(/missing\.wasm: cannot read it .*`npx proxy-wasm-as build`/);
   });
 

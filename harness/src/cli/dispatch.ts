@@ -21,7 +21,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import("./run.ts")).runCommand,
   },
   check: {
-    summary: "check modules against Envoy's proxy-wasm ABI (no Envoy needed)",
+    summary: "what Envoy would do with modules: ABI, then start + one request on the emulator (no Envoy needed)",
     load: async () => (await import("./check.ts")).checkCommand,
   },
   bench: {

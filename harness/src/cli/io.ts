@@ -21,8 +21,11 @@ export function step(io: CliIo, label: string): (result?: string) => void {
   return (result = "done") => io.info(`${label}: ${result} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** The `--config` value: inline JSON, `@file` (read as text), or undefined. Returns the text Envoy should receive. */
-export async function readConfigArgument(value: string | undefined): Promise<string | undefined> {
+/**
+ * The `--config` value (or that of another `flag` taking the same form): inline JSON, `@file` (read as text), or
+ * undefined. Returns the text Envoy should receive.
+ */
+export async function readConfigArgument(value: string | undefined, flag = "--config"): Promise<string | undefined> {
   if (value === undefined) return undefined;
   const { readFile } = await import("node:fs/promises");
   const { CliError } = await import("./errors.ts");
@@ -31,8 +34,8 @@ export async function readConfigArgument(value: string | undefined): Promise<str
     try {
       text = await readFile(value.slice(1), "utf8");
     } catch (cause) {
-      throw new CliError(`cannot read --config file ${value.slice(1)}: ${(cause as Error).message}`, {
-        hint: "pass --config @path/to/config.json or inline JSON",
+      throw new CliError(`cannot read ${flag} file ${value.slice(1)}: ${(cause as Error).message}`, {
+        hint: `pass ${flag} @path/to/config.json or inline JSON`,
         cause,
       });
     }
@@ -40,8 +43,8 @@ export async function readConfigArgument(value: string | undefined): Promise<str
   try {
     JSON.parse(text);
   } catch (cause) {
-    throw new CliError(`--config is not valid JSON: ${(cause as Error).message}`, {
-      hint: `pass a JSON value, e.g. --config '{"header":"x-hello"}' or --config @config.json`,
+    throw new CliError(`${flag} is not valid JSON: ${(cause as Error).message}`, {
+      hint: `pass a JSON value, e.g. ${flag} '{"header":"x-hello"}' or ${flag} @config.json`,
       cause,
     });
   }

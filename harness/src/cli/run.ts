@@ -18,6 +18,7 @@ import { jsonEchoResponder, startHttpUpstream, type UpstreamEndpoint } from "../
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { readConfigArgument, step } from "./io.ts";
+import { watchForStuckWorkers } from "./stuck-worker-watch.ts";
 
 /** The `run` command. */
 export const runCommand: Command = {
@@ -118,11 +119,13 @@ Example:
     io.print(`admin    ${envoy.admin.url}`);
     if (!values.tcp) io.print(`try      curl -i ${envoy.origin()}/`);
     io.info("streaming the filter's log lines; Ctrl-C stops");
+    const stopWatching = watchForStuckWorkers(envoy, wasm, io.info);
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
     });
     unsubscribe();
+    stopWatching();
     io.info("stopping Envoy…");
     await envoy.stop();
     await echo?.close();

@@ -349,7 +349,8 @@ function renderCluster(cluster: ClusterSpec) {
   return rendered;
 }
 
-function asText(value: unknown): string {
+/** The text Envoy receives for a `config`/`vmConfig` value: a string verbatim, anything else as JSON. */
+export function configurationText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
@@ -361,7 +362,7 @@ function pluginConfig(plugin: WasmPluginOptions & { wasm: string }, context: Ren
   };
   if (plugin.vmId !== undefined) vmConfig.vm_id = plugin.vmId;
   if (plugin.vmConfig !== undefined)
-    vmConfig.configuration = { "@type": STRING_VALUE_TYPE, value: asText(plugin.vmConfig) };
+    vmConfig.configuration = { "@type": STRING_VALUE_TYPE, value: configurationText(plugin.vmConfig) };
   if (plugin.env || plugin.hostEnvKeys) {
     const both = Object.keys(plugin.env ?? {}).filter((k) => plugin.hostEnvKeys?.includes(k));
     if (both.length)
@@ -375,7 +376,8 @@ function pluginConfig(plugin: WasmPluginOptions & { wasm: string }, context: Ren
   }
   const config: Record<string, unknown> = { name: pluginName(plugin) };
   if (plugin.rootId !== undefined) config.root_id = plugin.rootId;
-  if (plugin.config !== undefined) config.configuration = { "@type": STRING_VALUE_TYPE, value: asText(plugin.config) };
+  if (plugin.config !== undefined)
+    config.configuration = { "@type": STRING_VALUE_TYPE, value: configurationText(plugin.config) };
   if (plugin.failurePolicy !== undefined) {
     if (modern) config.failure_policy = plugin.failurePolicy;
     else if (plugin.failurePolicy === "FAIL_RELOAD") {

@@ -53,7 +53,11 @@ export {
   listLeftoverTempDirs,
   type EnvoyProcessRecord,
 } from "./cleanup.ts";
-export { EnvoyHarnessError } from "./errors.ts";
+export { EnvoyHarnessError, type EnvoyHarnessErrorOptions, type ModuleLogLine } from "./errors.ts";
+export {
+  EnvoyRequestTimeoutError,
+  EnvoyWorkerStuckError,
+} from "./request-timeout.ts";
 export {
   DEFAULT_ENVOY_VERSION,
   OLDEST_SUPPORTED_ENVOY_VERSION,

@@ -26,6 +26,13 @@ import { prepareContainerRunner } from "./container-runner.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
 import { EnvoyLog, isFailureLine, type WasmLogLine } from "./log.ts";
 import { prepareProcessRunner } from "./process-runner.ts";
+import {
+  requestDiagnosingTimeouts,
+  type EnvoyRequestTimeoutError,
+  type EnvoyWorkerStuckError,
+  WORKER_WATCHDOG_STATS,
+} from "./request-timeout.ts";
+import { startFailure } from "./start-failure.ts";
 import type { LaunchedEnvoy, PreparedRunner, RunnerOptions } from "./runner.ts";
 import { type RunnerKind, runnerKind } from "./settings.ts";
 import { showLogIfTestFails } from "./test-integration.ts";
@@ -96,6 +103,9 @@ export interface Envoy extends AsyncDisposable {
   /**
    * Sends an HTTP request through `listener` (default "ingress"). When a Wasm module trapped, the response's
    * `wasmTraps` tells where in source lines; a request that fails outright throws with the trap in the message.
+   * No response within `timeoutMs` (default 10 s) rejects with an {@link EnvoyRequestTimeoutError}; when a worker
+   * is stuck in a filter, an {@link EnvoyWorkerStuckError} naming the callback (found by replaying the request on
+   * the emulator).
    */
   request(path: string, options?: HttpRequestOptions & { listener?: string }): Promise<EnvoyResponse>;
   /** Writes bytes through a TCP `listener` and returns what came back. */
@@ -187,7 +197,10 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<Envoy> {
     envoyTraps(log.lines, modules).flatMap((t) => formatEnvoyTrap(t)),
   );
   const stopAndClean: LaunchedEnvoy = { ...launched, stop: () => launched.stop().finally(named.cleanup) };
-  return makeEnvoy(runner, stopAndClean, log, configYaml, ready, startupMs, options, modules);
+  // Baseline of the workers' watchdogs: a request that times out later is a stuck worker if they grew.
+  const watchdogBaseline = await ready.admin.stats(WORKER_WATCHDOG_STATS).catch(() => new Map<string, number>());
+  const observed = { ...ready, spec, watchdogBaseline };
+  return makeEnvoy(runner, stopAndClean, log, configYaml, observed, startupMs, options, modules);
 }
 
 /** After Envoy's first failure line: how long to wait for the rest of its explanation if it does not exit first. */
@@ -217,9 +230,7 @@ async function waitUntilReady(
       if (reported) return;
       reported = true;
       const wasm = log.lines.some((l) => isFailureLine(l) && l.logger === "wasm");
-      const what = wasm ? "a Wasm plugin failed to load or configure" : "Envoy reported a fatal configuration error";
-      const hint = wasm ? undefined : "fix the configuration (see Envoy's message above)";
-      reject(startFailure(launched, log, what, hint, modules));
+      reject(startFailure(launched, log, wasm ? "wasm" : "fatal", { modules }));
     };
     const unsubscribe = log.onLine((line) => {
       if (!isFailureLine(line)) return;
@@ -232,21 +243,10 @@ async function waitUntilReady(
     // 2. Envoy exits.
     void launched.exited.then((code) => {
       if (!settled && !failureSeen)
-        setTimeout(() => reject(startFailure(launched, log, `Envoy exited with code ${code} during start`)), 20);
+        setTimeout(() => reject(startFailure(launched, log, "exit", { exitCode: code, modules })), 20);
     });
     // 3. Time runs out.
-    const timer = setTimeout(
-      () =>
-        reject(
-          startFailure(
-            launched,
-            log,
-            `Envoy was not ready after ${timeoutMs} ms`,
-            "raise readyTimeoutMs or read the log above",
-          ),
-        ),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => reject(startFailure(launched, log, "timeout", { timeoutMs, modules })), timeoutMs);
     cleanups.push(() => clearTimeout(timer));
   });
   const poll = (async () => {
@@ -301,28 +301,6 @@ async function adminAddress(log: EnvoyLog, cancelled: () => boolean): Promise<st
   }
 }
 
-function startFailure(
-  launched: LaunchedEnvoy,
-  log: EnvoyLog,
-  what: string,
-  hint?: string,
-  modules: readonly string[] = [],
-): EnvoyHarnessError {
-  const relevant = log.lines.filter(
-    (l) => isFailureLine(l) || (l.logger === "wasm" && (l.level === "error" || l.level === "warning")),
-  );
-  const lines = relevant.length > 0 ? relevant.map((l) => l.raw) : log.tail(25);
-  // A trap while the VM started or configured, in source lines.
-  const traps = envoyTraps(log.lines, modules).flatMap((t) => formatEnvoyTrap(t));
-  return new EnvoyHarnessError(
-    `Envoy (${launched.description}) did not start: ${what}${traps.length ? `\n${traps.join("\n")}` : ""}`,
-    {
-      logLines: lines,
-      hint: hint ?? 'fix the module or its configuration; run with wasmLogLevel: "trace" to see every host call',
-    },
-  );
-}
-
 /** How long a request that looks failed by a trap waits for Envoy's trap line (a container's log lags the socket). */
 const TRAP_LOG_WAIT_MS = 500;
 /** Envoy's answer for a stream whose Wasm VM failed (fail closed): 503 with an empty body (`wasm_fail_stream`). */
@@ -366,11 +344,13 @@ function makeEnvoy(
   launched: LaunchedEnvoy,
   log: EnvoyLog,
   configYaml: string,
-  ready: { admin: EnvoyAdmin; ports: Map<string, number> },
+  ready: { admin: EnvoyAdmin; ports: Map<string, number>; spec: EnvoyConfigSpec; watchdogBaseline: StatsSnapshot },
   startupMs: number,
   options: StartEnvoyOptions,
   modules: readonly string[],
 ): Envoy {
+  let exited = false;
+  void launched.exited.then(() => (exited = true));
   const port = (listener = DEFAULT_LISTENER) => {
     const p = ready.ports.get(listener);
     if (p === undefined)
@@ -408,7 +388,23 @@ function makeEnvoy(
     port,
     origin,
     request: (path, { listener, ...rest } = {}) =>
-      requestTellingTraps(() => httpRequest(origin(listener), path, rest), traps),
+      requestTellingTraps(
+        () =>
+          requestDiagnosingTimeouts(
+            () => httpRequest(origin(listener), path, rest),
+            {
+              description: launched.description,
+              admin: ready.admin,
+              log,
+              exited: () => exited,
+              listener: ready.spec.listeners.find((l) => l.name === (listener ?? DEFAULT_LISTENER)),
+              watchdogBaseline: ready.watchdogBaseline,
+            },
+            path,
+            rest,
+          ),
+        traps,
+      ),
     tcp: (data, { listener, ...rest } = {}) => tcpExchange(port(listener), data, rest),
     stats: (filter) => ready.admin.stats(filter),
     async statsDelta(action, filter) {

@@ -5,6 +5,7 @@ import { request as http1Request } from "node:http";
 import { connect as http2Connect, constants as h2 } from "node:http2";
 import { Readable } from "node:stream";
 import { Client } from "undici";
+import { HttpTimeoutError, isTimeout } from "./errors.ts";
 
 /** A request body: whole, or a sequence of chunks sent one by one (use an async generator to pace them). */
 export type RequestBody = string | Uint8Array | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
@@ -38,15 +39,37 @@ export interface HttpResponse {
   json<T = unknown>(): T;
 }
 
-/** Sends one request to `origin` (e.g. "http://127.0.0.1:10000") and reads the whole response. */
+/** The whole-exchange timeout of {@link httpRequest} when the caller gives none. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+
+/**
+ * Sends one request to `origin` (e.g. "http://127.0.0.1:10000") and reads the whole response. A response that
+ * does not complete within `timeoutMs` rejects with {@link HttpTimeoutError}.
+ */
 export async function httpRequest(
   origin: string,
   path: string,
   options: HttpRequestOptions = {},
 ): Promise<HttpResponse> {
   const method = options.method ?? (options.body !== undefined ? "POST" : "GET");
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (options.trailers) return nodeRequestWithTrailers(origin, path, method, options, timeoutMs);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  try {
+    return await (options.trailers
+      ? nodeRequestWithTrailers(origin, path, method, options, timeoutMs)
+      : undiciRequest(origin, path, method, options, timeoutMs));
+  } catch (error) {
+    if (isTimeout(error)) throw new HttpTimeoutError({ method, path, origin, timeoutMs }, { cause: error });
+    throw error;
+  }
+}
+
+async function undiciRequest(
+  origin: string,
+  path: string,
+  method: string,
+  options: HttpRequestOptions,
+  timeoutMs: number,
+): Promise<HttpResponse> {
   const client = new Client(origin, {
     allowH2: options.http2 === true,
     h2Options: options.http2 ? { useH2c: true } : undefined,

@@ -3,7 +3,8 @@
 // This layer knows nothing about Envoy; the envoy layer builds on it.
 import "../node-check.ts";
 export type { UpstreamEndpoint, HeaderValues } from "./endpoint.ts";
-export { httpRequest } from "./http-client.ts";
+export { httpRequest, DEFAULT_HTTP_TIMEOUT_MS } from "./http-client.ts";
+export { HttpTimeoutError } from "./errors.ts";
 export type { HttpRequestOptions, HttpResponse, RequestBody } from "./http-client.ts";
 export { startHttpUpstream, echoResponder, jsonEchoResponder } from "./http-upstream.ts";
 export type {

@@ -20,14 +20,23 @@ export function lastStatus(): Status { return last; }
 
 // ---- logging ---------------------------------------------------------------------------------------------
 
-let cachedLogLevel: i32 = -1;
+// Until the first callback the module runs its top-level code inside `_initialize`, where Envoy allows proxy_log
+// but traps any other proxy_* call (restricted_callback: the VM fails to start and the line is lost). So nothing
+// is asked then and every level is logged; Envoy drops the lines below its own level itself.
+const LEVEL_NOT_ASKABLE: i32 = -2;
+const LEVEL_NOT_ASKED: i32 = -1;
+let cachedLogLevel: i32 = LEVEL_NOT_ASKABLE;
 
 /** Forgets the cached log level; the dispatcher calls it at the start of every callback. */
-export function resetLogLevelCache(): void { cachedLogLevel = -1; }
+export function resetLogLevelCache(): void { cachedLogLevel = LEVEL_NOT_ASKED; }
 
-/** Envoy's current `wasm` log level, asked once per callback and cached. Trace if the host refuses. */
+/**
+ * Envoy's current `wasm` log level, asked once per callback and cached. Trace if the host refuses, and during the
+ * module's top-level code (`_initialize`), where Envoy forbids asking.
+ */
 export function getLogLevel(): LogLevel {
   if (cachedLogLevel < 0) {
+    if (cachedLogLevel == LEVEL_NOT_ASKABLE) return LogLevel.Trace;
     store<u32>(OUT_PTR, 0);
     cachedLogLevel = raw.proxy_get_log_level(OUT_PTR) == Status.Ok ? <i32>load<u32>(OUT_PTR) : 0;
   }
