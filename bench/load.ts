@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly durationSeconds: number;
   /** Request headers sent with every request. */
   readonly headers: Record<string, string>;
+  /** A wrk Lua script (path) that makes the requests, e.g. a different token on each (bench/workloads.ts). */
+  readonly script?: string;
 }
 
 /** Parses wrk's report (run with --latency), with the harness's parser (`proxy-wasm-as bench` reads wrk the same way). */
@@ -59,6 +61,7 @@ export async function generateLoad(url: string, options: LoadOptions): Promise<L
     `-c${options.connections}`,
     `-d${seconds}s`,
     "--latency",
+    ...(options.script ? ["-s", options.script] : []),
     ...headerArgs,
     url,
   ];

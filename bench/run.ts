@@ -30,7 +30,7 @@ import {
 } from "./report.ts";
 import { formatRatio, judge, ratioOverRounds } from "./stats.ts";
 import { type BuiltVariant, type Variant, VARIANTS, minimalModule } from "./variants.ts";
-import { HEADERS_WORKLOAD_REQUEST_HEADERS, JWT_FORWARDED_CLAIM, benchToken } from "./workloads.ts";
+import { JWT_FORWARDED_CLAIM, distinctTokensWrkScript, requestHeadersOf } from "./workloads.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const RESULTS_DIR = join(ROOT, "bench/results");
@@ -99,7 +99,7 @@ function describeMachine(envoyVersion: string): string {
 }
 
 function requestHeaders(variant: Variant): Record<string, string> {
-  return variant.workload === "headers" ? HEADERS_WORKLOAD_REQUEST_HEADERS : { authorization: `Bearer ${token}` };
+  return requestHeadersOf(variant.workload, 0);
 }
 
 /** Sends one request through `envoy` to /verify and checks the variant did its work; returns a problem or undefined. */
@@ -108,7 +108,7 @@ async function verify(variant: Variant, envoy: BenchEnvoy): Promise<string | und
   await response.arrayBuffer();
   const h = response.headers;
   const expected: Array<[string, string | null]> =
-    variant.workload === "jwt"
+    variant.workload !== "headers"
       ? [[`x-seen-${JWT_FORWARDED_CLAIM.header.replace(/^x-/, "")}`, variant.id === "none" ? null : "user-42"]]
       : variant.id === "none"
         ? [
@@ -137,7 +137,8 @@ async function load(running: Running, seconds: number): Promise<RoundResult> {
     cpus: settings.loadCpu,
     connections: settings.connections,
     durationSeconds: seconds,
-    headers: requestHeaders(running.variant),
+    headers: running.variant.workload === "jwt-distinct" ? {} : requestHeaders(running.variant),
+    ...(running.variant.workload === "jwt-distinct" ? { script: distinctTokensScript() } : {}),
   });
   running.requestsServed += result.requests;
   return {
@@ -171,7 +172,16 @@ function emulatorFigures(): Promise<string> {
   });
 }
 
-const token = benchToken();
+let distinctScriptPath: string | undefined;
+/** The wrk script of the jwt-distinct workload, written once per run. */
+function distinctTokensScript(): string {
+  if (!distinctScriptPath) {
+    distinctScriptPath = join(ROOT, ".cache/bench/jwt-distinct.lua");
+    mkdirSync(join(ROOT, ".cache/bench"), { recursive: true });
+    writeFileSync(distinctScriptPath, distinctTokensWrkScript());
+  }
+  return distinctScriptPath;
+}
 say(`settings: ${JSON.stringify(settings)}${quick ? " (quick mode)" : ""}`);
 ensureLoadGenerator();
 
@@ -240,13 +250,9 @@ try {
   for (const r of running) {
     if (r.built.filter.kind !== "wasm") continue;
     try {
-      const counted = await emulatorAccounting(r.built.filter, r.variant.workload, requestHeaders(r.variant));
-      counted.envoy = await envoyTraceAccounting(
-        r.built.filter,
-        r.variant.workload,
-        requestHeaders(r.variant),
-        settings.envoyCpu,
-      );
+      const headersOf = (n: number) => requestHeadersOf(r.variant.workload, n);
+      const counted = await emulatorAccounting(r.built.filter, r.variant.workload, headersOf);
+      counted.envoy = await envoyTraceAccounting(r.built.filter, r.variant.workload, headersOf, settings.envoyCpu);
       accounting.push({ variant: r.variant, accounting: counted });
       say(
         `accounting ${r.variant.workload}/${r.variant.id}: ${counted.vmEntries} VM entries, ${counted.hostCalls} host calls, ${counted.mallocs} mallocs per request${counted.problem ? ` (${counted.problem})` : ""}`,
@@ -494,10 +500,14 @@ try {
       ),
     );
   }
-  targets.push(ratioTarget("our jwt-auth vs Envoy native jwt_authn (throughput)", "throughput", "jwt", "native", 1.0));
-  targets.push(
-    ratioTarget("our jwt-auth vs Envoy native jwt_authn (Envoy CPU per request)", "cpu", "jwt", "native", 1.0),
-  );
+  for (const [workload, tokens] of [
+    ["jwt", "same token"],
+    ["jwt-distinct", "distinct tokens"],
+  ] as const) {
+    const name = `our jwt-auth vs Envoy native jwt_authn, ${tokens}`;
+    targets.push(ratioTarget(`${name} (throughput)`, "throughput", workload, "native", 1.0));
+    targets.push(ratioTarget(`${name} (Envoy CPU per request)`, "cpu", workload, "native", 1.0));
+  }
   targets.push(ratioTarget("our headers filter vs no filter", "throughput", "headers", "none", 0.95, true));
   targets.push(
     ratioTarget("our headers filter vs Envoy native header mutation", "throughput", "headers", "native", 0.9, true),

@@ -3,7 +3,7 @@
 //
 //   headers workload: none · native (route header mutation) · AssemblyScript (ours) · floor (WebAssembly text) · Go SDK ·
 //                     proxy-runtime (solo-io, AssemblyScript) · Rust SDK · Lua
-//   jwt workload:     none · native (jwt_authn) · AssemblyScript (ours, jwt-auth) · Go SDK
+//   jwt, jwt-distinct: none · native (jwt_authn, its token cache on) · AssemblyScript (ours, jwt-auth) · Go SDK
 //
 // Modules are copied to .cache/bench/modules/ so that a rebuild of build/ during the run cannot change them.
 import { execFile } from "node:child_process";
@@ -38,8 +38,12 @@ const PROXY_RUNTIME_PACKAGES = { "@solo-io/proxy-runtime": "0.1.8", assemblyscri
 const WABT_PACKAGES = { wabt: "1.0.39" };
 const GO_SDK_MODULE = "github.com/proxy-wasm/proxy-wasm-go-sdk";
 
-/** The two workloads: header edits (the same work seven ways) and JWT verification (real work per request). */
-export type Workload = "headers" | "jwt";
+/**
+ * The workloads: header edits (the same work seven ways), and JWT verification (real work per request) with the
+ * same token on every request (`jwt`: token caches hit) and with a different token on every request
+ * (`jwt-distinct`: no cache can stand in for verification).
+ */
+export type Workload = "headers" | "jwt" | "jwt-distinct";
 
 /** Size of a variant's .wasm module. */
 export interface ModuleSize {
@@ -322,25 +326,27 @@ export const VARIANTS: readonly Variant[] = [
       filter: { kind: "lua", source: readFileSync(join(VARIANTS_DIR, "lua-headers/filter.lua"), "utf8") },
     }),
   },
-  { id: "none", workload: "jwt", label: "no filter (baseline)", build: async () => ({ filter: { kind: "none" } }) },
-  {
-    id: "native",
-    workload: "jwt",
-    label: "Envoy native jwt_authn",
-    build: async () => ({ filter: { kind: "native-jwt" } }),
-  },
-  {
-    id: "as",
-    workload: "jwt",
-    label: "AssemblyScript, proxy-wasm-as jwt-auth (ours)",
-    build: () => ourVariant("jwt-auth", JWT_FILTER_CONFIG),
-  },
-  {
-    id: "go",
-    workload: "jwt",
-    label: "Go, proxy-wasm-go-sdk",
-    build: () => goVariant("go-jwt-auth", JWT_FILTER_CONFIG),
-  },
+  ...(["jwt", "jwt-distinct"] as const).flatMap((workload): Variant[] => [
+    { id: "none", workload, label: "no filter (baseline)", build: async () => ({ filter: { kind: "none" } }) },
+    {
+      id: "native",
+      workload,
+      label: "Envoy native jwt_authn",
+      build: async () => ({ filter: { kind: "native-jwt" } }),
+    },
+    {
+      id: "as",
+      workload,
+      label: "AssemblyScript, proxy-wasm-as jwt-auth (ours)",
+      build: () => ourVariant("jwt-auth", JWT_FILTER_CONFIG),
+    },
+    {
+      id: "go",
+      workload,
+      label: "Go, proxy-wasm-go-sdk",
+      build: () => goVariant("go-jwt-auth", JWT_FILTER_CONFIG),
+    },
+  ]),
 ];
 
 /** Our smallest module (test/fixtures/add-header: one response header), the SDK's size floor. */

@@ -57,6 +57,22 @@ export class Sha256 {
     return this.update(String.UTF8.encode(text));
   }
 
+  /** Hashes bytes [start, end) of `data` (clamped to the buffer), without copying them out first. */
+  updateRange(data: ArrayBuffer, start: i32, end: i32): Sha256 {
+    const to = min(end, data.byteLength);
+    const from = max(0, start);
+    return to > from ? this.updateRaw(changetype<usize>(data) + <usize>from, to - from) : this;
+  }
+
+  /** Makes this hasher continue from exactly where `other` is (state, buffered bytes and length). */
+  copyFrom(other: Sha256): Sha256 {
+    memory.copy(changetype<usize>(this.state), changetype<usize>(other.state), 8 << 2);
+    memory.copy(changetype<usize>(this.block), changetype<usize>(other.block), <usize>other.blockLength);
+    this.blockLength = other.blockLength;
+    this.totalBytes = other.totalBytes;
+    return this;
+  }
+
   /** Hashes `length` bytes at linear-memory address `pointer` (for callers holding raw memory). */
   updateRaw(pointer: usize, length: i32): Sha256 {
     this.totalBytes += <u64>length;
@@ -76,6 +92,22 @@ export class Sha256 {
 
   /** Pads the message (§5.1.1) and returns the 32-byte digest. Call reset() before reusing the object. */
   digest(): ArrayBuffer {
+    const out = new ArrayBuffer(SHA256_DIGEST_BYTES);
+    this.finish(changetype<usize>(out));
+    return out;
+  }
+
+  /**
+   * Like digest(), but writes the 32 bytes into `out` at `offset` instead of allocating (an `out` too small for
+   * them is a programming error: it aborts). Call reset() or copyFrom() before reusing the object.
+   */
+  digestInto(out: ArrayBuffer, offset: i32 = 0): void {
+    if (offset < 0 || offset + SHA256_DIGEST_BYTES > out.byteLength) throw new RangeError("digestInto: output too small");
+    this.finish(changetype<usize>(out) + <usize>offset);
+  }
+
+  /** Pads the message (§5.1.1) and stores the digest at `out`. */
+  private finish(out: usize): void {
     const bitLength = this.totalBytes << 3;
     const block = this.block;
     unchecked(block[this.blockLength++] = 0x80);
@@ -88,9 +120,7 @@ export class Sha256 {
     store<u64>(changetype<usize>(block) + SHA256_BLOCK_BYTES - 8, bswap<u64>(bitLength));
     this.compress();
     this.blockLength = 0;
-    const out = new ArrayBuffer(SHA256_DIGEST_BYTES);
-    for (let i = 0; i < 8; i++) store<u32>(changetype<usize>(out) + (<usize>i << 2), bswap<u32>(unchecked(this.state[i])));
-    return out;
+    for (let i = 0; i < 8; i++) store<u32>(out + (<usize>i << 2), bswap<u32>(unchecked(this.state[i])));
   }
 
   /** Processes the full 64-byte block in `this.block` (§6.2.2). */
