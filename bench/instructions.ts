@@ -3,6 +3,7 @@
 //
 //   npm run bench:instructions                                 the jwt workloads (same token, distinct tokens)
 //   npm run bench:instructions -- --workloads headers,jwt --requests 400 --warmup 300 --variants none,as
+//   npm run bench:instructions -- --compare old/jwt-auth.wasm   another jwt-auth build next to ours (before/after)
 //
 // Each variant runs in its own Envoy (--concurrency 1) under `valgrind --tool=callgrind --separate-threads=yes`,
 // started all at once (valgrind is slow: a start takes minutes on a busy machine). Each gets `--warmup` requests
@@ -17,15 +18,17 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { ensureDebianTools, ensureEnvoyBinary } from "@proxy-wasm-as/harness/envoy";
 import { freePort } from "./bench-envoy.ts";
 import { renderBenchConfig } from "./envoy-config.ts";
 import { BENCH_CACHE, type BuiltVariant, VARIANTS, type Workload } from "./variants.ts";
-import { requestHeadersOf } from "./workloads.ts";
+import { JWT_FILTER_CONFIG, requestHeadersOf } from "./workloads.ts";
 
 const run = promisify(execFile);
+/** Envoys under valgrind at once. */
+const PARALLEL = 2;
 const OUT_DIR = join(BENCH_CACHE, "callgrind");
 const { values: options } = parseArgs({
   options: {
@@ -33,7 +36,9 @@ const { values: options } = parseArgs({
     variants: { type: "string" },
     requests: { type: "string", default: "500" },
     warmup: { type: "string", default: "300" },
-    "ready-timeout-s": { type: "string", default: "900" },
+    "ready-timeout-s": { type: "string", default: "1800" },
+    /** Another build of jwt-auth (e.g. the one before a change), measured next to ours in the jwt workloads. */
+    compare: { type: "string" },
   },
 });
 const workloads = options.workloads.split(",") as Workload[];
@@ -172,29 +177,53 @@ async function main() {
   mkdirSync(OUT_DIR, { recursive: true });
   const envoy = await ensureEnvoyBinary();
   const chosen = VARIANTS.filter((v) => workloads.includes(v.workload) && (!wanted || wanted.includes(v.id)));
-  const starting: Array<Promise<Counted>> = [];
+  if (options.compare) {
+    const wasm = resolve(options.compare);
+    for (const workload of workloads.filter((w) => w !== "headers")) {
+      chosen.push({
+        id: "compare",
+        workload,
+        label: `jwt-auth from ${options.compare}`,
+        build: async () => ({ filter: { kind: "wasm", wasm, name: "compare", config: JWT_FILTER_CONFIG } }),
+      });
+    }
+  }
+  const todo: Array<{ variant: (typeof chosen)[number]; built: BuiltVariant }> = [];
   for (const variant of chosen) {
     const built = await variant.build();
     if ("skip" in built) console.log(`${variant.workload}/${variant.id}: skipped (${built.skip})`);
-    else starting.push(startUnderCallgrind(envoy, variant.workload, variant.id, variant.label, built));
+    else todo.push({ variant, built });
   }
-  console.log(`starting ${starting.length} Envoys under callgrind (minutes on a busy machine) …`);
   const rows: string[] = [];
   const baseline = new Map<Workload, number>();
-  for (const next of starting) {
-    const counted = await next;
-    try {
-      const result = await measure(counted);
-      if (counted.id === "none") baseline.set(counted.workload, result.worker);
-      const base = baseline.get(counted.workload);
-      const delta = base === undefined || counted.id === "none" ? "" : `+${Math.round(result.worker - base)}`;
-      rows.push(
-        `| ${counted.workload} | ${counted.label} | ${Math.round(result.worker)} | ${delta} | ${Math.round(result.all)} | ${JSON.stringify(result.statuses)} |`,
-      );
-      console.log(rows.at(-1));
-    } finally {
-      process.kill(counted.pid, "SIGKILL"); // the counts are dumped; its exit dump is not needed
-      await counted.exited;
+  // Two at a time (valgrind runs a process on one core; more would only slow every start down).
+  for (let i = 0; i < todo.length; i += PARALLEL) {
+    const batch = todo.slice(i, i + PARALLEL);
+    console.log(`starting ${batch.map((t) => `${t.variant.workload}/${t.variant.id}`).join(", ")} under callgrind …`);
+    const started = await Promise.allSettled(
+      batch.map((t) => startUnderCallgrind(envoy, t.variant.workload, t.variant.id, t.variant.label, t.built)),
+    );
+    for (const [k, outcome] of started.entries()) {
+      const { variant } = batch[k]!;
+      if (outcome.status === "rejected") {
+        rows.push(`| ${variant.workload} | ${variant.label} | failed: ${(outcome.reason as Error).message.split("\n")[0]} | | | |`);
+        console.log(rows.at(-1));
+        continue;
+      }
+      const counted = outcome.value;
+      try {
+        const result = await measure(counted);
+        if (counted.id === "none") baseline.set(counted.workload, result.worker);
+        const base = baseline.get(counted.workload);
+        const delta = base === undefined || counted.id === "none" ? "" : `+${Math.round(result.worker - base)}`;
+        rows.push(
+          `| ${counted.workload} | ${counted.label} | ${Math.round(result.worker)} | ${delta} | ${Math.round(result.all)} | ${JSON.stringify(result.statuses)} |`,
+        );
+        console.log(rows.at(-1));
+      } finally {
+        process.kill(counted.pid, "SIGKILL"); // the counts are dumped; its exit dump is not needed
+        await counted.exited;
+      }
     }
   }
   console.log(

@@ -13,7 +13,7 @@ import {
   type HostImport,
 } from "../abi/index.ts";
 import type { Callouts, CalloutDelivery } from "./callouts.ts";
-import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry } from "./errors.ts";
+import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry, type LogLevelName } from "./errors.ts";
 import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
 import type { EmulatorHost } from "./host.ts";
 import { envHostcalls, wasiHostcallsFor, type HostFunction, type HostcallVm } from "./hostcalls/index.ts";
@@ -63,7 +63,7 @@ export class WasmVm implements CalloutDelivery {
   readonly #memory: WebAssembly.Memory;
   readonly #watchdog: Watchdog;
   #phase: Phase = null;
-  readonly #logThreshold: number;
+  #logThreshold: number;
   readonly #tracing: boolean;
   /** The allocator export Envoy calls: "malloc", else "proxy_on_memory_allocate". */
   readonly #allocName: string;
@@ -341,6 +341,11 @@ export class WasmVm implements CalloutDelivery {
     return c ? (this.#contexts.get(c.rootContextId) ?? c) : null;
   }
 
+  /** Changes the `wasm` log level, as Envoy's admin `POST /logging?wasm=<level>` does (the module is not told). */
+  setLogLevel(level: LogLevelName): void {
+    this.#logThreshold = LOG_LEVELS.indexOf(level);
+  }
+
   #log(level: LogLevel, ctx: ContextState | null, message: string): void {
     if (level < this.#logThreshold) return;
     const entry: LogEntry = {
@@ -376,6 +381,7 @@ export class WasmVm implements CalloutDelivery {
       },
       log: (level, ctx, message) => vm.#log(level, ctx, message),
       logs: (level) => level >= vm.#logThreshold,
+      logLevel: () => vm.#logThreshold,
       callbackData: () => vm.#callbackData,
       pluginConfiguration: () => vm.#pluginConfigReadable,
       markDeferred: (stream) => vm.markDeferred(stream),

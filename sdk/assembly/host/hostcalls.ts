@@ -20,16 +20,37 @@ export function lastStatus(): Status { return last; }
 
 // ---- logging ---------------------------------------------------------------------------------------------
 
-let cachedLogLevel: i32 = -1;
+// Envoy never tells a module that its log level changed (ABI 0.2.1 has no such callback; `POST /logging` on the
+// admin API changes the level without the module knowing), so the SDK asks with proxy_get_log_level and keeps the
+// answer: until the next root callback (VM start, configure, tick, queue, foreign function, callout response:
+// the dispatcher calls resetLogLevelCache there) and for at most LOG_LEVEL_REFRESH_CALLBACKS stream callbacks
+// (the dispatcher calls countLogLevelCallback on every one). A level changed at run time is therefore seen from
+// the next root callback, or at the latest 64 stream callbacks later; a level set at start is seen at once.
 
-/** Forgets the cached log level; the dispatcher calls it at the start of every callback. */
+/** Stream callbacks for which a level read from Envoy is kept. */
+export const LOG_LEVEL_REFRESH_CALLBACKS: i32 = 64;
+
+let cachedLogLevel: i32 = -1;
+let logLevelCallbacksLeft: i32 = 0;
+
+/** Forgets the cached log level: the next log call asks Envoy. The dispatcher calls it at every root callback. */
 export function resetLogLevelCache(): void { cachedLogLevel = -1; }
 
-/** Envoy's current `wasm` log level, asked once per callback and cached. Trace if the host refuses. */
+/** Counts one stream callback against the cached log level's lifetime (the dispatcher calls it on every one). */
+// @ts-ignore: decorator
+@inline export function countLogLevelCallback(): void {
+  if (--logLevelCallbacksLeft <= 0) cachedLogLevel = -1;
+}
+
+/**
+ * Envoy's current `wasm` log level (Trace if the host refuses), as last read: see above for how long a read
+ * is kept.
+ */
 export function getLogLevel(): LogLevel {
   if (cachedLogLevel < 0) {
     store<u32>(OUT_PTR, 0);
     cachedLogLevel = raw.proxy_get_log_level(OUT_PTR) == Status.Ok ? <i32>load<u32>(OUT_PTR) : 0;
+    logLevelCallbacksLeft = LOG_LEVEL_REFRESH_CALLBACKS;
   }
   return <LogLevel>cachedLogLevel;
 }
@@ -124,6 +145,14 @@ export function propertyEquals(name: string, expected: string): bool {
   const equal = size == valueLength && (size == 0 || memory.compare(load<usize>(OUT_PTR), wanted, size) == 0);
   dropOut();
   return equal;
+}
+
+/** The bytes of the top-level property `name` (one path segment, e.g. "plugin_name"); null if absent. */
+export function topLevelPropertyBytes(name: string): ArrayBuffer | null {
+  const path = encodeKey(name);
+  resetOut();
+  if (record(raw.proxy_get_property(path, keyLength, OUT_PTR, OUT_SIZE)) != Status.Ok) return null;
+  return takeBytes();
 }
 
 /** Reads a map property (e.g. ["request", "headers"]) as pairs; null if absent. */
