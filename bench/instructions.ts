@@ -3,7 +3,7 @@
 //
 //   npm run bench:instructions                                 the jwt workloads (same token, distinct tokens)
 //   npm run bench:instructions -- --workloads headers,jwt --requests 400 --warmup 300 --variants none,as
-//   npm run bench:instructions -- --compare old/jwt-auth.wasm   another jwt-auth build next to ours (before/after)
+//   npm run bench:instructions -- --extra before=old/jwt-auth.wasm   another build next to ours (before/after)
 //
 // Each variant runs in its own Envoy (--concurrency 1) under `valgrind --tool=callgrind --separate-threads=yes`,
 // started all at once (valgrind is slow: a start takes minutes on a busy machine). Each gets `--warmup` requests
@@ -37,8 +37,11 @@ const { values: options } = parseArgs({
     requests: { type: "string", default: "500" },
     warmup: { type: "string", default: "300" },
     "ready-timeout-s": { type: "string", default: "1800" },
-    /** Another build of jwt-auth (e.g. the one before a change), measured next to ours in the jwt workloads. */
-    compare: { type: "string" },
+    /**
+     * More Wasm modules for the chosen jwt workloads, `name=path.wasm`, comma-separated (e.g. jwt-auth before a
+     * change): each runs with jwt-auth's bench configuration, next to ours.
+     */
+    extra: { type: "string" },
   },
 });
 const workloads = options.workloads.split(",") as Workload[];
@@ -177,14 +180,16 @@ async function main() {
   mkdirSync(OUT_DIR, { recursive: true });
   const envoy = await ensureEnvoyBinary();
   const chosen = VARIANTS.filter((v) => workloads.includes(v.workload) && (!wanted || wanted.includes(v.id)));
-  if (options.compare) {
-    const wasm = resolve(options.compare);
+  for (const spec of options.extra?.split(",") ?? []) {
+    const [name, path] = spec.split("=");
+    if (!name || !path) throw new Error(`--extra wants name=path.wasm, got "${spec}"`);
+    const wasm = resolve(path);
     for (const workload of workloads.filter((w) => w !== "headers")) {
       chosen.push({
-        id: "compare",
+        id: name,
         workload,
-        label: `jwt-auth from ${options.compare}`,
-        build: async () => ({ filter: { kind: "wasm", wasm, name: "compare", config: JWT_FILTER_CONFIG } }),
+        label: `${name} (${path})`,
+        build: async () => ({ filter: { kind: "wasm", wasm, name, config: JWT_FILTER_CONFIG } }),
       });
     }
   }

@@ -133,6 +133,7 @@ class JwtAuthRequest extends HttpContext {
     }
     const tokenStart = authorization != null ? bearerTokenStart(authorization) : -1;
     if (tokenStart < 0) {
+      this.removeClaimHeaders();
       deniedMissing.increment();
       logDebug("jwt-auth: denied, no bearer token");
       replyWithError(this, 401, "unauthorized", "missing bearer token", root.challenge, "jwt_missing");
@@ -167,7 +168,19 @@ class JwtAuthRequest extends HttpContext {
   }
 
   /** 401 with error="invalid_token" (RFC 6750 §3.1), counting on `counter`. */
+  /**
+   * On a refusal: the claim headers the client sent are removed too (the request never reaches the upstream, but
+   * the access log must not show them as if they came from a token).
+   */
+  private removeClaimHeaders(): void {
+    const root = this.root;
+    if (root.removeClaimHeadersFirst) return; // already done
+    const claims = root.forwardedClaims;
+    for (let i = 0; i < claims.length; i++) this.requestHeaders.remove(unchecked(claims[i]).header);
+  }
+
   private rejectInvalid(counter: Counter, message: string, details: string): Action {
+    this.removeClaimHeaders();
     counter.increment();
     logDebug("jwt-auth: denied, " + message);
     const challenge = this.root.challenge + ", error=\"invalid_token\", error_description=\"" + message + "\"";
@@ -177,6 +190,7 @@ class JwtAuthRequest extends HttpContext {
 
   /** 403: a genuine, current token that is not meant for this service. */
   private reject403(message: string, details: string): Action {
+    this.removeClaimHeaders();
     deniedForbidden.increment();
     logDebug("jwt-auth: denied, " + message);
     replyWithError(this, 403, "forbidden", message, "", details);

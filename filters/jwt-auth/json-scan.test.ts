@@ -14,7 +14,8 @@ import {
 } from "../../sdk/test/wasm-test-module.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const WANTED = ["exp", "nbf", "iss", "aud", "sub", "é", ""];
+// "exp" twice: a forwarded claim may be one of the registered ones (each wanted name gets the value).
+const WANTED = ["exp", "nbf", "iss", "aud", "sub", "é", "", "exp"];
 
 // Both readers describe what they found the same way: "invalid", or one line per wanted name:
 // kind, then the value (strings unescaped, numbers as their f64 bits, arrays as their string items).
@@ -108,7 +109,7 @@ beforeAll(async () => {
 
 /** A member name as a JSON string: sometimes with some characters written as \\u escapes. */
 const memberName = fc
-  .tuple(fc.constantFrom(...WANTED, "other", "expx", "ex", "iss2"), fc.boolean())
+  .tuple(fc.constantFrom(...new Set(WANTED), "other", "expx", "ex", "iss2"), fc.boolean())
   .map(([name, escapeFirst]) =>
     escapeFirst && name.length > 0
       ? `"\\u${name.charCodeAt(0).toString(16).padStart(4, "0")}${JSON.stringify(name.slice(1)).slice(1)}`

@@ -81,8 +81,7 @@ export class MemberScanner {
       const valueStart = position;
       const kind = skipValue(1);
       if (kind == ValueKind.Absent) return false;
-      const wanted = this.find(keyStart, keyEnd, keyEscaped == 1);
-      if (wanted >= 0) record(unchecked(values[wanted]), kind, valueStart);
+      this.recordMember(keyStart, keyEnd, keyEscaped == 1, kind, valueStart);
       skipWhitespace();
       if (position >= limit) return false;
       const c = byteAt(position++);
@@ -92,20 +91,25 @@ export class MemberScanner {
     }
   }
 
-  /** Index of the wanted name spelt by key bytes [start, end), or -1. */
-  private find(start: i32, end: i32, escaped: bool): i32 {
+  /**
+   * Records the value that starts at `valueStart` for every wanted name (a name may be wanted twice) that the key
+   * in bytes [start, end) spells.
+   */
+  private recordMember(start: i32, end: i32, escaped: bool, kind: ValueKind, valueStart: i32): void {
     const names = this.nameBytes;
+    const values = this.values;
     if (!escaped) {
       const length = end - start;
       for (let i = 0; i < names.length; i++) {
         const name = unchecked(names[i]);
-        if (name.byteLength == length && memory.compare(changetype<usize>(name), base + <usize>start, <usize>length) == 0) return i;
+        if (name.byteLength == length && memory.compare(changetype<usize>(name), base + <usize>start, <usize>length) == 0) {
+          record(unchecked(values[i]), kind, valueStart);
+        }
       }
-      return -1;
+      return;
     }
     const text = unescapeRange(start, end);
-    for (let i = 0; i < names.length; i++) if (unchecked(this.names[i]) == text) return i;
-    return -1;
+    for (let i = 0; i < names.length; i++) if (unchecked(this.names[i]) == text) record(unchecked(values[i]), kind, valueStart);
   }
 }
 
