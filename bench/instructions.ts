@@ -16,7 +16,7 @@
 //
 // The work is the suite's: bench/workloads.ts (tokens, header edits) and bench/variants.ts (the variants).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
@@ -29,7 +29,8 @@ import { JWT_FILTER_CONFIG, requestHeadersOf } from "./workloads.ts";
 const run = promisify(execFile);
 /** Envoys under valgrind at once. */
 const PARALLEL = 2;
-const OUT_DIR = join(BENCH_CACHE, "callgrind");
+/** This run's configurations and callgrind dumps (kept for callgrind_annotate; each run has its own folder). */
+const OUT_DIR = join(BENCH_CACHE, "callgrind", new Date().toISOString().replace(/[:.]/g, "-"));
 const { values: options } = parseArgs({
   options: {
     workloads: { type: "string", default: "jwt,jwt-distinct" },
@@ -176,8 +177,8 @@ async function measure(counted: Counted): Promise<{ worker: number; all: number;
 
 async function main() {
   ensureDebianTools([{ command: "valgrind", package: "valgrind" }], "npm run bench:instructions");
-  rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
+  console.log(`callgrind dumps in ${OUT_DIR}`);
   const envoy = await ensureEnvoyBinary();
   const chosen = VARIANTS.filter((v) => workloads.includes(v.workload) && (!wanted || wanted.includes(v.id)));
   for (const spec of options.extra?.split(",") ?? []) {
@@ -224,6 +225,9 @@ async function main() {
         rows.push(
           `| ${counted.workload} | ${counted.label} | ${Math.round(result.worker)} | ${delta} | ${Math.round(result.all)} | ${JSON.stringify(result.statuses)} |`,
         );
+        console.log(rows.at(-1));
+      } catch (err) {
+        rows.push(`| ${counted.workload} | ${counted.label} | failed: ${(err as Error).message.split("\n")[0]} | | | |`);
         console.log(rows.at(-1));
       } finally {
         process.kill(counted.pid, "SIGKILL"); // the counts are dumped; its exit dump is not needed

@@ -3,7 +3,8 @@
 //
 //   headers workload: none · native (route header mutation) · AssemblyScript (ours) · floor (WebAssembly text) · Go SDK ·
 //                     proxy-runtime (solo-io, AssemblyScript) · Rust SDK · Lua
-//   jwt, jwt-distinct: none · native (jwt_authn, its token cache on) · AssemblyScript (ours, jwt-auth) · Go SDK
+//   jwt, jwt-distinct: none · native (jwt_authn, its token cache on) · AssemblyScript (ours, jwt-auth) ·
+//                     boundary floor (WebAssembly text: the work's host calls without verification) · Go SDK
 //
 // Modules are copied to .cache/bench/modules/ so that a rebuild of build/ during the run cannot change them.
 import { execFile } from "node:child_process";
@@ -239,10 +240,15 @@ async function proxyRuntimeVariant(): Promise<BuiltVariant | { skip: string }> {
  * The floor: bench/variants/floor-headers/floor.wat (the header edits by hand in WebAssembly text) compiled with
  * wat2wasm from the npm `wabt` package, installed into .cache/bench/wabt.
  */
-async function floorVariant(): Promise<BuiltVariant | { skip: string }> {
+function floorVariant(): Promise<BuiltVariant | { skip: string }> {
+  return watVariant("floor-headers");
+}
+
+/** bench/variants/<folder>/floor.wat compiled with wat2wasm (npm `wabt`, installed into .cache/bench/wabt). */
+async function watVariant(folder: string): Promise<BuiltVariant | { skip: string }> {
   const dir = join(BENCH_CACHE, "wabt");
-  const source = join(VARIANTS_DIR, "floor-headers");
-  const output = join(dir, "floor-headers.wasm");
+  const source = join(VARIANTS_DIR, folder);
+  const output = join(dir, `${folder}.wasm`);
   const failed = await installNpmPackages(dir, WABT_PACKAGES);
   if (failed) return failed;
   if (!upToDate(output, source)) {
@@ -255,12 +261,12 @@ async function floorVariant(): Promise<BuiltVariant | { skip: string }> {
       ]);
     } catch (err) {
       return {
-        skip: `wat2wasm of bench/variants/floor-headers/floor.wat failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}`,
+        skip: `wat2wasm of bench/variants/${folder}/floor.wat failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}`,
       };
     }
   }
-  const module = stage(output, "floor-headers.wasm");
-  return { filter: { kind: "wasm", wasm: module.path, name: "floor-headers" }, module };
+  const module = stage(output, `${folder}.wasm`);
+  return { filter: { kind: "wasm", wasm: module.path, name: folder }, module };
 }
 
 /** Builds bench/variants/rust-headers with cargo for wasm32-wasip1 (adding the target through rustup if needed). */
@@ -339,6 +345,12 @@ export const VARIANTS: readonly Variant[] = [
       workload,
       label: "AssemblyScript, proxy-wasm-as jwt-auth (ours)",
       build: () => ourVariant("jwt-auth", JWT_FILTER_CONFIG),
+    },
+    {
+      id: "floor",
+      workload,
+      label: "boundary floor: the work's host calls, no verification (WebAssembly text)",
+      build: () => watVariant("floor-jwt"),
     },
     {
       id: "go",

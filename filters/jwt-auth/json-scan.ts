@@ -39,14 +39,19 @@ let limit: i32 = 0;
  */
 export class MemberScanner {
   private readonly nameBytes: StaticArray<ArrayBuffer>;
+  /** Per name: its first (up to) four bytes, little-endian, to reject most keys without comparing them. */
+  private readonly namePrefixes: StaticArray<u32>;
   /** After scan(): the value of names[i], kind Absent when the object has no such member. */
   readonly values: StaticArray<ScannedValue>;
 
   constructor(private readonly names: string[]) {
     this.nameBytes = new StaticArray<ArrayBuffer>(names.length);
+    this.namePrefixes = new StaticArray<u32>(names.length);
     this.values = new StaticArray<ScannedValue>(names.length);
     for (let i = 0; i < names.length; i++) {
-      unchecked(this.nameBytes[i] = String.UTF8.encode(unchecked(names[i])));
+      const bytes = String.UTF8.encode(unchecked(names[i]));
+      unchecked(this.nameBytes[i] = bytes);
+      unchecked(this.namePrefixes[i] = prefixOf(changetype<usize>(bytes), bytes.byteLength));
       unchecked(this.values[i] = new ScannedValue());
     }
   }
@@ -100,9 +105,12 @@ export class MemberScanner {
     const values = this.values;
     if (!escaped) {
       const length = end - start;
+      const prefix = prefixOf(base + <usize>start, length);
       for (let i = 0; i < names.length; i++) {
+        if (unchecked(this.namePrefixes[i]) != prefix) continue;
         const name = unchecked(names[i]);
-        if (name.byteLength == length && memory.compare(changetype<usize>(name), base + <usize>start, <usize>length) == 0) {
+        if (name.byteLength != length) continue;
+        if (length <= 4 || memory.compare(changetype<usize>(name), base + <usize>start, <usize>length) == 0) {
           record(unchecked(values[i]), kind, valueStart);
         }
       }
@@ -111,6 +119,14 @@ export class MemberScanner {
     const text = unescapeRange(start, end);
     for (let i = 0; i < names.length; i++) if (unchecked(this.names[i]) == text) record(unchecked(values[i]), kind, valueStart);
   }
+}
+
+/** The first min(length, 4) bytes at `at`, little-endian, in a u32 (0 for the missing ones). */
+function prefixOf(at: usize, length: i32): u32 {
+  if (length >= 4) return load<u32>(at);
+  let prefix: u32 = 0;
+  for (let i = 0; i < length; i++) prefix |= <u32>load<u8>(at + <usize>i) << (<u32>i << 3);
+  return prefix;
 }
 
 /** True if only whitespace follows the cursor. */
@@ -136,11 +152,14 @@ function record(value: ScannedValue, kind: ValueKind, start: i32): void {
 @inline function byteAt(offset: i32): u32 { return <u32>load<u8>(base + <usize>offset); }
 
 function skipWhitespace(): void {
-  while (position < limit) {
-    const c = byteAt(position);
+  let at = position;
+  const end = limit;
+  while (at < end) {
+    const c = byteAt(at);
     if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) break;
-    position++;
+    at++;
   }
+  position = at;
 }
 
 /**
@@ -207,8 +226,9 @@ let stringEscaped: bool = false;
  */
 function skipString(): i32 {
   let at = position + 1;
+  const end = limit;
   let escaped = 0;
-  while (at < limit) {
+  while (at < end) {
     const c = byteAt(at);
     if (c == QUOTE) {
       closingQuote = at;
@@ -219,10 +239,10 @@ function skipString(): i32 {
     if (c < 0x20) return -1;
     if (c != BACKSLASH) { at++; continue; }
     escaped = 1;
-    if (at + 1 >= limit) return -1;
+    if (at + 1 >= end) return -1;
     const e = byteAt(at + 1);
     if (e == 0x75) { // \uXXXX
-      if (at + 6 > limit) return -1;
+      if (at + 6 > end) return -1;
       for (let k = 2; k < 6; k++) if (hexDigit(byteAt(at + k)) < 0) return -1;
       at += 6;
       continue;
@@ -245,24 +265,27 @@ function hexDigit(c: u32): i32 {
 
 /** A number at the cursor: '-'? int ('.' digits)? ([eE] [+-]? digits)?, no leading zeros. */
 function skipNumber(): bool {
-  if (byteAt(position) == 0x2d) position++;
-  const intStart = position;
-  while (position < limit && isDigit(byteAt(position))) position++;
-  if (position == intStart) return false;
-  if (position - intStart > 1 && byteAt(intStart) == 0x30) return false;
-  if (position < limit && byteAt(position) == 0x2e) {
-    position++;
-    const fracStart = position;
-    while (position < limit && isDigit(byteAt(position))) position++;
-    if (position == fracStart) return false;
+  let at = position;
+  const end = limit;
+  if (byteAt(at) == 0x2d) at++;
+  const intStart = at;
+  while (at < end && isDigit(byteAt(at))) at++;
+  if (at == intStart) return false;
+  if (at - intStart > 1 && byteAt(intStart) == 0x30) return false;
+  if (at < end && byteAt(at) == 0x2e) {
+    at++;
+    const fracStart = at;
+    while (at < end && isDigit(byteAt(at))) at++;
+    if (at == fracStart) return false;
   }
-  if (position < limit && (byteAt(position) | 0x20) == 0x65) {
-    position++;
-    if (position < limit && (byteAt(position) == 0x2b || byteAt(position) == 0x2d)) position++;
-    const expStart = position;
-    while (position < limit && isDigit(byteAt(position))) position++;
-    if (position == expStart) return false;
+  if (at < end && (byteAt(at) | 0x20) == 0x65) {
+    at++;
+    if (at < end && (byteAt(at) == 0x2b || byteAt(at) == 0x2d)) at++;
+    const expStart = at;
+    while (at < end && isDigit(byteAt(at))) at++;
+    if (at == expStart) return false;
   }
+  position = at;
   return true;
 }
 
