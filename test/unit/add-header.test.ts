@@ -102,8 +102,8 @@ test("in a stateless module's VM a new configuration of the same plugin takes ov
     pluginConfig: { request: { set: { "x-plugin": "a" } } },
   });
   emu.addPlugin({ rootId: "b", pluginName: "edits", pluginConfig: { request: { set: { "x-plugin": "b" } } } });
-  expect(emu.logMessages("warn").join("\n")).toContain(
-    'a new configuration of plugin "edits" now serves every stream of this VM',
+  expect(emu.logMessages("warn")).toContain(
+    'statelessStreams: plugin "edits": a new configuration now serves every stream of this VM',
   );
   for (const rootId of ["a", "b"]) {
     const s = emu.httpStream({ rootId });
@@ -125,7 +125,7 @@ test("a stateless module refuses a second plugin in its VM: the streams of two p
     }),
   ).toThrow();
   expect(emu.logMessages("critical")).toEqual([
-    'statelessStreams: plugin "billing-jwt" cannot run in the VM of plugin "orders-jwt": this module keeps no state per stream, and Envoy does not tell it which plugin a stream belongs to, so a VM serves one plugin; give each plugin its own vm_config.vm_id',
+    'statelessStreams: plugin "billing-jwt" cannot share a VM with plugin "orders-jwt" (stateless streams): give each plugin its own vm_config.vm_id',
   ]);
   // The first plugin still serves its streams with its own configuration.
   const s = emu.httpStream();

@@ -112,34 +112,31 @@ function sameBytes(a: ArrayBuffer | null, b: ArrayBuffer | null): bool {
 // A configuration update, or two plugins of the same name with different configurations (which cannot be told
 // apart): one warning line naming the plugin.
 function warnTakeOver(pluginName: ArrayBuffer | null): void {
-  logParts(LogLevel.Warn, [
-    String.UTF8.encode("statelessStreams: a new configuration of plugin \""), pluginName != null ? pluginName : new ArrayBuffer(0),
-    String.UTF8.encode("\" now serves every stream of this VM (if two plugins of that name run at once, give them different names)"),
-  ]);
+  logNaming(LogLevel.Warn, STATELESS_PLUGIN, pluginName, "\": a new configuration now serves every stream of this VM", null, "");
 }
 
-// One critical line naming both plugins (their names are logged as the bytes Envoy has: no UTF-8 decoder needed).
+// One critical line naming both plugins (sdk/README.md, "Stateless streams", says why).
 function refuseSecondPlugin(incoming: ArrayBuffer | null, existing: ArrayBuffer | null): void {
-  logParts(LogLevel.Critical, [
-    String.UTF8.encode("statelessStreams: plugin \""), incoming != null ? incoming : new ArrayBuffer(0),
-    String.UTF8.encode("\" cannot run in the VM of plugin \""), existing != null ? existing : new ArrayBuffer(0),
-    String.UTF8.encode("\": this module keeps no state per stream, and Envoy does not tell it which plugin a stream belongs to, so a VM serves one plugin; give each plugin its own vm_config.vm_id"),
-  ]);
+  logNaming(LogLevel.Critical, STATELESS_PLUGIN, incoming, "\" cannot share a VM with plugin \"", existing,
+    "\" (stateless streams): give each plugin its own vm_config.vm_id");
 }
 
-// Logs the concatenation of `parts` (UTF-8 bytes) as one line, if `level` is enabled.
-function logParts(level: LogLevel, parts: ArrayBuffer[]): void {
+const STATELESS_PLUGIN = "statelessStreams: plugin \"";
+
+// Logs `a`, `first`, `b`, `second`, `c` as one line: the names are the bytes Envoy has (no UTF-8 decoder needed).
+function logNaming(level: LogLevel, a: string, first: ArrayBuffer | null, b: string, second: ArrayBuffer | null, c: string): void {
   if (!host.isLogEnabled(level)) return;
-  let size = 0;
-  for (let i = 0; i < parts.length; i++) size += unchecked(parts[i]).byteLength;
-  const message = new ArrayBuffer(size);
-  let at = changetype<usize>(message);
-  for (let i = 0; i < parts.length; i++) {
-    const part = unchecked(parts[i]);
-    memory.copy(at, changetype<usize>(part), <usize>part.byteLength);
-    at += <usize>part.byteLength;
-  }
-  host.logUnchecked(level, changetype<usize>(message), <usize>size);
+  const firstLength = first != null ? <usize>first.byteLength : 0;
+  const secondLength = second != null ? <usize>second.byteLength : 0;
+  const line = heap.alloc(<usize>(a.length + b.length + c.length) * 3 + firstLength + secondLength);
+  let at = line;
+  at += String.UTF8.encodeUnsafe(changetype<usize>(a), a.length, at);
+  if (first != null) { memory.copy(at, changetype<usize>(first), firstLength); at += firstLength; }
+  at += String.UTF8.encodeUnsafe(changetype<usize>(b), b.length, at);
+  if (second != null) { memory.copy(at, changetype<usize>(second), secondLength); at += secondLength; }
+  at += String.UTF8.encodeUnsafe(changetype<usize>(c), c.length, at);
+  host.logUnchecked(level, line, at - line);
+  heap.free(line);
 }
 
 function tcpContext(id: u32): TcpContext | null {
