@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Three projects:
@@ -5,6 +6,9 @@ import { defineConfig } from "vitest/config";
 //  - envoy: tests that run real Envoy (containers by default, or local processes) with real traffic.
 //  - package: a user's project from the packed packages only (npm create via a loopback registry; minutes).
 // `npm test` runs both; `npm run test:unit` / `npm run test:envoy` run one.
+// `npm test` and `npm run test:unit` run with --coverage: the sample filters' AssemblyScript sources, measured on the
+// emulator by the harness's coverage provider (the one the vitest preset gives users), end the run with a table
+// per filter file and coverage/lcov.info.
 
 // Inside this repository "@proxy-wasm-as/harness" resolves to its TypeScript sources (the package's custom
 // "source" export condition), so tests run without building harness/dist first. The rest are Vite's
@@ -23,6 +27,13 @@ export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
     globalSetup: ["./test/global-setup.ts"],
+    coverage: {
+      provider: "custom",
+      customProviderModule: fileURLToPath(new URL("./harness/src/vitest/coverage-provider.ts", import.meta.url)),
+      reporter: ["text", "lcov"],
+      // The sample filters (test fixtures are measured by their own tests, e.g. test/unit/coverage-count.test.ts).
+      include: ["filters/**"],
+    },
     projects: [
       {
         extends: true,

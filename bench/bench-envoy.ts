@@ -1,8 +1,8 @@
 // Starts one bench Envoy (bench/envoy-config.ts) with the harness's process runner: --concurrency 1, pinned
 // to one core with taskset, Wasm logs at "warning" (by default) so nothing is logged per request. Resolves once the
 // admin API says LIVE and a request through the proxy listener is answered.
-import { createServer } from "node:net";
 import { EnvoyAdmin, EnvoyHarnessError, EnvoyLog, prepareRunner } from "@proxy-wasm-as/harness";
+import { freeLoopbackPort } from "@proxy-wasm-as/harness/bench";
 import { type BenchFilter, type BenchPorts, renderBenchConfig } from "./envoy-config.ts";
 
 /** A running bench Envoy. */
@@ -30,17 +30,8 @@ export interface BenchEnvoyOptions {
   readonly readyTimeoutMs?: number;
 }
 
-/** A loopback port that was free a moment ago (the kernel picks it; Envoy binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A loopback port that was free a moment ago (the harness's freeLoopbackPort). */
+export const freePort: () => Promise<number> = freeLoopbackPort;
 
 /** Starts Envoy running `filter` and waits until it is ready; throws with Envoy's own lines when it is not. */
 export async function startBenchEnvoy(filter: BenchFilter, options: BenchEnvoyOptions): Promise<BenchEnvoy> {

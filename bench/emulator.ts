@@ -1,10 +1,15 @@
 // Emulator throughput: request-header callbacks per second through a small filter.
 // Run: node bench/emulator.ts   (or npm run bench:emulator). Prints figures; never asserts.
 // Module: the AssemblyScript `headers` filter if built (build/**/headers*.wasm), else the Go fixture filter.
+// Also the cost of coverage, in the same run: the headers filter's coverage build with its counters against the
+// same build without them (the instrumentation alone), and against the optimized module tests run without
+// coverage (what `vitest --coverage` costs an emulator test: unoptimized code plus counters).
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Emulator } from "@proxy-wasm-as/harness/emulator";
+import { coverageBuildPath } from "@proxy-wasm-as/harness/coverage";
+import { buildAll } from "../scripts/build.ts";
 import { buildGoFilter } from "../test/fixtures/go-filter/build.ts";
 
 const TARGET = 200_000;
@@ -14,7 +19,7 @@ function findHeadersFilter(dir: string): string | undefined {
   if (!existsSync(dir)) return undefined;
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (name.startsWith(".")) continue;
+    if (name.startsWith(".") || name === "coverage") continue; // build/coverage/: coverage builds, measured below
     if (statSync(p).isDirectory()) {
       const found = findHeadersFilter(p);
       if (found) return found;
@@ -122,32 +127,40 @@ function measure(emu: Emulator): { perSecond: number; streamsPerSecond: number; 
 }
 
 /**
+ * Throughput of `other` against `base` in the same run. Rounds alternate (base, other, base, …) so a change in
+ * machine load hits both; the ratio is the median of the per-round ratios (other / base).
+ */
+function compareEmulators(
+  baseEmu: Emulator,
+  otherEmu: Emulator,
+): { base: ReturnType<typeof measure>; other: ReturnType<typeof measure>; ratio: number } {
+  run(5_000, baseEmu); // warm-up (JIT, guest heap)
+  run(5_000, otherEmu);
+  const base: ReturnType<typeof measure>[] = [];
+  const other: ReturnType<typeof measure>[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    base.push(measure(baseEmu));
+    other.push(measure(otherEmu));
+  }
+  const pick = (xs: ReturnType<typeof measure>[]) =>
+    xs.find((x) => x.perSecond === median(xs.map((y) => y.perSecond)))!;
+  return { base: pick(base), other: pick(other), ratio: median(other.map((o, i) => o.perSecond / base[i]!.perSecond)) };
+}
+
+/**
  * The watchdog (per-callback deadline + memory ceiling) instruments the module; the same run measures the module
- * as given (watchdog: false) as the baseline. Rounds alternate (plain, guarded, plain, …) so a change in machine
- * load hits both; the ratio printed is the median of the per-round ratios.
+ * as given (watchdog: false) as the baseline.
  */
 function compare(bytes: Uint8Array): {
   plain: ReturnType<typeof measure>;
   guarded: ReturnType<typeof measure>;
   ratio: number;
 } {
-  const plainEmu = Emulator.fromBytes(bytes, { logLevel: "error", watchdog: false });
-  const guardedEmu = Emulator.fromBytes(bytes, { logLevel: "error" });
-  run(5_000, plainEmu); // warm-up (JIT, guest heap)
-  run(5_000, guardedEmu);
-  const plain: ReturnType<typeof measure>[] = [];
-  const guarded: ReturnType<typeof measure>[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    plain.push(measure(plainEmu));
-    guarded.push(measure(guardedEmu));
-  }
-  const pick = (xs: ReturnType<typeof measure>[]) =>
-    xs.find((x) => x.perSecond === median(xs.map((y) => y.perSecond)))!;
-  return {
-    plain: pick(plain),
-    guarded: pick(guarded),
-    ratio: median(guarded.map((g, i) => g.perSecond / plain[i]!.perSecond)),
-  };
+  const { base, other, ratio } = compareEmulators(
+    Emulator.fromBytes(bytes, { logLevel: "error", watchdog: false }),
+    Emulator.fromBytes(bytes, { logLevel: "error" }),
+  );
+  return { plain: base, guarded: other, ratio };
 }
 
 const instrumentStart = performance.now();
@@ -173,6 +186,19 @@ console.log(
 console.log(
   `emulator ceiling (minimal raw-ABI filter: 1 header get + 1 add): ${fmt(minimal.guarded.perSecond)} request-header callbacks/s`,
 );
+if (asFilter) {
+  // Coverage: the coverage build (unoptimized, source map) is what the emulator runs and measures with coverage on.
+  await buildAll({ only: ["headers"], coverage: true, quiet: true });
+  const coverageBytes = readFileSync(coverageBuildPath(asFilter));
+  const counted = await Emulator.load(asFilter, { logLevel: "error", coverage: true });
+  const probes = compareEmulators(Emulator.fromBytes(coverageBytes, { logLevel: "error", coverage: false }), counted);
+  const mode = compareEmulators(Emulator.fromBytes(moduleBytes, { logLevel: "error" }), counted);
+  console.log(
+    `coverage cost: counters ${fmt(probes.other.perSecond)} vs ${fmt(probes.base.perSecond)} without (same unoptimized coverage build) = ${probes.ratio.toFixed(3)}×; ` +
+      `coverage mode (coverage build + counters) vs the optimized module: ${fmt(mode.other.perSecond)} vs ${fmt(mode.base.perSecond)} = ${mode.ratio.toFixed(3)}× ` +
+      `(request-header callbacks/s, median of ${ROUNDS} alternating rounds, 1.000 = free)`,
+  );
+}
 console.log(
   `watchdog cost: headers filter ${fmt(filter.guarded.perSecond)} vs ${fmt(filter.plain.perSecond)} without = ${filter.ratio.toFixed(3)}×; ` +
     `minimal filter ${fmt(minimal.guarded.perSecond)} vs ${fmt(minimal.plain.perSecond)} = ${minimal.ratio.toFixed(3)}× ` +

@@ -18,18 +18,6 @@ export interface WasmMemory {
   readonly rssBytes: number;
 }
 
-/** CPU time (user + system, all threads) process `pid` has used so far, in microseconds (10 ms resolution). */
-export function processCpuMicros(pid: number): number {
-  // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux architecture the bench runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
 /** Envoy's resident set size in bytes (VmRSS). */
 export function processRssBytes(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

@@ -20,9 +20,13 @@ export interface VariantResult {
   /** Envoy CPU time per request (median over rounds), and its median per-round ratio to the baseline. */
   readonly cpuMicrosPerRequest?: number;
   readonly cpuRatio?: number;
-  /** Per-round throughput and Envoy CPU µs per request, for per-round comparisons and the record. */
-  readonly roundsRps?: readonly number[];
-  readonly roundsCpuMicros?: readonly number[];
+  /** Envoy's CPU time over wall time during the measurements (median): near 1 when Envoy was the bottleneck. */
+  readonly envoyBusyShare?: number;
+  /** Rounds it was measured in (the base rounds, plus extra rounds for open targets). */
+  readonly rounds?: number;
+  /** Per-round throughput and Envoy CPU µs per request by round index (null: not in that round), for the record. */
+  readonly roundsRps?: readonly (number | null)[];
+  readonly roundsCpuMicros?: readonly (number | null)[];
   /** Load-generator errors (non-2xx/3xx, socket errors) over all rounds. */
   readonly errors?: number;
   readonly moduleRawBytes?: number;
@@ -47,8 +51,10 @@ export interface TargetResult {
   readonly measured: string;
   /** undefined: not measured, or (with `undecided`) the confidence interval contains the target. */
   readonly met: boolean | undefined;
-  /** The 95 % interval straddles the target: more rounds (or a quieter machine) would decide it. */
+  /** The interval straddles the target even after the extra rounds the budget allowed. */
   readonly undecided?: boolean;
+  /** How many rounds the decision took, or why it is still open ("decided after 15 rounds (look 2 of 5)"). */
+  readonly rounds?: string;
   /** A row kept for information: no target to meet. */
   readonly info?: boolean;
   readonly why?: string;
@@ -61,6 +67,8 @@ export interface BenchReport {
   readonly mode: string;
   readonly machine: string;
   readonly method: string;
+  /** How targets are decided (looks, confidence, budget) and what this run's decisions took. */
+  readonly decisions?: string;
   readonly results: readonly VariantResult[];
   readonly targets: readonly TargetResult[];
   readonly minimalModule: { readonly rawBytes: number; readonly gzipBytes: number };
@@ -86,17 +94,17 @@ const kib = (n: number | undefined) =>
 export function loadTable(results: readonly VariantResult[], workload: Workload): string {
   const rows = results.filter((r) => r.workload === workload);
   const lines = [
-    "| variant | req/s | × baseline | p50 ms | p50 × | p99 ms | p99 × | Envoy CPU µs/req | CPU × | module (gzip) |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| variant | req/s | × baseline | p50 ms | p50 × | p99 ms | p99 × | Envoy CPU µs/req | CPU × | Envoy busy | module (gzip) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     if (r.skipped) {
-      lines.push(`| ${r.label} | skipped: ${r.skipped.replace(/\|/g, "\\|").split("\n")[0]} | | | | | | | | |`);
+      lines.push(`| ${r.label} | skipped: ${r.skipped.replace(/\|/g, "\\|").split("\n")[0]} | | | | | | | | | |`);
       continue;
     }
     const size = r.moduleRawBytes === undefined ? "native" : `${kib(r.moduleRawBytes)} (${kib(r.moduleGzipBytes)})`;
     lines.push(
-      `| ${r.label} | ${fmt(r.requestsPerSecond)} | ${ratio(r.throughputRatio)} | ${fmt(r.p50Ms, 2)} | ${ratio(r.p50Ratio)} | ${fmt(r.p99Ms, 2)} | ${ratio(r.p99Ratio)} | ${fmt(r.cpuMicrosPerRequest)} | ${ratio(r.cpuRatio)} | ${size} |`,
+      `| ${r.label} | ${fmt(r.requestsPerSecond)} | ${ratio(r.throughputRatio)} | ${fmt(r.p50Ms, 2)} | ${ratio(r.p50Ratio)} | ${fmt(r.p99Ms, 2)} | ${ratio(r.p99Ratio)} | ${fmt(r.cpuMicrosPerRequest)} | ${ratio(r.cpuRatio)} | ${r.envoyBusyShare === undefined ? "—" : `${Math.round(r.envoyBusyShare * 100)} %`} | ${size} |`,
     );
   }
   return lines.join("\n");
@@ -136,7 +144,7 @@ export function resourceTable(results: readonly VariantResult[]): string {
 
 /** The targets as a table: target vs measured, met/missed, and why when missed. */
 export function targetTable(targets: readonly TargetResult[]): string {
-  const lines = ["| target | wanted | measured | result |", "|---|---|---|---|"];
+  const lines = ["| target | wanted | measured | result | rounds |", "|---|---|---|---|---|"];
   for (const t of targets) {
     const result = t.info
       ? `information${t.why ? `: ${t.why}` : ""}`
@@ -147,7 +155,7 @@ export function targetTable(targets: readonly TargetResult[]): string {
           : t.met
             ? "met"
             : `**missed**${t.why ? `: ${t.why}` : ""}`;
-    lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${result} |`);
+    lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${result} | ${t.rounds ?? "—"} |`);
   }
   return lines.join("\n");
 }
@@ -180,6 +188,7 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     `## Targets`,
     "",
+    ...(report.decisions ? [report.decisions, ""] : []),
     targetTable(report.targets),
     "",
     ...(report.accounting
@@ -266,6 +275,7 @@ export function updateReadme(readmePath: string, report: BenchReport): void {
     "",
     loadTable(report.results, "headers"),
     "",
+    ...(report.decisions ? [report.decisions, ""] : []),
     targetTable(report.targets),
     "",
     ...(report.accounting

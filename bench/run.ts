@@ -1,25 +1,27 @@
 // The whole benchmark suite in one command (npm run bench): the same work done every way on one Envoy binary
 // with --concurrency 1, measured in one run, reported as ratios to the baseline measured in the same run.
-// Method: bench/README.md. Prints figures and targets (met/missed); never asserts.
+// Method: bench/README.md. Prints figures and targets (met/missed/undecided, and the rounds each took); never asserts.
 //
-//   npm run bench                  full run (under 15 minutes on 2 cores; most of it is 1 M requests for memory)
-//   npm run bench -- --quick       1 short round, 100 k requests for memory: for development
+//   npm run bench                  full run (within 14 minutes on 2 cores: the budget, BENCH_BUDGET_S)
+//   npm run bench -- --quick       3 short rounds (up to 8 for open targets), 100 k requests for memory: for development
 //
-// Knobs (environment): BENCH_ROUNDS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_CONNECTIONS, BENCH_REQUESTS
-// (requests our headers filter serves before its memory is read; default 1 000 000), BENCH_MEMORY_ALL=1 (every
-// variant serves BENCH_REQUESTS), BENCH_BUDGET_S (time budget of the whole run, default 840 s: the memory
-// phase stops early and says so), BENCH_STARTS (starts per variant for the start time), BENCH_ENVOY_CPU and
-// BENCH_LOAD_CPU (cores for Envoy and wrk; default 0 and 1), PROXY_WASM_GO_SDK_DIR (Go variants).
+// Knobs (environment): BENCH_ROUNDS (base rounds), BENCH_MAX_ROUNDS (cap of the extra rounds for open targets),
+// BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_CONNECTIONS, BENCH_REQUESTS (requests our headers filter serves before
+// its memory is read), BENCH_MEMORY_ALL=1 (every variant serves BENCH_REQUESTS), BENCH_BUDGET_S (time budget of
+// the whole run, default 840 s: extra rounds and the memory phase stop early and say so), BENCH_STARTS (starts per
+// variant before the rounds; every round adds one), BENCH_ENVOY_CPU and BENCH_LOAD_CPU (cores for Envoy and wrk;
+// default 0 and 1), PROXY_WASM_GO_SDK_DIR (Go variants).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopAllEnvoys } from "@proxy-wasm-as/harness";
+import { SATURATED_BUSY_SHARE, decisionPlan, processCpuMicros } from "@proxy-wasm-as/harness/bench";
 import { type RequestAccounting, accountingTable, emulatorAccounting, envoyTraceAccounting } from "./accounting.ts";
 import { type BenchEnvoy, startBenchEnvoy } from "./bench-envoy.ts";
-import { ensureLoadGenerator, generateLoad, type LoadResult } from "./load.ts";
-import { processCpuMicros, processRssBytes, wasmMemories } from "./memory.ts";
+import { ensureLoadGenerator, generateLoad } from "./load.ts";
+import { processRssBytes, wasmMemories } from "./memory.ts";
 import {
   type BenchReport,
   type TargetResult,
@@ -28,25 +30,38 @@ import {
   renderMarkdown,
   updateReadme,
 } from "./report.ts";
-import { formatRatio, judge, ratioOverRounds } from "./stats.ts";
+import { type RoundResult, type Running, runRounds } from "./rounds.ts";
+import {
+  A_A_CONTROL_ID,
+  RATIO_TARGETS,
+  type TargetContext,
+  controlTarget,
+  decisionsSummary,
+  ratioTarget,
+} from "./targets.ts";
 import { type BuiltVariant, type Variant, VARIANTS, minimalModule } from "./variants.ts";
 import { JWT_FORWARDED_CLAIM, distinctTokensWrkScript, requestHeadersOf } from "./workloads.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const RESULTS_DIR = join(ROOT, "bench/results");
 const quick = process.argv.includes("--quick");
+/** Full runs write the committed results; quick runs (development) write theirs under .cache, never over them. */
+const RESULTS_DIR = quick ? join(ROOT, ".cache/bench/results-quick") : join(ROOT, "bench/results");
 const envNumber = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 /** Settings of this run. */
 const settings = {
-  rounds: envNumber("BENCH_ROUNDS", quick ? 2 : 12),
-  durationSeconds: envNumber("BENCH_DURATION_S", 2),
+  /** Base rounds: every variant runs in each. */
+  rounds: envNumber("BENCH_ROUNDS", quick ? 3 : 10),
+  /** Targets still undecided after the base rounds get more rounds (of their variants only) up to this many. */
+  maxRounds: envNumber("BENCH_MAX_ROUNDS", quick ? 8 : 50),
+  durationSeconds: envNumber("BENCH_DURATION_S", quick ? 1 : 2),
   warmupSeconds: envNumber("BENCH_WARMUP_S", 1),
   connections: envNumber("BENCH_CONNECTIONS", 16),
   memoryRequests: envNumber("BENCH_REQUESTS", quick ? 100_000 : 500_000),
   memoryAll: process.env.BENCH_MEMORY_ALL === "1",
-  starts: envNumber("BENCH_STARTS", quick ? 1 : 3),
-  /** The memory phase stops early (and says so) when the whole run would exceed this many seconds. */
+  /** Starts before the rounds (every round starts each variant once more, so the start time has many samples). */
+  starts: envNumber("BENCH_STARTS", 1),
+  /** Extra rounds and the memory phase stop early (and say so) when the whole run would exceed this many seconds. */
   budgetSeconds: envNumber("BENCH_BUDGET_S", quick ? 300 : 840),
   envoyCpu: process.env.BENCH_ENVOY_CPU ?? "0",
   loadCpu: process.env.BENCH_LOAD_CPU ?? "1",
@@ -56,29 +71,11 @@ const startedAt = new Date();
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
 const say = (message: string) => console.log(`[bench ${elapsed()}] ${message}`);
-const fmtNumber = (n: number | undefined) => (n === undefined ? "—" : n.toFixed(0));
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
+const median = (values: readonly (number | undefined)[]) => {
+  const sorted = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-
-/** One measurement: what wrk saw, and the CPU time Envoy spent per request meanwhile. */
-interface RoundResult extends LoadResult {
-  /** Envoy's CPU time (all threads) per request: independent of how much of its core other work took. */
-  readonly cpuMicrosPerRequest: number;
-}
-
-/** A variant that built and has an Envoy running it. */
-interface Running {
-  readonly variant: Variant;
-  readonly built: BuiltVariant;
-  readonly envoy: BenchEnvoy;
-  readonly startups: number[];
-  readonly rounds: RoundResult[];
-  requestsServed: number;
-  wasmMemoryAfterWarmup?: number;
-}
 
 function describeMachine(envoyVersion: string): string {
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
@@ -133,6 +130,7 @@ async function verify(variant: Variant, envoy: BenchEnvoy): Promise<string | und
 
 async function load(running: Running, seconds: number): Promise<RoundResult> {
   const cpuBefore = processCpuMicros(running.envoy.pid);
+  const startedAt = performance.now();
   const result = await generateLoad(`${running.envoy.origin}/`, {
     cpus: settings.loadCpu,
     connections: settings.connections,
@@ -140,10 +138,12 @@ async function load(running: Running, seconds: number): Promise<RoundResult> {
     headers: running.variant.workload === "jwt-distinct" ? {} : requestHeaders(running.variant),
     ...(running.variant.workload === "jwt-distinct" ? { script: distinctTokensScript() } : {}),
   });
+  const cpuMicros = processCpuMicros(running.envoy.pid) - cpuBefore;
   running.requestsServed += result.requests;
   return {
     ...result,
-    cpuMicrosPerRequest: (processCpuMicros(running.envoy.pid) - cpuBefore) / Math.max(1, result.requests),
+    cpuMicrosPerRequest: cpuMicros / Math.max(1, result.requests),
+    envoyBusyShare: cpuMicros / ((performance.now() - startedAt) * 1000),
   };
 }
 
@@ -207,6 +207,25 @@ for (const variant of VARIANTS) {
   }
 }
 const minimal = await minimalModule();
+// The A/A control: the floor once more, in its own Envoy. It does exactly the floor's work, so its ratio to the
+// floor measures the method's own bias (order, process, warm-up): a run whose interval for it excludes 1 says so.
+const floorEntry = built.find((b) => b.variant.workload === "headers" && b.variant.id === "floor");
+if (floorEntry?.built)
+  built.splice(built.indexOf(floorEntry) + 1, 0, {
+    variant: { ...floorEntry.variant, id: A_A_CONTROL_ID, label: "floor again, in a second Envoy (A/A control)" },
+    built: floorEntry.built,
+  });
+
+// 1b. The emulator's callbacks per second, before any Envoy starts (so it has a core to itself, and its time is
+//     spent before the rounds' budget is planned).
+say("emulator benchmark (bench/emulator.ts) …");
+const emulator = await emulatorFigures();
+console.log(
+  emulator
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n"),
+);
 
 // 2. Start each variant's Envoy (several times, for the start time), verify it does its work, keep it running.
 const running: Running[] = [];
@@ -239,7 +258,15 @@ try {
     say(
       `${variant.workload}/${variant.id} ready: start → ready median ${median(startups).toFixed(0)} ms over ${startups.length} start(s), verified`,
     );
-    running.push({ variant, built: entry.built, envoy: envoy!, startups, rounds: [], requestsServed: 1 });
+    running.push({
+      variant,
+      built: entry.built,
+      envoy: envoy!,
+      startups,
+      rounds: [],
+      requestsServed: 1,
+      lastTurnSeconds: settings.warmupSeconds + settings.durationSeconds + 1,
+    });
   }
   const machine = describeMachine(envoyVersion);
   say(`machine: ${machine}`);
@@ -248,7 +275,7 @@ try {
   //     and configuration, cross-checked against Envoy's own trace log on a few requests.
   const accounting: Array<{ variant: Variant; accounting: RequestAccounting }> = [];
   for (const r of running) {
-    if (r.built.filter.kind !== "wasm") continue;
+    if (r.built.filter.kind !== "wasm" || r.variant.id === A_A_CONTROL_ID) continue;
     try {
       const headersOf = (n: number) => requestHeadersOf(r.variant.workload, n);
       const counted = await emulatorAccounting(r.built.filter, r.variant.workload, headersOf);
@@ -266,32 +293,39 @@ try {
   );
   console.log(`\n${accountingMarkdown}\n`);
 
-  // 3. Rounds: every variant in turn (rotated each round, so drift in the machine's load spreads evenly),
-  //    warm-up then measurement.
-  /** Seconds kept after the rounds for the memory phase's minimum, the emulator benchmark and the reports. */
-  const AFTER_ROUNDS_RESERVE_S = 60;
-  let roundStartedAt = performance.now();
-  let lastRoundSeconds = 0;
-  for (let round = 0; round < settings.rounds; round++) {
-    const elapsedSeconds = (performance.now() - t0) / 1000;
-    if (round >= 2 && elapsedSeconds + lastRoundSeconds > settings.budgetSeconds - AFTER_ROUNDS_RESERVE_S) {
-      const note = `rounds stopped after ${round} of ${settings.rounds}: the next one (~${lastRoundSeconds.toFixed(0)} s on this machine) would not fit the time budget (BENCH_BUDGET_S=${settings.budgetSeconds}); the intervals are over ${round} rounds.`;
-      say(note);
-      notes.push(note);
-      break;
-    }
-    roundStartedAt = performance.now();
-    const order = running.map((_, i) => running[(i + round) % running.length]!);
-    for (const r of order) {
-      await load(r, settings.warmupSeconds);
-      if (r.wasmMemoryAfterWarmup === undefined) r.wasmMemoryAfterWarmup = wasmMemoryTotal(r.envoy.pid).bytes;
-      const result = await load(r, settings.durationSeconds);
-      r.rounds.push(result);
-      say(
-        `round ${round + 1}/${settings.rounds} ${r.variant.workload}/${r.variant.id}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, Envoy CPU ${result.cpuMicrosPerRequest.toFixed(0)} µs/request${result.errors ? `, ${result.errors} ERRORS` : ""}`,
-      );
-    }
-    lastRoundSeconds = (performance.now() - roundStartedAt) / 1000;
+  // 3. Rounds (bench/rounds.ts): base rounds of every variant in a balanced order, each turn in a fresh Envoy; then
+  //    extra rounds only for the targets still undecided, judged at planned looks, within the time budget.
+  /** Seconds kept after the base rounds for the memory phase's minimum, stopping the Envoys and the reports. */
+  const AFTER_ROUNDS_RESERVE_S = 30;
+  const plan = decisionPlan({ baseRounds: settings.rounds, maxRounds: Math.max(settings.rounds, settings.maxRounds) });
+  const memoryPhaseSeconds = () => {
+    const ours = running.find((r) => r.variant.workload === "headers" && r.variant.id === "as");
+    const rps = ours ? median(ours.rounds.map((x) => x?.requestsPerSecond)) || 1000 : 1000;
+    return ours ? Math.max(0, settings.memoryRequests - ours.requestsServed) / rps : 0;
+  };
+  const sequential = await runRounds({
+    running,
+    plan,
+    targets: RATIO_TARGETS.filter((t) => !t.info),
+    start: (r) => startBenchEnvoy(r.built.filter, { cpus: settings.envoyCpu }),
+    load,
+    warmupSeconds: settings.warmupSeconds,
+    durationSeconds: settings.durationSeconds,
+    afterWarmup: (r) => {
+      r.wasmMemoryAfterWarmup = wasmMemoryTotal(r.envoy.pid).bytes;
+    },
+    // Extra rounds leave the memory phase its time; base rounds only its minimum.
+    secondsLeft: (extra) =>
+      settings.budgetSeconds -
+      (performance.now() - t0) / 1000 -
+      AFTER_ROUNDS_RESERVE_S -
+      (extra ? memoryPhaseSeconds() : 0),
+    say,
+  });
+  if (sequential.rounds < settings.rounds) {
+    const note = `base rounds stopped after ${sequential.rounds} of ${settings.rounds}: the next one would not fit the time budget (BENCH_BUDGET_S=${settings.budgetSeconds}); the intervals are over ${sequential.rounds} rounds.`;
+    say(note);
+    notes.push(note);
   }
 
   // 4. Memory after many requests: our headers filter (every variant with BENCH_MEMORY_ALL=1) serves
@@ -299,13 +333,13 @@ try {
   for (const r of running) {
     const wanted = settings.memoryAll || (r.variant.workload === "headers" && r.variant.id === "as");
     if (!wanted || r.requestsServed >= settings.memoryRequests) continue;
-    const rps = median(r.rounds.map((x) => x.requestsPerSecond)) || 1000;
+    const rps = median(r.rounds.map((x) => x?.requestsPerSecond)) || 1000;
     say(
       `${r.variant.workload}/${r.variant.id}: serving up to ${settings.memoryRequests.toLocaleString("en-US")} requests for the memory figures (~${Math.ceil((settings.memoryRequests - r.requestsServed) / rps)} s)`,
     );
     while (r.requestsServed < settings.memoryRequests) {
-      // Keep ~40 s for the emulator benchmark and the reports.
-      const left = settings.budgetSeconds - 40 - (performance.now() - t0) / 1000;
+      // Keep ~15 s for stopping the Envoys and the reports.
+      const left = settings.budgetSeconds - 15 - (performance.now() - t0) / 1000;
       if (left < 2) {
         const note = `${r.variant.workload}/${r.variant.id}: the time budget (BENCH_BUDGET_S=${settings.budgetSeconds}) ran out after ${r.requestsServed.toLocaleString("en-US")} of ${settings.memoryRequests.toLocaleString("en-US")} requests; memory figures are at that count.`;
         say(note);
@@ -322,6 +356,8 @@ try {
 
   // 5. Figures per variant, ratios against the baseline of the same round.
   const results: VariantResult[] = [];
+  /** Variants whose Envoy was not kept busy (see SATURATED_BUSY_SHARE), "headers/none 42 %". */
+  const idle: string[] = [];
   const baselineOf = (workload: string) =>
     running.find((r) => r.variant.workload === workload && r.variant.id === "none");
   for (const entry of built) {
@@ -336,24 +372,32 @@ try {
       continue;
     }
     const base = baselineOf(r.variant.workload);
-    const perRound = (pick: (x: RoundResult) => number) =>
-      base ? median(r.rounds.map((x, i) => pick(x) / pick(base.rounds[i]!))) : undefined;
+    // Ratios to the baseline over the rounds that measured both (the base rounds: extra rounds skip the baseline).
+    const perRound = (pick: (x: RoundResult) => number) => {
+      if (!base) return undefined;
+      const ratios = r.rounds.map((x, i) => (x && base.rounds[i] ? pick(x) / pick(base.rounds[i]!) : undefined));
+      return ratios.some((x) => x !== undefined) ? median(ratios) : undefined;
+    };
+    const rounded = (pick: (x: RoundResult) => number) => r.rounds.map((x) => (x ? Math.round(pick(x)) : null));
+    const measured = r.rounds.filter((x): x is RoundResult => x !== undefined);
     const memory = wasmMemoryTotal(r.envoy.pid);
     results.push({
       id: r.variant.id,
       workload: r.variant.workload,
       label: r.variant.label,
-      requestsPerSecond: median(r.rounds.map((x) => x.requestsPerSecond)),
-      p50Ms: median(r.rounds.map((x) => x.p50Ms)),
-      p99Ms: median(r.rounds.map((x) => x.p99Ms)),
+      requestsPerSecond: median(measured.map((x) => x.requestsPerSecond)),
+      p50Ms: median(measured.map((x) => x.p50Ms)),
+      p99Ms: median(measured.map((x) => x.p99Ms)),
       throughputRatio: perRound((x) => x.requestsPerSecond),
       p50Ratio: perRound((x) => x.p50Ms),
       p99Ratio: perRound((x) => x.p99Ms),
-      cpuMicrosPerRequest: median(r.rounds.map((x) => x.cpuMicrosPerRequest)),
+      cpuMicrosPerRequest: median(measured.map((x) => x.cpuMicrosPerRequest)),
       cpuRatio: perRound((x) => x.cpuMicrosPerRequest),
-      roundsRps: r.rounds.map((x) => Math.round(x.requestsPerSecond)),
-      roundsCpuMicros: r.rounds.map((x) => Math.round(x.cpuMicrosPerRequest)),
-      errors: r.rounds.reduce((a, x) => a + x.errors, 0),
+      envoyBusyShare: median(measured.map((x) => x.envoyBusyShare)),
+      rounds: measured.length,
+      roundsRps: rounded((x) => x.requestsPerSecond),
+      roundsCpuMicros: rounded((x) => x.cpuMicrosPerRequest),
+      errors: measured.reduce((a, x) => a + x.errors, 0),
       moduleRawBytes: r.built.module?.rawBytes,
       moduleGzipBytes: r.built.module?.gzipBytes,
       startupMs: median(r.startups),
@@ -365,93 +409,41 @@ try {
       envoyRssEndBytes: processRssBytes(r.envoy.pid),
       requestsServed: r.requestsServed,
     });
-    if (r.rounds.some((x) => x.errors > 0))
+    const busy = median(measured.map((x) => x.envoyBusyShare));
+    if (busy < SATURATED_BUSY_SHARE) idle.push(`${r.variant.workload}/${r.variant.id} ${Math.round(busy * 100)} %`);
+    if (measured.some((x) => x.errors > 0))
       notes.push(
-        `${r.variant.workload}/${r.variant.id}: the load generator saw errors (${r.rounds.map((x) => x.errors).join(", ")} per round); its figures are suspect.`,
+        `${r.variant.workload}/${r.variant.id}: the load generator saw errors (${measured.map((x) => x.errors).join(", ")} per round); its figures are suspect.`,
       );
   }
+  if (idle.length)
+    notes.push(
+      `Envoy was busy less than ${Math.round(SATURATED_BUSY_SHARE * 100)} % of the measured time (median over rounds) for ${idle.join(", ")}: it was not the bottleneck (another process shared its core, or wrk was too slow), so those req/s show the machine's scheduling more than the work, and a variant doing more work can even look faster. Trust CPU per request more there, and rerun on a quieter machine.`,
+    );
   await Promise.all(running.map((r) => r.envoy.stop()));
   running.length = 0;
 
-  // 6. The emulator's callbacks per second (Envoys stopped, so it has a core to itself).
-  say("emulator benchmark (bench/emulator.ts) …");
-  const emulator = await emulatorFigures();
-  console.log(
-    emulator
-      .split("\n")
-      .map((l) => `  ${l}`)
-      .join("\n"),
-  );
-
-  // 7. Targets. Ratios are judged on their 95 % bootstrap interval over rounds (bench/stats.ts): met only when
+  // 7. Targets. Ratios are judged on their bootstrap interval over rounds (harness/src/bench): met only when
   //    the whole interval clears the target, missed when it lies below, undecided when it straddles it.
   /** Why Wasm variants trail no filter and native (from a perf profile of this setup; see bench/README.md). */
   const WASM_HOST_COST_NOTE =
     "Why every Wasm variant trails no filter and native header mutation (information rows): each pays Envoy's proxy-wasm host per request (a context created and deleted, calls into V8, one host call per header edit); a perf profile puts the module's own JIT code at ~1–2 % of Envoy's CPU samples. The floor variant does the least any module can, so it is the target that measures the SDK.";
   const find = (workload: string, id: string) =>
     results.find((r) => r.workload === workload && r.id === id && !r.skipped);
-  const byRounds = (ours: VariantResult, other: VariantResult) => ({
-    throughput: ratioOverRounds(ours.roundsRps ?? [], other.roundsRps ?? []),
-    // Less CPU per request is better: other / ours, so that above 1 means ours is ahead, as for throughput.
-    cpu: ratioOverRounds(other.roundsCpuMicros ?? [], ours.roundsCpuMicros ?? []),
-  });
-  const ratioTarget = (
-    name: string,
-    metric: "throughput" | "cpu",
-    workload: string,
-    otherId: string,
-    wanted: number,
-    info = false,
-  ): TargetResult => {
-    const ours = find(workload, "as");
-    const other = find(workload, otherId);
-    const target = `≥ ${wanted.toFixed(2)}× ${metric === "throughput" ? "throughput" : "by Envoy CPU per request"}`;
-    if (!ours || !other)
-      return {
-        name,
-        target,
-        measured: "—",
-        met: undefined,
-        info,
-        why: `${!ours ? "our filter" : otherId} did not run`,
-      };
-    const ratio = byRounds(ours, other)[metric];
-    if (!ratio) return { name, target, measured: "—", met: undefined, info, why: "no round has both figures" };
-    const verdict = judge(ratio, wanted);
-    const absolute =
-      metric === "throughput"
-        ? `medians ${fmtNumber(ours.requestsPerSecond)} vs ${fmtNumber(other.requestsPerSecond)} req/s`
-        : `medians ${fmtNumber(ours.cpuMicrosPerRequest)} vs ${fmtNumber(other.cpuMicrosPerRequest)} µs/request`;
-    const margin = Math.abs(ratio.estimate - wanted);
-    const halfWidth = (ratio.high - ratio.low) / 2;
-    const noise = `interval half-width ${(halfWidth * 100).toFixed(1)} % vs margin ${(margin * 100).toFixed(1)} %; per-round ${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}`;
-    if (info)
-      return {
-        name,
-        target: "—",
-        measured: `${formatRatio(ratio)} (${absolute})`,
-        met: undefined,
-        info,
-        why: wanted === 0 ? undefined : `formerly ${target}`,
-      };
-    return {
-      name,
-      target,
-      measured: `${formatRatio(ratio)} (${absolute})`,
-      met: verdict === "undecided" ? undefined : verdict === "met",
-      undecided: verdict === "undecided",
-      why:
-        verdict === "met"
-          ? undefined
-          : verdict === "undecided"
-            ? `the 95 % interval contains the target (${noise}): more rounds or a quieter machine decide it`
-            : `the whole 95 % interval is below the target (${noise})`,
-    };
+  const context: TargetContext = {
+    results,
+    outcomes: sequential.outcomes,
+    plan,
+    budgetSeconds: settings.budgetSeconds,
   };
   const ours = find("headers", "as");
   const targets: TargetResult[] = [];
-  targets.push(ratioTarget("our headers filter vs the floor (throughput)", "throughput", "headers", "floor", 0.97));
-  targets.push(ratioTarget("our headers filter vs the floor (Envoy CPU per request)", "cpu", "headers", "floor", 0.97));
+  const [floorThroughput, floorCpu, ...otherTargets] = RATIO_TARGETS;
+  targets.push(ratioTarget(floorThroughput!, context), ratioTarget(floorCpu!, context));
+  for (const metric of ["throughput", "cpu"] as const) {
+    const control = controlTarget(metric, context);
+    if (control) targets.push(control);
+  }
   const oursAccounting = accounting.find((a) => a.variant.workload === "headers" && a.variant.id === "as")?.accounting;
   const floorAccounting = accounting.find(
     (a) => a.variant.workload === "headers" && a.variant.id === "floor",
@@ -484,34 +476,7 @@ try {
           why: "the accounting of ours or the floor did not run",
         },
   );
-  for (const [workload, id, label] of [
-    ["headers", "go", "Go SDK"],
-    ["headers", "proxy-runtime", "solo-io proxy-runtime"],
-    ["headers", "rust", "Rust SDK"],
-    ["jwt", "go", "Go SDK"],
-  ] as const) {
-    targets.push(
-      ratioTarget(
-        `our ${workload === "jwt" ? "jwt-auth" : "headers"} filter vs ${label}`,
-        "throughput",
-        workload,
-        id,
-        1.0,
-      ),
-    );
-  }
-  for (const [workload, tokens] of [
-    ["jwt", "same token"],
-    ["jwt-distinct", "distinct tokens"],
-  ] as const) {
-    const name = `our jwt-auth vs Envoy native jwt_authn, ${tokens}`;
-    targets.push(ratioTarget(`${name} (throughput)`, "throughput", workload, "native", 1.0));
-    targets.push(ratioTarget(`${name} (Envoy CPU per request)`, "cpu", workload, "native", 1.0));
-  }
-  targets.push(ratioTarget("our headers filter vs no filter", "throughput", "headers", "none", 0.95, true));
-  targets.push(
-    ratioTarget("our headers filter vs Envoy native header mutation", "throughput", "headers", "native", 0.9, true),
-  );
+  for (const spec of otherTargets) targets.push(ratioTarget(spec, context));
   targets.push({
     name: "minimal module size",
     target: `≤ ${MINIMAL_MODULE_LIMIT_BYTES} bytes`,
@@ -541,15 +506,17 @@ try {
   // 8. Outputs.
   const durationSeconds = (performance.now() - t0) / 1000;
   const method = [
-    `Method: each variant runs in its own Envoy (one worker, \`--concurrency 1\`, pinned to core ${settings.envoyCpu} with taskset), routing to a direct_response listener in the same Envoy; wrk (1 thread, ${settings.connections} keep-alive connections, pinned to core ${settings.loadCpu}) drives ${settings.rounds} round(s) of ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measurement per variant, variants interleaved.`,
-    `The tables' ratios are medians of per-round ratios to the no-filter baseline of the same round; absolute figures are medians over rounds. Latency ratios above 1 mean slower. Targets use the geometric mean of per-round ratios with a 95 % bootstrap interval over rounds, and count as met only when the whole interval clears the target.`,
+    `Method: each variant runs in its own Envoy (one worker, \`--concurrency 1\`, pinned to core ${settings.envoyCpu} with taskset), a fresh one every round, routing to a direct_response listener in the same Envoy; wrk (1 thread, ${settings.connections} keep-alive connections, pinned to core ${settings.loadCpu}) drives ${settings.rounds} base round(s) of ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measurement per variant, in a balanced order (a seeded permutation, then its reverse).`,
+    `The tables' ratios are medians of per-round ratios to the no-filter baseline of the same round (base rounds); absolute figures are medians over the rounds each variant ran. Latency ratios above 1 mean slower. Targets use the geometric mean of per-round ratios with a bootstrap interval over rounds, and count as met only when the whole interval clears the target; information rows use a 95 % interval over the base rounds.`,
   ].join(" ");
+  const decisions = decisionsSummary(context, sequential.rounds, sequential.budgetRanOut);
   const report: BenchReport = {
     startedAt: startedAt.toISOString().replace(/\.\d+Z$/, "Z"),
     durationSeconds,
     mode: quick ? "quick mode" : "full run",
     machine,
     method,
+    decisions,
     results,
     targets,
     minimalModule: { rawBytes: minimal.rawBytes, gzipBytes: minimal.gzipBytes },
@@ -567,7 +534,7 @@ try {
   if (!quick) updateReadme(join(ROOT, "README.md"), report);
   console.log(`\n${readFileSync(join(RESULTS_DIR, "latest.md"), "utf8")}`);
   say(
-    `done in ${durationSeconds.toFixed(0)} s: bench/results/latest.md, latest.json, throughput.svg${quick ? " (quick mode: README not updated)" : ", README.md"}`,
+    `done in ${durationSeconds.toFixed(0)} s: ${RESULTS_DIR.slice(ROOT.length + 1)}/latest.md, latest.json, throughput.svg${quick ? " (quick mode: bench/results and the README are left as they are)" : ", README.md"}`,
   );
 } finally {
   await Promise.all(running.map((r) => r.envoy.stop()));

@@ -1,5 +1,6 @@
 // Builds every AssemblyScript module of the repository with the harness's build layer (harness/src/builder):
 //   filters/<name>/index.ts and test/fixtures/<name>/index.ts  →  build/<name>.wasm (release)
+//                                                              →  build/<name>.wasm.map (its names + source map)
 //                                                              →  build/<name>.debug.wasm (debug, names + source map)
 // Folders without index.ts (e.g. a Go fixture) are skipped. Builds are incremental: a module is rebuilt only
 // when a source in its parent folder (filters/ or test/fixtures/), the SDK's sources or an asconfig is newer
@@ -8,7 +9,10 @@
 // Only the repository's layout lives here; compiling, staleness, locking and sizes are the harness's
 // (`proxy-wasm-as build` uses the same code for a user's project).
 //
-// Usage: node scripts/build.ts [name ...] [--force] [--quiet]        (npm run build)
+// With --coverage, the sample filters also get their coverage builds (build/coverage/<name>.wasm, unoptimized with a
+// source map), which the emulator measures in place of build/<name>.wasm when the tests run with coverage.
+//
+// Usage: node scripts/build.ts [name ...] [--force] [--quiet] [--coverage]        (npm run build)
 //        import { buildAll } from "./scripts/build.ts"; await buildAll({ only: ["headers"] });
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -38,6 +42,11 @@ export interface BuildOptions {
   readonly only?: readonly string[];
   /** Rebuild even when outputs are up to date. Default false. */
   readonly force?: boolean;
+  /**
+   * Also build the coverage builds (build/coverage/<name>.wasm, measured by the emulator when coverage is on) of
+   * the sample filters. Default false. Two fixtures' are always built (their tests measure them).
+   */
+  readonly coverage?: boolean;
 }
 
 /** Every AssemblyScript module (folder with index.ts) under filters/ and test/fixtures/. */
@@ -95,9 +104,33 @@ export async function buildAll(options: BuildOptions = {}): Promise<BuiltModule[
     sharedInputs: SHARED_INPUTS,
     force: options.force,
   });
+  // Coverage builds: a second pass that finds every release up to date and only compiles what coverage measures.
+  const measured = modules.filter((m) => COVERAGE_FIXTURES.includes(m.name) || (options.coverage && isFilter(m)));
+  if (measured.length) {
+    const covered = await buildModules({
+      root: ROOT,
+      buildDir: BUILD_DIR,
+      modules: measured,
+      sharedInputs: SHARED_INPUTS,
+      force: options.force,
+      releaseOnly: true,
+      coverage: true,
+    });
+    for (const c of covered) {
+      const i = results.findIndex((r) => r.name === c.name);
+      if (c.rebuilt) results[i] = { ...results[i]!, rebuilt: true, compileMs: results[i]!.compileMs + c.compileMs };
+    }
+  }
   if (!options.quiet) console.log(formatSizeTable(results));
   return results;
 }
+
+/**
+ * Fixtures whose coverage builds are always built: the one counted by hand (test/unit/coverage-count.test.ts) and
+ * the trap probe (test/unit/coverage-traps.test.ts: a trap in a coverage run keeps its source line).
+ */
+const COVERAGE_FIXTURES = ["coverage-count", "traps"];
+const isFilter = (m: ModuleSource) => relative(ROOT, m.dir) === "filters";
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
@@ -106,6 +139,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     await buildAll({
       quiet: args.includes("--quiet"),
       force: args.includes("--force"),
+      coverage: args.includes("--coverage"),
       only: only.length ? only : undefined,
     });
   } catch (error) {

@@ -21,6 +21,10 @@ export {
 } from "./assembly/api/maps";
 export { Counter, Gauge, Histogram } from "./assembly/api/metrics";
 export { getPropertyI64, getPropertyU64, getPropertyF64, getPropertyBool } from "./assembly/api/properties";
-export { parseJson, closestMatch, JsonParseResult, JsonValue, JsonKind, JsonObject, JsonArray, JsonString, JsonNumber, JsonBool, JsonNull } from "./assembly/api/json";
+export { parseJson, closestMatch, formatNumber, JsonParseResult, JsonList, JsonValue, JsonKind, JsonObject, JsonArray, JsonString, JsonNumber, JsonBool, JsonNull } from "./assembly/api/json";
+export {
+  ConfigSchema, ConfigObject, ConfigResult, ConfigField, StringField, OneOfField, BoolField, BoundedField, NumberField, IntegerField, StringListField,
+  BoundedListField, NumberListField, IntegerListField, ObjectField, StringMapField,
+} from "./assembly/api/config-schema";
 export { logTrace, logDebug, logInfo, logWarn, logError, logCritical } from "./assembly/api/logging";
 export { ProtobufWriter, ProtobufReader, ProtobufWireType, PROTOBUF_MAX_FIELD_NUMBER } from "./assembly/api/protobuf";

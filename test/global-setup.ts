@@ -13,11 +13,18 @@ const TEST_TOOLS: DebianTool[] = [
   { command: "openssl", package: "openssl" },
 ];
 
-export default async function setup(): Promise<void> {
+/** The part of vitest's TestProject this setup reads: is coverage on (`vitest run --coverage`, as `npm test` runs)? */
+interface ProjectLike {
+  readonly globalConfig?: { readonly coverage?: { readonly enabled?: boolean } };
+}
+
+export default async function setup(project?: ProjectLike): Promise<void> {
   ensureDebianTools(TEST_TOOLS, "the packaging tests");
   if (!existsSync(new URL("../scripts/build.ts", import.meta.url))) return;
   const { buildAll } = await import("../scripts/build.ts");
-  await buildAll({ quiet: true });
+  // With coverage on, the sample filters' coverage builds too (build/coverage/<name>.wasm), which the emulator
+  // measures in place of the optimized modules; real Envoy keeps running the optimized ones.
+  await buildAll({ quiet: true, coverage: project?.globalConfig?.coverage?.enabled === true });
   const { buildProbe } = await import("../harness/src/emulator/test-support/build-probe.ts");
   await buildProbe();
 }

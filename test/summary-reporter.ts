@@ -1,4 +1,4 @@
-import type { Reporter, TestModule, TestSuite } from "vitest/node";
+import type { Reporter, TestModule, TestSuite, Vitest } from "vitest/node";
 
 /**
  * Prints one plain closing line, `tests: N passed, N failed, N skipped`, after vitest's own summary,
@@ -6,13 +6,37 @@ import type { Reporter, TestModule, TestSuite } from "vitest/node";
  * stable, language-neutral form. Besides failed tests, "failed" counts one for each module that failed to
  * load and each suite or module whose own hooks failed (a failing `beforeAll` skips every test under it, so
  * those tests show as skipped and the failure would otherwise not be counted at all), and each unhandled error.
+ * With coverage on (`npm test` runs `vitest run --coverage`), vitest prints the coverage report after this
+ * reporter's `onTestRunEnd`; the line then waits for the report to end (`onFinishedReportCoverage`, which vitest
+ * calls on every reporter that has it) so that it stays the closing line. vitest writes no report when something
+ * failed (unless `coverage.reportOnFailure`): the line is printed at once then, and at exit if it is still waiting.
  * Exercised by test/unit/summary-reporter.test.ts.
  */
 export default class SummaryReporter implements Reporter {
+  #coverageReportFollows: (failed: number) => boolean = () => false;
+  #pending: string | null = null;
+
+  onInit(vitest: Vitest): void {
+    const coverage = vitest.config.coverage;
+    this.#coverageReportFollows = (failed) => coverage.enabled && (failed === 0 || coverage.reportOnFailure);
+  }
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     const counts = { passed: 0, failed: unhandledErrors.length, skipped: 0 };
     for (const module of testModules) countModule(module, counts);
-    process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+    const line = `\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`;
+    if (!this.#coverageReportFollows(counts.failed)) {
+      process.stdout.write(line);
+      return;
+    }
+    this.#pending = line;
+    process.once("exit", () => this.onFinishedReportCoverage());
+  }
+
+  /** Called by vitest once the coverage report is written. */
+  onFinishedReportCoverage(): void {
+    if (this.#pending) process.stdout.write(this.#pending);
+    this.#pending = null;
   }
 }
 

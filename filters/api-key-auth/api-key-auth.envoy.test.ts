@@ -72,7 +72,11 @@ describe("api-key-auth (real Envoy)", () => {
   });
 
   test("Envoy refuses a configuration without keys, with the filter's reason", async () => {
-    await expectEnvoyRejects("api-key-auth", { realm: "x" }, /invalid plugin configuration: keys is required/);
+    await expectEnvoyRejects(
+      "api-key-auth",
+      { realm: "x" },
+      /invalid plugin configuration: keys: missing \(required\)/,
+    );
   });
 
   test("the shipped envoy-configs/api-key-auth.yaml passes envoy --mode validate", async () => {

@@ -79,13 +79,21 @@ describe("api-key-auth (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("api-key-auth", '{"keys": [', /invalid plugin configuration/);
-    await expectEmulatorRejects("api-key-auth", {}, /keys is required/);
-    await expectEmulatorRejects("api-key-auth", { keys: [] }, /keys must not be empty/);
-    await expectEmulatorRejects("api-key-auth", { keys: [{ client: "a" }] }, /keys\[0\]\.key is required/);
+    await expectEmulatorRejects("api-key-auth", {}, /^invalid plugin configuration: keys: missing \(required\)$/);
+    await expectEmulatorRejects(
+      "api-key-auth",
+      { keys: [] },
+      /^invalid plugin configuration: keys: expected a non-empty list, got \[\]$/,
+    );
+    await expectEmulatorRejects(
+      "api-key-auth",
+      { keys: [{ client: "a" }] },
+      /^invalid plugin configuration: keys\[0\]\.key: missing \(required\)$/,
+    );
     await expectEmulatorRejects(
       "api-key-auth",
       { keys: [{ client: "a", key: 5 }] },
-      /keys\[0\]\.key must be a non-empty string/,
+      /^invalid plugin configuration: keys\[0\]\.key: expected a non-empty string, got 5$/,
     );
     await expectEmulatorRejects(
       "api-key-auth",
@@ -95,12 +103,12 @@ describe("api-key-auth (emulator)", () => {
           { client: "a", key: "y" },
         ],
       },
-      /keys\[1\]\.client "a" is listed twice/,
+      /^invalid plugin configuration: keys\[1\]\.client: "a" is listed twice$/,
     );
     await expectEmulatorRejects(
       "api-key-auth",
       { keys: CONFIG.keys, allowBearer: "yes" },
-      /allowBearer must be true or false/,
+      /^invalid plugin configuration: allowBearer: expected true or false, got "yes"$/,
     );
   });
 });

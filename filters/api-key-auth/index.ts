@@ -2,9 +2,8 @@
 // header (default x-api-key) or as "Authorization: Bearer <key>". Keys are compared in constant time.
 // Allowed requests reach the upstream without the credential and with the client's name in a header;
 // others get 401 with a WWW-Authenticate challenge. See README.md for the configuration.
-import { RootContext, HttpContext, Configuration, Action, Counter, registerRoot, logDebug, logInfo } from "@proxy-wasm-as/sdk";
+import { RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, registerRoot, logDebug, logInfo } from "@proxy-wasm-as/sdk";
 import { constantTimeEqual } from "@proxy-wasm-as/sdk/assembly/crypto";
-import { ConfigReader } from "../shared/config";
 import { bearerToken, replyWithError, readCredentialHeader, CredentialHeader } from "../shared/auth";
 
 const allowed = new Counter("api_key_auth.allowed");
@@ -13,6 +12,17 @@ const deniedInvalid = new Counter("api_key_auth.denied_invalid");
 
 /** "No credential in this header". */
 const NOT_SENT = new CredentialHeader(false, null);
+
+/** The configuration (README.md): a list of {client, key} and how the key is sent. */
+const keySchema = new ConfigSchema();
+const CLIENT = keySchema.string("client").required().nonEmpty();
+const KEY = keySchema.string("key").required().nonEmpty();
+const schema = new ConfigSchema();
+const KEYS = schema.objectList("keys", keySchema).required().nonEmpty();
+const HEADER = schema.string("header").default("x-api-key");
+const ALLOW_BEARER = schema.bool("allowBearer").default(true);
+const REALM = schema.string("realm").default("api");
+const CLIENT_HEADER = schema.string("clientHeader").default("x-api-client");
 
 /** One accepted key and the client name it stands for. */
 class ApiKey {
@@ -30,25 +40,23 @@ class ApiKeyAuthRoot extends RootContext {
   clientHeader: string = "x-api-client";
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = schema.read(configuration);
     if (config == null) return false;
     const keys = new Array<ApiKey>();
-    const entries = config.objectArray("keys", true);
+    const entries = config.objectList(KEYS);
     for (let i = 0; i < entries.length; i++) {
       const entry = unchecked(entries[i]);
-      const client = entry.requiredString("client");
-      const secret = entry.requiredString("key");
+      const client = entry.string(CLIENT);
       for (let j = 0; j < keys.length; j++) {
-        if (unchecked(keys[j]).client == client) entry.fail("client", "\"" + client + "\" is listed twice");
+        if (unchecked(keys[j]).client == client) return entry.refuse(CLIENT, "\"" + client + "\" is listed twice");
       }
-      keys.push(new ApiKey(client, String.UTF8.encode(secret)));
+      keys.push(new ApiKey(client, String.UTF8.encode(entry.string(KEY))));
     }
-    const keyHeader = config.string("header", "x-api-key").toLowerCase();
-    const allowBearer = config.bool("allowBearer", true);
-    const realm = config.string("realm", "api");
-    const clientHeader = config.string("clientHeader", "x-api-client").toLowerCase();
-    if (keyHeader.length == 0 && !allowBearer) config.fail("header", "must not be empty when allowBearer is false");
-    if (!config.finish()) return false;
+    const keyHeader = config.string(HEADER).toLowerCase();
+    const allowBearer = config.bool(ALLOW_BEARER);
+    const realm = config.string(REALM);
+    const clientHeader = config.string(CLIENT_HEADER).toLowerCase();
+    if (keyHeader.length == 0 && !allowBearer) return config.refuse(HEADER, "must not be empty when allowBearer is false");
     this.keys = keys;
     this.keyHeader = keyHeader;
     this.allowBearer = allowBearer;

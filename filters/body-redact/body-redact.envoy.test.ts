@@ -123,7 +123,11 @@ describe("body-redact (real Envoy)", () => {
   });
 
   test("Envoy refuses a configuration without fields, with the filter's reason", async () => {
-    await expectEnvoyRejects("body-redact", { maxBodyBytes: 100 }, /invalid plugin configuration: fields is required/);
+    await expectEnvoyRejects(
+      "body-redact",
+      { maxBodyBytes: 100 },
+      /invalid plugin configuration: fields: missing \(required\)/,
+    );
   });
 
   test("the shipped envoy-configs/body-redact.yaml passes envoy --mode validate", async () => {

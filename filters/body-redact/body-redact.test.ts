@@ -207,27 +207,35 @@ describe("body-redact (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("body-redact", '{"fields": ["a"', /invalid plugin configuration/);
-    await expectEmulatorRejects("body-redact", { maxBodyBytes: 10 }, /fields is required/);
-    await expectEmulatorRejects("body-redact", { fields: [] }, /fields must not be empty/);
+    await expectEmulatorRejects(
+      "body-redact",
+      { maxBodyBytes: 10 },
+      /^invalid plugin configuration: fields: missing \(required\)$/,
+    );
+    await expectEmulatorRejects(
+      "body-redact",
+      { fields: [] },
+      /^invalid plugin configuration: fields: expected a non-empty list, got \[\]$/,
+    );
     await expectEmulatorRejects(
       "body-redact",
       { fields: ["a"], maxBodyBytes: 0 },
-      /maxBodyBytes must be an integer from 1 to 16777216/,
+      /^invalid plugin configuration: maxBodyBytes: expected an integer from 1 to 16777216, got 0$/,
     );
     await expectEmulatorRejects(
       "body-redact",
       { fields: ["a"], replacement: 'x"y' },
-      /replacement must not contain quotes/,
+      /^invalid plugin configuration: replacement: must not contain quotes/,
     );
     await expectEmulatorRejects(
       "body-redact",
       { fields: ["a"], maxDepth: 0 },
-      /maxDepth must be an integer from 1 to 10000/,
+      /^invalid plugin configuration: maxDepth: expected an integer from 1 to 10000, got 0$/,
     );
     await expectEmulatorRejects(
       "body-redact",
       { fields: ["a"], invalidJson: "drop" },
-      /invalidJson must be "reject" or "pass", got "drop"/,
+      /^invalid plugin configuration: invalidJson: expected one of "reject", "pass", got "drop"$/,
     );
   });
 });

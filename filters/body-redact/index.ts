@@ -2,8 +2,7 @@
 // depth) with a placeholder, e.g. {"password": "[REDACTED]"}. Bodies over the size limit are refused (request:
 // 413) or cut off (response: the stream is reset); bodies nested too deep, with too many values, or (by
 // default) not valid JSON are refused (request: 400) or cut off too. Nothing is passed on unredacted. See README.md.
-import { RootContext, HttpContext, Configuration, Action, Counter, Header, GrpcStatus, HeaderMap, Body, registerRoot, decodeUtf8Strict, logDebug, logInfo, logWarn } from "@proxy-wasm-as/sdk";
-import { ConfigReader } from "../shared/config";
+import { RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, Header, GrpcStatus, HeaderMap, Body, registerRoot, decodeUtf8Strict, logDebug, logInfo, logWarn } from "@proxy-wasm-as/sdk";
 import { redactJson, RedactLimits, RedactOutcome } from "./redact";
 
 const redactedBodies = new Counter("body_redact.redacted_bodies");
@@ -21,6 +20,17 @@ const MAX_MAX_DEPTH: i64 = 10_000;
 const DEFAULT_MAX_VALUES: i64 = 10_000;
 const MAX_MAX_VALUES: i64 = 1_000_000;
 
+/** The configuration (README.md). */
+const schema = new ConfigSchema();
+const FIELDS = schema.stringList("fields").required().nonEmpty();
+const REPLACEMENT = schema.string("replacement").default("[REDACTED]");
+const MAX_BODY_BYTES = schema.integer("maxBodyBytes").range(1, 16 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES);
+const MAX_DEPTH = schema.integer("maxDepth").range(1, MAX_MAX_DEPTH).default(DEFAULT_MAX_DEPTH);
+const MAX_VALUES = schema.integer("maxValues").range(1, MAX_MAX_VALUES).default(DEFAULT_MAX_VALUES);
+const INVALID_JSON = schema.oneOf("invalidJson", ["reject", "pass"]).default("reject");
+const REQUESTS = schema.bool("requests").default(true);
+const RESPONSES = schema.bool("responses").default(true);
+
 /** Plugin configuration. */
 class BodyRedactRoot extends RootContext {
   fields: Set<string> = new Set<string>();
@@ -33,19 +43,17 @@ class BodyRedactRoot extends RootContext {
   responses: bool = true;
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = schema.read(configuration);
     if (config == null) return false;
-    const fieldList = config.stringArray("fields", true);
-    const replacement = config.string("replacement", "[REDACTED]");
-    const maxBodyBytes = config.integer("maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1, 16 * 1024 * 1024);
-    const maxDepth = config.integer("maxDepth", DEFAULT_MAX_DEPTH, 1, MAX_MAX_DEPTH);
-    const maxValues = config.integer("maxValues", DEFAULT_MAX_VALUES, 1, MAX_MAX_VALUES);
-    const invalidJson = config.string("invalidJson", "reject");
-    const requests = config.bool("requests", true);
-    const responses = config.bool("responses", true);
-    if (invalidJson != "reject" && invalidJson != "pass") config.fail("invalidJson", "must be \"reject\" or \"pass\", got \"" + invalidJson + "\"");
-    if (replacement.includes("\"") || replacement.includes("\\")) config.fail("replacement", "must not contain quotes or backslashes");
-    if (!config.finish()) return false;
+    const fieldList = config.stringList(FIELDS);
+    const replacement = config.string(REPLACEMENT);
+    const maxBodyBytes = config.integer(MAX_BODY_BYTES);
+    const maxDepth = config.integer(MAX_DEPTH);
+    const maxValues = config.integer(MAX_VALUES);
+    const invalidJson = config.string(INVALID_JSON);
+    const requests = config.bool(REQUESTS);
+    const responses = config.bool(RESPONSES);
+    if (replacement.includes("\"") || replacement.includes("\\")) return config.refuse(REPLACEMENT, "must not contain quotes or backslashes");
     const fields = new Set<string>();
     for (let i = 0; i < fieldList.length; i++) fields.add(unchecked(fieldList[i]));
     this.fields = fields;

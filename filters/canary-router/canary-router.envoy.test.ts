@@ -97,7 +97,7 @@ describe("canary-router (real Envoy)", () => {
     await expectEnvoyRejects(
       "canary-router",
       { hashKeyHeader: "x-user-id" },
-      /invalid plugin configuration: percentage is required/,
+      /invalid plugin configuration: percentage: missing \(required\)/,
     );
   });
 

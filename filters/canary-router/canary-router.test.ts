@@ -84,26 +84,30 @@ describe("canary-router (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("canary-router", '{"percentage": 10,', /invalid plugin configuration/);
-    await expectEmulatorRejects("canary-router", { hashKeyHeader: "x-user-id" }, /percentage is required/);
+    await expectEmulatorRejects(
+      "canary-router",
+      { hashKeyHeader: "x-user-id" },
+      /^invalid plugin configuration: percentage: missing \(required\)$/,
+    );
     await expectEmulatorRejects(
       "canary-router",
       { percentage: 101 },
-      /percentage must be a number from 0 to 100, got number/,
+      /^invalid plugin configuration: percentage: expected a number from 0 to 100, got 101$/,
     );
     await expectEmulatorRejects(
       "canary-router",
       { percentage: "10" },
-      /percentage must be a number from 0 to 100, got "10"/,
+      /^invalid plugin configuration: percentage: expected a number from 0 to 100, got "10"$/,
     );
     await expectEmulatorRejects(
       "canary-router",
       { percentage: 10, routingHeader: ":authority" },
-      /routingHeader must be a non-empty regular header name/,
+      /^invalid plugin configuration: routingHeader: must be a non-empty regular header name$/,
     );
     await expectEmulatorRejects(
       "canary-router",
       { percentage: 10, overrideCookie: 1 },
-      /overrideCookie must be a string/,
+      /^invalid plugin configuration: overrideCookie: expected a string, got 1$/,
     );
   });
 });

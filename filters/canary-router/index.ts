@@ -7,8 +7,7 @@
 //      lands on the same side, or a random one when the key is absent.
 // Changing request headers in on_request_headers makes Envoy clear its route cache (ABI 0.2.1), so the router
 // picks the route again from the new header. See README.md.
-import { RootContext, HttpContext, Configuration, Action, Counter, registerRoot, logDebug, logInfo } from "@proxy-wasm-as/sdk";
-import { ConfigReader, formatNumber } from "../shared/config";
+import { RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, registerRoot, formatNumber, logDebug, logInfo } from "@proxy-wasm-as/sdk";
 
 const toCanary = new Counter("canary_router.canary");
 const toStable = new Counter("canary_router.stable");
@@ -16,6 +15,14 @@ const overridden = new Counter("canary_router.overridden");
 
 /** Buckets a request falls in: the percentage is kept in hundredths of a percent. */
 const BUCKETS: u32 = 10_000;
+
+/** The configuration (README.md). */
+const schema = new ConfigSchema();
+const PERCENTAGE = schema.number("percentage").required().range(0, 100);
+const ROUTING_HEADER = schema.string("routingHeader").default("x-canary");
+const HASH_KEY_HEADER = schema.string("hashKeyHeader");
+const OVERRIDE_HEADER = schema.string("overrideHeader");
+const OVERRIDE_COOKIE = schema.string("overrideCookie");
 
 /** Plugin configuration. */
 class CanaryRouterRoot extends RootContext {
@@ -27,16 +34,14 @@ class CanaryRouterRoot extends RootContext {
   overrideCookie: string = "";
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = schema.read(configuration);
     if (config == null) return false;
-    if (!config.has("percentage")) config.fail("percentage", "is required");
-    const percentage = config.number("percentage", 0, 0, 100);
-    const routingHeader = config.string("routingHeader", "x-canary").toLowerCase();
-    const hashKeyHeader = config.string("hashKeyHeader", "").toLowerCase();
-    const overrideHeader = config.string("overrideHeader", "").toLowerCase();
-    const overrideCookie = config.string("overrideCookie", "");
-    if (routingHeader.length == 0 || routingHeader.startsWith(":")) config.fail("routingHeader", "must be a non-empty regular header name");
-    if (!config.finish()) return false;
+    const percentage = config.number(PERCENTAGE);
+    const routingHeader = config.string(ROUTING_HEADER).toLowerCase();
+    const hashKeyHeader = config.string(HASH_KEY_HEADER).toLowerCase();
+    const overrideHeader = config.string(OVERRIDE_HEADER).toLowerCase();
+    const overrideCookie = config.string(OVERRIDE_COOKIE);
+    if (routingHeader.length == 0 || routingHeader.startsWith(":")) return config.refuse(ROUTING_HEADER, "must be a non-empty regular header name");
     this.canaryBuckets = <u32>Math.round(percentage * <f64>BUCKETS / 100);
     this.routingHeader = routingHeader;
     this.hashKeyHeader = hashKeyHeader;

@@ -139,7 +139,7 @@ describe("config-service (real Envoy)", () => {
     await expectEnvoyRejects(
       "config-service",
       { path: "/deny-list" },
-      /invalid plugin configuration: cluster is required/,
+      /invalid plugin configuration: cluster: missing \(required\)/,
       "service",
       { rootId: "config-service" },
     );

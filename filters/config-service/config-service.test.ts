@@ -268,35 +268,55 @@ describe("config-service (emulator)", () => {
   it("rejects bad configurations of either root with one clear log line", async () => {
     const service = { rootId: "config-service" };
     await expectEmulatorRejects("config-service", '{"cluster": ', /invalid plugin configuration/, service);
-    await expectEmulatorRejects("config-service", { path: "/deny-list" }, /cluster is required/, service);
-    await expectEmulatorRejects("config-service", { cluster: "config" }, /path is required/, service);
+    await expectEmulatorRejects(
+      "config-service",
+      { path: "/deny-list" },
+      /^invalid plugin configuration: cluster: missing \(required\)$/,
+      service,
+    );
+    await expectEmulatorRejects(
+      "config-service",
+      { cluster: "config" },
+      /^invalid plugin configuration: path: missing \(required\)$/,
+      service,
+    );
     await expectEmulatorRejects(
       "config-service",
       { cluster: "config", path: "deny-list" },
-      /path must start with "\/"/,
+      /^invalid plugin configuration: path: must start with "\/"$/,
       service,
     );
     await expectEmulatorRejects(
       "config-service",
       { cluster: "config", path: "/d", pollMs: 5 },
-      /pollMs must be an integer from 100 to 86400000/,
+      /^invalid plugin configuration: pollMs: expected an integer from 100 to 86400000, got 5$/,
       service,
     );
     await expectEmulatorRejects(
       "config-service",
       { cluster: "config", path: "/d", initial: { deny: { paths: ["admin"] } } },
-      /initial is not a valid deny list: deny\.paths\[0\] must start with "\/"/,
+      /^invalid plugin configuration: initial: is not a valid deny list: deny\.paths\[0\] must start with "\/"$/,
       service,
     );
     await expectEmulatorRejects(
       "config-service",
       { cluster: "config", path: "/d", initial: ["x"] },
-      /initial must be an object/,
+      /^invalid plugin configuration: initial: expected an object, got an array$/,
       service,
     );
     const filter = { rootId: "deny-list" };
     await expectEmulatorRejects("config-service", "[", /invalid plugin configuration/, filter);
-    await expectEmulatorRejects("config-service", { failOpen: "no" }, /failOpen must be true or false/, filter);
-    await expectEmulatorRejects("config-service", { clientHeader: "" }, /clientHeader must not be empty/, filter);
+    await expectEmulatorRejects(
+      "config-service",
+      { failOpen: "no" },
+      /^invalid plugin configuration: failOpen: expected true or false, got "no"$/,
+      filter,
+    );
+    await expectEmulatorRejects(
+      "config-service",
+      { clientHeader: "" },
+      /^invalid plugin configuration: clientHeader: expected a non-empty string, got ""$/,
+      filter,
+    );
   });
 });

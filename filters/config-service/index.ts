@@ -6,10 +6,9 @@
 //       changed) and answers 403 to requests from a denied client or to a denied path.
 // A failed poll (endpoint down, timeout, non-200, invalid document) keeps the last good list. See README.md.
 import {
-  RootContext, HttpContext, Configuration, Action, Counter, Gauge, Header, Status, GrpcStatus, JsonObject, registerRoot,
+  RootContext, HttpContext, Configuration, Action, Counter, Gauge, Header, Status, GrpcStatus, JsonObject, ConfigSchema, registerRoot,
   getSharedData, setSharedData, parseJson, httpCallResponseHeaders, httpCallResponseBody, logDebug, logInfo, logWarn,
 } from "@proxy-wasm-as/sdk";
-import { ConfigReader } from "../shared/config";
 import { readCredentialHeader } from "../shared/auth";
 
 const pollsOk = new Counter("config_service.polls_ok");
@@ -130,6 +129,16 @@ enum Publication { Published, Unchanged, Failed }
 // ------------------------------------------------------------------------------------------------------------
 // The service: polls the endpoint and publishes.
 
+/** The service's configuration (README.md). */
+const serviceSchema = new ConfigSchema();
+const CLUSTER = serviceSchema.string("cluster").required().nonEmpty();
+const PATH = serviceSchema.string("path").required().nonEmpty();
+const AUTHORITY = serviceSchema.string("authority");
+const POLL_MS = serviceSchema.integer("pollMs").range(100, 86_400_000).default(10_000);
+const TIMEOUT_MS = serviceSchema.integer("timeoutMs").range(1, 60_000).default(2_000);
+/** A deny-list document, checked by DocumentReader like a polled one. */
+const INITIAL = serviceSchema.object("initial");
+
 /** Root "config-service": the singleton poller. */
 class ConfigServiceRoot extends RootContext {
   cluster: string = "";
@@ -145,22 +154,20 @@ class ConfigServiceRoot extends RootContext {
   private knownVersion: i64 = 0;
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = serviceSchema.read(configuration);
     if (config == null) return false;
-    const cluster = config.requiredString("cluster");
-    const path = config.requiredString("path");
-    const authority = config.string("authority", cluster);
-    const pollMs = config.integer("pollMs", 10_000, 100, 86_400_000);
-    const timeoutMs = config.integer("timeoutMs", 2_000, 1, 60_000);
-    if (path.length > 0 && !path.startsWith("/")) config.fail("path", "must start with \"/\"");
+    const cluster = config.string(CLUSTER);
+    const path = config.string(PATH);
+    const authority = config.has(AUTHORITY) ? config.string(AUTHORITY) : cluster;
+    const pollMs = config.integer(POLL_MS);
+    const timeoutMs = config.integer(TIMEOUT_MS);
+    if (!path.startsWith("/")) return config.refuse(PATH, "must start with \"/\"");
     let initialEntries: string | null = null;
-    const initial = config.optionalObject("initial");
-    if (initial != null) {
+    if (config.has(INITIAL)) {
       const reader = new DocumentReader();
-      initialEntries = reader.read(initial);
-      if (initialEntries == null) config.fail("initial", "is not a valid deny list: " + reader.problem);
+      initialEntries = reader.read(config.object(INITIAL).json);
+      if (initialEntries == null) return config.refuse(INITIAL, "is not a valid deny list: " + reader.problem);
     }
-    if (!config.finish()) return false;
     this.cluster = cluster;
     this.path = path;
     this.authority = authority;
@@ -260,6 +267,11 @@ class ConfigServiceRoot extends RootContext {
 // ------------------------------------------------------------------------------------------------------------
 // The HTTP filter: enforces the published list.
 
+/** The deny-list filter's configuration (README.md). */
+const filterSchema = new ConfigSchema();
+const CLIENT_HEADER = filterSchema.string("clientHeader").nonEmpty().default("x-client-id");
+const FAIL_OPEN = filterSchema.bool("failOpen").default(true);
+
 /** Root "deny-list": configuration and this worker's parsed copy of the published list. */
 class DenyListRoot extends RootContext {
   clientHeader: string = "x-client-id";
@@ -269,12 +281,10 @@ class DenyListRoot extends RootContext {
   private cached: PublishedList | null = null;
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = filterSchema.read(configuration);
     if (config == null) return false;
-    const clientHeader = config.string("clientHeader", "x-client-id").toLowerCase();
-    const failOpen = config.bool("failOpen", true);
-    if (clientHeader.length == 0) config.fail("clientHeader", "must not be empty");
-    if (!config.finish()) return false;
+    const clientHeader = config.string(CLIENT_HEADER).toLowerCase();
+    const failOpen = config.bool(FAIL_OPEN);
     this.clientHeader = clientHeader;
     this.failOpen = failOpen;
     logInfo("config-service: deny-list filter checking header " + clientHeader + " and paths; before the first list: " + (failOpen ? "allow" : "reject with 503"));

@@ -93,7 +93,11 @@ describe("ext-authz (real Envoy)", () => {
   });
 
   test("Envoy refuses a configuration without a cluster, with the filter's reason", async () => {
-    await expectEnvoyRejects("ext-authz", { timeoutMs: 100 }, /invalid plugin configuration: cluster is required/);
+    await expectEnvoyRejects(
+      "ext-authz",
+      { timeoutMs: 100 },
+      /invalid plugin configuration: cluster: missing \(required\)/,
+    );
   });
 
   test("the shipped envoy-configs/ext-authz.yaml passes envoy --mode validate", async () => {

@@ -104,17 +104,25 @@ describe("ext-authz (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("ext-authz", '{"cluster"', /invalid plugin configuration/);
-    await expectEmulatorRejects("ext-authz", { timeoutMs: 100 }, /cluster is required/);
+    await expectEmulatorRejects(
+      "ext-authz",
+      { timeoutMs: 100 },
+      /^invalid plugin configuration: cluster: missing \(required\)$/,
+    );
     await expectEmulatorRejects(
       "ext-authz",
       { cluster: "authz", timeoutMs: 0 },
-      /timeoutMs must be an integer from 1 to 60000/,
+      /^invalid plugin configuration: timeoutMs: expected an integer from 1 to 60000, got 0$/,
     );
-    await expectEmulatorRejects("ext-authz", { cluster: "authz", failOpen: "no" }, /failOpen must be true or false/);
+    await expectEmulatorRejects(
+      "ext-authz",
+      { cluster: "authz", failOpen: "no" },
+      /^invalid plugin configuration: failOpen: expected true or false, got "no"$/,
+    );
     await expectEmulatorRejects(
       "ext-authz",
       { cluster: "authz", pathPrefix: "check" },
-      /pathPrefix must start with "\/"/,
+      /^invalid plugin configuration: pathPrefix: must start with "\/"$/,
     );
   });
 });

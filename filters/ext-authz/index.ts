@@ -6,10 +6,9 @@
 //                    fail closed (503).
 // See README.md for the configuration.
 import {
-  RootContext, HttpContext, Configuration, Action, Counter, Header, GrpcStatus, registerRoot,
+  RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, Header, GrpcStatus, registerRoot,
   httpCallResponseHeaders, httpCallResponseBody, logDebug, logInfo, logWarn,
 } from "@proxy-wasm-as/sdk";
-import { ConfigReader } from "../shared/config";
 
 const allowed = new Counter("ext_authz.allowed");
 const denied = new Counter("ext_authz.denied");
@@ -18,6 +17,16 @@ const failedOpen = new Counter("ext_authz.failed_open");
 
 /** Response headers of a denial that are passed on to the client. */
 const DENIAL_HEADERS: string[] = ["content-type", "www-authenticate", "location"];
+
+/** The configuration (README.md). */
+const schema = new ConfigSchema();
+const CLUSTER = schema.string("cluster").required().nonEmpty();
+const AUTHORITY = schema.string("authority");
+const PATH_PREFIX = schema.string("pathPrefix");
+const TIMEOUT_MS = schema.integer("timeoutMs").range(1, 60_000).default(500);
+const FAIL_OPEN = schema.bool("failOpen");
+const FORWARD_HEADERS = schema.stringList("forwardHeaders").default(["authorization", "cookie", "x-request-id"]);
+const UPSTREAM_HEADERS = schema.stringList("upstreamHeaders").default(["x-auth-*"]);
 
 /** Plugin configuration. */
 class ExtAuthzRoot extends RootContext {
@@ -30,17 +39,16 @@ class ExtAuthzRoot extends RootContext {
   upstreamHeaders: string[] = [];
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = schema.read(configuration);
     if (config == null) return false;
-    const cluster = config.requiredString("cluster");
-    const authority = config.string("authority", cluster);
-    const pathPrefix = config.string("pathPrefix", "");
-    const timeoutMs = config.integer("timeoutMs", 500, 1, 60_000);
-    const failOpen = config.bool("failOpen", false);
-    const forwardHeaders = lowerCased(config.has("forwardHeaders") ? config.stringArray("forwardHeaders") : ["authorization", "cookie", "x-request-id"]);
-    const upstreamHeaders = lowerCased(config.has("upstreamHeaders") ? config.stringArray("upstreamHeaders") : ["x-auth-*"]);
-    if (pathPrefix.length > 0 && !pathPrefix.startsWith("/")) config.fail("pathPrefix", "must start with \"/\"");
-    if (!config.finish()) return false;
+    const cluster = config.string(CLUSTER);
+    const authority = config.has(AUTHORITY) ? config.string(AUTHORITY) : cluster;
+    const pathPrefix = config.string(PATH_PREFIX);
+    const timeoutMs = config.integer(TIMEOUT_MS);
+    const failOpen = config.bool(FAIL_OPEN);
+    const forwardHeaders = lowerCased(config.stringList(FORWARD_HEADERS));
+    const upstreamHeaders = lowerCased(config.stringList(UPSTREAM_HEADERS));
+    if (pathPrefix.length > 0 && !pathPrefix.startsWith("/")) return config.refuse(PATH_PREFIX, "must start with \"/\"");
     this.cluster = cluster;
     this.authority = authority;
     this.pathPrefix = pathPrefix;

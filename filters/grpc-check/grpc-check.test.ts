@@ -267,18 +267,30 @@ describe("grpc-check (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("grpc-check", '{"cluster"', /invalid plugin configuration/);
-    await expectEmulatorRejects("grpc-check", { timeoutMs: 100 }, /invalid plugin configuration: cluster is required/);
+    await expectEmulatorRejects(
+      "grpc-check",
+      { timeoutMs: 100 },
+      /^invalid plugin configuration: cluster: missing \(required\)$/,
+    );
     await expectEmulatorRejects(
       "grpc-check",
       { cluster: "authz", timeoutMs: 0 },
-      /timeoutMs must be an integer from 1 to 60000/,
+      /^invalid plugin configuration: timeoutMs: expected an integer from 1 to 60000, got 0$/,
     );
-    await expectEmulatorRejects("grpc-check", { cluster: "authz", failOpen: "no" }, /failOpen must be true or false/);
-    await expectEmulatorRejects("grpc-check", { cluster: "authz", method: "" }, /method must not be empty/);
+    await expectEmulatorRejects(
+      "grpc-check",
+      { cluster: "authz", failOpen: "no" },
+      /^invalid plugin configuration: failOpen: expected true or false, got "no"$/,
+    );
+    await expectEmulatorRejects(
+      "grpc-check",
+      { cluster: "authz", method: "" },
+      /^invalid plugin configuration: method: expected a non-empty string, got ""$/,
+    );
     await expectEmulatorRejects(
       "grpc-check",
       { cluster: "authz", forwardHeaders: "authorization" },
-      /forwardHeaders must be an array of strings/,
+      /^invalid plugin configuration: forwardHeaders: expected a list of strings, got "authorization"$/,
     );
   });
 });

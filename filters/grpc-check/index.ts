@@ -7,10 +7,9 @@
 //                                   → the configured failure mode: fail open (continue) or fail closed (503).
 // See README.md for the configuration, the contract and what the filter logs and counts.
 import {
-  RootContext, HttpContext, Configuration, Action, Counter, Header, GrpcStatus, ProtobufWriter, ProtobufReader,
+  RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, Header, GrpcStatus, ProtobufWriter, ProtobufReader,
   registerRoot, grpcReceiveBuffer, getProperty, getStatus, lastStatus, logDebug, logInfo, logWarn,
 } from "@proxy-wasm-as/sdk";
-import { ConfigReader } from "../shared/config";
 
 const allowedCount = new Counter("grpc_check.allowed");
 const deniedCount = new Counter("grpc_check.denied");
@@ -34,6 +33,18 @@ const GRPC_SERVICE_ENVOY_GRPC: u32 = 1;
 const ENVOY_GRPC_CLUSTER_NAME: u32 = 1;
 const ENVOY_GRPC_AUTHORITY: u32 = 2;
 
+/** The configuration (README.md). */
+const schema = new ConfigSchema();
+const CLUSTER = schema.string("cluster").required().nonEmpty();
+const AUTHORITY = schema.string("authority");
+const SERVICE = schema.string("service").nonEmpty().default("authz.v1.Check");
+const METHOD = schema.string("method").nonEmpty().default("Allow");
+const TIMEOUT_MS = schema.integer("timeoutMs").range(1, 60_000).default(500);
+const FAIL_OPEN = schema.bool("failOpen");
+const FORWARD_HEADERS = schema.stringList("forwardHeaders").default(["authorization"]);
+const UPSTREAM_HEADERS = schema.stringList("upstreamHeaders").default(["x-auth-*"]);
+const CLIENT_ID_HEADER = schema.string("clientIdHeader").default("x-client-id");
+
 /** Plugin configuration, read once in onConfigure. */
 class GrpcCheckRoot extends RootContext {
   /** The serialized envoy.config.core.v3.GrpcService naming the service's cluster (and authority). */
@@ -47,20 +58,17 @@ class GrpcCheckRoot extends RootContext {
   clientIdHeader: string = "";
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = schema.read(configuration);
     if (config == null) return false;
-    const cluster = config.requiredString("cluster");
-    const authority = config.string("authority", "");
-    const serviceName = config.string("service", "authz.v1.Check");
-    const methodName = config.string("method", "Allow");
-    const timeoutMs = config.integer("timeoutMs", 500, 1, 60_000);
-    const failOpen = config.bool("failOpen", false);
-    const forwardHeaders = lowerCased(config.has("forwardHeaders") ? config.stringArray("forwardHeaders") : ["authorization"]);
-    const upstreamHeaders = lowerCased(config.has("upstreamHeaders") ? config.stringArray("upstreamHeaders") : ["x-auth-*"]);
-    const clientIdHeader = config.string("clientIdHeader", "x-client-id").toLowerCase();
-    if (serviceName.length == 0) config.fail("service", "must not be empty");
-    if (methodName.length == 0) config.fail("method", "must not be empty");
-    if (!config.finish()) return false;
+    const cluster = config.string(CLUSTER);
+    const authority = config.string(AUTHORITY);
+    const serviceName = config.string(SERVICE);
+    const methodName = config.string(METHOD);
+    const timeoutMs = config.integer(TIMEOUT_MS);
+    const failOpen = config.bool(FAIL_OPEN);
+    const forwardHeaders = lowerCased(config.stringList(FORWARD_HEADERS));
+    const upstreamHeaders = lowerCased(config.stringList(UPSTREAM_HEADERS));
+    const clientIdHeader = config.string(CLIENT_ID_HEADER).toLowerCase();
     const envoyGrpc = new ProtobufWriter().string(ENVOY_GRPC_CLUSTER_NAME, cluster);
     if (authority.length > 0) envoyGrpc.string(ENVOY_GRPC_AUTHORITY, authority);
     this.grpcService = new ProtobufWriter().message(GRPC_SERVICE_ENVOY_GRPC, envoyGrpc).finish();

@@ -32,7 +32,25 @@ describe("headers filter (real Envoy)", () => {
 
   test("Envoy refuses a bad configuration and the harness reports the filter's reason", async () => {
     await expectEnvoyRejects("headers", "{not json", /invalid plugin configuration/);
-    await expectEnvoyRejects("headers", { request: { set: "x-a" } }, /request\.set must be an object/);
+    await expectEnvoyRejects(
+      "headers",
+      { request: { set: "x-a" } },
+      /invalid plugin configuration: request\.set: expected an object of strings, got "x-a"/,
+    );
+  });
+
+  // Issue 19, item 6: the configuration is declared once (ConfigSchema); a wrong value is refused with its path.
+  test("Envoy refuses a value of the wrong type, and its log names the value's path", async () => {
+    await expectEnvoyRejects(
+      "headers",
+      { response: { remove: ["x-a", 7] } },
+      /\[wasm\].*invalid plugin configuration: response\.remove\[1\]: expected a string, got 7$/m,
+    );
+    await expectEnvoyRejects(
+      "headers",
+      { request: { add: { "x-a": "1", "x-b": ["2"] } } },
+      /\[wasm\].*invalid plugin configuration: request\.add\["x-b"\]: expected a string, got an array$/m,
+    );
   });
 
   // Issue 13, finding 7: a misspelt key configured nothing and said nothing; a 6 MB configuration was accepted.

@@ -50,7 +50,15 @@ describe("headers filter (emulator)", () => {
 
   it("rejects invalid JSON and wrongly shaped sections with one clear log line", async () => {
     await expectEmulatorRejects("headers", "{not json", /invalid plugin configuration/);
-    await expectEmulatorRejects("headers", { request: { set: "x-a" } }, /request\.set must be an object/);
-    await expectEmulatorRejects("headers", { response: { remove: [1] } }, /response\.remove\[0\] must be a string/);
+    await expectEmulatorRejects(
+      "headers",
+      { request: { set: "x-a" } },
+      /^invalid plugin configuration: request\.set: expected an object of strings, got "x-a"$/,
+    );
+    await expectEmulatorRejects(
+      "headers",
+      { response: { remove: [1] } },
+      /^invalid plugin configuration: response\.remove\[0\]: expected a string, got 1$/,
+    );
   });
 });

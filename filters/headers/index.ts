@@ -2,13 +2,18 @@
 // Configuration (every part optional):
 //   {"request":  {"set": {"x-a": "1"}, "add": {"x-b": "2"}, "remove": ["x-c"]},
 //    "response": {"set": {...},        "add": {...},        "remove": [...]}}
-import { RootContext, HttpContext, HeaderMap, Configuration, JsonObject, Action, registerRoot, log, LogLevel } from "@proxy-wasm-as/sdk";
+import { RootContext, HttpContext, HeaderMap, Configuration, ConfigObject, ConfigSchema, Action, registerRoot } from "@proxy-wasm-as/sdk";
 
-/** The only keys allowed at the top level and in each section (anything else is refused, not ignored). */
-const SECTION_KEYS = ["request", "response"];
-const EDIT_KEYS = ["set", "add", "remove"];
+/** The configuration: the same edits for each direction. Any other key is refused, not ignored. */
+const editSchema = new ConfigSchema();
+const SET = editSchema.stringMap("set");
+const ADD = editSchema.stringMap("add");
+const REMOVE = editSchema.stringList("remove");
+const schema = new ConfigSchema();
+const REQUEST = schema.object("request", editSchema);
+const RESPONSE = schema.object("response", editSchema);
 
-/** The edits for one direction, parsed once in onConfigure. */
+/** The edits for one direction, read once in onConfigure. */
 class HeaderEdits {
   setNames: string[] = [];
   setValues: string[] = [];
@@ -16,51 +21,25 @@ class HeaderEdits {
   addValues: string[] = [];
   remove: string[] = [];
 
+  /** The edits of `section` (checked by editSchema); none when it is absent. */
+  static read(section: ConfigObject): HeaderEdits {
+    const edits = new HeaderEdits();
+    for (let k = 0; k < 2; k++) {
+      const pairs = section.stringMap(k == 0 ? SET : ADD);
+      for (let i = 0; i < pairs.keys.length; i++) {
+        (k == 0 ? edits.setNames : edits.addNames).push(unchecked(pairs.keys[i]));
+        (k == 0 ? edits.setValues : edits.addValues).push(unchecked(pairs.values[i]).asString()!);
+      }
+    }
+    edits.remove = section.stringList(REMOVE);
+    return edits;
+  }
+
   apply(headers: HeaderMap): void {
     for (let i = 0; i < this.remove.length; i++) headers.remove(unchecked(this.remove[i]));
     for (let i = 0; i < this.setNames.length; i++) headers.set(unchecked(this.setNames[i]), unchecked(this.setValues[i]));
     for (let i = 0; i < this.addNames.length; i++) headers.add(unchecked(this.addNames[i]), unchecked(this.addValues[i]));
   }
-}
-
-/** Reads {"set": {...}, "add": {...}, "remove": [...]} under `key`; null (after one error log) if malformed. */
-function parseEdits(config: JsonObject, key: string): HeaderEdits | null {
-  const edits = new HeaderEdits();
-  const section = config.get(key);
-  if (section == null) return edits;
-  const object = section.asObject();
-  if (object == null) return fail(key + " must be an object, got " + section.kindName());
-  const unknown = object.checkKeys(EDIT_KEYS, key + ".");
-  if (unknown != null) return fail(unknown);
-  for (let k = 0; k < 2; k++) {
-    const op = k == 0 ? "set" : "add";
-    const value = object.get(op);
-    if (value == null) continue;
-    const pairs = value.asObject();
-    if (pairs == null) return fail(key + "." + op + " must be an object of header names to string values");
-    for (let i = 0; i < pairs.keys.length; i++) {
-      const text = unchecked(pairs.values[i]).asString();
-      if (text == null) return fail(key + "." + op + "[\"" + unchecked(pairs.keys[i]) + "\"] must be a string");
-      (k == 0 ? edits.setNames : edits.addNames).push(unchecked(pairs.keys[i]));
-      (k == 0 ? edits.setValues : edits.addValues).push(text);
-    }
-  }
-  const remove = object.get("remove");
-  if (remove != null) {
-    const names = remove.asArray();
-    if (names == null) return fail(key + ".remove must be an array of header names");
-    for (let i = 0; i < names.length; i++) {
-      const name = names.at(i)!.asString();
-      if (name == null) return fail(key + ".remove[" + i.toString() + "] must be a string");
-      edits.remove.push(name);
-    }
-  }
-  return edits;
-}
-
-function fail(message: string): HeaderEdits | null {
-  log(LogLevel.Error, "invalid plugin configuration: " + message);
-  return null;
 }
 
 class HeadersRoot extends RootContext {
@@ -70,16 +49,10 @@ class HeadersRoot extends RootContext {
   response: HeaderEdits = new HeaderEdits();
 
   onConfigure(configuration: Configuration): bool {
-    const config = configuration.json(); // capped at DEFAULT_MAX_CONFIGURATION_BYTES (64 KiB)
+    const config = schema.read(configuration); // capped at DEFAULT_MAX_CONFIGURATION_BYTES (64 KiB)
     if (config == null) return false;
-    const unknown = config.checkKeys(SECTION_KEYS);
-    if (unknown != null) { fail(unknown); return false; }
-    const request = parseEdits(config, "request");
-    if (request == null) return false;
-    const response = parseEdits(config, "response");
-    if (response == null) return false;
-    this.request = request;
-    this.response = response;
+    this.request = HeaderEdits.read(config.object(REQUEST));
+    this.response = HeaderEdits.read(config.object(RESPONSE));
     return true;
   }
 

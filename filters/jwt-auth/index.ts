@@ -3,9 +3,9 @@
 // claims copied into request headers; invalid ones get 401, genuine tokens meant for someone else get 403.
 // See README.md for the configuration.
 import {
-  RootContext, HttpContext, Configuration, Action, Counter, registerRoot, currentTimeNanoseconds, isValidUtf8, logDebug, logInfo,
+  RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, registerRoot, currentTimeNanoseconds, isValidUtf8,
+  logDebug, logInfo,
 } from "@proxy-wasm-as/sdk";
-import { ConfigReader } from "../shared/config";
 import { replyWithError } from "../shared/auth";
 import { TokenVerifier, Verdict, VerifierSettings } from "./token";
 
@@ -20,6 +20,19 @@ class ForwardedClaim {
   constructor(public readonly claim: string, public readonly header: string) {}
 }
 
+/** The configuration (README.md). */
+const claimSchema = new ConfigSchema();
+const CLAIM = claimSchema.string("claim").required().nonEmpty();
+const HEADER = claimSchema.string("header").required().nonEmpty();
+const schema = new ConfigSchema();
+const SECRET = schema.string("secret").required().nonEmpty();
+const ISSUER = schema.string("issuer");
+const AUDIENCES = schema.stringList("audiences");
+const CLOCK_SKEW_SECONDS = schema.integer("clockSkewSeconds").range(0, 3600).default(60);
+const REQUIRE_EXP = schema.bool("requireExp").default(true);
+const REALM = schema.string("realm").default("api");
+const FORWARD_CLAIMS = schema.objectList("forwardClaims", claimSchema);
+
 /** Plugin configuration, parsed once per (re)configuration. */
 class JwtAuthRoot extends RootContext {
   secret: ArrayBuffer = new ArrayBuffer(0);
@@ -31,22 +44,21 @@ class JwtAuthRoot extends RootContext {
   challenge: string = "";
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = schema.read(configuration);
     if (config == null) return false;
-    const secret = config.requiredString("secret");
-    const issuer = config.string("issuer", "");
-    const audiences = config.stringArray("audiences");
-    const clockSkewSeconds = config.integer("clockSkewSeconds", 60, 0, 3600);
-    const requireExpiry = config.bool("requireExp", true);
-    const realm = config.string("realm", "api");
-    const claims = config.objectArray("forwardClaims");
+    const secret = config.string(SECRET);
+    const issuer = config.string(ISSUER);
+    const audiences = config.stringList(AUDIENCES);
+    const clockSkewSeconds = config.integer(CLOCK_SKEW_SECONDS);
+    const requireExpiry = config.bool(REQUIRE_EXP);
+    const realm = config.string(REALM);
+    const claims = config.objectList(FORWARD_CLAIMS);
     const forwardedClaims = new Array<ForwardedClaim>();
     for (let i = 0; i < claims.length; i++) {
       const entry = unchecked(claims[i]);
-      forwardedClaims.push(new ForwardedClaim(entry.requiredString("claim"), entry.requiredString("header").toLowerCase()));
+      forwardedClaims.push(new ForwardedClaim(entry.string(CLAIM), entry.string(HEADER).toLowerCase()));
     }
-    if (secret.length > 0 && secret.length < 32) config.fail("secret", "must be at least 32 characters (RFC 7518 §3.2: a key as long as the hash)");
-    if (!config.finish()) return false;
+    if (secret.length < 32) return config.refuse(SECRET, "must be at least 32 characters (RFC 7518 §3.2: a key as long as the hash)");
     this.secret = String.UTF8.encode(secret);
     this.issuer = issuer;
     this.audiences = audiences;

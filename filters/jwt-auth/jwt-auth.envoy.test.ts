@@ -140,7 +140,7 @@ describe("jwt-auth (real Envoy)", () => {
   });
 
   test("Envoy refuses a configuration without a secret, with the filter's reason", async () => {
-    await expectEnvoyRejects("jwt-auth", { issuer: "x" }, /invalid plugin configuration: secret is required/);
+    await expectEnvoyRejects("jwt-auth", { issuer: "x" }, /invalid plugin configuration: secret: missing \(required\)/);
   });
 
   test("the shipped envoy-configs/jwt-auth.yaml passes envoy --mode validate", async () => {

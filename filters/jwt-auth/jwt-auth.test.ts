@@ -144,22 +144,30 @@ describe("jwt-auth (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("jwt-auth", '{"secret": }', /invalid plugin configuration/);
-    await expectEmulatorRejects("jwt-auth", { issuer: "x" }, /secret is required/);
-    await expectEmulatorRejects("jwt-auth", { secret: "short" }, /secret must be at least 32 characters/);
+    await expectEmulatorRejects(
+      "jwt-auth",
+      { issuer: "x" },
+      /^invalid plugin configuration: secret: missing \(required\)$/,
+    );
+    await expectEmulatorRejects(
+      "jwt-auth",
+      { secret: "short" },
+      /^invalid plugin configuration: secret: must be at least 32 characters/,
+    );
     await expectEmulatorRejects(
       "jwt-auth",
       { ...CONFIG, audiences: "orders-api" },
-      /audiences must be an array of strings/,
+      /^invalid plugin configuration: audiences: expected a list of strings, got "orders-api"$/,
     );
     await expectEmulatorRejects(
       "jwt-auth",
       { ...CONFIG, clockSkewSeconds: -1 },
-      /clockSkewSeconds must be an integer from 0 to 3600/,
+      /^invalid plugin configuration: clockSkewSeconds: expected an integer from 0 to 3600, got -1$/,
     );
     await expectEmulatorRejects(
       "jwt-auth",
       { ...CONFIG, forwardClaims: [{ claim: "sub" }] },
-      /forwardClaims\[0\]\.header is required/,
+      /^invalid plugin configuration: forwardClaims\[0\]\.header: missing \(required\)$/,
     );
   });
 });

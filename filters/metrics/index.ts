@@ -1,8 +1,7 @@
 // metrics: per-route request counters by status class and a per-route latency histogram, as Envoy stats
 // (visible in /stats and /stats/prometheus). Routes are named by path prefix in the configuration.
 // See README.md for the configuration and the metric names.
-import { RootContext, HttpContext, Configuration, Action, Counter, Histogram, registerRoot, currentTimeNanoseconds, logInfo } from "@proxy-wasm-as/sdk";
-import { ConfigReader } from "../shared/config";
+import { RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, Histogram, registerRoot, currentTimeNanoseconds, logInfo } from "@proxy-wasm-as/sdk";
 
 /** Status classes counted per route; index = first digit of the status − 1; the last one is "no response". */
 const STATUS_CLASSES: string[] = ["1xx", "2xx", "3xx", "4xx", "5xx", "none"];
@@ -32,29 +31,37 @@ function isStatNameSegment(name: string): bool {
   return true;
 }
 
+/** The configuration (README.md). */
+const routeSchema = new ConfigSchema();
+const NAME = routeSchema.string("name").required().nonEmpty();
+const PREFIX = routeSchema.string("prefix").required().nonEmpty();
+const schema = new ConfigSchema();
+const METRIC_PREFIX = schema.string("metricPrefix").default("http_metrics");
+const OTHER_ROUTE = schema.string("otherRoute").default("other");
+const ROUTES = schema.objectList("routes", routeSchema);
+
 /** Plugin configuration: the routes, in match order, and the catch-all. */
 class MetricsRoot extends RootContext {
   routes: RouteMetrics[] = [];
   fallback: RouteMetrics | null = null;
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = schema.read(configuration);
     if (config == null) return false;
-    const prefix = config.string("metricPrefix", "http_metrics");
-    const fallbackName = config.string("otherRoute", "other");
-    const entries = config.objectArray("routes");
+    const prefix = config.string(METRIC_PREFIX);
+    const fallbackName = config.string(OTHER_ROUTE);
+    const entries = config.objectList(ROUTES);
     const routes = new Array<RouteMetrics>();
-    if (!isStatNameSegment(prefix.replaceAll(".", "_"))) config.fail("metricPrefix", "must use only letters, digits, '_', '-' and '.'");
-    if (!isStatNameSegment(fallbackName)) config.fail("otherRoute", "must use only letters, digits, '_' and '-'");
+    if (!isStatNameSegment(prefix.replaceAll(".", "_"))) return config.refuse(METRIC_PREFIX, "must use only letters, digits, '_', '-' and '.'");
+    if (!isStatNameSegment(fallbackName)) return config.refuse(OTHER_ROUTE, "must use only letters, digits, '_' and '-'");
     for (let i = 0; i < entries.length; i++) {
       const entry = unchecked(entries[i]);
-      const name = entry.requiredString("name");
-      const pathPrefix = entry.requiredString("prefix");
-      if (name.length > 0 && !isStatNameSegment(name)) entry.fail("name", "must use only letters, digits, '_' and '-' (it becomes part of a stat name)");
-      if (pathPrefix.length > 0 && !pathPrefix.startsWith("/")) entry.fail("prefix", "must start with \"/\"");
+      const name = entry.string(NAME);
+      const pathPrefix = entry.string(PREFIX);
+      if (!isStatNameSegment(name)) return entry.refuse(NAME, "must use only letters, digits, '_' and '-' (it becomes part of a stat name)");
+      if (!pathPrefix.startsWith("/")) return entry.refuse(PREFIX, "must start with \"/\"");
       routes.push(new RouteMetrics(name, pathPrefix, prefix));
     }
-    if (!config.finish()) return false;
     this.routes = routes;
     this.fallback = new RouteMetrics(fallbackName, "", prefix);
     logInfo("metrics: " + routes.length.toString() + " route(s) under " + prefix + ".*");

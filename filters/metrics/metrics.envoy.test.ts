@@ -48,7 +48,7 @@ describe("metrics (real Envoy)", () => {
     await expectEnvoyRejects(
       "metrics",
       { routes: [{ prefix: "/a" }] },
-      /invalid plugin configuration: routes\[0\]\.name is required/,
+      /invalid plugin configuration: routes\[0\]\.name: missing \(required\)/,
     );
   });
 

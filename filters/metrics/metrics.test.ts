@@ -66,16 +66,20 @@ describe("metrics (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("metrics", "{routes: []}", /invalid plugin configuration/);
-    await expectEmulatorRejects("metrics", { routes: [{ prefix: "/a" }] }, /routes\[0\]\.name is required/);
+    await expectEmulatorRejects(
+      "metrics",
+      { routes: [{ prefix: "/a" }] },
+      /^invalid plugin configuration: routes\[0\]\.name: missing \(required\)$/,
+    );
     await expectEmulatorRejects(
       "metrics",
       { routes: [{ name: "a b", prefix: "/a" }] },
-      /routes\[0\]\.name must use only letters/,
+      /^invalid plugin configuration: routes\[0\]\.name: must use only letters/,
     );
     await expectEmulatorRejects(
       "metrics",
       { routes: [{ name: "a", prefix: "a" }] },
-      /routes\[0\]\.prefix must start with "\/"/,
+      /^invalid plugin configuration: routes\[0\]\.prefix: must start with "\/"$/,
     );
   });
 });

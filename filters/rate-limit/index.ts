@@ -2,11 +2,10 @@
 // compare-and-swap. The client is the value of a configured header, or else the source IP address.
 // Over the limit: 429 with Retry-After and X-RateLimit-* headers. See README.md for the configuration.
 import {
-  RootContext, HttpContext, Configuration, Action, Counter, Gauge, Header, Status, GrpcStatus, registerRoot,
+  RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, Gauge, Header, Status, GrpcStatus, registerRoot,
   getSharedData, setSharedData, SharedValue, getProperty, currentTimeNanoseconds, logDebug, logInfo, logWarn,
 } from "@proxy-wasm-as/sdk";
 import { sha256String, hexEncode } from "@proxy-wasm-as/sdk/assembly/crypto";
-import { ConfigReader } from "../shared/config";
 
 const allowed = new Counter("rate_limit.allowed");
 const limited = new Counter("rate_limit.limited");
@@ -30,6 +29,14 @@ const SWEEP_SLOTS_PER_TICK: i32 = 1024;
 const DEFAULT_MAX_CLIENTS: i64 = 10_000;
 const DEFAULT_SWEEP_SECONDS: i64 = 10;
 
+/** The configuration (README.md). */
+const schema = new ConfigSchema();
+const CAPACITY = schema.integer("capacity").required().range(1, 1_000_000);
+const REFILL_PER_SECOND = schema.integer("refillPerSecond").required().range(1, 1_000_000);
+const KEY_HEADER = schema.string("keyHeader");
+const MAX_CLIENTS = schema.integer("maxClients").range(1, 1_000_000).default(DEFAULT_MAX_CLIENTS);
+const SWEEP_SECONDS = schema.integer("sweepSeconds").range(1, 3600).default(DEFAULT_SWEEP_SECONDS);
+
 /** Plugin configuration. */
 class RateLimitRoot extends RootContext {
   capacity: i64 = 0;
@@ -40,16 +47,13 @@ class RateLimitRoot extends RootContext {
   private sweepCursor: i32 = 0;
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = schema.read(configuration);
     if (config == null) return false;
-    if (!config.has("capacity")) config.fail("capacity", "is required");
-    if (!config.has("refillPerSecond")) config.fail("refillPerSecond", "is required");
-    const capacity = config.integer("capacity", 1, 1, 1_000_000);
-    const refillPerSecond = config.integer("refillPerSecond", 1, 1, 1_000_000);
-    const keyHeader = config.string("keyHeader", "").toLowerCase();
-    const maxClients = config.integer("maxClients", DEFAULT_MAX_CLIENTS, 1, 1_000_000);
-    const sweepSeconds = config.integer("sweepSeconds", DEFAULT_SWEEP_SECONDS, 1, 3600);
-    if (!config.finish()) return false;
+    const capacity = config.integer(CAPACITY);
+    const refillPerSecond = config.integer(REFILL_PER_SECOND);
+    const keyHeader = config.string(KEY_HEADER).toLowerCase();
+    const maxClients = config.integer(MAX_CLIENTS);
+    const sweepSeconds = config.integer(SWEEP_SECONDS);
     this.capacity = capacity;
     this.refillPerSecond = refillPerSecond;
     this.keyHeader = keyHeader;

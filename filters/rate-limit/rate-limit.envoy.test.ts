@@ -97,7 +97,7 @@ describe("rate-limit (real Envoy)", () => {
     await expectEnvoyRejects(
       "rate-limit",
       { refillPerSecond: 2 },
-      /invalid plugin configuration: capacity is required/,
+      /invalid plugin configuration: capacity: missing \(required\)/,
     );
   });
 

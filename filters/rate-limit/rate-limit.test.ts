@@ -157,23 +157,35 @@ describe("rate-limit (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("rate-limit", "[1,", /invalid plugin configuration/);
-    await expectEmulatorRejects("rate-limit", { refillPerSecond: 1 }, /capacity is required/);
-    await expectEmulatorRejects("rate-limit", { capacity: 5 }, /refillPerSecond is required/);
+    await expectEmulatorRejects(
+      "rate-limit",
+      { refillPerSecond: 1 },
+      /^invalid plugin configuration: capacity: missing \(required\)$/,
+    );
+    await expectEmulatorRejects(
+      "rate-limit",
+      { capacity: 5 },
+      /^invalid plugin configuration: refillPerSecond: missing \(required\)$/,
+    );
     await expectEmulatorRejects(
       "rate-limit",
       { capacity: 0, refillPerSecond: 1 },
-      /capacity must be an integer from 1 to 1000000/,
+      /^invalid plugin configuration: capacity: expected an integer from 1 to 1000000, got 0$/,
     );
-    await expectEmulatorRejects("rate-limit", { capacity: 2.5, refillPerSecond: 1 }, /capacity must be an integer/);
+    await expectEmulatorRejects(
+      "rate-limit",
+      { capacity: 2.5, refillPerSecond: 1 },
+      /^invalid plugin configuration: capacity: expected an integer from 1 to 1000000, got 2\.5$/,
+    );
     await expectEmulatorRejects(
       "rate-limit",
       { capacity: 5, refillPerSecond: 1, keyHeader: 7 },
-      /keyHeader must be a string/,
+      /^invalid plugin configuration: keyHeader: expected a string, got 7$/,
     );
     await expectEmulatorRejects(
       "rate-limit",
       { capacity: 5, refillPerSecond: 1, maxClients: 0 },
-      /maxClients must be an integer from 1 to 1000000/,
+      /^invalid plugin configuration: maxClients: expected an integer from 1 to 1000000, got 0$/,
     );
   });
 });

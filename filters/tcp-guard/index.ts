@@ -2,13 +2,18 @@
 // they start with a denied prefix (e.g. an HTTP request to an admin path, a banned protocol greeting). Matching
 // connections are closed before anything reaches the upstream; the others flow on untouched. Every connection's
 // bytes in each direction are counted. See README.md.
-import { RootContext, TcpContext, Configuration, Action, Counter, PeerType, registerRoot, logDebug, logInfo } from "@proxy-wasm-as/sdk";
-import { ConfigReader } from "../shared/config";
+import { RootContext, TcpContext, Configuration, ConfigSchema, Action, Counter, PeerType, registerRoot, logDebug, logInfo } from "@proxy-wasm-as/sdk";
 
 const accepted = new Counter("tcp_guard.accepted");
 const denied = new Counter("tcp_guard.denied");
 const bytesFromClients = new Counter("tcp_guard.downstream_bytes");
 const bytesToClients = new Counter("tcp_guard.upstream_bytes");
+
+/** The configuration (README.md). */
+const schema = new ConfigSchema();
+const DENY_PREFIXES = schema.stringList("denyPrefixes").required().nonEmpty();
+/** Longest denied prefix, in UTF-8 bytes: the filter holds at most this much of a connection's first bytes. */
+const MAX_PREFIX_BYTES = 1024;
 
 /** Plugin configuration: the denied prefixes as bytes. */
 class TcpGuardRoot extends RootContext {
@@ -16,19 +21,18 @@ class TcpGuardRoot extends RootContext {
   longestPrefix: i32 = 0;
 
   onConfigure(configuration: Configuration): bool {
-    const config = ConfigReader.parse(configuration);
+    const config = schema.read(configuration);
     if (config == null) return false;
-    const prefixes = config.stringArray("denyPrefixes", true);
+    const prefixes = config.stringList(DENY_PREFIXES);
     const encoded = new Array<ArrayBuffer>();
     let longest = 0;
     for (let i = 0; i < prefixes.length; i++) {
       const bytes = String.UTF8.encode(unchecked(prefixes[i]));
-      if (bytes.byteLength == 0) config.fail("denyPrefixes[" + i.toString() + "]", "must not be empty");
-      if (bytes.byteLength > 1024) config.fail("denyPrefixes[" + i.toString() + "]", "must be at most 1024 bytes");
+      if (bytes.byteLength == 0) return config.refuse(DENY_PREFIXES, "must not be empty", i);
+      if (bytes.byteLength > MAX_PREFIX_BYTES) return config.refuse(DENY_PREFIXES, "must be at most " + MAX_PREFIX_BYTES.toString() + " bytes", i);
       encoded.push(bytes);
       longest = max(longest, bytes.byteLength);
     }
-    if (!config.finish()) return false;
     this.denyPrefixes = encoded;
     this.longestPrefix = longest;
     logInfo("tcp-guard: " + encoded.length.toString() + " denied prefix(es)");

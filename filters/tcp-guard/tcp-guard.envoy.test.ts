@@ -45,7 +45,12 @@ describe("tcp-guard (real Envoy)", () => {
   });
 
   test("Envoy refuses a configuration without denyPrefixes, with the filter's reason", async () => {
-    await expectEnvoyRejects("tcp-guard", {}, /invalid plugin configuration: denyPrefixes is required/, "network");
+    await expectEnvoyRejects(
+      "tcp-guard",
+      {},
+      /invalid plugin configuration: denyPrefixes: missing \(required\)/,
+      "network",
+    );
   });
 
   test("the shipped envoy-configs/tcp-guard.yaml passes envoy --mode validate", async () => {

@@ -51,7 +51,11 @@ describe("tcp-guard (emulator)", () => {
 
   it("rejects bad configurations with one clear log line", async () => {
     await expectEmulatorRejects("tcp-guard", "denyPrefixes", /invalid plugin configuration/);
-    await expectEmulatorRejects("tcp-guard", {}, /denyPrefixes is required/);
-    await expectEmulatorRejects("tcp-guard", { denyPrefixes: ["a", ""] }, /denyPrefixes\[1\] must not be empty/);
+    await expectEmulatorRejects("tcp-guard", {}, /^invalid plugin configuration: denyPrefixes: missing \(required\)$/);
+    await expectEmulatorRejects(
+      "tcp-guard",
+      { denyPrefixes: ["a", ""] },
+      /^invalid plugin configuration: denyPrefixes\[1\]: must not be empty$/,
+    );
   });
 });

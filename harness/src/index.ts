@@ -7,9 +7,11 @@
 //   traffic/    real traffic: undici clients and loopback upstreams (HTTP/1.1, h2c, TCP, gRPC)
 //   scenario/   the differential suite: one scenario on the emulator and on real Envoy, compared
 //   packaging/  OCI images Istio accepts, registry push/pull, WasmPlugin/TrafficExtension rendering
+//   symbols/    a trap told in source lines: a module's names and source map → frames
 // Not re-exported here (import them by subpath): "/fuzz" and "/vitest" (the latter needs vitest installed).
 import "./node-check.ts";
 export { HarnessError, type HarnessErrorOptions } from "./errors.ts";
+export { ModuleSymbols, formatFrames, type SourceFrame } from "./symbols/index.ts";
 export {
   WasmBinaryError,
   sig,
@@ -91,6 +93,7 @@ export {
 } from "./emulator/index.ts";
 export type {
   EmulatorOptions,
+  EmulatorCoverageOptions,
   FailurePolicy,
   HttpStreamOptions,
   PluginOptions,
@@ -160,6 +163,9 @@ export {
   parseEnvoyLogLine,
   asWasmLogLine,
   isFailureLine,
+  envoyTraps,
+  formatEnvoyTrap,
+  parseWasmFailure,
   stopAllEnvoys,
   reapLeftoverContainers,
   reapLeftoverProcesses,
@@ -175,6 +181,8 @@ export {
 } from "./envoy/index.ts";
 export type {
   Envoy,
+  EnvoyResponse,
+  EnvoyTrap,
   StartEnvoyOptions,
   ClusterSpec,
   EnvoyConfigSpec,
@@ -256,6 +264,7 @@ export {
   crdProvenance,
   kindsServedBy,
   pinnedIstioMinors,
+  pinnedIstioVersion,
   CRD_DATA_URL,
   validateAgainstCrd,
   buildWasmPlugin,

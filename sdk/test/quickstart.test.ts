@@ -24,6 +24,19 @@ describe("README quick start", () => {
       "invalid plugin configuration: expected a string object key but found 'h' at line 1, column 2 (offset 1)",
     ]);
   });
+
+  it("refuses a wrong type or a misspelt key, naming it", async () => {
+    const refusal = (pluginConfig: object) =>
+      Emulator.load(WASM, { pluginConfig }).catch((e: { logs: Array<{ level: string; message: string }> }) =>
+        e.logs.filter((l) => l.level === "error").map((l) => l.message),
+      );
+    expect(await refusal({ header: 1 })).toEqual([
+      "invalid plugin configuration: header: expected a non-empty string, got 1",
+    ]);
+    expect(await refusal({ haeder: "x" })).toEqual([
+      "invalid plugin configuration: unknown key `haeder` (did you mean `header`?); known keys: header",
+    ]);
+  });
 });
 
 describe("headers sample filter", () => {
@@ -50,7 +63,7 @@ describe("headers sample filter", () => {
       pluginConfig: { request: { set: { "x-a": 1 } } },
     }).catch((e: { logs: Array<{ level: string; message: string }> }) => e);
     expect(error.logs.map((l) => l.message)).toContain(
-      'invalid plugin configuration: request.set["x-a"] must be a string',
+      'invalid plugin configuration: request.set["x-a"]: expected a string, got 1',
     );
   });
 });

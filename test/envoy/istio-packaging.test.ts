@@ -46,7 +46,7 @@ async function shipThroughRegistry(
   wasmFile: string,
   format: ImageFormat,
   metadata: Omit<PluginMetadata, "url" | "sha256">,
-  istioVersion = "1.30",
+  istioVersion = "1.32",
 ) {
   const creds = { username: registry.username, password: registry.password };
   const url = `oci://${registry.host}/filters/${metadata.name}:${format}`;
@@ -68,7 +68,7 @@ async function shipThroughRegistry(
 
 describe.each(RUNNERS)("WasmPlugin from a registry runs in Envoy (%s runner)", (runner) => {
   test.each([
-    ["compat", "1.30", "shop.wat-compat~istio-translated-wasmplugin"],
+    ["compat", "1.32", "shop.wat-compat~istio-translated-wasmplugin"],
     ["artifact", "1.29", "shop.wat-artifact"],
   ] as const)(
     "%s image, Istio %s: the rendered config loads and configures the module",

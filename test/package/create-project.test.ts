@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { cacheRoot } from "@proxy-wasm-as/harness/envoy";
 import { type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
+import { benchScaffoldedFilter } from "./steps/bench.ts";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const WORKSPACES = ["sdk", "harness", "create-proxy-wasm-as"];
@@ -173,6 +174,7 @@ describe("a filter project from the packed packages only", () => {
       env,
     });
     expect(checked.stdout).toContain("loads in Envoy");
+    await benchScaffoldedFilter(run, project, PROJECT, env);
     const packaged = await run(
       "npx proxy-wasm-as istio package",
       "npx",

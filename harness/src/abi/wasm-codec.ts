@@ -101,6 +101,10 @@ export class WasmBinaryWriter {
     next.set(this.#buf.subarray(0, this.#len));
     this.#buf = next;
   }
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#len;
+  }
   byte(b: number): void {
     this.#reserve(1);
     this.#buf[this.#len++] = b;

@@ -3,6 +3,8 @@
 //   buildModules           incremental, lock-serialized builds of a set of modules, with sizes
 //   readFilterProject      a user's filter project (assembly/ + asconfig.json) → its modules
 //   buildFilterProject     builds that project into build/
+//   watchBuildInputs       watch mode: the project's inputs, through in-place and rename-style saves
+//   rebuildAfterChanges    watch mode: rebuild what a burst of changes made stale
 export { BuildError } from "./errors.ts";
 export { compileModule, requireEnvoyExports, REQUIRED_ENVOY_EXPORTS, type CompileOptions } from "./compile.ts";
 export {
@@ -23,3 +25,11 @@ export {
   type BuildProjectOptions,
   type FilterProject,
 } from "./project.ts";
+export {
+  isBuildInput,
+  rebuildAfterChanges,
+  watchBuildInputs,
+  WATCH_DEBOUNCE_MS,
+  type BuildInputChange,
+  type BuildInputWatcher,
+} from "./watch.ts";

@@ -1,12 +1,17 @@
 // Incremental builds of a set of AssemblyScript modules (release + debug), serialized between processes by a
 // lock directory, with a size table. Used by the repository's scripts/build.ts and by `proxy-wasm-as build`.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
+import { sourceMapPathFor } from "../symbols/index.ts";
 import { compileModule, requireEnvoyExports } from "./compile.ts";
+import { coverageBuildPath, findCoverageBuild, markCoverageBuild } from "../emulator/coverage/coverage-build.ts";
 
-/** One AssemblyScript module to build: `entry` → `<buildDir>/<name>.wasm` and `<name>.debug.wasm`. */
+/**
+ * One AssemblyScript module to build: `entry` → `<buildDir>/<name>.wasm` and `<name>.debug.wasm`, each with its
+ * source map beside it (`<name>.wasm.map`: function names and source lines for traps, see harness/src/symbols).
+ */
 export interface ModuleSource {
   readonly name: string;
   /** The folder whose sources (recursively) make the module stale when they change. */
@@ -23,6 +28,8 @@ export interface BuiltModule {
   readonly entry: string;
   readonly release: string;
   readonly debug: string;
+  /** The release module's source map (names and source lines for traps; never shipped). */
+  readonly sourceMap: string;
   readonly rawBytes: number;
   readonly gzipBytes: number;
   /** False when the outputs were already up to date. */
@@ -51,6 +58,11 @@ export interface BuildModulesOptions {
   readonly fast?: boolean;
   /** Called before each compile, e.g. to show progress. */
   readonly onCompile?: (module: ModuleSource) => void;
+  /**
+   * Also build each module's coverage build, `<buildDir>/coverage/<name>.wasm` (unoptimized, with a source map),
+   * which the emulator measures in place of `<name>.wasm` when coverage is on. Default false.
+   */
+  readonly coverage?: boolean;
 }
 
 /** Newest modification time of the sources (.ts, .json, .js) under `path`, skipping node_modules, tests and dot folders. */
@@ -113,6 +125,7 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
       const upToDate =
         !options.force &&
         fresh(release) &&
+        fresh(sourceMapPathFor(release)) &&
         (options.fast || (!existsSync(fastMarker) && (options.releaseOnly || fresh(debug))));
       const started = performance.now();
       if (!upToDate) {
@@ -127,15 +140,29 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
       }
       const bytes = readFileSync(release);
       requireEnvoyExports(relative(options.root, module.entry), new Uint8Array(bytes));
+      const coverage = coverageBuildPath(release);
+      const coverageStale =
+        options.coverage &&
+        (!fresh(coverage) ||
+          !fresh(sourceMapPathFor(coverage)) ||
+          findCoverageBuild(release, bytes).status !== "found");
+      if (coverageStale) {
+        // The release settings without Binaryen's optimizations, with the symbols every build keeps beside it.
+        options.onCompile?.(module);
+        mkdirSync(dirname(coverage), { recursive: true });
+        await compileModule(module.entry, coverage, { config: module.config, baseDir: options.root, fast: true });
+        markCoverageBuild(coverage, bytes);
+      }
       results.push({
         name: module.name,
         entry: relative(options.root, module.entry),
         release,
         debug,
+        sourceMap: sourceMapPathFor(release),
         rawBytes: bytes.length,
         gzipBytes: gzipSync(bytes, { level: 9 }).length,
-        rebuilt: !upToDate,
-        compileMs: upToDate ? 0 : performance.now() - started,
+        rebuilt: !upToDate || Boolean(coverageStale),
+        compileMs: upToDate && !coverageStale ? 0 : performance.now() - started,
       });
     }
     return results;

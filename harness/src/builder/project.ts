@@ -96,7 +96,10 @@ export function readFilterProject(root?: string): FilterProject {
 }
 
 /** Options of {@link buildFilterProject}. */
-export type BuildProjectOptions = Pick<BuildModulesOptions, "force" | "releaseOnly" | "fast" | "onCompile"> & {
+export type BuildProjectOptions = Pick<
+  BuildModulesOptions,
+  "force" | "releaseOnly" | "fast" | "onCompile" | "coverage"
+> & {
   /** Build only these module names. */
   readonly only?: readonly string[];
 };
@@ -126,5 +129,6 @@ export function buildFilterProject(project: FilterProject, options: BuildProject
     releaseOnly: options.releaseOnly,
     fast: options.fast,
     onCompile: options.onCompile,
+    coverage: options.coverage,
   });
 }

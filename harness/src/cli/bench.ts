@@ -1,47 +1,83 @@
-// `proxy-wasm-as bench <module.wasm>`: the user's filter against no filter, as ratios measured in one run. One Envoy
-// serves two listeners to one upstream, "filtered" (the module) and "baseline" (no filter); rounds alternate which
-// goes first so drift on a shared machine hits both alike, and the ratios come from the summed rounds.
-import { existsSync } from "node:fs";
+// `proxy-wasm-as bench <module.wasm>`: the user's filter against no filter, measured the way the repository's
+// benchmark suite measures its own (the statistics are the same code, harness/src/bench). One Envoy (one worker)
+// has three listeners: "filtered" (the module), "baseline" (no filter), both routing to "upstream", a direct
+// response from the same Envoy, so no Node upstream can be the bottleneck. Rounds interleave the two listeners in a
+// balanced order; each ratio is the geometric mean of per-round ratios with a 95 % bootstrap interval, and the
+// report warns when there are too few rounds or the interval is too wide to mean anything.
+import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { cluster, httpWasm, startEnvoy, type RunnerKind } from "../envoy/index.ts";
-import { startHttpUpstream, type HttpUpstream } from "../traffic/index.ts";
+import {
+  type LoadRequest,
+  type LoadTool,
+  chooseLoadTool,
+  freeLoopbackPort,
+  generateLoad,
+  processCpuMicros,
+  roundOrder,
+} from "../bench/index.ts";
+import { httpWasm, startEnvoy, type Envoy, type RunnerKind } from "../envoy/index.ts";
+import { type BenchSample, formatBench, type BenchSetup } from "./bench-report.ts";
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, readConfigArgument, step } from "./io.ts";
-import { generateLoad, loadTool, type LoadSample } from "./load.ts";
 
-const DEFAULT_ROUNDS = 3;
-const DEFAULT_SECONDS_PER_ROUND = 3;
+const DEFAULT_ROUNDS = 10;
+const DEFAULT_SECONDS = 2;
+const DEFAULT_WARMUP_SECONDS = 1;
 const DEFAULT_CONNECTIONS = 16;
-/** Requests sent to each listener before measuring (JIT, connection pools). */
-const WARMUP_MS = 1000;
 /** Bounds keeping a mistyped flag from starting an hours-long or machine-saturating run. */
-const MAX_ROUNDS = 50;
+const MAX_ROUNDS = 200;
 const MAX_SECONDS = 300;
+const MAX_WARMUP_SECONDS = 60;
 const MAX_CONNECTIONS = 1024;
+/** A request body larger than this is refused (it is sent on every request, from memory). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** RFC 9110 token: what a method and a header name may be made of. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const LISTENERS = ["baseline", "filtered"] as const;
+type Listener = (typeof LISTENERS)[number];
 
 /** The `bench` command. */
 export const benchCommand: Command = {
   help: `Usage: ${PROGRAM} bench <module.wasm> [options]
 
-Starts one Envoy with two listeners to the same upstream, one with your filter and one without, and loads
-them in alternating rounds (wrk if installed, else an undici loop). Prints req/s, p50 and p99 of each and
-the ratios filtered/baseline, all measured in this run.
+Measures what your filter costs: one Envoy (one worker) with two listeners, one with your filter and one
+without, both routing to a direct response from the same Envoy. Rounds interleave the two (balanced order);
+each ratio filtered/baseline (req/s, Envoy CPU per request, p50, p99) is the geometric mean of the
+per-round ratios with its 95 % bootstrap interval. It warns when rounds are too few, an interval is too wide
+to mean anything, or Envoy was not kept busy (then req/s measures the machine, not your filter).
+
+Load comes from wrk (installed with apt-get when run as root on Debian/Ubuntu, else you are told how) or,
+without wrk, from undici inside this process (it says so, and what that means for the figures).
 
 Options:
   --config <json|@file>   plugin configuration
-  --rounds <n>            rounds per listener (default ${DEFAULT_ROUNDS})
-  --seconds <s>           seconds per round (default ${DEFAULT_SECONDS_PER_ROUND})
+  --method <method>       request method (default GET)
+  --path <path>           request path and query (default /)
+  --header 'name: value'  request header; repeat for more (e.g. --header 'origin: https://a.example')
+  --body <text|@file>     request body sent with every request
+  --rounds <n>            rounds (default ${DEFAULT_ROUNDS}; fewer than 8 gives intervals that understate the noise)
+  --seconds <s>           measured seconds per listener per round (default ${DEFAULT_SECONDS})
+  --warmup <s>            discarded seconds before each measurement (default ${DEFAULT_WARMUP_SECONDS}; 0 for none)
   --connections <n>       concurrent keep-alive connections (default ${DEFAULT_CONNECTIONS})
-  --path <path>           request path (default /)
-  --runner <process|container>  (default process)`,
+  --load <auto|wrk|undici>  load generator (default auto: wrk when installed or installable)
+  --runner <process|container>  (default process; Envoy CPU per request needs process)
+
+Example (a CORS preflight):
+  ${PROGRAM} bench build/cors.wasm --method OPTIONS --header 'origin: https://a.example' \\
+    --header 'access-control-request-method: GET'`,
   async run(argv, io) {
     const { positionals, values } = parseCommandArgs("bench", argv, {
       config: { type: "string" },
+      method: { type: "string" },
+      path: { type: "string" },
+      header: { type: "string", multiple: true },
+      body: { type: "string" },
       rounds: { type: "string" },
       seconds: { type: "string" },
+      warmup: { type: "string" },
       connections: { type: "string" },
-      path: { type: "string" },
+      load: { type: "string" },
       runner: { type: "string" },
     });
     if (values.help) {
@@ -56,123 +92,162 @@ Options:
       });
     if (!existsSync(wasm))
       throw new CliError(`${wasm} does not exist`, { hint: `build it first (\`${PROGRAM} build\`)` });
-    const rounds = boundedInteger("--rounds", values.rounds, DEFAULT_ROUNDS, MAX_ROUNDS);
-    const seconds = boundedInteger("--seconds", values.seconds, DEFAULT_SECONDS_PER_ROUND, MAX_SECONDS);
-    const connections = boundedInteger("--connections", values.connections, DEFAULT_CONNECTIONS, MAX_CONNECTIONS);
-    const path = values.path ?? "/";
-    if (!path.startsWith("/")) throw new CliError(`--path must start with / (got "${path}")`, { exitCode: 2 });
+    const setup = {
+      rounds: boundedInteger("--rounds", values.rounds, DEFAULT_ROUNDS, 1, MAX_ROUNDS),
+      seconds: boundedInteger("--seconds", values.seconds, DEFAULT_SECONDS, 1, MAX_SECONDS),
+      warmupSeconds: boundedInteger("--warmup", values.warmup, DEFAULT_WARMUP_SECONDS, 0, MAX_WARMUP_SECONDS),
+      connections: boundedInteger("--connections", values.connections, DEFAULT_CONNECTIONS, 1, MAX_CONNECTIONS),
+    };
+    const request = parseRequest(values);
+    const runner = oneOf("--runner", values.runner ?? "process", ["process", "container"]) as RunnerKind;
+    const wantedLoad = oneOf("--load", values.load ?? "auto", ["auto", "wrk", "undici"]) as "auto" | LoadTool;
     const config = await readConfigArgument(values.config);
-    const tool = await loadTool();
 
-    // try/finally rather than `await using`: this file also runs as TypeScript source on Node 22, whose
-    // type stripping does not transform explicit resource management.
-    const upstream = await startHttpUpstream({ respond: () => ({ status: 200, body: "ok" }) });
+    const choice = chooseLoadTool(wantedLoad, `${PROGRAM} bench`);
+    if (choice.fallback) io.info(`note: ${choice.fallback}`);
+    const pinning = runner === "process" ? choice.pinning : undefined;
+    const upstreamPort = await freeLoopbackPort();
+    const started = step(io, "starting Envoy with a filtered and a baseline listener");
+    const envoy = await startEnvoy({
+      runner,
+      ...(pinning ? { cpus: pinning.envoy } : {}),
+      listeners: [
+        {
+          name: "filtered",
+          protocol: "http",
+          filters: [httpWasm(wasm, { config, name: basename(wasm, ".wasm") })],
+          cluster: "upstream",
+        },
+        { name: "baseline", protocol: "http", filters: [], cluster: "upstream" },
+        { name: "upstream", protocol: "http", filters: [], port: upstreamPort },
+      ],
+      clusters: [{ name: "upstream", host: "127.0.0.1", port: upstreamPort }],
+      allowWasmErrors: true,
+    });
     try {
-      const runner = (values.runner ?? "process") as RunnerKind;
-      const { filtered, baseline } = await measure(
-        { wasm, config, runner, upstream, tool, rounds, seconds, connections, path },
-        io,
-      );
-      io.print(formatBench(basename(wasm), tool, filtered, baseline));
-      const errors = filtered.errors + baseline.errors;
-      if (errors > 0)
-        io.info(
-          `warning: ${errors} request(s) failed (non-2xx/3xx or connection errors); the ratios may not mean much`,
-        );
+      started(`Envoy ${envoy.version} ready`);
+      const statuses = await probe(envoy, request);
+      const samples = await measure(envoy, { ...setup, tool: choice.tool, request, loadCpu: pinning?.load }, io);
+      const full: BenchSetup = {
+        ...setup,
+        module: wasm,
+        tool: choice.tool,
+        fallback: choice.fallback !== undefined,
+        request,
+        envoyVersion: envoy.version,
+        runner,
+        envoyCpu: pinning?.envoy,
+        loadCpu: choice.tool === "wrk" ? pinning?.load : undefined,
+        statuses,
+      };
+      io.print(formatBench(full, samples));
       return 0;
     } finally {
-      await upstream.close();
+      await envoy.stop();
     }
   },
 };
 
-interface BenchPlan {
-  readonly wasm: string;
-  readonly config: string | undefined;
-  readonly runner: RunnerKind;
-  readonly upstream: HttpUpstream;
-  readonly tool: "wrk" | "undici";
+/** What the run measures with, besides the request. */
+interface MeasureSettings {
   readonly rounds: number;
   readonly seconds: number;
+  readonly warmupSeconds: number;
   readonly connections: number;
-  readonly path: string;
+  readonly tool: LoadTool;
+  readonly request: LoadRequest;
+  readonly loadCpu?: string;
 }
 
-/** Starts the two-listener Envoy, warms both listeners, runs the alternating rounds, stops Envoy. */
-async function measure(plan: BenchPlan, io: CliIo): Promise<{ filtered: LoadSample; baseline: LoadSample }> {
-  const started = step(io, "starting Envoy with a filtered and a baseline listener");
-  const envoy = await startEnvoy({
-    runner: plan.runner,
-    listeners: [
-      {
-        name: "filtered",
-        protocol: "http",
-        filters: [httpWasm(plan.wasm, { config: plan.config, name: basename(plan.wasm, ".wasm") })],
-        cluster: "upstream",
-      },
-      { name: "baseline", protocol: "http", filters: [], cluster: "upstream" },
-    ],
-    clusters: [cluster("upstream", plan.upstream)],
-    allowWasmErrors: true,
-  });
-  try {
-    started(`Envoy ${envoy.version} ready`);
-    const url = (listener: string) => `${envoy.origin(listener)}${plan.path}`;
-    const load = { connections: plan.connections, durationMs: plan.seconds * 1000 };
-    for (const listener of ["baseline", "filtered"])
-      await generateLoad(plan.tool, url(listener), { ...load, durationMs: WARMUP_MS });
-    const samples: Record<"filtered" | "baseline", LoadSample[]> = { filtered: [], baseline: [] };
-    for (let round = 0; round < plan.rounds; round++) {
-      const order = round % 2 === 0 ? (["baseline", "filtered"] as const) : (["filtered", "baseline"] as const);
-      for (const listener of order) {
-        io.info(
-          `round ${round + 1}/${plan.rounds}: ${listener} (${plan.tool}, ${plan.connections} connections, ${plan.seconds} s)`,
-        );
-        samples[listener].push(await generateLoad(plan.tool, url(listener), load));
-      }
+/** Runs the rounds: in each, both listeners in a balanced order, each warmed up and then measured. */
+async function measure(envoy: Envoy, plan: MeasureSettings, io: CliIo): Promise<Record<Listener, BenchSample[]>> {
+  const samples: Record<Listener, BenchSample[]> = { baseline: [], filtered: [] };
+  const settings = { connections: plan.connections, cpus: plan.tool === "wrk" ? plan.loadCpu : undefined };
+  const cpu = () => (envoy.pid === undefined ? undefined : processCpuMicros(envoy.pid));
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const index of roundOrder(LISTENERS.length, round)) {
+      const listener = LISTENERS[index]!;
+      const url = `${envoy.origin(listener)}/`;
+      io.info(
+        `round ${round + 1}/${plan.rounds}: ${listener} (${plan.tool}, ${plan.connections} connections, ${plan.warmupSeconds ? `${plan.warmupSeconds} s warm-up + ` : ""}${plan.seconds} s)`,
+      );
+      if (plan.warmupSeconds > 0)
+        await generateLoad(plan.tool, url, { ...settings, durationSeconds: plan.warmupSeconds }, plan.request);
+      const before = cpu();
+      const startedAt = performance.now();
+      const sample = await generateLoad(plan.tool, url, { ...settings, durationSeconds: plan.seconds }, plan.request);
+      const wallMicros = (performance.now() - startedAt) * 1000;
+      const after = cpu();
+      const known = before !== undefined && after !== undefined && sample.requests > 0;
+      samples[listener].push({
+        ...sample,
+        cpuMicrosPerRequest: known ? (after - before) / sample.requests : undefined,
+        envoyBusyShare: known ? (after - before) / wallMicros : undefined,
+      });
     }
-    return { filtered: summarise(samples.filtered), baseline: summarise(samples.baseline) };
-  } finally {
-    await envoy.stop();
   }
+  return samples;
 }
 
-function boundedInteger(flag: string, text: string | undefined, fallback: number, max: number): number {
+/** One request through each listener, so the report can say what the filter answers (and whether it rejects). */
+async function probe(envoy: Envoy, request: LoadRequest): Promise<Record<Listener, number>> {
+  const statuses = {} as Record<Listener, number>;
+  for (const listener of LISTENERS) {
+    const response = await envoy.request(request.path ?? "/", {
+      listener,
+      method: request.method ?? "GET",
+      headers: Object.fromEntries(request.headers ?? []),
+      body: request.body,
+    });
+    statuses[listener] = response.status;
+  }
+  return statuses;
+}
+
+function parseRequest(values: { method?: string; path?: string; header?: string[]; body?: string }): LoadRequest {
+  const method = values.method ?? "GET";
+  if (!TOKEN.test(method))
+    throw new CliError(`--method must be an HTTP method such as GET or OPTIONS (got "${method}")`, { exitCode: 2 });
+  const path = values.path ?? "/";
+  if (!path.startsWith("/") || /\s/.test(path))
+    throw new CliError(`--path must start with / and contain no spaces (got "${path}")`, { exitCode: 2 });
+  const headers = (values.header ?? []).map((text): [string, string] => {
+    const colon = text.indexOf(":");
+    const name = colon > 0 ? text.slice(0, colon).trim() : "";
+    if (!TOKEN.test(name) || /[\r\n]/.test(text))
+      throw new CliError(`--header must be 'name: value' (got "${text}")`, {
+        hint: "e.g. --header 'origin: https://a.example' (repeat --header for more headers)",
+        exitCode: 2,
+      });
+    return [name.toLowerCase(), text.slice(colon + 1).trim()];
+  });
+  let body: string | Uint8Array | undefined = values.body;
+  if (body?.startsWith("@")) {
+    const file = body.slice(1);
+    try {
+      body = readFileSync(file);
+    } catch (cause) {
+      throw new CliError(`cannot read --body file ${file}: ${(cause as Error).message}`, {
+        hint: "pass --body @path/to/file or the body text itself",
+        cause,
+      });
+    }
+  }
+  if (body !== undefined && (typeof body === "string" ? Buffer.byteLength(body) : body.length) > MAX_BODY_BYTES)
+    throw new CliError(`--body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`, { exitCode: 2 });
+  return { method, path, headers, ...(body !== undefined ? { body } : {}) };
+}
+
+function boundedInteger(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max)
-    throw new CliError(`${flag} must be an integer from 1 to ${max} (got "${text}")`, { exitCode: 2 });
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new CliError(`${flag} must be an integer from ${min} to ${max} (got "${text}")`, { exitCode: 2 });
   return value;
 }
 
-/** Sums requests over rounds; latency percentiles are the median of the rounds' percentiles. */
-function summarise(samples: readonly LoadSample[]): LoadSample {
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-  const requests = samples.reduce((sum, s) => sum + s.requests, 0);
-  const secondsTotal = samples.reduce(
-    (sum, s) => sum + (s.requestsPerSecond > 0 ? s.requests / s.requestsPerSecond : 0),
-    0,
-  );
-  return {
-    requests,
-    requestsPerSecond: secondsTotal > 0 ? requests / secondsTotal : 0,
-    p50Ms: median(samples.map((s) => s.p50Ms)),
-    p99Ms: median(samples.map((s) => s.p99Ms)),
-    errors: samples.reduce((sum, s) => sum + s.errors, 0),
-  };
-}
-
-/** The result table: both listeners and the filtered/baseline ratios. */
-export function formatBench(module: string, tool: string, filtered: LoadSample, baseline: LoadSample): string {
-  const row = (name: string, s: LoadSample) =>
-    `${name.padEnd(10)} ${s.requestsPerSecond.toFixed(0).padStart(10)} ${s.p50Ms.toFixed(3).padStart(9)} ${s.p99Ms.toFixed(3).padStart(9)}`;
-  const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
-  return [
-    `${module} against no filter (${tool}; same Envoy, same upstream, interleaved rounds)`,
-    `${"listener".padEnd(10)} ${"req/s".padStart(10)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)}`,
-    row("baseline", baseline),
-    row("filtered", filtered),
-    `${"ratio".padEnd(10)} ${ratio(filtered.requestsPerSecond, baseline.requestsPerSecond).padStart(10)} ${ratio(filtered.p50Ms, baseline.p50Ms).padStart(9)} ${ratio(filtered.p99Ms, baseline.p99Ms).padStart(9)}`,
-    `(ratio = filtered / baseline: req/s below 1× and latency above 1× are the filter's cost)`,
-  ].join("\n");
+function oneOf(flag: string, value: string, allowed: readonly string[]): string {
+  if (!allowed.includes(value))
+    throw new CliError(`${flag} must be one of ${allowed.join(", ")} (got "${value}")`, { exitCode: 2 });
+  return value;
 }

@@ -2,7 +2,17 @@
 // Ctrl-C, then stop Envoy and the upstream. For trying a filter with curl, like `func-e run`.
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import { asWasmLogLine, httpWasm, networkWasm, startEnvoy, type RunnerKind } from "../envoy/index.ts";
+import {
+  asWasmLogLine,
+  envoyTraps,
+  formatEnvoyTrap,
+  httpWasm,
+  networkWasm,
+  parseWasmFailure,
+  startEnvoy,
+  type EnvoyLogLine,
+  type RunnerKind,
+} from "../envoy/index.ts";
 import { startHttpUpstream, type UpstreamEndpoint } from "../traffic/index.ts";
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
 import { CliError } from "./errors.ts";
@@ -13,7 +23,9 @@ export const runCommand: Command = {
   help: `Usage: ${PROGRAM} run <module.wasm> [options]
 
 Starts Envoy with your filter in front of an upstream, prints the URL to send requests to, and streams the
-lines your filter logs until Ctrl-C. Envoy is provisioned into the per-user cache on first use.
+lines your filter logs until Ctrl-C, and any trap of your filter with its frames in your source lines (from the
+build/<name>.wasm.map that \`${PROGRAM} build\` keeps beside the module). Envoy is provisioned into the per-user
+cache on first use.
 
 Options:
   --config <json|@file>    plugin configuration (what your root context reads in onConfigure)
@@ -78,11 +90,22 @@ Example:
     done(`Envoy ${envoy.version} ready`);
     const level = values["log-level"];
     const showEnvoyLevels = level ? ENVOY_LEVELS.slice(Math.max(0, ENVOY_LEVELS.indexOf(level))) : [];
-    const printLine = (line: Parameters<Parameters<typeof envoy.log.onLine>[0]>[0]) => {
+    const printLine = (line: EnvoyLogLine) => {
       const wasmLine = asWasmLogLine(line);
       if (wasmLine) io.print(`[${wasmLine.level}] ${wasmLine.message}`);
+      else if (parseWasmFailure(line)) printTrap(line);
       else if (showEnvoyLevels.includes(line.level)) io.info(`envoy: ${line.raw}`);
     };
+    // Envoy's backtrace follows its failure line: print once it is in.
+    const printTrap = (line: EnvoyLogLine) =>
+      setTimeout(() => {
+        for (const trap of envoyTraps([line], [wasm])) {
+          const [headline, ...frames] = formatEnvoyTrap(trap);
+          io.print(`[trap] ${headline}`);
+          for (const frame of frames) io.print(`     ${frame}`);
+        }
+        io.info("the filter's VM is failed now: Envoy applies its failure policy to every later request");
+      }, BACKTRACE_WAIT_MS);
     for (const line of envoy.log.lines) printLine(line);
     const unsubscribe = envoy.log.onLine(printLine);
     io.print(`${values.tcp ? "tcp" : "listening on"} ${values.tcp ? `127.0.0.1:${envoy.port()}` : envoy.origin()}`);
@@ -100,6 +123,9 @@ Example:
     return 0;
   },
 };
+
+/** How long after Envoy's trap line its backtrace lines are awaited before the trap is printed. */
+const BACKTRACE_WAIT_MS = 100;
 
 /** Envoy's log levels, lowest first. */
 const ENVOY_LEVELS = ["trace", "debug", "info", "warning", "error", "critical"];

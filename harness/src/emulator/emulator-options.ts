@@ -10,6 +10,7 @@ import type { HttpStream } from "./http-stream.ts";
 import type { PropertyValue } from "./properties.ts";
 import type { RouteSpec } from "./router.ts";
 import type { UpstreamAddresses } from "./upstream-properties.ts";
+import type { EmulatorCoverageOptions } from "./coverage/runtime.ts";
 import type { PluginIdentity, VmSettings } from "./vm.ts";
 import { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 
@@ -86,6 +87,20 @@ export interface EmulatorOptions extends PluginOptions {
    * and `memoryLimitBytes` (to measure its cost, or to read Wasm stack offsets of the original binary). Default true.
    */
   readonly watchdog?: boolean;
+  /**
+   * The module's source map, for traps told in source lines (`assembly/index.ts:42:7 in MyFilter.onRequestHeaders`
+   * in WasmTrapError and the limit errors, and their `frames`): a path, or false for none. Default: the map the
+   * build keeps beside the module (`build/x.wasm.map`), or the one its sourceMappingURL names.
+   */
+  readonly sourceMap?: string | false;
+  /**
+   * Line, branch and function coverage of the module's AssemblyScript source (see coverage/README.md). true:
+   * measure this module, or throw WasmLoadError saying why it cannot be mapped to its source; false: never
+   * measure it. Default: measure it when coverage is on for the process (`enableCoverage()`, or the vitest
+   * preset run with `--coverage`), unless `watchdog: false` asks for the module byte for byte. With a coverage build beside the module (build/coverage/<name>.wasm, which
+   * the preset builds), that build is what runs and is measured. Read the counts with `takeCoverage()`.
+   */
+  readonly coverage?: boolean | EmulatorCoverageOptions;
 }
 
 /** A request for {@link Emulator.request}: what the client sends (see connection-manager.ts for what Envoy makes of it). */
@@ -136,9 +151,18 @@ export function pluginIdentity(o: PluginOptions): PluginIdentity {
   return { name: o.pluginName ?? "plugin", rootId: o.rootId ?? "", configuration: toBytes(o.pluginConfig) };
 }
 
-/** The settings of every VM instance made from `o`, with the emulator's defaults; `onLog` receives each log line. */
-export function vmSettingsFrom(o: EmulatorOptions, onLog: (entry: LogEntry) => void): VmSettings {
+/**
+ * The settings of every VM instance made from `o`, with the emulator's defaults; `onLog` receives each log line,
+ * `trapFrames` tells a trap's frames in source terms (default: none).
+ */
+export function vmSettingsFrom(
+  o: EmulatorOptions,
+  onLog: (entry: LogEntry) => void,
+  trapFrames: VmSettings["trapFrames"] = () => ({ frames: [] }),
+  instrumentImports?: VmSettings["instrumentImports"],
+): VmSettings {
   return {
+    trapFrames,
     vmId: o.vmId ?? "",
     vmConfiguration: toBytes(o.vmConfig),
     env: o.env ?? {},
@@ -150,5 +174,6 @@ export function vmSettingsFrom(o: EmulatorOptions, onLog: (entry: LogEntry) => v
       callbackTimeoutMs: o.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS,
       memoryLimitBytes: o.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES,
     },
+    instrumentImports,
   };
 }

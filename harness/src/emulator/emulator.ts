@@ -1,6 +1,7 @@
 // The emulator's public face: load any proxy-wasm module, start it like Envoy, and drive HTTP streams,
 // TCP connections, callouts and time. State-based: drive, then read headers, bodies, local replies, logs, metrics.
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
 import { Callouts, type CalloutRecord } from "./callouts.ts";
 import { requestIdFor } from "./connection-manager.ts";
@@ -32,7 +33,9 @@ import {
   type RequestResult,
   type UpstreamHandler,
 } from "./emulator-options.ts";
-import { guardedModuleBytes } from "./watchdog/guard.ts";
+import { chainOffsets, TrapSymbolicator } from "./trap-frames.ts";
+import { guardedModule } from "./watchdog/guard.ts";
+import { measuredModule, type MeasuredBytes } from "./coverage/runtime.ts";
 
 export type {
   EmulatorOptions,
@@ -74,9 +77,19 @@ export class Emulator {
   #vmInstances = 0;
   readonly #router: Router;
   readonly #endpoints = new Map<string, UpstreamAddresses>();
+  readonly #symbolicator: TrapSymbolicator;
+  readonly #coverage: MeasuredBytes | null;
 
-  private constructor(module: WebAssembly.Module, abi: AbiVersion, options: EmulatorOptions) {
+  private constructor(
+    module: WebAssembly.Module,
+    abi: AbiVersion,
+    options: EmulatorOptions,
+    symbolicator: TrapSymbolicator,
+    coverage: MeasuredBytes | null,
+  ) {
     this.#module = module;
+    this.#symbolicator = symbolicator;
+    this.#coverage = coverage;
     this.#abi = abi;
     this.#options = options;
     this.host = options.host ?? new EmulatorHost();
@@ -108,21 +121,43 @@ export class Emulator {
         `cannot read ${label}: ${(e as Error).message}. Build the module first (\`npx proxy-wasm-as build\`) or fix the path (a relative path starts at ${process.cwd()}).`,
       );
     }
-    return Emulator.fromBytes(bytes, { ...options, label });
+    return Emulator.#fromBytes(bytes, { ...options, label }, wasm instanceof Uint8Array ? undefined : wasm);
   }
 
-  /** Synchronous form of {@link load} for bytes already in memory. */
+  /**
+   * Synchronous form of {@link load} for bytes already in memory. Traps get source lines from `options.sourceMap`
+   * (bytes have no file to find a map beside).
+   */
   static fromBytes(bytes: Uint8Array, options: EmulatorOptions = {}): Emulator {
+    return Emulator.#fromBytes(bytes, options, undefined);
+  }
+
+  /** `file`: where the bytes were read from (traps and coverage look for the module's map and coverage build there). */
+  static #fromBytes(bytes: Uint8Array, options: EmulatorOptions, file: string | URL | undefined): Emulator {
+    const label = options.label ?? "module";
     const report = checkModule(bytes);
-    if (!report.ok) throw new WasmLoadError(formatModuleReport(report, options.label ?? "module"), [], report.problems);
+    if (!report.ok) throw new WasmLoadError(formatModuleReport(report, label), [], report.problems);
+    const wasmPath = file === undefined ? undefined : file instanceof URL ? fileURLToPath(file) : file;
+    // `watchdog: false` asks for the module byte for byte: process-wide coverage leaves it alone too.
+    const option = options.coverage ?? (options.watchdog === false ? false : undefined);
+    const coverage = measuredModule(bytes, { wasmPath, label, option, sourceMap: options.sourceMap });
+    const run = coverage?.bytes ?? bytes;
+    const guarded = options.watchdog === false ? { bytes: run, offsets: undefined } : guardedModule(run, label);
     let module: WebAssembly.Module;
     try {
-      const guarded = options.watchdog === false ? bytes : guardedModuleBytes(bytes, options.label ?? "module");
-      module = new WebAssembly.Module(guarded as Uint8Array<ArrayBuffer>);
+      module = new WebAssembly.Module(guarded.bytes as Uint8Array<ArrayBuffer>);
     } catch (e) {
-      throw new WasmLoadError(`${options.label ?? "module"}: WebAssembly compilation failed: ${(e as Error).message}`);
+      throw new WasmLoadError(`${label}: WebAssembly compilation failed: ${(e as Error).message}`);
     }
-    return new Emulator(module, report.abiVersion!, options);
+    // Traps are told in the source of what runs: back through the watchdog's rewrite, then the coverage pass's
+    // (to the coverage build, when one stands in for the module), then through that module's map.
+    const symbolicator = new TrapSymbolicator({
+      bytes: coverage?.measured ?? bytes,
+      offsets: chainOffsets(guarded.offsets, coverage?.offsets),
+      wasmPath: coverage ? coverage.measuredPath : wasmPath,
+      sourceMap: options.sourceMap,
+    });
+    return new Emulator(module, report.abiVersion!, options, symbolicator, coverage);
   }
 
   /** ABI version detected from the module's marker export. */
@@ -341,7 +376,13 @@ export class Emulator {
   }
 
   #vmSettings(): VmSettings {
-    const settings = vmSettingsFrom(this.#options, (entry) => this.logs.push(entry));
+    const symbolicator = this.#symbolicator;
+    const settings = vmSettingsFrom(
+      this.#options,
+      (entry) => this.logs.push(entry),
+      (stack) => symbolicator.frames(stack),
+      this.#coverage?.imports,
+    );
     return this.#logLevel ? { ...settings, logLevel: this.#logLevel } : settings;
   }
 

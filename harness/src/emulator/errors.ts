@@ -1,5 +1,7 @@
-// Errors the emulator throws. Each message says what went wrong and what to do; each carries the module's logs.
+// Errors the emulator throws. Each message says what went wrong and what to do; each carries the module's logs,
+// and traps and limits carry the module's frames in its own source lines (harness/src/symbols).
 import { HarnessError } from "../errors.ts";
+import { formatTrap, frameLocation, type SourceFrame } from "../symbols/index.ts";
 
 /** One captured log line. `contextId` 0 = VM context (start-up, allocator). */
 export interface LogEntry {
@@ -23,6 +25,31 @@ export function logLevelName(level: LogLevelInput): LogLevelName {
 
 /** Level names indexed by their proxy-wasm number. */
 export const LOG_LEVELS: readonly LogLevelName[] = ["trace", "debug", "info", "warning", "error", "critical"];
+
+/** The frames of a trap or limit (innermost first) and, when they have no source lines, why. */
+export interface TrapFrames {
+  readonly frames: readonly SourceFrame[];
+  /** Why the frames lack source lines (e.g. no source map beside the module). */
+  readonly note?: string;
+}
+
+const NO_FRAMES: TrapFrames = { frames: [] };
+
+/** `message` with the frames under it, as a trap error shows them. */
+function withFrames(message: string, trap: TrapFrames): string {
+  return trap.frames.length === 0 ? message : formatTrap(message, trap.frames, trap.note).join("\n");
+}
+
+/** The hint of a trap: where to look in the user's code, or how to get source lines. */
+function trapHint(trap: TrapFrames): string {
+  const mine = trap.frames.find((f) => f.kind === "user" && f.line !== undefined);
+  const failed = "the VM stays failed, as in Envoy";
+  if (mine)
+    return `look at ${frameLocation(mine)} in ${mine.function} and the module's logs above; ${failed} (error.frames has every frame)`;
+  if (trap.frames.length > 0 && trap.frames.every((f) => f.line === undefined))
+    return `read the module's logs above; ${failed}. For source lines, build the module with \`proxy-wasm-as build\` (it keeps build/<name>.wasm.map beside the module)`;
+  return `read the Wasm stack (error.wasmStack) and the module's logs above; ${failed}`;
+}
 
 function withLogs(message: string, logs: readonly LogEntry[]): string {
   if (logs.length === 0) return `${message}\n(the module logged nothing)`;
@@ -48,22 +75,29 @@ export class WasmLoadError extends HarnessError {
   }
 }
 
-/** A callback trapped: the VM is now failed. Carries the Wasm stack (`wasmStack`) and recent logs. */
+/**
+ * A callback trapped: the VM is now failed. The message shows the trap's frames in source lines (from the map the
+ * build keeps beside the module) and the module's recent logs; `frames` has them structured.
+ */
 export class WasmTrapError extends HarnessError {
   override readonly name = "WasmTrapError";
   /** The export that was running, e.g. "proxy_on_request_headers". */
   readonly exportName: string;
   /** Stack of the original trap, including Wasm frames (function names when the module has a name section). */
   readonly wasmStack: string;
+  /** The trap's frames, innermost first, in source terms where the module's source map has them. */
+  readonly frames: readonly SourceFrame[];
   readonly logs: readonly LogEntry[];
-  constructor(exportName: string, cause: unknown, logs: readonly LogEntry[]) {
+  constructor(exportName: string, cause: unknown, logs: readonly LogEntry[], trap: TrapFrames = NO_FRAMES) {
     const c = cause as { message?: string; stack?: string };
-    super(withLogs(`Function: ${exportName} failed: Uncaught RuntimeError: ${c?.message ?? String(cause)}`, logs), {
+    const headline = `Function: ${exportName} failed: Uncaught RuntimeError: ${c?.message ?? String(cause)}`;
+    super(withLogs(withFrames(headline, trap), logs), {
       cause,
-      hint: "read the Wasm stack (error.wasmStack) and the module's logs above; the VM stays failed, as in Envoy",
+      hint: trapHint(trap),
     });
     this.exportName = exportName;
     this.wasmStack = c?.stack ?? String(cause);
+    this.frames = trap.frames;
     this.logs = logs;
   }
 }
@@ -82,11 +116,21 @@ export abstract class WasmLimitError extends HarnessError {
   readonly exportName: string;
   /** The context the callback ran for (0 = VM context: start-up or allocator). */
   readonly contextId: number;
+  /** Where the module was when the limit hit, innermost first, in source terms where the source map has them. */
+  readonly frames: readonly SourceFrame[];
   readonly logs: readonly LogEntry[];
-  constructor(message: string, exportName: string, contextId: number, logs: readonly LogEntry[], hint: string) {
-    super(withLogs(message, logs), { hint });
+  constructor(
+    message: string,
+    exportName: string,
+    contextId: number,
+    logs: readonly LogEntry[],
+    hint: string,
+    trap: TrapFrames = NO_FRAMES,
+  ) {
+    super(withLogs(withFrames(message, trap), logs), { hint });
     this.exportName = exportName;
     this.contextId = contextId;
+    this.frames = trap.frames;
     this.logs = logs;
   }
 }
@@ -96,13 +140,21 @@ export class WasmTimeoutError extends WasmLimitError {
   override readonly name = "WasmTimeoutError";
   /** The deadline that expired, in milliseconds. */
   readonly timeoutMs: number;
-  constructor(exportName: string, contextId: number, timeoutMs: number, logs: readonly LogEntry[]) {
+  constructor(
+    exportName: string,
+    contextId: number,
+    timeoutMs: number,
+    logs: readonly LogEntry[],
+    trap: TrapFrames = NO_FRAMES,
+  ) {
+    const mine = trap.frames.find((f) => f.kind === "user" && f.line !== undefined);
     super(
       `${exportName || "start-up"} (context ${contextId}) still ran after ${timeoutMs} ms: the emulator stopped it`,
       exportName,
       contextId,
       logs,
-      "look for a loop that never ends in this callback; if the work is legitimately slow, raise `callbackTimeoutMs` in the emulator options",
+      `look for a loop that never ends in this callback${mine ? ` (${frameLocation(mine)} in ${mine.function})` : ""}; if the work is legitimately slow, raise \`callbackTimeoutMs\` in the emulator options`,
+      trap,
     );
     this.timeoutMs = timeoutMs;
   }
@@ -121,14 +173,17 @@ export class WasmMemoryLimitError extends WasmLimitError {
     limitBytes: number,
     requestedBytes: number,
     logs: readonly LogEntry[],
+    trap: TrapFrames = NO_FRAMES,
   ) {
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    const mine = trap.frames.find((f) => f.kind === "user" && f.line !== undefined);
     super(
       `${exportName || "start-up"} (context ${contextId}) tried to grow the Wasm memory to ${mib(requestedBytes)}, over the limit of ${mib(limitBytes)}`,
       exportName,
       contextId,
       logs,
-      "find the state that grows without bound (caches, maps keyed by client input, buffered bodies); if the module legitimately needs more, raise `memoryLimitBytes` in the emulator options",
+      `find the state that grows without bound (caches, maps keyed by client input, buffered bodies)${mine ? `, e.g. where ${frameLocation(mine)} in ${mine.function} allocates` : ""}; if the module legitimately needs more, raise \`memoryLimitBytes\` in the emulator options`,
+      trap,
     );
     this.limitBytes = limitBytes;
     this.requestedBytes = requestedBytes;

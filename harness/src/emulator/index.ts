@@ -61,6 +61,8 @@ export {
   type LogEntry,
   type LogLevelInput,
   type LogLevelName,
+  type TrapFrames,
 } from "./errors.ts";
 export { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
+export type { EmulatorCoverageOptions } from "./coverage/runtime.ts";
 export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";

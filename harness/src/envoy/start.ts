@@ -29,6 +29,7 @@ import { prepareProcessRunner } from "./process-runner.ts";
 import type { LaunchedEnvoy, PreparedRunner, RunnerOptions } from "./runner.ts";
 import { type RunnerKind, runnerKind } from "./settings.ts";
 import { showLogIfTestFails } from "./test-integration.ts";
+import { envoyTraps, formatEnvoyTrap, withFunctionNamesForEnvoy, type EnvoyTrap } from "./traps.ts";
 
 /** The listener name used by the `filters` shorthand. */
 export const DEFAULT_LISTENER = "ingress";
@@ -55,6 +56,21 @@ export interface StartEnvoyOptions extends RunnerOptions {
   readyTimeoutMs?: number;
   /** Do not fail `stop()` when Wasm error/critical lines were logged (for tests that provoke them). */
   allowWasmErrors?: boolean;
+  /**
+   * Give Envoy the function names the build keeps beside a release module (`build/x.wasm.map`), appended after its
+   * code (Envoy runs the same code bytes), so that Envoy prints a trap's in-VM backtrace and the harness tells it
+   * in source lines ({@link Envoy.traps}, errors, matcher messages). Default true.
+   */
+  symbols?: boolean;
+}
+
+/** A response from {@link Envoy.request}: the HTTP response, and the traps Envoy's Wasm modules logged so far. */
+export interface EnvoyResponse extends HttpResponse {
+  /**
+   * Traps logged by this Envoy up to now, in source lines (a trapped VM fails every later request without a new
+   * line). Not enumerable: comparing responses ignores it.
+   */
+  readonly wasmTraps: readonly EnvoyTrap[];
 }
 
 /** A running, ready Envoy. Stop it with `stop()` or `await using`. */
@@ -71,12 +87,17 @@ export interface Envoy extends AsyncDisposable {
   readonly log: EnvoyLog;
   /** Milliseconds from launch to ready. */
   readonly startupMs: number;
+  /** Process runner only: Envoy's process id (for its CPU time and memory in /proc); undefined for containers. */
+  readonly pid?: number;
   /** Port bound by `listener` (default "ingress"). */
   port(listener?: string): number;
   /** "http://127.0.0.1:<port>" of `listener`. */
   origin(listener?: string): string;
-  /** Sends an HTTP request through `listener` (default "ingress"). */
-  request(path: string, options?: HttpRequestOptions & { listener?: string }): Promise<HttpResponse>;
+  /**
+   * Sends an HTTP request through `listener` (default "ingress"). When a Wasm module trapped, the response's
+   * `wasmTraps` tells where in source lines; a request that fails outright throws with the trap in the message.
+   */
+  request(path: string, options?: HttpRequestOptions & { listener?: string }): Promise<EnvoyResponse>;
   /** Writes bytes through a TCP `listener` and returns what came back. */
   tcp(data: string | Uint8Array, options?: TcpExchangeOptions & { listener?: string }): Promise<Buffer>;
   /** Counters and gauges now (`filter`: RE2 regex). */
@@ -85,6 +106,8 @@ export interface Envoy extends AsyncDisposable {
   statsDelta(action: () => Promise<unknown>, filter?: string): Promise<Map<string, number>>;
   /** Lines Wasm modules logged (`proxy_log`). */
   wasmLogs(): WasmLogLine[];
+  /** Traps of Wasm modules so far, from Envoy's log, with their in-VM backtrace in source lines. */
+  traps(): EnvoyTrap[];
   /** Resolves with the first Wasm log line matching `pattern`, waiting up to `timeoutMs` (default 5 s). */
   waitForWasmLog(pattern: RegExp | string, timeoutMs?: number): Promise<WasmLogLine>;
   /** Throws an {@link EnvoyHarnessError} listing Wasm error/critical lines, if any were logged. */
@@ -136,26 +159,47 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<Envoy> {
     }
   }
   const runner = await prepareRunner(options);
-  const configYaml = renderBootstrapYaml(spec, { envoyVersion: runner.envoyVersion, wasmPath: runner.wasmPath });
+  const modules = wasmFilesOf(spec);
+  const named = options.symbols === false ? { spec, cleanup: async () => {} } : await withFunctionNamesForEnvoy(spec);
+  const configYaml = renderBootstrapYaml(named.spec, {
+    envoyVersion: runner.envoyVersion,
+    wasmPath: runner.wasmPath,
+  });
   const log = new EnvoyLog();
   const launchedAt = performance.now();
-  const launched = await runner.launch(configYaml, wasmFilesOf(spec), log);
+  let launched: LaunchedEnvoy;
   let ready: { admin: EnvoyAdmin; ports: Map<string, number> };
   try {
-    ready = await waitUntilReady(spec, launched, log, options.readyTimeoutMs ?? 30_000);
+    launched = await runner.launch(configYaml, wasmFilesOf(named.spec), log);
+  } catch (err) {
+    await named.cleanup();
+    throw err;
+  }
+  try {
+    ready = await waitUntilReady(spec, launched, log, options.readyTimeoutMs ?? 30_000, modules);
   } catch (err) {
     await launched.stop();
+    await named.cleanup();
     throw err;
   }
   const startupMs = performance.now() - launchedAt;
-  await showLogIfTestFails(launched.description, log);
-  return makeEnvoy(runner, launched, log, configYaml, ready, startupMs, options);
+  await showLogIfTestFails(launched.description, log, () =>
+    envoyTraps(log.lines, modules).flatMap((t) => formatEnvoyTrap(t)),
+  );
+  const stopAndClean: LaunchedEnvoy = { ...launched, stop: () => launched.stop().finally(named.cleanup) };
+  return makeEnvoy(runner, stopAndClean, log, configYaml, ready, startupMs, options, modules);
 }
 
 /** After Envoy's first failure line: how long to wait for the rest of its explanation if it does not exit first. */
 const FAILURE_LOG_GRACE_MS = 1500;
 
-async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, log: EnvoyLog, timeoutMs: number) {
+async function waitUntilReady(
+  spec: EnvoyConfigSpec,
+  launched: LaunchedEnvoy,
+  log: EnvoyLog,
+  timeoutMs: number,
+  modules: readonly string[],
+) {
   const runtimes = new Set(
     [...spec.listeners.flatMap((l) => l.filters), ...(spec.services ?? [])].map(
       (p) => p.runtime ?? "envoy.wasm.runtime.v8",
@@ -174,7 +218,8 @@ async function waitUntilReady(spec: EnvoyConfigSpec, launched: LaunchedEnvoy, lo
       reported = true;
       const wasm = log.lines.some((l) => isFailureLine(l) && l.logger === "wasm");
       const what = wasm ? "a Wasm plugin failed to load or configure" : "Envoy reported a fatal configuration error";
-      reject(startFailure(launched, log, what, wasm ? undefined : "fix the configuration (see Envoy's message above)"));
+      const hint = wasm ? undefined : "fix the configuration (see Envoy's message above)";
+      reject(startFailure(launched, log, what, hint, modules));
     };
     const unsubscribe = log.onLine((line) => {
       if (!isFailureLine(line)) return;
@@ -256,15 +301,60 @@ async function adminAddress(log: EnvoyLog, cancelled: () => boolean): Promise<st
   }
 }
 
-function startFailure(launched: LaunchedEnvoy, log: EnvoyLog, what: string, hint?: string): EnvoyHarnessError {
+function startFailure(
+  launched: LaunchedEnvoy,
+  log: EnvoyLog,
+  what: string,
+  hint?: string,
+  modules: readonly string[] = [],
+): EnvoyHarnessError {
   const relevant = log.lines.filter(
     (l) => isFailureLine(l) || (l.logger === "wasm" && (l.level === "error" || l.level === "warning")),
   );
   const lines = relevant.length > 0 ? relevant.map((l) => l.raw) : log.tail(25);
-  return new EnvoyHarnessError(`Envoy (${launched.description}) did not start: ${what}`, {
-    logLines: lines,
-    hint: hint ?? 'fix the module or its configuration; run with wasmLogLevel: "trace" to see every host call',
-  });
+  // A trap while the VM started or configured, in source lines.
+  const traps = envoyTraps(log.lines, modules).flatMap((t) => formatEnvoyTrap(t));
+  return new EnvoyHarnessError(
+    `Envoy (${launched.description}) did not start: ${what}${traps.length ? `\n${traps.join("\n")}` : ""}`,
+    {
+      logLines: lines,
+      hint: hint ?? 'fix the module or its configuration; run with wasmLogLevel: "trace" to see every host call',
+    },
+  );
+}
+
+/** How long a request that looks failed by a trap waits for Envoy's trap line (a container's log lags the socket). */
+const TRAP_LOG_WAIT_MS = 500;
+/** Envoy's answer for a stream whose Wasm VM failed (fail closed): 503 with an empty body (`wasm_fail_stream`). */
+const FAILED_VM_STATUS = 503;
+
+/**
+ * Sends a request and tells Wasm traps with it: an empty 503 (what Envoy answers for a failed VM) or a failed
+ * request waits briefly for Envoy's trap line when none was logged yet; the response carries the traps (`wasmTraps`), a failed request throws
+ * with them in its message.
+ */
+async function requestTellingTraps(
+  send: () => Promise<HttpResponse>,
+  traps: () => EnvoyTrap[],
+): Promise<EnvoyResponse> {
+  const awaitTrap = async () => {
+    for (const deadline = Date.now() + TRAP_LOG_WAIT_MS; traps().length === 0 && Date.now() < deadline; )
+      await sleep(20);
+  };
+  let response: HttpResponse;
+  try {
+    response = await send();
+  } catch (error) {
+    await awaitTrap();
+    const told = traps().flatMap((t) => formatEnvoyTrap(t));
+    if (told.length === 0) throw error;
+    throw new EnvoyHarnessError(`${(error as Error).message}: a Wasm filter trapped in Envoy:\n${told.join("\n")}`, {
+      cause: error,
+      hint: "fix the code at the first frame of your own source above; Envoy's failure policy decides what the client gets",
+    });
+  }
+  if (response.status === FAILED_VM_STATUS && response.body.length === 0) await awaitTrap();
+  return Object.defineProperty(response, "wasmTraps", { get: traps, enumerable: false }) as EnvoyResponse;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -279,6 +369,7 @@ function makeEnvoy(
   ready: { admin: EnvoyAdmin; ports: Map<string, number> },
   startupMs: number,
   options: StartEnvoyOptions,
+  modules: readonly string[],
 ): Envoy {
   const port = (listener = DEFAULT_LISTENER) => {
     const p = ready.ports.get(listener);
@@ -287,10 +378,13 @@ function makeEnvoy(
     return p;
   };
   const origin = (listener?: string) => `http://127.0.0.1:${port(listener)}`;
+  const traps = () => envoyTraps(log.lines, modules);
   const assertNoWasmErrors = () => {
     const errors = log.wasmErrors();
     if (errors.length > 0) {
-      throw new EnvoyHarnessError(`Envoy logged ${errors.length} Wasm error/critical line(s)`, {
+      const told = traps().flatMap((t) => formatEnvoyTrap(t));
+      const message = `Envoy logged ${errors.length} Wasm error/critical line(s)${told.length ? `:\n${told.join("\n")}` : ""}`;
+      throw new EnvoyHarnessError(message, {
         logLines: errors.map((l) => l.raw),
         hint: "fix the filter, or pass allowWasmErrors: true to startEnvoy if the test provokes them",
       });
@@ -310,9 +404,11 @@ function makeEnvoy(
     admin: ready.admin,
     log,
     startupMs,
+    pid: launched.pid,
     port,
     origin,
-    request: (path, { listener, ...rest } = {}) => httpRequest(origin(listener), path, rest),
+    request: (path, { listener, ...rest } = {}) =>
+      requestTellingTraps(() => httpRequest(origin(listener), path, rest), traps),
     tcp: (data, { listener, ...rest } = {}) => tcpExchange(port(listener), data, rest),
     stats: (filter) => ready.admin.stats(filter),
     async statsDelta(action, filter) {
@@ -321,6 +417,7 @@ function makeEnvoy(
       return diffStats(before, await ready.admin.stats(filter));
     },
     wasmLogs: () => log.wasmLines(),
+    traps,
     async waitForWasmLog(pattern, timeoutMs = 5000) {
       const matches = (l: WasmLogLine) =>
         typeof pattern === "string" ? l.message.includes(pattern) : pattern.test(l.message);

@@ -8,8 +8,15 @@ const TAIL_LINES = 60;
 /** Envoy's start-up listings (extensions, header maps), indented by two spaces: noise in a failure report. */
 const EXTENSION_LISTING = /^\s{2}/;
 
-/** Registers the "show Envoy's log on failure" hook on the running vitest test, if there is one. */
-export async function showLogIfTestFails(description: string, log: EnvoyLog): Promise<void> {
+/**
+ * Registers the "show Envoy's log on failure" hook on the running vitest test, if there is one. `traps` tells the
+ * Wasm traps logged so far in source lines (shown after the log).
+ */
+export async function showLogIfTestFails(
+  description: string,
+  log: EnvoyLog,
+  traps: () => string[] = () => [],
+): Promise<void> {
   if (!process.env.VITEST) return;
   try {
     const { onTestFailed } = await import("vitest");
@@ -24,6 +31,7 @@ export async function showLogIfTestFails(description: string, log: EnvoyLog): Pr
             .map((l) => l.raw),
           `── Wasm module log lines (${wasm.length}) ──`,
           ...wasm.slice(-TAIL_LINES),
+          ...traps().flatMap((line, i) => (i === 0 ? ["── Wasm traps, in source lines ──", line] : [line])),
         ].join("\n"),
       );
     });

@@ -2,6 +2,7 @@
 // unexpected 5xx, and the security invariant) and the ones the user states.
 import type { FuzzOutcome } from "./drive.ts";
 import type { FuzzRequest } from "./request.ts";
+import { formatFrame, type SourceFrame } from "../symbols/index.ts";
 
 /**
  * A user invariant: return `false` or a sentence saying what went wrong when it is violated; `true`/nothing when it
@@ -35,7 +36,10 @@ export interface Violation {
 export function checkInvariants(request: FuzzRequest, outcome: FuzzOutcome, options: InvariantOptions): Violation[] {
   const violations: Violation[] = [];
   if (outcome.trap)
-    violations.push({ invariant: "no trap", message: `the VM trapped: ${firstLine(outcome.trap.message)}` });
+    violations.push({
+      invariant: "no trap",
+      message: `the VM trapped: ${firstLine(outcome.trap.message)}${trapSite(outcome.trap.frames)}`,
+    });
   if (outcome.stalled && !options.allowStall)
     violations.push({
       invariant: "no stall",
@@ -92,6 +96,13 @@ export function formatOutcome(outcome: FuzzOutcome): string {
     .slice(-3);
   for (const l of logs) parts.push(`log [${l.level}] ${firstLine(l.message)}`);
   return parts.join("\n");
+}
+
+/** ` at assembly/index.ts:42:7 in MyFilter.onRequestHeaders`: where the trap is in the filter's source, if known. */
+function trapSite(frames: readonly SourceFrame[]): string {
+  const frame =
+    frames.find((f) => f.kind === "user" && f.line !== undefined) ?? frames.find((f) => f.line !== undefined);
+  return frame ? ` ${formatFrame(frame)}` : "";
 }
 
 function firstLine(text: string): string {

@@ -4,12 +4,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify } from "yaml";
-import { pinnedIstioMinors } from "./crds.ts";
+import { pinnedIstioMinors, pinnedIstioVersion } from "./crds.ts";
 import { orderLikeIstio, renderIstioFilter, type RenderIstioOptions } from "./envoy-render.ts";
 import { PackagingError } from "./errors.ts";
 import { IMAGE_FORMATS, packageWasm, writeOciLayout, type ImageFormat } from "./image.ts";
 import { pullWasmLikeIstio } from "./istio-fetch.ts";
-import { DEFAULT_ISTIO_VERSION, describeVersion, parseIstioVersion, REALM_CHECK_VERSIONS } from "./istio-versions.ts";
+import { DEFAULT_ISTIO_VERSION, describeVersion, REALM_CHECK_VERSIONS } from "./istio-versions.ts";
 import { pushImage, type RegistryOptions } from "./registry.ts";
 import {
   buildTrafficExtension,
@@ -216,7 +216,7 @@ async function pushCommand(
 }
 
 async function checkCommand([reference]: string[], values: Values, print: (t: string) => void): Promise<number> {
-  const version = parseIstioVersion(values["istio-version"] ?? DEFAULT_ISTIO_VERSION);
+  const version = pinnedIstioVersion(values["istio-version"]);
   const pulled = await pullWasmLikeIstio(reference!, {
     ...registryOptions(values),
     sha256: values.sha256,

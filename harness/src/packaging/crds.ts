@@ -3,7 +3,7 @@
 // README.md "Where the CRDs come from"). Loaded relative to this module so it works from src/ and from dist/.
 import { readFileSync } from "node:fs";
 import { PackagingError } from "./errors.ts";
-import { parseIstioVersion, type IstioVersion } from "./istio-versions.ts";
+import { DEFAULT_ISTIO_VERSION, parseIstioVersion, type IstioVersion } from "./istio-versions.ts";
 
 /** The resource kinds this layer generates and validates. */
 export type ExtensionKind = "WasmPlugin" | "TrafficExtension";
@@ -52,7 +52,7 @@ function load(): Record<string, PinnedCrds> {
   return pinned;
 }
 
-/** Istio minors ("1.24" … "1.30") with pinned CRDs, oldest first. */
+/** Istio minors with pinned CRDs ("1.24" … the newest, DEFAULT_ISTIO_VERSION), oldest first. */
 export function pinnedIstioMinors(): string[] {
   return Object.keys(load()).sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
 }
@@ -63,7 +63,7 @@ export function crdProvenance(version: IstioVersion | string): CrdProvenance {
   return provenance;
 }
 
-/** The kinds Istio `version`'s API serves (TrafficExtension only from 1.30). */
+/** The kinds Istio `version`'s API serves (TrafficExtension only from 1.30). Throws like {@link pinnedIstioVersion}. */
 export function kindsServedBy(version: IstioVersion | string): ExtensionKind[] {
   return Object.keys(entry(version).schemas).sort().reverse() as ExtensionKind[];
 }
@@ -81,7 +81,7 @@ export function crdSchema(kind: ExtensionKind, version: IstioVersion | string): 
       {
         hint:
           kind === "TrafficExtension"
-            ? "TrafficExtension needs Istio 1.30 or later: generate a WasmPlugin (--kind WasmPlugin), or pass --istio-version 1.30"
+            ? "TrafficExtension needs Istio 1.30 or later: generate a WasmPlugin (--kind WasmPlugin), or pass --istio-version 1.30 or later"
             : "pick another --istio-version",
       },
     );
@@ -89,13 +89,38 @@ export function crdSchema(kind: ExtensionKind, version: IstioVersion | string): 
   return found;
 }
 
-function entry(version: IstioVersion | string): PinnedCrds {
+/** The command that pins a newer Istio minor in the proxy-wasm-as repository. */
+export const PIN_ISTIO_COMMAND = "node scripts/refresh-istio-crds.ts --add";
+
+/**
+ * `version` (default {@link DEFAULT_ISTIO_VERSION}) parsed, when its minor has pinned CRDs. Otherwise throws one
+ * {@link PackagingError}: for a newer minor, that upgrading @proxy-wasm-as/harness brings it (and, for work on
+ * this repository, the command that pins it); for an older one, the oldest pinned minor. Used by every function
+ * and command that takes an Istio version, so none guesses the behaviour of an Istio it does not know.
+ */
+export function pinnedIstioVersion(version: IstioVersion | string = DEFAULT_ISTIO_VERSION): IstioVersion {
   const v = typeof version === "string" ? parseIstioVersion(version) : version;
-  const found = load()[v.minor];
-  if (!found) {
-    throw new PackagingError(`no pinned CRDs for Istio ${v.minor}`, {
-      hint: `use one of ${pinnedIstioMinors().join(", ")} (the Istio versions this release of @proxy-wasm-as/harness pins)`,
-    });
+  const minors = pinnedIstioMinors();
+  if (minors.includes(v.minor)) return v;
+  const [oldest, newest] = [minors[0]!, minors.at(-1)!];
+  const known = `${oldest}–${newest}`;
+  if (Number(v.minor.split(".")[1]) > Number(newest.split(".")[1])) {
+    throw new PackagingError(
+      `Istio ${v.minor} is newer than the Istio versions this @proxy-wasm-as/harness knows (${known}): it has no CRDs or rules for it`,
+      {
+        hint:
+          `upgrade @proxy-wasm-as/harness (\`npm install --save-dev @proxy-wasm-as/harness@latest\`) for newer Istio, or use ` +
+          `Istio ${newest} (--istio-version ${newest}) until then; working on proxy-wasm-as itself, ` +
+          `\`${PIN_ISTIO_COMMAND} ${v.minor}\` pins it`,
+      },
+    );
   }
-  return found;
+  throw new PackagingError(
+    `Istio ${v.minor} is older than the Istio versions this @proxy-wasm-as/harness knows (${known})`,
+    { hint: `use --istio-version ${oldest} or newer (pinned: ${minors.join(", ")})` },
+  );
+}
+
+function entry(version: IstioVersion | string): PinnedCrds {
+  return load()[pinnedIstioVersion(version).minor]!;
 }

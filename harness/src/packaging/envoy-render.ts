@@ -12,14 +12,9 @@
 // Also maps it onto the harness's Envoy config builder.
 import { createHash } from "node:crypto";
 import { httpWasm, networkWasm, type WasmFilter, type WasmPluginOptions } from "../envoy/index.ts";
+import { pinnedIstioVersion } from "./crds.ts";
 import { PackagingError } from "./errors.ts";
-import {
-  DEFAULT_ISTIO_VERSION,
-  minorNumber,
-  parseIstioVersion,
-  translatesWasmPlugins,
-  type IstioVersion,
-} from "./istio-versions.ts";
+import { DEFAULT_ISTIO_VERSION, minorNumber, translatesWasmPlugins, type IstioVersion } from "./istio-versions.ts";
 import type { FailStrategy, IstioResource, PluginPhase } from "./wasmplugin.ts";
 
 /** Envoy type URLs of the two Wasm filters and the configuration wrapper. */
@@ -59,7 +54,7 @@ export interface RenderIstioOptions {
   resourceVersion?: string;
   /** Docker config JSON of the pull secret, for the "istiod" stage (istiod puts the secret's content in the env). */
   pullSecretContent?: string;
-  /** Istio version to render for ("1.24" … "1.30", patch optional); default {@link DEFAULT_ISTIO_VERSION}. */
+  /** Istio version to render for (a pinned minor, patch optional); default {@link DEFAULT_ISTIO_VERSION}. */
   istioVersion?: string | IstioVersion;
 }
 
@@ -82,10 +77,7 @@ export interface IstioEnvoyFilter {
 /** Renders `resource` (a validated WasmPlugin or TrafficExtension with a wasm module) into Istio's Envoy filter. */
 export function renderIstioFilter(resource: IstioResource, options: RenderIstioOptions = {}): IstioEnvoyFilter {
   const { spec, module } = moduleOf(resource);
-  const version =
-    typeof options.istioVersion === "object"
-      ? options.istioVersion
-      : parseIstioVersion(options.istioVersion ?? DEFAULT_ISTIO_VERSION);
+  const version = pinnedIstioVersion(options.istioVersion);
   const { name, resourceName } = istioNames(resource, version);
   const url = module.url.includes("://") ? module.url : `oci://${module.url}`;
   const stage = options.stage ?? "agent";
@@ -163,7 +155,7 @@ export function istioNames(resource: IstioResource, version: IstioVersion): { na
   }
   if (resource.kind === "TrafficExtension") {
     throw new PackagingError(`Istio ${version.minor} has no TrafficExtension (added in 1.30)`, {
-      hint: "render it with --istio-version 1.30, or use a WasmPlugin",
+      hint: "render it for Istio 1.30 or later (--istio-version 1.30), or use a WasmPlugin",
     });
   }
   return { name: namespaced, resourceName: WASMPLUGIN_RESOURCE_PREFIX + namespaced };

@@ -33,7 +33,14 @@ export {
   REALM_CHECK_VERSIONS,
 } from "./istio-versions.ts";
 export type { IstioVersion } from "./istio-versions.ts";
-export { crdSchema, crdProvenance, kindsServedBy, pinnedIstioMinors, CRD_DATA_URL } from "./crds.ts";
+export {
+  crdSchema,
+  crdProvenance,
+  kindsServedBy,
+  pinnedIstioMinors,
+  pinnedIstioVersion,
+  CRD_DATA_URL,
+} from "./crds.ts";
 export type { CrdProvenance, CrdSchema, ExtensionKind } from "./crds.ts";
 export { validateAgainstCrd } from "./crd-validate.ts";
 export type { CrdViolation } from "./crd-validate.ts";

@@ -7,11 +7,11 @@ import { PackagingError } from "./errors.ts";
 import { assertWasmBinary, type Descriptor, type ImageManifest, type WasmImage } from "./image.ts";
 import * as mt from "./media-types.ts";
 import { parseReference, RegistrySession, type FetchedManifest, type RegistryOptions } from "./registry.ts";
+import { pinnedIstioVersion } from "./crds.ts";
 import {
   checksChallengeRealms,
   DEFAULT_ISTIO_VERSION,
   describeVersion,
-  parseIstioVersion,
   REALM_CHECK_VERSIONS,
   type IstioVersion,
 } from "./istio-versions.ts";
@@ -36,7 +36,7 @@ export interface IstioExtraction {
 export interface IstioPullOptions extends RegistryOptions {
   /** The WasmPlugin `sha256` (64 hex): checked against the manifest digest before any layer is read, as the agent does. */
   sha256?: string;
-  /** Istio version whose istio-agent rules apply (realm checks from 1.27.8/1.28.5/1.29.1/1.30); default {@link DEFAULT_ISTIO_VERSION}. */
+  /** Istio version whose istio-agent rules apply (realm checks from 1.27.8/1.28.5/1.29.1/1.30), a pinned minor; default {@link DEFAULT_ISTIO_VERSION}. */
   istioVersion?: string | IstioVersion;
 }
 
@@ -52,10 +52,7 @@ const REBUILD_HINT =
  */
 export async function pullWasmLikeIstio(reference: string, options: IstioPullOptions = {}): Promise<IstioExtraction> {
   const ref = parseReference(reference);
-  const version =
-    typeof options.istioVersion === "object"
-      ? options.istioVersion
-      : parseIstioVersion(options.istioVersion ?? DEFAULT_ISTIO_VERSION);
+  const version = pinnedIstioVersion(options.istioVersion);
   const checkChallenge = (challenge: string) => {
     options.checkChallenge?.(challenge);
     const reason = checksChallengeRealms(version) ? unsafeRealmReason(challenge) : undefined;

@@ -1,6 +1,7 @@
 // Istio versions and which of istio-agent's and istiod's behaviours each one has. Every fact cites the Istio
 // source it was read from (istio/istio unless noted); the compatibility table in README.md is built from these.
 import { PackagingError } from "./errors.ts";
+import { NEWEST_PINNED_ISTIO } from "./pinned-istio.ts";
 
 /** An Istio release line: "1.27" (minor) with an optional patch number (1.27.8 → 8). */
 export interface IstioVersion {
@@ -10,12 +11,15 @@ export interface IstioVersion {
   patch?: number;
 }
 
-/** The version assumed when none is given: the newest pinned minor. */
-export const DEFAULT_ISTIO_VERSION = "1.30";
+/**
+ * The version assumed when none is given: the newest pinned minor (pinned-istio.ts, written with the CRD data by
+ * scripts/refresh-istio-crds.ts, so pinning a new minor makes it the default).
+ */
+export const DEFAULT_ISTIO_VERSION: string = NEWEST_PINNED_ISTIO;
 
 /**
- * Parses "1.27", "1.27.8" or "v1.27.8". Throws a {@link PackagingError} for anything else. Versions outside
- * 1.24–1.30 parse (the CRD lookup refuses them with the list of pinned ones).
+ * Parses "1.27", "1.27.8" or "v1.27.8". Throws a {@link PackagingError} for anything else. Minors without pinned
+ * CRDs parse too; `pinnedIstioVersion` (crds.ts) is what refuses them, saying how to get them.
  */
 export function parseIstioVersion(text: string): IstioVersion {
   const m = /^v?1\.(\d{1,3})(?:\.(\d{1,4}))?$/.exec(text.trim());
@@ -39,7 +43,7 @@ export function describeVersion(version: IstioVersion): string {
 /**
  * First patch of each minor whose istio-agent validates auth-challenge realms (pkg/wasm/imagefetcher.go:
  * ssrfProtectionTransport → validateAllRealms → validateRealmURL, backported to these patch releases).
- * Minors from 1.30 on always have it; 1.24–1.26 never got it.
+ * Minors from 1.30 on always have it (checked in istio/istio up to the 1.32 line); 1.24–1.26 never got it.
  */
 const REALM_CHECK_SINCE: Record<string, number> = { "1.27": 8, "1.28": 5, "1.29": 1 };
 

@@ -1,5 +1,5 @@
 // Every manifest `wasmplugin` generates for the sample filters (filters/*), both kinds, validated against the real
-// CRD of every pinned Istio version that serves the kind: WasmPlugin for 1.24–1.30, TrafficExtension for 1.30+.
+// CRD of every pinned Istio version that serves the kind: WasmPlugin for 1.24–1.32, TrafficExtension for 1.30–1.32.
 // Generated through the CLI (as a user would), parsed back from its YAML output, and checked independently with
 // validateResource for each version.
 import { existsSync, readdirSync, readFileSync } from "node:fs";

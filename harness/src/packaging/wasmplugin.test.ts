@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { afterAll, describe, expect, test } from "vitest";
 import { runCli } from "./cli.ts";
+import { crdProvenance } from "./crds.ts";
 import {
   agentCachePath,
   orderLikeIstio,
@@ -16,6 +17,7 @@ import {
   WASM_PULL_SECRET_ENV,
   WASM_RESOURCE_VERSION_ENV,
 } from "./envoy-render.ts";
+import { DEFAULT_ISTIO_VERSION } from "./istio-versions.ts";
 import { startLocalRegistry } from "./local-registry.ts";
 import { sampleWasm } from "./test-support.ts";
 import {
@@ -160,8 +162,14 @@ describe("WasmPlugin generation and CRD validation", () => {
   });
 
   test("several problems are reported together, with the schema to look at", () => {
-    expect(() => buildWasmPlugin({ ...base, phase: "X" as never, sha256: "0", type: "TCP" as never })).toThrow(
-      /invalid WasmPlugin "headers" for Istio 1\.30:\n {2}- spec\.phase[^\n]*\n {2}- spec\.sha256[^\n]*\n {2}- spec\.type[\s\S]*Fix: fix the listed fields \(checked against the WasmPlugin CRD of istio\.io\/api@v1\.30\.\d+, as the API server does\)/,
+    const build = () => buildWasmPlugin({ ...base, phase: "X" as never, sha256: "0", type: "TCP" as never });
+    expect(build).toThrow(
+      /invalid WasmPlugin "headers" for Istio [\d.]+:\n {2}- spec\.phase[^\n]*\n {2}- spec\.sha256[^\n]*\n {2}- spec\.type/,
+    );
+    // Without --istio-version: the newest pinned Istio, and its CRD is the one named.
+    expect(build).toThrow(`for Istio ${DEFAULT_ISTIO_VERSION}:`);
+    expect(build).toThrow(
+      `Fix: fix the listed fields (checked against the WasmPlugin CRD of istio.io/api@${crdProvenance(DEFAULT_ISTIO_VERSION).version}, as the API server does)`,
     );
   });
 
@@ -366,7 +374,7 @@ describe("CLI", () => {
       "--out",
       join(dir, "back.wasm"),
     );
-    expect(check.out).toMatch(/Istio 1\.30 \(latest patch\) accepts .*: oci-artifact image/);
+    expect(check.out).toContain(`Istio ${DEFAULT_ISTIO_VERSION} (latest patch) accepts ${ref}: oci-artifact image`);
     expect((await readFile(join(dir, "back.wasm"))).equals(await readFile(wasmPath))).toBe(true);
 
     const yamlPath = join(dir, "wp.yaml");
@@ -396,7 +404,7 @@ describe("CLI", () => {
       name: string;
       typed_config: { config: { configuration: { value: string }; vm_config: { code: unknown } } };
     }[];
-    // Istio 1.30 (default): the WasmPlugin is translated into a TrafficExtension; same phase and no priority, so ties go by name.
+    // The default Istio (the newest pinned, 1.30 or later): the WasmPlugin is translated into a TrafficExtension; same phase and no priority, so ties go by name.
     expect(filters.map((f) => f.name)).toEqual([
       "extensions.istio.io/trafficextension/default.m",
       "extensions.istio.io/trafficextension/default.m~istio-translated-wasmplugin",

@@ -3,9 +3,9 @@
 // back from YAML.
 import { parseAllDocuments, stringify } from "yaml";
 import { validateAgainstCrd } from "./crd-validate.ts";
-import { crdProvenance } from "./crds.ts";
+import { crdProvenance, pinnedIstioVersion } from "./crds.ts";
 import { PackagingError } from "./errors.ts";
-import { DEFAULT_ISTIO_VERSION, parseIstioVersion, type IstioVersion } from "./istio-versions.ts";
+import type { DEFAULT_ISTIO_VERSION, IstioVersion } from "./istio-versions.ts";
 
 /**
  * Where in the chain the filter goes. The CRDs spell "unspecified" differently: WasmPlugin's PluginPhase has
@@ -16,7 +16,7 @@ export type PluginPhase = "UNSPECIFIED_PHASE" | "UNSPECIFIED" | "AUTHN" | "AUTHZ
 
 /** Options of the build/validate/parse functions. */
 export interface IstioTargetOptions {
-  /** Istio version whose CRDs apply ("1.24" … "1.30", patch optional); default {@link DEFAULT_ISTIO_VERSION}. */
+  /** Istio version whose CRDs apply (a pinned minor, patch optional); default {@link DEFAULT_ISTIO_VERSION}. */
   istioVersion?: string | IstioVersion;
 }
 /** What happens when the plugin fails: FAIL_CLOSE (default), FAIL_OPEN, FAIL_RELOAD (new VM after a crash). */
@@ -159,8 +159,7 @@ export function assertValidResource(resource: IstioResource, options: IstioTarge
 }
 
 function versionOf(options: IstioTargetOptions): IstioVersion {
-  const v = options.istioVersion ?? DEFAULT_ISTIO_VERSION;
-  return typeof v === "string" ? parseIstioVersion(v) : v;
+  return pinnedIstioVersion(options.istioVersion);
 }
 
 /**

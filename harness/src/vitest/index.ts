@@ -1,6 +1,7 @@
 // @proxy-wasm-as/harness/vitest: the vitest preset for filter projects (see README.md).
 //   defineFilterConfig()   vitest config: globalSetup (build + Envoy once), matchers, timeouts, watch triggers
 //   filterMatchers         the matchers, for `expect.extend` in a config of your own
+//   coverage               `vitest --coverage`: the filter's AssemblyScript source, measured on the emulator
 import "../node-check.ts";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,7 +27,9 @@ const sibling = (name: string) =>
 
 /**
  * A vitest config for a filter project: builds `assembly/` and provisions Envoy once before the tests (and rebuilds
- * on every save in watch mode), registers the filter matchers, and sets timeouts that fit real-Envoy tests.
+ * on every save in watch mode), registers the filter matchers, and sets timeouts that fit real-Envoy tests. With
+ * `vitest --coverage` (or `test.coverage.enabled`), it measures the filter's AssemblyScript source on the emulator
+ * and writes coverage/lcov.info and a text table; `test.coverage.thresholds` fail the run below their percentages.
  * `overrides` is merged on top (arrays are concatenated, so your own setup files run too). Call it in vitest.config.ts.
  */
 export function defineFilterConfig(overrides: ViteUserConfig = {}): ViteUserConfig {
@@ -39,6 +42,12 @@ export function defineFilterConfig(overrides: ViteUserConfig = {}): ViteUserConf
       forceRerunTriggers: FILTER_SOURCE_TRIGGERS,
       include: ["test/**/*.test.ts"],
       exclude: ["**/node_modules/**", "build/**"],
+      // Off until `--coverage` or `coverage.enabled`; `coverage.thresholds` fail the run as with vitest's providers.
+      coverage: {
+        provider: "custom",
+        customProviderModule: sibling("coverage-provider"),
+        reporter: ["text", "lcov"],
+      },
     },
   });
   return mergeConfig(preset, overrides);

@@ -1,5 +1,6 @@
 // Matchers for what filter tests assert, on emulator results and real-Envoy responses alike. Registered by the
 // preset's setup file (setup.ts); typed through vitest's `Matchers` interface (see the declaration at the end).
+import { formatTrap } from "../symbols/index.ts";
 import {
   describeSubject,
   headerValues,
@@ -8,6 +9,7 @@ import {
   isEnvoy,
   isHttpResponse,
   isRecordingUpstream,
+  trapsOf,
   type EmulatorLike,
   type HeaderSource,
   type EnvoyLike,
@@ -26,8 +28,23 @@ interface MatcherResult {
   expected?: unknown;
 }
 
+/** What a failure message adds when the filter trapped: the trap in the filter's source lines. */
+function trapNote(received: unknown): string {
+  const traps = trapsOf(received);
+  if (traps.length === 0) return "";
+  const told = traps.flatMap((t) => formatTrap(t.headline, t.frames, t.note).map((line) => `  ${line}`));
+  return `\nThe filter trapped:\n${told.join("\n")}`;
+}
+
 function unsupported(matcher: string, received: unknown, accepts: string): MatcherResult {
   return { pass: false, message: () => `${matcher} expects ${accepts}, got ${describeSubject(received)}` };
+}
+
+function withTrapNote(result: MatcherResult, received: unknown): MatcherResult {
+  const note = trapNote(received);
+  if (!note) return result;
+  const message = result.message;
+  return { ...result, message: () => `${message()}${note}` };
 }
 
 function matchesValue(values: readonly string[], expected: HeaderExpectation | undefined): boolean {
@@ -75,7 +92,8 @@ export const filterMatchers = {
       return unsupported("toHaveStatus", received, "an emulator result or an HTTP response");
     return {
       pass: received.status === status,
-      message: () => `expected status ${this.isNot ? "not " : ""}${status}, got ${received.status}`,
+      message: () =>
+        `expected status ${this.isNot ? "not " : ""}${status}, got ${received.status}${trapNote(received)}`,
       actual: received.status,
       expected: status,
     };
@@ -85,7 +103,10 @@ export const filterMatchers = {
   toHaveHeader(this: { isNot: boolean }, received: unknown, name: string, expected?: HeaderExpectation): MatcherResult {
     if (!isEmulatorResult(received) && !isHttpResponse(received))
       return unsupported("toHaveHeader", received, "an emulator result or an HTTP response");
-    return headerResult("the response", name, headerValues(received.headers, name), expected, this.isNot);
+    return withTrapNote(
+      headerResult("the response", name, headerValues(received.headers, name), expected, this.isNot),
+      received,
+    );
   },
 
   /**
@@ -103,7 +124,10 @@ export const filterMatchers = {
     else if (isRecordingUpstream(received)) headers = received.requests.at(-1)?.headers;
     else return unsupported("toHaveUpstreamHeader", received, "an emulator result or a recording upstream");
     if (!headers)
-      return { pass: false, message: () => "no request reached the upstream (the filter answered or stopped it)" };
+      return {
+        pass: false,
+        message: () => `no request reached the upstream (the filter answered or stopped it)${trapNote(received)}`,
+      };
     return headerResult("the upstream request", name, headerValues(headers, name), expected, this.isNot);
   },
 
@@ -118,7 +142,7 @@ export const filterMatchers = {
       message: () =>
         reached
           ? "expected no request to reach the upstream, but one did"
-          : "expected the request to reach the upstream, but none did",
+          : `expected the request to reach the upstream, but none did${trapNote(received)}`,
     };
   },
 
@@ -136,7 +160,7 @@ export const filterMatchers = {
     return {
       pass: local && statusOk,
       message: () =>
-        `expected ${this.isNot ? "not " : ""}${want}, got ${local ? "a local reply" : "a response from the upstream"} with status ${received.status}`,
+        `expected ${this.isNot ? "not " : ""}${want}, got ${local ? "a local reply" : "a response from the upstream"} with status ${received.status}${trapNote(received)}`,
     };
   },
 

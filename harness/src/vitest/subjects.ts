@@ -1,5 +1,6 @@
 // What filter matchers are applied to, recognised by shape so the same matcher works on emulator results and on
 // real-Envoy responses: duck typing keeps this layer free of runtime imports of the emulator and envoy layers.
+import type { SourceFrame } from "../symbols/index.ts";
 
 /** Headers as the emulator holds them (HeaderMap) or as a real response/upstream carries them (plain record). */
 /** Header collections the matchers read: a HeaderMap-like object with `getAll`, or a plain record. */
@@ -90,4 +91,31 @@ export function describeSubject(value: unknown): string {
   if (isEmulator(value)) return "the emulator";
   if (isEnvoy(value)) return "Envoy";
   return typeof value;
+}
+
+/** A trap the subject carries: its headline ("Function: … failed: …"), frames in source lines, and why they lack them. */
+export interface TrapLike {
+  readonly headline: string;
+  readonly frames: readonly SourceFrame[];
+  readonly note?: string;
+}
+
+/**
+ * The traps behind `value`: an emulator result whose stream trapped (its WasmTrapError), or a response from
+ * `envoy.request` (its `wasmTraps`). Empty for anything else.
+ */
+export function trapsOf(value: unknown): TrapLike[] {
+  if (isEmulatorResult(value)) {
+    const error = (value.stream as { error?: unknown } | null)?.error;
+    if (isObject(error) && typeof error.message === "string" && Array.isArray(error.frames))
+      return [{ headline: error.message.split("\n")[0]!, frames: error.frames as SourceFrame[] }];
+    return [];
+  }
+  const traps = isHttpResponse(value) ? (value as { wasmTraps?: unknown }).wasmTraps : undefined;
+  if (!Array.isArray(traps)) return [];
+  return traps.map((t: { exportName: string; reason: string; frames: SourceFrame[]; note?: string }) => ({
+    headline: `Function: ${t.exportName} failed: ${t.reason}`,
+    frames: t.frames,
+    note: t.note,
+  }));
 }

@@ -73,8 +73,31 @@ export class JsonObject extends JsonValue {
   /** Array value of `key`; null if absent or not an array. */
   getArray(key: string): JsonArray | null { const v = this.get(key); return v ? v.asArray() : null; }
   /**
+   * The strings of array `key`: `fallback` (a copy) when absent. A value that is not an array of strings gives
+   * an `error` naming the path of the wrong value (`allowOrigins[2]: expected a string, got number`); `path` is
+   * put before the key, as in checkKeys ("cors." gives `cors.allowOrigins[2]`).
+   */
+  getStringList(key: string, fallback: string[] = [], path: string = ""): JsonList<string> {
+    const value = this.get(key);
+    if (value == null) return new JsonList<string>(fallback.slice(), null);
+    return readList<string>(value, path + key, "string", false, -f64.MAX_VALUE, f64.MAX_VALUE);
+  }
+  /** The numbers of array `key`, like getStringList (`limits[0]: expected a number, got "5"`). */
+  getNumberList(key: string, fallback: f64[] = [], path: string = ""): JsonList<f64> {
+    const value = this.get(key);
+    if (value == null) return new JsonList<f64>(fallback.slice(), null);
+    return readList<f64>(value, path + key, "number", false, -f64.MAX_VALUE, f64.MAX_VALUE);
+  }
+  /** The integers (whole numbers within ±2^53) of array `key`, like getStringList (`ports[1]: expected an integer, got 1.5`). */
+  getIntegerList(key: string, fallback: i64[] = [], path: string = ""): JsonList<i64> {
+    const value = this.get(key);
+    if (value == null) return new JsonList<i64>(fallback.slice(), null);
+    return readList<i64>(value, path + key, "integer", true, -MAX_SAFE_INTEGER, MAX_SAFE_INTEGER);
+  }
+  /**
    * Strict configuration: null if every key of this object is in `known`; else a message for the first other
-   * key, with the closest known key when one is near ("unknown key `reqest` (did you mean `request`?)").
+   * key, with the closest known key when one is near ("unknown key `reqest` (did you mean `request`?)"). The key
+   * is cut at 40 characters and its control characters are escaped, so the message stays one short line.
    * `path` is put before the key in the message (e.g. "keys[0]." gives `keys[0].clinet`).
    */
   checkKeys(known: string[], path: string = ""): string | null {
@@ -82,11 +105,126 @@ export class JsonObject extends JsonValue {
       const key = unchecked(this.keys[i]);
       if (known.includes(key)) continue;
       const near = closestMatch(key, known);
-      return "unknown key `" + path + key + "`" + (near != null ? " (did you mean `" + near + "`?)" : "") +
+      return "unknown key `" + path + printable(key) + "`" + (near != null ? " (did you mean `" + near + "`?)" : "") +
         "; known keys: " + (known.length > 0 ? known.join(", ") : "none");
     }
     return null;
   }
+}
+
+/** Outcome of a list getter (JsonObject.getStringList …): the items, or an `error` naming the wrong value's path. */
+export class JsonList<T> {
+  constructor(
+    /** The items (empty when `error` is set). */
+    public readonly items: T[],
+    /** Null when the list is valid, else e.g. `allowOrigins[2]: expected a string, got number`. */
+    public readonly error: string | null,
+  ) {}
+}
+
+/** Largest integer a JSON number (f64) holds exactly: 2^53 - 1. */
+export const MAX_SAFE_INTEGER: f64 = 9007199254740991;
+
+/**
+ * Reads `value` as an array of T (string, f64 or i64), each item checked: a string for `string`, else a number
+ * (`integral`: a whole number) within [minimum, maximum]. `what` names the item in messages ("string",
+ * "integer", "number"); `path` is the array's path.
+ */
+export function readList<T>(value: JsonValue, path: string, what: string, integral: bool, minimum: f64, maximum: f64): JsonList<T> {
+  const out = new Array<T>();
+  const array = value.asArray();
+  if (array == null) return new JsonList<T>(out, path + ": expected a list of " + what + "s, got " + describeJson(value));
+  for (let i = 0; i < array.length; i++) {
+    const item = unchecked(array.items[i]);
+    let problem: string | null = null;
+    if (isString<T>()) {
+      const text = item.asString();
+      if (text == null) problem = "expected a string";
+      // @ts-ignore: T is string here
+      else out.push(text);
+    } else {
+      problem = checkNumber(item, what, integral, minimum, maximum);
+      // @ts-ignore: T is f64 or i64 here
+      if (problem == null) out.push(<T>item.asNumber());
+    }
+    if (problem != null) return new JsonList<T>(new Array<T>(), path + "[" + i.toString() + "]: " + problem + ", got " + describeJson(item));
+  }
+  return new JsonList<T>(out, null);
+}
+
+/**
+ * Null if `value` is a number (`integral`: a whole number) within [minimum, maximum], else what was expected, e.g.
+ * "expected an integer from 1 to 10" (bounds at ±f64.MAX_VALUE, or ±MAX_SAFE_INTEGER for integers, are left unsaid).
+ */
+export function checkNumber(value: JsonValue, what: string, integral: bool, minimum: f64, maximum: f64): string | null {
+  const number = value.asNumber(f64.NaN);
+  if (!isNaN(number) && (!integral || number == Math.floor(number)) && number >= minimum && number <= maximum) return null;
+  const unbounded = integral ? MAX_SAFE_INTEGER : f64.MAX_VALUE;
+  let expected = "expected " + (integral ? "an " : "a ") + what;
+  if (minimum > -unbounded && maximum < unbounded) expected += " from " + formatNumber(minimum) + " to " + formatNumber(maximum);
+  else if (minimum > -unbounded) expected += " >= " + formatNumber(minimum);
+  else if (maximum < unbounded) expected += " <= " + formatNumber(maximum);
+  else if (integral && Math.abs(number) > unbounded) expected += " within ±2^53";
+  return expected;
+}
+
+/**
+ * `value` for messages and logs: whole numbers below 10^18 exactly, without a fraction ("10", not "10.0"), others
+ * with at most 6 decimals ("0.125", "33.333333"), and very large or small ones with an exponent ("1.5e21",
+ * "2.5e-7"). Written here instead of calling f64.toString, whose shortest-digits algorithm and its tables add
+ * about 2.5 KB to every module; a message needs no more than 6 decimals.
+ */
+export function formatNumber(value: f64): string {
+  if (!isFinite(value)) return isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
+  let magnitude = Math.abs(value);
+  const sign = value < 0 ? "-" : "";
+  if (magnitude == Math.floor(magnitude) && magnitude < 1e18) return sign + (<i64>magnitude).toString();
+  let exponent = 0;
+  if (magnitude >= 1e15) while (magnitude >= 10) { magnitude /= 10; exponent++; }
+  else if (magnitude < 1e-4) while (magnitude < 1) { magnitude *= 10; exponent--; }
+  let whole = Math.floor(magnitude);
+  let millionths = <i64>Math.round((magnitude - whole) * 1e6);
+  if (millionths == 1_000_000) { whole += 1; millionths = 0; }
+  let out = sign + (<i64>whole).toString();
+  if (millionths > 0) {
+    const digits = (1_000_000 + millionths).toString(); // "1" and 6 digits, with the leading zeros
+    let end = digits.length;
+    while (digits.charCodeAt(end - 1) == 48) end--;
+    out += "." + digits.substring(1, end);
+  }
+  return exponent != 0 ? out + "e" + exponent.toString() : out;
+}
+
+/** Longest string quoted whole in a message; longer ones are cut with "…", so a log line stays short. */
+const MAX_QUOTED_CHARS = 40;
+
+/**
+ * `value` for an error message's "got …": a string quoted (cut at 40 characters, control characters escaped),
+ * a number or boolean as written, an empty array as "[]", else "null", "an array" or "an object".
+ */
+export function describeJson(value: JsonValue): string {
+  const text = value.asString();
+  if (text != null) return quote(text);
+  if (value.kind == JsonKind.Number) return formatNumber(value.asNumber());
+  if (value.kind == JsonKind.Bool) return value.asBool() ? "true" : "false";
+  if (value.kind == JsonKind.Array) return changetype<JsonArray>(value).length == 0 ? "[]" : "an array";
+  return value.kind == JsonKind.Object ? "an object" : "null";
+}
+
+/** `text` in double quotes for a message: cut at MAX_QUOTED_CHARS, quotes, backslashes and control characters escaped. */
+export function quote(text: string): string { return "\"" + printable(text) + "\""; }
+
+/** `text` for a message as quote() writes it, without the quotes. */
+function printable(text: string): string {
+  let out = "";
+  const end = min(text.length, MAX_QUOTED_CHARS);
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c == 34 || c == 92) out += "\\" + String.fromCharCode(c);
+    else if (c < 32 || c == 127) out += "\\u00" + String.fromCharCode(hexDigit(c >> 4), hexDigit(c & 15));
+    else out += String.fromCharCode(c);
+  }
+  return text.length > end ? out + "…" : out;
 }
 
 /**
@@ -99,6 +237,8 @@ export function closestMatch(word: string, candidates: string[]): string | null 
   let bestDistance = min(2, (word.length - 1) >> 1) + 1; // first distance not accepted
   for (let i = 0; i < candidates.length; i++) {
     const candidate = unchecked(candidates[i]);
+    // The distance is at least the difference in length: a long hostile word costs nothing to turn down.
+    if (abs(word.length - candidate.length) >= bestDistance) continue;
     const distance = editDistance(word, candidate);
     if (distance < bestDistance) { bestDistance = distance; best = candidate; }
   }
@@ -333,6 +473,9 @@ class JsonParser {
 
 // @ts-ignore: decorator
 @inline function asciiLower(c: i32): i32 { return c >= 65 && c <= 90 ? c | 32 : c; }
+
+// @ts-ignore: decorator
+@inline function hexDigit(nibble: i32): i32 { return nibble < 10 ? 48 + nibble : 87 + nibble; }
 
 // @ts-ignore: decorator
 @inline function isDigit(c: i32): bool { return c >= 48 && c <= 57; }

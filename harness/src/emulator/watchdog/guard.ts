@@ -1,10 +1,17 @@
 // Instruments a module for the watchdog once per distinct binary (tests load the same file many times).
 import { createHash } from "node:crypto";
 import { instrumentModule } from "./instrument.ts";
+import type { OffsetMap } from "./offset-map.ts";
 import { FUEL_SLICE } from "./watchdog.ts";
 
+/** The binary to compile, and how its code offsets map back to the original's (none when it is the original). */
+export interface GuardedModule {
+  readonly bytes: Uint8Array;
+  readonly offsets: OffsetMap | undefined;
+}
+
 /** Instrumented binaries by the SHA-256 of the original; bounded, oldest evicted first. */
-const cache = new Map<string, Uint8Array>();
+const cache = new Map<string, GuardedModule>();
 const CACHE_ENTRIES = 32;
 const warned = new Set<string>();
 
@@ -13,7 +20,7 @@ const warned = new Set<string>();
  * unchanged (with a process warning, once per module) when the module uses instructions the rewriter does not
  * decode; such a module then runs without a deadline or a memory ceiling.
  */
-export function guardedModuleBytes(bytes: Uint8Array, label: string): Uint8Array {
+export function guardedModule(bytes: Uint8Array, label: string): GuardedModule {
   const key = createHash("sha256").update(bytes).digest("hex");
   const hit = cache.get(key);
   if (hit) return hit;
@@ -26,9 +33,10 @@ export function guardedModuleBytes(bytes: Uint8Array, label: string): Uint8Array
         "EmulatorWatchdogWarning",
       );
     }
-    return bytes;
+    return { bytes, offsets: undefined };
   }
   if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-  cache.set(key, result.bytes);
-  return result.bytes;
+  const guarded = { bytes: result.bytes, offsets: result.offsets };
+  cache.set(key, guarded);
+  return guarded;
 }

@@ -99,6 +99,41 @@ describe("instrumentModule", () => {
     expect(grows).toEqual([2]);
   });
 
+  it("maps the offsets V8 reports in the instrumented binary back to the original's (trap and caller frames)", async () => {
+    // f0 = import; f1: a loop that runs once, then unreachable; f2 (exported) calls f1 (a renumbered call).
+    const loopOnce = [0x03, 0x40, 0x0b]; // loop end: a loop header gets a fuel check
+    const bytes = tinyModule({
+      imports: [{ module: "env", name: "ignored", signature: sig("->") }],
+      functions: [
+        { signature: sig("->"), body: [...loopOnce, ...op.unreachable] },
+        { signature: sig("->"), export: "run", body: [0x01, ...op.call(1)] }, // nop; call f1
+      ],
+    });
+    const trapOffsets = async (module: Uint8Array, extra: Record<string, Record<string, () => number>> = {}) => {
+      const { instance } = await WebAssembly.instantiate(module as Uint8Array<ArrayBuffer>, {
+        env: { ignored: () => {} },
+        ...extra,
+      });
+      try {
+        (instance.exports.run as () => void)();
+      } catch (e) {
+        return [...((e as Error).stack ?? "").matchAll(/wasm-function\[\d+\]:0x([0-9a-f]+)/g)].map((m) =>
+          Number.parseInt(m[1]!, 16),
+        );
+      }
+      throw new Error("no trap");
+    };
+    const out = instrumentModule(bytes, FUEL_SLICE);
+    if (!out.ok) throw new Error(out.reason);
+    const original = await trapOffsets(bytes);
+    const instrumented = await trapOffsets(out.bytes, {
+      [WATCHDOG_IMPORT_MODULE]: { tick: () => FUEL_SLICE, memory_grow: () => -1 },
+    });
+    expect(original).toHaveLength(2);
+    expect(instrumented).not.toEqual(original); // the code moved…
+    expect(instrumented.map((o) => out.offsets.toOriginal(o))).toEqual(original); // …and the map takes it back
+  });
+
   it("refuses a module with an instruction it does not decode, saying which", () => {
     const bytes = tinyModule({ functions: [{ signature: sig("->"), export: "gc", body: [0xfb, 0x00] }] });
     const result = instrumentModule(bytes, FUEL_SLICE);

@@ -14,9 +14,13 @@
 //
 // The two host functions are appended to the imports, so every defined function index moves up by two:
 // calls, ref.func, exports, start, element segments and the name section are renumbered.
+//
+// The rewrite records an OffsetMap (offset-map.ts) from the new binary's code back to the original's, so the Wasm
+// frames of a trap (offsets in the binary V8 compiled) map through the module's source map.
 import { WasmBinaryError } from "../../abi/errors.ts";
 import { WasmBinaryReader, WasmBinaryWriter, encodeName, encodeU32 } from "../../abi/wasm-codec.ts";
 import { skipImmediates, UnsupportedInstructionError } from "./instructions.ts";
+import { OffsetMap } from "./offset-map.ts";
 
 /** Import module of the two host functions the instrumentation adds. */
 export const WATCHDOG_IMPORT_MODULE = "proxy-wasm-as:watchdog";
@@ -49,7 +53,7 @@ const BLOCK_VOID = 0x40;
 
 /** Result of {@link instrumentModule}. */
 export type InstrumentResult =
-  | { readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly ok: true; readonly bytes: Uint8Array; readonly offsets: OffsetMap }
   | { readonly ok: false; readonly reason: string };
 
 /**
@@ -58,7 +62,7 @@ export type InstrumentResult =
  */
 export function instrumentModule(bytes: Uint8Array, fuelSlice: number): InstrumentResult {
   try {
-    return { ok: true, bytes: rewrite(bytes, fuelSlice) };
+    return { ok: true, ...rewrite(bytes, fuelSlice) };
   } catch (e) {
     if (
       e instanceof UnsupportedInstructionError ||
@@ -79,7 +83,7 @@ interface Layout {
   definedGlobals: number;
 }
 
-function rewrite(bytes: Uint8Array, fuelSlice: number): Uint8Array {
+function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; offsets: OffsetMap } {
   const sections = splitSections(bytes);
   const layout = readLayout(bytes, sections);
   const tickType = layout.typeCount;
@@ -92,6 +96,7 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): Uint8Array {
   const growCall = [Op.Call, ...encodeU32(growFunction)];
 
   const out = new WasmBinaryWriter();
+  const offsets = new OffsetMap();
   out.bytes(bytes.subarray(0, 8));
   const emit = (id: number, content: Uint8Array | number[]) => out.section(id, content);
   let sawType = false,
@@ -137,9 +142,13 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): Uint8Array {
       case Section.Element:
         emit(s.id, rewriteElements(content, shift));
         break;
-      case Section.Code:
-        emit(s.id, rewriteCode(content, shift, fuelCheck, growCall));
+      case Section.Code: {
+        const code = rewriteCode(content, shift, fuelCheck, growCall);
+        // The section's content follows its id byte and size.
+        offsets.append(code.offsets, out.length + 1 + encodeU32(code.bytes.length).length, s.start);
+        emit(s.id, code.bytes);
         break;
+      }
       case Section.Custom:
         emit(s.id, customName(content) === "name" ? rewriteNames(content, shift) : content);
         break;
@@ -148,7 +157,7 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): Uint8Array {
     }
   }
   ensureBefore(Section.Code + 100);
-  return out.finish();
+  return { bytes: out.finish(), offsets };
 }
 
 interface SectionSpan {
@@ -339,9 +348,10 @@ function rewriteCode(
   shift: (i: number) => number,
   fuelCheck: number[],
   growCall: number[],
-): Uint8Array {
+): { bytes: Uint8Array; offsets: OffsetMap } {
   const r = new WasmBinaryReader(content);
   const out = new WasmBinaryWriter();
+  const offsets = new OffsetMap(); // output code content → original code content
   const count = r.u32();
   out.u32(count);
   for (let i = 0; i < count; i++) {
@@ -353,10 +363,13 @@ function rewriteCode(
       r.u32();
       r.skipValueType();
     }
+    const bodyOffsets = new OffsetMap(); // body → original code content
     body.bytes(content.subarray(localsStart, r.offset));
+    bodyOffsets.point(body.length, r.offset);
     body.bytes(fuelCheck);
     let copyFrom = r.offset;
     const flush = (to: number) => {
+      bodyOffsets.copy(body.length, copyFrom, to - copyFrom);
       body.bytes(content.subarray(copyFrom, to));
     };
     while (r.offset < end) {
@@ -365,6 +378,7 @@ function rewriteCode(
       if (op === Op.Call || op === Op.ReturnCall || op === Op.RefFunc) {
         flush(at);
         const index = r.u32();
+        bodyOffsets.point(body.length, at);
         body.byte(op);
         body.u32(shift(index));
         copyFrom = r.offset;
@@ -372,6 +386,7 @@ function rewriteCode(
         const memory = r.u32();
         if (memory === 0) {
           flush(at);
+          bodyOffsets.point(body.length, at);
           body.bytes(growCall);
           copyFrom = r.offset;
         }
@@ -379,6 +394,7 @@ function rewriteCode(
         skipImmediates(r, op);
         if (op === Op.Loop) {
           flush(r.offset);
+          bodyOffsets.point(body.length, r.offset);
           body.bytes(fuelCheck);
           copyFrom = r.offset;
         }
@@ -388,9 +404,10 @@ function rewriteCode(
     flush(end);
     const encoded = body.finish();
     out.u32(encoded.length);
+    offsets.append(bodyOffsets, out.length, 0);
     out.bytes(encoded);
   }
-  return out.finish();
+  return { bytes: out.finish(), offsets };
 }
 
 function customName(content: Uint8Array): string {

@@ -1,7 +1,7 @@
 // Execution limits of one VM: the deadline of each callback and the ceiling of its linear memory. The module is
 // instrumented (instrument.ts) to call `tick` each time its fuel runs out and `memoryGrow` instead of
 // memory.grow; both run here and throw a WasmLimitError that unwinds the guest back to the emulator.
-import { WasmMemoryLimitError, WasmTimeoutError, type LogEntry } from "../errors.ts";
+import { WasmMemoryLimitError, WasmTimeoutError, type LogEntry, type TrapFrames } from "../errors.ts";
 
 /** Default deadline of one callback. Far above any real filter callback, far below a test timeout. */
 export const DEFAULT_CALLBACK_TIMEOUT_MS = 5_000;
@@ -32,6 +32,8 @@ export interface GuardedVm {
   readonly guestMemory: WebAssembly.Memory | undefined;
   /** The module's logs so far (copied into the error). */
   readonly logs: readonly LogEntry[];
+  /** The module's frames in a V8 stack taken inside a host call (where the limit hit), in source terms. */
+  frames(stack: string | undefined): TrapFrames;
 }
 
 /** Enforces {@link ExecutionLimits} for one VM. The VM updates the public fields around every callback. */
@@ -46,7 +48,13 @@ export class Watchdog {
   readonly #vm: GuardedVm;
   #deadlineOf = -1;
   #deadline = 0;
-  #refusal: { callback: number; exportName: string; contextId: number; requested: number } | null = null;
+  #refusal: {
+    callback: number;
+    exportName: string;
+    contextId: number;
+    requested: number;
+    stack: string | undefined;
+  } | null = null;
 
   constructor(limits: ExecutionLimits, vm: GuardedVm) {
     this.limits = limits;
@@ -66,7 +74,9 @@ export class Watchdog {
       this.#deadlineOf = this.callbacks;
       this.#deadline = now + timeoutMs;
     } else if (now > this.#deadline) {
-      throw new WasmTimeoutError(this.exportName, this.contextId, timeoutMs, [...this.#vm.logs]);
+      // The stack of this host call holds the guest's frames: where the loop is.
+      const trap = this.#vm.frames(new Error().stack);
+      throw new WasmTimeoutError(this.exportName, this.contextId, timeoutMs, [...this.#vm.logs], trap);
     }
     return FUEL_SLICE;
   };
@@ -82,7 +92,15 @@ export class Watchdog {
     if (!memory) return GROW_FAILED; // a start section runs before the instance (and its memory) exists
     const requested = memory.buffer.byteLength + (pages >>> 0) * WASM_PAGE_BYTES;
     if (requested > this.limits.memoryLimitBytes) {
-      this.#refusal = { callback: this.callbacks, exportName: this.exportName, contextId: this.contextId, requested };
+      // Where the module asked for the memory: its frames are below this host call.
+      const stack = new Error().stack;
+      this.#refusal = {
+        callback: this.callbacks,
+        exportName: this.exportName,
+        contextId: this.contextId,
+        requested,
+        stack,
+      };
       return GROW_FAILED;
     }
     try {
@@ -100,7 +118,15 @@ export class Watchdog {
     const refusal = this.#refusal;
     if (!refusal || refusal.callback < callback) return null;
     this.#refusal = null;
-    const { exportName, contextId, requested } = refusal;
-    return new WasmMemoryLimitError(exportName, contextId, this.limits.memoryLimitBytes, requested, [...this.#vm.logs]);
+    const { exportName, contextId, requested, stack } = refusal;
+    const limit = this.limits.memoryLimitBytes;
+    return new WasmMemoryLimitError(
+      exportName,
+      contextId,
+      limit,
+      requested,
+      [...this.#vm.logs],
+      this.#vm.frames(stack),
+    );
   }
 }

@@ -2,7 +2,13 @@
 // It adds a header to every request and response, and answers requests under a blocked path itself with 403.
 // Configuration (every field optional):
 //   {"header": "x-hello", "value": "world", "blockedPath": "/admin"}
-import { RootContext, HttpContext, Configuration, Action, Counter, registerRoot, logInfo } from "@proxy-wasm-as/sdk";
+import { RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, registerRoot, logInfo } from "@proxy-wasm-as/sdk";
+
+/** The configuration, declared once: each key, its type and its default. Any other key is refused. */
+const schema = new ConfigSchema();
+const HEADER = schema.string("header").nonEmpty().default("x-hello");
+const VALUE = schema.string("value").default("world");
+const BLOCKED_PATH = schema.string("blockedPath").default("/admin");
 
 /** Envoy shows it as `wasmcustom.{{module}}.denied` in /stats. */
 const denied = new Counter("{{module}}.denied");
@@ -13,14 +19,13 @@ class FilterRoot extends RootContext {
   blockedPath: string = "/admin";
 
   onConfigure(configuration: Configuration): bool {
-    const config = configuration.json();             // logs one clear error line if invalid
-    if (config == null) return false;                // → Envoy rejects the configuration
-    const header = config.getString("header");
-    if (header != null) this.header = header;
-    const value = config.getString("value");
-    if (value != null) this.value = value;
-    const blockedPath = config.getString("blockedPath");
-    if (blockedPath != null) this.blockedPath = blockedPath;
+    // Checks keys, types and values; a misspelt key or a wrong type is logged as ONE error line naming it
+    // (`invalid plugin configuration: header: expected a non-empty string, got 42`) and gives null.
+    const config = schema.read(configuration);
+    if (config == null) return false;                // → Envoy refuses the configuration
+    this.header = config.string(HEADER);
+    this.value = config.string(VALUE);
+    this.blockedPath = config.string(BLOCKED_PATH);
     logInfo("configured: " + this.header + ": " + this.value + ", blocking " + this.blockedPath);
     return true;
   }
