@@ -212,7 +212,9 @@ async function main() {
     for (const [k, outcome] of started.entries()) {
       const { variant } = batch[k]!;
       if (outcome.status === "rejected") {
-        rows.push(`| ${variant.workload} | ${variant.label} | failed: ${(outcome.reason as Error).message.split("\n")[0]} | | | |`);
+        rows.push(
+          `| ${variant.workload} | ${variant.label} | failed: ${(outcome.reason as Error).message.split("\n")[0]} | | | |`,
+        );
         console.log(rows.at(-1));
         continue;
       }
@@ -227,7 +229,9 @@ async function main() {
         );
         console.log(rows.at(-1));
       } catch (err) {
-        rows.push(`| ${counted.workload} | ${counted.label} | failed: ${(err as Error).message.split("\n")[0]} | | | |`);
+        rows.push(
+          `| ${counted.workload} | ${counted.label} | failed: ${(err as Error).message.split("\n")[0]} | | | |`,
+        );
         console.log(rows.at(-1));
       } finally {
         process.kill(counted.pid, "SIGKILL"); // the counts are dumped; its exit dump is not needed

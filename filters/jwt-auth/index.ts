@@ -7,7 +7,7 @@ import {
   logDebug, logInfo,
 } from "@proxy-wasm-as/sdk";
 import { replyWithError } from "../shared/auth";
-import { TokenVerifier, Verdict, VerifierSettings } from "./token";
+import { TokenVerifier, Verdict, VerifierSettings } from "./token.as";
 
 const allowed = new Counter("jwt_auth.allowed");
 const deniedMissing = new Counter("jwt_auth.denied_missing");

@@ -1,4 +1,4 @@
-// json-scan.ts (jwt-auth's claim reader) against the SDK's parseJson, compiled together into one test module: for
+// json-scan.as.ts (jwt-auth's claim reader) against the SDK's parseJson, compiled together into one test module: for
 // generated JSON documents (valid, mutated into invalid, deeply nested, with escaped and repeated names, numbers in
 // every form), both must accept and refuse the same documents and give each wanted name the same value.
 import { dirname } from "node:path";
@@ -20,7 +20,7 @@ const WANTED = ["exp", "nbf", "iss", "aud", "sub", "é", "", "exp"];
 // Both readers describe what they found the same way: "invalid", or one line per wanted name:
 // kind, then the value (strings unescaped, numbers as their f64 bits, arrays as their string items).
 const ENTRY_SOURCE = `${MANAGED_MEMORY_EXPORTS}
-import { MemberScanner, ScannedValue, StringItems, ValueKind, numberValue, stringValue } from "./json-scan";
+import { MemberScanner, ScannedValue, StringItems, ValueKind, numberValue, stringValue } from "./json-scan.as";
 import { parseJson, JsonKind, JsonValue, JsonString } from "../../sdk/assembly/api/json";
 import { decodeUtf8StrictUnsafe } from "../../sdk/assembly/host/utf8";
 
@@ -119,7 +119,16 @@ const memberName = fc
 /** A JSON value as text, including numbers in forms JSON.stringify never writes. */
 const valueText: fc.Arbitrary<string> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-  fc.constantFrom("-0", "1e3", "1E+3", "2.50", "0.1e-2", "123456789012345678901234", "1.7976931348623157e308", "5e-324"),
+  fc.constantFrom(
+    "-0",
+    "1e3",
+    "1E+3",
+    "2.50",
+    "0.1e-2",
+    "123456789012345678901234",
+    "1.7976931348623157e308",
+    "5e-324",
+  ),
   fc.integer().map(String),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
   fc.string().map((s) => JSON.stringify(s)),
@@ -187,7 +196,7 @@ describe("jwt-auth's JSON claim scan agrees with the SDK's parseJson", () => {
   });
 
   it("refuses bytes that are not UTF-8 only through the caller (the scan is given checked bytes)", () => {
-    // The filter checks UTF-8 first (token.ts decodeSegment); parseJson is reached through a strict decoder.
+    // The filter checks UTF-8 first (token.as.ts decodeSegment); parseJson is reached through a strict decoder.
     expect(both(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])).parse).toBe("not utf-8");
   });
 });

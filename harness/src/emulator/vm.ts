@@ -14,7 +14,7 @@ import {
 } from "../abi/index.ts";
 import type { Callouts, CalloutDelivery } from "./callouts.ts";
 import { formatFrames } from "../symbols/index.ts";
-import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry, type LogLevelName } from "./errors.ts";
+import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
 import type { EmulatorHost } from "./host.ts";
 import { envHostcalls, wasiHostcallsFor, type HostFunction, type HostcallVm } from "./hostcalls/index.ts";
@@ -344,7 +344,7 @@ export class WasmVm implements CalloutDelivery {
   }
 
   /** Changes the `wasm` log level, as Envoy's admin `POST /logging?wasm=<level>` does (the module is not told). */
-  setLogLevel(level: LogLevelName): void {
+  setLogLevel(level: VmSettings["logLevel"]): void {
     this.#logThreshold = LOG_LEVELS.indexOf(level);
   }
 

@@ -1,11 +1,11 @@
 // HS256 token verification on the bytes Envoy hands the filter (RFC 7519 / RFC 7515): no string is made for the
 // token, its segments or its claims. The HMAC key is prepared once per configuration (HmacSha256), segments are
-// base64url-decoded into one reused buffer, and the header and claims are read with json-scan.ts, which accepts
-// and refuses exactly what the SDK's parseJson does. Verified tokens are cached (cache.ts).
+// base64url-decoded into one reused buffer, and the header and claims are read with json-scan.as.ts, which accepts
+// and refuses exactly what the SDK's parseJson does. Verified tokens are cached (cache.as.ts).
 import { isValidUtf8 } from "@proxy-wasm-as/sdk";
 import { HmacSha256, SHA256_DIGEST_BYTES, base64UrlDecodeInto, base64UrlDecodedLength, constantTimeEqual } from "@proxy-wasm-as/sdk/assembly/crypto";
-import { TokenCache } from "./cache";
-import { MemberScanner, ScannedValue, StringItems, ValueKind, numberValue, stringEquals, stringValue } from "./json-scan";
+import { TokenCache } from "./cache.as";
+import { MemberScanner, ScannedValue, StringItems, ValueKind, numberValue, stringEquals, stringValue } from "./json-scan.as";
 
 /** Outcome of verifying one token. */
 export enum Verdict { Valid, Malformed, BadSignature, Expired, NotYetValid, WrongIssuer, WrongAudience }
