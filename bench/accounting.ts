@@ -9,7 +9,11 @@ import type { TraceEntry } from "@proxy-wasm-as/harness/emulator";
 import { Emulator, type HeadersInit, type LogLevelName } from "@proxy-wasm-as/harness/emulator";
 import { startBenchEnvoy } from "./bench-envoy.ts";
 import type { BenchFilter } from "./envoy-config.ts";
+import type { Workload } from "./variants.ts";
 import { HEADER_EDITS, JWT_FORWARDED_CLAIM, UPSTREAM_RESPONSE_HEADERS } from "./workloads.ts";
+
+/** The headers the load generator sends with request `n` of a workload (bench/workloads.ts requestHeadersOf). */
+export type RequestHeadersOf = (n: number) => Record<string, string>;
 
 /** Requests run before counting (lazy set-up in the module is not per-request cost) and then counted. */
 const WARM_REQUESTS = 20;
@@ -103,11 +107,11 @@ const UPSTREAM_RESPONSE: HeadersInit = {
 };
 
 /** What the request and response must look like after the variant ran, as [header, wanted value or null for absent]. */
-function expectedEdits(workload: "headers" | "jwt"): {
+function expectedEdits(workload: Workload): {
   request: Array<[string, string | null]>;
   response: Array<[string, string | null]>;
 } {
-  if (workload === "jwt") return { request: [[JWT_FORWARDED_CLAIM.header, "user-42"]], response: [] };
+  if (workload !== "headers") return { request: [[JWT_FORWARDED_CLAIM.header, "user-42"]], response: [] };
   const side = (edits: { set: Record<string, string>; add: Record<string, string>; remove: readonly string[] }) => [
     ...edits.remove.map((name): [string, null] => [name, null]),
     ...Object.entries({ ...edits.set, ...edits.add }),
@@ -161,8 +165,8 @@ function tally(entries: readonly TraceEntry[], requests: number): Omit<RequestAc
  */
 export async function emulatorAccounting(
   filter: Extract<BenchFilter, { kind: "wasm" }>,
-  workload: "headers" | "jwt",
-  requestHeaders: Record<string, string>,
+  workload: Workload,
+  requestHeaders: RequestHeadersOf,
   options: { logLevel?: LogLevelName; warmRequests?: number; countedRequests?: number } = {},
 ): Promise<RequestAccounting> {
   const warm = options.warmRequests ?? WARM_REQUESTS;
@@ -186,7 +190,7 @@ export async function emulatorAccounting(
   for (let n = 0; n < warm + countedRequests; n++) {
     if (n === warm) start = emu.trace.length;
     const s = emu.httpStream();
-    s.requestHeaders(downstreamRequest(requestHeaders, n), { endOfStream: true });
+    s.requestHeaders(downstreamRequest(requestHeaders(n), n), { endOfStream: true });
     s.responseHeaders(UPSTREAM_RESPONSE);
     // As Envoy's HTTP/1.1 codec delivers the upstream's content-length body: the data, then an empty end of stream.
     s.responseBody("ok");
@@ -263,19 +267,20 @@ const ENVOY_TRACE_SETTLE_MS = 300;
  */
 export async function envoyTraceAccounting(
   filter: Extract<BenchFilter, { kind: "wasm" }>,
-  workload: "headers" | "jwt",
-  requestHeaders: Record<string, string>,
+  workload: Workload,
+  requestHeaders: RequestHeadersOf,
   cpus: string,
 ): Promise<EnvoyCrossCheck> {
   const settle = () => new Promise((resolve) => setTimeout(resolve, ENVOY_TRACE_SETTLE_MS));
   let envoy: Awaited<ReturnType<typeof startBenchEnvoy>> | undefined;
   try {
     envoy = await startBenchEnvoy(filter, { cpus, wasmLogLevel: "trace" });
-    const send = async () => void (await (await fetch(`${envoy!.origin}/`, { headers: requestHeaders })).arrayBuffer());
-    await send();
+    const send = async (n: number) =>
+      void (await (await fetch(`${envoy!.origin}/`, { headers: requestHeaders(n) })).arrayBuffer());
+    await send(0);
     await settle();
     const from = envoy.log.lines.length;
-    for (let i = 0; i < ENVOY_TRACE_REQUESTS; i++) await send();
+    for (let i = 1; i <= ENVOY_TRACE_REQUESTS; i++) await send(i);
     await settle();
     const messages = envoy.log.lines
       .slice(from)

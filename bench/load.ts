@@ -16,6 +16,8 @@ export interface LoadOptions {
   readonly durationSeconds: number;
   /** Request headers sent with every request. */
   readonly headers: Record<string, string>;
+  /** A wrk Lua script (path) that makes the requests, e.g. a different token on each (bench/workloads.ts). */
+  readonly script?: string;
 }
 
 /** The commands the load needs, with the Debian package that has each. */
@@ -40,5 +42,6 @@ export function generateLoad(url: string, options: LoadOptions): Promise<LoadRes
     durationSeconds: options.durationSeconds,
     cpus: options.cpus,
     request: { headers: Object.entries(options.headers) },
+    ...(options.script ? { script: options.script } : {}),
   });
 }

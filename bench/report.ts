@@ -178,9 +178,13 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     loadTable(report.results, "headers"),
     "",
-    `## JWT verification (real work per request)`,
+    `## JWT verification, the same token on every request (token caches hit)`,
     "",
     loadTable(report.results, "jwt"),
+    "",
+    `## JWT verification, a different token on every request (no cache can stand in for verification)`,
+    "",
+    loadTable(report.results, "jwt-distinct"),
     "",
     `## Targets`,
     "",
@@ -212,7 +216,7 @@ export function renderChart(results: readonly VariantResult[]): string {
   const barWidth = 420;
   const rowHeight = 24;
   const top = 40;
-  const groups: Workload[] = ["headers", "jwt"];
+  const groups: Workload[] = ["headers", "jwt", "jwt-distinct"];
   let y = top;
   const parts: string[] = [];
   const max = Math.max(1.1, ...rows.map((r) => r.throughputRatio!));
@@ -220,7 +224,7 @@ export function renderChart(results: readonly VariantResult[]): string {
   const x = (v: number) => labelWidth + (v / max) * barWidth;
   for (const group of groups) {
     parts.push(
-      `<text x="10" y="${y + 14}" font-weight="bold">${group === "headers" ? "header edits" : "JWT verification"}</text>`,
+      `<text x="10" y="${y + 14}" font-weight="bold">${group === "headers" ? "header edits" : group === "jwt" ? "JWT verification, same token" : "JWT verification, distinct tokens"}</text>`,
     );
     y += rowHeight;
     for (const r of rows.filter((row) => row.workload === group)) {

@@ -40,7 +40,7 @@ import {
   ratioTarget,
 } from "./targets.ts";
 import { type BuiltVariant, type Variant, VARIANTS, minimalModule } from "./variants.ts";
-import { HEADERS_WORKLOAD_REQUEST_HEADERS, JWT_FORWARDED_CLAIM, benchToken } from "./workloads.ts";
+import { JWT_FORWARDED_CLAIM, distinctTokensWrkScript, requestHeadersOf } from "./workloads.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const quick = process.argv.includes("--quick");
@@ -96,7 +96,7 @@ function describeMachine(envoyVersion: string): string {
 }
 
 function requestHeaders(variant: Variant): Record<string, string> {
-  return variant.workload === "headers" ? HEADERS_WORKLOAD_REQUEST_HEADERS : { authorization: `Bearer ${token}` };
+  return requestHeadersOf(variant.workload, 0);
 }
 
 /** Sends one request through `envoy` to /verify and checks the variant did its work; returns a problem or undefined. */
@@ -105,7 +105,7 @@ async function verify(variant: Variant, envoy: BenchEnvoy): Promise<string | und
   await response.arrayBuffer();
   const h = response.headers;
   const expected: Array<[string, string | null]> =
-    variant.workload === "jwt"
+    variant.workload !== "headers"
       ? [[`x-seen-${JWT_FORWARDED_CLAIM.header.replace(/^x-/, "")}`, variant.id === "none" ? null : "user-42"]]
       : variant.id === "none"
         ? [
@@ -135,7 +135,8 @@ async function load(running: Running, seconds: number): Promise<RoundResult> {
     cpus: settings.loadCpu,
     connections: settings.connections,
     durationSeconds: seconds,
-    headers: requestHeaders(running.variant),
+    headers: running.variant.workload === "jwt-distinct" ? {} : requestHeaders(running.variant),
+    ...(running.variant.workload === "jwt-distinct" ? { script: distinctTokensScript() } : {}),
   });
   const cpuMicros = processCpuMicros(running.envoy.pid) - cpuBefore;
   running.requestsServed += result.requests;
@@ -171,7 +172,16 @@ function emulatorFigures(): Promise<string> {
   });
 }
 
-const token = benchToken();
+let distinctScriptPath: string | undefined;
+/** The wrk script of the jwt-distinct workload, written once per run. */
+function distinctTokensScript(): string {
+  if (!distinctScriptPath) {
+    distinctScriptPath = join(ROOT, ".cache/bench/jwt-distinct.lua");
+    mkdirSync(join(ROOT, ".cache/bench"), { recursive: true });
+    writeFileSync(distinctScriptPath, distinctTokensWrkScript());
+  }
+  return distinctScriptPath;
+}
 say(`settings: ${JSON.stringify(settings)}${quick ? " (quick mode)" : ""}`);
 ensureLoadGenerator();
 
@@ -267,13 +277,9 @@ try {
   for (const r of running) {
     if (r.built.filter.kind !== "wasm" || r.variant.id === A_A_CONTROL_ID) continue;
     try {
-      const counted = await emulatorAccounting(r.built.filter, r.variant.workload, requestHeaders(r.variant));
-      counted.envoy = await envoyTraceAccounting(
-        r.built.filter,
-        r.variant.workload,
-        requestHeaders(r.variant),
-        settings.envoyCpu,
-      );
+      const headersOf = (n: number) => requestHeadersOf(r.variant.workload, n);
+      const counted = await emulatorAccounting(r.built.filter, r.variant.workload, headersOf);
+      counted.envoy = await envoyTraceAccounting(r.built.filter, r.variant.workload, headersOf, settings.envoyCpu);
       accounting.push({ variant: r.variant, accounting: counted });
       say(
         `accounting ${r.variant.workload}/${r.variant.id}: ${counted.vmEntries} VM entries, ${counted.hostCalls} host calls, ${counted.mallocs} mallocs per request${counted.problem ? ` (${counted.problem})` : ""}`,

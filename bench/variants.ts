@@ -3,7 +3,8 @@
 //
 //   headers workload: none · native (route header mutation) · AssemblyScript (ours) · floor (WebAssembly text) · Go SDK ·
 //                     proxy-runtime (solo-io, AssemblyScript) · Rust SDK · Lua
-//   jwt workload:     none · native (jwt_authn) · AssemblyScript (ours, jwt-auth) · Go SDK
+//   jwt, jwt-distinct: none · native (jwt_authn, its token cache on) · AssemblyScript (ours, jwt-auth) ·
+//                     boundary floor (WebAssembly text: the work's host calls without verification) · Go SDK
 //
 // Modules are copied to .cache/bench/modules/ so that a rebuild of build/ during the run cannot change them.
 import { execFile } from "node:child_process";
@@ -38,8 +39,12 @@ const PROXY_RUNTIME_PACKAGES = { "@solo-io/proxy-runtime": "0.1.8", assemblyscri
 const WABT_PACKAGES = { wabt: "1.0.39" };
 const GO_SDK_MODULE = "github.com/proxy-wasm/proxy-wasm-go-sdk";
 
-/** The two workloads: header edits (the same work seven ways) and JWT verification (real work per request). */
-export type Workload = "headers" | "jwt";
+/**
+ * The workloads: header edits (the same work seven ways), and JWT verification (real work per request) with the
+ * same token on every request (`jwt`: token caches hit) and with a different token on every request
+ * (`jwt-distinct`: no cache can stand in for verification).
+ */
+export type Workload = "headers" | "jwt" | "jwt-distinct";
 
 /** Size of a variant's .wasm module. */
 export interface ModuleSize {
@@ -235,10 +240,15 @@ async function proxyRuntimeVariant(): Promise<BuiltVariant | { skip: string }> {
  * The floor: bench/variants/floor-headers/floor.wat (the header edits by hand in WebAssembly text) compiled with
  * wat2wasm from the npm `wabt` package, installed into .cache/bench/wabt.
  */
-async function floorVariant(): Promise<BuiltVariant | { skip: string }> {
+function floorVariant(): Promise<BuiltVariant | { skip: string }> {
+  return watVariant("floor-headers");
+}
+
+/** bench/variants/<folder>/floor.wat compiled with wat2wasm (npm `wabt`, installed into .cache/bench/wabt). */
+async function watVariant(folder: string): Promise<BuiltVariant | { skip: string }> {
   const dir = join(BENCH_CACHE, "wabt");
-  const source = join(VARIANTS_DIR, "floor-headers");
-  const output = join(dir, "floor-headers.wasm");
+  const source = join(VARIANTS_DIR, folder);
+  const output = join(dir, `${folder}.wasm`);
   const failed = await installNpmPackages(dir, WABT_PACKAGES);
   if (failed) return failed;
   if (!upToDate(output, source)) {
@@ -251,12 +261,12 @@ async function floorVariant(): Promise<BuiltVariant | { skip: string }> {
       ]);
     } catch (err) {
       return {
-        skip: `wat2wasm of bench/variants/floor-headers/floor.wat failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}`,
+        skip: `wat2wasm of bench/variants/${folder}/floor.wat failed: ${(err as { stderr?: string }).stderr?.trim() ?? err}`,
       };
     }
   }
-  const module = stage(output, "floor-headers.wasm");
-  return { filter: { kind: "wasm", wasm: module.path, name: "floor-headers" }, module };
+  const module = stage(output, `${folder}.wasm`);
+  return { filter: { kind: "wasm", wasm: module.path, name: folder }, module };
 }
 
 /** Builds bench/variants/rust-headers with cargo for wasm32-wasip1 (adding the target through rustup if needed). */
@@ -322,25 +332,33 @@ export const VARIANTS: readonly Variant[] = [
       filter: { kind: "lua", source: readFileSync(join(VARIANTS_DIR, "lua-headers/filter.lua"), "utf8") },
     }),
   },
-  { id: "none", workload: "jwt", label: "no filter (baseline)", build: async () => ({ filter: { kind: "none" } }) },
-  {
-    id: "native",
-    workload: "jwt",
-    label: "Envoy native jwt_authn",
-    build: async () => ({ filter: { kind: "native-jwt" } }),
-  },
-  {
-    id: "as",
-    workload: "jwt",
-    label: "AssemblyScript, proxy-wasm-as jwt-auth (ours)",
-    build: () => ourVariant("jwt-auth", JWT_FILTER_CONFIG),
-  },
-  {
-    id: "go",
-    workload: "jwt",
-    label: "Go, proxy-wasm-go-sdk",
-    build: () => goVariant("go-jwt-auth", JWT_FILTER_CONFIG),
-  },
+  ...(["jwt", "jwt-distinct"] as const).flatMap((workload): Variant[] => [
+    { id: "none", workload, label: "no filter (baseline)", build: async () => ({ filter: { kind: "none" } }) },
+    {
+      id: "native",
+      workload,
+      label: "Envoy native jwt_authn",
+      build: async () => ({ filter: { kind: "native-jwt" } }),
+    },
+    {
+      id: "as",
+      workload,
+      label: "AssemblyScript, proxy-wasm-as jwt-auth (ours)",
+      build: () => ourVariant("jwt-auth", JWT_FILTER_CONFIG),
+    },
+    {
+      id: "floor",
+      workload,
+      label: "boundary floor: the work's host calls, no verification (WebAssembly text)",
+      build: () => watVariant("floor-jwt"),
+    },
+    {
+      id: "go",
+      workload,
+      label: "Go, proxy-wasm-go-sdk",
+      build: () => goVariant("go-jwt-auth", JWT_FILTER_CONFIG),
+    },
+  ]),
 ];
 
 /** Our smallest module (test/fixtures/add-header: one response header), the SDK's size floor. */

@@ -3,20 +3,17 @@
 // claims copied into request headers; invalid ones get 401, genuine tokens meant for someone else get 403.
 // See README.md for the configuration.
 import {
-  RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, JsonObject, JsonValue, JsonKind, JsonNumber, parseJson,
-  registerRoot, currentTimeNanoseconds, decodeUtf8Strict, logDebug, logInfo,
+  RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, registerRoot, currentTimeNanoseconds, isValidUtf8,
+  logDebug, logInfo,
 } from "@proxy-wasm-as/sdk";
-import { hmacSha256, constantTimeEqual, base64UrlDecode, SHA256_DIGEST_BYTES } from "@proxy-wasm-as/sdk/assembly/crypto";
-import { bearerToken, replyWithError, readCredentialHeader } from "../shared/auth";
+import { replyWithError } from "../shared/auth";
+import { TokenVerifier, Verdict, VerifierSettings } from "./token.as";
 
 const allowed = new Counter("jwt_auth.allowed");
 const deniedMissing = new Counter("jwt_auth.denied_missing");
 const deniedInvalid = new Counter("jwt_auth.denied_invalid");
 const deniedExpired = new Counter("jwt_auth.denied_expired");
 const deniedForbidden = new Counter("jwt_auth.denied_forbidden");
-
-/** Outcome of verifying one token. */
-enum Verdict { Valid, Malformed, BadSignature, Expired, NotYetValid, WrongIssuer, WrongAudience }
 
 /** A claim copied into a request header when the token is valid. */
 class ForwardedClaim {
@@ -74,81 +71,59 @@ class JwtAuthRoot extends RootContext {
   }
 
   newHttpContext(contextId: u32): HttpContext | null { return new JwtAuthRequest(this); }
+
+  // Every stream's context is the same (stateless streams: see sdk/README.md): the filter keeps nothing per
+  // stream, so Envoy enters the module only for the request headers (and to copy the token in).
+  static readonly statelessStreams: bool = true;
+
+  private verifier: TokenVerifier | null = null;
+  private verifierSecret: ArrayBuffer | null = null;
+
+  /** The verifier of the current configuration, made on the first request after (re)configuration. */
+  tokenVerifier(): TokenVerifier {
+    let verifier = this.verifier;
+    if (verifier == null || this.verifierSecret !== this.secret) {
+      const claims = new Array<string>(this.forwardedClaims.length);
+      for (let i = 0; i < claims.length; i++) unchecked(claims[i] = unchecked(this.forwardedClaims[i]).claim);
+      verifier = new TokenVerifier(new VerifierSettings(this.secret, this.issuer, this.audiences, this.clockSkewSeconds, this.requireExpiry, claims));
+      this.verifier = verifier;
+      this.verifierSecret = this.secret;
+      this.removeClaimHeadersFirst = claimHeadersOverlap(this.forwardedClaims);
+    }
+    return verifier;
+  }
+
+  /**
+   * True when two forwarded claims share a header, or one goes into `authorization`: then every claim header is
+   * removed before the token is read, and set afterwards (see onRequestHeaders).
+   */
+  removeClaimHeadersFirst: bool = false;
 }
 
-/** Result of verifying a token: the verdict and, when valid, its claims. */
-class Verification {
-  constructor(public readonly verdict: Verdict, public readonly claims: JsonObject | null = null) {}
-}
-
-/** Parses base64url-encoded JSON into an object; null if either step fails. */
-function decodeJsonObject(segment: string): JsonObject | null {
-  const bytes = base64UrlDecode(segment);
-  if (bytes == null) return null;
-  const text = decodeUtf8Strict(bytes); // RFC 7519 §7.2: the JSON must be UTF-8; anything else is malformed
-  if (text == null) return null;
-  const parsed = parseJson(text);
-  const value = parsed.value;
-  return parsed.error == null && value != null ? value.asObject() : null;
-}
-
-/** NumericDate claim `name` (RFC 7519 §2): its value, NaN when absent, null when present but not a number. */
-function numericClaim(claims: JsonObject, name: string): JsonNumber | null {
-  const value = claims.get(name);
-  if (value == null) return new JsonNumber(f64.NaN);
-  return value.kind == JsonKind.Number ? changetype<JsonNumber>(value) : null;
-}
-
-/** True if claim "aud" (a string or an array of strings, RFC 7519 §4.1.3) names one of `audiences`. */
-function audienceMatches(claims: JsonObject, audiences: string[]): bool {
-  const value = claims.get("aud");
-  if (value == null) return false;
-  const single = value.asString();
-  if (single != null) return audiences.includes(single);
-  const list = value.asArray();
-  if (list == null) return false;
-  for (let i = 0; i < list.length; i++) {
-    const item = list.at(i)!.asString();
-    if (item != null && audiences.includes(item)) return true;
+function claimHeadersOverlap(claims: ForwardedClaim[]): bool {
+  for (let i = 0; i < claims.length; i++) {
+    const header = unchecked(claims[i]).header;
+    if (header == "authorization") return true;
+    for (let j = 0; j < i; j++) if (unchecked(claims[j]).header == header) return true;
   }
   return false;
 }
 
-/** Verifies `token` under the configuration of `root` at `nowSeconds`. */
-export function verify(root: JwtAuthRoot, token: string, nowSeconds: f64): Verification {
-  const firstDot = token.indexOf(".");
-  const secondDot = firstDot < 0 ? -1 : token.indexOf(".", firstDot + 1);
-  if (secondDot < 0 || token.indexOf(".", secondDot + 1) >= 0) return new Verification(Verdict.Malformed);
-  const header = decodeJsonObject(token.substring(0, firstDot));
-  if (header == null || header.getString("alg") != "HS256") return new Verification(Verdict.Malformed);
-  const signature = base64UrlDecode(token.substring(secondDot + 1));
-  if (signature == null || signature.byteLength != SHA256_DIGEST_BYTES) return new Verification(Verdict.Malformed);
-  const expected = hmacSha256(root.secret, String.UTF8.encode(token.substring(0, secondDot)));
-  if (!constantTimeEqual(signature, expected)) return new Verification(Verdict.BadSignature);
-  // Only a correctly signed token's payload is parsed.
-  const claims = decodeJsonObject(token.substring(firstDot + 1, secondDot));
-  if (claims == null) return new Verification(Verdict.Malformed);
-  const expiryClaim = numericClaim(claims, "exp");
-  const notBeforeClaim = numericClaim(claims, "nbf");
-  if (expiryClaim == null || notBeforeClaim == null) return new Verification(Verdict.Malformed);
-  const expiry = expiryClaim.value;
-  if (isNaN(expiry) ? root.requireExpiry : nowSeconds >= expiry + root.clockSkewSeconds) return new Verification(Verdict.Expired);
-  const notBefore = notBeforeClaim.value;
-  if (!isNaN(notBefore) && nowSeconds + root.clockSkewSeconds < notBefore) return new Verification(Verdict.NotYetValid);
-  if (root.issuer.length > 0 && claims.getString("iss") != root.issuer) return new Verification(Verdict.WrongIssuer);
-  if (root.audiences.length > 0 && !audienceMatches(claims, root.audiences)) return new Verification(Verdict.WrongAudience);
-  return new Verification(Verdict.Valid, claims);
-}
-
-/** Header text for a claim value: strings as they are, numbers and booleans as JSON; null for other kinds. */
-function claimText(value: JsonValue): string | null {
-  if (value.kind == JsonKind.String) return value.asString();
-  if (value.kind == JsonKind.Bool) return value.asBool() ? "true" : "false";
-  if (value.kind == JsonKind.Number) {
-    const number = value.asNumber();
-    return number == Math.floor(number) && Math.abs(number) < 9007199254740992 ? (<i64>number).toString() : number.toString();
-  }
-  return null;
+/**
+ * Offset of the token in an `Authorization` value "Bearer <token>" (scheme case-insensitive, RFC 6750 §2.1: one
+ * or more spaces after it; the token is taken exactly as sent, Envoy already strips the value's outer
+ * whitespace), or -1 when the value is not that. The value is well-formed UTF-8, so its first 7 bytes are
+ * "bearer " in any case exactly when its first 7 characters are.
+ */
+function bearerTokenStart(authorization: ArrayBuffer): i32 {
+  const length = authorization.byteLength;
+  if (length <= 7) return -1;
+  const at = changetype<usize>(authorization);
+  // "bearer" as little-endian bytes, compared with ASCII upper case folded to lower case ('B' | 0x20 == 'b').
+  if ((load<u32>(at) | 0x20202020) != 0x72616562 || (<u32>load<u16>(at + 4) | 0x2020) != 0x7265 || load<u8>(at + 6) != 0x20) return -1;
+  let start = 7;
+  while (start < length && load<u8>(at + <usize>start) == 0x20) start++;
+  return start < length ? start : -1;
 }
 
 /** One request: verifies its token in onRequestHeaders. */
@@ -157,25 +132,27 @@ class JwtAuthRequest extends HttpContext {
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): Action {
     const root = this.root;
+    const verifier = root.tokenVerifier();
     const headers = this.requestHeaders;
-    // Claim headers come only from a verified token, never from the client.
-    for (let i = 0; i < root.forwardedClaims.length; i++) headers.remove(unchecked(root.forwardedClaims[i]).header);
-    const authorization = readCredentialHeader(headers, "authorization");
-    const authorizationText = authorization.text;
-    if (authorization.present && authorizationText == null) {
-      // Compared as received: a header that is not UTF-8 is refused, never decoded lossily into a valid token.
+    const claims = root.forwardedClaims;
+    // Claim headers come only from a verified token, never from the client: each one is replaced by the token's
+    // claim, or removed, below (setting a header replaces every value the client sent).
+    if (root.removeClaimHeadersFirst) for (let i = 0; i < claims.length; i++) headers.remove(unchecked(claims[i]).header);
+    const authorization = headers.getBytes("authorization");
+    // Compared as received: a header that is not UTF-8 is refused, never decoded lossily into a valid token.
+    if (authorization != null && !isValidUtf8(authorization)) {
       return this.rejectInvalid(deniedInvalid, "authorization header is not valid UTF-8", "jwt_malformed");
     }
-    const token = authorizationText != null ? bearerToken(authorizationText) : null;
-    if (token == null) {
+    const tokenStart = authorization != null ? bearerTokenStart(authorization) : -1;
+    if (tokenStart < 0) {
+      this.removeClaimHeaders();
       deniedMissing.increment();
       logDebug("jwt-auth: denied, no bearer token");
       replyWithError(this, 401, "unauthorized", "missing bearer token", root.challenge, "jwt_missing");
       return Action.Pause;
     }
     const nowSeconds = <f64>(currentTimeNanoseconds() / 1_000_000_000);
-    const result = verify(root, token, nowSeconds);
-    switch (result.verdict) {
+    switch (verifier.verify(authorization!, tokenStart, authorization!.byteLength, nowSeconds)) {
       case Verdict.Valid: break;
       case Verdict.Expired:
         return this.rejectInvalid(deniedExpired, "token expired", "jwt_expired");
@@ -190,12 +167,12 @@ class JwtAuthRequest extends HttpContext {
       default:
         return this.rejectInvalid(deniedInvalid, "malformed token (expected an HS256 JWT)", "jwt_malformed");
     }
-    const claims = result.claims!;
-    for (let i = 0; i < root.forwardedClaims.length; i++) {
-      const forwarded = unchecked(root.forwardedClaims[i]);
-      const value = claims.get(forwarded.claim);
-      const text = value != null ? claimText(value) : null;
-      if (text != null) headers.set(forwarded.header, text);
+    const values = verifier.claimValues;
+    for (let i = 0; i < claims.length; i++) {
+      const value = unchecked(values[i]);
+      const header = unchecked(claims[i]).header;
+      if (value != null) headers.setBytes(header, value);
+      else if (!root.removeClaimHeadersFirst) headers.remove(header);
     }
     allowed.increment();
     logDebug("jwt-auth: allowed");
@@ -203,7 +180,19 @@ class JwtAuthRequest extends HttpContext {
   }
 
   /** 401 with error="invalid_token" (RFC 6750 §3.1), counting on `counter`. */
+  /**
+   * On a refusal: the claim headers the client sent are removed too (the request never reaches the upstream, but
+   * the access log must not show them as if they came from a token).
+   */
+  private removeClaimHeaders(): void {
+    const root = this.root;
+    if (root.removeClaimHeadersFirst) return; // already done
+    const claims = root.forwardedClaims;
+    for (let i = 0; i < claims.length; i++) this.requestHeaders.remove(unchecked(claims[i]).header);
+  }
+
   private rejectInvalid(counter: Counter, message: string, details: string): Action {
+    this.removeClaimHeaders();
     counter.increment();
     logDebug("jwt-auth: denied, " + message);
     const challenge = this.root.challenge + ", error=\"invalid_token\", error_description=\"" + message + "\"";
@@ -213,6 +202,7 @@ class JwtAuthRequest extends HttpContext {
 
   /** 403: a genuine, current token that is not meant for this service. */
   private reject403(message: string, details: string): Action {
+    this.removeClaimHeaders();
     deniedForbidden.increment();
     logDebug("jwt-auth: denied, " + message);
     replyWithError(this, 403, "forbidden", message, "", details);

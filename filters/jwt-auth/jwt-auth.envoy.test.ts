@@ -1,6 +1,13 @@
 // jwt-auth in real Envoy: valid tokens reach the upstream with claim headers; 401/403 local replies; counters.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { httpWasm, startEnvoy, startHttpUpstream, type Envoy, type HttpUpstream } from "@proxy-wasm-as/harness";
+import {
+  EnvoyHarnessError,
+  httpWasm,
+  startEnvoy,
+  startHttpUpstream,
+  type Envoy,
+  type HttpUpstream,
+} from "@proxy-wasm-as/harness";
 import {
   ENVOY_RUNNER,
   customCounter,
@@ -89,6 +96,47 @@ describe("jwt-auth (real Envoy)", () => {
     expect(customCounter(delta, "jwt_auth.denied_invalid")).toBe(1);
     expect(customCounter(delta, "jwt_auth.denied_forbidden")).toBe(1);
     expect(customCounter(delta, "jwt_auth.denied_missing")).toBe(1);
+  });
+
+  // jwt-auth keeps nothing per stream (the SDK's stateless streams), and Envoy does not tell a module which plugin a
+  // stream belongs to: two jwt-auth plugins sharing a VM (the same code and VM configuration) must never mix their
+  // configurations, so the second one is refused. With their own vm_id they run side by side.
+  test("a second jwt-auth plugin in the same VM is refused; with its own vm_id it runs", async () => {
+    const orders = { ...CONFIG, issuer: "https://orders.example.com" };
+    const billing = { ...CONFIG, issuer: "https://billing.example.com" };
+    const refused = await startEnvoy({
+      runner: ENVOY_RUNNER,
+      filters: [
+        httpWasm(filterWasm("jwt-auth"), { name: "orders-jwt", config: orders }),
+        httpWasm(filterWasm("jwt-auth"), { name: "billing-jwt", config: billing }),
+      ],
+      upstream,
+    }).then(
+      async (started) => {
+        await started.stop();
+        return null;
+      },
+      (e: unknown) => e,
+    );
+    expect(refused, "Envoy should have refused the second plugin").toBeInstanceOf(EnvoyHarnessError);
+    // Envoy fails the worker's VM; the module's reason (the emulator test in test/unit/add-header.test.ts checks
+    // its text) is logged just before, at critical level.
+    expect((refused as EnvoyHarnessError).logLines.join("\n")).toMatch(
+      /Failed to start thread-local Wasm|statelessStreams: plugin "(billing|orders)-jwt" cannot share a VM/,
+    );
+    await using apart = await startEnvoy({
+      runner: ENVOY_RUNNER,
+      filters: [
+        httpWasm(filterWasm("jwt-auth"), { name: "orders-jwt", config: orders, vmId: "orders" }),
+        httpWasm(filterWasm("jwt-auth"), { name: "billing-jwt", config: billing, vmId: "billing" }),
+      ],
+      upstream,
+    });
+    // Each plugin checks its own issuer: a token of one is refused by the other.
+    const ordersToken = signJwt({ ...claims(), iss: "https://orders.example.com" }, SECRET);
+    const response = await apart.request("/orders", { headers: { authorization: `Bearer ${ordersToken}` } });
+    expect(response.status).toBe(403);
+    expect(response.json()).toEqual({ error: "forbidden", message: "token issuer not accepted" });
   });
 
   test("Envoy refuses a configuration without a secret, with the filter's reason", async () => {

@@ -324,6 +324,37 @@ for (const variant of ["sdk-behaviour", "sdk-behaviour-incremental"]) {
         await verbose.request({ headers: { "x-case": "log" } });
         expect(verbose.logMessages()).toEqual(expect.arrayContaining(["debug enabled", "info line", "trace line"]));
       });
+
+      // Envoy does not tell a module that the level changed (POST /logging): the SDK reads it at every root callback
+      // and keeps it for at most 64 stream callbacks, so per-request logging makes no proxy_get_log_level call.
+      it("sees a level changed at run time within 64 stream callbacks, or at the next tick, without asking per request", async () => {
+        const emu = await load({ pluginConfig: { tickMs: 1000 }, trace: true });
+        const debugLines = () => emu.logMessages().filter((m) => m === "debug enabled").length;
+        const levelReads = () => emu.trace.filter((e) => e.call === "env.proxy_get_log_level").length;
+        const streamCallbacks = () =>
+          emu.trace.filter((e) => e.call.startsWith("guest.proxy_on_") && e.contextId !== emu.rootContextId()).length;
+        const callbacksBefore = streamCallbacks();
+        await emu.request({ headers: { "x-case": "log" } });
+        const perRequest = streamCallbacks() - callbacksBefore;
+        const readsBefore = levelReads();
+        emu.setLogLevel("debug");
+        let requests = 0;
+        while (debugLines() === 0 && requests < 40) {
+          await emu.request({ headers: { "x-case": "log" } });
+          requests++;
+        }
+        expect(debugLines()).toBe(1);
+        // requests went by on the old level, but no more than 64 stream callbacks' worth
+        expect(perRequest).toBeGreaterThan(1);
+        expect(requests).toBeGreaterThan(1);
+        expect(requests).toBeLessThanOrEqual(Math.ceil(64 / perRequest) + 1);
+        expect(levelReads() - readsBefore).toBe(1);
+        // back to info: a tick (a root callback) reads the level again at once
+        emu.setLogLevel("info");
+        emu.advance(1000);
+        await emu.request({ headers: { "x-case": "log" } });
+        expect(debugLines()).toBe(1);
+      });
     });
 
     describe("abort", () => {

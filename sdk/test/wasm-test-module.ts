@@ -83,7 +83,10 @@ export async function compileTestModule<T>(
 
 /** Copies bytes and strings into and out of a test module's managed objects. */
 export class ManagedMemory {
-  constructor(private readonly wasm: ManagedMemoryExports) {}
+  private readonly wasm: ManagedMemoryExports;
+  constructor(wasm: ManagedMemoryExports) {
+    this.wasm = wasm;
+  }
 
   /** Byte length of a managed object (AssemblyScript keeps it in the header word just before the data). */
   size(pointer: Pointer): number {

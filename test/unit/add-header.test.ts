@@ -52,12 +52,13 @@ test("the SDK's build transform exports only the callbacks a module overrides (E
 });
 
 test("statelessStreams (opt-in) drops context create/delete; without it, or with per-stream needs, they stay", async () => {
-  // headers opts in; its one field is a readonly reference to its root class.
+  // headers and jwt-auth opt in; their one field is a readonly reference to their root class.
   expect(await exportsOf("headers")).toEqual(
     [...ALWAYS, "proxy_on_request_headers", "proxy_on_response_headers"].sort(),
   );
-  // jwt-auth has the same shape but does not opt in; metrics keeps state per stream, ext-authz makes callouts.
-  for (const name of ["jwt-auth", "metrics", "ext-authz"])
+  expect(await exportsOf("jwt-auth")).toEqual([...ALWAYS, "proxy_on_request_headers"].sort());
+  // metrics keeps state per stream, ext-authz makes callouts.
+  for (const name of ["metrics", "ext-authz"])
     expect(await exportsOf(name)).toEqual(expect.arrayContaining(STREAM_LIFECYCLE));
 });
 
@@ -92,17 +93,42 @@ test("a stateless module serves every stream from one object, each callback with
   expect(emu.vm.memoryBytes).toBe(before);
 });
 
-test("in a stateless module's VM a new plugin configuration takes over every stream, with a warning", async () => {
-  // Envoy makes a new root in the same VM on a configuration update; it never says which root a stream is for.
+test("in a stateless module's VM a new configuration of the same plugin takes over every stream, with a warning", async () => {
+  // Envoy makes a new root in the same VM on a configuration update (same plugin name); it never says which root a
+  // stream is for.
   const emu = await Emulator.load("build/headers.wasm", {
     rootId: "a",
+    pluginName: "edits",
     pluginConfig: { request: { set: { "x-plugin": "a" } } },
   });
-  emu.addPlugin({ rootId: "b", pluginName: "b", pluginConfig: { request: { set: { "x-plugin": "b" } } } });
-  expect(emu.logMessages("warn").join("\n")).toContain("a new plugin configuration now serves every stream of this VM");
+  emu.addPlugin({ rootId: "b", pluginName: "edits", pluginConfig: { request: { set: { "x-plugin": "b" } } } });
+  expect(emu.logMessages("warn")).toContain(
+    'statelessStreams: plugin "edits": a new configuration now serves every stream of this VM',
+  );
   for (const rootId of ["a", "b"]) {
     const s = emu.httpStream({ rootId });
     s.requestHeaders({ ":path": "/" }, { endOfStream: true });
     expect(s.request.headers.get("x-plugin")).toBe("b");
   }
+});
+
+test("a stateless module refuses a second plugin in its VM: the streams of two plugins could not be told apart", async () => {
+  const emu = await Emulator.load("build/jwt-auth.wasm", {
+    pluginName: "orders-jwt",
+    pluginConfig: { secret: "s".repeat(32), issuer: "https://orders.example.com" },
+  });
+  expect(() =>
+    emu.addPlugin({
+      rootId: "billing",
+      pluginName: "billing-jwt",
+      pluginConfig: { secret: "t".repeat(32), issuer: "https://billing.example.com" },
+    }),
+  ).toThrow();
+  expect(emu.logMessages("critical")).toEqual([
+    'statelessStreams: plugin "billing-jwt" cannot share a VM with plugin "orders-jwt" (stateless streams): give each plugin its own vm_config.vm_id',
+  ]);
+  // The first plugin still serves its streams with its own configuration.
+  const s = emu.httpStream();
+  s.requestHeaders({ ":path": "/" }, { endOfStream: true });
+  expect(s.localReply?.status).toBe(401);
 });

@@ -13,6 +13,7 @@ import {
   logLevelName,
   type LogEntry,
   type LogLevelInput,
+  type LogLevelName,
 } from "./errors.ts";
 import { EmulatorHost, type MetricValue } from "./host.ts";
 import { runExchange } from "./exchange.ts";
@@ -71,6 +72,8 @@ export class Emulator {
   readonly #calloutRecords: CalloutRecord[] = [];
   #failedAtMs = 0;
   #nextConnectionId = 1;
+  /** Set by setLogLevel: the level new VM instances start at instead of the option's. */
+  #logLevel: LogLevelName | undefined;
   #vmInstances = 0;
   readonly #router: Router;
   readonly #endpoints = new Map<string, UpstreamAddresses>();
@@ -193,6 +196,18 @@ export class Emulator {
   /** Every HTTP/gRPC callout the module made (all VM instances). */
   get callouts(): readonly CalloutRecord[] {
     return this.#calloutRecords;
+  }
+
+  /**
+   * Changes Envoy's `wasm` log level at run time, as `POST /logging?wasm=<level>` on Envoy's admin API does: lines
+   * below it are dropped from now on, and proxy_get_log_level reports it. As in Envoy, the module is not told; it
+   * sees the new level the next time it asks. New VM instances (after a failure) start at this level too.
+   */
+  setLogLevel(level: LogLevelInput): void {
+    const name = logLevelName(level);
+    this.#logLevel = name;
+    this.#vm.setLogLevel(name);
+    this.#mainThreadVm?.setLogLevel(name);
   }
 
   /** Log messages, optionally only those at `level` ("warn" is an alias of "warning"). */
@@ -362,12 +377,13 @@ export class Emulator {
 
   #vmSettings(): VmSettings {
     const symbolicator = this.#symbolicator;
-    return vmSettingsFrom(
+    const settings = vmSettingsFrom(
       this.#options,
       (entry) => this.logs.push(entry),
       (stack) => symbolicator.frames(stack),
       this.#coverage?.imports,
     );
+    return this.#logLevel ? { ...settings, logLevel: this.#logLevel } : settings;
   }
 
   #startVm(): WasmVm {

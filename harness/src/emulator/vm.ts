@@ -64,7 +64,7 @@ export class WasmVm implements CalloutDelivery {
   readonly #memory: WebAssembly.Memory;
   readonly #watchdog: Watchdog;
   #phase: Phase = null;
-  readonly #logThreshold: number;
+  #logThreshold: number;
   readonly #tracing: boolean;
   /** The allocator export Envoy calls: "malloc", else "proxy_on_memory_allocate". */
   readonly #allocName: string;
@@ -343,6 +343,11 @@ export class WasmVm implements CalloutDelivery {
     return c ? (this.#contexts.get(c.rootContextId) ?? c) : null;
   }
 
+  /** Changes the `wasm` log level, as Envoy's admin `POST /logging?wasm=<level>` does (the module is not told). */
+  setLogLevel(level: VmSettings["logLevel"]): void {
+    this.#logThreshold = LOG_LEVELS.indexOf(level);
+  }
+
   #log(level: LogLevel, ctx: ContextState | null, message: string): void {
     if (level < this.#logThreshold) return;
     const entry: LogEntry = {
@@ -378,6 +383,7 @@ export class WasmVm implements CalloutDelivery {
       },
       log: (level, ctx, message) => vm.#log(level, ctx, message),
       logs: (level) => level >= vm.#logThreshold,
+      logLevel: () => vm.#logThreshold,
       callbackData: () => vm.#callbackData,
       pluginConfiguration: () => vm.#pluginConfigReadable,
       markDeferred: (stream) => vm.markDeferred(stream),

@@ -1,5 +1,6 @@
-// Typed layer: level-checked logging. The level is asked once per callback and cached, so a disabled level
-// costs one comparison. Build expensive messages only behind `if (isLogEnabled(LogLevel.Debug))`.
+// Typed layer: level-checked logging. The level is read from Envoy once and kept (host/hostcalls.ts says for how
+// long: until the next root callback, at most 64 stream callbacks), so a disabled level costs one comparison.
+// Build expensive messages only behind `if (isLogEnabled(LogLevel.Debug))`.
 import { LogLevel } from "../abi/types";
 import { log } from "../host/hostcalls";
 

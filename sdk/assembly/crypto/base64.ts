@@ -32,6 +32,63 @@ export function base64UrlDecode(text: string): ArrayBuffer | null {
   return decode(text, true);
 }
 
+/** Number of bytes `length` characters of unpadded base64url decode to; -1 if no canonical encoding has that length. */
+export function base64UrlDecodedLength(length: i32): i32 {
+  const rest = length & 3;
+  return length < 0 || rest == 1 ? -1 : (length >> 2) * 3 + (rest == 0 ? 0 : rest - 1);
+}
+
+/**
+ * Decodes the unpadded base64url (RFC 4648 §5) text in bytes [start, end) of `input` (ASCII, e.g. a JWT segment
+ * as received) into `output` at `outputOffset`, without allocating. Returns the number of bytes written, or -1
+ * when the text is not a canonical encoding (a character outside the alphabet, including '=', a length of 4n+1,
+ * non-zero spare bits) or does not fit in `output` (see base64UrlDecodedLength).
+ */
+export function base64UrlDecodeInto(input: ArrayBuffer, start: i32, end: i32, output: ArrayBuffer, outputOffset: i32): i32 {
+  if (start < 0 || end > input.byteLength || start > end || outputOffset < 0) return -1;
+  const written = base64UrlDecodedLength(end - start);
+  if (written < 0 || outputOffset + written > output.byteLength) return -1;
+  const table = changetype<usize>(URL_SEXTETS);
+  let from = changetype<usize>(input) + <usize>start;
+  const last = changetype<usize>(input) + <usize>end;
+  let to = changetype<usize>(output) + <usize>outputOffset;
+  // Whole groups of 4 characters → 3 bytes; INVALID (0xff) in any of them shows in the OR of the four.
+  for (; from + 4 <= last; from += 4) {
+    const a = <u32>load<u8>(table + load<u8>(from));
+    const b = <u32>load<u8>(table + load<u8>(from + 1));
+    const c = <u32>load<u8>(table + load<u8>(from + 2));
+    const d = <u32>load<u8>(table + load<u8>(from + 3));
+    if ((a | b | c | d) == INVALID) return -1;
+    const triple = (a << 18) | (b << 12) | (c << 6) | d;
+    store<u8>(to, <u8>(triple >> 16));
+    store<u8>(to + 1, <u8>(triple >> 8));
+    store<u8>(to + 2, <u8>triple);
+    to += 3;
+  }
+  const rest = <i32>(last - from);
+  if (rest > 0) {
+    const a = <u32>load<u8>(table + load<u8>(from));
+    const b = <u32>load<u8>(table + load<u8>(from + 1));
+    const c = rest == 3 ? <u32>load<u8>(table + load<u8>(from + 2)) : 0;
+    if ((a | b | c) == INVALID) return -1;
+    const triple = (a << 18) | (b << 12) | (c << 6);
+    store<u8>(to, <u8>(triple >> 16));
+    if (rest == 3) store<u8>(to + 1, <u8>(triple >> 8));
+    // Canonical form (RFC 4648 §3.5): the bits after the last whole byte are zero.
+    if ((rest == 2 ? triple & 0xffff : triple & 0xff) != 0) return -1;
+  }
+  return written;
+}
+
+/** base64url character → its 6-bit value, INVALID for every other byte (built once, at module start). */
+const URL_SEXTETS: StaticArray<u8> = urlSextets();
+
+function urlSextets(): StaticArray<u8> {
+  const table = new StaticArray<u8>(256);
+  for (let i = 0; i < 256; i++) unchecked(table[i] = sextet(<u32>i, true));
+  return table;
+}
+
 function encode(data: ArrayBuffer, alphabet: string, padded: bool): string {
   const length = data.byteLength;
   const fullGroups = length / 3;

@@ -10,7 +10,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 // The test module: thin exports over the public crypto API, taking and returning managed objects by pointer.
 const ENTRY_SOURCE = MANAGED_MEMORY_EXPORTS + `
-import { sha256, Sha256, hmacSha256, constantTimeEqual, base64Encode, base64UrlEncode, base64Decode, base64UrlDecode, hexEncode } from "./index";
+import { sha256, Sha256, hmacSha256, HmacSha256, constantTimeEqual, base64Encode, base64UrlEncode, base64Decode, base64UrlDecode, base64UrlDecodeInto, base64UrlDecodedLength, hexEncode } from "./index";
 export function sha256Of(data: ArrayBuffer): ArrayBuffer { return sha256(data); }
 export function sha256InChunks(data: ArrayBuffer, chunk: i32): ArrayBuffer {
   const hasher = new Sha256();
@@ -18,6 +18,13 @@ export function sha256InChunks(data: ArrayBuffer, chunk: i32): ArrayBuffer {
   return hasher.digest();
 }
 export function hmacOf(key: ArrayBuffer, message: ArrayBuffer): ArrayBuffer { return hmacSha256(key, message); }
+let prepared: HmacSha256 | null = null;
+export function prepareKey(key: ArrayBuffer): void { prepared = new HmacSha256(key); }
+export function preparedMac(message: ArrayBuffer, start: i32, end: i32): ArrayBuffer { return prepared!.mac(message, start, end); }
+export function preparedMacInto(message: ArrayBuffer, out: ArrayBuffer, offset: i32): void { prepared!.macInto(message, 0, message.byteLength, out, offset); }
+export function digestInto(data: ArrayBuffer, out: ArrayBuffer, offset: i32): void { new Sha256().update(data).digestInto(out, offset); }
+export function decodeUrlInto(input: ArrayBuffer, start: i32, end: i32, out: ArrayBuffer, offset: i32): i32 { return base64UrlDecodeInto(input, start, end, out, offset); }
+export function decodedLength(length: i32): i32 { return base64UrlDecodedLength(length); }
 export function equal(candidate: ArrayBuffer, expected: ArrayBuffer): bool { return constantTimeEqual(candidate, expected); }
 export function encodeStandard(data: ArrayBuffer): string { return base64Encode(data); }
 export function encodeUrl(data: ArrayBuffer): string { return base64UrlEncode(data); }
@@ -30,6 +37,12 @@ interface CryptoExports extends ManagedMemoryExports {
   sha256Of(data: Pointer): Pointer;
   sha256InChunks(data: Pointer, chunk: number): Pointer;
   hmacOf(key: Pointer, message: Pointer): Pointer;
+  prepareKey(key: Pointer): void;
+  preparedMac(message: Pointer, start: number, end: number): Pointer;
+  preparedMacInto(message: Pointer, out: Pointer, offset: number): void;
+  digestInto(data: Pointer, out: Pointer, offset: number): void;
+  decodeUrlInto(input: Pointer, start: number, end: number, out: Pointer, offset: number): number;
+  decodedLength(length: number): number;
   equal(candidate: Pointer, expected: Pointer): number;
   encodeStandard(data: Pointer): Pointer;
   encodeUrl(data: Pointer): Pointer;
@@ -115,6 +128,37 @@ describe("HMAC-SHA256 (RFC 2104, RFC 4231 test cases)", () => {
   });
 });
 
+describe("HmacSha256 (one key prepared once)", () => {
+  it("gives hmacSha256's MAC for every key length and for ranges of a message", () => {
+    for (const keyLength of [0, 1, 31, 32, 63, 64, 65, 131]) {
+      const key = randomBytes(keyLength);
+      wasm.prepareKey(toWasmBytes(key));
+      for (let i = 0; i < 20; i++) {
+        const message = randomBytes(Math.floor(Math.random() * 300));
+        const start = Math.floor(Math.random() * (message.length + 1));
+        const end = start + Math.floor(Math.random() * (message.length - start + 1));
+        const expected = createHmac("sha256", key).update(message.subarray(start, end)).digest("hex");
+        expect(fromWasmBytes(wasm.preparedMac(toWasmBytes(message), start, end)).toString("hex")).toBe(expected);
+      }
+    }
+  });
+
+  it("matches RFC 4231 test case 2 when written into a buffer at an offset", () => {
+    wasm.prepareKey(toWasmBytes(bytes("Jefe")));
+    const out = toWasmBytes(Buffer.alloc(40));
+    wasm.preparedMacInto(toWasmBytes(bytes("what do ya want for nothing?")), out, 5);
+    const written = fromWasmBytes(out);
+    expect(written.subarray(5, 37).toString("hex")).toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    expect(written.subarray(0, 5).equals(Buffer.alloc(5))).toBe(true);
+    expect(written.subarray(37).equals(Buffer.alloc(3))).toBe(true);
+  });
+
+  it("refuses to write a digest past the end of the buffer", () => {
+    expect(() => wasm.digestInto(toWasmBytes(bytes("abc")), toWasmBytes(Buffer.alloc(40)), 9)).toThrow();
+    wasm.digestInto(toWasmBytes(bytes("abc")), toWasmBytes(Buffer.alloc(40)), 8); // exactly fits
+  });
+});
+
 describe("constantTimeEqual", () => {
   const equal = (a: string, b: string) => wasm.equal(toWasmBytes(bytes(a)), toWasmBytes(bytes(b))) === 1;
   it("is true only for identical bytes", () => {
@@ -161,6 +205,32 @@ describe("base64 / base64url (RFC 4648)", () => {
     for (const bad of ["Zg==", "Z", "+/+/", "Zh", "Zm9v.", "Zm9vY"]) {
       expect(wasm.decodeUrl(toWasmString(bad)), `base64url "${bad}"`).toBe(0);
     }
+  });
+
+  it("decodes a range of bytes into a buffer (base64UrlDecodeInto) exactly as base64UrlDecode decodes the text", () => {
+    const decodeRange = (text: string, prefix = "..", suffix = ".") => {
+      const input = toWasmBytes(bytes(prefix + text + suffix));
+      const out = toWasmBytes(Buffer.alloc(text.length + 4, 0xaa));
+      const written = wasm.decodeUrlInto(input, prefix.length, prefix.length + text.length, out, 2);
+      return written < 0 ? null : fromWasmBytes(out).subarray(2, 2 + written).toString("latin1");
+    };
+    for (let i = 0; i < 300; i++) {
+      const data = randomBytes(Math.floor(Math.random() * 70));
+      const url = data.toString("base64url");
+      expect(decodeRange(url)).toBe(data.toString("latin1"));
+      expect(wasm.decodedLength(url.length)).toBe(data.length);
+      // any single character changed: the same verdict as the string decoder
+      const at = Math.floor(Math.random() * Math.max(1, url.length));
+      const changed = url.slice(0, at) + String.fromCharCode(Math.floor(Math.random() * 128)) + url.slice(at + 1);
+      expect(decodeRange(changed), changed).toBe(decoded(wasm.decodeUrl(toWasmString(changed))));
+    }
+    for (const bad of ["Zg==", "Z", "+/+/", "Zh", "Zm9v.", "Zm9vY", "Zm9\u00e9"]) expect(decodeRange(bad), bad).toBeNull();
+    // no room: refused, nothing written past the buffer
+    const out = toWasmBytes(Buffer.alloc(4));
+    expect(wasm.decodeUrlInto(toWasmBytes(bytes("Zm9vYmFy")), 0, 8, out, 0)).toBe(-1);
+    expect(wasm.decodeUrlInto(toWasmBytes(bytes("Zm9v")), 0, 4, out, 1)).toBe(3);
+    expect(wasm.decodeUrlInto(toWasmBytes(bytes("Zm9v")), 0, 4, out, 2)).toBe(-1);
+    expect(wasm.decodeUrlInto(toWasmBytes(bytes("Zm9v")), 0, 5, out, 0)).toBe(-1); // range past the input
   });
 
   it("round-trips random data like node's encoders", () => {

@@ -57,6 +57,22 @@ export class Sha256 {
     return this.update(String.UTF8.encode(text));
   }
 
+  /** Hashes bytes [start, end) of `data` (clamped to the buffer), without copying them out first. */
+  updateRange(data: ArrayBuffer, start: i32, end: i32): Sha256 {
+    const to = min(end, data.byteLength);
+    const from = max(0, start);
+    return to > from ? this.updateRaw(changetype<usize>(data) + <usize>from, to - from) : this;
+  }
+
+  /** Makes this hasher continue from exactly where `other` is (state, buffered bytes and length). */
+  copyFrom(other: Sha256): Sha256 {
+    memory.copy(changetype<usize>(this.state), changetype<usize>(other.state), 8 << 2);
+    memory.copy(changetype<usize>(this.block), changetype<usize>(other.block), <usize>other.blockLength);
+    this.blockLength = other.blockLength;
+    this.totalBytes = other.totalBytes;
+    return this;
+  }
+
   /** Hashes `length` bytes at linear-memory address `pointer` (for callers holding raw memory). */
   updateRaw(pointer: usize, length: i32): Sha256 {
     this.totalBytes += <u64>length;
@@ -76,6 +92,22 @@ export class Sha256 {
 
   /** Pads the message (§5.1.1) and returns the 32-byte digest. Call reset() before reusing the object. */
   digest(): ArrayBuffer {
+    const out = new ArrayBuffer(SHA256_DIGEST_BYTES);
+    this.finish(changetype<usize>(out));
+    return out;
+  }
+
+  /**
+   * Like digest(), but writes the 32 bytes into `out` at `offset` instead of allocating (an `out` too small for
+   * them is a programming error: it aborts). Call reset() or copyFrom() before reusing the object.
+   */
+  digestInto(out: ArrayBuffer, offset: i32 = 0): void {
+    if (offset < 0 || offset + SHA256_DIGEST_BYTES > out.byteLength) throw new RangeError("digestInto: output too small");
+    this.finish(changetype<usize>(out) + <usize>offset);
+  }
+
+  /** Pads the message (§5.1.1) and stores the digest at `out`. */
+  private finish(out: usize): void {
     const bitLength = this.totalBytes << 3;
     const block = this.block;
     unchecked(block[this.blockLength++] = 0x80);
@@ -88,39 +120,64 @@ export class Sha256 {
     store<u64>(changetype<usize>(block) + SHA256_BLOCK_BYTES - 8, bswap<u64>(bitLength));
     this.compress();
     this.blockLength = 0;
-    const out = new ArrayBuffer(SHA256_DIGEST_BYTES);
-    for (let i = 0; i < 8; i++) store<u32>(changetype<usize>(out) + (<usize>i << 2), bswap<u32>(unchecked(this.state[i])));
-    return out;
+    for (let i = 0; i < 8; i++) store<u32>(out + (<usize>i << 2), bswap<u32>(unchecked(this.state[i])));
   }
 
-  /** Processes the full 64-byte block in `this.block` (§6.2.2). */
+  /**
+   * Processes the full 64-byte block in `this.block` (§6.2.2). The 64 rounds run eight per loop pass, each of the
+   * eight written out with the working variables' roles rotated, so no round moves eight values around (a round
+   * only changes two of them: d += T1 and h = T1 + T2, and the next round calls h "a").
+   */
   private compress(): void {
+    const w = changetype<usize>(schedule);
     const words = changetype<usize>(this.block);
-    for (let t = 0; t < 16; t++) unchecked(schedule[t] = bswap<u32>(load<u32>(words + (<usize>t << 2))));
-    for (let t = 16; t < 64; t++) {
-      const w15 = unchecked(schedule[t - 15]);
-      const w2 = unchecked(schedule[t - 2]);
+    for (let t: usize = 0; t < 16; t++) store<u32>(w + (t << 2), bswap<u32>(load<u32>(words + (t << 2))));
+    for (let t: usize = 16; t < 64; t++) {
+      const w15 = load<u32>(w + ((t - 15) << 2));
+      const w2 = load<u32>(w + ((t - 2) << 2));
       const sigma0 = rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >>> 3);
       const sigma1 = rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >>> 10);
-      unchecked(schedule[t] = sigma1 + unchecked(schedule[t - 7]) + sigma0 + unchecked(schedule[t - 16]));
+      store<u32>(w + (t << 2), sigma1 + load<u32>(w + ((t - 7) << 2)) + sigma0 + load<u32>(w + ((t - 16) << 2)));
     }
-    const state = this.state;
-    let a = unchecked(state[0]), b = unchecked(state[1]), c = unchecked(state[2]), d = unchecked(state[3]);
-    let e = unchecked(state[4]), f = unchecked(state[5]), g = unchecked(state[6]), h = unchecked(state[7]);
-    for (let t = 0; t < 64; t++) {
-      const bigSigma1 = rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25);
-      const choose = (e & f) ^ (~e & g);
-      const t1 = h + bigSigma1 + choose + unchecked(ROUND_CONSTANTS[t]) + unchecked(schedule[t]);
-      const bigSigma0 = rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22);
-      const majority = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = bigSigma0 + majority;
-      h = g; g = f; f = e; e = d + t1;
-      d = c; c = b; b = a; a = t1 + t2;
+    const state = changetype<usize>(this.state);
+    let a = load<u32>(state), b = load<u32>(state, 4), c = load<u32>(state, 8), d = load<u32>(state, 12);
+    let e = load<u32>(state, 16), f = load<u32>(state, 20), g = load<u32>(state, 24), h = load<u32>(state, 28);
+    const k = changetype<usize>(ROUND_CONSTANTS);
+    for (let t: usize = 0; t < 64 << 2; t += 8 << 2) {
+      let t1: u32;
+      t1 = h + bigSigma1(e) + choose(e, f, g) + load<u32>(k + t) + load<u32>(w + t);
+      d += t1; h = t1 + bigSigma0(a) + majority(a, b, c);
+      t1 = g + bigSigma1(d) + choose(d, e, f) + load<u32>(k + t, 4) + load<u32>(w + t, 4);
+      c += t1; g = t1 + bigSigma0(h) + majority(h, a, b);
+      t1 = f + bigSigma1(c) + choose(c, d, e) + load<u32>(k + t, 8) + load<u32>(w + t, 8);
+      b += t1; f = t1 + bigSigma0(g) + majority(g, h, a);
+      t1 = e + bigSigma1(b) + choose(b, c, d) + load<u32>(k + t, 12) + load<u32>(w + t, 12);
+      a += t1; e = t1 + bigSigma0(f) + majority(f, g, h);
+      t1 = d + bigSigma1(a) + choose(a, b, c) + load<u32>(k + t, 16) + load<u32>(w + t, 16);
+      h += t1; d = t1 + bigSigma0(e) + majority(e, f, g);
+      t1 = c + bigSigma1(h) + choose(h, a, b) + load<u32>(k + t, 20) + load<u32>(w + t, 20);
+      g += t1; c = t1 + bigSigma0(d) + majority(d, e, f);
+      t1 = b + bigSigma1(g) + choose(g, h, a) + load<u32>(k + t, 24) + load<u32>(w + t, 24);
+      f += t1; b = t1 + bigSigma0(c) + majority(c, d, e);
+      t1 = a + bigSigma1(f) + choose(f, g, h) + load<u32>(k + t, 28) + load<u32>(w + t, 28);
+      e += t1; a = t1 + bigSigma0(b) + majority(b, c, d);
     }
-    unchecked(state[0] += a); unchecked(state[1] += b); unchecked(state[2] += c); unchecked(state[3] += d);
-    unchecked(state[4] += e); unchecked(state[5] += f); unchecked(state[6] += g); unchecked(state[7] += h);
+    store<u32>(state, load<u32>(state) + a); store<u32>(state, load<u32>(state, 4) + b, 4);
+    store<u32>(state, load<u32>(state, 8) + c, 8); store<u32>(state, load<u32>(state, 12) + d, 12);
+    store<u32>(state, load<u32>(state, 16) + e, 16); store<u32>(state, load<u32>(state, 20) + f, 20);
+    store<u32>(state, load<u32>(state, 24) + g, 24); store<u32>(state, load<u32>(state, 28) + h, 28);
   }
 }
+
+// FIPS 180-4 §4.1.2 functions.
+// @ts-ignore: decorator
+@inline function bigSigma0(x: u32): u32 { return rotr<u32>(x, 2) ^ rotr<u32>(x, 13) ^ rotr<u32>(x, 22); }
+// @ts-ignore: decorator
+@inline function bigSigma1(x: u32): u32 { return rotr<u32>(x, 6) ^ rotr<u32>(x, 11) ^ rotr<u32>(x, 25); }
+// @ts-ignore: decorator
+@inline function choose(x: u32, y: u32, z: u32): u32 { return z ^ (x & (y ^ z)); }        // = (x ∧ y) ⊕ (¬x ∧ z)
+// @ts-ignore: decorator
+@inline function majority(x: u32, y: u32, z: u32): u32 { return (x & y) | (z & (x | y)); } // = (x ∧ y) ⊕ (x ∧ z) ⊕ (y ∧ z)
 
 /** Shared hasher behind the one-shot helpers. */
 const oneShot = new Sha256();

@@ -25,8 +25,10 @@ let callbacksSinceCollect: u32 = 0;
 // Set by the first proxy_on_context_create: Envoy calls it for the root before anything else when it is exported.
 let contextCreateExported = false;
 
-// Stateless streams only: the VM's one root, and the HTTP context object that serves all its streams.
+// Stateless streams only: the VM's one root, the name of its plugin, and the HTTP context object that serves all
+// its streams.
 let onlyRoot: RootContext | null = null;
+let onlyRootPluginName: ArrayBuffer | null = null;
 let sharedHttp: HttpContext | null = null;
 
 // With --runtime minimal nothing collects automatically: collect here, at the end of an export, where the
@@ -76,14 +78,21 @@ function statelessHttpContext(id: u32): HttpContext | null {
 }
 
 // Root lookup for vm_start/configure: without proxy_on_context_create the root is created here, on first use.
-// Envoy then does not say which plugin a stream belongs to, so a new root (a configuration update, or another
-// plugin sharing the VM) takes over every stream; the one it replaces is forgotten.
+// Envoy then does not say which plugin a stream belongs to, so the VM serves ONE plugin: a new root of the same
+// plugin (same plugin_name: a configuration update) takes over every stream and the one it replaces is
+// forgotten; a root of another plugin is refused (null), since streams of the two could not be told apart.
 function configuredRoot(rootId: u32): RootContext | null {
   if (contextCreateExported) return rootContext(rootId);
   const existing = onlyRoot;
+  if (existing != null && existing.contextId == rootId) return existing;
+  const pluginName = host.topLevelPropertyBytes("plugin_name");
   if (existing != null) {
-    if (existing.contextId == rootId) return existing;
-    host.log(LogLevel.Warn, "statelessStreams: a new plugin configuration now serves every stream of this VM; give plugins that run at once their own vm_config.vm_id");
+    if (!sameBytes(pluginName, onlyRootPluginName)) {
+      refuseSecondPlugin(pluginName, onlyRootPluginName);
+      rootRefused = true;
+      return null;
+    }
+    warnTakeOver(pluginName);
     contexts.delete(existing.contextId);
     if (existing.contextId == lastId) { lastId = 0; lastContext = null; }
     sharedHttp = null;
@@ -91,7 +100,43 @@ function configuredRoot(rootId: u32): RootContext | null {
   createRoot(rootId);
   const root = rootContext(rootId);
   onlyRoot = root;
+  onlyRootPluginName = pluginName;
   return root;
+}
+
+function sameBytes(a: ArrayBuffer | null, b: ArrayBuffer | null): bool {
+  if (a == null || b == null) return a == b;
+  return a.byteLength == b.byteLength && memory.compare(changetype<usize>(a), changetype<usize>(b), <usize>a.byteLength) == 0;
+}
+
+// A configuration update, or two plugins of the same name with different configurations (which cannot be told
+// apart): one warning line naming the plugin.
+function warnTakeOver(pluginName: ArrayBuffer | null): void {
+  logNaming(LogLevel.Warn, STATELESS_PLUGIN, pluginName, "\": a new configuration now serves every stream of this VM", null, "");
+}
+
+// One critical line naming both plugins (sdk/README.md, "Stateless streams", says why).
+function refuseSecondPlugin(incoming: ArrayBuffer | null, existing: ArrayBuffer | null): void {
+  logNaming(LogLevel.Critical, STATELESS_PLUGIN, incoming, "\" cannot share a VM with plugin \"", existing,
+    "\" (stateless streams): give each plugin its own vm_config.vm_id");
+}
+
+const STATELESS_PLUGIN = "statelessStreams: plugin \"";
+
+// Logs `a`, `first`, `b`, `second`, `c` as one line: the names are the bytes Envoy has (no UTF-8 decoder needed).
+function logNaming(level: LogLevel, a: string, first: ArrayBuffer | null, b: string, second: ArrayBuffer | null, c: string): void {
+  if (!host.isLogEnabled(level)) return;
+  const firstLength = first != null ? <usize>first.byteLength : 0;
+  const secondLength = second != null ? <usize>second.byteLength : 0;
+  const line = heap.alloc(<usize>(a.length + b.length + c.length) * 3 + firstLength + secondLength);
+  let at = line;
+  at += String.UTF8.encodeUnsafe(changetype<usize>(a), a.length, at);
+  if (first != null) { memory.copy(at, changetype<usize>(first), firstLength); at += firstLength; }
+  at += String.UTF8.encodeUnsafe(changetype<usize>(b), b.length, at);
+  if (second != null) { memory.copy(at, changetype<usize>(second), secondLength); at += secondLength; }
+  at += String.UTF8.encodeUnsafe(changetype<usize>(c), c.length, at);
+  host.logUnchecked(level, line, at - line);
+  heap.free(line);
 }
 
 function tcpContext(id: u32): TcpContext | null {
@@ -143,8 +188,12 @@ function createRoot(contextId: u32): void {
   store(contextId, factory.create(), ContextKind.Root);
 }
 
+// Set when configuredRoot refused a second plugin (it logged why): no second line then.
+let rootRefused = false;
+
 function missingRoot(): i32 {
-  host.log(LogLevel.Critical, "no root class for this root context; see the earlier error");
+  if (rootRefused) rootRefused = false;
+  else host.log(LogLevel.Critical, "no root class for this root context; see the earlier error");
   return 0;
 }
 
@@ -156,7 +205,8 @@ export function malloc(size: usize): usize { return guestMalloc(size); }
 
 /** Envoy creates a root (parent 0: picks the registered root class by root_id) or a stream context (asks its root for an HTTP, else a TCP context). */
 export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {
-  host.resetLogLevelCache();
+  if (parentContextId == 0) host.resetLogLevelCache();
+  else host.countLogLevelCallback();
   contextCreateExported = true;
   if (parentContextId == 0) { createRoot(contextId); return; }
   const root = rootContext(parentContextId);
@@ -228,14 +278,14 @@ export function proxy_on_foreign_function(contextId: u32, functionId: u32, argum
 
 /** New TCP connection: TcpContext.onNewConnection. */
 export function proxy_on_new_connection(contextId: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const tcp = tcpContext(contextId);
   return tcp != null ? <u32>tcp.onNewConnection() : <u32>Action.Continue;
 }
 
 /** TCP data from the client: TcpContext.onDownstreamData. */
 export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const tcp = tcpContext(contextId);
   const action = tcp != null ? <u32>tcp.onDownstreamData(dataSize, endOfStream != 0) : <u32>Action.Continue;
   collectGarbage(false);
@@ -244,7 +294,7 @@ export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStr
 
 /** TCP data from the server: TcpContext.onUpstreamData. */
 export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const tcp = tcpContext(contextId);
   const action = tcp != null ? <u32>tcp.onUpstreamData(dataSize, endOfStream != 0) : <u32>Action.Continue;
   collectGarbage(false);
@@ -253,14 +303,14 @@ export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStrea
 
 /** The client side of a TCP connection closed. */
 export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const tcp = tcpContext(contextId);
   if (tcp != null) tcp.onDownstreamConnectionClose(<PeerType>peerType);
 }
 
 /** The server side of a TCP connection closed. */
 export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const tcp = tcpContext(contextId);
   if (tcp != null) tcp.onUpstreamConnectionClose(<PeerType>peerType);
 }
@@ -269,7 +319,7 @@ export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32
 
 /** HTTP request headers (hot path: cached context lookup, no allocation by the SDK). */
 export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const http = httpContext(contextId);
   const action = http != null ? <u32>http.onRequestHeaders(headerCount, endOfStream != 0) : <u32>Action.Continue;
   // Stateless streams have no proxy_on_delete to collect at: collect every COLLECT_EVERY_CALLBACKS requests.
@@ -279,7 +329,7 @@ export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOf
 
 /** HTTP request body chunk. */
 export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const http = httpContext(contextId);
   const action = http != null ? <u32>http.onRequestBody(bodySize, endOfStream != 0) : <u32>Action.Continue;
   collectGarbage(false);
@@ -288,14 +338,14 @@ export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream
 
 /** HTTP request trailers. */
 export function proxy_on_request_trailers(contextId: u32, trailerCount: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const http = httpContext(contextId);
   return http != null ? <u32>http.onRequestTrailers(trailerCount) : <u32>Action.Continue;
 }
 
 /** HTTP response headers. */
 export function proxy_on_response_headers(contextId: u32, headerCount: u32, endOfStream: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const http = httpContext(contextId);
   const action = http != null ? <u32>http.onResponseHeaders(headerCount, endOfStream != 0) : <u32>Action.Continue;
   if (!contextCreateExported) collectGarbage(false);
@@ -304,7 +354,7 @@ export function proxy_on_response_headers(contextId: u32, headerCount: u32, endO
 
 /** HTTP response body chunk. */
 export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const http = httpContext(contextId);
   const action = http != null ? <u32>http.onResponseBody(bodySize, endOfStream != 0) : <u32>Action.Continue;
   collectGarbage(false);
@@ -313,7 +363,7 @@ export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStrea
 
 /** HTTP response trailers. */
 export function proxy_on_response_trailers(contextId: u32, trailerCount: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const http = httpContext(contextId);
   return http != null ? <u32>http.onResponseTrailers(trailerCount) : <u32>Action.Continue;
 }
@@ -373,21 +423,21 @@ export function proxy_on_grpc_close(rootId: u32, token: u32, statusCode: u32): v
 
 /** Envoy wants to delete a context: 1 = now, 0 = the root calls done() later. */
 export function proxy_on_done(contextId: u32): u32 {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const context = anyContext(contextId);
   return context == null || context.onDone() ? 1 : 0;
 }
 
 /** Access-log time of a stream. */
 export function proxy_on_log(contextId: u32): void {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const context = anyContext(contextId);
   if (context != null) context.onLog();
 }
 
 /** Last callback of a context: calls onDelete and forgets the context. */
 export function proxy_on_delete(contextId: u32): void {
-  host.resetLogLevelCache();
+  host.countLogLevelCallback();
   const context = anyContext(contextId);
   if (context != null) {
     context.onDelete();

@@ -11,12 +11,14 @@ import { decodeUtf8Lossy, decodeUtf8Strict, isValidUtf8 } from "./utf8";
 export function lossy(bytes: ArrayBuffer): string { return decodeUtf8Lossy(changetype<usize>(bytes), bytes.byteLength); }
 export function strict(bytes: ArrayBuffer): string | null { return decodeUtf8Strict(bytes); }
 export function valid(bytes: ArrayBuffer): bool { return isValidUtf8(bytes); }
+export function validRange(bytes: ArrayBuffer, start: i32, end: i32): bool { return isValidUtf8(bytes, start, end); }
 `;
 
 interface Utf8Exports extends ManagedMemoryExports {
   lossy(bytes: Pointer): Pointer;
   strict(bytes: Pointer): Pointer;
   valid(bytes: Pointer): number;
+  validRange(bytes: Pointer, start: number, end: number): number;
 }
 
 let wasm: Utf8Exports;
@@ -68,4 +70,29 @@ describe("UTF-8 decoding (host/utf8.ts)", () => {
       expectLikeTextDecoder(bytes);
     }
   }, 60_000);
+
+  it("checks long ASCII runs eight bytes at a time without missing a bad byte anywhere in them", () => {
+    for (let length = 0; length < 40; length++) {
+      const ascii = Buffer.alloc(length, 0x61);
+      expectLikeTextDecoder(ascii);
+      for (let at = 0; at < length; at++) {
+        for (const bad of [0x80, 0xc3, 0xff]) {
+          const bytes = Buffer.from(ascii);
+          bytes[at] = bad;
+          expectLikeTextDecoder(bytes);
+        }
+      }
+    }
+  });
+
+  it("checks only the asked range with isValidUtf8(bytes, start, end), clamped to the buffer", () => {
+    const bytes = memory.bytesIn(Buffer.concat([Buffer.from([0xff]), Buffer.from("abcdefghij-é"), Buffer.from([0xc3])]));
+    expect(wasm.validRange(bytes, 0, 100)).toBe(0);
+    expect(wasm.validRange(bytes, 1, 14)).toBe(1); // "abcdefghij-é"
+    expect(wasm.validRange(bytes, 1, 13)).toBe(0); // cuts é in half
+    expect(wasm.validRange(bytes, 1, 100)).toBe(0); // includes the final \xc3
+    expect(wasm.validRange(bytes, 5, 5)).toBe(1);
+    expect(wasm.validRange(bytes, -3, 1)).toBe(0);
+    expect(wasm.validRange(bytes, 9, 2)).toBe(1); // empty
+  });
 });

@@ -1,7 +1,6 @@
 // Logging, clock, ticks, contexts and status: proxy_log, proxy_get_log_level, proxy_get_current_time_nanoseconds,
 // proxy_set_tick_period_milliseconds, proxy_set_effective_context, proxy_done, proxy_get_status,
 // proxy_get_configuration (ABI 0.1.0) and Envoy's extras pthread_equal and emscripten_notify_memory_growth.
-import { LOG_LEVELS } from "../errors.ts";
 import { LogLevel, Status } from "../../abi/index.ts";
 import type { EnvHostcalls, HostcallVm } from "./types.ts";
 
@@ -21,7 +20,7 @@ export function contextHostcalls(vm: HostcallVm) {
       return Status.Ok;
     },
     proxy_get_log_level: (ptr: number) => {
-      vm.memory.writeU32(ptr, LOG_LEVELS.indexOf(vm.settings.logLevel));
+      vm.memory.writeU32(ptr, vm.logLevel());
       return Status.Ok;
     },
     proxy_get_current_time_nanoseconds: (ptr: number) => {

@@ -35,6 +35,8 @@ export interface HostcallVm {
   log(level: LogLevel, ctx: ContextState | null, message: string): void;
   /** True when a line at `level` would be logged. */
   logs(level: LogLevel): boolean;
+  /** The current `wasm` log level (0 trace … 5 critical): what proxy_get_log_level reports. */
+  logLevel(): number;
   /** Data readable only during the running root callback (callout response, gRPC message, call data). */
   callbackData(): CallbackData | null;
   /** The plugin configuration, while on_context_create/on_configure of a root run; else null. */
