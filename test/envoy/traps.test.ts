@@ -33,6 +33,15 @@ const CASES = [
     ],
   },
   {
+    kind: "abort-call",
+    reason: "Uncaught RuntimeError: unreachable",
+    frame: "at test/fixtures/traps/index.ts:26:31 in TrapOnRequest.onRequestHeaders",
+    source: [
+      '  26 |     if (kind == "abort-call") abort("abort() called for x-trap: abort-call");',
+      "     |                               ^",
+    ],
+  },
+  {
     kind: "bounds",
     reason: "Uncaught RuntimeError: memory access out of bounds",
     frame: "at test/fixtures/traps/memory.ts:6:10 in readPastMemory",
@@ -70,11 +79,14 @@ describe.skipIf(!built).each(TARGETS)("a trap in Envoy $version ($runner runner)
         `Function: proxy_on_request_headers failed: ${reason}\\nProxy-Wasm plugin in-VM backtrace:\\n  0:  0x[0-9a-f]+ - \\S+`,
       ),
     );
-    expect(formatEnvoyTrap(trap)).toEqual([
+    const told = formatEnvoyTrap(trap);
+    expect(told.slice(0, 2 + source.length)).toEqual([
       `Function: proxy_on_request_headers failed: ${reason} (${TRAPS})`,
       `  ${frame}`,
       ...source.map((line) => `  ${line}`),
     ]);
+    // then, at most, the SDK's dispatch (the callback that called the filter's method)
+    for (const line of told.slice(2 + source.length)) expect(line).toMatch(/ \(proxy-wasm-as SDK\)$/);
     expect(() => expect(res).toHaveStatus(200)).toThrow(
       [
         "expected status 200, got 503",

@@ -65,6 +65,15 @@ describe("a trap names the source line and function of the filter", () => {
     );
   });
 
+  test("a direct abort() call traps too, at the call's line, after the SDK's abort log line", async () => {
+    const { result, error } = await trapped("abort-call");
+    expect(result.status).toBe(503);
+    expect(where(error.frames.find((f) => f.kind === "user"))).toMatch(
+      /^test\/fixtures\/traps\/index\.ts:26:\d+ in TrapOnRequest\.onRequestHeaders$/,
+    );
+    expect(error.message).toContain("  [critical] abort: abort() called for x-trap: abort-call\n");
+  });
+
   test("an out-of-bounds load, in a second file of the filter", async () => {
     const { error } = await trapped("bounds");
     expect(error.message.split("\n").slice(0, 4)).toEqual([

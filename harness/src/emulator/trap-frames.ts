@@ -1,7 +1,7 @@
 // Source frames of the emulator's traps and limits: the Wasm frames of V8's stack (offsets in the binary the
 // emulator compiled, which the watchdog instrumented) mapped back to the module as built, then through its
 // source map (harness/src/symbols). The map is read on the first trap, not at load.
-import { ModuleSymbols, wasmFramesInStack, type SourceFrame, type WasmSourceMap } from "../symbols/index.ts";
+import { ModuleSymbols, wasmFramesInStack, type WasmFrame, type WasmSourceMap } from "../symbols/index.ts";
 import type { TrapFrames } from "./errors.ts";
 import type { OffsetMap } from "./watchdog/offset-map.ts";
 
@@ -51,12 +51,12 @@ export class TrapSymbolicator {
       return { frames: [], note: `the module's symbols could not be read: ${(e as Error).message}` };
     }
     const offsets = this.#source.offsets;
-    const frames: SourceFrame[] = [];
+    const original: WasmFrame[] = [];
     for (const frame of raw) {
       const offset = offsets ? offsets.toOriginal(frame.offset) : frame.offset;
-      if (offset !== undefined) frames.push(symbols.frame({ offset }));
+      if (offset !== undefined) original.push({ offset });
     }
-    return { frames, note: symbols.missingMapReason };
+    return { frames: symbols.frames(original), note: symbols.missingMapReason };
   }
 
   #load(): ModuleSymbols {

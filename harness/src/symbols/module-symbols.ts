@@ -142,10 +142,21 @@ export class ModuleSymbols {
     };
   }
 
-  /** Every frame of `raw` in source terms, innermost first. */
+  /**
+   * Every frame of `raw` in source terms, innermost first. The SDK's abort handler, which traps itself after logging
+   * (so that a direct `abort()` call stops the module too), is left out: the frame to tell is the one that threw.
+   */
   frames(raw: readonly WasmFrame[]): SourceFrame[] {
-    return raw.map((f) => this.frame(f));
+    const frames = raw.map((f) => this.frame(f));
+    return frames.length > 1 && isSdkAbortHandler(frames[0]!) ? frames.slice(1) : frames;
   }
+}
+
+/** The SDK's abort handler (sdk/assembly/dispatch/abort.ts), which every throw, failed assert and abort() calls. */
+const SDK_ABORT_HANDLER = "proxy_wasm_as_abort";
+
+function isSdkAbortHandler(frame: SourceFrame): boolean {
+  return frame.kind === "sdk" && frame.function === SDK_ABORT_HANDLER;
 }
 
 function within(

@@ -1,7 +1,7 @@
 // Dispatch layer: the handler AssemblyScript calls on abort/throw/assert failure, wired in by the shared
 // asconfig (`"use": ["abort=proxy_wasm_as_abort"]`). It logs ONE critical proxy_log line
-// "abort: <message> at <file>:<line>:<column>" and returns; AS emits `unreachable` right after every abort
-// call, so the VM traps next. It allocates nothing (it may run because memory ran out): the line is built in
+// "abort: <message> at <file>:<line>:<column>" and then traps itself (`unreachable`): AS emits `unreachable` after
+// its own throw/assert calls, but a direct `abort()` call in user code is an ordinary call that would return. It allocates nothing (it may run because memory ran out): the line is built in
 // a static buffer and long parts are truncated.
 import { logUnchecked } from "../host/hostcalls";
 import { LogLevel } from "../abi/types";
@@ -29,18 +29,22 @@ function appendNumber(buffer: usize, length: usize, value: u32): usize {
   return length + digits;
 }
 
-/** Abort handler (global; selected with `--use abort=proxy_wasm_as_abort`). Logs critically; the caller traps. */
+/** Abort handler (global; selected with `--use abort=proxy_wasm_as_abort`). Logs critically, then traps. */
 // @ts-ignore: decorator
 @global export function proxy_wasm_as_abort(message: string | null = null, fileName: string | null = null, line: u32 = 0, column: u32 = 0): void {
   const buffer = memory.data(1024);
   let length: usize = 0;
   length = appendText(buffer, length, "abort: ", 7);
   length = appendText(buffer, length, message, 200);
-  length = appendText(buffer, length, " at ", 4);
-  length = appendText(buffer, length, fileName, 100);
-  length = appendText(buffer, length, ":", 1);
-  length = appendNumber(buffer, length, line);
-  length = appendText(buffer, length, ":", 1);
-  length = appendNumber(buffer, length, column);
+  if (fileName != null) {
+    // a direct `abort(message)` call passes no position; throw and assert always do
+    length = appendText(buffer, length, " at ", 4);
+    length = appendText(buffer, length, fileName, 100);
+    length = appendText(buffer, length, ":", 1);
+    length = appendNumber(buffer, length, line);
+    length = appendText(buffer, length, ":", 1);
+    length = appendNumber(buffer, length, column);
+  }
   logUnchecked(LogLevel.Critical, buffer, length);
+  unreachable();
 }
