@@ -12,7 +12,14 @@
 import { WasmBinaryError } from "../../abi/errors.ts";
 import { encodeName, encodeU32, WasmBinaryReader, WasmBinaryWriter } from "../../abi/wasm-codec.ts";
 import { skipImmediates, UnsupportedInstructionError } from "../watchdog/instructions.ts";
-import { rewriteData, rewriteElements, rewriteExports, rewriteGlobals, rewriteNames } from "./global-renumbering.ts";
+import {
+  rewriteData,
+  rewriteElements,
+  rewriteExports,
+  rewriteGlobalEntries,
+  rewriteNames,
+  type IndexShift,
+} from "../watchdog/renumbering.ts";
 import { splitSections, type SectionSpan } from "../../symbols/wasm-layout.ts";
 import { OffsetMap } from "../watchdog/offset-map.ts";
 import {
@@ -127,16 +134,16 @@ export function instrumentCoverage(bytes: Uint8Array, filter: ProbeFilter): Cove
         sawImport = true;
         break;
       case Section.Global:
-        emit(s.id, rewriteGlobals(content, shift));
+        emit(s.id, globalsRenumbered(content, shift));
         break;
       case Section.Export:
-        emit(s.id, rewriteExports(content, shift));
+        emit(s.id, rewriteExports(content, { global: shift }));
         break;
       case Section.Element:
-        emit(s.id, rewriteElements(content, shift));
+        emit(s.id, rewriteElements(content, { global: shift }));
         break;
       case Section.Data:
-        emit(s.id, rewriteData(content, shift));
+        emit(s.id, rewriteData(content, { global: shift }));
         break;
       case Section.Code: {
         const { content: rewritten, chunks } = rewriteCode(bytes, bodies, shift, counterGlobal);
@@ -145,7 +152,7 @@ export function instrumentCoverage(bytes: Uint8Array, filter: ProbeFilter): Cove
         break;
       }
       case Section.Custom:
-        emit(s.id, s.name === "name" ? rewriteNames(content, shift) : content);
+        emit(s.id, s.name === "name" ? rewriteNames(content, { global: shift }) : content);
         break;
       default:
         emit(s.id, content);
@@ -355,4 +362,13 @@ function encodeSigned(n: number): number[] {
     }
     out.push(b | 0x80);
   }
+}
+
+/** The global section with its initializers' global.get renumbered (the counters are imported globals). */
+function globalsRenumbered(content: Uint8Array, shift: IndexShift): Uint8Array {
+  const { count, entries } = rewriteGlobalEntries(content, { global: shift });
+  const out = new WasmBinaryWriter();
+  out.u32(count);
+  out.bytes(entries);
+  return out.finish();
 }

@@ -21,6 +21,7 @@ import { WasmBinaryError } from "../../abi/errors.ts";
 import { WasmBinaryReader, WasmBinaryWriter, encodeName, encodeU32 } from "../../abi/wasm-codec.ts";
 import { skipImmediates, UnsupportedInstructionError } from "./instructions.ts";
 import { OffsetMap } from "./offset-map.ts";
+import { type IndexShift, rewriteElements, rewriteExports, rewriteGlobalEntries, rewriteNames } from "./renumbering.ts";
 
 /** Import module of the two host functions the instrumentation adds. */
 export const WATCHDOG_IMPORT_MODULE = "proxy-wasm-as:watchdog";
@@ -134,13 +135,13 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; off
         sawGlobal = true;
         break;
       case Section.Export:
-        emit(s.id, rewriteExports(content, shift));
+        emit(s.id, rewriteExports(content, { function: shift }));
         break;
       case Section.Start:
         emit(s.id, encodeU32(shift(new WasmBinaryReader(content).u32())));
         break;
       case Section.Element:
-        emit(s.id, rewriteElements(content, shift));
+        emit(s.id, rewriteElements(content, { function: shift }));
         break;
       case Section.Code: {
         const code = rewriteCode(content, shift, fuelCheck, growCall);
@@ -150,7 +151,7 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; off
         break;
       }
       case Section.Custom:
-        emit(s.id, customName(content) === "name" ? rewriteNames(content, shift) : content);
+        emit(s.id, customName(content) === "name" ? rewriteNames(content, { function: shift }) : content);
         break;
       default:
         emit(s.id, content);
@@ -268,79 +269,9 @@ function newGlobals(count: number, existing: number[], fuelSlice: number): numbe
   return [...encodeU32(count + 1), ...existing, I32, 1, Op.I32Const, ...encodeSigned(fuelSlice), Op.End];
 }
 
-function rewriteGlobals(content: Uint8Array, shift: (i: number) => number, fuelSlice: number): number[] {
-  const r = new WasmBinaryReader(content);
-  const count = r.u32();
-  const body = new WasmBinaryWriter();
-  for (let i = 0; i < count; i++) {
-    const start = r.offset;
-    r.skipValueType();
-    r.byte(); // mutability
-    body.bytes(content.subarray(start, r.offset));
-    copyExpression(r, body, shift);
-  }
-  return newGlobals(count, [...body.finish()], fuelSlice);
-}
-
-function rewriteExports(content: Uint8Array, shift: (i: number) => number): Uint8Array {
-  const r = new WasmBinaryReader(content);
-  const out = new WasmBinaryWriter();
-  const count = r.u32();
-  out.u32(count);
-  for (let i = 0; i < count; i++) {
-    const start = r.offset;
-    r.skipName();
-    const kind = r.byte();
-    out.bytes(content.subarray(start, r.offset));
-    const index = r.u32();
-    out.u32(kind === ExternKind.Function ? shift(index) : index);
-  }
-  return out.finish();
-}
-
-function rewriteElements(content: Uint8Array, shift: (i: number) => number): Uint8Array {
-  const r = new WasmBinaryReader(content);
-  const out = new WasmBinaryWriter();
-  const count = r.u32();
-  out.u32(count);
-  for (let i = 0; i < count; i++) {
-    const flags = r.u32();
-    out.u32(flags);
-    const passiveOrDeclarative = (flags & 1) !== 0;
-    const explicitTable = (flags & 2) !== 0;
-    const usesExpressions = (flags & 4) !== 0;
-    if (explicitTable && !passiveOrDeclarative) out.u32(r.u32());
-    if (!passiveOrDeclarative) copyExpression(r, out, shift);
-    if (passiveOrDeclarative || explicitTable) {
-      const start = r.offset;
-      if (usesExpressions) r.skipValueType();
-      else r.byte(); // elemkind
-      out.bytes(content.subarray(start, r.offset));
-    }
-    const items = r.u32();
-    out.u32(items);
-    for (let j = 0; j < items; j++) {
-      if (usesExpressions) copyExpression(r, out, shift);
-      else out.u32(shift(r.u32()));
-    }
-  }
-  return out.finish();
-}
-
-/** Copies a constant expression up to and including its `end`, renumbering ref.func. */
-function copyExpression(r: WasmBinaryReader, out: WasmBinaryWriter, shift: (i: number) => number): void {
-  for (;;) {
-    const op = r.byte();
-    if (op === Op.RefFunc) {
-      out.byte(op);
-      out.u32(shift(r.u32()));
-      continue;
-    }
-    const start = r.offset - 1;
-    skipImmediates(r, op);
-    out.bytes(r.bytes.subarray(start, r.offset));
-    if (op === Op.End) return;
-  }
+function rewriteGlobals(content: Uint8Array, shift: IndexShift, fuelSlice: number): number[] {
+  const { count, entries } = rewriteGlobalEntries(content, { function: shift });
+  return newGlobals(count, [...entries], fuelSlice);
 }
 
 function rewriteCode(
@@ -413,46 +344,6 @@ function rewriteCode(
 function customName(content: Uint8Array): string {
   const r = new WasmBinaryReader(content);
   return r.name();
-}
-
-/** Renumbers function names (1), local names (2) and label names (3); other subsections are copied. */
-function rewriteNames(content: Uint8Array, shift: (i: number) => number): Uint8Array {
-  const r = new WasmBinaryReader(content);
-  const out = new WasmBinaryWriter();
-  r.skipName();
-  out.bytes(content.subarray(0, r.offset));
-  while (!r.atEnd()) {
-    const id = r.byte();
-    const size = r.u32();
-    const end = r.offset + size;
-    if (id < 1 || id > 3) {
-      out.byte(id);
-      out.u32(size);
-      out.bytes(content.subarray(r.offset, end));
-      r.offset = end;
-      continue;
-    }
-    const sub = new WasmBinaryWriter();
-    const count = r.u32();
-    sub.u32(count);
-    for (let i = 0; i < count; i++) {
-      sub.u32(shift(r.u32()));
-      const start = r.offset;
-      if (id === 1) r.skipName();
-      else
-        for (let n = r.u32(); n > 0; n--) {
-          r.u32();
-          r.skipName();
-        }
-      sub.bytes(content.subarray(start, r.offset));
-    }
-    r.offset = end;
-    const encoded = sub.finish();
-    out.byte(id);
-    out.u32(encoded.length);
-    out.bytes(encoded);
-  }
-  return out.finish();
 }
 
 function encodeSigned(n: number): number[] {
