@@ -24,14 +24,22 @@ export function repositoryFolders(): string[] {
   return [...folders].sort();
 }
 
+let pathPattern: RegExp | undefined;
+
+/** A path starting with one of this repository's folders (read from git once per process). */
+function repositoryPathPattern(): RegExp {
+  const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  pathPattern ??= new RegExp(`(^|[\\s\`'"(\\[=,])(${repositoryFolders().map(literal).join("|")})/`);
+  return pathPattern;
+}
+
 /**
  * The repository words in `text`: `npm run <script>` for any script not in `projectScripts`, and any path that starts
  * with one of this repository's own folders (a folder name after a slash, as in `oci://host/filters/x`, is not a
  * path of ours). Returns each offending line, empty when the text is fit for a user's project.
  */
 export function repositoryWordsIn(text: string, projectScripts: readonly string[]): string[] {
-  const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const folder = new RegExp(`(^|[\\s\`'"(\\[=,])(${repositoryFolders().map(literal).join("|")})/`);
+  const folder = repositoryPathPattern();
   const found: string[] = [];
   for (const line of text.split("\n")) {
     const scripts = [...line.matchAll(/\bnpm run ([\w:.-]+)/g)].map((m) => m[1]!);
