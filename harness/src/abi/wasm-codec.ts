@@ -140,6 +140,20 @@ export function encodeU32(n: number): number[] {
   return out;
 }
 
+/** Signed LEB128 of a 32-bit value (an `i32.const` immediate). */
+export function encodeS32(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 /** A Wasm name: length-prefixed UTF-8. */
 export function encodeName(s: string): number[] {
   const b = encoder.encode(s);

@@ -10,7 +10,7 @@
 // above the module's own imported ones moves up by the number of counters (global.get/set in code and in
 // constant expressions, global exports, global names).
 import { WasmBinaryError } from "../../abi/errors.ts";
-import { encodeName, encodeU32, WasmBinaryReader, WasmBinaryWriter } from "../../abi/wasm-codec.ts";
+import { encodeName, encodeS32, encodeU32, WasmBinaryReader, WasmBinaryWriter } from "../../abi/wasm-codec.ts";
 import { skipImmediates, UnsupportedInstructionError } from "../watchdog/instructions.ts";
 import {
   rewriteData,
@@ -346,22 +346,9 @@ function probeCode(insertion: Insertion, counterGlobal: (counter: number) => num
   const labels = insertion.counters.length - 1;
   insertion.counters.forEach((counter, label) => {
     const compare = label < labels ? Op.I32Eq : Op.I32GeU; // the default takes every index >= the label count
-    out.push(...add(counter, [Op.I32Const, ...encodeSigned(label), compare]));
+    out.push(...add(counter, [Op.I32Const, ...encodeS32(label), compare]));
   });
   return out;
-}
-
-function encodeSigned(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
 }
 
 /** The global section with its initializers' global.get renumbered (the counters are imported globals). */

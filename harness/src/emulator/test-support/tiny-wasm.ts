@@ -1,6 +1,7 @@
 // A tiny Wasm binary encoder for hand-made test modules (bad imports, wrong export signatures, missing markers,
 // trapping entry points). Only what those tests need: types, function imports, functions, memory, exports.
 import type { WasmSignature, WasmValueType } from "../../abi/index.ts";
+import { encodeS32 as sleb, encodeU32 as uleb } from "../../abi/wasm-codec.ts";
 
 const VALTYPE: Record<WasmValueType, number> = {
   i32: 0x7f,
@@ -37,30 +38,6 @@ export const op = {
   i64Const: (v: number) => [0x42, ...sleb(v)],
   localGet: (i: number) => [0x20, ...uleb(i)],
 };
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
 
 const str = (s: string) => {
   const b = [...new TextEncoder().encode(s)];

@@ -18,7 +18,7 @@
 // The rewrite records an OffsetMap (offset-map.ts) from the new binary's code back to the original's, so the Wasm
 // frames of a trap (offsets in the binary V8 compiled) map through the module's source map.
 import { WasmBinaryError } from "../../abi/errors.ts";
-import { WasmBinaryReader, WasmBinaryWriter, encodeName, encodeU32 } from "../../abi/wasm-codec.ts";
+import { WasmBinaryReader, WasmBinaryWriter, encodeName, encodeS32, encodeU32 } from "../../abi/wasm-codec.ts";
 import { skipImmediates, UnsupportedInstructionError } from "./instructions.ts";
 import { OffsetMap } from "./offset-map.ts";
 import { type IndexShift, rewriteElements, rewriteExports, rewriteGlobalEntries, rewriteNames } from "./renumbering.ts";
@@ -266,7 +266,7 @@ function appendImports(content: Uint8Array, tickType: number, growType: number):
 }
 
 function newGlobals(count: number, existing: number[], fuelSlice: number): number[] {
-  return [...encodeU32(count + 1), ...existing, I32, 1, Op.I32Const, ...encodeSigned(fuelSlice), Op.End];
+  return [...encodeU32(count + 1), ...existing, I32, 1, Op.I32Const, ...encodeS32(fuelSlice), Op.End];
 }
 
 function rewriteGlobals(content: Uint8Array, shift: IndexShift, fuelSlice: number): number[] {
@@ -344,17 +344,4 @@ function rewriteCode(
 function customName(content: Uint8Array): string {
   const r = new WasmBinaryReader(content);
   return r.name();
-}
-
-function encodeSigned(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
 }
