@@ -1,6 +1,7 @@
 // HTTP calls, gRPC calls/streams and DNS lookups made by a module, routed to TypeScript handlers registered by
 // cluster name. Responses are delivered asynchronously (through the host event loop / virtual clock) to the ROOT
-// context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2).
+// context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2; the first of each kind is
+// 4, 5 and 6: proxy-wasm-cpp-host's WasmBase starts each counter at its kind and adds 4 before handing one out).
 import { BufferType, GrpcStatus, LogLevel, MapType, Status } from "../abi/index.ts";
 import { concat } from "./bytes.ts";
 import type {
@@ -36,7 +37,12 @@ export { grpcClusterName, parsesAsTargetlessGrpcService } from "./grpc-service.t
 const encoder = new TextEncoder();
 /** The maps readable in an HTTP callout's response callback, and in gRPC metadata callbacks. */
 const CALLOUT_RESPONSE_MAPS = [MapType.HttpCallResponseHeaders, MapType.HttpCallResponseTrailers] as const;
-/** Envoy's callout tokens: the kind in `token % TOKEN_STEP`, each next token of a kind TOKEN_STEP higher. */
+/**
+ * Envoy's callout tokens: the kind in `token % TOKEN_STEP`, each next token of a kind TOKEN_STEP higher. The counters
+ * start at the kind and are incremented before use (proxy-wasm-cpp-host `nextHttpCallId`/`nextGrpcCallId`/
+ * `nextGrpcStreamId`), so Envoy hands out HTTP 4, 8, 12…, gRPC calls 5, 9, 13…, gRPC streams 6, 10, 14… per VM
+ * (trace h1-callout-tokens). A call refused for an unknown cluster takes no token.
+ */
 const TOKEN_STEP = 4;
 const TokenKind = { Http: 0, GrpcCall: 1, GrpcStream: 2 } as const;
 const GRPC_METADATA_MAPS = [MapType.GrpcReceiveInitialMetadata, MapType.GrpcReceiveTrailingMetadata] as const;
@@ -48,7 +54,7 @@ export class Callouts {
   readonly #handlers: CalloutHandlers;
   /** Where every callout is recorded (shared across VM instances by the emulator). */
   readonly records: CalloutRecord[];
-  #httpToken = 0;
+  #httpToken: number = TokenKind.Http;
   #grpcCallToken: number = TokenKind.GrpcCall;
   #grpcStreamToken: number = TokenKind.GrpcStream;
   #dnsToken = 0;
@@ -195,8 +201,8 @@ export class Callouts {
     if (!found) return Status.ParseFailure;
     const unary = typeof found.handler === "function" ? found.handler : found.handler.unary;
     if (!unary) return Status.BadArgument;
-    const token = this.#grpcCallToken;
     this.#grpcCallToken += TOKEN_STEP;
+    const token = this.#grpcCallToken;
     writeToken(token);
     const request: GrpcRequest = {
       cluster: found.cluster,
@@ -254,8 +260,8 @@ export class Callouts {
     if (!found) return Status.ParseFailure;
     const open = typeof found.handler === "function" ? undefined : found.handler.stream;
     if (!open) return Status.BadArgument;
-    const token = this.#grpcStreamToken;
     this.#grpcStreamToken += TOKEN_STEP;
+    const token = this.#grpcStreamToken;
     writeToken(token);
     const request: GrpcRequest = {
       cluster: found.cluster,
