@@ -12,7 +12,8 @@ const args = process.argv.slice(2);
 const suites: string[] = [];
 for (let i = args.indexOf("--suite"); i >= 0; i = args.indexOf("--suite")) suites.push(...args.splice(i, 2).slice(1));
 const ids: string[] = [];
-for (let i = args.indexOf("--scenario"); i >= 0; i = args.indexOf("--scenario")) ids.push(...args.splice(i, 2).slice(1));
+for (let i = args.indexOf("--scenario"); i >= 0; i = args.indexOf("--scenario"))
+  ids.push(...args.splice(i, 2).slice(1));
 const unknown = suites.filter((s) => !SUITES[s]);
 if (unknown.length > 0)
   throw new Error(`unknown suite(s) ${unknown.join(", ")}; known: ${Object.keys(SUITES).join(", ")}`);

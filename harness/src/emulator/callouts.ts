@@ -15,7 +15,7 @@ import type {
   GrpcServerStream,
   GrpcServiceHandler,
 } from "./callout-types.ts";
-import { EmulatorUsageError, WasmTrapError } from "./errors.ts";
+import { EnvoyWouldAbortError, WasmTrapError } from "./errors.ts";
 import { grpcClusterName, parsesAsTargetlessGrpcService, upstreamStatusMessage } from "./grpc-service.ts";
 import { HeaderMap } from "./header-map.ts";
 import type { CallbackData, ContextState } from "./vm-types.ts";
@@ -45,6 +45,8 @@ const CALLOUT_RESPONSE_MAPS = [MapType.HttpCallResponseHeaders, MapType.HttpCall
  */
 const TOKEN_STEP = 4;
 const TokenKind = { Http: 0, GrpcCall: 1, GrpcStream: 2 } as const;
+/** What Envoy prints as it aborts on a GrpcService with no target (1.36.4 and 1.40.0, trace h1-grpc-abort). */
+const ENVOY_UNSET_ONEOF_PANIC = "panic: unset oneof";
 const GRPC_METADATA_MAPS = [MapType.GrpcReceiveInitialMetadata, MapType.GrpcReceiveTrailingMetadata] as const;
 const toBytes = (b: string | Uint8Array | undefined): Uint8Array =>
   typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0));
@@ -172,15 +174,23 @@ export class Callouts {
     vm: CalloutDelivery,
     root: ContextState,
     service: Uint8Array,
+    hostCall: "proxy_grpc_call" | "proxy_grpc_stream",
   ): { cluster: string; handler: GrpcServiceHandler } | null {
     if (parsesAsTargetlessGrpcService(service)) {
       // Envoy parses the service bytes as a GrpcService first; a cluster name that happens to be valid protobuf
-      // wire format parses into one with no target, and Envoy aborts (trace h1-grpc-stream-answered, first run).
-      throw new EmulatorUsageError(
-        `the gRPC service "${new TextDecoder().decode(service)}" parses as an envoy.config.core.v3.GrpcService protobuf with no target, ` +
-          `and Envoy 1.36–1.40 then aborts the whole process ("panic: unset oneof", async_client_manager_impl.cc). Rename the ` +
-          `cluster so that its name is not valid protobuf (a name starting with f, g, n, o, v or w never is), or pass a serialized GrpcService.`,
-      );
+      // wire format parses into one with no target, and Envoy aborts (trace h1-grpc-abort on 1.36.4 and 1.40.0).
+      const name = new TextDecoder().decode(service);
+      const abort = {
+        hostCall,
+        envoyPanic: ENVOY_UNSET_ONEOF_PANIC,
+        envoySource: "source/common/grpc/async_client_manager_impl.cc",
+        what: `the gRPC service "${name}" parses as an envoy.config.core.v3.GrpcService protobuf with no target (neither envoy_grpc nor google_grpc)`,
+        hint:
+          `rename the cluster so that its name is not valid protobuf wire format (a name starting with f, g, n, o, v or w ` +
+          `never is, e.g. "grpc-${name}"), or pass a serialized GrpcService naming the cluster in envoy_grpc.cluster_name`,
+      };
+      const frames = vm.settings.trapFrames(new Error(ENVOY_UNSET_ONEOF_PANIC).stack);
+      throw new EnvoyWouldAbortError(abort, vm.exportName, root.id, [...vm.logs], frames);
     }
     const cluster = grpcClusterName(service);
     const handler = this.#handlers.grpcServices[cluster];
@@ -197,7 +207,7 @@ export class Callouts {
 
   /** proxy_grpc_call. */
   grpcCall(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
-    const found = this.#resolveGrpc(vm, root, args.service);
+    const found = this.#resolveGrpc(vm, root, args.service, "proxy_grpc_call");
     if (!found) return Status.ParseFailure;
     const unary = typeof found.handler === "function" ? found.handler : found.handler.unary;
     if (!unary) return Status.BadArgument;
@@ -256,7 +266,7 @@ export class Callouts {
 
   /** proxy_grpc_stream. */
   grpcStream(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
-    const found = this.#resolveGrpc(vm, root, args.service);
+    const found = this.#resolveGrpc(vm, root, args.service, "proxy_grpc_stream");
     if (!found) return Status.ParseFailure;
     const open = typeof found.handler === "function" ? undefined : found.handler.stream;
     if (!open) return Status.BadArgument;

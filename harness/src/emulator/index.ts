@@ -56,6 +56,8 @@ export {
   WasmLimitError,
   WasmTimeoutError,
   WasmMemoryLimitError,
+  EnvoyWouldAbortError,
+  type EnvoyAbort,
   LOG_LEVELS,
   logLevelName,
   type LogEntry,

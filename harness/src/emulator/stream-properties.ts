@@ -5,7 +5,7 @@
 import { encodePairs } from "./pairs.ts";
 import { encodePropertyValue, type PropertyValue } from "./properties.ts";
 import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
-import { findProperty } from "./vm.ts";
+import { findProperty } from "./properties.ts";
 import type { HeaderMap } from "./header-map.ts";
 import type { HttpProtocol } from "./connection-manager.ts";
 

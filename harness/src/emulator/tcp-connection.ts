@@ -2,18 +2,10 @@
 // downstream/upstream data with buffering on Stop, close events, continue_stream(DOWNSTREAM).
 import { Action, BufferType, PeerType, Status, StreamType } from "../abi/index.ts";
 import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
-import { encodePropertyValue, type PropertyValue } from "./properties.ts";
+import { encodePropertyValue, findProperty, type PropertyValue } from "./properties.ts";
 import { StreamCalls } from "./stream-calls.ts";
 import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
-import {
-  concat,
-  findProperty,
-  type BufferRef,
-  type ContextState,
-  type HostStream,
-  type MapAccess,
-  type WasmVm,
-} from "./vm.ts";
+import { concat, type BufferRef, type ContextState, type HostStream, type MapAccess, type WasmVm } from "./vm.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -4,8 +4,12 @@ import { checkExpectations, diffObservations, formatSideBySide, type Divergence 
 import { explainDivergence, KNOWN_DIVERGENCES, type KnownDivergence } from "./known-divergences.ts";
 import type { Scenario, ScenarioObservation } from "./types.ts";
 
-/** pass: same observations and expectations hold; diverged-known: only documented differences; diverged: anything else. */
-export type Verdict = "pass" | "diverged-known" | "diverged";
+/**
+ * pass: same observations and expectations hold; diverged-known: only documented differences; diverged: anything
+ * else; envoy-aborts: the module makes Envoy's process abort, and the emulator threw EnvoyWouldAbortError at the
+ * same point (both backends agree, but the module must be fixed: the report names the panic and the host call).
+ */
+export type Verdict = "pass" | "diverged-known" | "diverged" | "envoy-aborts";
 
 /** The outcome of a scenario on one Envoy version. */
 export interface ScenarioResult {
@@ -33,7 +37,19 @@ export function compareScenario(
   version: string,
   known: readonly KnownDivergence[] = KNOWN_DIVERGENCES,
 ): ScenarioResult {
-  const divergences = diffObservations(emulator, envoy);
+  const abortAt = Math.min(emulator.abort?.exchange ?? Infinity, envoy.abort?.exchange ?? Infinity);
+  // What happened before Envoy aborted is compared as usual; the exchange that aborted has no client answer.
+  const before = (o: ScenarioObservation): ScenarioObservation =>
+    Number.isFinite(abortAt) ? { ...o, exchanges: o.exchanges.slice(0, abortAt), metrics: {} } : o;
+  const divergences = diffObservations(before(emulator), before(envoy));
+  if ((emulator.abort?.panic ?? "") !== (envoy.abort?.panic ?? ""))
+    divergences.push({
+      scenario: scenario.id,
+      exchange: Math.min(abortAt, Math.max(emulator.exchanges.length, envoy.exchanges.length) - 1),
+      field: "abort",
+      left: emulator.abort ? `${emulator.abort.panic} (${emulator.abort.detail})` : "(absent)",
+      right: envoy.abort ? envoy.abort.detail : "(absent)",
+    });
   const notes = new Map<Divergence, string>();
   const explainedBy = new Set<KnownDivergence>();
   const unexplained: Divergence[] = [];
@@ -44,17 +60,31 @@ export function compareScenario(
       explainedBy.add(k);
     } else unexplained.push(d);
   }
-  const expectationFailures = [...checkExpectations(scenario, emulator), ...checkExpectations(scenario, envoy)];
+  // A scenario that aborts Envoy has no outcome to hold expectations against.
+  const bothAbort = emulator.abort !== undefined && envoy.abort !== undefined;
+  const expectationFailures = Number.isFinite(abortAt)
+    ? []
+    : [...checkExpectations(scenario, emulator), ...checkExpectations(scenario, envoy)];
   const verdict: Verdict =
     unexplained.length > 0 || expectationFailures.length > 0
       ? "diverged"
-      : divergences.length > 0
-        ? "diverged-known"
-        : "pass";
+      : bothAbort
+        ? "envoy-aborts"
+        : divergences.length > 0
+          ? "diverged-known"
+          : "pass";
+  const abortLine = bothAbort
+    ? [
+        `  Envoy ${version} aborts during exchange #${envoy.abort!.exchange} ("${envoy.abort!.panic}"): the module's ${emulator.abort!.detail} makes its process crash; the emulator threw EnvoyWouldAbortError at the same call (its message says how to fix the module).`,
+      ]
+    : [];
   const report =
-    divergences.length > 0 || expectationFailures.length > 0
+    divergences.length > 0 || expectationFailures.length > 0 || bothAbort
       ? [
-          formatSideBySide(emulator, envoy, divergences, notes),
+          ...abortLine,
+          ...(divergences.length > 0 || expectationFailures.length > 0
+            ? [formatSideBySide(emulator, envoy, divergences, notes)]
+            : []),
           ...expectationFailures.map((f) => `  expectation: ${f}`),
         ].join("\n")
       : "";
@@ -101,7 +131,8 @@ export class CompatibilityTable {
     const totals = versions.map((v) => {
       const all = this.results().filter((r) => r.version === v);
       const count = (verdict: Verdict) => all.filter((r) => r.verdict === verdict).length;
-      return `${v}: ${count("pass")} pass, ${count("diverged-known")} diverged-known, ${count("diverged")} diverged`;
+      const aborts = count("envoy-aborts");
+      return `${v}: ${count("pass")} pass, ${count("diverged-known")} diverged-known, ${count("diverged")} diverged${aborts > 0 ? `, ${aborts} envoy-aborts` : ""}`;
     });
     lines.push(totals.join(" | "));
     return lines.join("\n");

@@ -6,7 +6,7 @@ import { Emulator, type FailurePolicy } from "../emulator/emulator.ts";
 import { runExchange } from "../emulator/exchange.ts";
 import type { ClientRequest } from "../emulator/connection-manager.ts";
 import type { HttpStream } from "../emulator/http-stream.ts";
-import type { LogEntry } from "../emulator/errors.ts";
+import { EnvoyWouldAbortError, type LogEntry } from "../emulator/errors.ts";
 import type { GrpcRequest, GrpcServerStream } from "../emulator/callouts.ts";
 import {
   CLIENT_TRANSPORT_HEADERS,
@@ -24,7 +24,7 @@ import {
   upstreamAnswerOf,
   vmConfigOf,
 } from "./plugin.ts";
-import type { ExchangeObservation, Scenario, ScenarioObservation, ScenarioRequest } from "./types.ts";
+import type { ExchangeObservation, Scenario, ScenarioAbort, ScenarioObservation, ScenarioRequest } from "./types.ts";
 
 export { DEFAULT_UPSTREAM_BODY, probeConfig } from "./plugin.ts";
 
@@ -94,15 +94,22 @@ export async function runOnEmulator(scenario: Scenario, options: EmulatorRunOpti
     label: `${scenario.id} (${scenario.probe ? "diff-probe" : options.wasm})`,
   });
   const exchanges: ExchangeObservation[] = [];
-  if ((scenario.kind ?? "http") === "tcp") {
-    for (const connection of scenario.connections ?? [])
-      exchanges.push(tcpExchange(emu, scenario, connection.send, connection.expectBytes));
-  } else {
-    for (const request of scenario.requests ?? [{}]) exchanges.push(await httpExchange(emu, scenario, request));
+  let abort: ScenarioAbort | undefined;
+  try {
+    if ((scenario.kind ?? "http") === "tcp") {
+      for (const connection of scenario.connections ?? [])
+        exchanges.push(tcpExchange(emu, scenario, connection.send, connection.expectBytes));
+    } else {
+      for (const request of scenario.requests ?? [{}]) exchanges.push(await httpExchange(emu, scenario, request));
+    }
+  } catch (error) {
+    // Envoy would abort here: the scenario ends, as it does on Envoy (whose process is gone).
+    if (!(error instanceof EnvoyWouldAbortError)) throw error;
+    abort = { panic: error.envoyPanic, exchange: exchanges.length, detail: error.hostCall };
   }
   const metrics: Record<string, number | undefined> = {};
-  for (const name of scenario.metrics ?? []) metrics[name] = emu.metric(name);
-  return { scenario: scenario.id, backend: "emulator", exchanges, metrics };
+  if (!abort) for (const name of scenario.metrics ?? []) metrics[name] = emu.metric(name);
+  return { scenario: scenario.id, backend: "emulator", exchanges, metrics, ...(abort ? { abort } : {}) };
 }
 
 /** The module's log lines since `from`; the emulator's own hints ("emulator: …", not something Envoy logs) are left out. */

@@ -29,7 +29,7 @@ import {
   upstreamAnswerOf,
   vmConfigOf,
 } from "./plugin.ts";
-import type { ExchangeObservation, Scenario, ScenarioObservation, ScenarioRequest } from "./types.ts";
+import type { ExchangeObservation, Scenario, ScenarioAbort, ScenarioObservation, ScenarioRequest } from "./types.ts";
 
 /** Options of {@link EnvoySuite.start}. */
 export interface EnvoySuiteOptions {
@@ -193,28 +193,49 @@ export class EnvoySuite implements AsyncDisposable {
   async run(scenario: Scenario): Promise<ScenarioObservation> {
     const upstream = this.#upstreams.get(scenario.id);
     if (!upstream) throw new Error(`scenario "${scenario.id}" is not part of this suite`);
-    // a critical line of Envoy's own (not a module's proxy_log at critical level) means it panicked
-    const crash = this.envoy.log.lines.find(
-      (l) => l.level === "critical" && l.logger !== "backtrace" && asWasmLogLine(l) === undefined,
-    );
+    const crash = this.#crashLine();
     if (crash)
       throw new Error(
-        `Envoy ${this.envoy.version} crashed during an earlier scenario of this suite, so "${scenario.id}" cannot run: ${crash.message.split("\n")[0]}`,
+        `Envoy ${this.envoy.version} crashed during an earlier scenario of this suite, so "${scenario.id}" cannot run: ${crash}`,
       );
     const exchanges: ExchangeObservation[] = [];
+    let abort: ScenarioAbort | undefined;
+    const aborted = () => {
+      const line = this.#crashLine();
+      if (line) abort = { panic: panicOf(line), exchange: exchanges.length - 1, detail: line };
+      return abort !== undefined;
+    };
     if (scenario.kind === "tcp") {
-      for (const c of scenario.connections ?? [])
+      for (const c of scenario.connections ?? []) {
         exchanges.push(await this.#tcpExchange(scenario, upstream as TcpUpstream, c.send, c.expectBytes));
+        if (aborted()) break;
+      }
     } else {
-      for (const request of scenario.requests ?? [{}])
+      for (const request of scenario.requests ?? [{}]) {
         exchanges.push(await this.#httpExchange(scenario, upstream as HttpUpstream, request));
+        if (aborted()) break;
+      }
     }
+    if (abort) return { scenario: scenario.id, backend: this.backend, exchanges, metrics: {}, abort };
     const metrics: Record<string, number | undefined> = {};
     if (scenario.metrics?.length) {
       const stats = await this.envoy.stats();
       for (const name of scenario.metrics) metrics[name] = stats.get(`wasmcustom.${name}`) ?? stats.get(name);
     }
     return { scenario: scenario.id, backend: this.backend, exchanges, metrics };
+  }
+
+  /** True once Envoy's process aborted (a scenario's module made it panic): start a new suite for what is left. */
+  get crashed(): boolean {
+    return this.#crashLine() !== undefined;
+  }
+
+  /** The first line of Envoy's own critical message (not a module's proxy_log at critical level): it panicked. */
+  #crashLine(): string | undefined {
+    const crash = this.envoy.log.lines.find(
+      (l) => l.level === "critical" && l.logger !== "backtrace" && asWasmLogLine(l) === undefined,
+    );
+    return crash && normaliseText(crash.message.split("\n")[0]!);
   }
 
   /** Stops Envoy and every upstream. */
@@ -367,6 +388,17 @@ export class EnvoySuite implements AsyncDisposable {
       tcp: { received, upstreamReceived: connection ? connection.received.toString() : "" },
     };
   }
+}
+
+/** Envoy's panic in its critical line ("… panic: unset oneof …" → "panic: unset oneof"), else the line. */
+function panicOf(line: string): string {
+  const at = line.indexOf("panic: ");
+  return at < 0
+    ? line
+    : line
+        .slice(at)
+        .split(/[.;]\s/)[0]!
+        .trim();
 }
 
 /** The answer of `scenario`'s recording upstream `name`: `connection: keep-alive` first, so node adds no keep-alive header. */

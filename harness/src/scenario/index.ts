@@ -21,6 +21,7 @@ export type {
   ScenarioConnection,
   ScenarioExpectation,
   ScenarioObservation,
+  ScenarioAbort,
   ExchangeObservation,
   ClientView,
   UpstreamView,

@@ -187,4 +187,19 @@ export interface ScenarioObservation {
   readonly exchanges: readonly ExchangeObservation[];
   /** Custom metric values (undefined: not defined). */
   readonly metrics: Readonly<Record<string, number | undefined>>;
+  /**
+   * Set when Envoy's process aborted during the scenario (Envoy: its own critical line, e.g. "panic: unset oneof";
+   * emulator: the EnvoyWouldAbortError it threw). Exchanges after the one that aborted are not run.
+   */
+  readonly abort?: ScenarioAbort;
+}
+
+/** How Envoy aborted (or would abort) during a scenario. */
+export interface ScenarioAbort {
+  /** Envoy's panic, e.g. "panic: unset oneof". */
+  readonly panic: string;
+  /** The exchange during which it happened. */
+  readonly exchange: number;
+  /** The host call (emulator) or Envoy's whole critical line (Envoy). */
+  readonly detail: string;
 }
