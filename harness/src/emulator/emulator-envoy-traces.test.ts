@@ -102,6 +102,18 @@ describe("rules backed by recorded Envoy traces", () => {
     expect(fine.failed).toBe(false);
   });
 
+  it("a property none of Envoy's attributes answers NotFound, as Envoy does, with one hint naming it; Envoy's own absent ones get none (attribute table)", async () => {
+    const emu = await loadProbe([
+      "request_headers: prop my.custom; prop my.custom; prop request.duration; prop xds.virtual_host_name",
+    ]);
+    emu.httpStream().requestHeaders({ ":path": "/" }, { endOfStream: true });
+    expect(results(emu, "request_headers prop").map((l) => l.split(" -> ")[1])).toEqual(["1", "1", "1", "0 3:all"]);
+    const hints = emu.logMessages().filter((m) => m.startsWith("emulator: property"));
+    expect(hints).toHaveLength(1);
+    expect(hints[0]).toContain('"my.custom" is none of Envoy\'s attributes');
+    expect(hints[0]).toContain("`properties` option");
+  });
+
   it("closing the stream from on_upstream_data drops that chunk: the client connection closes first (trace tcp-close-upstream)", async () => {
     const emu = await loadProbe(["upstream_data: close 3"]);
     const c = emu.tcpConnection();
