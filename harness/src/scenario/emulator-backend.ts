@@ -54,29 +54,41 @@ export async function runOnEmulator(scenario: Scenario, options: EmulatorRunOpti
   const grpcServices = Object.fromEntries(
     Object.entries(scenario.grpc ?? {}).map(([name, service]) => [
       name,
-      {
-        unary: (request: GrpcRequest) =>
-          service.status !== undefined
-            ? { status: service.status, statusMessage: service.statusMessage ?? "" }
-            : { message: service.reply ?? `pong:${new TextDecoder().decode(request.message)}` },
-        // A stream is answered like the Envoy backend's server answers it once the module half-closes: initial
-        // metadata, the reply to the first message (or nothing for an error), trailing metadata, close.
-        stream: (server: GrpcServerStream) => {
-          let first: Uint8Array | null = null;
-          server.onMessage = (message) => {
-            first ??= message;
-          };
-          server.onClose = (how) => {
-            if (how !== "half-close") return;
-            server.sendInitialMetadata({ "content-type": "application/grpc" });
-            if (service.status === undefined)
-              server.send(service.reply ?? `pong:${new TextDecoder().decode(first ?? new Uint8Array(0))}`);
-            server.close(service.status ?? 0, service.statusMessage ?? "", {
-              "grpc-status": String(service.status ?? 0),
+      typeof service === "function"
+        ? (request: GrpcRequest) => {
+            const answer = service({
+              cluster: name,
+              service: request.serviceName,
+              method: request.method,
+              message: request.message,
             });
-          };
-        },
-      },
+            return answer.status
+              ? { status: answer.status, statusMessage: answer.statusMessage ?? "" }
+              : { message: answer.message ?? new Uint8Array(0) };
+          }
+        : {
+            unary: (request: GrpcRequest) =>
+              service.status !== undefined
+                ? { status: service.status, statusMessage: service.statusMessage ?? "" }
+                : { message: service.reply ?? `pong:${new TextDecoder().decode(request.message)}` },
+            // A stream is answered like the Envoy backend's server answers it once the module half-closes: initial
+            // metadata, the reply to the first message (or nothing for an error), trailing metadata, close.
+            stream: (server: GrpcServerStream) => {
+              let first: Uint8Array | null = null;
+              server.onMessage = (message) => {
+                first ??= message;
+              };
+              server.onClose = (how) => {
+                if (how !== "half-close") return;
+                server.sendInitialMetadata({ "content-type": "application/grpc" });
+                if (service.status === undefined)
+                  server.send(service.reply ?? `pong:${new TextDecoder().decode(first ?? new Uint8Array(0))}`);
+                server.close(service.status ?? 0, service.statusMessage ?? "", {
+                  "grpc-status": String(service.status ?? 0),
+                });
+              };
+            },
+          },
     ]),
   );
   const emu = await Emulator.load(options.wasm, {

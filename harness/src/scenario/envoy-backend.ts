@@ -9,7 +9,12 @@ import type { RunnerKind } from "../envoy/settings.ts";
 import { asWasmLogLine } from "../envoy/log.ts";
 import { startHttpUpstream, type HttpUpstream } from "../traffic/http-upstream.ts";
 import { startTcpUpstream, type TcpUpstream } from "../traffic/tcp.ts";
-import { startGrpcUpstream, type GrpcHandler, type RecordedGrpcCall } from "../traffic/grpc-upstream.ts";
+import {
+  ANY_GRPC_METHOD,
+  startGrpcUpstream,
+  type GrpcHandler,
+  type RecordedGrpcCall,
+} from "../traffic/grpc-upstream.ts";
 import type { HttpResponse } from "../traffic/http-client.ts";
 import {
   CLIENT_TRANSPORT_HEADERS,
@@ -29,7 +34,14 @@ import {
   upstreamAnswerOf,
   vmConfigOf,
 } from "./plugin.ts";
-import type { ExchangeObservation, Scenario, ScenarioAbort, ScenarioObservation, ScenarioRequest } from "./types.ts";
+import type {
+  ExchangeObservation,
+  Scenario,
+  ScenarioAbort,
+  ScenarioGrpcHandler,
+  ScenarioObservation,
+  ScenarioRequest,
+} from "./types.ts";
 
 /** Options of {@link EnvoySuite.start}. */
 export interface EnvoySuiteOptions {
@@ -150,11 +162,15 @@ export class EnvoySuite implements AsyncDisposable {
           if (calloutNames.has(name))
             throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
           calloutNames.add(name);
-          const answer: GrpcHandler = (call: RecordedGrpcCall) =>
-            service.status !== undefined
-              ? { status: service.status, message: service.statusMessage }
-              : Buffer.from(service.reply ?? `pong:${call.message.toString()}`);
-          const target = await startGrpcUpstream({ [GRPC_UNARY_METHOD]: answer });
+          const target =
+            typeof service === "function"
+              ? await startGrpcUpstream({ [ANY_GRPC_METHOD]: userGrpcHandler(name, service) })
+              : await startGrpcUpstream({
+                  [GRPC_UNARY_METHOD]: (call: RecordedGrpcCall) =>
+                    service.status !== undefined
+                      ? { status: service.status, message: service.statusMessage }
+                      : Buffer.from(service.reply ?? `pong:${call.message.toString()}`),
+                });
           closers.push(() => target.close());
           clusters.push(cluster(name, target));
         }
@@ -388,6 +404,16 @@ export class EnvoySuite implements AsyncDisposable {
       tcp: { received, upstreamReceived: connection ? connection.received.toString() : "" },
     };
   }
+}
+
+/** Your gRPC handler as the real gRPC server's handler of every method on cluster `cluster`. */
+function userGrpcHandler(cluster: string, handler: ScenarioGrpcHandler): GrpcHandler {
+  return (call) => {
+    const [, service = "", method = ""] = call.method.split("/");
+    const answer = handler({ cluster, service, method, message: new Uint8Array(call.message) });
+    if (answer.status) return { status: answer.status, message: answer.statusMessage };
+    return typeof answer.message === "string" ? Buffer.from(answer.message) : (answer.message ?? new Uint8Array(0));
+  };
 }
 
 /** Envoy's panic in its critical line ("… panic: unset oneof …" → "panic: unset oneof"), else the line. */

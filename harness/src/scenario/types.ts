@@ -62,6 +62,31 @@ export interface ScenarioGrpcService {
   readonly statusMessage?: string;
 }
 
+/** A gRPC call as your service receives it, the same on both backends. */
+export interface ScenarioGrpcCall {
+  /** The cluster the module called. */
+  readonly cluster: string;
+  /** "package.Service". */
+  readonly service: string;
+  readonly method: string;
+  /** The request message (protobuf bytes). */
+  readonly message: Uint8Array;
+}
+
+/** Your service's answer: a reply message, or a gRPC error status (with its message). */
+export interface ScenarioGrpcAnswer {
+  readonly message?: string | Uint8Array;
+  /** Non-zero: answer this gRPC status instead of a message. */
+  readonly status?: number;
+  readonly statusMessage?: string;
+}
+
+/**
+ * Your own gRPC service: one handler for every service and method called on its cluster. Envoy's side serves it
+ * from a real gRPC server, the emulator's from `grpcServices`, so both answer the module alike.
+ */
+export type ScenarioGrpcHandler = (call: ScenarioGrpcCall) => ScenarioGrpcAnswer;
+
 /** One TCP connection of a network-filter scenario: the client writes `send`, reads, then closes. */
 export interface ScenarioConnection {
   /** Bytes the client writes (one write, then it waits for the echo). */
@@ -138,8 +163,12 @@ export interface Scenario {
   readonly routes?: readonly ScenarioRoute[];
   /** Callout clusters by name; names must be unique within a suite. */
   readonly callouts?: Readonly<Record<string, ScenarioCallout>>;
-  /** gRPC service clusters by name (HTTP/2 upstreams); names must be unique within a suite. */
-  readonly grpc?: Readonly<Record<string, ScenarioGrpcService>>;
+  /**
+   * gRPC service clusters by name (HTTP/2 upstreams): the probe's echo ({@link ScenarioGrpcService}) or your own
+   * service ({@link ScenarioGrpcHandler}, any method). Names must be unique within a suite and must not parse as
+   * protobuf (Envoy aborts on those: see EnvoyWouldAbortError).
+   */
+  readonly grpc?: Readonly<Record<string, ScenarioGrpcService | ScenarioGrpcHandler>>;
   /** HTTP requests, sent one after the other. */
   readonly requests?: readonly ScenarioRequest[];
   /** TCP connections, one after the other. */
