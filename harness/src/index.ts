@@ -378,6 +378,8 @@ export type {
   ScenarioGrpcAnswer,
   ScenarioGrpcCall,
   ScenarioGrpcHandler,
+  ScenarioHttpCall,
+  ScenarioHttpHandler,
   ExchangeObservation,
   ClientView,
   UpstreamView,

@@ -175,6 +175,32 @@ export const control: Scenario[] = [
     probe: { on: { response_headers: ["continue-response", "pause"], response_body: ["body-size"] } },
     requests: [{ path: "/", clientTimeoutMs: 1000 }],
   },
+  {
+    id: "h1-authority-user-service",
+    title:
+      "the scenario sets :authority; a callout reaches the user's own HTTP service, which answers from the request",
+    probe: {
+      on: {
+        request_headers: ["get :authority", "prop request.host", "callout user-http /lookup?x=1", "pause"],
+        http_call_response: ["call-status", "call-body", "continue-request"],
+      },
+    },
+    callouts: {
+      "user-http": (call) => ({
+        status: 200,
+        body: `${call.method} ${call.path} x-probe=${call.headers["x-probe"]} headers=${Object.keys(call.headers).join(",")}`,
+      }),
+    },
+    requests: [{ path: "/who", authority: "api.example.com" }],
+    expect: {
+      responses: [{ status: 200 }],
+      events: [
+        '  get :authority -> "api.example.com"',
+        '  prop request.host -> "api.example.com"',
+        '  call-body -> "GET /lookup?x=1 x-probe=h1-authority-user-service headers=x-probe"',
+      ],
+    },
+  },
 ];
 
 /** gRPC callouts (unary calls, streams) and HTTP callout timeouts. */

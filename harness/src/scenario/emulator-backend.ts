@@ -7,8 +7,9 @@ import { runExchange } from "../emulator/exchange.ts";
 import type { ClientRequest } from "../emulator/connection-manager.ts";
 import type { HttpStream } from "../emulator/http-stream.ts";
 import { EnvoyWouldAbortError, type LogEntry } from "../emulator/errors.ts";
-import type { GrpcRequest, GrpcServerStream } from "../emulator/callouts.ts";
+import type { CalloutRequest, GrpcRequest, GrpcServerStream } from "../emulator/callouts.ts";
 import {
+  CALLOUT_TRANSPORT_HEADERS,
   CLIENT_TRANSPORT_HEADERS,
   UPSTREAM_TRANSPORT_HEADERS,
   headerRecord,
@@ -43,12 +44,24 @@ export async function runOnEmulator(scenario: Scenario, options: EmulatorRunOpti
   const upstreams = Object.fromEntries(
     Object.entries(scenario.callouts ?? {}).map(([name, answer]) => [
       name,
-      () => ({
-        status: answer.status ?? 200,
-        headers: answer.headers ?? {},
-        body: answer.body ?? "",
-        delayMs: answer.delayMs,
-      }),
+      (request: CalloutRequest) => {
+        const reply =
+          typeof answer === "function"
+            ? answer({
+                cluster: name,
+                method: request.headers.get(":method") ?? "",
+                path: request.headers.get(":path") ?? "",
+                headers: headerRecord(request.headers.entries(), CALLOUT_TRANSPORT_HEADERS),
+                body: request.text(),
+              })
+            : answer;
+        return {
+          status: reply.status ?? 200,
+          headers: reply.headers ?? {},
+          body: reply.body ?? "",
+          delayMs: reply.delayMs,
+        };
+      },
     ]),
   );
   const grpcServices = Object.fromEntries(
@@ -101,6 +114,7 @@ export async function runOnEmulator(scenario: Scenario, options: EmulatorRunOpti
     routes: routesOf(scenario),
     defaultCluster: MAIN_UPSTREAM,
     logLevel: "debug",
+    canary: true, // start-up as Envoy does it (canary, main-thread and worker VMs): start-up counters and logs agree
     upstreams,
     grpcServices,
     label: `${scenario.id} (${scenario.probe ? "diff-probe" : options.wasm})`,
@@ -148,7 +162,7 @@ export function clientRequestOf(request: ScenarioRequest): ClientRequest {
   return {
     method: request.method ?? (request.body !== undefined ? "POST" : "GET"),
     path: request.path ?? "/",
-    authority: AUTHORITY,
+    authority: request.authority ?? AUTHORITY,
     headers: request.headers,
     body: request.body,
     trailers: request.trailers,

@@ -7,7 +7,7 @@ import { httpWasm, networkWasm, cluster, type ClusterSpec, type ListenerSpec } f
 import { startEnvoy, type Envoy } from "../envoy/start.ts";
 import type { RunnerKind } from "../envoy/settings.ts";
 import { asWasmLogLine } from "../envoy/log.ts";
-import { startHttpUpstream, type HttpUpstream } from "../traffic/http-upstream.ts";
+import { startHttpUpstream, type HttpUpstream, type RecordedRequest } from "../traffic/http-upstream.ts";
 import { startTcpUpstream, type TcpUpstream } from "../traffic/tcp.ts";
 import {
   ANY_GRPC_METHOD,
@@ -17,6 +17,7 @@ import {
 } from "../traffic/grpc-upstream.ts";
 import type { HttpResponse } from "../traffic/http-client.ts";
 import {
+  CALLOUT_TRANSPORT_HEADERS,
   CLIENT_TRANSPORT_HEADERS,
   UPSTREAM_TRANSPORT_HEADERS,
   entriesOf,
@@ -39,6 +40,7 @@ import type {
   Scenario,
   ScenarioAbort,
   ScenarioGrpcHandler,
+  ScenarioHttpCall,
   ScenarioObservation,
   ScenarioRequest,
 } from "./types.ts";
@@ -148,12 +150,15 @@ export class EnvoySuite implements AsyncDisposable {
             throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
           calloutNames.add(name);
           const target = await startHttpUpstream({
-            respond: () => ({
-              status: answer.status ?? 200,
-              headers: { connection: "keep-alive", ...answer.headers },
-              body: answer.body ?? "",
-              delayMs: answer.delayMs,
-            }),
+            respond: (request) => {
+              const reply = typeof answer === "function" ? answer(httpCallOf(name, request)) : answer;
+              return {
+                status: reply.status ?? 200,
+                headers: { connection: "keep-alive", ...reply.headers },
+                body: reply.body ?? "",
+                delayMs: reply.delayMs,
+              };
+            },
           });
           closers.push(() => target.close());
           clusters.push(cluster(name, target));
@@ -335,7 +340,10 @@ export class EnvoySuite implements AsyncDisposable {
       response = await this.envoy.request(request.path ?? "/", {
         listener: scenario.id,
         method: request.method ?? (request.body !== undefined ? "POST" : "GET"),
-        headers: request.headers ? { ...request.headers } : undefined,
+        headers:
+          request.headers || request.authority
+            ? { ...(request.authority ? { host: request.authority } : {}), ...request.headers }
+            : undefined,
         body,
         trailers: request.trailers ? { ...request.trailers } : undefined,
         http2: request.http2,
@@ -404,6 +412,12 @@ export class EnvoySuite implements AsyncDisposable {
       tcp: { received, upstreamReceived: connection ? connection.received.toString() : "" },
     };
   }
+}
+
+/** A callout as the user's HTTP handler sees it: the module's headers, without transport ones. */
+function httpCallOf(cluster: string, request: RecordedRequest): ScenarioHttpCall {
+  const headers = headerRecord(entriesOf(request.headers), CALLOUT_TRANSPORT_HEADERS);
+  return { cluster, method: request.method, path: request.path, headers, body: request.text() };
 }
 
 /** Your gRPC handler as the real gRPC server's handler of every method on cluster `cluster`. */

@@ -25,6 +25,8 @@ export type {
   ScenarioGrpcAnswer,
   ScenarioGrpcCall,
   ScenarioGrpcHandler,
+  ScenarioHttpCall,
+  ScenarioHttpHandler,
   ExchangeObservation,
   ClientView,
   UpstreamView,

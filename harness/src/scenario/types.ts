@@ -8,6 +8,8 @@ export interface ScenarioRequest {
   readonly method?: string;
   /** Default "/". */
   readonly path?: string;
+  /** `:authority` (HTTP/2) or `Host` (HTTP/1.1); default Envoy's listener address, "127.0.0.1:<port>". */
+  readonly authority?: string;
   /** Request headers (lower-case names), sent after the pseudo-headers in this order. */
   readonly headers?: Readonly<Record<string, string>>;
   /**
@@ -61,6 +63,20 @@ export interface ScenarioGrpcService {
   readonly status?: number;
   readonly statusMessage?: string;
 }
+
+/** An HTTP callout as your service receives it, the same on both backends. */
+export interface ScenarioHttpCall {
+  readonly cluster: string;
+  readonly method: string;
+  /** Path with query string. */
+  readonly path: string;
+  /** The headers the module set (lower-case names; pseudo-headers and transport headers left out). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Your own HTTP service for callouts: one handler for every request on its cluster, on both backends. */
+export type ScenarioHttpHandler = (call: ScenarioHttpCall) => ScenarioCallout;
 
 /** A gRPC call as your service receives it, the same on both backends. */
 export interface ScenarioGrpcCall {
@@ -161,8 +177,8 @@ export interface Scenario {
   readonly upstreams?: Readonly<Record<string, ScenarioUpstream>>;
   /** Routes tried in order before the catch-all to {@link upstream} (prefix, path, regex, :authority, headers). */
   readonly routes?: readonly ScenarioRoute[];
-  /** Callout clusters by name; names must be unique within a suite. */
-  readonly callouts?: Readonly<Record<string, ScenarioCallout>>;
+  /** Callout clusters by name: a fixed answer, or your own service (a handler). Names must be unique within a suite. */
+  readonly callouts?: Readonly<Record<string, ScenarioCallout | ScenarioHttpHandler>>;
   /**
    * gRPC service clusters by name (HTTP/2 upstreams): the probe's echo ({@link ScenarioGrpcService}) or your own
    * service ({@link ScenarioGrpcHandler}, any method). Names must be unique within a suite and must not parse as
