@@ -5,11 +5,12 @@ import { explainDivergence, KNOWN_DIVERGENCES, type KnownDivergence } from "./kn
 import type { Scenario, ScenarioObservation } from "./types.ts";
 
 /**
- * pass: same observations and expectations hold; diverged-known: only documented differences; diverged: anything
- * else; envoy-aborts: the module makes Envoy's process abort, and the emulator threw EnvoyWouldAbortError at the
+ * pass: same observations and expectations hold; diverged-known: only documented differences; diverged: the
+ * backends differ in a way no known divergence explains; failed-expectation: the backends agree but the scenario's
+ * own expectations do not hold (the module, or the expectation, is wrong, not the emulator); envoy-aborts: the module makes Envoy's process abort, and the emulator threw EnvoyWouldAbortError at the
  * same point (both backends agree, but the module must be fixed: the report names the panic and the host call).
  */
-export type Verdict = "pass" | "diverged-known" | "diverged" | "envoy-aborts";
+export type Verdict = "pass" | "diverged-known" | "diverged" | "failed-expectation" | "envoy-aborts";
 
 /** The outcome of a scenario on one Envoy version. */
 export interface ScenarioResult {
@@ -66,26 +67,38 @@ export function compareScenario(
     ? []
     : [...checkExpectations(scenario, emulator), ...checkExpectations(scenario, envoy)];
   const verdict: Verdict =
-    unexplained.length > 0 || expectationFailures.length > 0
+    unexplained.length > 0
       ? "diverged"
-      : bothAbort
-        ? "envoy-aborts"
-        : divergences.length > 0
-          ? "diverged-known"
-          : "pass";
+      : expectationFailures.length > 0
+        ? "failed-expectation"
+        : bothAbort
+          ? "envoy-aborts"
+          : divergences.length > 0
+            ? "diverged-known"
+            : "pass";
   const abortLine = bothAbort
     ? [
         `  Envoy ${version} aborts during exchange #${envoy.abort!.exchange} ("${envoy.abort!.panic}"): the module's ${emulator.abort!.detail} makes its process crash; the emulator threw EnvoyWouldAbortError at the same call (its message says how to fix the module).`,
       ]
     : [];
+  const failing = verdict === "diverged" || verdict === "failed-expectation" || verdict === "envoy-aborts";
+  // Envoy's own warnings and errors are shown only for a failing scenario, as what may explain it.
+  const envoyLog = failing && envoy.envoyLog?.length ? envoy.envoyLog.slice(0, MAX_ENVOY_LOG_LINES) : [];
+  const expectationHead =
+    expectationFailures.length > 0 && divergences.length === 0
+      ? [
+          `scenario ${scenario.id}: the emulator and ${envoy.backend} agree; ${expectationFailures.length} expectation(s) of the scenario failed (check the module, or the expectation):`,
+        ]
+      : [];
   const report =
     divergences.length > 0 || expectationFailures.length > 0 || bothAbort
       ? [
           ...abortLine,
-          ...(divergences.length > 0 || expectationFailures.length > 0
-            ? [formatSideBySide(emulator, envoy, divergences, notes)]
-            : []),
+          ...expectationHead,
+          ...(divergences.length > 0 ? [formatSideBySide(emulator, envoy, divergences, notes)] : []),
           ...expectationFailures.map((f) => `  expectation: ${f}`),
+          ...(envoyLog.length > 0 ? [`  ${envoy.backend}'s own warnings and errors meanwhile:`] : []),
+          ...envoyLog.map((l) => `    ${l}`),
         ].join("\n")
       : "";
   return {
@@ -99,6 +112,9 @@ export function compareScenario(
     report,
   };
 }
+
+/** At most this many of Envoy's own warning lines in a report. */
+const MAX_ENVOY_LOG_LINES = 10;
 
 /** Scenario × Envoy version → verdict, printed as a table. */
 export class CompatibilityTable {
@@ -131,8 +147,11 @@ export class CompatibilityTable {
     const totals = versions.map((v) => {
       const all = this.results().filter((r) => r.version === v);
       const count = (verdict: Verdict) => all.filter((r) => r.verdict === verdict).length;
-      const aborts = count("envoy-aborts");
-      return `${v}: ${count("pass")} pass, ${count("diverged-known")} diverged-known, ${count("diverged")} diverged${aborts > 0 ? `, ${aborts} envoy-aborts` : ""}`;
+      const extra = (["failed-expectation", "envoy-aborts"] as const)
+        .filter((verdict) => count(verdict) > 0)
+        .map((verdict) => `, ${count(verdict)} ${verdict}`)
+        .join("");
+      return `${v}: ${count("pass")} pass, ${count("diverged-known")} diverged-known, ${count("diverged")} diverged${extra}`;
     });
     lines.push(totals.join(" | "));
     return lines.join("\n");

@@ -5,11 +5,14 @@
 import { progress } from "../envoy/errors.ts";
 import { DEFAULT_ENVOY_VERSION } from "../envoy/settings.ts";
 import type { RunnerKind } from "../envoy/settings.ts";
-import { CompatibilityTable, compareScenario, type ScenarioResult } from "./compare.ts";
+import { CompatibilityTable, compareScenario, type ScenarioResult, type Verdict } from "./compare.ts";
 import { runOnEmulator } from "./emulator-backend.ts";
 import { EnvoySuite } from "./envoy-backend.ts";
 import type { KnownDivergence } from "./known-divergences.ts";
 import type { Scenario } from "./types.ts";
+
+/** Verdicts that fail a run: an unexplained divergence, a failed expectation, an Envoy abort. */
+const FAILING: ReadonlySet<Verdict> = new Set(["diverged", "failed-expectation", "envoy-aborts"]);
 
 /** Options of {@link runDifferential}. */
 export interface DifferentialOptions {
@@ -31,7 +34,7 @@ export interface DifferentialReport {
   readonly results: readonly ScenarioResult[];
   /** The compatibility table over scenarios × versions. */
   readonly table: CompatibilityTable;
-  /** True when no result is "diverged" or "envoy-aborts" (only equal, or explained by `known`). */
+  /** True when every result is "pass" or "diverged-known" (equal, or explained by `known`). */
   readonly ok: boolean;
   /** The table, then the side-by-side report of every scenario that diverged. */
   format(): string;
@@ -78,7 +81,7 @@ export async function runDifferential(
       }
     }
   }
-  const diverged = results.filter((r) => r.verdict === "diverged" || r.verdict === "envoy-aborts");
+  const diverged = results.filter((r) => FAILING.has(r.verdict));
   return {
     results,
     table,

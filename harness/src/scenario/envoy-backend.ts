@@ -58,6 +58,9 @@ export interface EnvoySuiteOptions {
 /** The one unary method the gRPC clusters of the Envoy backend serve (scenarios call `grpc <cluster> probe.Echo Call …`). */
 export const GRPC_UNARY_METHOD = "/probe.Echo/Call";
 
+/** Envoy's log levels that may explain a failed scenario. */
+const ENVOY_WARNING_LEVELS: ReadonlySet<string> = new Set(["warning", "error", "critical"]);
+
 /** How long to wait for a probe event that ends an exchange before taking what was logged. */
 const SETTLE_TIMEOUT_MS = 3000;
 
@@ -219,6 +222,7 @@ export class EnvoySuite implements AsyncDisposable {
       throw new Error(
         `Envoy ${this.envoy.version} crashed during an earlier scenario of this suite, so "${scenario.id}" cannot run: ${crash}`,
       );
+    const from = this.envoy.log.lines.length;
     const exchanges: ExchangeObservation[] = [];
     let abort: ScenarioAbort | undefined;
     const aborted = () => {
@@ -237,13 +241,22 @@ export class EnvoySuite implements AsyncDisposable {
         if (aborted()) break;
       }
     }
-    if (abort) return { scenario: scenario.id, backend: this.backend, exchanges, metrics: {}, abort };
+    const envoyLog = this.#ownWarnings(from);
+    if (abort) return { scenario: scenario.id, backend: this.backend, exchanges, metrics: {}, abort, envoyLog };
     const metrics: Record<string, number | undefined> = {};
     if (scenario.metrics?.length) {
       const stats = await this.envoy.stats();
       for (const name of scenario.metrics) metrics[name] = stats.get(`wasmcustom.${name}`) ?? stats.get(name);
     }
-    return { scenario: scenario.id, backend: this.backend, exchanges, metrics };
+    return { scenario: scenario.id, backend: this.backend, exchanges, metrics, envoyLog };
+  }
+
+  /** Envoy's own warning, error and critical lines since line `from` (the module's proxy_log lines left out). */
+  #ownWarnings(from: number): string[] {
+    return this.envoy.log.lines
+      .slice(from)
+      .filter((l) => ENVOY_WARNING_LEVELS.has(l.level) && asWasmLogLine(l) === undefined && l.logger !== "backtrace")
+      .map((l) => `[${l.level}][${l.logger}] ${normaliseText(l.message.split("\n")[0]!)}`);
   }
 
   /** True once Envoy's process aborted (a scenario's module made it panic): start a new suite for what is left. */

@@ -237,6 +237,11 @@ export interface ScenarioObservation {
    * emulator: the EnvoyWouldAbortError it threw). Exchanges after the one that aborted are not run.
    */
   readonly abort?: ScenarioAbort;
+  /**
+   * Envoy only: Envoy's own warning, error and critical lines while the scenario ran (not the module's proxy_log
+   * lines), normalised; the report shows them when the scenario fails, as what may explain it.
+   */
+  readonly envoyLog?: readonly string[];
 }
 
 /** How Envoy aborted (or would abort) during a scenario. */
