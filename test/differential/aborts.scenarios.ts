@@ -13,3 +13,12 @@ export const aborts: Scenario[] = [
     requests: [{ path: "/abort", clientTimeoutMs: 3000 }],
   },
 ];
+
+/** A plain scenario run after the aborting ones (runDifferential must start a new Envoy for it). */
+export const controlScenarioAfterAbort: Scenario = {
+  id: "h1-after-abort",
+  title: "a scenario after one that aborted Envoy runs on a new Envoy",
+  probe: { on: { request_headers: ["get :path"] } },
+  requests: [{ path: "/after" }],
+  expect: { responses: [{ status: 200 }], events: ['  get :path -> "/after"'] },
+};
