@@ -1,5 +1,5 @@
 // The harness works for any proxy-wasm module: the Go-SDK filter of test/fixtures/go-filter (built to
-// build/go-filter.wasm by the build room) runs through real Envoy on both runners.
+// build/go-filter.wasm by test/fixtures/go-filter/build.ts when a Go toolchain and the SDK can be had) runs through real Envoy on both runners.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
