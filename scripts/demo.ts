@@ -16,6 +16,7 @@ import {
   type GrpcUpstream,
   type HttpUpstream,
   type RunnerKind,
+  runnerKind,
   type TcpUpstream,
 } from "@proxy-wasm-as/harness";
 import { ALLOW_METHOD } from "../filters/grpc-check/authz-service.ts";
@@ -29,7 +30,7 @@ import {
   servedConfigDocument,
 } from "./demo/filters.ts";
 
-const RUNNER: RunnerKind = (process.env.ENVOY_RUNNER as RunnerKind | undefined) ?? "process";
+const RUNNER: RunnerKind = runnerKind();
 
 /** "name: value | …" for the `names` present in `headers` ("—" when none of them is). */
 function pickHeaders(headers: Record<string, string | string[] | undefined>, names: readonly string[]): string {

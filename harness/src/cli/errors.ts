@@ -23,7 +23,8 @@ function hintOf(error: Error): string | undefined {
  * `error: <message>` plus `hint: <hint>` for CLI errors. Unexpected errors keep their stack so they can be reported.
  */
 export function describeError(error: unknown): string {
-  if (error instanceof CliError) return `error: ${messageWithoutHint(error)}${error.hint ? `\nhint: ${error.hint}` : ""}`;
+  if (error instanceof CliError)
+    return `error: ${messageWithoutHint(error)}${error.hint ? `\nhint: ${error.hint}` : ""}`;
   if (error instanceof Error && hintOf(error) !== undefined) return `error: ${error.message}`;
   if (error instanceof Error) return `error: ${error.stack ?? error.message}`;
   return `error: ${String(error)}`;

@@ -45,7 +45,7 @@ export { DEFAULT_CLUSTER };
 
 /** Options of {@link startEnvoy}. Use either the shorthand (`filters` + `upstream`) or full `listeners`, or both. */
 export interface StartEnvoyOptions extends RunnerOptions {
-  /** "container" (default) or "process"; default `$ENVOY_RUNNER`. */
+  /** "process" or "container"; default `$ENVOY_RUNNER`, else "process" (see `runnerKind`). */
   runner?: RunnerKind;
   /** Shorthand: a listener named "ingress" with these filters (all HTTP ⇒ HTTP listener; all network ⇒ TCP listener). */
   filters?: WasmFilter[];
