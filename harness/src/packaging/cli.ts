@@ -18,6 +18,7 @@ import {
   resourcesToYaml,
   type PluginMetadata,
 } from "./wasmplugin.ts";
+import { setting } from "../settings.ts";
 
 const help = () => `Usage: proxy-wasm-as istio <command> [options]
 
@@ -185,7 +186,7 @@ function imageOptions(values: Values) {
 function registryOptions(values: Values): RegistryOptions {
   return {
     username: values.username,
-    password: values.password ?? process.env.REGISTRY_PASSWORD,
+    password: values.password ?? (setting("REGISTRY_PASSWORD") || undefined),
     scheme: values["plain-http"] ? "http" : undefined,
   };
 }
