@@ -3,6 +3,7 @@
 // plugin.wasm; OCI manifest ⇒ first the same with the OCI tar+gzip type ("compat"), else exactly two layers,
 // one of them the raw wasm content type ("oci" artifact). An index resolves to its linux/amd64 child.
 // Anything else is refused with Istio's reason plus what to do about it.
+import { messageWithoutHint } from "../errors.ts";
 import { PackagingError } from "./errors.ts";
 import { assertWasmBinary, type Descriptor, type ImageManifest, type WasmImage } from "./image.ts";
 import * as mt from "./media-types.ts";
@@ -16,7 +17,7 @@ import {
   type IstioVersion,
 } from "./istio-versions.ts";
 import { unsafeRealmReason } from "./realm.ts";
-import { findInTarGz, LISTED_NAMES } from "./tar.ts";
+import { findInTarGz, LISTED_NAMES, TarLimitError } from "./tar.ts";
 
 /** Which of Istio's three accepted layouts an image matched. */
 export type IstioImageVariant = "docker-compat" | "oci-compat" | "oci-artifact";
@@ -150,22 +151,27 @@ export async function extractWasmLikeIstio(
   let wasm: Buffer;
   if (mediaType === mt.DOCKER_MANIFEST) {
     const reason = await lastLayerPlugin(layers, mt.DOCKER_LAYER_TAR_GZIP, readBlob, maxTarBytes);
-    if (typeof reason === "string") {
-      throw refusal(`could not extract Wasm file from the image as Docker container: ${reason}`, layers);
+    if (!Buffer.isBuffer(reason)) {
+      throw refusal(
+        `could not extract Wasm file from the image as Docker container: ${reasonText(reason)}`,
+        layers,
+        reason,
+      );
     }
     variant = "docker-compat";
     wasm = reason;
   } else if (mediaType === mt.OCI_MANIFEST || mediaType === "") {
     const compat = await lastLayerPlugin(layers, mt.OCI_LAYER_TAR_GZIP, readBlob, maxTarBytes);
-    if (typeof compat !== "string") {
+    if (Buffer.isBuffer(compat)) {
       variant = "oci-compat";
       wasm = compat;
     } else {
       const artifact = artifactModule(layers);
       if (typeof artifact === "string") {
         throw refusal(
-          `could not parse as compat variant: ${compat}; could not parse as oci variant: ${artifact}`,
+          `could not parse as compat variant: ${reasonText(compat)}; could not parse as oci variant: ${artifact}`,
           layers,
+          compat,
         );
       }
       variant = "oci-artifact";
@@ -205,13 +211,16 @@ function checkSha256(expected: string, actual: string, reference: string): void 
   }
 }
 
-/** Istio's compat rule: the LAST layer has `layerType` and its tar holds a file with basename plugin.wasm. Returns the module or the reason. */
+/**
+ * Istio's compat rule: the LAST layer has `layerType` and its tar holds a file with basename plugin.wasm. Returns the
+ * module, the reason it is refused, or the {@link TarLimitError} when the layer limit cut the tar first.
+ */
 async function lastLayerPlugin(
   layers: Descriptor[],
   layerType: string,
   readBlob: (digest: string) => Promise<Buffer>,
   maxTarBytes: number,
-): Promise<Buffer | string> {
+): Promise<Buffer | string | TarLimitError> {
   if (layers.length === 0) return "number of layers must be greater than zero";
   const last = layers[layers.length - 1]!;
   if (last.mediaType !== layerType) return `invalid media type ${last.mediaType} (expect ${layerType})`;
@@ -223,6 +232,7 @@ async function lastLayerPlugin(
       what: `layer ${last.digest}`,
     });
   } catch (err) {
+    if (err instanceof TarLimitError) return err;
     return err instanceof PackagingError ? err.message.split("\n")[0]! : String(err);
   }
   if (search.found) return Buffer.from(search.found.data);
@@ -286,8 +296,19 @@ function artifactModule(layers: Descriptor[]): Descriptor | string {
   );
 }
 
-/** Builds the refusal: Istio's own reason, then a diagnosis of the common wrong layouts. */
-function refusal(istioReason: string, layers: Descriptor[]): PackagingError {
+/** What Istio says when the compat rule fails: the reason, or for a layer cut at the limit, Go's tar reader's error. */
+function reasonText(reason: string | TarLimitError): string {
+  return typeof reason === "string" ? reason : "could not extract wasm binary: unexpected EOF";
+}
+
+/** Builds the refusal: Istio's own reason, then a diagnosis of the common wrong layouts (or of the layer limit). */
+function refusal(istioReason: string, layers: Descriptor[], compat?: string | TarLimitError): PackagingError {
+  if (compat instanceof TarLimitError) {
+    return new PackagingError(
+      `Istio would refuse this image: ${messageWithoutHint(compat)}.\nIstio's reason: ${istioReason}`,
+      { hint: compat.hint },
+    );
+  }
   const types = layers.map((l) => l.mediaType);
   let diagnosis: string;
   if (layers.length === 1 && (types[0] === mt.CNCF_WASM_LAYER || types[0] === mt.WASM_CONTENT_LAYER)) {
