@@ -2,7 +2,7 @@
 // aborts.scenarios.ts, the emulator throws EnvoyWouldAbortError at the same host call, and runDifferential marks
 // each scenario "envoy-aborts" (report.ok false) and starts a new Envoy for the scenarios after it.
 import { describe, expect, test } from "vitest";
-import { runDifferential } from "@proxy-wasm-as/harness";
+import { runDifferential } from "@proxy-wasm-as/harness/scenario";
 import { aborts, controlScenarioAfterAbort } from "./aborts.scenarios.ts";
 import { DIFF_VERSIONS, PROBE_WASM } from "./settings.ts";
 

@@ -1,7 +1,7 @@
 // Scenarios whose module makes Envoy's whole process abort. Envoy's side records the panic; the emulator must throw
 // EnvoyWouldAbortError at the same host call (verdict "envoy-aborts"). Each runs in an Envoy of its own: the recorder
 // and runDifferential start a new Envoy for the scenarios after one that aborted.
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 export const aborts: Scenario[] = [
   {

@@ -3,14 +3,8 @@
 // cluster whose name parses as a targetless GrpcService protobuf; the emulator must throw EnvoyWouldAbortError from
 // that very host call (so a test cannot pass quietly), and the scenario API must mark the scenario "envoy-aborts".
 import { describe, expect, test } from "vitest";
-import {
-  Emulator,
-  EnvoyWouldAbortError,
-  probeConfig,
-  readTraces,
-  replayTrace,
-  type Scenario,
-} from "@proxy-wasm-as/harness";
+import { Emulator, EnvoyWouldAbortError } from "@proxy-wasm-as/harness";
+import { probeConfig, readTraces, replayTrace, type Scenario } from "@proxy-wasm-as/harness/scenario";
 import { aborts } from "./aborts.scenarios.ts";
 import { DIFF_VERSIONS, PROBE_WASM, TRACES_DIR } from "./settings.ts";
 

@@ -1,7 +1,7 @@
 // The attribute table: which attributes Envoy answers in which phase of a Wasm filter, with their type and encoding,
 // built from the probe's `attr` lines (`  attr request.time -> status=0 len=8 hex=…`). record-attributes.ts writes
 // one per Envoy version (attributes/<version>.json); attributes.test.ts builds the emulator's and compares them.
-import { ENVOY_ATTRIBUTES, type AttributeType } from "@proxy-wasm-as/harness";
+import { ENVOY_ATTRIBUTES, type AttributeType } from "@proxy-wasm-as/harness/emulator";
 
 /** One attribute in one phase. */
 export interface AttributeRow {

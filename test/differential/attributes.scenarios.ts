@@ -3,7 +3,8 @@
 // headers, body, response headers, body, log) and the TCP ones (new connection, downstream data, upstream data,
 // log). Not part of ALL_SCENARIOS: their values change from run to run, so they are recorded into the attribute
 // table (record-attributes.ts) and replayed by attributes.test.ts, which compares presence, type and encoding.
-import { ENVOY_ATTRIBUTES, type Scenario } from "@proxy-wasm-as/harness";
+import { ENVOY_ATTRIBUTES } from "@proxy-wasm-as/harness/emulator";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 /** One `attr` command per attribute. */
 export const ATTRIBUTE_COMMANDS: readonly string[] = ENVOY_ATTRIBUTES.map((a) => `attr ${a.name}`);

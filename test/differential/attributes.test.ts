@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { Emulator, normaliseEvent, probeConfig, runOnEmulator, type Scenario } from "@proxy-wasm-as/harness";
+import { Emulator } from "@proxy-wasm-as/harness";
+import { normaliseEvent, probeConfig, runOnEmulator, type Scenario } from "@proxy-wasm-as/harness/scenario";
 import { type AttributeRow, type AttributeTable, attributeRows } from "./attribute-table.ts";
 import { attributeScenarios } from "./attributes.scenarios.ts";
 import { DIFF_VERSIONS, PROBE_WASM } from "./settings.ts";

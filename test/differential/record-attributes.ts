@@ -3,7 +3,7 @@
 // test/differential/attributes/<version>.json, which attributes.test.ts replays against the emulator.
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { EnvoySuite } from "@proxy-wasm-as/harness";
+import { EnvoySuite } from "@proxy-wasm-as/harness/scenario";
 import { type AttributeTable, attributeRows } from "./attribute-table.ts";
 import { attributeScenarios } from "./attributes.scenarios.ts";
 import { DIFF_VERSIONS, PROBE_WASM } from "./settings.ts";

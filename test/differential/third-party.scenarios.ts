@@ -1,9 +1,9 @@
 // Scenarios for modules this suite did not write for it, run through the public differential API
 // (runDifferential): the Rust-SDK filter of test/fixtures/rust-filter, the AssemblyScript filter of
-// test/fixtures/add-header, and the grpc-check sample filter calling a user-defined gRPC service. They set `plugin` (the module's own configuration) instead of `probe`; the module's log
-// lines are the events.
+// test/fixtures/add-header, and the grpc-check sample filter calling a user-defined gRPC service. They set `plugin`
+// (the module's own configuration) instead of `probe`; the module's log lines are the events.
 import { resolve } from "node:path";
-import type { Scenario, ScenarioGrpcHandler } from "@proxy-wasm-as/harness";
+import type { Scenario, ScenarioGrpcHandler } from "@proxy-wasm-as/harness/scenario";
 import { decide, decodeAllowRequest, encodeAllowResponse } from "../../filters/grpc-check/authz-service.ts";
 
 /** The AssemblyScript module outside filters/ (built by `npm run build` / the test setup). */
