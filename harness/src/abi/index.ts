@@ -1,4 +1,4 @@
-// Public API of harness/src/abi (re-exported by harness/src/index.ts).
+// Public API of harness/src/abi (`@proxy-wasm-as/harness/abi`; the root entry re-exports its everyday names).
 // What Envoy provides (imports) and expects (exports) for proxy-wasm ABI 0.2.1, and a conformance checker.
 import "../node-check.ts";
 export { WasmBinaryError } from "./errors.ts";

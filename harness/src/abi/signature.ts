@@ -1,5 +1,6 @@
 // Wasm function signatures as plain data, written and read in the compact form "i32 i32 -> i32".
-// Lowest layer of abi/: no imports.
+// Lowest layer of abi/: imports only its error.
+import { WasmBinaryError } from "./errors.ts";
 
 /** A Wasm value type as it appears in a function signature. */
 export type WasmValueType = "i32" | "i64" | "f32" | "f64" | "v128" | "funcref" | "externref";
@@ -24,7 +25,9 @@ export function sig(text: string): WasmSignature {
           .split(/\s+/)
           .map((t) => {
             if (!["i32", "i64", "f32", "f64", "v128", "funcref", "externref"].includes(t)) {
-              throw new Error(`sig(${JSON.stringify(text)}): unknown value type ${JSON.stringify(t)}`);
+              throw new WasmBinaryError(`sig(${JSON.stringify(text)}): unknown value type ${JSON.stringify(t)}`, {
+                hint: 'value types are i32, i64, f32, f64, v128, funcref and externref, written like sig("i32 i32 -> i32")',
+              });
             }
             return t as WasmValueType;
           });

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { HarnessError } from "../errors.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -47,9 +48,13 @@ export interface WrkOptions extends LoadSettings {
   readonly script?: string;
 }
 
+/** What to do when wrk's report cannot be read. */
+const WRK_HINT =
+  "run wrk with --latency (the harness does); an old or patched wrk may print another report: wrk 4.x is expected";
+
 function milliseconds(text: string): number {
   const match = /^([\d.]+)(us|ms|s|m)$/.exec(text);
-  if (!match) throw new Error(`cannot read wrk latency "${text}"`);
+  if (!match) throw new HarnessError(`cannot read wrk latency "${text}"`, { hint: WRK_HINT });
   const value = Number(match[1]);
   const unit = match[2];
   return unit === "us" ? value / 1000 : unit === "s" ? value * 1000 : unit === "m" ? value * 60_000 : value;
@@ -63,7 +68,7 @@ export function parseWrkReport(output: string): LoadSample {
   const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? 0);
   const percentile = (p: string) => {
     const match = new RegExp(`^\\s+${p}%\\s+(\\S+)`, "m").exec(output);
-    if (!match) throw new Error(`wrk printed no ${p}% latency:\n${output}`);
+    if (!match) throw new HarnessError(`wrk printed no ${p}% latency:\n${output}`, { hint: WRK_HINT });
     return milliseconds(match[1]!);
   };
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
@@ -121,7 +126,9 @@ export function wrkCommand(url: string, options: WrkOptions, scriptPath?: string
 /** Runs wrk against `url` and returns what it measured. Needs wrk (and taskset when `cpus` is set) on PATH. */
 export async function runWrk(url: string, options: WrkOptions): Promise<LoadSample> {
   if (options.script && (options.request?.method || options.request?.body !== undefined))
-    throw new Error("runWrk: a script makes its own requests; pass the method and body in it");
+    throw new HarnessError("runWrk was given both a script and a request method or body", {
+      hint: "a wrk script makes its own requests: set the method and body in the script, or pass no script",
+    });
   const script = options.request ? wrkScript(options.request) : undefined;
   const dir = script ? mkdtempSync(join(tmpdir(), "pwas-wrk-")) : undefined;
   try {

@@ -1,4 +1,4 @@
-// Public API of harness/src/emulator (re-exported by harness/src/index.ts).
+// Public API of harness/src/emulator (`@proxy-wasm-as/harness/emulator`; the root entry re-exports its everyday names).
 // An in-process, Envoy-faithful host for proxy-wasm modules from any SDK. See README.md.
 import "../node-check.ts";
 export {

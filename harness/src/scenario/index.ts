@@ -1,4 +1,4 @@
-// Public API of harness/src/scenario (re-exported by harness/src/index.ts): the differential fidelity suite —
+// Public API of harness/src/scenario (`@proxy-wasm-as/harness/scenario`; the root entry re-exports its everyday names): the differential fidelity suite —
 // one scenario definition run on the emulator and on real Envoy, compared field by field.
 //   types.ts              the scenario format and the normalised observation both backends produce
 //   emulator-backend.ts   runs a scenario on the emulator (plays the client, codecs, router and upstream)
@@ -10,6 +10,7 @@
 //   differential.ts       runDifferential: anyone's module and scenarios on both backends, with the report
 //   plugin.ts             what a scenario loads (probe or own module), its upstreams and routes
 import "../node-check.ts";
+export { ScenarioError } from "./errors.ts";
 export type {
   Scenario,
   ScenarioPlugin,

@@ -2,6 +2,7 @@
 // `scenario.probe`, or any module configured by `scenario.plugin`; and the upstreams its routes reach.
 import type { RouteSpec } from "../emulator/router.ts";
 import type { Scenario, ScenarioRequest, ScenarioUpstream } from "./types.ts";
+import { ScenarioError } from "./errors.ts";
 
 /** Default upstream answer, shared by both backends. */
 export const DEFAULT_UPSTREAM_BODY = "upstream-ok";
@@ -42,8 +43,9 @@ export function upstreamAnswerOf(scenario: Scenario, name: string): ScenarioUpst
 export function routesOf(scenario: Scenario, clusterPrefix = ""): RouteSpec[] {
   return (scenario.routes ?? []).map(({ upstream, ...match }) => {
     if (!scenario.upstreams?.[upstream]) {
-      throw new Error(
-        `scenario "${scenario.id}": a route goes to upstream "${upstream}", which is not in its upstreams; declare it in scenario.upstreams`,
+      throw new ScenarioError(
+        `scenario "${scenario.id}": a route goes to upstream "${upstream}", which is not in its upstreams`,
+        { hint: `declare "${upstream}" in scenario.upstreams, or route to one that is declared` },
       );
     }
     return { ...match, cluster: clusterPrefix + upstream };

@@ -11,6 +11,7 @@ import { EnvoySuite, type EnvoySuiteOptions, type ScenarioLogLine } from "./envo
 import { probeConfig } from "./plugin.ts";
 import type { KnownDivergence } from "./known-divergences.ts";
 import type { Scenario, ScenarioObservation } from "./types.ts";
+import { ScenarioError } from "./errors.ts";
 
 /** One recorded trace: a scenario as real Envoy ran it. */
 export interface ScenarioTrace {
@@ -109,8 +110,11 @@ export async function replayTrace(
   options: { wasm: string; known?: readonly KnownDivergence[] },
 ): Promise<ScenarioResult> {
   if (scenarioDefinition(scenario) !== trace.definition) {
-    throw new Error(
-      `scenario "${scenario.id}" changed since its trace was recorded on Envoy ${trace.envoyVersion}; record its trace again with recordTraces() (in the proxy-wasm-as repository: \`npm run record\`)`,
+    throw new ScenarioError(
+      `scenario "${scenario.id}" changed since its trace was recorded on Envoy ${trace.envoyVersion}`,
+      {
+        hint: "record its trace again with recordTraces() (in the proxy-wasm-as repository: `npm run record`)",
+      },
     );
   }
   const emulator = await runOnEmulator(scenario, { wasm: options.wasm });

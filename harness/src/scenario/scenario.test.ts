@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { CompatibilityTable, compareScenario } from "./compare.ts";
 import { runDifferential } from "./differential.ts";
+import { ScenarioError } from "./errors.ts";
 import { checkExpectations, diffObservations, formatSideBySide } from "./diff.ts";
 import { explainDivergence, type KnownDivergence } from "./known-divergences.ts";
 import { headerRecord, normaliseEvent, normaliseText, CLIENT_TRANSPORT_HEADERS } from "./normalise.ts";
@@ -153,9 +154,11 @@ describe("the report of a failing scenario", () => {
 
 describe("runDifferential", () => {
   it("rejects a scenario with neither or both of probe and plugin before starting anything", async () => {
-    await expect(runDifferential([{ id: "x", title: "" }], { wasm: "none.wasm" })).rejects.toThrow(
-      /exactly one of probe .* and plugin/,
+    const neither = runDifferential([{ id: "x", title: "" }], { wasm: "none.wasm" });
+    await expect(neither).rejects.toThrow(/scenario "x" sets neither probe nor plugin\nFix: set exactly one/);
+    await expect(neither).rejects.toBeInstanceOf(ScenarioError);
+    await expect(runDifferential([{ ...scenario, plugin: {} }], { wasm: "none.wasm" })).rejects.toThrow(
+      /scenario "s" sets both probe and plugin/,
     );
-    await expect(runDifferential([{ ...scenario, plugin: {} }], { wasm: "none.wasm" })).rejects.toThrow(/scenario "s"/);
   });
 });

@@ -3,6 +3,7 @@
 import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { type HeaderValues, headerValuesFromRaw, listenOnLoopback, type UpstreamEndpoint } from "./endpoint.ts";
+import { HarnessError } from "../errors.ts";
 
 /** One request as the upstream received it (after Envoy and its filters). */
 export interface RecordedRequest {
@@ -232,7 +233,10 @@ export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Prom
     resets,
     last() {
       const r = requests.at(-1);
-      if (!r) throw new Error(`the upstream on 127.0.0.1:${port} has received no request`);
+      if (!r)
+        throw new HarnessError(`the upstream on 127.0.0.1:${port} has received no request`, {
+          hint: "check the client got its answer from the upstream (a filter's local reply or a wrong route never reaches it); use upstream.requests to allow none",
+        });
       return r;
     },
     respondWith(next) {

@@ -1,4 +1,4 @@
-// Public API of harness/src/traffic (re-exported by harness/src/index.ts): real traffic for tests —
+// Public API of harness/src/traffic (`@proxy-wasm-as/harness/traffic`; the root entry re-exports its everyday names): real traffic for tests —
 // an undici client (HTTP/1.1, h2c, trailers, chunked bodies), recording loopback upstreams (HTTP, TCP, gRPC).
 // This layer knows nothing about Envoy; the envoy layer builds on it.
 import "../node-check.ts";

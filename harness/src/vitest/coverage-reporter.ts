@@ -8,6 +8,7 @@ import libReport from "istanbul-lib-report";
 import reports from "istanbul-reports";
 import { BaseCoverageProvider, type Vitest } from "vitest/node";
 import type { CoverageData } from "../emulator/coverage/coverage-data.ts";
+import { HarnessError } from "../errors.ts";
 
 /** What one test worker hands to the main process after a test file (coverage-provider.ts writes it). */
 export interface WorkerCoverage {
@@ -89,9 +90,9 @@ class EmulatorCoverageProvider extends BaseCoverageProvider {
   }
 
   override async parseConfigModule(): Promise<never> {
-    throw new Error(
-      "coverage.thresholds.autoUpdate is not supported by the proxy-wasm-as coverage provider: set the thresholds by hand",
-    );
+    throw new HarnessError("coverage.thresholds.autoUpdate is not supported by the proxy-wasm-as coverage provider", {
+      hint: "set the thresholds by hand in vitest.config.ts (coverage.thresholds)",
+    });
   }
 }
 
