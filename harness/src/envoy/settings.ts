@@ -42,9 +42,12 @@ const ENVOY_VERSION_PATTERN = /^\d{1,4}\.\d{1,4}\.\d{1,4}(?:\.post\d{1,4})?$/;
  */
 export function assertEnvoyVersionString(version: string, source = "the Envoy version"): void {
   if (ENVOY_VERSION_PATTERN.test(version)) return;
-  throw new EnvoyHarnessError(`${source} must be an Envoy version like ${DEFAULT_ENVOY_VERSION} (got ${JSON.stringify(version)})`, {
-    hint: `use X.Y.Z, e.g. ${DEFAULT_ENVOY_VERSION} (the default) or ${OLDEST_SUPPORTED_ENVOY_VERSION}`,
-  });
+  throw new EnvoyHarnessError(
+    `${source} must be an Envoy version like ${DEFAULT_ENVOY_VERSION} (got ${JSON.stringify(version)})`,
+    {
+      hint: `use X.Y.Z, e.g. ${DEFAULT_ENVOY_VERSION} (the default) or ${OLDEST_SUPPORTED_ENVOY_VERSION}`,
+    },
+  );
 }
 
 /**
