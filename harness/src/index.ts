@@ -176,6 +176,8 @@ export {
   EnvoyRequestTimeoutError,
   EnvoyWorkerStuckError,
   DEFAULT_ENVOY_VERSION,
+  DEFAULT_RUNNER,
+  runnerKind,
   OLDEST_SUPPORTED_ENVOY_VERSION,
   HARNESS_LABEL,
   CACHE_DIR_ENV,

@@ -64,7 +64,9 @@ export {
   HARNESS_LABEL,
   CACHE_DIR_ENV,
   assertEnvoyVersionString,
+  DEFAULT_RUNNER,
   cacheRoot,
+  runnerKind,
 } from "./settings.ts";
 export { ALLOW_UNPINNED_ENVOY_ENV, PINNED_ENVOY_BUILDS, pinnedEnvoyVersions } from "./pins.ts";
 export type { EnvoyArch, EnvoyArchPin } from "./pins.ts";

@@ -8,7 +8,7 @@ export const DEFAULT_ENVOY_VERSION = "1.40.0";
 /** The oldest Envoy version the harness supports (Istio 1.28 era). */
 export const OLDEST_SUPPORTED_ENVOY_VERSION = "1.36.4";
 
-/** How Envoy is run: a container through testcontainers (default) or a local child process. */
+/** How Envoy is run: a local child process (the default) or a container through testcontainers. */
 export type RunnerKind = "container" | "process";
 
 /** The label put on everything the harness creates in Docker; leftovers are found by it. */
@@ -61,9 +61,16 @@ export function envoyVersion(explicit?: string): string {
   return version;
 }
 
-/** The runner to use: the explicit option, else `$ENVOY_RUNNER`, else "container". */
+/** The runner when neither an option nor `$ENVOY_RUNNER` names one: the provisioned binary as a local process. */
+export const DEFAULT_RUNNER: RunnerKind = "process";
+
+/**
+ * The runner to use: the explicit option, else `$ENVOY_RUNNER`, else {@link DEFAULT_RUNNER}. The one place the
+ * choice is made: `startEnvoy`, the vitest preset's provisioning, the differential suite and the CLI all ask here.
+ * Throws an `EnvoyHarnessError` for a value other than "container" or "process".
+ */
 export function runnerKind(explicit?: RunnerKind): RunnerKind {
-  const value = explicit ?? process.env.ENVOY_RUNNER ?? "container";
+  const value = explicit ?? process.env.ENVOY_RUNNER ?? DEFAULT_RUNNER;
   if (value !== "container" && value !== "process") {
     throw new EnvoyHarnessError(`ENVOY_RUNNER must be "container" or "process", got "${value}"`, {
       hint: "container needs Docker; process runs the provisioned binary directly (fast path)",

@@ -36,7 +36,6 @@ export default async function setup(project: ProjectLike): Promise<void> {
   // next `vitest run` or `proxy-wasm-as build` replaces it with the optimized one.
   installWatchRebuild(project, root, { coverage });
   if (process.env.PROXY_WASM_AS_SKIP_ENVOY !== "1") {
-    const runner = process.env.ENVOY_RUNNER === "container" ? "container" : "process";
-    await prepareRunner({ runner });
+    await prepareRunner({}); // the runner $ENVOY_RUNNER names, else the process runner (envoy/settings.ts)
   }
 }
