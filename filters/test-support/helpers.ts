@@ -10,7 +10,6 @@ import {
   networkWasm,
   startEnvoy,
   startTcpUpstream,
-  validateEnvoyConfig,
   wasmService,
   type EmulatorOptions,
   type Envoy,
@@ -18,6 +17,7 @@ import {
   runnerKind,
   type WasmPluginOptions,
 } from "@proxy-wasm-as/harness";
+import { validateEnvoyConfig } from "@proxy-wasm-as/harness/envoy";
 
 /** Absolute path of the release build of filter `name` (built by scripts/build.ts before the tests). */
 export function filterWasm(name: string): string {

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { describe, expect, test } from "vitest";
-import { CACHE_DIR_ENV, cacheRoot, listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness";
+import { CACHE_DIR_ENV, cacheRoot, listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness/envoy";
 import { waitForExit } from "../../harness/src/envoy/processes.ts";
 import { RUNNERS } from "./support.ts";
 

