@@ -26,6 +26,10 @@ export const ENVIRONMENT_SETTINGS = {
     doc: "the per-user cache folder (else `$XDG_CACHE_HOME/proxy-wasm-as`, else `~/.cache/proxy-wasm-as`)",
   },
   XDG_CACHE_HOME: { default: "", doc: "the XDG cache folder (an absolute path), under which the cache goes" },
+  PROXY_WASM_AS_ALLOW_UNPINNED_ENVOY: {
+    default: "",
+    doc: "`1` accepts an Envoy version without pinned sha256 (pinned: 1.40.0, 1.36.4); the digests seen are printed",
+  },
   PROXY_WASM_AS_SKIP_BUILD: { default: "", doc: "`1`: the vitest preset does not build the modules first" },
   PROXY_WASM_AS_SKIP_ENVOY: { default: "", doc: "`1`: the vitest preset does not provision Envoy" },
   PROXY_WASM_AS_COVERAGE_LIBRARIES: {

@@ -3,9 +3,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { describe, expect, test } from "vitest";
 import { CACHE_DIR_ENV, cacheRoot, listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness/envoy";
+import { waitForExit } from "../../harness/src/envoy/processes.ts";
 import { RUNNERS } from "./support.ts";
 
 const HOLDER = resolve("test/envoy/fixtures/hold-envoy.ts");
@@ -33,9 +35,14 @@ describe.each(RUNNERS)("leftovers of a killed run (%s runner)", (runner) => {
     process.kill(killed.pid, "SIGKILL");
     await killed.exited;
 
-    // The killed run left its Envoy behind…
+    // The killed run left its container behind; a process-runner Envoy died with it (setpriv --pdeathsig), but
+    // its pid file and temp folder stay…
     if (runner === "container") expect(await listEnvoyContainers(killed.pid)).toHaveLength(1);
-    else expect(listEnvoyProcesses(killed.pid).map((p) => p.alive)).toEqual([true]);
+    else {
+      const [record] = listEnvoyProcesses(killed.pid);
+      expect(await waitForExit(record!.envoyPid, 5000)).toBe(true);
+      expect(listEnvoyProcesses(killed.pid).map((p) => p.alive)).toEqual([false]);
+    }
 
     // …and the next start (a fresh harness process) removes it, leaving nothing of its own either.
     const next = await runHolder(runner, "once");
@@ -85,7 +92,7 @@ describe("kill -9 of a harness process (process runner), then a normal start", (
       process.kill(killed.pid, "SIGKILL");
       await killed.exited;
       expect(harnessDirs()).toHaveLength(1); // the killed run's folder (config) is there…
-      expect(check().status).toBe(1); // …and its Envoy still runs: check says so
+      expect(check().status).toBe(1); // …with its pid file: check says so
 
       const next = await runHolder("process", "once", env);
       expect(next.line.done).toBe(true);
@@ -94,13 +101,40 @@ describe("kill -9 of a harness process (process runner), then a normal start", (
       expect(existsSync(`/proc/${record!.envoyPid}`) && !/\) Z/.test(readStat(record!.envoyPid))).toBe(false);
       expect(harnessDirs()).toEqual([]);
       const result = check();
-      expect(result.stdout).toMatch(/no Envoy container, process, pid file or temp folder left/);
+      expect(result.stdout).toMatch(/no Envoy container, process, pid file, temp folder or interrupted download left/);
       expect(result.status).toBe(0);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
   });
 });
+
+// Issue 24 item 6: after kill -9 of a test run, its Envoy kept answering 503 until the next start.
+describe("kill -9 of a test run (process runner)", () => {
+  test("takes its Envoy down with it: the port stops answering and the pid is gone within seconds", async () => {
+    const killed = await runHolder("process", "hold");
+    expect(killed.line.ready).toBe(true);
+    const port = killed.line.port as number;
+    const [record] = listEnvoyProcesses(killed.pid);
+    expect(await answers(port)).toBe(true);
+    process.kill(killed.pid, "SIGKILL");
+    await killed.exited;
+    expect(await waitForExit(record!.envoyPid, 5000)).toBe(true);
+    expect(await answers(port)).toBe(false);
+  });
+});
+
+/** True when something accepts a TCP connection on 127.0.0.1:`port`. */
+function answers(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      ok(true);
+    });
+    socket.once("error", () => ok(false));
+  });
+}
 
 function listEnvoyProcessesIn(cache: string, ownerPid: number): { envoyPid: number }[] {
   const previous = process.env[CACHE_DIR_ENV];

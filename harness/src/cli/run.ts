@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import {
+  assertEnvoyVersionString,
   asWasmLogLine,
   envoyTraps,
   formatEnvoyTrap,
@@ -13,7 +14,7 @@ import {
   type EnvoyLogLine,
   type RunnerKind,
 } from "../envoy/index.ts";
-import { HarnessError } from "../errors.ts";
+import { HarnessError, messageWithoutHint } from "../errors.ts";
 import { jsonEchoResponder, startHttpUpstream, type UpstreamEndpoint } from "../traffic/index.ts";
 import { type Command, parseCommandArgs, PROGRAM } from "./command.ts";
 import { CliError } from "./errors.ts";
@@ -74,7 +75,19 @@ Example:
       throw new CliError(`--runner must be process or container (got "${values.runner}")`, { exitCode: 2 });
     const level = values["log-level"];
     if (level !== undefined && !ENVOY_LEVELS.includes(level))
-      throw new CliError(`--log-level must be one of ${ENVOY_LEVELS.join(", ")} (got "${level}")`, { exitCode: 2 });
+      throw new CliError(`--log-level must be one of Envoy's levels: ${ENVOY_LEVELS.join(", ")} (got "${level}")`, {
+        hint: "e.g. --log-level warning shows Envoy's warnings and errors beside your filter's lines",
+        exitCode: 2,
+      });
+    // The version names a folder of the cache: refused here, before anything is created or started.
+    const version = values["envoy-version"];
+    if (version !== undefined) {
+      try {
+        assertEnvoyVersionString(version, "--envoy-version");
+      } catch (error) {
+        throw new CliError(messageWithoutHint(error as Error), { hint: (error as HarnessError).hint, exitCode: 2 });
+      }
+    }
     const config = await readConfigArgument(values.config);
     const echo = values.echo ? await startHttpUpstream({ respond: jsonEchoResponder }) : undefined;
     const upstream: UpstreamEndpoint | undefined =

@@ -63,9 +63,14 @@ export {
   OLDEST_SUPPORTED_ENVOY_VERSION,
   HARNESS_LABEL,
   CACHE_DIR_ENV,
+  assertEnvoyVersionString,
   DEFAULT_RUNNER,
   cacheRoot,
   runnerKind,
 } from "./settings.ts";
+export { ALLOW_UNPINNED_ENVOY_ENV, PINNED_ENVOY_BUILDS, pinnedEnvoyVersions } from "./pins.ts";
+export type { EnvoyArch, EnvoyArchPin } from "./pins.ts";
+export { listProvisionLeftovers, removeProvisionLeftovers } from "./provision-leftovers.ts";
+export type { ProvisionLeftover } from "./provision-leftovers.ts";
 export type { RunnerKind } from "./settings.ts";
 export type { RunnerOptions } from "./runner.ts";

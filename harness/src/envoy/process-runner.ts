@@ -4,8 +4,10 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { makeEnvoyTempDir, reapLeftoverProcesses, track, writePidFile } from "./cleanup.ts";
 import { EnvoyHarnessError } from "./errors.ts";
+import { tiedToThisProcess } from "./lifeline.ts";
 import type { EnvoyLog } from "./log.ts";
-import { ensureEnvoyBinary, envoyBinaryVersion } from "./provision.ts";
+import { assertCachedVersion, ensureEnvoyBinary, envoyBinaryVersion } from "./provision.ts";
+import { envoyVersion as requestedVersion } from "./settings.ts";
 import { envoyArgs, type LaunchedEnvoy, type PreparedRunner, type RunnerOptions } from "./runner.ts";
 
 const versionCache = new Map<string, Promise<string>>();
@@ -15,6 +17,7 @@ export async function prepareProcessRunner(options: RunnerOptions = {}): Promise
   const binary = await ensureEnvoyBinary({ version: options.version });
   if (!versionCache.has(binary)) versionCache.set(binary, envoyBinaryVersion(binary));
   const envoyVersion = await versionCache.get(binary)!;
+  assertCachedVersion(binary, requestedVersion(options.version), envoyVersion);
   await reapLeftoverProcesses();
   return {
     kind: "process",
@@ -34,11 +37,13 @@ async function launchProcess(
   const dir = makeEnvoyTempDir();
   const configPath = join(dir, "envoy.yaml");
   writeFileSync(configPath, configYaml);
-  // taskset execs Envoy in place, so the child's pid is Envoy's and affinity covers every thread it starts.
-  const [command, args] =
-    options.cpus === undefined
+  // taskset and setpriv exec Envoy in place, so the child's pid is Envoy's and affinity covers every thread it
+  // starts; setpriv ties Envoy's life to this process (a test run killed with kill -9 leaves no serving Envoy).
+  const [command, args] = tiedToThisProcess(
+    ...((options.cpus === undefined
       ? [binary, envoyArgs(configPath, options)]
-      : ["taskset", ["-c", options.cpus, binary, ...envoyArgs(configPath, options)]];
+      : ["taskset", ["-c", options.cpus, binary, ...envoyArgs(configPath, options)]]) as [string, string[]]),
+  );
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
   const spawned = new Promise<void>((ok, fail) => {
     child.once("spawn", ok);

@@ -43,3 +43,17 @@ export async function waitForExit(pid: number, timeoutMs = 5000): Promise<boolea
   }
   return true;
 }
+
+/**
+ * When process `pid` started (field 22 of Linux /proc/<pid>/stat, clock ticks since boot), or undefined when the
+ * process is gone or the system has no /proc. Recorded with a pid so that a later kill never hits a reused pid.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)": state is field 3, so starttime (field 22) is the 20th after the closing parenthesis.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}

