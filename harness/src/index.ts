@@ -84,6 +84,7 @@ export {
   EmulatorUsageError,
   WasmLimitError,
   WasmTimeoutError,
+  WasmVmDeadError,
   WasmMemoryLimitError,
   LOG_LEVELS,
   logLevelName,
