@@ -14,13 +14,13 @@ import {
 } from "../abi/index.ts";
 import type { Callouts, CalloutDelivery } from "./callouts.ts";
 import { formatFrames } from "../symbols/index.ts";
-import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, WasmVmDeadError, type LogEntry } from "./errors.ts";
+import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
 import type { EmulatorHost } from "./host.ts";
 import { envHostcalls, wasiHostcallsFor, type HostFunction, type HostcallVm } from "./hostcalls/index.ts";
 import type { CallbackData, ContextState, HostStream, PluginIdentity, TraceEntry, VmSettings } from "./vm-types.ts";
 import { WATCHDOG_IMPORT_MODULE, WATCHDOG_MEMORY_GROW, WATCHDOG_TICK } from "./watchdog/instrument.ts";
-import { Watchdog } from "./watchdog/watchdog.ts";
+import { alreadyReported, errorOfFailedVm, Watchdog } from "./watchdog/watchdog.ts";
 
 // Types and helpers other emulator files import from here (kept for them; their homes are vm-types.ts etc.).
 export type {
@@ -138,9 +138,7 @@ export class WasmVm implements CalloutDelivery {
     const e = vm.#exports;
     const run = (name: string, ...args: number[]) => {
       vm.#phase = "start";
-      const callback = ++vm.#watchdog.callbacks;
-      vm.#watchdog.exportName = name;
-      vm.#watchdog.contextId = 0;
+      const callback = vm.#watchdog.begin(name, 0);
       try {
         (e[name] as (...a: number[]) => unknown)(...args);
       } catch (err) {
@@ -206,7 +204,7 @@ export class WasmVm implements CalloutDelivery {
       | ((a: number, b: number, c: number, d: number, e: number) => number | undefined)
       | undefined;
     if (!fn) return undefined;
-    if (this.failure) throw this.#failedCall(name, ctx);
+    if (this.failure) throw errorOfFailedVm(this.failure, `${name} (context ${ctx.id})`);
     if (this.#tracing)
       this.trace.push({ contextId: ctx.id, call: `guest.${name}`, args: [a, b, c, d, e].slice(0, fn.length) });
     const prevCurrent = this.#current;
@@ -215,13 +213,11 @@ export class WasmVm implements CalloutDelivery {
     const prevExport = watchdog.exportName;
     this.#current = ctx;
     this.#effective = null;
-    const callback = ++watchdog.callbacks;
-    watchdog.exportName = name;
-    watchdog.contextId = ctx.id;
+    const callback = watchdog.begin(name, ctx.id);
     try {
       return fn(a, b, c, d, e);
     } catch (thrown) {
-      if (thrown instanceof WasmTrapError || thrown instanceof WasmVmDeadError) throw thrown;
+      if (alreadyReported(thrown)) throw thrown;
       // A trap after the module was refused memory past the ceiling is reported as the limit it hit.
       const err = thrown instanceof WasmLimitError ? thrown : (watchdog.refusalSince(callback) ?? thrown);
       if (err instanceof WasmLimitError) {
@@ -239,12 +235,6 @@ export class WasmVm implements CalloutDelivery {
       this.#effective = prevEffective;
       watchdog.exportName = prevExport;
     }
-  }
-
-  /** The error of a call into a failed VM: the trap again (its streams then fail per policy), or a dead-VM error. */
-  #failedCall(name: string, ctx: ContextState): Error {
-    const failure = this.failure!;
-    return failure instanceof WasmLimitError ? new WasmVmDeadError(failure, `${name} (context ${ctx.id})`) : failure;
   }
 
   /** Calls `name` with the plugin configuration readable (root on_context_create and on_configure only). */
@@ -438,7 +428,6 @@ export class WasmVm implements CalloutDelivery {
     const invalidMemory = spec.module === "env" ? Status.InvalidMemoryAccess : WasiErrno.Fault;
     const name = spec.name;
     const fn = impl as (...args: unknown[]) => number | undefined;
-    const checkDeadline = this.#watchdog.check; // host calls count toward the callback's deadline
     // Fixed arity (no rest/spread) keeps the hostcall trampoline cheap; Envoy's widest import takes 12 params.
     return ((
       a0: unknown,
@@ -454,7 +443,7 @@ export class WasmVm implements CalloutDelivery {
       a10: unknown,
       a11: unknown,
     ) => {
-      checkDeadline();
+      this.#watchdog.check(); // host calls count toward the callback's deadline
       if (this.#phase !== null && (this.#phase === "start" ? !spec.allowedDuringStart : !spec.allowedDuringAlloc)) {
         const where = this.#phase === "start" ? "_initialize/_start/main" : "the guest allocator";
         this.#log(

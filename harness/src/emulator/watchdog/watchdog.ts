@@ -3,7 +3,15 @@
 // the length of bulk memory and table operations use it up) and `memoryGrow` instead of memory.grow; the VM calls
 // `check` at the start of every host call. All three run here and throw a WasmLimitError that unwinds the guest
 // back to the emulator. Time is read from the epoch clock (epoch.ts), the real clock only when it moved.
-import { WasmMemoryLimitError, WasmTimeoutError, type LogEntry, type TrapFrames } from "../errors.ts";
+import {
+  WasmLimitError,
+  WasmMemoryLimitError,
+  WasmTimeoutError,
+  WasmTrapError,
+  WasmVmDeadError,
+  type LogEntry,
+  type TrapFrames,
+} from "../errors.ts";
 import { epoch, startEpochClock } from "./epoch.ts";
 
 /** Default deadline of one callback. Far above any real filter callback, far below a test timeout. */
@@ -50,7 +58,7 @@ export interface GuardedVm {
 /** Enforces {@link ExecutionLimits} for one VM. The VM updates the public fields around every callback. */
 export class Watchdog {
   readonly limits: ExecutionLimits;
-  /** Incremented by the VM when a callback starts: a new callback gets a new deadline. */
+  /** Incremented by {@link begin} when a callback starts: a new callback gets a new deadline. */
   callbacks = 0;
   /** The running export, for the error message. */
   exportName = "";
@@ -75,6 +83,13 @@ export class Watchdog {
     this.limits = limits;
     this.#vm = vm;
     if (limits.callbackTimeoutMs > 0) startEpochClock();
+  }
+
+  /** Notes that the VM calls export `exportName` for `contextId`; returns the callback's number ({@link callbacks}). */
+  begin(exportName: string, contextId: number): number {
+    this.exportName = exportName;
+    this.contextId = contextId;
+    return ++this.callbacks;
   }
 
   /**
@@ -160,4 +175,18 @@ export class Watchdog {
       this.#vm.frames(stack),
     );
   }
+}
+
+/**
+ * The error of a call into a failed VM: its trap again (the stream then fails per the failure policy, as in Envoy),
+ * or, after an execution limit, WasmVmDeadError naming it. `refused` says what was not run, e.g. "proxy_on_log
+ * (context 4)".
+ */
+export function errorOfFailedVm(failure: WasmTrapError | WasmLimitError, refused: string): Error {
+  return failure instanceof WasmLimitError ? new WasmVmDeadError(failure, refused) : failure;
+}
+
+/** True for an error a nested call already reported (a trap, a dead VM): it passes through the outer call as it is. */
+export function alreadyReported(error: unknown): boolean {
+  return error instanceof WasmTrapError || error instanceof WasmVmDeadError;
 }
