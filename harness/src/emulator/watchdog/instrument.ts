@@ -1,5 +1,5 @@
 // Rewrites a Wasm binary so the emulator can stop a runaway module: a fuel counter at every function entry and
-// loop header, and charged in proportion to the length of every bulk memory and table operation (bulk.ts), calls a
+// loop header, and charged in proportion to the length of every bulk memory and table operation (fuel-code.ts), calls a
 // host "tick" when it runs out, and `memory.grow` on memory 0 becomes a host call that enforces the memory ceiling.
 //
 // Why instrumentation rather than a worker thread or node:vm: a module's host calls are synchronous and
@@ -19,9 +19,10 @@
 // frames of a trap (offsets in the binary V8 compiled) map through the module's source map.
 import { WasmBinaryError } from "../../abi/errors.ts";
 import { WasmBinaryReader, WasmBinaryWriter, encodeName, encodeS32, encodeU32 } from "../../abi/wasm-codec.ts";
-import { BULK_LENGTH_SHIFT, bulkChargeBytes, MISC_PREFIX } from "./bulk.ts";
+import { BULK_LENGTH_SHIFT, bulkChargeBytes, fuelCheckBytes, MISC_PREFIX } from "./fuel-code.ts";
 import { skipImmediates, UnsupportedInstructionError } from "./instructions.ts";
-import { ExternKind, type Layout, readLayout, Section, splitSections } from "./layout.ts";
+import { NAME_SECTION, splitSections } from "../../symbols/wasm-layout.ts";
+import { ExternKind, type Layout, readLayout, Section } from "./layout.ts";
 import { OffsetMap } from "./offset-map.ts";
 import { type IndexShift, rewriteElements, rewriteExports, rewriteGlobalEntries, rewriteNames } from "./renumbering.ts";
 
@@ -34,15 +35,10 @@ export const WATCHDOG_MEMORY_GROW = "memory_grow";
 
 const Op = {
   Loop: 0x03,
-  If: 0x04,
   End: 0x0b,
   Call: 0x10,
   ReturnCall: 0x12,
-  GlobalGet: 0x23,
-  GlobalSet: 0x24,
   I32Const: 0x41,
-  I32Eqz: 0x45,
-  I32Sub: 0x6b,
   MemoryGrow: 0x40,
   RefFunc: 0xd2,
 } as const;
@@ -50,7 +46,6 @@ const I32 = 0x7f;
 /** The tag section (id 13) sits between memory and global in the section order. */
 const TAG_SECTION = 13;
 const FUNC_TYPE = 0x60;
-const BLOCK_VOID = 0x40;
 
 /** Result of {@link instrumentModule}. */
 export type InstrumentResult =
@@ -112,7 +107,7 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; off
     }
   };
   for (const s of sections) {
-    const content = bytes.subarray(s.start, s.end);
+    const content = bytes.subarray(s.contentStart, s.end);
     ensureBefore(s.id);
     switch (s.id) {
       case Section.Type:
@@ -139,12 +134,12 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; off
       case Section.Code: {
         const code = rewriteCode(content, { layout, shift, fuelCheck, growCall, fuelGlobal, tickFunction });
         // The section's content follows its id byte and size.
-        offsets.append(code.offsets, out.length + 1 + encodeU32(code.bytes.length).length, s.start);
+        offsets.append(code.offsets, out.length + 1 + encodeU32(code.bytes.length).length, s.contentStart);
         emit(s.id, code.bytes);
         break;
       }
       case Section.Custom:
-        emit(s.id, customName(content) === "name" ? rewriteNames(content, { function: shift }) : content);
+        emit(s.id, s.name === NAME_SECTION ? rewriteNames(content, { function: shift }) : content);
         break;
       default:
         emit(s.id, content);
@@ -152,30 +147,6 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; off
   }
   ensureBefore(Section.Code + 100);
   return { bytes: out.finish(), offsets };
-}
-
-/** global.get F; i32.eqz; if; call tick; global.set F; end; F -= 1 — stack-neutral, valid anywhere. */
-function fuelCheckBytes(fuelGlobal: number, tickFunction: number): number[] {
-  const g = encodeU32(fuelGlobal);
-  return [
-    Op.GlobalGet,
-    ...g,
-    Op.I32Eqz,
-    Op.If,
-    BLOCK_VOID,
-    Op.Call,
-    ...encodeU32(tickFunction),
-    Op.GlobalSet,
-    ...g,
-    Op.End,
-    Op.GlobalGet,
-    ...g,
-    Op.I32Const,
-    1,
-    Op.I32Sub,
-    Op.GlobalSet,
-    ...g,
-  ];
 }
 
 const TICK_TYPE = [FUNC_TYPE, 0, 1, I32];
@@ -314,9 +285,4 @@ function rewriteCode(content: Uint8Array, rw: CodeRewrite): { bytes: Uint8Array;
     out.bytes(instructions);
   }
   return { bytes: out.finish(), offsets };
-}
-
-function customName(content: Uint8Array): string {
-  const r = new WasmBinaryReader(content);
-  return r.name();
 }

@@ -1,7 +1,8 @@
-// What the watchdog's rewriter needs to know about a module before it rewrites the code: its sections, how many
+// What the watchdog's rewriter needs to know about a module before it rewrites the code: how many
 // types, imported functions and globals it has, the parameter count of each defined function (the rewriter adds a
 // scratch local after the existing ones), and that its memories and tables use 32-bit indices.
 import { WasmBinaryReader } from "../../abi/wasm-codec.ts";
+import type { SectionSpan } from "../../symbols/wasm-layout.ts";
 import { UnsupportedInstructionError } from "./instructions.ts";
 
 /** Section ids the rewriter reads or rewrites. */
@@ -26,13 +27,6 @@ const LIMITS_64 = 0x04;
 /** A table-section entry with an initializer expression (typed function references) starts with these bytes. */
 const TABLE_WITH_INIT = 0x40;
 
-/** One section of the binary: its id and the bounds of its content. */
-export interface SectionSpan {
-  readonly id: number;
-  readonly start: number;
-  readonly end: number;
-}
-
 /** Counts and signatures the rewrite depends on. */
 export interface Layout {
   typeCount: number;
@@ -43,19 +37,6 @@ export interface Layout {
   readonly paramCounts: number[];
   /** Type index of each defined function, in order. */
   readonly functionTypes: number[];
-}
-
-/** The sections of `bytes`, in order. */
-export function splitSections(bytes: Uint8Array): SectionSpan[] {
-  const r = new WasmBinaryReader(bytes, 8);
-  const spans: SectionSpan[] = [];
-  while (!r.atEnd()) {
-    const id = r.byte();
-    const size = r.u32();
-    spans.push({ id, start: r.offset, end: r.offset + size });
-    r.offset += size;
-  }
-  return spans;
 }
 
 /**
@@ -72,7 +53,7 @@ export function readLayout(bytes: Uint8Array, sections: readonly SectionSpan[]):
     functionTypes: [],
   };
   for (const s of sections) {
-    const r = new WasmBinaryReader(bytes.subarray(0, s.end), s.start);
+    const r = new WasmBinaryReader(bytes.subarray(0, s.end), s.contentStart);
     if (s.id === Section.Type) {
       layout.typeCount = r.u32();
       for (let i = 0; i < layout.typeCount; i++) {

@@ -1,4 +1,5 @@
-// Fuel for bulk memory and table operations. One memory.fill can write 256 MiB, so counting it as one instruction
+// The fuel checks the rewriter inserts. At every function entry and loop header: one unit, and a tick when the fuel
+// is out. Before bulk memory and table operations: one memory.fill can write 256 MiB, so counting it as one instruction
 // would let a loop of them run for an hour between two deadline checks; the rewriter therefore charges each such
 // operation fuel in proportion to its length (its last operand), before it runs, and calls the host's tick at once
 // when that leaves the fuel at or below zero. The length is kept in a scratch local the rewriter adds to the
@@ -18,6 +19,7 @@ const Op = {
   GlobalGet: 0x23,
   GlobalSet: 0x24,
   I32Const: 0x41,
+  I32Eqz: 0x45,
   I32LeS: 0x4c,
   I32Sub: 0x6b,
   I32ShrU: 0x76,
@@ -40,6 +42,29 @@ export const BULK_LENGTH_SHIFT: ReadonlyMap<number, number> = new Map([
   [15, TABLE_SHIFT],
   [17, TABLE_SHIFT],
 ]);
+
+/** `if; F = tick(); end`: refuels from the host (which throws once the deadline has passed). */
+function refuel(g: number[], tickFunction: number): number[] {
+  return [Op.If, BLOCK_VOID, Op.Call, ...encodeU32(tickFunction), Op.GlobalSet, ...g, Op.End];
+}
+
+/** At a function entry or loop header, stack-neutral and valid anywhere: `if (F == 0) F = tick(); F -= 1`. */
+export function fuelCheckBytes(fuelGlobal: number, tickFunction: number): number[] {
+  const g = encodeU32(fuelGlobal);
+  return [
+    Op.GlobalGet,
+    ...g,
+    Op.I32Eqz,
+    ...refuel(g, tickFunction),
+    Op.GlobalGet,
+    ...g,
+    Op.I32Const,
+    1,
+    Op.I32Sub,
+    Op.GlobalSet,
+    ...g,
+  ];
+}
 
 /**
  * The charge before a bulk operation, stack-neutral with the length on top:
@@ -71,12 +96,6 @@ export function bulkChargeBytes(
     Op.I32Const,
     0,
     Op.I32LeS,
-    Op.If,
-    BLOCK_VOID,
-    Op.Call,
-    ...encodeU32(tickFunction),
-    Op.GlobalSet,
-    ...g,
-    Op.End,
+    ...refuel(g, tickFunction),
   ];
 }
