@@ -4,38 +4,19 @@
 import { describe, expect, it } from "vitest";
 import { sig } from "../../abi/index.ts";
 import { Emulator, WasmMemoryLimitError, WasmTimeoutError, WasmVmDeadError, type EmulatorOptions } from "../index.ts";
-import { op, tinyModule } from "../test-support/tiny-wasm.ts";
+import { BR_0, END, growForever, LOOP, MEMORY_GROW, moduleWithRequestHeaders } from "../test-support/limit-modules.ts";
+import { op } from "../test-support/tiny-wasm.ts";
 
-const LOOP = [0x03, 0x40];
-const BR_0 = [0x0c, 0x00];
-const END = [0x0b];
-const MEMORY_GROW = [0x40, 0x00];
 /** memory.fill on memory 0: [destination, value, length] → []. */
 const MEMORY_FILL = [0xfc, 0x0b, 0x00];
 /** i32.store with 4-byte alignment at offset 0. */
 const I32_STORE = [0x36, 0x02, 0x00];
-const I32_EQ = 0x46;
-const IF_VOID = [0x04, 0x40];
 const FILL_BYTES = 32 * 2 ** 20;
 const WASM_PAGE = 65_536;
 /** Request headers, the map the header host calls below use (proxy-wasm's map type 0). */
 const REQUEST_HEADERS = 0;
 /** Where the modules below keep the header name and value they pass to the host (both "x-a" / ":x"). */
 const NAME_AT = 16;
-
-/** A module whose proxy_on_request_headers runs `body`, with the imports given (function indices 0…). */
-function moduleWithRequestHeaders(body: number[], imports: Parameters<typeof tinyModule>[0]["imports"] = []) {
-  return tinyModule({
-    imports,
-    functions: [
-      { signature: sig("->"), export: "proxy_abi_version_0_2_1" },
-      // A bump allocator would not matter here: the host calls below allocate nothing.
-      { signature: sig("i32 -> i32"), export: "malloc", body: op.i32Const(1024) },
-      { signature: sig("i32 i32 ->"), export: "proxy_on_context_create" },
-      { signature: sig("i32 i32 i32 -> i32"), export: "proxy_on_request_headers", body },
-    ],
-  });
-}
 
 /** Grows the memory to hold FILL_BYTES, then fills all of it with one memory.fill per iteration, forever. */
 const fillForever = moduleWithRequestHeaders([
@@ -108,21 +89,6 @@ describe("the deadline counts time spent outside the guest's own instructions", 
     expect(elapsedMs).toBeLessThan(2 * DEADLINE_MS); // the issue's requirement: before, still running after 45 s
   });
 });
-
-/** Grows by 16 pages until memory.grow fails, then traps, as an allocator does when it runs out of memory. */
-const growForever = moduleWithRequestHeaders([
-  ...LOOP,
-  ...op.i32Const(16),
-  ...MEMORY_GROW,
-  ...op.i32Const(-1),
-  I32_EQ,
-  ...IF_VOID,
-  ...op.unreachable,
-  ...END,
-  ...BR_0,
-  ...END,
-  ...op.i32Const(0),
-]);
 
 describe("after an execution limit stopped the VM", () => {
   it("says the VM is dead and why to every later stream and connection, without repeating the first error", async () => {
