@@ -25,6 +25,7 @@ export {
   WasmTimeoutError,
   WasmVmDeadError,
   WasmMemoryLimitError,
+  EnvoyWouldAbortError,
   EmulatorUsageError,
 } from "./emulator/index.ts";
 export type {

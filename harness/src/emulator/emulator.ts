@@ -10,7 +10,6 @@ import {
   WasmLimitError,
   WasmLoadError,
   WasmTrapError,
-  WasmVmDeadError,
   logLevelName,
   type LogEntry,
   type LogLevelInput,
@@ -36,6 +35,7 @@ import {
 } from "./emulator-options.ts";
 import { chainOffsets, TrapSymbolicator } from "./trap-frames.ts";
 import { guardedModule } from "./watchdog/guard.ts";
+import { errorOfFailedVm } from "./watchdog/watchdog.ts";
 import { measuredModule, type MeasuredBytes } from "./coverage/runtime.ts";
 
 export type {
@@ -444,7 +444,7 @@ export class Emulator {
   #modeForNewStream(refused = "a new stream"): FilterMode {
     if (!this.#vm.failure) return "filter";
     // An execution limit is the emulator's, not Envoy's: no failure policy hides it, every new stream says the VM is dead.
-    if (this.#vm.failure instanceof WasmLimitError) throw new WasmVmDeadError(this.#vm.failure, refused);
+    if (this.#vm.failure instanceof WasmLimitError) throw errorOfFailedVm(this.#vm.failure, refused);
     const policy = this.#options.failurePolicy ?? "fail-closed";
     if (policy === "fail-open") return "bypass";
     if (policy === "fail-reload" && this.host.nowMs - this.#failedAtMs >= (this.#options.reloadBackoffMs ?? 1000)) {

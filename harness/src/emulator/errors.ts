@@ -108,9 +108,11 @@ export class EmulatorUsageError extends HarnessError {
 }
 
 /**
- * A callback exceeded an execution limit of the emulator (not of Envoy). The VM is dead: every later stream or
- * call into it throws {@link WasmVmDeadError} naming this error; it is never turned into a local reply, so the
- * test fails where it happened.
+ * A callback ended in a way no failure policy may hide: it exceeded an execution limit of the emulator
+ * ({@link WasmTimeoutError}, {@link WasmMemoryLimitError}) or did what aborts the whole Envoy process
+ * ({@link EnvoyWouldAbortError}). It is never turned into a local reply, so the test fails where it happened. After
+ * an execution limit the VM is dead: every later stream or call throws {@link WasmVmDeadError} naming it; after an
+ * abort (Envoy's process is gone) every later call throws the same error.
  */
 export abstract class WasmLimitError extends HarnessError {
   /** The export that was running, e.g. "proxy_on_request_headers" ("" while the VM started). */
@@ -191,6 +193,48 @@ export class WasmMemoryLimitError extends WasmLimitError {
   }
 }
 
+/** What {@link EnvoyWouldAbortError} reports: the host call, Envoy's panic, what the module asked and how to fix it. */
+export interface EnvoyAbort {
+  /** The proxy-wasm host call that makes Envoy abort, e.g. "proxy_grpc_call". */
+  readonly hostCall: string;
+  /** Envoy's own words as it dies, e.g. "panic: unset oneof". */
+  readonly envoyPanic: string;
+  /** Where in Envoy the panic is raised, e.g. "source/common/grpc/async_client_manager_impl.cc". */
+  readonly envoySource: string;
+  /** What the module asked, in one sentence. */
+  readonly what: string;
+  /** How to change the module so that Envoy does not abort. */
+  readonly hint: string;
+}
+
+/**
+ * The module did what makes Envoy abort its whole process (every listener, every connection), e.g. a gRPC call to a
+ * cluster whose name parses as a targetless GrpcService protobuf. Thrown from the host call that did it, through
+ * the callback that made it; no failure policy applies (Envoy has none for a crash), the VM stays failed and
+ * every later call throws the same error. `runDifferential` marks such a scenario "envoy-would-abort".
+ */
+export class EnvoyWouldAbortError extends WasmLimitError {
+  override readonly name = "EnvoyWouldAbortError";
+  /** The host call that makes Envoy abort, e.g. "proxy_grpc_call". */
+  readonly hostCall: string;
+  /** Envoy's panic message, as Envoy prints it before it aborts. */
+  readonly envoyPanic: string;
+  constructor(abort: EnvoyAbort, exportName: string, contextId: number, logs: readonly LogEntry[], trap: TrapFrames) {
+    const mine = trap.frames.find((f) => f.kind === "user" && f.line !== undefined);
+    super(
+      `${abort.hostCall} from ${exportName || "start-up"} (context ${contextId}${mine ? `, ${frameLocation(mine)} in ${mine.function}` : ""}) would abort Envoy: ${abort.what}. ` +
+        `Envoy 1.36–1.40 then crashes the whole process with "${abort.envoyPanic}" (${abort.envoySource}), every connection of every listener with it`,
+      exportName,
+      contextId,
+      logs,
+      abort.hint,
+      trap,
+    );
+    this.hostCall = abort.hostCall;
+    this.envoyPanic = abort.envoyPanic;
+  }
+}
+
 /**
  * A stream, connection or callback reached a VM that an execution limit stopped earlier. Thrown instead of the
  * limit error again: the limit error, with the module's logs and frames, was thrown once, where it happened, and is
@@ -199,10 +243,10 @@ export class WasmMemoryLimitError extends WasmLimitError {
 export class WasmVmDeadError extends HarnessError {
   override readonly name = "WasmVmDeadError";
   /** The limit error that stopped the VM (also `cause`). */
-  readonly original: WasmLimitError;
+  readonly original: WasmTimeoutError | WasmMemoryLimitError;
   /** What was refused now: the export that would have been called, or "a new stream" / "a new connection". */
   readonly refused: string;
-  constructor(original: WasmLimitError, refused: string) {
+  constructor(original: WasmTimeoutError | WasmMemoryLimitError, refused: string) {
     const where = `${original.exportName || "start-up"} (context ${original.contextId})`;
     const headline = original.message.split("\n")[0]!;
     super(
@@ -219,7 +263,7 @@ export class WasmVmDeadError extends HarnessError {
 }
 
 /** What Envoy would do in the case the emulator's limit stopped, which the emulator cannot follow faithfully. */
-function envoyAfter(original: WasmLimitError): string {
+function envoyAfter(original: WasmTimeoutError | WasmMemoryLimitError): string {
   return original instanceof WasmTimeoutError
     ? "Envoy has no deadline: its worker thread would still be running that callback, and every stream on it would wait."
     : "Envoy lets the memory grow to about 4 GiB; a module that runs out there traps, and the failure policy decides the later streams (fail-closed: 503).";

@@ -57,6 +57,8 @@ export {
   WasmTimeoutError,
   WasmVmDeadError,
   WasmMemoryLimitError,
+  EnvoyWouldAbortError,
+  type EnvoyAbort,
   LOG_LEVELS,
   logLevelName,
   type LogEntry,
@@ -64,6 +66,7 @@ export {
   type LogLevelName,
   type TrapFrames,
 } from "./errors.ts";
+export { ENVOY_ATTRIBUTES, envoyAttribute, type AttributeType, type EnvoyAttribute } from "./attributes.ts";
 export { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 export type { EmulatorCoverageOptions } from "./coverage/runtime.ts";
 export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";

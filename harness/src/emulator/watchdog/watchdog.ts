@@ -4,7 +4,7 @@
 // `check` at the start of every host call. All three run here and throw a WasmLimitError that unwinds the guest
 // back to the emulator. Time is read from the epoch clock (epoch.ts), the real clock only when it moved.
 import {
-  WasmLimitError,
+  type WasmLimitError,
   WasmMemoryLimitError,
   WasmTimeoutError,
   WasmTrapError,
@@ -178,12 +178,14 @@ export class Watchdog {
 }
 
 /**
- * The error of a call into a failed VM: its trap again (the stream then fails per the failure policy, as in Envoy),
- * or, after an execution limit, WasmVmDeadError naming it. `refused` says what was not run, e.g. "proxy_on_log
- * (context 4)".
+ * The error of a call into a failed VM: after one of the emulator's execution limits, WasmVmDeadError naming it;
+ * else the failure again (a trap: the stream then fails per the failure policy, as in Envoy; an
+ * EnvoyWouldAbortError: Envoy's process is gone). `refused` says what was not run, e.g. "proxy_on_log (context 4)".
  */
 export function errorOfFailedVm(failure: WasmTrapError | WasmLimitError, refused: string): Error {
-  return failure instanceof WasmLimitError ? new WasmVmDeadError(failure, refused) : failure;
+  return failure instanceof WasmTimeoutError || failure instanceof WasmMemoryLimitError
+    ? new WasmVmDeadError(failure, refused)
+    : failure;
 }
 
 /** True for an error a nested call already reported (a trap, a dead VM): it passes through the outer call as it is. */
