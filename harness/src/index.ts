@@ -23,6 +23,7 @@ export {
   WasmTrapError,
   WasmLimitError,
   WasmTimeoutError,
+  WasmVmDeadError,
   WasmMemoryLimitError,
   EnvoyWouldAbortError,
   EmulatorUsageError,

@@ -2,46 +2,13 @@
 // the test with a clear error naming the callback and the context, and never hangs the test process.
 import { describe, expect, it } from "vitest";
 import { sig } from "../abi/index.ts";
-import { Emulator, WasmMemoryLimitError, WasmTimeoutError } from "./index.ts";
+import { Emulator, WasmMemoryLimitError, WasmTimeoutError, WasmVmDeadError } from "./index.ts";
+import { BR_0, END, growForever, LOOP, MEMORY_GROW, moduleWithRequestHeaders } from "./test-support/limit-modules.ts";
 import { op, tinyModule } from "./test-support/tiny-wasm.ts";
 
-/** Opcodes of the loops below. */
-const LOOP = [0x03, 0x40];
-const BR_0 = [0x0c, 0x00];
-const END = [0x0b];
-const MEMORY_GROW = [0x40, 0x00];
-const PAGES_PER_GROW = 16;
-const I32_EQ = 0x46;
-const IF_VOID = [0x04, 0x40];
 const WASM32_MAX_PAGES = 65_536;
 
-/** A module whose proxy_on_request_headers runs `body`; everything else returns the default. */
-function moduleWithRequestHeaders(body: number[]): Uint8Array {
-  return tinyModule({
-    functions: [
-      { signature: sig("->"), export: "proxy_abi_version_0_2_1" },
-      { signature: sig("i32 -> i32"), export: "malloc", body: op.i32Const(1024) },
-      { signature: sig("i32 i32 ->"), export: "proxy_on_context_create" },
-      { signature: sig("i32 i32 i32 -> i32"), export: "proxy_on_request_headers", body },
-    ],
-  });
-}
-
 const loopForever = moduleWithRequestHeaders([...LOOP, ...BR_0, ...END, ...op.i32Const(0)]);
-/** Grows by PAGES_PER_GROW until memory.grow fails, then traps, as an allocator does when it runs out of memory. */
-const growForever = moduleWithRequestHeaders([
-  ...LOOP,
-  ...op.i32Const(PAGES_PER_GROW),
-  ...MEMORY_GROW,
-  ...op.i32Const(-1),
-  I32_EQ,
-  ...IF_VOID,
-  ...op.unreachable,
-  ...END,
-  ...BR_0,
-  ...END,
-  ...op.i32Const(0),
-]);
 /** Asks for 4 GiB, is refused, and copes by asking for one page (AssemblyScript's allocator retries with less). */
 const growThenRetry = moduleWithRequestHeaders([
   ...op.i32Const(WASM32_MAX_PAGES),
@@ -94,8 +61,8 @@ describe("the callback deadline", () => {
     expect(timeout.hint).toContain("callbackTimeoutMs");
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs);
     expect(elapsed).toBeLessThan(timeoutMs + 2_000); // one fuel slice late at most; generous for a loaded machine
-    // The VM is failed: the next stream gets the same error instead of running the module again.
-    expect(() => emu.httpStream().requestHeaders({ ":path": "/" })).toThrow(WasmTimeoutError);
+    // The VM is dead: the next stream is told so (watchdog/deadline.test.ts) instead of running the module again.
+    expect(() => emu.httpStream().requestHeaders({ ":path": "/" })).toThrow(WasmVmDeadError);
   });
 
   it("gives each callback its own deadline: many long callbacks in a row run to completion", async () => {

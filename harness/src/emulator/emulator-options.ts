@@ -73,8 +73,9 @@ export interface EmulatorOptions extends PluginOptions {
   /** Label used in error messages (defaults to the file path). */
   readonly label?: string;
   /**
-   * Deadline of each callback into the module, in wall-clock ms (0: none). Past it the emulator stops the
-   * module and the call throws WasmTimeoutError naming the callback and the context. Default 5000.
+   * Deadline of each callback into the module, in wall-clock ms (0: none); the module's host calls and bulk memory
+   * operations count too. Past it the emulator stops the module and the call throws WasmTimeoutError naming the
+   * callback and the context; later streams then throw WasmVmDeadError. Default 5000.
    */
   readonly callbackTimeoutMs?: number;
   /**
@@ -171,7 +172,8 @@ export function vmSettingsFrom(
     properties: o.properties ?? {},
     onLog,
     limits: {
-      callbackTimeoutMs: o.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS,
+      // `watchdog: false` measures the module without any of the watchdog's checks, the host calls' included.
+      callbackTimeoutMs: o.watchdog === false ? 0 : (o.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS),
       memoryLimitBytes: o.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES,
     },
     instrumentImports,

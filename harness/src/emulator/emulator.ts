@@ -35,6 +35,7 @@ import {
 } from "./emulator-options.ts";
 import { chainOffsets, TrapSymbolicator } from "./trap-frames.ts";
 import { guardedModule } from "./watchdog/guard.ts";
+import { errorOfFailedVm } from "./watchdog/watchdog.ts";
 import { measuredModule, type MeasuredBytes } from "./coverage/runtime.ts";
 
 export type {
@@ -284,7 +285,7 @@ export class Emulator {
     const conn = new TcpConnection({
       vm: this.#vm,
       root: plugin.root!,
-      mode: this.#modeForNewStream(),
+      mode: this.#modeForNewStream("a new connection"),
       properties: { ...this.#options.properties, ...options.properties },
       connectionId: this.#nextConnectionId++,
       onTrap: (e) => this.#onTrap(e),
@@ -440,10 +441,10 @@ export class Emulator {
     return (this.#options.failurePolicy ?? "fail-closed") === "fail-open" ? "bypass" : "fail-closed";
   }
 
-  #modeForNewStream(): FilterMode {
+  #modeForNewStream(refused = "a new stream"): FilterMode {
     if (!this.#vm.failure) return "filter";
-    // An execution limit is the emulator's, not Envoy's: no failure policy hides it, every new stream rethrows it.
-    if (this.#vm.failure instanceof WasmLimitError) throw this.#vm.failure;
+    // An execution limit is the emulator's, not Envoy's: no failure policy hides it, every new stream says the VM is dead.
+    if (this.#vm.failure instanceof WasmLimitError) throw errorOfFailedVm(this.#vm.failure, refused);
     const policy = this.#options.failurePolicy ?? "fail-closed";
     if (policy === "fail-open") return "bypass";
     if (policy === "fail-reload" && this.host.nowMs - this.#failedAtMs >= (this.#options.reloadBackoffMs ?? 1000)) {

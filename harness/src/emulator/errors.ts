@@ -110,8 +110,9 @@ export class EmulatorUsageError extends HarnessError {
 /**
  * A callback ended in a way no failure policy may hide: it exceeded an execution limit of the emulator
  * ({@link WasmTimeoutError}, {@link WasmMemoryLimitError}) or did what aborts the whole Envoy process
- * ({@link EnvoyWouldAbortError}). The VM is failed and every later call into it throws the same error; it is never
- * turned into a local reply, so the test fails where it happened.
+ * ({@link EnvoyWouldAbortError}). It is never turned into a local reply, so the test fails where it happened. After
+ * an execution limit the VM is dead: every later stream or call throws {@link WasmVmDeadError} naming it; after an
+ * abort (Envoy's process is gone) every later call throws the same error.
  */
 export abstract class WasmLimitError extends HarnessError {
   /** The export that was running, e.g. "proxy_on_request_headers" ("" while the VM started). */
@@ -232,4 +233,38 @@ export class EnvoyWouldAbortError extends WasmLimitError {
     this.hostCall = abort.hostCall;
     this.envoyPanic = abort.envoyPanic;
   }
+}
+
+/**
+ * A stream, connection or callback reached a VM that an execution limit stopped earlier. Thrown instead of the
+ * limit error again: the limit error, with the module's logs and frames, was thrown once, where it happened, and is
+ * this error's `cause`. The VM stays dead: create a new Emulator to run the module again.
+ */
+export class WasmVmDeadError extends HarnessError {
+  override readonly name = "WasmVmDeadError";
+  /** The limit error that stopped the VM (also `cause`). */
+  readonly original: WasmTimeoutError | WasmMemoryLimitError;
+  /** What was refused now: the export that would have been called, or "a new stream" / "a new connection". */
+  readonly refused: string;
+  constructor(original: WasmTimeoutError | WasmMemoryLimitError, refused: string) {
+    const where = `${original.exportName || "start-up"} (context ${original.contextId})`;
+    const headline = original.message.split("\n")[0]!;
+    super(
+      `the Wasm VM is dead: ${original.name} in ${where} stopped it earlier (${headline}); ${refused} was not run. ` +
+        `${envoyAfter(original)}`,
+      {
+        cause: original,
+        hint: `fix the first error, thrown where it happened (error.cause has the module's logs and frames); a test that goes on after it needs a new Emulator`,
+      },
+    );
+    this.original = original;
+    this.refused = refused;
+  }
+}
+
+/** What Envoy would do in the case the emulator's limit stopped, which the emulator cannot follow faithfully. */
+function envoyAfter(original: WasmTimeoutError | WasmMemoryLimitError): string {
+  return original instanceof WasmTimeoutError
+    ? "Envoy has no deadline: its worker thread would still be running that callback, and every stream on it would wait."
+    : "Envoy lets the memory grow to about 4 GiB; a module that runs out there traps, and the failure policy decides the later streams (fail-closed: 503).";
 }

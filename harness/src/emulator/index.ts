@@ -55,6 +55,7 @@ export {
   EmulatorUsageError,
   WasmLimitError,
   WasmTimeoutError,
+  WasmVmDeadError,
   WasmMemoryLimitError,
   EnvoyWouldAbortError,
   type EnvoyAbort,

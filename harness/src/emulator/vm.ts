@@ -19,7 +19,7 @@ import type { EmulatorHost } from "./host.ts";
 import { envHostcalls, wasiHostcallsFor, type HostFunction, type HostcallVm } from "./hostcalls/index.ts";
 import type { CallbackData, ContextState, HostStream, PluginIdentity, TraceEntry, VmSettings } from "./vm-types.ts";
 import { WATCHDOG_IMPORT_MODULE, WATCHDOG_MEMORY_GROW, WATCHDOG_TICK } from "./watchdog/instrument.ts";
-import { Watchdog } from "./watchdog/watchdog.ts";
+import { alreadyReported, errorOfFailedVm, Watchdog } from "./watchdog/watchdog.ts";
 
 // Types and helpers other emulator files import from here (kept for them; their homes are vm-types.ts etc.).
 export type {
@@ -136,9 +136,7 @@ export class WasmVm implements CalloutDelivery {
     const e = vm.#exports;
     const run = (name: string, ...args: number[]) => {
       vm.#phase = "start";
-      const callback = ++vm.#watchdog.callbacks;
-      vm.#watchdog.exportName = name;
-      vm.#watchdog.contextId = 0;
+      const callback = vm.#watchdog.begin(name, 0);
       try {
         (e[name] as (...a: number[]) => unknown)(...args);
       } catch (err) {
@@ -204,7 +202,7 @@ export class WasmVm implements CalloutDelivery {
       | ((a: number, b: number, c: number, d: number, e: number) => number | undefined)
       | undefined;
     if (!fn) return undefined;
-    if (this.failure) throw this.failure;
+    if (this.failure) throw errorOfFailedVm(this.failure, `${name} (context ${ctx.id})`);
     if (this.#tracing)
       this.trace.push({ contextId: ctx.id, call: `guest.${name}`, args: [a, b, c, d, e].slice(0, fn.length) });
     const prevCurrent = this.#current;
@@ -213,13 +211,11 @@ export class WasmVm implements CalloutDelivery {
     const prevExport = watchdog.exportName;
     this.#current = ctx;
     this.#effective = null;
-    const callback = ++watchdog.callbacks;
-    watchdog.exportName = name;
-    watchdog.contextId = ctx.id;
+    const callback = watchdog.begin(name, ctx.id);
     try {
       return fn(a, b, c, d, e);
     } catch (thrown) {
-      if (thrown instanceof WasmTrapError) throw thrown;
+      if (alreadyReported(thrown)) throw thrown;
       // A trap after the module was refused memory past the ceiling is reported as the limit it hit.
       const err = thrown instanceof WasmLimitError ? thrown : (watchdog.refusalSince(callback) ?? thrown);
       if (err instanceof WasmLimitError) {
@@ -448,6 +444,7 @@ export class WasmVm implements CalloutDelivery {
       a10: unknown,
       a11: unknown,
     ) => {
+      this.#watchdog.check(); // host calls count toward the callback's deadline
       if (this.#phase !== null && (this.#phase === "start" ? !spec.allowedDuringStart : !spec.allowedDuringAlloc)) {
         const where = this.#phase === "start" ? "_initialize/_start/main" : "the guest allocator";
         this.#log(

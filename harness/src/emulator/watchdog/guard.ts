@@ -18,7 +18,7 @@ const warned = new Set<string>();
 /**
  * Returns the binary to compile: `bytes` with the watchdog's fuel checks and guarded memory.grow, or `bytes`
  * unchanged (with a process warning, once per module) when the module uses instructions the rewriter does not
- * decode; such a module then runs without a deadline or a memory ceiling.
+ * decode; such a module then runs without a memory ceiling, its deadline checked only at host calls.
  */
 export function guardedModule(bytes: Uint8Array, label: string): GuardedModule {
   const key = createHash("sha256").update(bytes).digest("hex");
@@ -29,7 +29,7 @@ export function guardedModule(bytes: Uint8Array, label: string): GuardedModule {
     if (!warned.has(key)) {
       warned.add(key);
       process.emitWarning(
-        `${label}: runs without the emulator's deadline and memory ceiling: ${result.reason}`,
+        `${label}: runs without the emulator's memory ceiling and with its deadline checked only at host calls (a loop that makes none is not stopped): ${result.reason}`,
         "EmulatorWatchdogWarning",
       );
     }

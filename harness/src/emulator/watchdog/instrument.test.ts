@@ -6,7 +6,13 @@ import { describe, expect, it } from "vitest";
 import { sig } from "../../abi/index.ts";
 import { op, tinyModule } from "../test-support/tiny-wasm.ts";
 import { instrumentModule, WATCHDOG_IMPORT_MODULE } from "./instrument.ts";
-import { FUEL_SLICE } from "./watchdog.ts";
+import { BULK_BYTES_PER_FUEL, FUEL_SLICE } from "./watchdog.ts";
+
+/** memory.fill and memory.copy on memory 0. */
+const MEMORY_FILL = [0xfc, 0x0b, 0x00];
+const MEMORY_COPY = [0xfc, 0x0a, 0x00, 0x00];
+/** i32.load8_u with offset 7. */
+const I32_LOAD8_U_AT_7 = [0x2d, 0x00, 0x07];
 
 const BUILD = join(import.meta.dirname, "../../../../build");
 const built = existsSync(BUILD) ? readdirSync(BUILD).filter((f) => f.endsWith(".wasm")) : [];
@@ -132,6 +138,53 @@ describe("instrumentModule", () => {
     expect(original).toHaveLength(2);
     expect(instrumented).not.toEqual(original); // the code moved…
     expect(instrumented.map((o) => out.offsets.toOriginal(o))).toEqual(original); // …and the map takes it back
+  });
+
+  it("charges bulk memory operations fuel in proportion to their length, leaving their operands as they were", async () => {
+    // run(n): fills n bytes with 7 (memory.fill), copies them 8 bytes up (memory.copy), returns the byte at n + 7.
+    const fillAndCopy = [
+      ...op.i32Const(0),
+      ...op.i32Const(7),
+      ...op.localGet(0),
+      ...MEMORY_FILL,
+      ...op.i32Const(8),
+      ...op.i32Const(0),
+      ...op.localGet(0),
+      ...MEMORY_COPY,
+      ...op.localGet(0),
+      ...I32_LOAD8_U_AT_7,
+    ];
+    const bytes = tinyModule({ functions: [{ signature: sig("i32 -> i32"), export: "run", body: fillAndCopy }] });
+    const slice = 1000;
+    let ticks = 0;
+    const imports = {
+      [WATCHDOG_IMPORT_MODULE]: {
+        tick: () => {
+          ticks++;
+          return slice;
+        },
+        memory_grow: () => -1,
+      },
+    };
+    const out = instrumentModule(bytes, slice);
+    if (!out.ok) throw new Error(out.reason);
+    const { instance } = await WebAssembly.instantiate(out.bytes as Uint8Array<ArrayBuffer>, imports);
+    const run = instance.exports.run as (n: number) => number;
+    expect(run(16)).toBe(7); // 8 fuel for 32 bytes, 1 for the entry: no tick
+    expect(ticks).toBe(0);
+    const bytesPerSlice = slice * BULK_BYTES_PER_FUEL;
+    expect(run(bytesPerSlice)).toBe(7); // the fill uses up the slice (tick), so does the copy (tick)
+    expect(ticks).toBe(2);
+  });
+
+  it("refuses a module with a 64-bit memory, whose bulk operations and memory.grow take i64 operands", () => {
+    const bytes = tinyModule({ functions: [{ signature: sig("->"), export: "run" }] });
+    const memorySection = [0x05, 0x03, 0x01, 0x00, 0x01]; // one memory: flags 0, 1 page
+    const at = bytes.findIndex((_, i) => memorySection.every((b, j) => bytes[i + j] === b));
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 3] = 0x04; // flags: 64-bit index
+    const result = instrumentModule(bytes, FUEL_SLICE);
+    expect(result.ok ? "" : result.reason).toContain("64-bit memory");
   });
 
   it("refuses a module with an instruction it does not decode, saying which", () => {

@@ -1,6 +1,6 @@
 // Rewrites a Wasm binary so the emulator can stop a runaway module: a fuel counter at every function entry and
-// loop header calls a host "tick" when it runs out, and `memory.grow` on memory 0 becomes a host call that
-// enforces the memory ceiling.
+// loop header, and charged in proportion to the length of every bulk memory and table operation (fuel-code.ts), calls a
+// host "tick" when it runs out, and `memory.grow` on memory 0 becomes a host call that enforces the memory ceiling.
 //
 // Why instrumentation rather than a worker thread or node:vm: a module's host calls are synchronous and
 // touch the emulator's state on every call, so a VM in a worker would need a blocking round trip per host call
@@ -19,7 +19,10 @@
 // frames of a trap (offsets in the binary V8 compiled) map through the module's source map.
 import { WasmBinaryError } from "../../abi/errors.ts";
 import { WasmBinaryReader, WasmBinaryWriter, encodeName, encodeS32, encodeU32 } from "../../abi/wasm-codec.ts";
+import { BULK_LENGTH_SHIFT, bulkChargeBytes, fuelCheckBytes, MISC_PREFIX } from "./fuel-code.ts";
 import { skipImmediates, UnsupportedInstructionError } from "./instructions.ts";
+import { NAME_SECTION, splitSections } from "../../symbols/wasm-layout.ts";
+import { ExternKind, type Layout, readLayout, Section } from "./layout.ts";
 import { OffsetMap } from "./offset-map.ts";
 import { type IndexShift, rewriteElements, rewriteExports, rewriteGlobalEntries, rewriteNames } from "./renumbering.ts";
 
@@ -30,19 +33,12 @@ export const WATCHDOG_TICK = "tick";
 /** `(i32 pages) -> i32`: replaces `memory.grow` on memory 0; returns the old size in pages, or -1. */
 export const WATCHDOG_MEMORY_GROW = "memory_grow";
 
-const Section = { Custom: 0, Type: 1, Import: 2, Global: 6, Export: 7, Start: 8, Element: 9, Code: 10 } as const;
-const ExternKind = { Function: 0, Table: 1, Memory: 2, Global: 3, Tag: 4 } as const;
 const Op = {
   Loop: 0x03,
-  If: 0x04,
   End: 0x0b,
   Call: 0x10,
   ReturnCall: 0x12,
-  GlobalGet: 0x23,
-  GlobalSet: 0x24,
   I32Const: 0x41,
-  I32Eqz: 0x45,
-  I32Sub: 0x6b,
   MemoryGrow: 0x40,
   RefFunc: 0xd2,
 } as const;
@@ -50,7 +46,6 @@ const I32 = 0x7f;
 /** The tag section (id 13) sits between memory and global in the section order. */
 const TAG_SECTION = 13;
 const FUNC_TYPE = 0x60;
-const BLOCK_VOID = 0x40;
 
 /** Result of {@link instrumentModule}. */
 export type InstrumentResult =
@@ -75,13 +70,6 @@ export function instrumentModule(bytes: Uint8Array, fuelSlice: number): Instrume
     }
     throw e;
   }
-}
-
-interface Layout {
-  typeCount: number;
-  importedFunctions: number;
-  importedGlobals: number;
-  definedGlobals: number;
 }
 
 function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; offsets: OffsetMap } {
@@ -119,7 +107,7 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; off
     }
   };
   for (const s of sections) {
-    const content = bytes.subarray(s.start, s.end);
+    const content = bytes.subarray(s.contentStart, s.end);
     ensureBefore(s.id);
     switch (s.id) {
       case Section.Type:
@@ -144,14 +132,14 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; off
         emit(s.id, rewriteElements(content, { function: shift }));
         break;
       case Section.Code: {
-        const code = rewriteCode(content, shift, fuelCheck, growCall);
+        const code = rewriteCode(content, { layout, shift, fuelCheck, growCall, fuelGlobal, tickFunction });
         // The section's content follows its id byte and size.
-        offsets.append(code.offsets, out.length + 1 + encodeU32(code.bytes.length).length, s.start);
+        offsets.append(code.offsets, out.length + 1 + encodeU32(code.bytes.length).length, s.contentStart);
         emit(s.id, code.bytes);
         break;
       }
       case Section.Custom:
-        emit(s.id, customName(content) === "name" ? rewriteNames(content, { function: shift }) : content);
+        emit(s.id, s.name === NAME_SECTION ? rewriteNames(content, { function: shift }) : content);
         break;
       default:
         emit(s.id, content);
@@ -159,76 +147,6 @@ function rewrite(bytes: Uint8Array, fuelSlice: number): { bytes: Uint8Array; off
   }
   ensureBefore(Section.Code + 100);
   return { bytes: out.finish(), offsets };
-}
-
-interface SectionSpan {
-  readonly id: number;
-  readonly start: number;
-  readonly end: number;
-}
-
-function splitSections(bytes: Uint8Array): SectionSpan[] {
-  const r = new WasmBinaryReader(bytes, 8);
-  const spans: SectionSpan[] = [];
-  while (!r.atEnd()) {
-    const id = r.byte();
-    const size = r.u32();
-    spans.push({ id, start: r.offset, end: r.offset + size });
-    r.offset += size;
-  }
-  return spans;
-}
-
-function readLayout(bytes: Uint8Array, sections: readonly SectionSpan[]): Layout {
-  const layout: Layout = { typeCount: 0, importedFunctions: 0, importedGlobals: 0, definedGlobals: 0 };
-  for (const s of sections) {
-    const r = new WasmBinaryReader(bytes.subarray(0, s.end), s.start);
-    if (s.id === Section.Type) {
-      layout.typeCount = r.u32();
-      for (let i = 0; i < layout.typeCount; i++) {
-        const form = r.byte();
-        if (form !== FUNC_TYPE) throw new UnsupportedInstructionError(`type form 0x${form.toString(16)} (GC types)`);
-        r.skipValueTypes();
-        r.skipValueTypes();
-      }
-    } else if (s.id === Section.Import) {
-      for (let n = r.u32(); n > 0; n--) {
-        r.skipName();
-        r.skipName();
-        const kind = r.byte();
-        if (kind === ExternKind.Function) layout.importedFunctions++;
-        if (kind === ExternKind.Global) layout.importedGlobals++;
-        r.skipExternType(kind);
-      }
-    } else if (s.id === Section.Global) {
-      layout.definedGlobals = r.u32();
-    }
-  }
-  return layout;
-}
-
-/** global.get F; i32.eqz; if; call tick; global.set F; end; F -= 1 — stack-neutral, valid anywhere. */
-function fuelCheckBytes(fuelGlobal: number, tickFunction: number): number[] {
-  const g = encodeU32(fuelGlobal);
-  return [
-    Op.GlobalGet,
-    ...g,
-    Op.I32Eqz,
-    Op.If,
-    BLOCK_VOID,
-    Op.Call,
-    ...encodeU32(tickFunction),
-    Op.GlobalSet,
-    ...g,
-    Op.End,
-    Op.GlobalGet,
-    ...g,
-    Op.I32Const,
-    1,
-    Op.I32Sub,
-    Op.GlobalSet,
-    ...g,
-  ];
 }
 
 const TICK_TYPE = [FUNC_TYPE, 0, 1, I32];
@@ -274,12 +192,17 @@ function rewriteGlobals(content: Uint8Array, shift: IndexShift, fuelSlice: numbe
   return newGlobals(count, [...entries], fuelSlice);
 }
 
-function rewriteCode(
-  content: Uint8Array,
-  shift: (i: number) => number,
-  fuelCheck: number[],
-  growCall: number[],
-): { bytes: Uint8Array; offsets: OffsetMap } {
+/** What {@link rewriteCode} inserts, and where. */
+interface CodeRewrite {
+  readonly layout: Layout;
+  readonly shift: IndexShift;
+  readonly fuelCheck: number[];
+  readonly growCall: number[];
+  readonly fuelGlobal: number;
+  readonly tickFunction: number;
+}
+
+function rewriteCode(content: Uint8Array, rw: CodeRewrite): { bytes: Uint8Array; offsets: OffsetMap } {
   const r = new WasmBinaryReader(content);
   const out = new WasmBinaryWriter();
   const offsets = new OffsetMap(); // output code content → original code content
@@ -288,20 +211,28 @@ function rewriteCode(
   for (let i = 0; i < count; i++) {
     const size = r.u32();
     const end = r.offset + size;
-    const body = new WasmBinaryWriter();
     const localsStart = r.offset;
-    for (let groups = r.u32(); groups > 0; groups--) {
-      r.u32();
+    const groups = r.u32();
+    const groupsStart = r.offset;
+    let locals = 0;
+    for (let g = 0; g < groups; g++) {
+      locals += r.u32();
       r.skipValueType();
     }
-    const bodyOffsets = new OffsetMap(); // body → original code content
-    body.bytes(content.subarray(localsStart, r.offset));
-    bodyOffsets.point(body.length, r.offset);
-    body.bytes(fuelCheck);
+    const localsEnd = r.offset;
+    const type = rw.layout.functionTypes[i];
+    if (type === undefined) throw new RangeError(`function body ${i} has no entry in the function section`);
+    // The scratch local of bulk operations' lengths, after the parameters and the declared locals.
+    const scratchLocal = (rw.layout.paramCounts[type] ?? 0) + locals;
+    let usesScratch = false;
+    const code = new WasmBinaryWriter(); // the instructions; the locals are written in front once they are known
+    const codeOffsets = new OffsetMap(); // code → original code content
+    codeOffsets.point(0, r.offset);
+    code.bytes(rw.fuelCheck);
     let copyFrom = r.offset;
     const flush = (to: number) => {
-      bodyOffsets.copy(body.length, copyFrom, to - copyFrom);
-      body.bytes(content.subarray(copyFrom, to));
+      codeOffsets.copy(code.length, copyFrom, to - copyFrom);
+      code.bytes(content.subarray(copyFrom, to));
     };
     while (r.offset < end) {
       const at = r.offset;
@@ -309,39 +240,49 @@ function rewriteCode(
       if (op === Op.Call || op === Op.ReturnCall || op === Op.RefFunc) {
         flush(at);
         const index = r.u32();
-        bodyOffsets.point(body.length, at);
-        body.byte(op);
-        body.u32(shift(index));
+        codeOffsets.point(code.length, at);
+        code.byte(op);
+        code.u32(rw.shift(index));
         copyFrom = r.offset;
       } else if (op === Op.MemoryGrow) {
         const memory = r.u32();
         if (memory === 0) {
           flush(at);
-          bodyOffsets.point(body.length, at);
-          body.bytes(growCall);
+          codeOffsets.point(code.length, at);
+          code.bytes(rw.growCall);
           copyFrom = r.offset;
+        }
+      } else if (op === MISC_PREFIX) {
+        const lengthShift = BULK_LENGTH_SHIFT.get(new WasmBinaryReader(content, r.offset).u32());
+        skipImmediates(r, op);
+        if (lengthShift !== undefined) {
+          // The charge runs before the operation, which is then copied as it is (from `at`).
+          flush(at);
+          codeOffsets.point(code.length, at);
+          code.bytes(bulkChargeBytes(scratchLocal, rw.fuelGlobal, rw.tickFunction, lengthShift));
+          copyFrom = at;
+          usesScratch = true;
         }
       } else {
         skipImmediates(r, op);
         if (op === Op.Loop) {
           flush(r.offset);
-          bodyOffsets.point(body.length, r.offset);
-          body.bytes(fuelCheck);
+          codeOffsets.point(code.length, r.offset);
+          code.bytes(rw.fuelCheck);
           copyFrom = r.offset;
         }
       }
     }
     if (r.offset !== end) throw new RangeError(`function body ${i} ends at byte ${r.offset}, expected ${end}`);
     flush(end);
-    const encoded = body.finish();
-    out.u32(encoded.length);
-    offsets.append(bodyOffsets, out.length, 0);
-    out.bytes(encoded);
+    const header = usesScratch
+      ? [...encodeU32(groups + 1), ...content.subarray(groupsStart, localsEnd), 1, I32]
+      : content.subarray(localsStart, localsEnd);
+    const instructions = code.finish();
+    out.u32(header.length + instructions.length);
+    out.bytes(header);
+    offsets.append(codeOffsets, out.length, 0);
+    out.bytes(instructions);
   }
   return { bytes: out.finish(), offsets };
-}
-
-function customName(content: Uint8Array): string {
-  const r = new WasmBinaryReader(content);
-  return r.name();
 }
