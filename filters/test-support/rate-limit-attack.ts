@@ -31,7 +31,7 @@ export function oldHashCollisions(victim: string, maxClients: number, count: num
 /**
  * The attacks of the finding, and more: a victim alone; a victim interleaved with fresh keys (one new key per
  * request); with keys that collided with it under the old hash, interleaved with fresh keys; five identities
- * round-robin; more identities than the table has slots, round-robin. `tag` keeps runs on one Envoy apart.
+ * round-robin, and five that shared one slot under the old hash; more identities than the table has slots, round-robin. `tag` keeps runs on one Envoy apart.
  */
 export function attackPlans(maxClients: number, tag: string): AttackPlan[] {
   const victim = `${tag}-victim`;
@@ -47,6 +47,7 @@ export function attackPlans(maxClients: number, tag: string): AttackPlan[] {
       keyFor: (i) => (i % 3 === 0 ? victim : i % 3 === 1 ? colliding[(i / 3) % 4 | 0]! : `${tag}-fresh${i}`),
     },
     { name: "five identities round-robin", keyFor: (i) => five[i % 5]! },
+    { name: "five identities sharing one old-hash slot, round-robin", keyFor: (i) => (i % 5 === 0 ? victim : colliding[(i % 5) - 1]!) },
     { name: `${crowd.length} identities round-robin`, keyFor: (i) => crowd[i % crowd.length]! },
   ];
 }
