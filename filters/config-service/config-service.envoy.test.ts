@@ -113,7 +113,9 @@ describe("config-service (real Envoy)", () => {
     // A misspelt field ("client" for "clients") is a failed poll, not an empty list.
     const failedBeforeMisspelt = customCounter(await envoy.stats(), "config_service.polls_failed");
     endpoint.respondWith(() => ({ status: 200, body: JSON.stringify({ deny: { client: ["alice"] } }) }));
-    await waitUntil(async () => customCounter(await envoy.stats(), "config_service.polls_failed") >= failedBeforeMisspelt + 2);
+    await waitUntil(
+      async () => customCounter(await envoy.stats(), "config_service.polls_failed") >= failedBeforeMisspelt + 2,
+    );
     expect(await send(envoy, "/", "scraper-7")).toBe(403);
     expect(customCounter(await envoy.stats(), "config_service.version")).toBe(1);
 

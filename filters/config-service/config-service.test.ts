@@ -136,7 +136,7 @@ describe("config-service (emulator)", () => {
   });
 
   // Issue 24, finding 7: {"deny": {"client": [...]}} was read as a list that denies nothing, and replaced the last one.
-  it("refuses a polled list with a misspelt field (\"client\" for \"clients\") and keeps enforcing the last good list", async () => {
+  it('refuses a polled list with a misspelt field ("client" for "clients") and keeps enforcing the last good list', async () => {
     const endpoint = new ConfigEndpoint();
     endpoint.serve({ clients: ["scraper-7"] });
     const { service, filter, send } = await deploy({ endpoint });

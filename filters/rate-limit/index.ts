@@ -6,7 +6,7 @@ import {
   getSharedData, setSharedData, SharedValue, getProperty, currentTimeNanoseconds, logDebug, logInfo, logWarn, logError,
 } from "@proxy-wasm-as/sdk";
 import { sha256String, hexEncode } from "@proxy-wasm-as/sdk/assembly/crypto";
-import { SipKey, sipHashString } from "./siphash";
+import { SipKey, sipHashString } from "./siphash.as";
 
 // WASI's random source (Envoy implements it, from the host's cryptographic random generator).
 // @ts-ignore: decorator

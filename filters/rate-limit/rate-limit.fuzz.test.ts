@@ -13,7 +13,7 @@ import { Emulator, EmulatorHost } from "@proxy-wasm-as/harness";
 import { fuzzTest } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../test-support/fuzz-targets.ts";
 import { filterWasm } from "../test-support/helpers.ts";
-import { compileTestModule, ManagedMemory, MANAGED_MEMORY_EXPORTS, type ManagedMemoryExports, type Pointer } from "../../sdk/test/wasm-test-module.ts";
+import { loadSipHash } from "../test-support/rate-limit-attack.ts";
 
 fuzzTest("rate-limit keeps its invariants under generated hostile traffic", {
   ...FUZZ_TARGETS["rate-limit"]!(),
@@ -26,23 +26,14 @@ const MILLI = 1000;
 const PROBES = 8;
 const upstreamOk = () => ({ status: 200, body: "ok" });
 
-interface SipExports extends ManagedMemoryExports {
-  hashOf(k0: bigint, k1: bigint, data: Pointer): bigint;
-}
-let sip: SipExports;
-let sipMemory: ManagedMemory;
+let sipHash: Awaited<ReturnType<typeof loadSipHash>>;
 beforeAll(async () => {
-  const entry = `${MANAGED_MEMORY_EXPORTS}
-import { SipKey, sipHash24 } from "./siphash";
-export function hashOf(k0: u64, k1: u64, data: ArrayBuffer): u64 { return sipHash24(new SipKey(k0, k1), changetype<usize>(data), <usize>data.byteLength); }
-`;
-  sip = await compileTestModule<SipExports>(import.meta.dirname, "siphash-adversary", entry, ["--noAssert"]);
-  sipMemory = new ManagedMemory(sip);
+  sipHash = await loadSipHash();
 }, 120_000);
 
 /** The slots the filter lets header value `client` use, computed as the filter does, with its secret key. */
 function probeSlots(k0: bigint, k1: bigint, client: string, maxClients: number): number[] {
-  const hash = BigInt.asUintN(64, sip.hashOf(k0, k1, sipMemory.bytesIn(Buffer.from(`h:${client}`, "utf16le"))));
+  const hash = sipHash(k0, k1, Buffer.from(`h:${client}`, "utf16le"));
   const count = BigInt(maxClients);
   const first = (hash & 0xffffffffn) % count;
   const step = ((hash >> 32n) | 1n) % count;
@@ -117,13 +108,16 @@ test.prop(
       const tableFullBefore = emu.metric("rate_limit.table_full") ?? 0;
       const { status } = await emu.request({ path: "/", headers: { "x-client-id": key } }, upstreamOk);
       if (status === 200) {
-        if (bucket.milliTokens < MILLI) throw new Error(`${key} got a token its bucket does not have (${bucket.milliTokens}/1000)`);
+        if (bucket.milliTokens < MILLI)
+          throw new Error(`${key} got a token its bucket does not have (${bucket.milliTokens}/1000)`);
         bucket.milliTokens -= MILLI;
         granted.set(key, (granted.get(key) ?? 0) + 1);
       } else if (bucket.milliTokens >= MILLI) {
         // Refused with tokens left: only a client without a bucket (a full one) meeting a full table.
-        if (bucket.milliTokens < capacity * MILLI) throw new Error(`${key} refused with ${bucket.milliTokens}/1000 tokens in its bucket`);
-        if ((emu.metric("rate_limit.table_full") ?? 0) !== tableFullBefore + 1) throw new Error(`${key} refused, not counted as table_full`);
+        if (bucket.milliTokens < capacity * MILLI)
+          throw new Error(`${key} refused with ${bucket.milliTokens}/1000 tokens in its bucket`);
+        if ((emu.metric("rate_limit.table_full") ?? 0) !== tableFullBefore + 1)
+          throw new Error(`${key} refused, not counted as table_full`);
       }
     }
     for (const [key, count] of granted) {
