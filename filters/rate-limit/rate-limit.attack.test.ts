@@ -3,7 +3,8 @@
 // refill over the window (exactly: one worker, virtual clock, margin 0). The real-Envoy run is in
 // rate-limit.envoy.test.ts; the property-based adversary in rate-limit.fuzz.test.ts.
 import { describe, expect, it } from "vitest";
-import { Emulator, EmulatorHost } from "@proxy-wasm-as/harness";
+import { Emulator } from "@proxy-wasm-as/harness";
+import { EmulatorHost } from "@proxy-wasm-as/harness/emulator";
 import { filterWasm } from "../test-support/helpers.ts";
 import { ATTACK_RATE, attackPlans, boundReport } from "../test-support/rate-limit-attack.ts";
 

@@ -9,7 +9,8 @@
 // with tokens left only when it is new and every slot it may use holds a bucket that is still refilling.
 import { fc, test } from "@fast-check/vitest";
 import { beforeAll } from "vitest";
-import { Emulator, EmulatorHost } from "@proxy-wasm-as/harness";
+import { Emulator } from "@proxy-wasm-as/harness";
+import { EmulatorHost } from "@proxy-wasm-as/harness/emulator";
 import { fuzzTest } from "@proxy-wasm-as/harness/fuzz";
 import { FUZZ_TARGETS } from "../test-support/fuzz-targets.ts";
 import { filterWasm } from "../test-support/helpers.ts";
