@@ -28,10 +28,11 @@ const MAX_CAS_ATTEMPTS = 8;
 const KEY_PREFIX = "rate-limit/";
 /** Slots one client may use (open addressing with double hashing from its keyed hash). */
 const PROBES: i32 = 8;
-/** Shared-data key of the slot hash's SipHash key (32 hex digits), the same for every VM of the plugin. */
+/** Shared-data key of the slot hash's SipHash key ("<k0>:<k1>", decimal u64 words), the same for every VM of the plugin. */
 const HASH_KEY_KEY = "rate-limit/hash-key";
 /** Shared-data key saying the slots of a table of that many clients exist: "rate-limit/slots/<maxClients>". */
 const SLOTS_CREATED_PREFIX = "rate-limit/slots/";
+/** Random bytes of a SipHash key (128 bits). */
 const HASH_KEY_BYTES = 16;
 /** Longer client keys are stored as "sha256:<hex>" (71 characters), so a slot's size is bounded. */
 const MAX_STORED_KEY_CHARS: i32 = 64;
