@@ -32,6 +32,11 @@ const PROBES: i32 = 8;
 const HASH_KEY_KEY = "rate-limit/hash-key";
 /** Shared-data key saying the slots of a table of that many clients exist: "rate-limit/slots/<maxClients>". */
 const SLOTS_CREATED_PREFIX = "rate-limit/slots/";
+/**
+ * Slots created at configuration (createSlots): enough for the default table many times over, few enough that
+ * configuring stays well under a second (a million took over 5 s on the emulator).
+ */
+const PRECREATED_SLOTS: i32 = 65_536;
 /** Random bytes of a SipHash key (128 bits). */
 const HASH_KEY_BYTES = 16;
 /** Longer client keys are stored as "sha256:<hex>" (71 characters), so a slot's size is bounded. */
@@ -132,14 +137,16 @@ function parseHashKey(text: string): SipKey | null {
 }
 
 /**
- * Creates the table's slots (empty) once per table size, so that every later write of a bucket is
- * compare-and-swap: ABI 0.2.1 has no "create if absent", and an unconditional first write could overwrite a
- * bucket another worker just created. Envoy runs this in the main-thread canary, before workers take traffic.
+ * Creates the table's first PRECREATED_SLOTS slots (empty) once per table size, so that every later write of a
+ * bucket there is compare-and-swap: ABI 0.2.1 has no "create if absent", and an unconditional first write could
+ * overwrite a bucket another worker just created. Envoy runs this in the main-thread canary, before workers take
+ * traffic. Slots beyond are created on first use (takeToken), where that race remains (README.md, margins).
  */
 function createSlots(maxClients: i32): void {
   const marker = SLOTS_CREATED_PREFIX + maxClients.toString();
   if (getSharedData(marker) != null) return;
-  for (let slot = 0; slot < maxClients; slot++) {
+  const count = min(maxClients, PRECREATED_SLOTS);
+  for (let slot = 0; slot < count; slot++) {
     const key = slotKey(slot);
     if (getSharedData(key) == null) setSharedData(key, "", 0);
   }
@@ -264,9 +271,9 @@ function takeToken(root: RateLimitRoot, clientKey: string): Decision | null {
       return new Decision(false, 0, max<i64>(1, (waitMs + 999) / 1000));
     }
     bucket.milliTokens -= MILLI;
-    // Every slot exists from configuration on (createSlots), so every write is compare-and-swap.
+    // The slot exists (createSlots, or just above), so the write is compare-and-swap.
     if (targetStored == null) {
-      // Not created at configuration (another configuration's table): create it empty, then decide again.
+      // Not created at configuration (beyond PRECREATED_SLOTS): create it empty, then decide again with CAS.
       setSharedData(slotKey(target), "", 0);
       continue;
     }

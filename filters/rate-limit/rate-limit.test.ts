@@ -154,6 +154,25 @@ describe("rate-limit (emulator)", () => {
     expect(end).toEqual(warm);
   }, 120_000);
 
+  it("a table of 1,000,000 clients configures within the emulator's deadline; slots beyond the 65,536 created at configuration are created on first use", async () => {
+    const host = new EmulatorHost({ startTimeMs: 1_800_000_000_000 });
+    const emu = await Emulator.load(WASM, {
+      pluginConfig: { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 1_000_000 },
+      host,
+      vmId: "rl",
+    });
+    expect(host.getSharedData("rl", "rate-limit/65535")).toBeDefined();
+    expect(host.getSharedData("rl", "rate-limit/65536")).toBeUndefined();
+    const send = async (client: string) =>
+      (await emu.request({ path: "/", headers: { "x-client-id": client } }, upstreamOk)).status;
+    for (let i = 0; i < 200; i++) expect(await send(`client-${i}`)).toBe(200);
+    for (let i = 0; i < 200; i++) expect(await send(`client-${i}`)).toBe(429); // each found its bucket again
+    let beyond = 0;
+    for (let slot = 65_536; slot < 1_000_000; slot++) if (host.getSharedData("rl", `rate-limit/${slot}`)) beyond++;
+    expect(beyond).toBeGreaterThan(100); // ~93 % of the table lies beyond the created part
+    expect(emu.metric("rate_limit.tracked_clients")).toBe(200);
+  });
+
   it("a client key longer than 64 characters is stored as its SHA-256", async () => {
     const host = new EmulatorHost({ startTimeMs: 1_800_000_000_000 });
     const emu = await Emulator.load(WASM, {
