@@ -24,6 +24,7 @@ export {
   WasmLimitError,
   WasmTimeoutError,
   WasmMemoryLimitError,
+  EnvoyWouldAbortError,
   EmulatorUsageError,
 } from "./emulator/index.ts";
 export type {

@@ -1,5 +1,6 @@
 // Every differential scenario, by suite (the recorder and the trace replay use the whole list).
 import type { Scenario } from "@proxy-wasm-as/harness/scenario";
+import { aborts } from "./aborts.scenarios.ts";
 import { bodies } from "./bodies.scenarios.ts";
 import { cmRouter } from "./cm-router.scenarios.ts";
 import { control, grpcAndTimeouts } from "./control.scenarios.ts";
@@ -16,6 +17,7 @@ export const SUITES: Readonly<Record<string, readonly Scenario[]>> = {
   hostcalls,
   tcp,
   "cm-router": cmRouter,
+  aborts,
 };
 
 /** Every scenario of every suite. */

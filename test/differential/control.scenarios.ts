@@ -175,6 +175,32 @@ export const control: Scenario[] = [
     probe: { on: { response_headers: ["continue-response", "pause"], response_body: ["body-size"] } },
     requests: [{ path: "/", clientTimeoutMs: 1000 }],
   },
+  {
+    id: "h1-authority-user-service",
+    title:
+      "the scenario sets :authority; a callout reaches the user's own HTTP service, which answers from the request",
+    probe: {
+      on: {
+        request_headers: ["get :authority", "prop request.host", "callout user-http /lookup?x=1", "pause"],
+        http_call_response: ["call-status", "call-body", "continue-request"],
+      },
+    },
+    callouts: {
+      "user-http": (call) => ({
+        status: 200,
+        body: `${call.method} ${call.path} x-probe=${call.headers["x-probe"]} headers=${Object.keys(call.headers).join(",")}`,
+      }),
+    },
+    requests: [{ path: "/who", authority: "api.example.com" }],
+    expect: {
+      responses: [{ status: 200 }],
+      events: [
+        '  get :authority -> "api.example.com"',
+        '  prop request.host -> "api.example.com"',
+        '  call-body -> "GET /lookup?x=1 x-probe=h1-authority-user-service headers=x-probe"',
+      ],
+    },
+  },
 ];
 
 /** gRPC callouts (unary calls, streams) and HTTP callout timeouts. */
@@ -271,5 +297,51 @@ export const grpcAndTimeouts: Scenario[] = [
     callouts: { "slow-cluster": { body: "too-late", delayMs: 1500 } },
     requests: [{ path: "/" }],
     expect: { events: ['  call-status -> "504"'] },
+  },
+  {
+    id: "h1-callout-tokens",
+    title: "callout tokens as Envoy numbers them per VM: HTTP 4, 8…, gRPC calls 5, 9…, gRPC streams 6, 10…",
+    // One asynchronous answer per request, so the order of callbacks is the same on both backends.
+    probe: {
+      on: {
+        request_headers: [
+          "?x-a grpc grpc-tokens probe.Echo Call a",
+          "?x-a token",
+          "?x-b grpc-stream grpc-tokens probe.Echo Call",
+          "?x-b token",
+          "?x-b grpc-cancel",
+          "?x-b callout callout-tokens /x",
+          "?x-b token",
+          "?x-c grpc grpc-tokens probe.Echo Call c",
+          "?x-c token",
+          "?x-c grpc-stream grpc-tokens probe.Echo Call",
+          "?x-c token",
+          "?x-c grpc-cancel",
+          "pause",
+        ],
+        grpc_receive: ["token", "continue-request"],
+        http_call_response: ["token", "continue-request"],
+      },
+    },
+    grpc: { "grpc-tokens": {} },
+    callouts: { "callout-tokens": {} },
+    requests: [
+      { path: "/a", headers: { "x-a": "1" } },
+      { path: "/b", headers: { "x-b": "1" } },
+      { path: "/c", headers: { "x-c": "1" } },
+    ],
+    expect: {
+      responses: [{ status: 200 }, { status: 200 }, { status: 200 }],
+      events: [
+        "  token -> sent=5 callback=0",
+        "  token -> sent=5 callback=5",
+        "  token -> sent=6 callback=5",
+        "  token -> sent=4 callback=5",
+        "  token -> sent=4 callback=4",
+        "  token -> sent=9 callback=4",
+        "  token -> sent=10 callback=4",
+        "  token -> sent=10 callback=9",
+      ],
+    },
   },
 ];

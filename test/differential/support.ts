@@ -30,7 +30,8 @@ export function differentialSuite(name: string, scenarios: readonly Scenario[]):
       const emulatorSide = await runOnEmulator(scenario, { wasm: PROBE_WASM });
       const result = compareScenario(scenario, emulatorSide, envoySide, suite!.envoy.version);
       table.record(result);
-      if (result.verdict === "diverged") throw new Error(`${scenario.title}\n${result.report}`);
+      if (result.verdict === "diverged" || result.verdict === "failed-expectation")
+        throw new Error(`${scenario.title}\n${result.report}`);
     });
   });
   afterAll(() => {

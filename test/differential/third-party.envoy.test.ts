@@ -6,7 +6,13 @@ import { describe, expect, test } from "vitest";
 import { runDifferential, type Scenario } from "@proxy-wasm-as/harness/scenario";
 import { buildRustFilter } from "../fixtures/rust-filter/build.ts";
 import { DIFF_VERSIONS } from "./settings.ts";
-import { ADD_HEADER_WASM, addHeaderScenarios, rustScenarios } from "./third-party.scenarios.ts";
+import {
+  ADD_HEADER_WASM,
+  addHeaderScenarios,
+  GRPC_CHECK_WASM,
+  grpcCheckScenarios,
+  rustScenarios,
+} from "./third-party.scenarios.ts";
 
 const rust = buildRustFilter();
 
@@ -28,6 +34,15 @@ describe("runDifferential on modules from elsewhere", () => {
     expect(report.ok, report.format()).toBe(true);
     expect(report.results.map((r) => r.verdict)).toEqual(
       Array(addHeaderScenarios.length * DIFF_VERSIONS.length).fill("pass"),
+    );
+  }, 180_000);
+
+  test("a filter calling a user-defined gRPC service (grpc-check → authz.v1.Check/Allow): identical on both backends", async () => {
+    const report = await runDifferential(grpcCheckScenarios, { wasm: GRPC_CHECK_WASM, versions: DIFF_VERSIONS });
+    console.log(report.format());
+    expect(report.ok, report.format()).toBe(true);
+    expect(report.results.map((r) => r.verdict)).toEqual(
+      Array(grpcCheckScenarios.length * DIFF_VERSIONS.length).fill("pass"),
     );
   }, 180_000);
 

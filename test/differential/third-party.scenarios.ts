@@ -1,9 +1,10 @@
 // Scenarios for modules this suite did not write for it, run through the public differential API
-// (runDifferential): the Rust-SDK filter of test/fixtures/rust-filter and the AssemblyScript filter of
-// test/fixtures/add-header. They set `plugin` (the module's own configuration) instead of `probe`; the module's log
-// lines are the events.
+// (runDifferential): the Rust-SDK filter of test/fixtures/rust-filter, the AssemblyScript filter of
+// test/fixtures/add-header, and the grpc-check sample filter calling a user-defined gRPC service. They set `plugin`
+// (the module's own configuration) instead of `probe`; the module's log lines are the events.
 import { resolve } from "node:path";
-import type { Scenario } from "@proxy-wasm-as/harness/scenario";
+import type { Scenario, ScenarioGrpcHandler } from "@proxy-wasm-as/harness/scenario";
+import { decide, decodeAllowRequest, encodeAllowResponse } from "../../filters/grpc-check/authz-service.ts";
 
 /** The AssemblyScript module outside filters/ (built by `npm run build` / the test setup). */
 export const ADD_HEADER_WASM = resolve("build/add-header.wasm");
@@ -61,5 +62,52 @@ export const addHeaderScenarios: Scenario[] = [
     routes: [{ regex: "/b/.*", upstream: "b" }],
     requests: [{ path: "/b/1" }, { path: "/c" }],
     expect: { responses: [{ body: "from-b", headers: { "x-powered-by": "proxy-wasm-as" } }, { body: "upstream-ok" }] },
+  },
+];
+
+/** The grpc-check sample filter (filters/grpc-check): it asks a gRPC authorization service about every request. */
+export const GRPC_CHECK_WASM = resolve("build/grpc-check.wasm");
+
+/**
+ * The user-defined authorization service: authz.v1.Check/Allow (filters/grpc-check/authz.proto), decoded and
+ * answered with protobufjs by the grpc-check tests' policy. The same handler serves Envoy's side (a real gRPC server)
+ * and the emulator's.
+ */
+export const authzService: ScenarioGrpcHandler = (call) => {
+  const verdict = decide(decodeAllowRequest(call.message));
+  if (verdict.kind === "error") return { status: verdict.status, statusMessage: verdict.message };
+  if (verdict.kind === "bytes") return { message: verdict.bytes };
+  return { message: encodeAllowResponse(verdict.response) };
+};
+
+const grpcCheck = (cluster: string) => ({ configuration: { cluster, forwardHeaders: ["authorization"] } });
+
+/** grpc-check calling the user-defined service above: allowed, denied, and a gRPC error (fail closed). */
+export const grpcCheckScenarios: Scenario[] = [
+  {
+    id: "grpc-check-allows",
+    title: "grpc-check asks the user's authz service: alice is allowed, the service's x-auth-* headers go upstream",
+    plugin: grpcCheck("authz-allows"),
+    grpc: { "authz-allows": authzService },
+    requests: [{ path: "/doc", headers: { authorization: "Bearer alice" } }],
+    expect: {
+      responses: [{ status: 200, upstream: { headers: { "x-auth-user": "alice", "x-unlisted": null } } }],
+    },
+  },
+  {
+    id: "grpc-check-denies",
+    title: "grpc-check asks the user's authz service: bob is denied with the service's 401 and reason",
+    plugin: grpcCheck("authz-denies"),
+    grpc: { "authz-denies": authzService },
+    requests: [{ path: "/doc", headers: { authorization: "Bearer bob" } }],
+    expect: { responses: [{ status: 401, upstream: null }] },
+  },
+  {
+    id: "grpc-check-service-error",
+    title: "grpc-check: the user's service fails with INTERNAL, the filter fails closed (503)",
+    plugin: grpcCheck("authz-fails"),
+    grpc: { "authz-fails": authzService },
+    requests: [{ path: "/doc", headers: { authorization: "Bearer broken" } }],
+    expect: { responses: [{ status: 503, upstream: null }] },
   },
 ];

@@ -23,7 +23,8 @@ describe.each(DIFF_VERSIONS)("recorded Envoy %s traces replayed on the emulator"
     const scenario = byId.get(id);
     expect(scenario, `trace of unknown scenario ${id}: delete it or re-record`).toBeDefined();
     const result = await replayTrace(trace, scenario!, { wasm: PROBE_WASM });
-    if (result.verdict === "diverged") throw new Error(`${scenario!.title}\n${result.report}`);
+    if (result.verdict === "diverged" || result.verdict === "failed-expectation")
+      throw new Error(`${scenario!.title}\n${result.report}`);
     expect(result.unexplained).toEqual([]);
   });
 });

@@ -4,11 +4,12 @@
 import type { LogLevel } from "../abi/index.ts";
 import type { HeaderMap, HeadersInit } from "./header-map.ts";
 import type { EmulatorHost } from "./host.ts";
-import type { CallbackData, ContextState } from "./vm-types.ts";
+import type { LogEntry } from "./errors.ts";
+import type { CallbackData, ContextState, VmSettings } from "./vm-types.ts";
 
 /**
- * The narrow view of a VM the callout engine delivers into (implemented by WasmVm): its clock, its liveness and
- * its root callbacks. The engine never sees the rest of the VM.
+ * The narrow view of a VM the callout engine delivers into (implemented by WasmVm): its clock, its liveness, its
+ * root callbacks and what an EnvoyWouldAbortError reports. The engine never sees the rest of the VM.
  */
 export interface CalloutDelivery {
   readonly host: EmulatorHost;
@@ -22,6 +23,11 @@ export interface CalloutDelivery {
   applyDeferred(): void;
   /** Logs on behalf of the host, attributed to `ctx`. */
   hostLog(level: LogLevel, ctx: ContextState | null, message: string): void;
+  /** The export running now ("" between callbacks): where an EnvoyWouldAbortError happened. */
+  readonly exportName: string;
+  /** Every log line of the VM, and how its frames read in source terms (for EnvoyWouldAbortError). */
+  readonly logs: readonly LogEntry[];
+  readonly settings: Pick<VmSettings, "trapFrames">;
 }
 
 /** What an HTTP callout handler receives. */

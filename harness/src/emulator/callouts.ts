@@ -1,6 +1,7 @@
 // HTTP calls, gRPC calls/streams and DNS lookups made by a module, routed to TypeScript handlers registered by
 // cluster name. Responses are delivered asynchronously (through the host event loop / virtual clock) to the ROOT
-// context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2).
+// context, with Envoy's token scheme (HTTP ≡ 0 mod 4, gRPC call ≡ 1, gRPC stream ≡ 2; the first of each kind is
+// 4, 5 and 6: proxy-wasm-cpp-host's WasmBase starts each counter at its kind and adds 4 before handing one out).
 import { BufferType, GrpcStatus, LogLevel, MapType, Status } from "../abi/index.ts";
 import { concat } from "./bytes.ts";
 import type {
@@ -14,7 +15,7 @@ import type {
   GrpcServerStream,
   GrpcServiceHandler,
 } from "./callout-types.ts";
-import { EmulatorUsageError, WasmTrapError } from "./errors.ts";
+import { EnvoyWouldAbortError, WasmTrapError } from "./errors.ts";
 import { grpcClusterName, parsesAsTargetlessGrpcService, upstreamStatusMessage } from "./grpc-service.ts";
 import { HeaderMap } from "./header-map.ts";
 import type { CallbackData, ContextState } from "./vm-types.ts";
@@ -36,9 +37,16 @@ export { grpcClusterName, parsesAsTargetlessGrpcService } from "./grpc-service.t
 const encoder = new TextEncoder();
 /** The maps readable in an HTTP callout's response callback, and in gRPC metadata callbacks. */
 const CALLOUT_RESPONSE_MAPS = [MapType.HttpCallResponseHeaders, MapType.HttpCallResponseTrailers] as const;
-/** Envoy's callout tokens: the kind in `token % TOKEN_STEP`, each next token of a kind TOKEN_STEP higher. */
+/**
+ * Envoy's callout tokens: the kind in `token % TOKEN_STEP`, each next token of a kind TOKEN_STEP higher. The counters
+ * start at the kind and are incremented before use (proxy-wasm-cpp-host `nextHttpCallId`/`nextGrpcCallId`/
+ * `nextGrpcStreamId`), so Envoy hands out HTTP 4, 8, 12…, gRPC calls 5, 9, 13…, gRPC streams 6, 10, 14… per VM
+ * (trace h1-callout-tokens). A call refused for an unknown cluster takes no token.
+ */
 const TOKEN_STEP = 4;
 const TokenKind = { Http: 0, GrpcCall: 1, GrpcStream: 2 } as const;
+/** What Envoy prints as it aborts on a GrpcService with no target (1.36.4 and 1.40.0, trace h1-grpc-abort). */
+const ENVOY_UNSET_ONEOF_PANIC = "panic: unset oneof";
 const GRPC_METADATA_MAPS = [MapType.GrpcReceiveInitialMetadata, MapType.GrpcReceiveTrailingMetadata] as const;
 const toBytes = (b: string | Uint8Array | undefined): Uint8Array =>
   typeof b === "string" ? encoder.encode(b) : (b ?? new Uint8Array(0));
@@ -48,7 +56,7 @@ export class Callouts {
   readonly #handlers: CalloutHandlers;
   /** Where every callout is recorded (shared across VM instances by the emulator). */
   readonly records: CalloutRecord[];
-  #httpToken = 0;
+  #httpToken: number = TokenKind.Http;
   #grpcCallToken: number = TokenKind.GrpcCall;
   #grpcStreamToken: number = TokenKind.GrpcStream;
   #dnsToken = 0;
@@ -166,15 +174,23 @@ export class Callouts {
     vm: CalloutDelivery,
     root: ContextState,
     service: Uint8Array,
+    hostCall: "proxy_grpc_call" | "proxy_grpc_stream",
   ): { cluster: string; handler: GrpcServiceHandler } | null {
     if (parsesAsTargetlessGrpcService(service)) {
       // Envoy parses the service bytes as a GrpcService first; a cluster name that happens to be valid protobuf
-      // wire format parses into one with no target, and Envoy aborts (trace h1-grpc-stream-answered, first run).
-      throw new EmulatorUsageError(
-        `the gRPC service "${new TextDecoder().decode(service)}" parses as an envoy.config.core.v3.GrpcService protobuf with no target, ` +
-          `and Envoy 1.36–1.40 then aborts the whole process ("panic: unset oneof", async_client_manager_impl.cc). Rename the ` +
-          `cluster so that its name is not valid protobuf (a name starting with f, g, n, o, v or w never is), or pass a serialized GrpcService.`,
-      );
+      // wire format parses into one with no target, and Envoy aborts (trace h1-grpc-abort on 1.36.4 and 1.40.0).
+      const name = new TextDecoder().decode(service);
+      const abort = {
+        hostCall,
+        envoyPanic: ENVOY_UNSET_ONEOF_PANIC,
+        envoySource: "source/common/grpc/async_client_manager_impl.cc",
+        what: `the gRPC service "${name}" parses as an envoy.config.core.v3.GrpcService protobuf with no target (neither envoy_grpc nor google_grpc)`,
+        hint:
+          `rename the cluster so that its name is not valid protobuf wire format (a name starting with f, g, n, o, v or w ` +
+          `never is, e.g. "grpc-${name}"), or pass a serialized GrpcService naming the cluster in envoy_grpc.cluster_name`,
+      };
+      const frames = vm.settings.trapFrames(new Error(ENVOY_UNSET_ONEOF_PANIC).stack);
+      throw new EnvoyWouldAbortError(abort, vm.exportName, root.id, [...vm.logs], frames);
     }
     const cluster = grpcClusterName(service);
     const handler = this.#handlers.grpcServices[cluster];
@@ -191,12 +207,12 @@ export class Callouts {
 
   /** proxy_grpc_call. */
   grpcCall(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
-    const found = this.#resolveGrpc(vm, root, args.service);
+    const found = this.#resolveGrpc(vm, root, args.service, "proxy_grpc_call");
     if (!found) return Status.ParseFailure;
     const unary = typeof found.handler === "function" ? found.handler : found.handler.unary;
     if (!unary) return Status.BadArgument;
-    const token = this.#grpcCallToken;
     this.#grpcCallToken += TOKEN_STEP;
+    const token = this.#grpcCallToken;
     writeToken(token);
     const request: GrpcRequest = {
       cluster: found.cluster,
@@ -250,12 +266,12 @@ export class Callouts {
 
   /** proxy_grpc_stream. */
   grpcStream(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
-    const found = this.#resolveGrpc(vm, root, args.service);
+    const found = this.#resolveGrpc(vm, root, args.service, "proxy_grpc_stream");
     if (!found) return Status.ParseFailure;
     const open = typeof found.handler === "function" ? undefined : found.handler.stream;
     if (!open) return Status.BadArgument;
-    const token = this.#grpcStreamToken;
     this.#grpcStreamToken += TOKEN_STEP;
+    const token = this.#grpcStreamToken;
     writeToken(token);
     const request: GrpcRequest = {
       cluster: found.cluster,

@@ -121,11 +121,11 @@ describe("gRPC callouts", () => {
       },
     );
     emu.httpStream().requestHeaders({ ":path": "/" });
-    expect(results(emu, "request_headers").map((l) => l.split(" -> ")[1])).toEqual(["0 1", "0 5", "4"]);
+    expect(results(emu, "request_headers").map((l) => l.split(" -> ")[1])).toEqual(["0 5", "0 9", "4"]);
     emu.flush();
-    expect(emu.logMessages()).toContain("grpc_receive root=1 token=1 size=9");
+    expect(emu.logMessages()).toContain("grpc_receive root=1 token=5 size=9");
     expect(results(emu, "grpc_receive")).toEqual(["grpc_receive getbuf 5 0 -> 0 pong:ping"]);
-    expect(emu.logMessages()).toContain("grpc_close token=5 status=7");
+    expect(emu.logMessages()).toContain("grpc_close token=9 status=7");
     expect(results(emu, "grpc_close")).toEqual(["grpc_close status -> 0 7 denied{via_upstream}"]); // Envoy appends the details
   });
 
@@ -149,11 +149,11 @@ describe("gRPC callouts", () => {
       },
       (t) => (token = t),
     );
-    expect([status, token]).toEqual([0, 1]);
+    expect([status, token]).toEqual([0, 5]); // Envoy's first gRPC call token (trace h1-callout-tokens)
     emu.advance(99);
     expect(results(emu, "grpc_close")).toEqual([]);
     emu.advance(1);
-    expect(emu.logMessages()).toContain("grpc_close token=1 status=14");
+    expect(emu.logMessages()).toContain("grpc_close token=5 status=14");
     expect(results(emu, "grpc_close")).toEqual([
       "grpc_close status -> 0 14 upstream request timeout{response_timeout}",
     ]);
@@ -182,14 +182,14 @@ describe("gRPC callouts", () => {
       },
     );
     emu.httpStream().requestHeaders({ ":path": "/" });
-    expect(results(emu, "request_headers").map((l) => l.split(" -> ")[1])).toEqual(["0 2", "0", "0", "2", "2"]);
+    expect(results(emu, "request_headers").map((l) => l.split(" -> ")[1])).toEqual(["0 6", "0", "0", "2", "2"]);
     expect(received).toEqual(["hello", "half-close"]);
     emu.flush();
     expect(emu.logMessages().filter((m) => m.startsWith("grpc_"))).toEqual([
-      "grpc_initial_metadata token=2 n=1",
-      "grpc_receive root=1 token=2 size=5",
-      "grpc_trailing_metadata token=2 n=1",
-      "grpc_close token=2 status=0",
+      "grpc_initial_metadata token=6 n=1",
+      "grpc_receive root=1 token=6 size=5",
+      "grpc_trailing_metadata token=6 n=1",
+      "grpc_close token=6 status=0",
     ]);
   });
 });

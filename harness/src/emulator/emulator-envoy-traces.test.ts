@@ -2,6 +2,7 @@
 // (test/differential/traces/<version>/<scenario>.json) that shows Envoy's behaviour.
 import { describe, expect, it } from "vitest";
 import { parsesAsTargetlessGrpcService } from "./callouts.ts";
+import { EnvoyWouldAbortError } from "./errors.ts";
 import { loadProbe, results } from "./test-support/probe.ts";
 
 describe("rules backed by recorded Envoy traces", () => {
@@ -63,7 +64,7 @@ describe("rules backed by recorded Envoy traces", () => {
     expect(kept.request.headersForwarded).toBe(true);
   });
 
-  it("a gRPC cluster name that parses as a targetless GrpcService fails loudly: Envoy aborts on it (Envoy log of h1-grpc-stream-answered's first run)", async () => {
+  it("a gRPC cluster name that parses as a targetless GrpcService throws EnvoyWouldAbortError: Envoy aborts on it (trace h1-grpc-abort)", async () => {
     expect(parsesAsTargetlessGrpcService(new TextEncoder().encode("answering-grpc"))).toBe(true); // 'a' = field 12, fixed64; '-' = field 5, fixed32
     expect(parsesAsTargetlessGrpcService(new TextEncoder().encode("echo-grpc"))).toBe(false); // 'g' is no wire type
     expect(parsesAsTargetlessGrpcService(new Uint8Array([0x0a, 0x02, 0x0a, 0x00]))).toBe(false); // has envoy_grpc
@@ -71,13 +72,46 @@ describe("rules backed by recorded Envoy traces", () => {
       grpcServices: { "answering-grpc": () => ({ message: "x" }) },
     });
     const s = emu.httpStream();
-    s.requestHeaders({ ":path": "/" }, { endOfStream: true });
-    expect(s.error?.message).toContain("panic: unset oneof");
+    const thrown = (() => {
+      try {
+        s.requestHeaders({ ":path": "/" }, { endOfStream: true });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(EnvoyWouldAbortError);
+    const abort = thrown as EnvoyWouldAbortError;
+    expect([abort.hostCall, abort.envoyPanic, abort.exportName]).toEqual([
+      "proxy_grpc_call",
+      "panic: unset oneof",
+      "proxy_on_request_headers",
+    ]);
+    expect(abort.message).toContain("proxy_grpc_call from proxy_on_request_headers");
+    expect(abort.hint).toContain("rename the cluster");
+    // No failure policy hides it (Envoy has none for a crash): every later stream throws the same error.
+    expect(emu.failed).toBe(true);
+    expect(() => emu.httpStream()).toThrow(abort);
+    const stream = await loadProbe(["request_headers: gstream answering-grpc Talk"], {
+      grpcServices: { "answering-grpc": { stream: () => {} } },
+    });
+    expect(() => stream.httpStream().requestHeaders({ ":path": "/" })).toThrow(/proxy_grpc_stream .*would abort Envoy/);
     const fine = await loadProbe(["request_headers: grpc echo-grpc Call ping"], {
       grpcServices: { "echo-grpc": () => ({ message: "x" }) },
     });
     fine.httpStream().requestHeaders({ ":path": "/" }, { endOfStream: true });
     expect(fine.failed).toBe(false);
+  });
+
+  it("a property none of Envoy's attributes answers NotFound, as Envoy does, with one hint naming it; Envoy's own absent ones get none (attribute table)", async () => {
+    const emu = await loadProbe([
+      "request_headers: prop my.custom; prop my.custom; prop request.duration; prop xds.virtual_host_name",
+    ]);
+    emu.httpStream().requestHeaders({ ":path": "/" }, { endOfStream: true });
+    expect(results(emu, "request_headers prop").map((l) => l.split(" -> ")[1])).toEqual(["1", "1", "1", "0 3:all"]);
+    const hints = emu.logMessages().filter((m) => m.startsWith("emulator: property"));
+    expect(hints).toHaveLength(1);
+    expect(hints[0]).toContain('"my.custom" is none of Envoy\'s attributes');
+    expect(hints[0]).toContain("`properties` option");
   });
 
   it("closing the stream from on_upstream_data drops that chunk: the client connection closes first (trace tcp-close-upstream)", async () => {

@@ -108,8 +108,10 @@ export class EmulatorUsageError extends HarnessError {
 }
 
 /**
- * A callback exceeded an execution limit of the emulator (not of Envoy). The VM is failed and every later call
- * into it throws the same error; it is never turned into a local reply, so the test fails where it happened.
+ * A callback ended in a way no failure policy may hide: it exceeded an execution limit of the emulator
+ * ({@link WasmTimeoutError}, {@link WasmMemoryLimitError}) or did what aborts the whole Envoy process
+ * ({@link EnvoyWouldAbortError}). The VM is failed and every later call into it throws the same error; it is never
+ * turned into a local reply, so the test fails where it happened.
  */
 export abstract class WasmLimitError extends HarnessError {
   /** The export that was running, e.g. "proxy_on_request_headers" ("" while the VM started). */
@@ -187,5 +189,47 @@ export class WasmMemoryLimitError extends WasmLimitError {
     );
     this.limitBytes = limitBytes;
     this.requestedBytes = requestedBytes;
+  }
+}
+
+/** What {@link EnvoyWouldAbortError} reports: the host call, Envoy's panic, what the module asked and how to fix it. */
+export interface EnvoyAbort {
+  /** The proxy-wasm host call that makes Envoy abort, e.g. "proxy_grpc_call". */
+  readonly hostCall: string;
+  /** Envoy's own words as it dies, e.g. "panic: unset oneof". */
+  readonly envoyPanic: string;
+  /** Where in Envoy the panic is raised, e.g. "source/common/grpc/async_client_manager_impl.cc". */
+  readonly envoySource: string;
+  /** What the module asked, in one sentence. */
+  readonly what: string;
+  /** How to change the module so that Envoy does not abort. */
+  readonly hint: string;
+}
+
+/**
+ * The module did what makes Envoy abort its whole process (every listener, every connection), e.g. a gRPC call to a
+ * cluster whose name parses as a targetless GrpcService protobuf. Thrown from the host call that did it, through
+ * the callback that made it; no failure policy applies (Envoy has none for a crash), the VM stays failed and
+ * every later call throws the same error. `runDifferential` marks such a scenario "envoy-would-abort".
+ */
+export class EnvoyWouldAbortError extends WasmLimitError {
+  override readonly name = "EnvoyWouldAbortError";
+  /** The host call that makes Envoy abort, e.g. "proxy_grpc_call". */
+  readonly hostCall: string;
+  /** Envoy's panic message, as Envoy prints it before it aborts. */
+  readonly envoyPanic: string;
+  constructor(abort: EnvoyAbort, exportName: string, contextId: number, logs: readonly LogEntry[], trap: TrapFrames) {
+    const mine = trap.frames.find((f) => f.kind === "user" && f.line !== undefined);
+    super(
+      `${abort.hostCall} from ${exportName || "start-up"} (context ${contextId}${mine ? `, ${frameLocation(mine)} in ${mine.function}` : ""}) would abort Envoy: ${abort.what}. ` +
+        `Envoy 1.36–1.40 then crashes the whole process with "${abort.envoyPanic}" (${abort.envoySource}), every connection of every listener with it`,
+      exportName,
+      contextId,
+      logs,
+      abort.hint,
+      trap,
+    );
+    this.hostCall = abort.hostCall;
+    this.envoyPanic = abort.envoyPanic;
   }
 }

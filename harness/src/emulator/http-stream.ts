@@ -441,29 +441,32 @@ export class HttpStream {
   }
 
   /** @internal Stream-derived properties (request.*, response.*, upstream.*, filter state, connection.id). */
-  property(key: string): Uint8Array | undefined {
-    const req = this.#req;
-    const resp = this.#resp;
+  property(key: string): Uint8Array | number | undefined {
+    const [req, resp, deps] = [this.#req, this.#resp, this.#deps];
     return httpStreamProperty(key, {
       filterState: this.#filterState,
-      seeded: this.#deps.properties,
-      connectionId: this.#deps.connectionId,
+      seeded: deps.properties,
+      connectionId: deps.connectionId,
       request: () => ({
         headers: req.started && ((req.headersActive && !this.#stopped()) || this.#logPhase) ? req.out.headers : null,
+        allHeaders: req.out.headers,
         bodySize: req.out.bodyBytes.length,
         logPhase: this.#logPhase,
-        protocol: this.#deps.protocol,
+        protocol: deps.protocol,
       }),
       response: () =>
         resp.started
           ? {
               headers: resp.out.headers,
+              trailers: resp.out.trailers,
               bodySize: resp.out.bodyBytes.length,
               logPhase: this.#logPhase,
               details: this.localReply?.details ?? "via_upstream",
             }
           : null,
-      upstream: () => (this.route !== null && resp.started ? this.#deps.upstreamEndpoint(this.route) : null),
+      cluster: () => this.route ?? deps.router.route(req.out.headers, this.#forwardedProtoAtStart),
+      routed: () => this.route !== null,
+      deps,
     });
   }
 

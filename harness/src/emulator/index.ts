@@ -56,6 +56,8 @@ export {
   WasmLimitError,
   WasmTimeoutError,
   WasmMemoryLimitError,
+  EnvoyWouldAbortError,
+  type EnvoyAbort,
   LOG_LEVELS,
   logLevelName,
   type LogEntry,
@@ -63,6 +65,7 @@ export {
   type LogLevelName,
   type TrapFrames,
 } from "./errors.ts";
+export { ENVOY_ATTRIBUTES, envoyAttribute, type AttributeType, type EnvoyAttribute } from "./attributes.ts";
 export { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 export type { EmulatorCoverageOptions } from "./coverage/runtime.ts";
 export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";

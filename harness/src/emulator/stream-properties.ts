@@ -1,13 +1,14 @@
-// The `request.*` and `response.*` attributes of an HTTP stream, derived from its headers as Envoy derives them
-// (E-ATTR), and only while Envoy has them: request attributes while the request headers are in the filter's window
-// or in on_log, `response.code` from the response headers on (trace h1-log-properties), the other response
-// attributes in on_log.
-import { encodePairs } from "./pairs.ts";
-import { encodePropertyValue, type PropertyValue } from "./properties.ts";
+// The attributes of an HTTP stream, derived from its headers as Envoy derives them (E-ATTR), and only while Envoy has
+// them, per the attribute table recorded from Envoy 1.36.4 and 1.40.0 (test/differential/attributes): the request's
+// header-derived attributes while the request headers are in the filter's window or in on_log; request.headers,
+// request.size, request.time, response.headers/trailers/size/flags in every stream phase (empty before there is
+// anything); response.code/code_details/grpc_status from the response headers on; request.duration in on_log.
+import { celMap, EMPTY_MAP, environmentProperty, type AttributeAnswer } from "./environment-properties.ts";
+import { encodePropertyValue, findProperty, type PropertyValue } from "./properties.ts";
 import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
-import { findProperty } from "./vm.ts";
 import type { HeaderMap } from "./header-map.ts";
 import type { HttpProtocol } from "./connection-manager.ts";
+import type { RouteDecision } from "./router.ts";
 
 const encoder = new TextEncoder();
 const str = (v: string | undefined): Uint8Array | undefined => (v === undefined ? undefined : encoder.encode(v));
@@ -15,6 +16,8 @@ const str = (v: string | undefined): Uint8Array | undefined => (v === undefined 
 /** What `request.*` needs: the request headers (null when not readable now), its size, the phase and protocol. */
 export interface RequestSide {
   readonly headers: HeaderMap | null;
+  /** The request headers as they are now, readable or not (request.size from content-length). */
+  readonly allHeaders: HeaderMap;
   readonly bodySize: number;
   readonly logPhase: boolean;
   readonly protocol: HttpProtocol;
@@ -23,8 +26,13 @@ export interface RequestSide {
 /** `request.<field>[.<rest>]`, encoded as Envoy encodes it, or undefined when Envoy has none now. */
 export function requestProperty(field: string, rest: readonly string[], side: RequestSide): Uint8Array | undefined {
   if (field === "protocol") return encoder.encode(side.protocol);
+  if (field === "size" || field === "total_size") {
+    // Envoy: content-length when the request has one, else the body bytes received (total: plus the headers).
+    const length = Number(side.allHeaders.get("content-length") ?? side.bodySize);
+    return encodePropertyValue(field === "size" ? length : length + side.allHeaders.byteSize());
+  }
   const h = side.headers;
-  if (!h) return undefined;
+  if (!h) return field === "headers" ? (rest.length ? undefined : EMPTY_MAP) : undefined;
   const path = h.get(":path") ?? "";
   const q = path.indexOf("?");
   switch (field) {
@@ -51,9 +59,7 @@ export function requestProperty(field: string, rest: readonly string[], side: Re
         const all = h.getAll(rest[0]!);
         return all.length ? encoder.encode(all.join(",")) : undefined;
       }
-      return encodePairs(Object.entries(h.toObject()));
-    case "size":
-      return side.logPhase ? encodePropertyValue(side.bodySize) : undefined;
+      return celMap(Object.entries(h.toObject()));
     default:
       return undefined;
   }
@@ -66,19 +72,37 @@ export interface ResponseSide {
   readonly logPhase: boolean;
   /** `response.code_details`: the local reply's details, else "via_upstream". */
   readonly details: string;
+  readonly trailers: HeaderMap | null;
 }
 
 /** `response.<field>[.<rest>]` of a started response, or undefined when Envoy has none now. */
-export function responseProperty(field: string, rest: readonly string[], side: ResponseSide): Uint8Array | undefined {
-  const h = side.headers;
+export function responseProperty(
+  field: string,
+  rest: readonly string[],
+  side: ResponseSide | null,
+): Uint8Array | undefined {
+  const h = side?.headers;
+  switch (field) {
+    case "headers":
+      if (!h) return rest.length ? undefined : EMPTY_MAP;
+      return rest.length ? str(h.get(rest[0]!)) : celMap(h.entries().filter(([k]) => !k.startsWith(":")));
+    case "trailers":
+      return rest.length ? str(side?.trailers?.get(rest[0]!)) : celMap(side?.trailers?.entries() ?? []);
+    case "size":
+    case "total_size":
+      return encodePropertyValue((side?.bodySize ?? 0) + (field === "total_size" ? (h?.byteSize() ?? 0) : 0));
+  }
+  if (!side || !h) return undefined;
   if (field === "code") return encodePropertyValue(Number(h.get(":status") ?? 0));
-  if (!side.logPhase) return undefined;
   if (field === "code_details") return encoder.encode(side.details);
-  if (field === "headers")
-    return rest.length ? str(h.get(rest[0]!)) : encodePairs(h.entries().filter(([k]) => !k.startsWith(":")));
-  if (field === "size") return encodePropertyValue(side.bodySize);
+  // Envoy maps a non-gRPC response's HTTP status to a gRPC status (200 → UNKNOWN, as recorded).
+  if (field === "grpc_status") return encodePropertyValue(Number(h.get("grpc-status") ?? GRPC_STATUS_UNKNOWN));
+  if (field === "backend_latency") return side.bodySize > 0 || side.logPhase ? encodePropertyValue(0n) : undefined;
   return undefined;
 }
+
+/** grpc-status UNKNOWN: what Envoy answers for response.grpc_status of a response without grpc-status. */
+const GRPC_STATUS_UNKNOWN = 2;
 
 /** What {@link httpStreamProperty} reads from a stream; the sides are computed only when a property needs them. */
 export interface HttpStreamPropertyView {
@@ -90,12 +114,16 @@ export interface HttpStreamPropertyView {
   readonly request: () => RequestSide;
   /** Null until the response started. */
   readonly response: () => ResponseSide | null;
-  /** The upstream connection, null until the router picked one and its response began. */
-  readonly upstream: () => UpstreamAddresses | null;
+  /** The route's cluster once chosen, else the router's decision for the request headers as they are now. */
+  readonly cluster: () => string | RouteDecision;
+  /** The request left the filter chain for the router, which picked an upstream host. */
+  readonly routed: () => boolean;
+  /** The upstream host of a cluster, and the virtual clock (ms). */
+  readonly deps: { readonly upstreamEndpoint: (cluster: string) => UpstreamAddresses; readonly now: () => number };
 }
 
-/** A property of an HTTP stream: filter state, seeded values, connection.id, request.*, response.*, upstream.*. */
-export function httpStreamProperty(key: string, view: HttpStreamPropertyView): Uint8Array | undefined {
+/** A property of an HTTP stream: filter state, seeded values, connection.id, request.*, response.*, upstream.*, xds.*… */
+export function httpStreamProperty(key: string, view: HttpStreamPropertyView): AttributeAnswer {
   const state = view.filterState.get(key) ?? view.filterState.get(key.replace(/^filter_state\0/, ""));
   if (state) return state;
   const seeded = findProperty(view.seeded, key);
@@ -103,11 +131,35 @@ export function httpStreamProperty(key: string, view: HttpStreamPropertyView): U
   const [head, field = "", ...rest] = key.split("\0");
   if ((head === "connection" && field === "id") || head === "connection_id")
     return encodePropertyValue({ uint: view.connectionId });
-  if (head === "request") return requestProperty(field, rest, view.request());
-  if (head === "upstream") {
-    const upstream = view.upstream();
-    return upstream ? upstreamProperty(upstream, field) : undefined;
+  if (head === "request") {
+    const side = view.request();
+    if (field === "duration") return side.logPhase ? encodePropertyValue(0n) : undefined;
+    const found = requestProperty(field, rest, side);
+    if (found !== undefined) return found;
   }
-  const response = head === "response" ? view.response() : null;
-  return response ? responseProperty(field, rest, response) : undefined;
+  if (head === "response") {
+    const found = responseProperty(field, rest, view.response());
+    if (found !== undefined) return found;
+  }
+  const decision = view.cluster();
+  const cluster = typeof decision === "string" ? decision : decision.kind === "route" ? decision.cluster : null;
+  const routed = view.routed();
+  const connected = routed && view.response() !== null;
+  if (head === "upstream" && routed && cluster !== null) {
+    // The router picked the host once the request left the filter chain; Envoy's side of the connection (local
+    // address, pool time) exists once the upstream answered (attribute table, traces h1-upstream-properties).
+    if (field === "local_address" && !connected) return undefined;
+    const found = upstreamProperty(view.deps.upstreamEndpoint(cluster), field);
+    if (found !== undefined) return found;
+  }
+  const now = view.deps.now();
+  const env = {
+    kind: "http",
+    cluster,
+    upstreamPicked: routed,
+    upstreamConnected: connected,
+    startedAtMs: now,
+    nowMs: now,
+  } as const;
+  return environmentProperty(key, env);
 }

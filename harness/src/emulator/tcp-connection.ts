@@ -2,18 +2,12 @@
 // downstream/upstream data with buffering on Stop, close events, continue_stream(DOWNSTREAM).
 import { Action, BufferType, PeerType, Status, StreamType } from "../abi/index.ts";
 import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
-import { encodePropertyValue, type PropertyValue } from "./properties.ts";
+import { encodePropertyValue, findProperty, type PropertyValue } from "./properties.ts";
+import { EMPTY_MAP, environmentProperty } from "./environment-properties.ts";
+import { DEFAULT_CLUSTER } from "./router.ts";
 import { StreamCalls } from "./stream-calls.ts";
 import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
-import {
-  concat,
-  findProperty,
-  type BufferRef,
-  type ContextState,
-  type HostStream,
-  type MapAccess,
-  type WasmVm,
-} from "./vm.ts";
+import { concat, type BufferRef, type ContextState, type HostStream, type MapAccess, type WasmVm } from "./vm.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -244,16 +238,35 @@ export class TcpConnection {
   }
 
   /** @internal */
-  property(key: string): Uint8Array | undefined {
+  property(key: string): Uint8Array | number | undefined {
     const seeded = findProperty(this.#deps.properties, key);
     if (seeded !== undefined) return encodePropertyValue(seeded);
     if (key === "connection\0id" || key === "connection_id")
       return encodePropertyValue({ uint: this.#deps.connectionId });
     // upstream.* exist once tcp_proxy connected: not in on_new_connection, from the first data on (trace tcp-upstream-properties).
-    const [head, field] = key.split("\0");
-    if (head === "upstream" && this.#upstreamConnected)
-      return upstreamProperty(this.#deps.upstreamEndpoint, field ?? "");
-    return undefined;
+    const [head, field = "", ...rest] = key.split("\0");
+    const connected = this.#upstreamConnected;
+    if (head === "upstream" && field === "transport_failure_reason") return encodePropertyValue("");
+    if (head === "upstream" && connected) {
+      const found = upstreamProperty(this.#deps.upstreamEndpoint, field);
+      if (found !== undefined) return found;
+    }
+    // A network filter's request/response attributes (attribute table, tcp:*): the byte counts, empty maps.
+    const received = this.toUpstream.bytes.length + this.#downBuffer.length;
+    const sent = this.toDownstream.bytes.length + this.#upBuffer.length;
+    if (head === "request" && (field === "size" || field === "total_size")) return encodePropertyValue(received);
+    if (head === "response" && (field === "size" || field === "total_size")) return encodePropertyValue(sent);
+    if ((head === "request" || head === "response") && field === "headers" && rest.length === 0) return EMPTY_MAP;
+    if (head === "response" && field === "trailers" && rest.length === 0) return EMPTY_MAP;
+    const now = this.#deps.vm.host.nowMs;
+    return environmentProperty(key, {
+      kind: "tcp",
+      cluster: connected ? DEFAULT_CLUSTER : null,
+      upstreamPicked: connected,
+      upstreamConnected: connected,
+      startedAtMs: now,
+      nowMs: now,
+    });
   }
 
   /** @internal Filter state is not modelled for TCP; values are kept per connection. */

@@ -37,7 +37,8 @@ export interface HostStream {
   readonly kind: "http" | "tcp";
   headerMap(type: number): MapAccess;
   buffer(type: number): BufferRef | null;
-  property(key: string): Uint8Array | undefined;
+  /** A value, a status Envoy answers instead (e.g. SerializationFailure), or undefined (NotFound). */
+  property(key: string): Uint8Array | number | undefined;
   setProperty(key: string, value: Uint8Array): void;
   deferContinue(type: number): number;
   deferClose(type: number): void;

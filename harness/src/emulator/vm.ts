@@ -1,8 +1,7 @@
-// One Wasm VM instance as Envoy runs it: strict linking against the abi/ tables, start-up under restricted
-// host calls, calls into the module, context bookkeeping and deferred work (stream actions, root teardown,
-// ticks). Host calls live in hostcalls/ (one file per domain), guest memory behind GuestMemory
-// (guest-memory.ts), execution limits in watchdog/. Streams (http-stream.ts, tcp-connection.ts) plug in
-// through the HostStream interface; process-wide state lives in EmulatorHost.
+// One Wasm VM instance as Envoy runs it: strict linking against the abi/ tables, start-up under restricted host calls,
+// calls into the module, context bookkeeping, deferred work (stream actions, root teardown, ticks). Host calls are in
+// hostcalls/ (one file per domain), guest memory in guest-memory.ts, limits in watchdog/. Streams (http-stream.ts,
+// tcp-connection.ts) plug in through the HostStream interface; process-wide state lives in EmulatorHost.
 import {
   envoyImportsFor,
   importKey,
@@ -36,7 +35,6 @@ export type {
 } from "./vm-types.ts";
 export { Status } from "../abi/index.ts";
 export { concat } from "./bytes.ts";
-export { findProperty } from "./properties.ts";
 
 /** Restricted windows of Envoy: the entry point (`_initialize`…) and the guest allocator. */
 type Phase = "start" | "alloc" | null;
@@ -314,6 +312,11 @@ export class WasmVm implements CalloutDelivery {
     this.#log(level, ctx, message);
   }
 
+  /** The export running now ("" between callbacks), for errors raised by host calls (EnvoyWouldAbortError). */
+  get exportName(): string {
+    return this.#watchdog.exportName;
+  }
+
   /** Bytes of the guest's linear memory (for diagnostics and benchmarks). */
   get memoryBytes(): number {
     return this.#memory.buffer.byteLength;
@@ -396,8 +399,6 @@ export class WasmVm implements CalloutDelivery {
     };
   }
 
-  // ---------------------------------------------------------------- linking
-
   #buildImports(module: WebAssembly.Module): WebAssembly.Imports {
     const table = envoyImportsFor(this.abiVersion);
     const view = this.#hostcallView();
@@ -478,8 +479,6 @@ export class WasmVm implements CalloutDelivery {
       return result;
     }) as HostFunction;
   }
-
-  // ---------------------------------------------------------------- ticks
 
   #setTick(root: ContextState, periodMs: number): void {
     root.tickPeriodMs = periodMs;

@@ -4,8 +4,13 @@ import { checkExpectations, diffObservations, formatSideBySide, type Divergence 
 import { explainDivergence, KNOWN_DIVERGENCES, type KnownDivergence } from "./known-divergences.ts";
 import type { Scenario, ScenarioObservation } from "./types.ts";
 
-/** pass: same observations and expectations hold; diverged-known: only documented differences; diverged: anything else. */
-export type Verdict = "pass" | "diverged-known" | "diverged";
+/**
+ * pass: same observations and expectations hold; diverged-known: only documented differences; diverged: the
+ * backends differ in a way no known divergence explains; failed-expectation: the backends agree but the scenario's
+ * own expectations do not hold (the module, or the expectation, is wrong, not the emulator); envoy-aborts: the module makes Envoy's process abort, and the emulator threw EnvoyWouldAbortError at the
+ * same point (both backends agree, but the module must be fixed: the report names the panic and the host call).
+ */
+export type Verdict = "pass" | "diverged-known" | "diverged" | "failed-expectation" | "envoy-aborts";
 
 /** The outcome of a scenario on one Envoy version. */
 export interface ScenarioResult {
@@ -33,7 +38,19 @@ export function compareScenario(
   version: string,
   known: readonly KnownDivergence[] = KNOWN_DIVERGENCES,
 ): ScenarioResult {
-  const divergences = diffObservations(emulator, envoy);
+  const abortAt = Math.min(emulator.abort?.exchange ?? Infinity, envoy.abort?.exchange ?? Infinity);
+  // What happened before Envoy aborted is compared as usual; the exchange that aborted has no client answer.
+  const before = (o: ScenarioObservation): ScenarioObservation =>
+    Number.isFinite(abortAt) ? { ...o, exchanges: o.exchanges.slice(0, abortAt), metrics: {} } : o;
+  const divergences = diffObservations(before(emulator), before(envoy));
+  if ((emulator.abort?.panic ?? "") !== (envoy.abort?.panic ?? ""))
+    divergences.push({
+      scenario: scenario.id,
+      exchange: Math.min(abortAt, Math.max(emulator.exchanges.length, envoy.exchanges.length) - 1),
+      field: "abort",
+      left: emulator.abort ? `${emulator.abort.panic} (${emulator.abort.detail})` : "(absent)",
+      right: envoy.abort ? envoy.abort.detail : "(absent)",
+    });
   const notes = new Map<Divergence, string>();
   const explainedBy = new Set<KnownDivergence>();
   const unexplained: Divergence[] = [];
@@ -44,18 +61,44 @@ export function compareScenario(
       explainedBy.add(k);
     } else unexplained.push(d);
   }
-  const expectationFailures = [...checkExpectations(scenario, emulator), ...checkExpectations(scenario, envoy)];
+  // A scenario that aborts Envoy has no outcome to hold expectations against.
+  const bothAbort = emulator.abort !== undefined && envoy.abort !== undefined;
+  const expectationFailures = Number.isFinite(abortAt)
+    ? []
+    : [...checkExpectations(scenario, emulator), ...checkExpectations(scenario, envoy)];
   const verdict: Verdict =
-    unexplained.length > 0 || expectationFailures.length > 0
+    unexplained.length > 0
       ? "diverged"
-      : divergences.length > 0
-        ? "diverged-known"
-        : "pass";
-  const report =
-    divergences.length > 0 || expectationFailures.length > 0
+      : expectationFailures.length > 0
+        ? "failed-expectation"
+        : bothAbort
+          ? "envoy-aborts"
+          : divergences.length > 0
+            ? "diverged-known"
+            : "pass";
+  const abortLine = bothAbort
+    ? [
+        `  Envoy ${version} aborts during exchange #${envoy.abort!.exchange} ("${envoy.abort!.panic}"): the module's ${emulator.abort!.detail} makes its process crash; the emulator threw EnvoyWouldAbortError at the same call (its message says how to fix the module).`,
+      ]
+    : [];
+  const failing = verdict === "diverged" || verdict === "failed-expectation" || verdict === "envoy-aborts";
+  // Envoy's own warnings and errors are shown only for a failing scenario, as what may explain it.
+  const envoyLog = failing && envoy.envoyLog?.length ? envoy.envoyLog.slice(0, MAX_ENVOY_LOG_LINES) : [];
+  const expectationHead =
+    expectationFailures.length > 0 && divergences.length === 0
       ? [
-          formatSideBySide(emulator, envoy, divergences, notes),
+          `scenario ${scenario.id}: the emulator and ${envoy.backend} agree; ${expectationFailures.length} expectation(s) of the scenario failed (check the module, or the expectation):`,
+        ]
+      : [];
+  const report =
+    divergences.length > 0 || expectationFailures.length > 0 || bothAbort
+      ? [
+          ...abortLine,
+          ...expectationHead,
+          ...(divergences.length > 0 ? [formatSideBySide(emulator, envoy, divergences, notes)] : []),
           ...expectationFailures.map((f) => `  expectation: ${f}`),
+          ...(envoyLog.length > 0 ? [`  ${envoy.backend}'s own warnings and errors meanwhile:`] : []),
+          ...envoyLog.map((l) => `    ${l}`),
         ].join("\n")
       : "";
   return {
@@ -69,6 +112,9 @@ export function compareScenario(
     report,
   };
 }
+
+/** At most this many of Envoy's own warning lines in a report. */
+const MAX_ENVOY_LOG_LINES = 10;
 
 /** Scenario × Envoy version → verdict, printed as a table. */
 export class CompatibilityTable {
@@ -101,7 +147,11 @@ export class CompatibilityTable {
     const totals = versions.map((v) => {
       const all = this.results().filter((r) => r.version === v);
       const count = (verdict: Verdict) => all.filter((r) => r.verdict === verdict).length;
-      return `${v}: ${count("pass")} pass, ${count("diverged-known")} diverged-known, ${count("diverged")} diverged`;
+      const extra = (["failed-expectation", "envoy-aborts"] as const)
+        .filter((verdict) => count(verdict) > 0)
+        .map((verdict) => `, ${count(verdict)} ${verdict}`)
+        .join("");
+      return `${v}: ${count("pass")} pass, ${count("diverged-known")} diverged-known, ${count("diverged")} diverged${extra}`;
     });
     lines.push(totals.join(" | "));
     return lines.join("\n");

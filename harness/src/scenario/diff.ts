@@ -207,7 +207,7 @@ export function formatSideBySide(
 ): string {
   const width = 58;
   const lines = [
-    `scenario ${left.scenario}: ${divergences.length} divergence(s)`,
+    `scenario ${left.scenario}: ${divergences.length} divergence(s) between ${left.backend} and ${right.backend}`,
     `  ${pad("field", 30)} ${pad(left.backend, width)} ${right.backend}`,
   ];
   for (const d of divergences) {

@@ -5,11 +5,14 @@
 import { progress } from "../envoy/errors.ts";
 import { DEFAULT_ENVOY_VERSION } from "../envoy/settings.ts";
 import type { RunnerKind } from "../envoy/settings.ts";
-import { CompatibilityTable, compareScenario, type ScenarioResult } from "./compare.ts";
+import { CompatibilityTable, compareScenario, type ScenarioResult, type Verdict } from "./compare.ts";
 import { runOnEmulator } from "./emulator-backend.ts";
 import { EnvoySuite } from "./envoy-backend.ts";
 import type { KnownDivergence } from "./known-divergences.ts";
 import type { Scenario } from "./types.ts";
+
+/** Verdicts that fail a run: an unexplained divergence, a failed expectation, an Envoy abort. */
+const FAILING: ReadonlySet<Verdict> = new Set(["diverged", "failed-expectation", "envoy-aborts"]);
 
 /** Options of {@link runDifferential}. */
 export interface DifferentialOptions {
@@ -31,7 +34,7 @@ export interface DifferentialReport {
   readonly results: readonly ScenarioResult[];
   /** The compatibility table over scenarios × versions. */
   readonly table: CompatibilityTable;
-  /** True when no result is "diverged" (only equal, or explained by `known`). */
+  /** True when every result is "pass" or "diverged-known" (equal, or explained by `known`). */
   readonly ok: boolean;
   /** The table, then the side-by-side report of every scenario that diverged. */
   format(): string;
@@ -39,7 +42,8 @@ export interface DifferentialReport {
 
 /**
  * Runs `scenarios` with your module on the emulator and on real Envoy, once per version, and compares them.
- * One Envoy per version serves all scenarios (a listener and a VM each); a fresh emulator runs each scenario.
+ * One Envoy per version serves all scenarios (a listener and a VM each; a scenario whose module makes Envoy abort is
+ * marked "envoy-aborts" and a new Envoy serves the scenarios after it); a fresh emulator runs each scenario.
  * Rejects, before starting anything, a scenario with neither `probe` nor `plugin`, or with both.
  */
 export async function runDifferential(
@@ -59,21 +63,25 @@ export async function runDifferential(
     options.onResult ??
     ((r: ScenarioResult) => progress(`differential ${r.scenario} on Envoy ${r.version}: ${r.verdict}`));
   for (const version of options.versions ?? [DEFAULT_ENVOY_VERSION]) {
-    const suite = await EnvoySuite.start(scenarios, { wasm: options.wasm, version, runner: options.runner });
-    try {
-      for (const scenario of scenarios) {
-        const envoySide = await suite.run(scenario);
-        const emulatorSide = await runOnEmulator(scenario, { wasm: options.wasm });
-        const result = compareScenario(scenario, emulatorSide, envoySide, suite.envoy.version, options.known ?? []);
-        table.record(result);
-        results.push(result);
-        report(result);
+    const left = [...scenarios];
+    while (left.length > 0) {
+      const suite = await EnvoySuite.start(left, { wasm: options.wasm, version, runner: options.runner });
+      try {
+        while (left.length > 0 && !suite.crashed) {
+          const scenario = left.shift()!;
+          const envoySide = await suite.run(scenario);
+          const emulatorSide = await runOnEmulator(scenario, { wasm: options.wasm });
+          const result = compareScenario(scenario, emulatorSide, envoySide, suite.envoy.version, options.known ?? []);
+          table.record(result);
+          results.push(result);
+          report(result);
+        }
+      } finally {
+        await suite.stop(); // after a scenario aborted Envoy, a new one serves the scenarios left
       }
-    } finally {
-      await suite.stop();
     }
   }
-  const diverged = results.filter((r) => r.verdict === "diverged");
+  const diverged = results.filter((r) => FAILING.has(r.verdict));
   return {
     results,
     table,

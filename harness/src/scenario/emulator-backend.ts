@@ -6,9 +6,10 @@ import { Emulator, type FailurePolicy } from "../emulator/emulator.ts";
 import { runExchange } from "../emulator/exchange.ts";
 import type { ClientRequest } from "../emulator/connection-manager.ts";
 import type { HttpStream } from "../emulator/http-stream.ts";
-import type { LogEntry } from "../emulator/errors.ts";
-import type { GrpcRequest, GrpcServerStream } from "../emulator/callouts.ts";
+import { EnvoyWouldAbortError, type LogEntry } from "../emulator/errors.ts";
+import type { CalloutRequest, GrpcRequest, GrpcServerStream } from "../emulator/callouts.ts";
 import {
+  CALLOUT_TRANSPORT_HEADERS,
   CLIENT_TRANSPORT_HEADERS,
   UPSTREAM_TRANSPORT_HEADERS,
   headerRecord,
@@ -24,7 +25,7 @@ import {
   upstreamAnswerOf,
   vmConfigOf,
 } from "./plugin.ts";
-import type { ExchangeObservation, Scenario, ScenarioObservation, ScenarioRequest } from "./types.ts";
+import type { ExchangeObservation, Scenario, ScenarioAbort, ScenarioObservation, ScenarioRequest } from "./types.ts";
 
 export { DEFAULT_UPSTREAM_BODY, probeConfig } from "./plugin.ts";
 
@@ -43,40 +44,64 @@ export async function runOnEmulator(scenario: Scenario, options: EmulatorRunOpti
   const upstreams = Object.fromEntries(
     Object.entries(scenario.callouts ?? {}).map(([name, answer]) => [
       name,
-      () => ({
-        status: answer.status ?? 200,
-        headers: answer.headers ?? {},
-        body: answer.body ?? "",
-        delayMs: answer.delayMs,
-      }),
+      (request: CalloutRequest) => {
+        const reply =
+          typeof answer === "function"
+            ? answer({
+                cluster: name,
+                method: request.headers.get(":method") ?? "",
+                path: request.headers.get(":path") ?? "",
+                headers: headerRecord(request.headers.entries(), CALLOUT_TRANSPORT_HEADERS),
+                body: request.text(),
+              })
+            : answer;
+        return {
+          status: reply.status ?? 200,
+          headers: reply.headers ?? {},
+          body: reply.body ?? "",
+          delayMs: reply.delayMs,
+        };
+      },
     ]),
   );
   const grpcServices = Object.fromEntries(
     Object.entries(scenario.grpc ?? {}).map(([name, service]) => [
       name,
-      {
-        unary: (request: GrpcRequest) =>
-          service.status !== undefined
-            ? { status: service.status, statusMessage: service.statusMessage ?? "" }
-            : { message: service.reply ?? `pong:${new TextDecoder().decode(request.message)}` },
-        // A stream is answered like the Envoy backend's server answers it once the module half-closes: initial
-        // metadata, the reply to the first message (or nothing for an error), trailing metadata, close.
-        stream: (server: GrpcServerStream) => {
-          let first: Uint8Array | null = null;
-          server.onMessage = (message) => {
-            first ??= message;
-          };
-          server.onClose = (how) => {
-            if (how !== "half-close") return;
-            server.sendInitialMetadata({ "content-type": "application/grpc" });
-            if (service.status === undefined)
-              server.send(service.reply ?? `pong:${new TextDecoder().decode(first ?? new Uint8Array(0))}`);
-            server.close(service.status ?? 0, service.statusMessage ?? "", {
-              "grpc-status": String(service.status ?? 0),
+      typeof service === "function"
+        ? (request: GrpcRequest) => {
+            const answer = service({
+              cluster: name,
+              service: request.serviceName,
+              method: request.method,
+              message: request.message,
             });
-          };
-        },
-      },
+            return answer.status
+              ? { status: answer.status, statusMessage: answer.statusMessage ?? "" }
+              : { message: answer.message ?? new Uint8Array(0) };
+          }
+        : {
+            unary: (request: GrpcRequest) =>
+              service.status !== undefined
+                ? { status: service.status, statusMessage: service.statusMessage ?? "" }
+                : { message: service.reply ?? `pong:${new TextDecoder().decode(request.message)}` },
+            // A stream is answered like the Envoy backend's server answers it once the module half-closes: initial
+            // metadata, the reply to the first message (or nothing for an error), trailing metadata, close.
+            stream: (server: GrpcServerStream) => {
+              let first: Uint8Array | null = null;
+              server.onMessage = (message) => {
+                first ??= message;
+              };
+              server.onClose = (how) => {
+                if (how !== "half-close") return;
+                server.sendInitialMetadata({ "content-type": "application/grpc" });
+                if (service.status === undefined)
+                  server.send(service.reply ?? `pong:${new TextDecoder().decode(first ?? new Uint8Array(0))}`);
+                server.close(service.status ?? 0, service.statusMessage ?? "", {
+                  "grpc-status": String(service.status ?? 0),
+                });
+              };
+            },
+          },
     ]),
   );
   const emu = await Emulator.load(options.wasm, {
@@ -89,20 +114,28 @@ export async function runOnEmulator(scenario: Scenario, options: EmulatorRunOpti
     routes: routesOf(scenario),
     defaultCluster: MAIN_UPSTREAM,
     logLevel: "debug",
+    canary: true, // start-up as Envoy does it (canary, main-thread and worker VMs): start-up counters and logs agree
     upstreams,
     grpcServices,
     label: `${scenario.id} (${scenario.probe ? "diff-probe" : options.wasm})`,
   });
   const exchanges: ExchangeObservation[] = [];
-  if ((scenario.kind ?? "http") === "tcp") {
-    for (const connection of scenario.connections ?? [])
-      exchanges.push(tcpExchange(emu, scenario, connection.send, connection.expectBytes));
-  } else {
-    for (const request of scenario.requests ?? [{}]) exchanges.push(await httpExchange(emu, scenario, request));
+  let abort: ScenarioAbort | undefined;
+  try {
+    if ((scenario.kind ?? "http") === "tcp") {
+      for (const connection of scenario.connections ?? [])
+        exchanges.push(tcpExchange(emu, scenario, connection.send, connection.expectBytes));
+    } else {
+      for (const request of scenario.requests ?? [{}]) exchanges.push(await httpExchange(emu, scenario, request));
+    }
+  } catch (error) {
+    // Envoy would abort here: the scenario ends, as it does on Envoy (whose process is gone).
+    if (!(error instanceof EnvoyWouldAbortError)) throw error;
+    abort = { panic: error.envoyPanic, exchange: exchanges.length, detail: error.hostCall };
   }
   const metrics: Record<string, number | undefined> = {};
-  for (const name of scenario.metrics ?? []) metrics[name] = emu.metric(name);
-  return { scenario: scenario.id, backend: "emulator", exchanges, metrics };
+  if (!abort) for (const name of scenario.metrics ?? []) metrics[name] = emu.metric(name);
+  return { scenario: scenario.id, backend: "emulator", exchanges, metrics, ...(abort ? { abort } : {}) };
 }
 
 /** The module's log lines since `from`; the emulator's own hints ("emulator: …", not something Envoy logs) are left out. */
@@ -129,7 +162,7 @@ export function clientRequestOf(request: ScenarioRequest): ClientRequest {
   return {
     method: request.method ?? (request.body !== undefined ? "POST" : "GET"),
     path: request.path ?? "/",
-    authority: AUTHORITY,
+    authority: request.authority ?? AUTHORITY,
     headers: request.headers,
     body: request.body,
     trailers: request.trailers,

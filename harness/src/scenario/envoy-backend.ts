@@ -7,11 +7,17 @@ import { httpWasm, networkWasm, cluster, type ClusterSpec, type ListenerSpec } f
 import { startEnvoy, type Envoy } from "../envoy/start.ts";
 import type { RunnerKind } from "../envoy/settings.ts";
 import { asWasmLogLine } from "../envoy/log.ts";
-import { startHttpUpstream, type HttpUpstream } from "../traffic/http-upstream.ts";
+import { startHttpUpstream, type HttpUpstream, type RecordedRequest } from "../traffic/http-upstream.ts";
 import { startTcpUpstream, type TcpUpstream } from "../traffic/tcp.ts";
-import { startGrpcUpstream, type GrpcHandler, type RecordedGrpcCall } from "../traffic/grpc-upstream.ts";
+import {
+  ANY_GRPC_METHOD,
+  startGrpcUpstream,
+  type GrpcHandler,
+  type RecordedGrpcCall,
+} from "../traffic/grpc-upstream.ts";
 import type { HttpResponse } from "../traffic/http-client.ts";
 import {
+  CALLOUT_TRANSPORT_HEADERS,
   CLIENT_TRANSPORT_HEADERS,
   UPSTREAM_TRANSPORT_HEADERS,
   entriesOf,
@@ -29,7 +35,15 @@ import {
   upstreamAnswerOf,
   vmConfigOf,
 } from "./plugin.ts";
-import type { ExchangeObservation, Scenario, ScenarioObservation, ScenarioRequest } from "./types.ts";
+import type {
+  ExchangeObservation,
+  Scenario,
+  ScenarioAbort,
+  ScenarioGrpcHandler,
+  ScenarioHttpCall,
+  ScenarioObservation,
+  ScenarioRequest,
+} from "./types.ts";
 
 /** Options of {@link EnvoySuite.start}. */
 export interface EnvoySuiteOptions {
@@ -43,6 +57,9 @@ export interface EnvoySuiteOptions {
 
 /** The one unary method the gRPC clusters of the Envoy backend serve (scenarios call `grpc <cluster> probe.Echo Call …`). */
 export const GRPC_UNARY_METHOD = "/probe.Echo/Call";
+
+/** Envoy's log levels that may explain a failed scenario. */
+const ENVOY_WARNING_LEVELS: ReadonlySet<string> = new Set(["warning", "error", "critical"]);
 
 /** How long to wait for a probe event that ends an exchange before taking what was logged. */
 const SETTLE_TIMEOUT_MS = 3000;
@@ -136,12 +153,15 @@ export class EnvoySuite implements AsyncDisposable {
             throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
           calloutNames.add(name);
           const target = await startHttpUpstream({
-            respond: () => ({
-              status: answer.status ?? 200,
-              headers: { connection: "keep-alive", ...answer.headers },
-              body: answer.body ?? "",
-              delayMs: answer.delayMs,
-            }),
+            respond: (request) => {
+              const reply = typeof answer === "function" ? answer(httpCallOf(name, request)) : answer;
+              return {
+                status: reply.status ?? 200,
+                headers: { connection: "keep-alive", ...reply.headers },
+                body: reply.body ?? "",
+                delayMs: reply.delayMs,
+              };
+            },
           });
           closers.push(() => target.close());
           clusters.push(cluster(name, target));
@@ -150,11 +170,15 @@ export class EnvoySuite implements AsyncDisposable {
           if (calloutNames.has(name))
             throw new Error(`callout cluster "${name}" is declared by two scenarios; names must be unique in a suite`);
           calloutNames.add(name);
-          const answer: GrpcHandler = (call: RecordedGrpcCall) =>
-            service.status !== undefined
-              ? { status: service.status, message: service.statusMessage }
-              : Buffer.from(service.reply ?? `pong:${call.message.toString()}`);
-          const target = await startGrpcUpstream({ [GRPC_UNARY_METHOD]: answer });
+          const target =
+            typeof service === "function"
+              ? await startGrpcUpstream({ [ANY_GRPC_METHOD]: userGrpcHandler(name, service) })
+              : await startGrpcUpstream({
+                  [GRPC_UNARY_METHOD]: (call: RecordedGrpcCall) =>
+                    service.status !== undefined
+                      ? { status: service.status, message: service.statusMessage }
+                      : Buffer.from(service.reply ?? `pong:${call.message.toString()}`),
+                });
           closers.push(() => target.close());
           clusters.push(cluster(name, target));
         }
@@ -193,28 +217,59 @@ export class EnvoySuite implements AsyncDisposable {
   async run(scenario: Scenario): Promise<ScenarioObservation> {
     const upstream = this.#upstreams.get(scenario.id);
     if (!upstream) throw new Error(`scenario "${scenario.id}" is not part of this suite`);
-    // a critical line of Envoy's own (not a module's proxy_log at critical level) means it panicked
-    const crash = this.envoy.log.lines.find(
-      (l) => l.level === "critical" && l.logger !== "backtrace" && asWasmLogLine(l) === undefined,
-    );
+    const crash = this.#crashLine();
     if (crash)
       throw new Error(
-        `Envoy ${this.envoy.version} crashed during an earlier scenario of this suite, so "${scenario.id}" cannot run: ${crash.message.split("\n")[0]}`,
+        `Envoy ${this.envoy.version} crashed during an earlier scenario of this suite, so "${scenario.id}" cannot run: ${crash}`,
       );
+    const from = this.envoy.log.lines.length;
     const exchanges: ExchangeObservation[] = [];
+    let abort: ScenarioAbort | undefined;
+    const aborted = () => {
+      const line = this.#crashLine();
+      if (line) abort = { panic: panicOf(line), exchange: exchanges.length - 1, detail: line };
+      return abort !== undefined;
+    };
     if (scenario.kind === "tcp") {
-      for (const c of scenario.connections ?? [])
+      for (const c of scenario.connections ?? []) {
         exchanges.push(await this.#tcpExchange(scenario, upstream as TcpUpstream, c.send, c.expectBytes));
+        if (aborted()) break;
+      }
     } else {
-      for (const request of scenario.requests ?? [{}])
+      for (const request of scenario.requests ?? [{}]) {
         exchanges.push(await this.#httpExchange(scenario, upstream as HttpUpstream, request));
+        if (aborted()) break;
+      }
     }
+    const envoyLog = this.#ownWarnings(from);
+    if (abort) return { scenario: scenario.id, backend: this.backend, exchanges, metrics: {}, abort, envoyLog };
     const metrics: Record<string, number | undefined> = {};
     if (scenario.metrics?.length) {
       const stats = await this.envoy.stats();
       for (const name of scenario.metrics) metrics[name] = stats.get(`wasmcustom.${name}`) ?? stats.get(name);
     }
-    return { scenario: scenario.id, backend: this.backend, exchanges, metrics };
+    return { scenario: scenario.id, backend: this.backend, exchanges, metrics, envoyLog };
+  }
+
+  /** Envoy's own warning, error and critical lines since line `from` (the module's proxy_log lines left out). */
+  #ownWarnings(from: number): string[] {
+    return this.envoy.log.lines
+      .slice(from)
+      .filter((l) => ENVOY_WARNING_LEVELS.has(l.level) && asWasmLogLine(l) === undefined && l.logger !== "backtrace")
+      .map((l) => `[${l.level}][${l.logger}] ${normaliseText(l.message.split("\n")[0]!)}`);
+  }
+
+  /** True once Envoy's process aborted (a scenario's module made it panic): start a new suite for what is left. */
+  get crashed(): boolean {
+    return this.#crashLine() !== undefined;
+  }
+
+  /** The first line of Envoy's own critical message (not a module's proxy_log at critical level): it panicked. */
+  #crashLine(): string | undefined {
+    const crash = this.envoy.log.lines.find(
+      (l) => l.level === "critical" && l.logger !== "backtrace" && asWasmLogLine(l) === undefined,
+    );
+    return crash && normaliseText(crash.message.split("\n")[0]!);
   }
 
   /** Stops Envoy and every upstream. */
@@ -298,7 +353,10 @@ export class EnvoySuite implements AsyncDisposable {
       response = await this.envoy.request(request.path ?? "/", {
         listener: scenario.id,
         method: request.method ?? (request.body !== undefined ? "POST" : "GET"),
-        headers: request.headers ? { ...request.headers } : undefined,
+        headers:
+          request.headers || request.authority
+            ? { ...(request.authority ? { host: request.authority } : {}), ...request.headers }
+            : undefined,
         body,
         trailers: request.trailers ? { ...request.trailers } : undefined,
         http2: request.http2,
@@ -367,6 +425,33 @@ export class EnvoySuite implements AsyncDisposable {
       tcp: { received, upstreamReceived: connection ? connection.received.toString() : "" },
     };
   }
+}
+
+/** A callout as the user's HTTP handler sees it: the module's headers, without transport ones. */
+function httpCallOf(cluster: string, request: RecordedRequest): ScenarioHttpCall {
+  const headers = headerRecord(entriesOf(request.headers), CALLOUT_TRANSPORT_HEADERS);
+  return { cluster, method: request.method, path: request.path, headers, body: request.text() };
+}
+
+/** Your gRPC handler as the real gRPC server's handler of every method on cluster `cluster`. */
+function userGrpcHandler(cluster: string, handler: ScenarioGrpcHandler): GrpcHandler {
+  return (call) => {
+    const [, service = "", method = ""] = call.method.split("/");
+    const answer = handler({ cluster, service, method, message: new Uint8Array(call.message) });
+    if (answer.status) return { status: answer.status, message: answer.statusMessage };
+    return typeof answer.message === "string" ? Buffer.from(answer.message) : (answer.message ?? new Uint8Array(0));
+  };
+}
+
+/** Envoy's panic in its critical line ("… panic: unset oneof …" → "panic: unset oneof"), else the line. */
+function panicOf(line: string): string {
+  const at = line.indexOf("panic: ");
+  return at < 0
+    ? line
+    : line
+        .slice(at)
+        .split(/[.;]\s/)[0]!
+        .trim();
 }
 
 /** The answer of `scenario`'s recording upstream `name`: `connection: keep-alive` first, so node adds no keep-alive header. */

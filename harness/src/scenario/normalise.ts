@@ -28,6 +28,18 @@ export const UPSTREAM_TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
   "x-envoy-expected-rq-timeout-ms",
 ]);
 
+/**
+ * Headers left out of what a user's callout service sees: what Envoy's HTTP async client adds on the way
+ * (host/framing, x-envoy-*, x-forwarded-proto, x-request-id) and the emulator does not.
+ */
+export const CALLOUT_TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
+  ...UPSTREAM_TRANSPORT_HEADERS,
+  "x-forwarded-proto",
+  "x-request-id",
+  "x-envoy-internal",
+  "x-envoy-expected-rq-timeout-ms",
+]);
+
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const LOOPBACK_PORT = /127\.0\.0\.1:\d+/g;
 const HTTP_DATE = /(date: )[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT/g;

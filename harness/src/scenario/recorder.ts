@@ -52,31 +52,36 @@ export async function recordTraces(
   dir: string,
   options: EnvoySuiteOptions,
 ): Promise<ScenarioTrace[]> {
-  const suite = await EnvoySuite.start(scenarios, options);
-  try {
-    const version = suite.envoy.version;
-    mkdirSync(join(dir, version), { recursive: true });
-    const traces: ScenarioTrace[] = [];
-    for (const scenario of scenarios) {
-      const observation = await suite.run(scenario);
-      const trace: ScenarioTrace = {
-        format: 1,
-        scenario: scenario.id,
-        title: scenario.title,
-        envoyVersion: version,
-        probeConfig: probeConfig(scenario),
-        definition: scenarioDefinition(scenario),
-        startup: suite.startupEvents(scenario),
-        observation,
-        log: suite.logLines(scenario),
-      };
-      writeFileSync(tracePath(dir, version, scenario.id), `${JSON.stringify(trace, null, 2)}\n`);
-      traces.push(trace);
+  const traces: ScenarioTrace[] = [];
+  const left = [...scenarios];
+  while (left.length > 0) {
+    const suite = await EnvoySuite.start(left, options);
+    try {
+      const version = suite.envoy.version;
+      mkdirSync(join(dir, version), { recursive: true });
+      // A scenario that aborts Envoy (its trace shows the panic) ends this Envoy; a new one records the rest.
+      while (left.length > 0 && !suite.crashed) {
+        const scenario = left.shift()!;
+        const observation = await suite.run(scenario);
+        const trace: ScenarioTrace = {
+          format: 1,
+          scenario: scenario.id,
+          title: scenario.title,
+          envoyVersion: version,
+          probeConfig: probeConfig(scenario),
+          definition: scenarioDefinition(scenario),
+          startup: suite.startupEvents(scenario),
+          observation,
+          log: suite.logLines(scenario),
+        };
+        writeFileSync(tracePath(dir, version, scenario.id), `${JSON.stringify(trace, null, 2)}\n`);
+        traces.push(trace);
+      }
+    } finally {
+      await suite.stop();
     }
-    return traces;
-  } finally {
-    await suite.stop();
   }
+  return traces;
 }
 
 /** Every trace under `<dir>/<version>/` (all versions when `version` is omitted). */

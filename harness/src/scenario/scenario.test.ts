@@ -129,6 +129,28 @@ describe("verdicts", () => {
   });
 });
 
+describe("the report of a failing scenario", () => {
+  const ok = observation("emulator", [exchange()]);
+  const envoy = { ...observation("envoy-1.40.0", [exchange()]), envoyLog: ["[warning][router] upstream reset"] };
+
+  it("a failed expectation with no divergence is failed-expectation: the backends agree, the expectation does not hold", () => {
+    const wrong: Scenario = { ...scenario, expect: { responses: [{ status: 418 }] } };
+    const result = compareScenario(wrong, ok, envoy, "1.40.0", []);
+    expect(result.verdict).toBe("failed-expectation");
+    expect(result.divergences).toEqual([]);
+    expect(result.report).toContain("the emulator and envoy-1.40.0 agree; 2 expectation(s) of the scenario failed");
+    expect(result.report).not.toContain("divergence(s)");
+    expect(result.report).toContain(
+      "envoy-1.40.0's own warnings and errors meanwhile:\n    [warning][router] upstream reset",
+    );
+  });
+
+  it("Envoy's own warnings stay out of a passing scenario's report", () => {
+    const result = compareScenario(scenario, ok, envoy, "1.40.0", []);
+    expect([result.verdict, result.report]).toEqual(["pass", ""]);
+  });
+});
+
 describe("runDifferential", () => {
   it("rejects a scenario with neither or both of probe and plugin before starting anything", async () => {
     await expect(runDifferential([{ id: "x", title: "" }], { wasm: "none.wasm" })).rejects.toThrow(

@@ -8,6 +8,8 @@ export interface ScenarioRequest {
   readonly method?: string;
   /** Default "/". */
   readonly path?: string;
+  /** `:authority` (HTTP/2) or `Host` (HTTP/1.1); default Envoy's listener address, "127.0.0.1:<port>". */
+  readonly authority?: string;
   /** Request headers (lower-case names), sent after the pseudo-headers in this order. */
   readonly headers?: Readonly<Record<string, string>>;
   /**
@@ -61,6 +63,45 @@ export interface ScenarioGrpcService {
   readonly status?: number;
   readonly statusMessage?: string;
 }
+
+/** An HTTP callout as your service receives it, the same on both backends. */
+export interface ScenarioHttpCall {
+  readonly cluster: string;
+  readonly method: string;
+  /** Path with query string. */
+  readonly path: string;
+  /** The headers the module set (lower-case names; pseudo-headers and transport headers left out). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Your own HTTP service for callouts: one handler for every request on its cluster, on both backends. */
+export type ScenarioHttpHandler = (call: ScenarioHttpCall) => ScenarioCallout;
+
+/** A gRPC call as your service receives it, the same on both backends. */
+export interface ScenarioGrpcCall {
+  /** The cluster the module called. */
+  readonly cluster: string;
+  /** "package.Service". */
+  readonly service: string;
+  readonly method: string;
+  /** The request message (protobuf bytes). */
+  readonly message: Uint8Array;
+}
+
+/** Your service's answer: a reply message, or a gRPC error status (with its message). */
+export interface ScenarioGrpcAnswer {
+  readonly message?: string | Uint8Array;
+  /** Non-zero: answer this gRPC status instead of a message. */
+  readonly status?: number;
+  readonly statusMessage?: string;
+}
+
+/**
+ * Your own gRPC service: one handler for every service and method called on its cluster. Envoy's side serves it
+ * from a real gRPC server, the emulator's from `grpcServices`, so both answer the module alike.
+ */
+export type ScenarioGrpcHandler = (call: ScenarioGrpcCall) => ScenarioGrpcAnswer;
 
 /** One TCP connection of a network-filter scenario: the client writes `send`, reads, then closes. */
 export interface ScenarioConnection {
@@ -136,10 +177,14 @@ export interface Scenario {
   readonly upstreams?: Readonly<Record<string, ScenarioUpstream>>;
   /** Routes tried in order before the catch-all to {@link upstream} (prefix, path, regex, :authority, headers). */
   readonly routes?: readonly ScenarioRoute[];
-  /** Callout clusters by name; names must be unique within a suite. */
-  readonly callouts?: Readonly<Record<string, ScenarioCallout>>;
-  /** gRPC service clusters by name (HTTP/2 upstreams); names must be unique within a suite. */
-  readonly grpc?: Readonly<Record<string, ScenarioGrpcService>>;
+  /** Callout clusters by name: a fixed answer, or your own service (a handler). Names must be unique within a suite. */
+  readonly callouts?: Readonly<Record<string, ScenarioCallout | ScenarioHttpHandler>>;
+  /**
+   * gRPC service clusters by name (HTTP/2 upstreams): the probe's echo ({@link ScenarioGrpcService}) or your own
+   * service ({@link ScenarioGrpcHandler}, any method). Names must be unique within a suite and must not parse as
+   * protobuf (Envoy aborts on those: see EnvoyWouldAbortError).
+   */
+  readonly grpc?: Readonly<Record<string, ScenarioGrpcService | ScenarioGrpcHandler>>;
   /** HTTP requests, sent one after the other. */
   readonly requests?: readonly ScenarioRequest[];
   /** TCP connections, one after the other. */
@@ -187,4 +232,24 @@ export interface ScenarioObservation {
   readonly exchanges: readonly ExchangeObservation[];
   /** Custom metric values (undefined: not defined). */
   readonly metrics: Readonly<Record<string, number | undefined>>;
+  /**
+   * Set when Envoy's process aborted during the scenario (Envoy: its own critical line, e.g. "panic: unset oneof";
+   * emulator: the EnvoyWouldAbortError it threw). Exchanges after the one that aborted are not run.
+   */
+  readonly abort?: ScenarioAbort;
+  /**
+   * Envoy only: Envoy's own warning, error and critical lines while the scenario ran (not the module's proxy_log
+   * lines), normalised; the report shows them when the scenario fails, as what may explain it.
+   */
+  readonly envoyLog?: readonly string[];
+}
+
+/** How Envoy aborted (or would abort) during a scenario. */
+export interface ScenarioAbort {
+  /** Envoy's panic, e.g. "panic: unset oneof". */
+  readonly panic: string;
+  /** The exchange during which it happened. */
+  readonly exchange: number;
+  /** The host call (emulator) or Envoy's whole critical line (Envoy). */
+  readonly detail: string;
 }

@@ -29,6 +29,9 @@ export interface GrpcUpstream extends UpstreamEndpoint, AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** The key of a handler that serves every method (of every service) without a handler of its own. */
+export const ANY_GRPC_METHOD = "*";
+
 /** Frames one gRPC message: 1 byte compressed flag (0) + 4 bytes big-endian length + message. */
 export function encodeGrpcFrame(message: Uint8Array): Buffer {
   const frame = Buffer.alloc(5 + message.length);
@@ -59,8 +62,9 @@ export function percentEncodeGrpcMessage(message: string): string {
 }
 
 /**
- * Starts a gRPC server on 127.0.0.1 (kernel-chosen port) serving `handlers` keyed by "/package.Service/Method".
- * Unknown methods answer UNIMPLEMENTED (12); a throwing handler answers INTERNAL (13) with its message.
+ * Starts a gRPC server on 127.0.0.1 (kernel-chosen port) serving `handlers` keyed by "/package.Service/Method"
+ * ({@link ANY_GRPC_METHOD} serves every method without a handler of its own). Unknown methods answer
+ * UNIMPLEMENTED (12); a throwing handler answers INTERNAL (13) with its message.
  */
 export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): Promise<GrpcUpstream> {
   const calls: RecordedGrpcCall[] = [];
@@ -89,7 +93,7 @@ export async function startGrpcUpstream(handlers: Record<string, GrpcHandler>): 
       };
       calls.push(call);
       let reply: GrpcUpstreamReply;
-      const handler = handlers[call.method];
+      const handler = handlers[call.method] ?? handlers[ANY_GRPC_METHOD];
       try {
         reply = handler ? await handler(call) : { status: 12, message: `unknown method ${call.method}` };
       } catch (err) {
