@@ -90,7 +90,7 @@ describe("config-service (real Envoy)", () => {
     expect(customCounter(stats, "config_service.polls_ok")).toBeGreaterThanOrEqual(2);
   });
 
-  test("an outage (503, then invalid JSON) keeps the last good list and logs one warning", async () => {
+  test("an outage (503, then invalid JSON, then a misspelt field) keeps the last good list and logs one warning", async () => {
     endpoint.respondWith(() => denyList({ clients: ["scraper-7"] }));
     await using envoy = await start();
     await envoy.waitForWasmLog("published deny list version 1");
@@ -109,6 +109,15 @@ describe("config-service (real Envoy)", () => {
       .wasmLogs()
       .filter((line) => line.level === "warning" && line.message.includes("poll failed"));
     expect(warnings).toHaveLength(1);
+
+    // A misspelt field ("client" for "clients") is a failed poll, not an empty list.
+    const failedBeforeMisspelt = customCounter(await envoy.stats(), "config_service.polls_failed");
+    endpoint.respondWith(() => ({ status: 200, body: JSON.stringify({ deny: { client: ["alice"] } }) }));
+    await waitUntil(
+      async () => customCounter(await envoy.stats(), "config_service.polls_failed") >= failedBeforeMisspelt + 2,
+    );
+    expect(await send(envoy, "/", "scraper-7")).toBe(403);
+    expect(customCounter(await envoy.stats(), "config_service.version")).toBe(1);
 
     endpoint.respondWith(() => denyList({ clients: [] }));
     await envoy.waitForWasmLog(/polling works again after \d+ failed poll\(s\)/);
@@ -140,6 +149,14 @@ describe("config-service (real Envoy)", () => {
       "config-service",
       { path: "/deny-list" },
       /invalid plugin configuration: cluster: missing \(required\)/,
+      "service",
+      { rootId: "config-service" },
+    );
+    // Issue 24, finding 7: a misspelt deny-list field gave a list that denies nothing.
+    await expectEnvoyRejects(
+      "config-service",
+      { cluster: "config", path: "/deny-list", initial: { deny: { client: ["scraper-7"] } } },
+      /invalid plugin configuration: initial: is not a valid deny list: unknown key `deny\.client` \(did you mean `clients`\?\); known keys: clients, paths/,
       "service",
       { rootId: "config-service" },
     );

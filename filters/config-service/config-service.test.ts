@@ -136,6 +136,33 @@ describe("config-service (emulator)", () => {
     ).toBe(true);
   });
 
+  // Issue 24, finding 7: {"deny": {"client": [...]}} was read as a list that denies nothing, and replaced the last one.
+  it('refuses a polled list with a misspelt field ("client" for "clients") and keeps enforcing the last good list', async () => {
+    const endpoint = new ConfigEndpoint();
+    endpoint.serve({ clients: ["scraper-7"] });
+    const { service, filter, send } = await deploy({ endpoint });
+    service.flush();
+    expect(await send("/", "scraper-7")).toBe(403);
+
+    endpoint.answer = { status: 200, body: JSON.stringify({ deny: { client: ["scraper-9"] } }) };
+    service.advance(POLL_MS);
+    expect(service.logMessages("warn")).toContain(
+      "config-service: poll failed: the answer is not a valid deny list (unknown key `deny.client` (did you mean `clients`?); known keys: clients, paths); keeping deny list version 1",
+    );
+    expect(await send("/", "scraper-7")).toBe(403); // not replaced by an empty list
+    expect(filter.metric("config_service.version")).toBe(1);
+
+    // A misspelt top-level field as the first answer: no list is published, so a fail-closed filter answers 503.
+    const misspelt = new ConfigEndpoint();
+    misspelt.answer = { status: 200, body: JSON.stringify({ denny: { clients: ["scraper-9"] } }) };
+    const closed = await deploy({ endpoint: misspelt, filter: { failOpen: false } });
+    closed.service.flush();
+    expect(closed.service.logMessages("warn")).toContain(
+      "config-service: poll failed: the answer is not a valid deny list (unknown key `denny` (did you mean `deny`?); known keys: deny); no deny list published yet",
+    );
+    expect(await closed.send("/", "alice")).toBe(503);
+  });
+
   it("names why a poll failed in the debug log", async () => {
     const endpoint = new ConfigEndpoint();
     endpoint.answer = { status: 200, body: "[1," }; // the answer to the first poll, sent from on_configure
@@ -297,6 +324,12 @@ describe("config-service (emulator)", () => {
       "config-service",
       { cluster: "config", path: "/d", initial: { deny: { paths: ["admin"] } } },
       /^invalid plugin configuration: initial: is not a valid deny list: deny\.paths\[0\] must start with "\/"$/,
+      service,
+    );
+    await expectEmulatorRejects(
+      "config-service",
+      { cluster: "config", path: "/d", initial: { deny: { client: ["scraper-7"] } } },
+      /^invalid plugin configuration: initial: is not a valid deny list: unknown key `deny\.client` \(did you mean `clients`\?\); known keys: clients, paths$/,
       service,
     );
     await expectEmulatorRejects(

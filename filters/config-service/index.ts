@@ -68,6 +68,10 @@ class PublishedList {
   }
 }
 
+/** The fields of a deny-list document, and of its "deny" object: any other is refused. */
+const DOCUMENT_KEYS: string[] = ["deny"];
+const DENY_KEYS: string[] = ["clients", "paths"];
+
 /**
  * Reads a deny-list document {"deny": {"clients": [...], "paths": [...]}} into its shared-data form (entries
  * only). Returns null and sets `problem` when the document is not valid.
@@ -76,10 +80,15 @@ class DocumentReader {
   problem: string = "";
 
   read(object: JsonObject): string | null {
+    // Strict: a misspelt field ("client" for "clients") would otherwise give a list that denies nothing.
+    const unknownTop = object.checkKeys(DOCUMENT_KEYS);
+    if (unknownTop != null) return this.fail(unknownTop);
     const deny = object.get("deny");
     if (deny == null) return this.fail("\"deny\" is missing");
     const denyObject = deny.asObject();
     if (denyObject == null) return this.fail("\"deny\" must be an object, got " + deny.kindName());
+    const unknownDeny = denyObject.checkKeys(DENY_KEYS, "deny.");
+    if (unknownDeny != null) return this.fail(unknownDeny);
     const clients = this.strings(denyObject, "clients");
     if (clients == null) return null;
     const paths = this.strings(denyObject, "paths");

@@ -3,14 +3,20 @@
 // Over the limit: 429 with Retry-After and X-RateLimit-* headers. See README.md for the configuration.
 import {
   RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, Gauge, Header, Status, GrpcStatus, registerRoot,
-  getSharedData, setSharedData, SharedValue, getProperty, currentTimeNanoseconds, logDebug, logInfo, logWarn,
+  getSharedData, setSharedData, SharedValue, getProperty, currentTimeNanoseconds, logDebug, logInfo, logWarn, logError,
 } from "@proxy-wasm-as/sdk";
 import { sha256String, hexEncode } from "@proxy-wasm-as/sdk/assembly/crypto";
+import { SipKey, sipHashString } from "./siphash.as";
+
+// WASI's random source (Envoy implements it, from the host's cryptographic random generator).
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "random_get")
+declare function random_get(buffer: usize, length: usize): u16;
 
 const allowed = new Counter("rate_limit.allowed");
 const limited = new Counter("rate_limit.limited");
 const contended = new Counter("rate_limit.cas_exhausted");
-const evicted = new Counter("rate_limit.evicted");
+const tableFull = new Counter("rate_limit.table_full");
 const expired = new Counter("rate_limit.expired");
 const tracked = new Gauge("rate_limit.tracked_clients");
 
@@ -20,8 +26,19 @@ const MILLI: i64 = 1000;
 const MAX_CAS_ATTEMPTS = 8;
 /** Prefix of the shared-data keys, so the buckets do not collide with other plugins' data in the VM. */
 const KEY_PREFIX = "rate-limit/";
-/** Slots looked at for one client, starting at its hash (open addressing). */
-const PROBES: i32 = 4;
+/** Slots one client may use (open addressing with double hashing from its keyed hash). */
+const PROBES: i32 = 8;
+/** Shared-data key of the slot hash's SipHash key ("<k0>:<k1>", decimal u64 words), the same for every VM of the plugin. */
+const HASH_KEY_KEY = "rate-limit/hash-key";
+/** Shared-data key saying the slots of a table of that many clients exist: "rate-limit/slots/<maxClients>". */
+const SLOTS_CREATED_PREFIX = "rate-limit/slots/";
+/**
+ * Slots created at configuration (createSlots): enough for the default table many times over, few enough that
+ * configuring stays well under a second (a million took over 5 s on the emulator).
+ */
+const PRECREATED_SLOTS: i32 = 65_536;
+/** Random bytes of a SipHash key (128 bits). */
+const HASH_KEY_BYTES = 16;
 /** Longer client keys are stored as "sha256:<hex>" (71 characters), so a slot's size is bounded. */
 const MAX_STORED_KEY_CHARS: i32 = 64;
 /** Slots the expiry sweep looks at per tick and worker. */
@@ -43,6 +60,8 @@ class RateLimitRoot extends RootContext {
   refillPerSecond: i64 = 0;
   keyHeader: string = "";
   maxClients: i32 = <i32>DEFAULT_MAX_CLIENTS;
+  /** The slot hash's key, shared by every VM of the plugin through shared data (sharedHashKey). */
+  hashKey: SipKey = new SipKey(0, 0);
   /** Next slot the expiry sweep looks at. */
   private sweepCursor: i32 = 0;
 
@@ -58,6 +77,10 @@ class RateLimitRoot extends RootContext {
     this.refillPerSecond = refillPerSecond;
     this.keyHeader = keyHeader;
     this.maxClients = <i32>maxClients;
+    const hashKey = sharedHashKey();
+    if (hashKey == null) return false;
+    this.hashKey = hashKey;
+    createSlots(this.maxClients);
     this.setTickPeriod(<u32>(sweepSeconds * 1000));
     logInfo("rate-limit: " + capacity.toString() + " burst, " + refillPerSecond.toString() + "/s per " + (keyHeader.length > 0 ? "header " + keyHeader : "source address") +
       ", at most " + maxClients.toString() + " clients tracked, expiry sweep every " + sweepSeconds.toString() + " s");
@@ -81,6 +104,53 @@ class RateLimitRoot extends RootContext {
       if (setSharedData(key, "", stored.cas) == Status.Ok) { tracked.add(-1); expired.increment(); }
     }
   }
+}
+
+/**
+ * The slot hash's key: read from shared data, or drawn from the host's random source and stored there by the
+ * first VM to configure (Envoy configures its main-thread canary before any worker VM exists, and every VM of
+ * the plugin must find a client's bucket in the same slots). A CAS write keeps the first key if two VMs race.
+ * Null (after logging why) if the host gives no random bytes.
+ */
+function sharedHashKey(): SipKey | null {
+  let stored = getSharedData(HASH_KEY_KEY);
+  let key = stored != null ? parseHashKey(stored.value) : null;
+  if (key != null) return key;
+  const bytes = new ArrayBuffer(HASH_KEY_BYTES);
+  if (random_get(changetype<usize>(bytes), HASH_KEY_BYTES) != 0) {
+    logError("rate-limit: the host's random source (wasi random_get) failed, so the slot hash cannot be keyed; refusing the configuration");
+    return null;
+  }
+  const drawn = load<u64>(changetype<usize>(bytes)).toString() + ":" + load<u64>(changetype<usize>(bytes), 8).toString();
+  setSharedData(HASH_KEY_KEY, drawn, stored != null ? stored.cas : 0);
+  stored = getSharedData(HASH_KEY_KEY); // ours, or the key of a VM that won the race
+  key = stored != null ? parseHashKey(stored.value) : null;
+  if (key == null) logError("rate-limit: could not store the slot hash key in shared data; refusing the configuration");
+  return key;
+}
+
+/** "<k0>:<k1>" (decimal u64 words) as a SipKey, or null if malformed. */
+function parseHashKey(text: string): SipKey | null {
+  const colon = text.indexOf(":");
+  if (colon <= 0 || colon == text.length - 1) return null;
+  return new SipKey(U64.parseInt(text.substring(0, colon)), U64.parseInt(text.substring(colon + 1)));
+}
+
+/**
+ * Creates the table's first PRECREATED_SLOTS slots (empty) once per table size, so that every later write of a
+ * bucket there is compare-and-swap: ABI 0.2.1 has no "create if absent", and an unconditional first write could
+ * overwrite a bucket another worker just created. Envoy runs this in the main-thread canary, before workers take
+ * traffic. Slots beyond are created on first use (takeToken), where that race remains (README.md, margins).
+ */
+function createSlots(maxClients: i32): void {
+  const marker = SLOTS_CREATED_PREFIX + maxClients.toString();
+  if (getSharedData(marker) != null) return;
+  const count = min(maxClients, PRECREATED_SLOTS);
+  for (let slot = 0; slot < count; slot++) {
+    const key = slotKey(slot);
+    if (getSharedData(key) == null) setSharedData(key, "", 0);
+  }
+  setSharedData(marker, "created", 0);
 }
 
 /** Milliseconds since the epoch. */
@@ -108,7 +178,11 @@ class Bucket {
 
 /** The outcome of taking a token: whether it was granted, tokens left, and the wait for the next token. */
 class Decision {
-  constructor(public readonly granted: bool, public readonly remaining: i64, public readonly retryAfterSeconds: i64) {}
+  constructor(
+    public readonly granted: bool, public readonly remaining: i64, public readonly retryAfterSeconds: i64,
+    /** Refused because every slot the client may use holds another client's bucket that is still refilling. */
+    public readonly tableFull: bool = false,
+  ) {}
 }
 
 /** Refills `bucket` up to `nowMs` (in place). */
@@ -117,6 +191,13 @@ function refill(bucket: Bucket, root: RateLimitRoot, nowMs: i64): void {
   // refillPerSecond tokens per second = refillPerSecond millitokens per millisecond
   bucket.milliTokens = min<i64>(root.capacity * MILLI, bucket.milliTokens + elapsedMs * root.refillPerSecond);
   bucket.lastRefillMs = max<i64>(nowMs, bucket.lastRefillMs);
+}
+
+/** Milliseconds until `bucket` has refilled to capacity (0 if it already has). */
+function msUntilFull(bucket: Bucket, root: RateLimitRoot, nowMs: i64): i64 {
+  const elapsedMs = max<i64>(0, nowMs - bucket.lastRefillMs);
+  const missing = root.capacity * MILLI - bucket.milliTokens - elapsedMs * root.refillPerSecond;
+  return missing <= 0 ? 0 : (missing + root.refillPerSecond - 1) / root.refillPerSecond;
 }
 
 /** True if `bucket` has refilled to capacity by `nowMs`: forgetting it changes nothing (it has expired). */
@@ -130,41 +211,59 @@ function storedKey(clientKey: string): string {
   return clientKey.length <= MAX_STORED_KEY_CHARS ? clientKey : "sha256:" + hexEncode(sha256String(clientKey));
 }
 
-/** FNV-1a over the UTF-16 units of `text`: the client's first slot. */
-function slotHash(text: string): u32 {
-  let hash: u32 = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = (hash ^ <u32>text.charCodeAt(i)) * 0x01000193;
-  return hash;
+/**
+ * The PROBES slots a client may use: double hashing from its keyed SipHash (low word: first slot, high word: odd
+ * step). Without the key, which no client sees, a client cannot choose keys that share slots.
+ */
+function probeSlots(root: RateLimitRoot, client: string, slots: StaticArray<i32>): void {
+  const hash = sipHashString(root.hashKey, client);
+  const count = <u64>root.maxClients;
+  const first = (hash & 0xffffffff) % count;
+  const step = ((hash >>> 32) | 1) % count;
+  for (let probe = 0; probe < PROBES; probe++) slots[probe] = <i32>((first + <u64>probe * step) % count);
 }
 
+/** Reused by every request of a VM (one request at a time per VM). */
+const probeScratch = new StaticArray<i32>(PROBES);
+
 /**
- * Takes one token from the bucket of `clientKey` in shared data, retrying when another worker changed the
- * slot between our read and write (CasMismatch). Returns null if the slot stayed contended.
+ * Takes one token from the bucket of `clientKey` in shared data, retrying when another worker changed a slot
+ * between our read and write (CasMismatch). Returns null if the slots stayed contended.
  *
- * The client's bucket lives in one of PROBES slots from its hash. A new client takes a free slot, else one
- * whose bucket has refilled to capacity (expired), else the least recently refilled one (evicted: that client
- * starts again with a full bucket when it returns). So at most maxClients buckets exist, whatever the traffic.
+ * The client's bucket lives in one of its PROBES slots. A client without a bucket takes a free slot, else one
+ * whose bucket has refilled to capacity (expired: forgetting a full bucket changes nothing). A bucket that is not
+ * full is never replaced: when every slot of a new client holds one, the new client is refused (table full) until
+ * one of them refills. So a client's bucket is never reset early, whatever keys others send, and at most
+ * maxClients buckets exist.
  */
 function takeToken(root: RateLimitRoot, clientKey: string): Decision | null {
   const client = storedKey(clientKey);
-  const home = <i32>(slotHash(client) % <u32>root.maxClients);
+  const slots = probeScratch;
+  probeSlots(root, client, slots);
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const nowMs = nowMilliseconds();
     let target = -1;
     let targetStored: SharedValue | null = null;
-    let targetBucket: Bucket | null = null;
-    let reuse = 0; // for a new client: 0 free slot, 1 expired bucket, 2 evicted bucket
-    for (let probe = 0; probe < min(PROBES, root.maxClients); probe++) {
-      const slot = (home + probe) % root.maxClients;
+    let own: Bucket | null = null;
+    let reusesExpired = false;
+    let soonestFullMs: i64 = I64.MAX_VALUE; // when the first of the other clients' buckets is full again
+    for (let probe = 0; probe < PROBES; probe++) {
+      const slot = slots[probe];
       const stored = getSharedData(slotKey(slot));
       const bucket = stored != null && stored.value.length > 0 ? Bucket.parse(stored.value) : null;
-      if (bucket != null && bucket.client == client) { target = slot; targetStored = stored; targetBucket = bucket; reuse = -1; break; }
-      const kind = bucket == null ? 0 : isFull(bucket, root, nowMs) ? 1 : 2;
-      if (target < 0 || kind < reuse || (kind == 2 && reuse == 2 && bucket!.lastRefillMs < targetBucket!.lastRefillMs)) {
-        target = slot; targetStored = stored; targetBucket = bucket; reuse = kind;
+      if (bucket != null && bucket.client == client) { target = slot; targetStored = stored; own = bucket; break; }
+      if (bucket == null || isFull(bucket, root, nowMs)) {
+        // The first usable slot in probe order, so two workers adding the same client pick the same slot.
+        if (target < 0) { target = slot; targetStored = stored; reusesExpired = bucket != null; }
+      } else {
+        soonestFullMs = min(soonestFullMs, msUntilFull(bucket, root, nowMs));
       }
     }
-    const bucket = reuse < 0 ? targetBucket! : new Bucket(root.capacity * MILLI, nowMs, client);
+    if (target < 0) {
+      // Table full for this client: refused, and nobody's bucket is touched (a collision costs the newcomer).
+      return new Decision(false, 0, max<i64>(1, (soonestFullMs + 999) / 1000), true);
+    }
+    const bucket = own != null ? own : new Bucket(root.capacity * MILLI, nowMs, client);
     refill(bucket, root, nowMs);
     if (bucket.milliTokens < MILLI) {
       // Denied: nothing to write; the next request refills from the same stored time.
@@ -172,12 +271,16 @@ function takeToken(root: RateLimitRoot, clientKey: string): Decision | null {
       return new Decision(false, 0, max<i64>(1, (waitMs + 999) / 1000));
     }
     bucket.milliTokens -= MILLI;
-    // cas 0 = unconditional write, used only when the slot's key does not exist yet.
-    const status = setSharedData(slotKey(target), bucket.toString(), targetStored != null ? targetStored.cas : 0);
+    // The slot exists (createSlots, or just above), so the write is compare-and-swap.
+    if (targetStored == null) {
+      // Not created at configuration (beyond PRECREATED_SLOTS): create it empty, then decide again with CAS.
+      setSharedData(slotKey(target), "", 0);
+      continue;
+    }
+    const status = setSharedData(slotKey(target), bucket.toString(), targetStored.cas);
     if (status == Status.Ok) {
-      if (reuse == 0) tracked.add(1);
-      else if (reuse == 1) expired.increment();
-      else if (reuse == 2) evicted.increment();
+      if (own == null && !reusesExpired) tracked.add(1);
+      else if (own == null) expired.increment();
       return new Decision(true, bucket.milliTokens / MILLI, 0);
     }
     if (status != Status.CasMismatch) {
@@ -218,7 +321,12 @@ class RateLimitRequest extends HttpContext {
       return Action.Continue;
     }
     limited.increment();
-    logDebug("rate-limit: limited " + clientKey);
+    if (decision.tableFull) {
+      tableFull.increment();
+      logDebug("rate-limit: limited " + clientKey + " (new client, and every slot it may use holds a bucket still refilling)");
+    } else {
+      logDebug("rate-limit: limited " + clientKey);
+    }
     const retryAfter = decision.retryAfterSeconds.toString();
     const headers: Header[] = [
       new Header("retry-after", retryAfter),

@@ -85,7 +85,8 @@ describe("rate-limit (emulator)", () => {
   });
 
   // Issue 13, finding 3: every distinct client key stayed in shared data for good (50,000 keys: 9 → 26.5 MB).
-  it("50,000 distinct client keys keep at most maxClients buckets; the rest are evicted and counted; idle buckets expire on tick", async () => {
+  // Issue 24, finding 1: a new client used to evict a limited client's bucket, which came back full.
+  it("50,000 distinct client keys keep at most maxClients buckets; newcomers meeting a full table are refused, not given someone's slot; idle buckets expire on tick", async () => {
     const host = new EmulatorHost({ startTimeMs: 1_800_000_000_000 });
     const emu = await Emulator.load(WASM, {
       pluginConfig: { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 1000, sweepSeconds: 5 },
@@ -93,27 +94,38 @@ describe("rate-limit (emulator)", () => {
       vmId: "rl",
     });
     const started = performance.now();
+    let granted = 0;
     for (let i = 0; i < 50_000; i++) {
       const result = await emu.request({ path: "/", headers: { "x-client-id": `client-${i}` } }, upstreamOk);
-      if (result.status !== 200) throw new Error(`client-${i} got ${result.status}`);
+      if (result.status === 200) granted++;
+      else if (result.status !== 429 || result.headers.get("retry-after") !== "1")
+        throw new Error(`client-${i} got ${result.status} retry-after ${result.headers.get("retry-after")}`);
     }
     console.log(
-      `rate-limit: 50,000 clients in ${(performance.now() - started).toFixed(0)} ms; tracked ${emu.metric("rate_limit.tracked_clients")}, evicted ${emu.metric("rate_limit.evicted")}`,
+      `rate-limit: 50,000 clients in ${(performance.now() - started).toFixed(0)} ms; granted ${granted}, tracked ${emu.metric("rate_limit.tracked_clients")}, table_full ${emu.metric("rate_limit.table_full")}`,
     );
+    // Every slot taken (each newcomer tries 8 of the 1,000), then every newcomer refused: no bucket was replaced.
     expect(emu.metric("rate_limit.tracked_clients")).toBe(1000);
-    expect(emu.metric("rate_limit.evicted")).toBe(49_000);
+    expect(granted).toBe(1000);
+    expect(emu.metric("rate_limit.table_full")).toBe(49_000);
+    expect(emu.metric("rate_limit.limited")).toBe(49_000);
     const slots = Array.from({ length: 1100 }, (_, i) => host.getSharedData("rl", `rate-limit/${i}`)).filter(
       (entry) => entry !== undefined,
     );
     expect(slots).toHaveLength(1000); // one shared-data entry per slot, none for the other 49,000 keys
     expect(host.getSharedData("rl", "rate-limit/h:client-49999")).toBeUndefined();
     // A client that is still tracked keeps its (empty) bucket.
-    const last = await emu.request({ path: "/", headers: { "x-client-id": "client-49999" } }, upstreamOk);
+    const holder = slots.map((entry) => new TextDecoder().decode(entry!.value)).find((v) => v.length > 0)!;
+    const holderKey = holder.slice(holder.indexOf(":h:") + 3);
+    const last = await emu.request({ path: "/", headers: { "x-client-id": holderKey } }, upstreamOk);
     expect(last.status).toBe(429);
-    // Once every bucket has refilled to capacity the tick sweep frees its slot.
+    expect(emu.metric("rate_limit.table_full")).toBe(49_000); // limited by its own bucket, not by the table
+    // Once every bucket has refilled to capacity the tick sweep frees its slot, and newcomers get in again.
     emu.advance(5_000);
     expect(emu.metric("rate_limit.tracked_clients")).toBe(0);
     expect(emu.metric("rate_limit.expired")).toBe(1000);
+    const late = await emu.request({ path: "/", headers: { "x-client-id": "client-49999" } }, upstreamOk);
+    expect(late.status).toBe(200);
   }, 120_000);
 
   // Soak finding: with a new client key on every request, Wasm linear memory grew 1.1 → 18 MiB over 1M requests in
@@ -141,6 +153,25 @@ describe("rate-limit (emulator)", () => {
     expect(emu.metric("rate_limit.expired")).toBeGreaterThan(0); // the sweeps did run and free slots
     expect(end).toEqual(warm);
   }, 120_000);
+
+  it("a table of 1,000,000 clients configures within the emulator's deadline; slots beyond the 65,536 created at configuration are created on first use", async () => {
+    const host = new EmulatorHost({ startTimeMs: 1_800_000_000_000 });
+    const emu = await Emulator.load(WASM, {
+      pluginConfig: { capacity: 1, refillPerSecond: 1, keyHeader: "x-client-id", maxClients: 1_000_000 },
+      host,
+      vmId: "rl",
+    });
+    expect(host.getSharedData("rl", "rate-limit/65535")).toBeDefined();
+    expect(host.getSharedData("rl", "rate-limit/65536")).toBeUndefined();
+    const send = async (client: string) =>
+      (await emu.request({ path: "/", headers: { "x-client-id": client } }, upstreamOk)).status;
+    for (let i = 0; i < 200; i++) expect(await send(`client-${i}`)).toBe(200);
+    for (let i = 0; i < 200; i++) expect(await send(`client-${i}`)).toBe(429); // each found its bucket again
+    let beyond = 0;
+    for (let slot = 65_536; slot < 1_000_000; slot++) if (host.getSharedData("rl", `rate-limit/${slot}`)) beyond++;
+    expect(beyond).toBeGreaterThan(100); // ~93 % of the table lies beyond the created part
+    expect(emu.metric("rate_limit.tracked_clients")).toBe(200);
+  });
 
   it("a client key longer than 64 characters is stored as its SHA-256", async () => {
     const host = new EmulatorHost({ startTimeMs: 1_800_000_000_000 });
