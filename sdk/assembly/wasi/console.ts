@@ -5,8 +5,8 @@
 // became two lines, the second empty. Here each call is ONE fd_write of two iovecs (the UTF-8 message and "\n"),
 // so it is one Envoy log line, at the level Envoy gives the descriptor: fd 1 (stdout) info, fd 2 (stderr) error.
 // As in Node, log/info/debug write to stdout and warn/error/failed asserts to stderr.
-import { fd_write, iovec } from "@assemblyscript/wasi-shim/assembly/bindings/wasi_snapshot_preview1";
-import { wasi_process } from "@assemblyscript/wasi-shim/assembly/wasi_process";
+import { clockid, fd_write, iovec } from "@assemblyscript/wasi-shim/assembly/bindings/wasi_snapshot_preview1";
+import { clockNanoseconds } from "./time";
 
 // @ts-ignore: decorator
 @inline const STDOUT: u32 = 1;
@@ -57,12 +57,12 @@ function writeLine(fd: u32, message: string): void {
   /** Starts the timer `label` (monotonic clock). */
   export function time(label: string = "default"): void {
     if (timers.has(label)) writeLine(STDERR, "Warning: Label '" + label + "' already exists for console.time()");
-    else timers.set(label, wasi_process.hrtime());
+    else timers.set(label, clockNanoseconds(clockid.MONOTONIC));
   }
   /** Logs `<label>: <milliseconds>ms` since `time(label)`. */
   export function timeLog(label: string = "default"): void {
     if (!timers.has(label)) writeLine(STDERR, "Warning: No such label '" + label + "' for console.timeLog()");
-    else writeLine(STDOUT, label + ": " + ((wasi_process.hrtime() - timers.get(label)) / NANOS_PER_MILLI).toString() + "ms");
+    else writeLine(STDOUT, label + ": " + ((clockNanoseconds(clockid.MONOTONIC) - timers.get(label)) / NANOS_PER_MILLI).toString() + "ms");
   }
   /** Logs like `timeLog`, then forgets the timer. */
   export function timeEnd(label: string = "default"): void {
