@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 
 // Three projects:
 //  - unit:  in-process tests (SDK behaviour on the emulator, emulator rules, packaging, config builder).
-//  - envoy: tests that run real Envoy (containers by default, or local processes) with real traffic.
+//  - envoy: tests that run real Envoy (local processes by default, or containers with ENVOY_RUNNER=container) with real traffic.
 //  - package: a user's project from the packed packages only (npm create via a loopback registry; minutes).
 // `npm test` runs both; `npm run test:unit` / `npm run test:envoy` run one.
 // `npm test` and `npm run test:unit` run with --coverage: the sample filters' AssemblyScript sources, measured on the

@@ -1,7 +1,8 @@
 // Starts one bench Envoy (bench/envoy-config.ts) with the harness's process runner: --concurrency 1, pinned
 // to one core with taskset, Wasm logs at "warning" (by default) so nothing is logged per request. Resolves once the
 // admin API says LIVE and a request through the proxy listener is answered.
-import { EnvoyAdmin, EnvoyHarnessError, EnvoyLog, prepareRunner } from "@proxy-wasm-as/harness";
+import { EnvoyHarnessError } from "@proxy-wasm-as/harness";
+import { EnvoyAdmin, EnvoyLog, prepareRunner } from "@proxy-wasm-as/harness/envoy";
 import { freeLoopbackPort } from "@proxy-wasm-as/harness/bench";
 import { type BenchFilter, type BenchPorts, renderBenchConfig } from "./envoy-config.ts";
 

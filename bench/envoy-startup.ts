@@ -5,7 +5,8 @@
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { httpWasm, prepareRunner, type RunnerKind, startEnvoy } from "@proxy-wasm-as/harness";
+import { httpWasm, type RunnerKind, startEnvoy } from "@proxy-wasm-as/harness";
+import { prepareRunner } from "@proxy-wasm-as/harness/envoy";
 import { writeFixtureModule } from "../test/envoy/fixtures/wat-modules.ts";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);

@@ -69,3 +69,13 @@ export function wasmMemories(pid: number): WasmMemory[] {
   }
   return memories;
 }
+
+/** Wasm linear memory of every VM in the Envoy process `pid`, summed: bytes mapped, bytes resident, VM count. */
+export function wasmMemoryTotal(pid: number): { bytes: number; rssBytes: number; vms: number } {
+  const memories = wasmMemories(pid);
+  return {
+    bytes: memories.reduce((a, m) => a + m.bytes, 0),
+    rssBytes: memories.reduce((a, m) => a + m.rssBytes, 0),
+    vms: memories.length,
+  };
+}

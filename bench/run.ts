@@ -17,19 +17,14 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopAllEnvoys } from "@proxy-wasm-as/harness";
-import { SATURATED_BUSY_SHARE, decisionPlan, processCpuMicros } from "@proxy-wasm-as/harness/bench";
+import { decisionPlan, processCpuMicros } from "@proxy-wasm-as/harness/bench";
 import { type RequestAccounting, accountingTable, emulatorAccounting, envoyTraceAccounting } from "./accounting.ts";
 import { type BenchEnvoy, startBenchEnvoy } from "./bench-envoy.ts";
+import { median, variantFigures } from "./figures.ts";
+import { accountingTarget, memoryFlatTarget, minimalModuleTarget } from "./fixed-targets.ts";
 import { ensureLoadGenerator, generateLoad } from "./load.ts";
-import { processRssBytes, wasmMemories } from "./memory.ts";
-import {
-  type BenchReport,
-  type TargetResult,
-  type VariantResult,
-  renderChart,
-  renderMarkdown,
-  updateReadme,
-} from "./report.ts";
+import { wasmMemoryTotal } from "./memory.ts";
+import { type BenchReport, type TargetResult, renderChart, renderMarkdown, updateReadme } from "./report.ts";
 import { type RoundResult, type Running, runRounds } from "./rounds.ts";
 import {
   A_A_CONTROL_ID,
@@ -66,17 +61,10 @@ const settings = {
   envoyCpu: process.env.BENCH_ENVOY_CPU ?? "0",
   loadCpu: process.env.BENCH_LOAD_CPU ?? "1",
 };
-const MINIMAL_MODULE_LIMIT_BYTES = 8 * 1024;
 const startedAt = new Date();
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
 const say = (message: string) => console.log(`[bench ${elapsed()}] ${message}`);
-const median = (values: readonly (number | undefined)[]) => {
-  const sorted = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 function describeMachine(envoyVersion: string): string {
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
   const wrk = (() => {
@@ -144,15 +132,6 @@ async function load(running: Running, seconds: number): Promise<RoundResult> {
     ...result,
     cpuMicrosPerRequest: cpuMicros / Math.max(1, result.requests),
     envoyBusyShare: cpuMicros / ((performance.now() - startedAt) * 1000),
-  };
-}
-
-function wasmMemoryTotal(pid: number): { bytes: number; rssBytes: number; vms: number } {
-  const memories = wasmMemories(pid);
-  return {
-    bytes: memories.reduce((a, m) => a + m.bytes, 0),
-    rssBytes: memories.reduce((a, m) => a + m.rssBytes, 0),
-    vms: memories.length,
   };
 }
 
@@ -354,72 +333,9 @@ try {
     }
   }
 
-  // 5. Figures per variant, ratios against the baseline of the same round.
-  const results: VariantResult[] = [];
-  /** Variants whose Envoy was not kept busy (see SATURATED_BUSY_SHARE), "headers/none 42 %". */
-  const idle: string[] = [];
-  const baselineOf = (workload: string) =>
-    running.find((r) => r.variant.workload === workload && r.variant.id === "none");
-  for (const entry of built) {
-    const r = running.find((x) => x.variant === entry.variant);
-    if (!r) {
-      results.push({
-        id: entry.variant.id,
-        workload: entry.variant.workload,
-        label: entry.variant.label,
-        skipped: entry.skip ?? "did not run",
-      });
-      continue;
-    }
-    const base = baselineOf(r.variant.workload);
-    // Ratios to the baseline over the rounds that measured both (the base rounds: extra rounds skip the baseline).
-    const perRound = (pick: (x: RoundResult) => number) => {
-      if (!base) return undefined;
-      const ratios = r.rounds.map((x, i) => (x && base.rounds[i] ? pick(x) / pick(base.rounds[i]!) : undefined));
-      return ratios.some((x) => x !== undefined) ? median(ratios) : undefined;
-    };
-    const rounded = (pick: (x: RoundResult) => number) => r.rounds.map((x) => (x ? Math.round(pick(x)) : null));
-    const measured = r.rounds.filter((x): x is RoundResult => x !== undefined);
-    const memory = wasmMemoryTotal(r.envoy.pid);
-    results.push({
-      id: r.variant.id,
-      workload: r.variant.workload,
-      label: r.variant.label,
-      requestsPerSecond: median(measured.map((x) => x.requestsPerSecond)),
-      p50Ms: median(measured.map((x) => x.p50Ms)),
-      p99Ms: median(measured.map((x) => x.p99Ms)),
-      throughputRatio: perRound((x) => x.requestsPerSecond),
-      p50Ratio: perRound((x) => x.p50Ms),
-      p99Ratio: perRound((x) => x.p99Ms),
-      cpuMicrosPerRequest: median(measured.map((x) => x.cpuMicrosPerRequest)),
-      cpuRatio: perRound((x) => x.cpuMicrosPerRequest),
-      envoyBusyShare: median(measured.map((x) => x.envoyBusyShare)),
-      rounds: measured.length,
-      roundsRps: rounded((x) => x.requestsPerSecond),
-      roundsCpuMicros: rounded((x) => x.cpuMicrosPerRequest),
-      errors: measured.reduce((a, x) => a + x.errors, 0),
-      moduleRawBytes: r.built.module?.rawBytes,
-      moduleGzipBytes: r.built.module?.gzipBytes,
-      startupMs: median(r.startups),
-      startupDeltaMs: base ? median(r.startups) - median(base.startups) : undefined,
-      wasmMemoryAfterWarmupBytes: r.wasmMemoryAfterWarmup,
-      wasmMemoryEndBytes: memory.bytes,
-      wasmResidentEndBytes: memory.rssBytes,
-      wasmVms: memory.vms,
-      envoyRssEndBytes: processRssBytes(r.envoy.pid),
-      requestsServed: r.requestsServed,
-    });
-    const busy = median(measured.map((x) => x.envoyBusyShare));
-    if (busy < SATURATED_BUSY_SHARE) idle.push(`${r.variant.workload}/${r.variant.id} ${Math.round(busy * 100)} %`);
-    if (measured.some((x) => x.errors > 0))
-      notes.push(
-        `${r.variant.workload}/${r.variant.id}: the load generator saw errors (${measured.map((x) => x.errors).join(", ")} per round); its figures are suspect.`,
-      );
-  }
-  if (idle.length)
-    notes.push(
-      `Envoy was busy less than ${Math.round(SATURATED_BUSY_SHARE * 100)} % of the measured time (median over rounds) for ${idle.join(", ")}: it was not the bottleneck (another process shared its core, or wrk was too slow), so those req/s show the machine's scheduling more than the work, and a variant doing more work can even look faster. Trust CPU per request more there, and rerun on a quieter machine.`,
-    );
+  // 5. Figures per variant, ratios against the baseline of the same round (bench/figures.ts).
+  const { results, notes: figureNotes } = variantFigures(built, running);
+  notes.push(...figureNotes);
   await Promise.all(running.map((r) => r.envoy.stop()));
   running.length = 0;
 
@@ -444,62 +360,11 @@ try {
     const control = controlTarget(metric, context);
     if (control) targets.push(control);
   }
-  const oursAccounting = accounting.find((a) => a.variant.workload === "headers" && a.variant.id === "as")?.accounting;
-  const floorAccounting = accounting.find(
-    (a) => a.variant.workload === "headers" && a.variant.id === "floor",
-  )?.accounting;
-  targets.push(
-    oursAccounting && floorAccounting
-      ? {
-          name: "our headers filter: VM entries per request vs the floor",
-          target: `≤ ${floorAccounting.vmEntries} (the floor's)`,
-          measured: `${oursAccounting.vmEntries} (${Object.entries(oursAccounting.vmEntriesByName)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(
-              ", ",
-            )}); host calls ${oursAccounting.hostCalls} vs ${floorAccounting.hostCalls}, mallocs ${oursAccounting.mallocs} vs ${floorAccounting.mallocs}`,
-          met: oursAccounting.vmEntries <= floorAccounting.vmEntries,
-          why:
-            oursAccounting.vmEntries <= floorAccounting.vmEntries
-              ? undefined
-              : `${Object.keys(oursAccounting.vmEntriesByName)
-                  .filter((k) => !(k in floorAccounting.vmEntriesByName))
-                  .join(
-                    " and ",
-                  )} are entries the floor does without: the SDK creates and frees one object per stream there (see Notes)`,
-        }
-      : {
-          name: "our headers filter: VM entries per request vs the floor",
-          target: "≤ the floor's",
-          measured: "—",
-          met: undefined,
-          why: "the accounting of ours or the floor did not run",
-        },
-  );
+  targets.push(accountingTarget(accounting));
   for (const spec of otherTargets) targets.push(ratioTarget(spec, context));
-  targets.push({
-    name: "minimal module size",
-    target: `≤ ${MINIMAL_MODULE_LIMIT_BYTES} bytes`,
-    measured: `${minimal.rawBytes} bytes (${minimal.gzipBytes} gzip)`,
-    met: minimal.rawBytes <= MINIMAL_MODULE_LIMIT_BYTES,
-    why:
-      minimal.rawBytes <= MINIMAL_MODULE_LIMIT_BYTES
-        ? undefined
-        : "the SDK's dispatcher, header marshalling and runtime exceed the budget",
-  });
-  if (ours?.wasmMemoryAfterWarmupBytes !== undefined && ours.wasmMemoryEndBytes !== undefined) {
-    const growth = ours.wasmMemoryEndBytes - ours.wasmMemoryAfterWarmupBytes;
-    targets.push({
-      name: `linear memory flat after warm-up (our headers filter, ${ours.requestsServed!.toLocaleString("en-US")} requests)`,
-      target: "no growth",
-      measured: `${(ours.wasmMemoryAfterWarmupBytes / 1024).toFixed(0)} KiB → ${(ours.wasmMemoryEndBytes / 1024).toFixed(0)} KiB over ${ours.wasmVms} VMs`,
-      met: growth <= 0,
-      why:
-        growth <= 0
-          ? undefined
-          : `grew by ${(growth / 1024).toFixed(0)} KiB: something allocated per request is not freed`,
-    });
-  }
+  targets.push(minimalModuleTarget(minimal));
+  const memoryFlat = memoryFlatTarget(ours);
+  if (memoryFlat) targets.push(memoryFlat);
 
   notes.unshift(WASM_HOST_COST_NOTE);
 

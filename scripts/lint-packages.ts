@@ -2,6 +2,7 @@
 // the tarballs: publint (package.json fields, exports, files) for all three (sdk, harness, create-proxy-wasm-as), and @arethetypeswrong/cli for the harness
 // (types and JavaScript resolve for every subpath under Node16 ESM and bundlers; it is ESM-only, so the CommonJS
 // and node10 resolutions are out of scope). The SDK is AssemblyScript source and create-proxy-wasm-as is only a bin, so attw does not apply to them.
+// Then checks that the harness's API reports (harness/api/, scripts/api-report.ts) match what the pack built.
 //   npm run lint:packages          (also run by test/unit/packages.test.ts)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -38,8 +39,18 @@ try {
     run(`publint ${pkg.tarball}`, join(BIN, "publint"), ["run", tarball, "--strict"]);
     if (pkg.attw) run(`attw ${pkg.tarball}`, join(BIN, "attw"), [tarball, "--profile", "esm-only"]);
   }
+  // The pack has just built harness/dist (prepack): its public API must match the committed reports.
+  run("api-report --check (harness/api/)", process.execPath, [
+    join(ROOT, "scripts/api-report.ts"),
+    "--check",
+    "--no-build",
+  ]);
 } finally {
   rmSync(out, { recursive: true, force: true });
 }
-console.log(failures.length === 0 ? "\npackages: publint and attw pass" : `\npackages: FAILED: ${failures.join("; ")}`);
+console.log(
+  failures.length === 0
+    ? "\npackages: publint, attw and the API reports pass"
+    : `\npackages: FAILED: ${failures.join("; ")}`,
+);
 process.exitCode = failures.length === 0 ? 0 : 1;

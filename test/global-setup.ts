@@ -1,6 +1,6 @@
 // Vitest global setup: build every AssemblyScript module (filters and test fixtures) and the emulator's raw-ABI
 // probe once before any test, so no test pays (or times out on) a compile.
-// Owned by the SDK/build room; see scripts/build.ts.
+// The build itself is scripts/build.ts.
 // Also makes sure the system tools the packaging tests drive are installed (Debian packages, installed when root;
 // otherwise the run stops at once with the one command to run), so that `npm test` works on a fresh machine.
 import { existsSync } from "node:fs";

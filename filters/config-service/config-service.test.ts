@@ -2,7 +2,8 @@
 // as two plugins of one EmulatorHost with the same vm_id, as the bootstrap service and the HTTP filter share
 // shared data in Envoy. The configuration endpoint is a TypeScript handler the tests change between polls.
 import { describe, expect, it } from "vitest";
-import { Emulator, EmulatorHost, type CalloutRequest, type CalloutResponse } from "@proxy-wasm-as/harness";
+import { Emulator, type CalloutRequest, type CalloutResponse } from "@proxy-wasm-as/harness";
+import { EmulatorHost } from "@proxy-wasm-as/harness/emulator";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const WASM = filterWasm("config-service");

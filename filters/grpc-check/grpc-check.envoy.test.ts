@@ -12,8 +12,8 @@ import {
   type GrpcUpstreamReply,
   type HttpUpstream,
   type RecordedGrpcCall,
-  type UpstreamEndpoint,
 } from "@proxy-wasm-as/harness";
+import type { UpstreamEndpoint } from "@proxy-wasm-as/harness/traffic";
 import {
   ENVOY_RUNNER,
   customCounter,

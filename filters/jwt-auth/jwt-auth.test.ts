@@ -1,6 +1,7 @@
 // jwt-auth on the emulator: signature, exp/nbf with clock skew, iss/aud, forwarded claims, counters, bad configs.
 import { describe, expect, it } from "vitest";
-import { Emulator, EmulatorHost } from "@proxy-wasm-as/harness";
+import { Emulator } from "@proxy-wasm-as/harness";
+import { EmulatorHost } from "@proxy-wasm-as/harness/emulator";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 import { signJwt } from "./jwt-tokens.ts";
 

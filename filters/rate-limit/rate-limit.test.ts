@@ -1,7 +1,8 @@
 // rate-limit on the emulator: token bucket arithmetic on the virtual clock, 429 headers, client keys, and one
 // bucket shared by several workers (emulators on one EmulatorHost share proxy-wasm shared data).
 import { describe, expect, it } from "vitest";
-import { Emulator, EmulatorHost } from "@proxy-wasm-as/harness";
+import { Emulator } from "@proxy-wasm-as/harness";
+import { EmulatorHost } from "@proxy-wasm-as/harness/emulator";
 import { expectEmulatorRejects, filterWasm } from "../test-support/helpers.ts";
 
 const WASM = filterWasm("rate-limit");

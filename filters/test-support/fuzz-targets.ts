@@ -3,7 +3,8 @@
 // bounded run in CI) and by scripts/fuzz.ts (100,000 requests per filter). tcp-guard, a network filter, has its
 // own TCP fuzz in filters/tcp-guard/tcp-guard.fuzz.test.ts.
 import { readFileSync } from "node:fs";
-import { Emulator, EmulatorHost, type CalloutResponse, type GrpcRequest } from "@proxy-wasm-as/harness";
+import { Emulator, type CalloutResponse, type GrpcRequest } from "@proxy-wasm-as/harness";
+import { EmulatorHost } from "@proxy-wasm-as/harness/emulator";
 import {
   fc,
   hostileBodies,

@@ -10,13 +10,14 @@ import {
   networkWasm,
   startEnvoy,
   startTcpUpstream,
-  validateEnvoyConfig,
   wasmService,
   type EmulatorOptions,
   type Envoy,
   type RunnerKind,
+  runnerKind,
   type WasmPluginOptions,
 } from "@proxy-wasm-as/harness";
+import { validateEnvoyConfig } from "@proxy-wasm-as/harness/envoy";
 
 /** Absolute path of the release build of filter `name` (built by scripts/build.ts before the tests). */
 export function filterWasm(name: string): string {
@@ -24,7 +25,7 @@ export function filterWasm(name: string): string {
 }
 
 /** Real-Envoy runner for the filter tests: $ENVOY_RUNNER, else the fast local process runner. */
-export const ENVOY_RUNNER: RunnerKind = (process.env.ENVOY_RUNNER as RunnerKind | undefined) ?? "process";
+export const ENVOY_RUNNER: RunnerKind = runnerKind();
 
 /**
  * Loads filter `name` on the emulator with `pluginConfig`, expects the configuration to be rejected

@@ -2,7 +2,8 @@
 // one SDK feature per request via `x-case` and reports results as x-r-* request headers or log lines.
 import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
-import { Emulator, propertyUint as uint, propertyDouble as double } from "@proxy-wasm-as/harness";
+import { Emulator } from "@proxy-wasm-as/harness";
+import { propertyUint as uint, propertyDouble as double } from "@proxy-wasm-as/harness/emulator";
 
 const GET = { ":method": "GET", ":path": "/p", ":authority": "example.com", ":scheme": "http" };
 const built = (file: string) => fileURLToPath(new URL(`../../build/${file}`, import.meta.url));

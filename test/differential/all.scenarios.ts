@@ -1,5 +1,5 @@
 // Every differential scenario, by suite (the recorder and the trace replay use the whole list).
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 import { bodies } from "./bodies.scenarios.ts";
 import { cmRouter } from "./cm-router.scenarios.ts";
 import { control, grpcAndTimeouts } from "./control.scenarios.ts";

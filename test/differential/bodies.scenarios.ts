@@ -1,6 +1,6 @@
 // Scenarios: bodies and trailers — buffering (StopIterationAndBuffer), rewriting, chunk boundaries, trailers in
 // both directions and over both protocols.
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 export const bodies: Scenario[] = [
   {

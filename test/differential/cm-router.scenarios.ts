@@ -2,7 +2,7 @@
 // chunk sees over HTTP/1.1 and HTTP/2, the upstream's response headers, routing by prefix, path, regex,
 // :authority and headers (also after the filter changed them), replacing existing headers, upstream.* properties,
 // and the module's own log lines (critical at start, warning level, trailing newline).
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 /** Logs every header map, body chunk and trailer map the filter sees, in both directions. */
 const logEverything = {

@@ -1,6 +1,6 @@
 // Scenarios: stream control — pause and continue (callouts, queues, ticks), local replies from every phase,
 // closing streams, callouts and their failures.
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 export const control: Scenario[] = [
   {

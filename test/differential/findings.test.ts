@@ -3,8 +3,8 @@
 // the emulator only (no Envoy): what the module logged (every header and body chunk, with levels), start-up, and
 // emu.request() against the scenario backend.
 import { describe, expect, test } from "vitest";
+import { Emulator } from "@proxy-wasm-as/harness";
 import {
-  Emulator,
   clientRequestOf,
   normaliseEvent,
   normaliseText,
@@ -13,7 +13,7 @@ import {
   runOnEmulator,
   type Scenario,
   type ScenarioTrace,
-} from "@proxy-wasm-as/harness";
+} from "@proxy-wasm-as/harness/scenario";
 import { ALL_SCENARIOS } from "./all.scenarios.ts";
 import { DIFF_VERSIONS, PROBE_WASM, TRACES_DIR } from "./settings.ts";
 

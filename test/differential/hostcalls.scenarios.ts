@@ -1,6 +1,6 @@
 // Scenarios: the remaining host calls the SDK wraps — properties, shared data, queues, metrics, logging, time,
 // foreign functions — and how a filter failure (trap) is handled under each failure policy.
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 export const hostcalls: Scenario[] = [
   {

@@ -1,5 +1,5 @@
 // Scenarios: header callbacks, header-map host calls and end_of_stream sequences over HTTP/1.1 and HTTP/2.
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 /** Logs the whole map in every header callback, so header order, counts and values are compared too. */
 const logAll = { request_headers: ["pairs"], response_headers: ["pairs"] };

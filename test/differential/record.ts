@@ -3,7 +3,7 @@
 // test/differential/traces/<version>/<scenario>.json and is replayed against the emulator by
 // traces.test.ts (unit project, no Envoy). Re-record after changing a scenario or the probe.
 import { resolve } from "node:path";
-import { recordTraces } from "@proxy-wasm-as/harness";
+import { recordTraces } from "@proxy-wasm-as/harness/scenario";
 import { ALL_SCENARIOS, SUITES } from "./all.scenarios.ts";
 import { DIFF_VERSIONS, PROBE_WASM, TRACES_DIR } from "./settings.ts";
 

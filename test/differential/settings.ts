@@ -1,7 +1,7 @@
 // Settings shared by the differential tests, the recorder and the trace replay (no vitest import: record.ts runs
 // outside vitest).
 import { resolve } from "node:path";
-import { DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION } from "@proxy-wasm-as/harness";
+import { DEFAULT_ENVOY_VERSION, OLDEST_SUPPORTED_ENVOY_VERSION } from "@proxy-wasm-as/harness/envoy";
 
 /** The probe module every scenario configures (built from test/fixtures/diff-probe). */
 export const PROBE_WASM = resolve("build/diff-probe.wasm");

@@ -6,11 +6,11 @@
 // later proxy_done at shutdown); and done() inside on_done answers NotFound (1) and changes nothing.
 import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
-import { Emulator, httpWasm, startEnvoy, startHttpUpstream, type RunnerKind } from "@proxy-wasm-as/harness";
+import { Emulator, httpWasm, runnerKind, startEnvoy, startHttpUpstream } from "@proxy-wasm-as/harness";
 import { DIFF_VERSIONS } from "./settings.ts";
 
 const LIFECYCLE_WASM = resolve("build/root-lifecycle.wasm");
-const RUNNER = (process.env.ENVOY_RUNNER as RunnerKind | undefined) ?? "process";
+const RUNNER = runnerKind();
 const MODES = ["done", "later", "done-inside"] as const;
 
 /** The module's log lines in Envoy, grouped by the thread that ran them (Envoy's log puts the thread id second). */

@@ -5,7 +5,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, test } from "vitest";
-import { CompatibilityTable, EnvoySuite, compareScenario, runOnEmulator, type Scenario } from "@proxy-wasm-as/harness";
+import {
+  CompatibilityTable,
+  EnvoySuite,
+  compareScenario,
+  runOnEmulator,
+  type Scenario,
+} from "@proxy-wasm-as/harness/scenario";
 import { DIFF_VERSIONS, PROBE_WASM } from "./settings.ts";
 
 /** Registers one vitest suite per Envoy version for `scenarios`, named `name`. */

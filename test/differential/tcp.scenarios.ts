@@ -1,5 +1,5 @@
 // Scenarios: network (TCP) filters — data callbacks in both directions, rewriting, connection close.
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 export const tcp: Scenario[] = [
   {

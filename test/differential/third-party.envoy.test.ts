@@ -3,7 +3,7 @@
 // (test/fixtures/add-header) run on the emulator and on real Envoy (every version of the matrix); the test fails
 // with the side-by-side report on any divergence.
 import { describe, expect, test } from "vitest";
-import { runDifferential, type Scenario } from "@proxy-wasm-as/harness";
+import { runDifferential, type Scenario } from "@proxy-wasm-as/harness/scenario";
 import { buildRustFilter } from "../fixtures/rust-filter/build.ts";
 import { DIFF_VERSIONS } from "./settings.ts";
 import { ADD_HEADER_WASM, addHeaderScenarios, rustScenarios } from "./third-party.scenarios.ts";

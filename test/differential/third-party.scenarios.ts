@@ -3,7 +3,7 @@
 // test/fixtures/add-header. They set `plugin` (the module's own configuration) instead of `probe`; the module's log
 // lines are the events.
 import { resolve } from "node:path";
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 /** The AssemblyScript module outside filters/ (built by `npm run build` / the test setup). */
 export const ADD_HEADER_WASM = resolve("build/add-header.wasm");

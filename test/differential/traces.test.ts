@@ -3,7 +3,7 @@
 // milliseconds and without Envoy. Fails on an unexplained divergence (see harness/src/scenario/known-divergences.ts).
 import { existsSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { readTraces, replayTrace } from "@proxy-wasm-as/harness";
+import { readTraces, replayTrace } from "@proxy-wasm-as/harness/scenario";
 import { ALL_SCENARIOS } from "./all.scenarios.ts";
 import { DIFF_VERSIONS, PROBE_WASM, TRACES_DIR } from "./settings.ts";
 

@@ -1,7 +1,8 @@
 // Bad input gets a clear, actionable error fast: a missing Envoy binary, a dead Docker daemon, an image that
 // cannot be had, an unknown runner, and a listener name that does not exist.
 import { afterEach, describe, expect, test } from "vitest";
-import { EnvoyHarnessError, ensureDockerEngine, httpWasm, startEnvoy, startHttpUpstream } from "@proxy-wasm-as/harness";
+import { EnvoyHarnessError, httpWasm, startEnvoy, startHttpUpstream } from "@proxy-wasm-as/harness";
+import { ensureDockerEngine } from "@proxy-wasm-as/harness/envoy";
 import { fixture } from "./support.ts";
 
 const saved = { ...process.env };

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, test } from "vitest";
-import { CACHE_DIR_ENV, cacheRoot, listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness";
+import { CACHE_DIR_ENV, cacheRoot, listEnvoyContainers, listEnvoyProcesses } from "@proxy-wasm-as/harness/envoy";
 import { RUNNERS } from "./support.ts";
 
 const HOLDER = resolve("test/envoy/fixtures/hold-envoy.ts");

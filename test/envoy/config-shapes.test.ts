@@ -4,14 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
-import {
-  EnvoyHarnessError,
-  buildBootstrap,
-  httpWasm,
-  networkWasm,
-  renderBootstrapYaml,
-  validateEnvoyConfig,
-} from "@proxy-wasm-as/harness";
+import { EnvoyHarnessError, httpWasm, networkWasm } from "@proxy-wasm-as/harness";
+import { buildBootstrap, renderBootstrapYaml, validateEnvoyConfig } from "@proxy-wasm-as/harness/envoy";
 import { CONFIG_SHAPES, EXAMPLE_WASM } from "./config-shapes.ts";
 import { fixture } from "./support.ts";
 

@@ -1,6 +1,7 @@
 // The catalogue of config shapes the builder supports. Each renders to envoy-configs/shape-<name>.yaml
 // (readable examples) and is validated by Envoy itself in config-shapes.test.ts.
-import { type EnvoyConfigSpec, httpWasm, networkWasm, wasmService } from "@proxy-wasm-as/harness";
+import { httpWasm, networkWasm, wasmService } from "@proxy-wasm-as/harness";
+import type { EnvoyConfigSpec } from "@proxy-wasm-as/harness/envoy";
 
 /** The module path used in examples; validation substitutes a real module. */
 export const EXAMPLE_WASM = "plugin.wasm";

@@ -9,13 +9,11 @@ import {
   EnvoyRequestTimeoutError,
   EnvoyWorkerStuckError,
   httpWasm,
-  listEnvoyContainers,
-  listEnvoyProcesses,
-  OLDEST_SUPPORTED_ENVOY_VERSION,
   type RunnerKind,
   startEnvoy,
   startHttpUpstream,
 } from "@proxy-wasm-as/harness";
+import { listEnvoyContainers, listEnvoyProcesses, OLDEST_SUPPORTED_ENVOY_VERSION } from "@proxy-wasm-as/harness/envoy";
 import { runProxyWasmAs } from "@proxy-wasm-as/harness/cli";
 import { RUNNERS } from "./support.ts";
 

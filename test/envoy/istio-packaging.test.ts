@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startEnvoy, startHttpUpstream, validateEnvoyConfig, type HttpUpstream } from "@proxy-wasm-as/harness";
+import { startEnvoy, startHttpUpstream, type HttpUpstream } from "@proxy-wasm-as/harness";
+import { validateEnvoyConfig } from "@proxy-wasm-as/harness/envoy";
 import { HEADERS_WASM, RUNNERS, fixture } from "./support.ts";
 import {
   agentCachePath,

@@ -1,5 +1,6 @@
-// The harness works for any proxy-wasm module: the Go-SDK filter of test/fixtures/go-filter (built to
-// build/go-filter.wasm by the build room) runs through real Envoy on both runners.
+// The harness works for any proxy-wasm module: the Go-SDK filter of test/fixtures/go-filter runs through real
+// Envoy on both runners (built to build/go-filter.wasm by test/fixtures/go-filter/build.ts when a Go toolchain
+// and the Go SDK can be had; the Go module proxy here refuses the SDK, so the suite is skipped).
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";

@@ -6,11 +6,11 @@ import {
   cluster,
   httpWasm,
   startGrpcUpstream,
-  localEnvoyImageName,
   startEnvoy,
   startHttpUpstream,
   wasmService,
 } from "@proxy-wasm-as/harness";
+import { localEnvoyImageName } from "@proxy-wasm-as/harness/envoy";
 import { RUNNERS, fixture } from "./support.ts";
 
 const runner = "process" as const;

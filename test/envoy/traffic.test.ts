@@ -5,14 +5,13 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   EnvoyHarnessError,
   type HttpUpstream,
-  decodeGrpcFrame,
-  encodeGrpcFrame,
   httpRequest,
   httpWasm,
   startEnvoy,
   startGrpcUpstream,
   startHttpUpstream,
 } from "@proxy-wasm-as/harness";
+import { decodeGrpcFrame, encodeGrpcFrame } from "@proxy-wasm-as/harness/traffic";
 import { fixture } from "./support.ts";
 
 const runner = "process" as const;

@@ -5,7 +5,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { DEFAULT_ENVOY_VERSION, formatEnvoyTrap, httpWasm, startEnvoy, type RunnerKind } from "@proxy-wasm-as/harness";
+import { httpWasm, startEnvoy, type RunnerKind } from "@proxy-wasm-as/harness";
+import { DEFAULT_ENVOY_VERSION, formatEnvoyTrap } from "@proxy-wasm-as/harness/envoy";
 import { httpRequest } from "@proxy-wasm-as/harness/traffic";
 import { filterMatchers } from "@proxy-wasm-as/harness/vitest";
 import { RUNNERS } from "./support.ts";

@@ -19,14 +19,17 @@ export const Status = {
   BrokenConnection: 11,
   Unimplemented: 12,
 } as const;
+/** One of the values of {@link Status}. */
 export type Status = (typeof Status)[keyof typeof Status];
 
 /** Log levels of proxy_log and proxy_get_log_level. */
 export const LogLevel = { Trace: 0, Debug: 1, Info: 2, Warn: 3, Error: 4, Critical: 5 } as const;
+/** One of the values of {@link LogLevel}. */
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
 
 /** What a stream callback returns (FilterHeadersStatus / FilterDataStatus, §3.2). */
 export const Action = { Continue: 0, Pause: 1, PauseAndWatermark: 2, StopAllAndBuffer: 3 } as const;
+/** One of the values of {@link Action}. */
 export type Action = (typeof Action)[keyof typeof Action];
 
 /** Buffers of proxy_get_buffer_bytes / proxy_set_buffer_bytes / proxy_get_buffer_status. */
@@ -41,9 +44,11 @@ export const BufferType = {
   PluginConfiguration: 7,
   CallData: 8,
 } as const;
+/** One of the values of {@link BufferType}. */
 export type BufferType = (typeof BufferType)[keyof typeof BufferType];
 /** The buffers that belong to a stream (HTTP bodies, TCP data). */
 export const LAST_STREAM_BUFFER = BufferType.UpstreamData;
+/** The highest buffer type ABI 0.2.1 defines: a larger one is BadArgument. */
 export const LAST_BUFFER_TYPE = BufferType.CallData;
 
 /** Header maps of the proxy_*_header_map_* host calls. */
@@ -57,21 +62,26 @@ export const MapType = {
   HttpCallResponseHeaders: 6,
   HttpCallResponseTrailers: 7,
 } as const;
+/** One of the values of {@link MapType}. */
 export type MapType = (typeof MapType)[keyof typeof MapType];
 /** The maps that belong to an HTTP stream; the others exist only inside a callout callback. */
 export const LAST_STREAM_MAP = MapType.HttpResponseTrailers;
+/** The highest map type ABI 0.2.1 defines: a larger one is BadArgument. */
 export const LAST_MAP_TYPE = MapType.HttpCallResponseTrailers;
 
 /** Directions of proxy_continue_stream / proxy_close_stream. */
 export const StreamType = { HttpRequest: 0, HttpResponse: 1, Downstream: 2, Upstream: 3 } as const;
+/** One of the values of {@link StreamType}. */
 export type StreamType = (typeof StreamType)[keyof typeof StreamType];
 
 /** Peers of proxy_on_downstream/upstream_connection_close. */
 export const PeerType = { Unknown: 0, Local: 1, Remote: 2 } as const;
+/** One of the values of {@link PeerType}. */
 export type PeerType = (typeof PeerType)[keyof typeof PeerType];
 
 /** Metric kinds of proxy_define_metric. */
 export const MetricType = { Counter: 0, Gauge: 1, Histogram: 2 } as const;
+/** One of the values of {@link MetricType}. */
 export type MetricType = (typeof MetricType)[keyof typeof MetricType];
 
 /** gRPC status codes (0–16) of proxy_send_local_response and gRPC callouts. */
@@ -94,6 +104,7 @@ export const GrpcStatus = {
   DataLoss: 15,
   Unauthenticated: 16,
 } as const;
+/** One of the values of {@link GrpcStatus}. */
 export type GrpcStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
 
 /** WASI preview1 errno values the emulator returns. */
@@ -106,6 +117,7 @@ export const WasiErrno = {
   Nosys: 52,
   Notsup: 58,
 } as const;
+/** One of the values of {@link WasiErrno}. */
 export type WasiErrno = (typeof WasiErrno)[keyof typeof WasiErrno];
 
 /** WASI clock ids of clock_time_get. */

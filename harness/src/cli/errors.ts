@@ -1,21 +1,18 @@
 // The error every CLI command throws for bad input, and how any harness error becomes what the user reads.
+import { HarnessError, type HarnessErrorOptions, messageWithoutHint } from "../errors.ts";
 
 /** A usage or input error of a `proxy-wasm-as` command: printed as one line plus its `hint`, exit code 1 (2 for usage). */
-export class CliError extends Error {
-  override name = "CliError";
-  /** What the user can do about it (may be empty). */
-  readonly hint: string;
+export class CliError extends HarnessError {
   /** The process exit code: 2 for usage errors, 1 otherwise. */
   readonly exitCode: number;
 
-  constructor(message: string, options: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.hint = options.hint ?? "";
+  constructor(message: string, options: HarnessErrorOptions & { exitCode?: number } = {}) {
+    super(message, options);
     this.exitCode = options.exitCode ?? 1;
   }
 }
 
-/** The harness's error families (EnvoyHarnessError, PackagingError, BuildError, CliError) all carry a `hint`. */
+/** Every {@link HarnessError} carries a `hint`; other libraries' errors may too. */
 function hintOf(error: Error): string | undefined {
   const hint = (error as { hint?: unknown }).hint;
   return typeof hint === "string" ? hint : undefined;
@@ -26,7 +23,8 @@ function hintOf(error: Error): string | undefined {
  * `error: <message>` plus `hint: <hint>` for CLI errors. Unexpected errors keep their stack so they can be reported.
  */
 export function describeError(error: unknown): string {
-  if (error instanceof CliError) return `error: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ""}`;
+  if (error instanceof CliError)
+    return `error: ${messageWithoutHint(error)}${error.hint ? `\nhint: ${error.hint}` : ""}`;
   if (error instanceof Error && hintOf(error) !== undefined) return `error: ${error.message}`;
   if (error instanceof Error) return `error: ${error.stack ?? error.message}`;
   return `error: ${String(error)}`;

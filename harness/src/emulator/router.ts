@@ -5,6 +5,7 @@
 // (test/differential/traces/<version>/<scenario>.json).
 import { EmulatorUsageError } from "./errors.ts";
 import type { HeaderMap } from "./header-map.ts";
+import { DEFAULT_CLUSTER } from "../defaults.ts";
 
 /**
  * How a string is matched (Envoy's StringMatcher). `regex` is a full match (Envoy's RE2 `safe_regex`); it runs here
@@ -42,8 +43,7 @@ export type RouteDecision =
   | { readonly kind: "route"; readonly cluster: string }
   | { readonly kind: "no-route"; readonly status: 404; readonly details: "route_not_found" };
 
-/** The cluster of the catch-all route when the emulator's options name none. */
-export const DEFAULT_CLUSTER = "upstream";
+export { DEFAULT_CLUSTER };
 
 const NO_ROUTE: RouteDecision = { kind: "no-route", status: 404, details: "route_not_found" };
 

@@ -10,10 +10,11 @@ import {
 } from "testcontainers";
 import { reapLeftoverContainers, removeContainerNow, track } from "./cleanup.ts";
 import { EnvoyHarnessError } from "./errors.ts";
-import { ENVOY_PATH_IN_IMAGE, ensureEnvoyImage } from "./image.ts";
+import { ensureEnvoyImage } from "./image.ts";
 import type { EnvoyLog } from "./log.ts";
 import { envoyArgs, type LaunchedEnvoy, type PreparedRunner, type RunnerOptions } from "./runner.ts";
 import { HARNESS_LABEL, OWNER_PID_LABEL, envoyVersion } from "./settings.ts";
+import { setting } from "../settings.ts";
 
 const CONFIG_IN_CONTAINER = "/etc/envoy/envoy.yaml";
 
@@ -70,7 +71,7 @@ async function launchContainer(
   options: RunnerOptions,
   log: EnvoyLog,
 ): Promise<LaunchedEnvoy> {
-  const entrypoint = process.env.ENVOY_IMAGE_ENTRYPOINT ?? ENVOY_PATH_IN_IMAGE;
+  const entrypoint = setting("ENVOY_IMAGE_ENTRYPOINT");
   let started: StartedTestContainer;
   try {
     started = await new GenericContainer(image)

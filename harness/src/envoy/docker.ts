@@ -9,6 +9,7 @@ import { aptInstall, canAptInstall, hasCommand } from "./apt.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
 import { withFileLock } from "./lock.ts";
 import { cacheRoot } from "./settings.ts";
+import { setting } from "../settings.ts";
 
 const DEFAULT_SOCKET = "/var/run/docker.sock";
 /** Flags dockerd is started with when the harness starts it (no bridge: containers use host networking). */
@@ -31,7 +32,7 @@ export function configureTestcontainersEnvironment(): void {
  * the socket (only for the default socket); otherwise throws an {@link EnvoyHarnessError} with the commands to run.
  */
 export async function ensureDockerEngine(): Promise<void> {
-  const host = process.env.DOCKER_HOST;
+  const host = setting("DOCKER_HOST");
   if (host && !host.startsWith("unix://")) return;
   const socket = host ? host.slice("unix://".length) : DEFAULT_SOCKET;
   if (await pingDocker(socket)) return;

@@ -1,5 +1,6 @@
 // Errors the envoy layer throws. Every one says what went wrong and what to do about it.
 import { HarnessError, type HarnessErrorOptions } from "../errors.ts";
+import { settingEnabled } from "../settings.ts";
 
 /** A line the module logged with `proxy_log`, as an error shows it. */
 export interface ModuleLogLine {
@@ -51,6 +52,6 @@ export class EnvoyHarnessError extends HarnessError {
 
 /** Writes one progress line for a long step (download, image build, Docker install) to stderr. */
 export function progress(message: string): void {
-  if (process.env.ENVOY_HARNESS_QUIET === "1") return;
+  if (settingEnabled("ENVOY_HARNESS_QUIET")) return;
   process.stderr.write(`[envoy-harness] ${message}\n`);
 }

@@ -10,11 +10,12 @@ import { EnvoyHarnessError, progress } from "./errors.ts";
 import { withFileLock } from "./lock.ts";
 import { ensureEnvoyBinary } from "./provision.ts";
 import { HARNESS_LABEL, cacheRoot, envoyVersion } from "./settings.ts";
+import { ENVIRONMENT_SETTINGS, setting } from "../settings.ts";
 
 const execFileAsync = promisify(execFile);
 
 /** Where the Envoy binary sits in every image the harness runs (user images: override with ENVOY_IMAGE_ENTRYPOINT). */
-export const ENVOY_PATH_IN_IMAGE = "/usr/local/bin/envoy";
+export const ENVOY_PATH_IN_IMAGE: string = ENVIRONMENT_SETTINGS.ENVOY_IMAGE_ENTRYPOINT.default;
 
 /** Options of {@link ensureEnvoyImage}. */
 export interface EnvoyImageOptions {
@@ -37,7 +38,7 @@ export function localEnvoyImageName(version: string): string {
  * Needs a Docker daemon ({@link ensureDockerEngine} is called). Concurrent callers share one build.
  */
 export async function ensureEnvoyImage(options: EnvoyImageOptions = {}): Promise<string> {
-  const userImage = options.image ?? process.env.ENVOY_IMAGE;
+  const userImage = options.image ?? (setting("ENVOY_IMAGE") || undefined);
   await ensureDockerEngine();
   configureTestcontainersEnvironment();
   if (userImage) return userImage;

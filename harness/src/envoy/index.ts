@@ -63,7 +63,9 @@ export {
   OLDEST_SUPPORTED_ENVOY_VERSION,
   HARNESS_LABEL,
   CACHE_DIR_ENV,
+  DEFAULT_RUNNER,
   cacheRoot,
+  runnerKind,
 } from "./settings.ts";
 export type { RunnerKind } from "./settings.ts";
 export type { RunnerOptions } from "./runner.ts";

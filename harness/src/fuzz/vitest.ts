@@ -2,6 +2,7 @@
 // and replay (the report prints the shrunk request readably, plus the seed and path that replay it).
 import { test } from "@fast-check/vitest";
 import { FuzzFailure, type FuzzOptions, FuzzTarget, formatFailure, requestsOf } from "./check.ts";
+import { setting } from "../settings.ts";
 
 /** Options of {@link fuzzTest}: what to fuzz, plus fast-check's run settings. */
 export interface FuzzTestOptions extends FuzzOptions {
@@ -20,7 +21,7 @@ export interface FuzzTestOptions extends FuzzOptions {
  */
 export function fuzzTest(name: string, options: FuzzTestOptions): void {
   let target: FuzzTarget | undefined;
-  const numRuns = Number(process.env.FUZZ_RUNS) || options.numRuns || 200;
+  const numRuns = Number(setting("FUZZ_RUNS")) || options.numRuns || 200;
   test.prop([requestsOf(options)], { numRuns, seed: options.seed, path: options.path })(
     name,
     (request) => {

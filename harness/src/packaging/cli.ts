@@ -1,23 +1,26 @@
 // `proxy-wasm-as istio <command>`: package, push, check and deploy proxy-wasm filters to Istio.
 // Thin layer over the packaging API: parses arguments, calls it, prints results; every error is a
 // PackagingError message with a fix, printed without a stack trace.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify } from "yaml";
 import { pinnedIstioMinors, pinnedIstioVersion } from "./crds.ts";
 import { orderLikeIstio, renderIstioFilter, type RenderIstioOptions } from "./envoy-render.ts";
 import { PackagingError } from "./errors.ts";
 import { IMAGE_FORMATS, packageWasm, writeOciLayout, type ImageFormat } from "./image.ts";
-import { pullWasmLikeIstio } from "./istio-fetch.ts";
+import { ISTIO_MAX_WASM_BYTES, pullWasmLikeIstio } from "./istio-fetch.ts";
 import { DEFAULT_ISTIO_VERSION, describeVersion, REALM_CHECK_VERSIONS } from "./istio-versions.ts";
-import { pushImage, type RegistryOptions } from "./registry.ts";
+import { DEFAULT_REGISTRY_TIMEOUT_MS, pushImage, type RegistryOptions } from "./registry.ts";
 import {
   buildTrafficExtension,
   buildWasmPlugin,
+  MAX_YAML_ALIASES,
   parseResourcesYaml,
   resourcesToYaml,
   type PluginMetadata,
 } from "./wasmplugin.ts";
+import { setting } from "../settings.ts";
 
 const help = () => `Usage: proxy-wasm-as istio <command> [options]
 
@@ -30,12 +33,16 @@ Commands:
       --format, --root-id as above
       --username <u>     registry user (basic auth or token service); password from --password or $REGISTRY_PASSWORD
       --plain-http       talk HTTP (default only for loopback registries)
+      --timeout <s>      seconds each registry request may take, connect to last byte (default ${DEFAULT_REGISTRY_TIMEOUT_MS / 1000},
+                         istio-agent's pull deadline)
   check <host[:port]/repo:tag>            Pull like istio-agent does and say whether Istio accepts it, and why not
       --sha256 <hex>     the WasmPlugin sha256: compared with the manifest digest, as the agent does
       --out <file.wasm>  save the module Istio would load
       --istio-version <v>  whose agent rules apply, e.g. 1.29.1 (default ${DEFAULT_ISTIO_VERSION}); auth realms are
                          checked from ${REALM_CHECK_VERSIONS}
-      --username/--password/--plain-http as for push
+      --max-layer-bytes <n>  most bytes of a layer, downloaded and uncompressed (default 268435456 = 256 MiB,
+                         istio-agent's ISTIO_WASM_MAX_BINARY_SIZE_BYTES); past it the image is refused
+      --username/--password/--plain-http/--timeout as for push
   wasmplugin --name <n> --url <url>       Print a validated WasmPlugin (and/or TrafficExtension) YAML
       --metadata <file>  JSON/YAML with PluginMetadata fields (flags override it)
       --namespace <ns>   --sha256 <hex>   --plugin-name <root id>
@@ -68,6 +75,8 @@ const OPTIONS = {
   username: { type: "string" },
   password: { type: "string" },
   "plain-http": { type: "boolean" },
+  timeout: { type: "string" },
+  "max-layer-bytes": { type: "string" },
   sha256: { type: "string" },
   metadata: { type: "string" },
   name: { type: "string" },
@@ -183,17 +192,78 @@ function imageOptions(values: Values) {
 }
 
 function registryOptions(values: Values): RegistryOptions {
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new PackagingError(`--timeout must be a positive number of seconds (got "${values.timeout}")`, {
+      hint: `e.g. --timeout 60 for a slow registry (default ${DEFAULT_REGISTRY_TIMEOUT_MS / 1000})`,
+    });
+  }
   return {
     username: values.username,
-    password: values.password ?? process.env.REGISTRY_PASSWORD,
+    password: values.password ?? (setting("REGISTRY_PASSWORD") || undefined),
     scheme: values["plain-http"] ? "http" : undefined,
+    ...(timeout !== undefined ? { timeoutMs: Math.round(timeout * 1000) } : {}),
   };
+}
+
+function maxLayerBytes(values: Values): number | undefined {
+  const text = values["max-layer-bytes"];
+  if (text === undefined) return undefined;
+  const bytes = Number(text);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new PackagingError(`--max-layer-bytes must be a positive whole number of bytes (got "${text}")`, {
+      hint: `e.g. --max-layer-bytes ${512 * 1024 * 1024} for 512 MiB (default ${ISTIO_MAX_WASM_BYTES}, Istio's)`,
+    });
+  }
+  return bytes;
+}
+
+/** Writes a file the user named with --out; a missing folder or a folder in the way is a one-line error. */
+async function writeOutput(path: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await writeFile(path, data);
+  } catch (cause) {
+    throw new PackagingError(`cannot write --out ${path}: ${describeFsError(cause)}`, {
+      hint:
+        (cause as NodeJS.ErrnoException).code === "EISDIR"
+          ? "--out names the file to write, not a folder: add a file name (e.g. --out <folder>/plugin.yaml)"
+          : (cause as NodeJS.ErrnoException).code === "ENOENT"
+            ? `create the folder first (mkdir -p ${dirname(path)}) or pass a path in an existing folder`
+            : "pass a path you can write to",
+      cause,
+    });
+  }
+}
+
+/** "no such file or directory" rather than Node's "ENOENT: no such file or directory, open '…'". */
+function describeFsError(cause: unknown): string {
+  const error = cause as NodeJS.ErrnoException;
+  const reasons: Record<string, string> = {
+    ENOENT: "no such file or folder",
+    EISDIR: "it is a folder",
+    ENOTDIR: "a part of the path is a file, not a folder",
+    EEXIST: "a file is in the way",
+    EACCES: "permission denied",
+  };
+  return (error.code && reasons[error.code]) ?? error.message;
 }
 
 async function packageCommand([wasmPath]: string[], values: Values, print: (t: string) => void): Promise<number> {
   if (!values.out) throw new PackagingError("package needs --out <dir> (the OCI layout directory to write)");
   const image = packageWasm(await readWasm(wasmPath!), imageOptions(values));
-  await writeOciLayout(image, values.out, values.tag ?? "latest");
+  if ((await stat(values.out).catch(() => undefined))?.isFile()) {
+    throw new PackagingError(`--out ${values.out} is a file, but an OCI image layout is a folder`, {
+      hint: "pass a folder path for --out (new, or an OCI layout to add the tag to)",
+    });
+  }
+  try {
+    await writeOciLayout(image, values.out, values.tag ?? "latest");
+  } catch (cause) {
+    throw new PackagingError(`cannot write the OCI layout to --out ${values.out}: ${describeFsError(cause)}`, {
+      hint: "--out names a folder (new, or an OCI layout to add the tag to), not a file: pass a folder path",
+      cause,
+    });
+  }
   print(`wrote ${image.format} image ${image.digest} to ${values.out} (tag ${values.tag ?? "latest"})`);
   print(`sha256 for the WasmPlugin: ${image.digest.slice(7)}`);
   return 0;
@@ -221,6 +291,7 @@ async function checkCommand([reference]: string[], values: Values, print: (t: st
     ...registryOptions(values),
     sha256: values.sha256,
     istioVersion: version,
+    maxLayerBytes: maxLayerBytes(values),
   });
   print(
     `Istio ${describeVersion(version)} accepts ${reference}: ${pulled.variant} image, manifest ${pulled.digest}, module ${pulled.wasm.length} bytes`,
@@ -228,7 +299,7 @@ async function checkCommand([reference]: string[], values: Values, print: (t: st
   if (pulled.plainHttpFallback)
     print("note: the registry answered HTTPS in plain HTTP; istio-agent falls back to plain HTTP the same way");
   if (values.out) {
-    await writeFile(values.out, pulled.wasm);
+    await writeOutput(values.out, pulled.wasm);
     print(`module written to ${values.out}`);
   }
   return 0;
@@ -246,7 +317,7 @@ async function wasmPluginCommand(values: Values, print: (t: string) => void): Pr
   ];
   const yaml = resourcesToYaml(resources);
   if (values.out) {
-    await writeFile(values.out, yaml);
+    await writeOutput(values.out, yaml);
     print(`wrote ${resources.map((r) => r.kind).join(" and ")} to ${values.out}`);
   } else print(yaml.trimEnd());
   return 0;
@@ -257,7 +328,10 @@ async function envoyCommand([file]: string[], values: Values, print: (t: string)
   try {
     text = await readFile(file!, "utf8");
   } catch (cause) {
-    throw new PackagingError(`cannot read ${file}: ${(cause as Error).message}`, { cause });
+    throw new PackagingError(`cannot read ${file}: ${describeFsError(cause)}`, {
+      hint: "pass the WasmPlugin YAML written by `npx proxy-wasm-as istio wasmplugin --out <file.yaml>`",
+      cause,
+    });
   }
   const stage = values.stage ?? "agent";
   if (stage !== "agent" && stage !== "istiod")
@@ -280,9 +354,14 @@ async function metadataFrom(values: Values): Promise<PluginMetadata> {
   let base: Partial<PluginMetadata> = {};
   if (values.metadata) {
     try {
-      base = parseYaml(await readFile(values.metadata, "utf8")) as Partial<PluginMetadata>;
+      base = parseYaml(await readFile(values.metadata, "utf8"), {
+        maxAliasCount: MAX_YAML_ALIASES,
+      }) as Partial<PluginMetadata>;
     } catch (cause) {
-      throw new PackagingError(`cannot read metadata file ${values.metadata}: ${(cause as Error).message}`, { cause });
+      throw new PackagingError(
+        `cannot read metadata file ${values.metadata}: ${(cause as Error).message.split("\n")[0]}`,
+        { hint: "pass a JSON or YAML file with PluginMetadata fields (see --help)", cause },
+      );
     }
   }
   const m: Record<string, unknown> = { ...base };
@@ -318,7 +397,17 @@ async function metadataFrom(values: Values): Promise<PluginMetadata> {
 }
 
 async function jsonObject(text: string): Promise<Record<string, unknown>> {
-  const source = text.startsWith("@") ? await readFile(text.slice(1), "utf8") : text;
+  let source = text;
+  if (text.startsWith("@")) {
+    try {
+      source = await readFile(text.slice(1), "utf8");
+    } catch (cause) {
+      throw new PackagingError(`cannot read --config file ${text.slice(1)}: ${describeFsError(cause)}`, {
+        hint: `check the path after @ (relative to ${process.cwd()}), or pass the JSON itself: --config '{"header":"x-hello"}'`,
+        cause,
+      });
+    }
+  }
   try {
     return JSON.parse(source) as Record<string, unknown>;
   } catch (cause) {

@@ -27,7 +27,9 @@ type FailurePolicy = NonNullable<WasmPluginOptions["failurePolicy"]>;
 
 /** VM env keys istiod adds (pkg/model/wasm.go). */
 export const WASM_RESOURCE_VERSION_ENV = "ISTIO_META_WASM_PLUGIN_RESOURCE_VERSION";
+/** The VM env key istiod sets to the WasmPlugin's image pull secret. */
 export const WASM_PULL_SECRET_ENV = "ISTIO_META_WASM_IMAGE_PULL_SECRET";
+/** The VM env key istiod sets to the WasmPlugin's image pull policy. */
 export const WASM_PULL_POLICY_ENV = "ISTIO_META_WASM_IMAGE_PULL_POLICY";
 
 /** Prefix of every VM env key istio-agent strips before Envoy sees the config (bootstrap.IstioMetaPrefix). */
@@ -35,7 +37,9 @@ export const ISTIO_META_PREFIX = "ISTIO_META_";
 
 /** ECDS name prefixes (pilot/pkg/model/extensions.go) and the suffix of WasmPlugins translated in 1.30+. */
 export const WASMPLUGIN_RESOURCE_PREFIX = "extensions.istio.io/wasmplugin/";
+/** The ECDS name prefix of a TrafficExtension's filter. */
 export const TRAFFIC_EXTENSION_RESOURCE_PREFIX = "extensions.istio.io/trafficextension/";
+/** The suffix of a WasmPlugin istiod translates into a TrafficExtension (Istio 1.30+). */
 export const TRANSLATED_WASMPLUGIN_SUFFIX = "~istio-translated-wasmplugin";
 
 /** Where istio-agent stores fetched modules (constants.IstioDataDir). */

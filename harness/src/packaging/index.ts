@@ -15,7 +15,16 @@ import * as mediaTypes from "./media-types.ts";
 export { mediaTypes };
 export { packageWasm, writeOciLayout, sha256Digest, assertWasmBinary, imageFromParts, IMAGE_FORMATS } from "./image.ts";
 export type { Descriptor, ImageFormat, ImageManifest, PackageOptions, WasmImage } from "./image.ts";
-export { pushImage, fetchManifest, fetchBlob, parseReference, formatReference } from "./registry.ts";
+export {
+  pushImage,
+  fetchManifest,
+  fetchBlob,
+  parseReference,
+  formatReference,
+  DEFAULT_REGISTRY_TIMEOUT_MS,
+  DEFAULT_MAX_BLOB_BYTES,
+  MAX_MANIFEST_BYTES,
+} from "./registry.ts";
 export type { FetchedManifest, ImageReference, PushResult, RegistryOptions } from "./registry.ts";
 export {
   pullWasmLikeIstio,
@@ -23,7 +32,7 @@ export {
   extractFromImageLikeIstio,
   ISTIO_MAX_WASM_BYTES,
 } from "./istio-fetch.ts";
-export type { IstioExtraction, IstioImageVariant, IstioPullOptions } from "./istio-fetch.ts";
+export type { IstioExtractOptions, IstioExtraction, IstioImageVariant, IstioPullOptions } from "./istio-fetch.ts";
 export { unsafeRealmReason } from "./realm.ts";
 export {
   DEFAULT_ISTIO_VERSION,

@@ -3,6 +3,7 @@
 // plugin.wasm; OCI manifest ⇒ first the same with the OCI tar+gzip type ("compat"), else exactly two layers,
 // one of them the raw wasm content type ("oci" artifact). An index resolves to its linux/amd64 child.
 // Anything else is refused with Istio's reason plus what to do about it.
+import { messageWithoutHint } from "../errors.ts";
 import { PackagingError } from "./errors.ts";
 import { assertWasmBinary, type Descriptor, type ImageManifest, type WasmImage } from "./image.ts";
 import * as mt from "./media-types.ts";
@@ -16,7 +17,7 @@ import {
   type IstioVersion,
 } from "./istio-versions.ts";
 import { unsafeRealmReason } from "./realm.ts";
-import { gunzip, readTar } from "./tar.ts";
+import { findInTarGz, LISTED_NAMES, TarLimitError } from "./tar.ts";
 
 /** Which of Istio's three accepted layouts an image matched. */
 export type IstioImageVariant = "docker-compat" | "oci-compat" | "oci-artifact";
@@ -38,6 +39,18 @@ export interface IstioPullOptions extends RegistryOptions {
   sha256?: string;
   /** Istio version whose istio-agent rules apply (realm checks from 1.27.8/1.28.5/1.29.1/1.30), a pinned minor; default {@link DEFAULT_ISTIO_VERSION}. */
   istioVersion?: string | IstioVersion;
+  /**
+   * Most bytes of a layer: of its download and of a compat layer's uncompressed tar stream (istio-agent cuts both at
+   * `ISTIO_WASM_MAX_BINARY_SIZE_BYTES`); default {@link ISTIO_MAX_WASM_BYTES}. Sets
+   * {@link RegistryOptions.maxBlobBytes} unless that is given.
+   */
+  maxLayerBytes?: number;
+}
+
+/** Options of {@link extractWasmLikeIstio}. */
+export interface IstioExtractOptions {
+  /** See {@link IstioPullOptions.maxLayerBytes}; default {@link ISTIO_MAX_WASM_BYTES}. */
+  maxLayerBytes?: number;
 }
 
 /** Istio's binary size cap (`ISTIO_WASM_MAX_BINARY_SIZE_BYTES` default, 256 MiB). */
@@ -68,7 +81,9 @@ export async function pullWasmLikeIstio(reference: string, options: IstioPullOpt
       );
     }
   };
-  let session = new RegistrySession(ref, { ...options, checkChallenge }, "pull");
+  const maxLayerBytes = options.maxLayerBytes ?? ISTIO_MAX_WASM_BYTES;
+  const sessionOptions = { maxBlobBytes: maxLayerBytes, ...options, checkChallenge };
+  let session = new RegistrySession(ref, sessionOptions, "pull");
   let manifest: FetchedManifest;
   let plainHttpFallback = false;
   try {
@@ -76,7 +91,7 @@ export async function pullWasmLikeIstio(reference: string, options: IstioPullOpt
   } catch (err) {
     // istio-agent (imagefetcher.go PrepareFetch) retries with plain HTTP when the server "gave HTTP response" to TLS.
     if (options.scheme !== undefined || session.base.protocol !== "https:" || !answeredTlsInPlainHttp(err)) throw err;
-    session = new RegistrySession(ref, { ...options, checkChallenge, scheme: "http" }, "pull");
+    session = new RegistrySession(ref, { ...sessionOptions, scheme: "http" }, "pull");
     manifest = await session.manifest(ref.digest ?? ref.tag ?? "latest");
     plainHttpFallback = true;
   }
@@ -84,7 +99,7 @@ export async function pullWasmLikeIstio(reference: string, options: IstioPullOpt
     manifest = await session.manifest(linuxAmd64Child(manifest).digest);
   }
   if (options.sha256 !== undefined) checkSha256(options.sha256, manifest.digest, reference);
-  const extracted = await extractWasmLikeIstio(manifest, (digest) => session.blob(digest));
+  const extracted = await extractWasmLikeIstio(manifest, (digest) => session.blob(digest), { maxLayerBytes });
   return plainHttpFallback ? { ...extracted, plainHttpFallback } : extracted;
 }
 
@@ -126,30 +141,37 @@ export function extractFromImageLikeIstio(image: WasmImage): Promise<IstioExtrac
 export async function extractWasmLikeIstio(
   manifest: FetchedManifest,
   readBlob: (digest: string) => Promise<Buffer>,
+  options: IstioExtractOptions = {},
 ): Promise<IstioExtraction> {
-  const parsed = JSON.parse(manifest.bytes.toString("utf8")) as Partial<ImageManifest>;
-  const layers: Descriptor[] = parsed.layers ?? [];
+  const maxTarBytes = options.maxLayerBytes ?? ISTIO_MAX_WASM_BYTES;
+  const parsed = manifestShape(manifest);
+  const layers = parsed.layers;
   const mediaType = parsed.mediaType ?? manifest.mediaType;
   let variant: IstioImageVariant;
   let wasm: Buffer;
   if (mediaType === mt.DOCKER_MANIFEST) {
-    const reason = await lastLayerPlugin(layers, mt.DOCKER_LAYER_TAR_GZIP, readBlob);
-    if (typeof reason === "string") {
-      throw refusal(`could not extract Wasm file from the image as Docker container: ${reason}`, layers);
+    const reason = await lastLayerPlugin(layers, mt.DOCKER_LAYER_TAR_GZIP, readBlob, maxTarBytes);
+    if (!Buffer.isBuffer(reason)) {
+      throw refusal(
+        `could not extract Wasm file from the image as Docker container: ${reasonText(reason)}`,
+        layers,
+        reason,
+      );
     }
     variant = "docker-compat";
     wasm = reason;
   } else if (mediaType === mt.OCI_MANIFEST || mediaType === "") {
-    const compat = await lastLayerPlugin(layers, mt.OCI_LAYER_TAR_GZIP, readBlob);
-    if (typeof compat !== "string") {
+    const compat = await lastLayerPlugin(layers, mt.OCI_LAYER_TAR_GZIP, readBlob, maxTarBytes);
+    if (Buffer.isBuffer(compat)) {
       variant = "oci-compat";
       wasm = compat;
     } else {
       const artifact = artifactModule(layers);
       if (typeof artifact === "string") {
         throw refusal(
-          `could not parse as compat variant: ${compat}; could not parse as oci variant: ${artifact}`,
+          `could not parse as compat variant: ${reasonText(compat)}; could not parse as oci variant: ${artifact}`,
           layers,
+          compat,
         );
       }
       variant = "oci-artifact";
@@ -189,25 +211,80 @@ function checkSha256(expected: string, actual: string, reference: string): void 
   }
 }
 
-/** Istio's compat rule: the LAST layer has `layerType` and its tar holds a file with basename plugin.wasm. Returns the module or the reason. */
+/**
+ * Istio's compat rule: the LAST layer has `layerType` and its tar holds a file with basename plugin.wasm. Returns the
+ * module, the reason it is refused, or the {@link TarLimitError} when the layer limit cut the tar first.
+ */
 async function lastLayerPlugin(
   layers: Descriptor[],
   layerType: string,
   readBlob: (digest: string) => Promise<Buffer>,
-): Promise<Buffer | string> {
+  maxTarBytes: number,
+): Promise<Buffer | string | TarLimitError> {
   if (layers.length === 0) return "number of layers must be greater than zero";
   const last = layers[layers.length - 1]!;
   if (last.mediaType !== layerType) return `invalid media type ${last.mediaType} (expect ${layerType})`;
-  let files: ReturnType<typeof readTar>;
+  const blob = await readBlob(last.digest);
+  let search: Awaited<ReturnType<typeof findInTarGz>>;
   try {
-    files = readTar(gunzip(await readBlob(last.digest), `layer ${last.digest}`));
+    search = await findInTarGz(blob, (name) => name.split("/").pop() === mt.COMPAT_WASM_FILE, {
+      maxTarBytes,
+      what: `layer ${last.digest}`,
+    });
   } catch (err) {
+    if (err instanceof TarLimitError) return err;
     return err instanceof PackagingError ? err.message.split("\n")[0]! : String(err);
   }
-  const plugin = files.find((f) => f.name.split("/").pop() === mt.COMPAT_WASM_FILE);
-  return plugin
-    ? Buffer.from(plugin.data)
-    : `${mt.COMPAT_WASM_FILE} not found in the image (last layer has: ${files.map((f) => f.name).join(", ") || "no files"})`;
+  if (search.found) return Buffer.from(search.found.data);
+  const more = search.fileCount > LISTED_NAMES ? `, … (${search.fileCount} files)` : "";
+  return `${mt.COMPAT_WASM_FILE} not found in the image (last layer has: ${search.names.join(", ") || "no files"}${more})`;
+}
+
+/**
+ * The manifest's JSON with the shape Istio needs (an object whose `layers` is a list of descriptors with a media
+ * type and a sha256 digest). Throws a {@link PackagingError} naming the first thing wrong: what a registry serves is
+ * untrusted input.
+ */
+function manifestShape(manifest: FetchedManifest): { mediaType?: string; layers: Descriptor[] } {
+  const parsed = parseJson(manifest);
+  const refuse = (what: string) =>
+    new PackagingError(`manifest ${manifest.digest} ${what}, so Istio cannot read the image`, {
+      hint: `the registry holds a damaged or hand-made manifest; ${REBUILD_HINT} and push it again`,
+    });
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw refuse(`is ${describeJson(parsed)}, not a JSON object`);
+  const { mediaType, layers = [] } = parsed as Partial<Record<keyof ImageManifest, unknown>>;
+  if (mediaType !== undefined && typeof mediaType !== "string")
+    throw refuse(`has a "mediaType" that is ${describeJson(mediaType)}, not a string`);
+  if (!Array.isArray(layers)) throw refuse(`has "layers" that is ${describeJson(layers)}, not a list`);
+  layers.forEach((layer: unknown, i) => {
+    if (typeof layer !== "object" || layer === null || Array.isArray(layer))
+      throw refuse(`has layers[${i}] that is ${describeJson(layer)}, not a descriptor {mediaType, digest, size}`);
+    const { mediaType: type, digest } = layer as Partial<Record<keyof Descriptor, unknown>>;
+    if (typeof type !== "string") throw refuse(`has layers[${i}].mediaType that is ${describeJson(type)}`);
+    if (typeof digest !== "string" || !/^sha256:[a-f0-9]{64}$/.test(digest))
+      throw refuse(`has layers[${i}].digest that is ${describeJson(digest)}, not sha256:<64 hex>`);
+  });
+  return { mediaType: mediaType as string | undefined, layers: layers as Descriptor[] };
+}
+
+function parseJson(manifest: FetchedManifest): unknown {
+  try {
+    return JSON.parse(manifest.bytes.toString("utf8"));
+  } catch (cause) {
+    throw new PackagingError(
+      `manifest ${manifest.digest} is not valid JSON (${(cause as Error).message}), so Istio cannot read the image`,
+      { hint: `the registry holds a damaged or hand-made manifest; ${REBUILD_HINT} and push it again`, cause },
+    );
+  }
+}
+
+/** A short description of a JSON value for messages: `null`, `a string`, `a number`, `a list`, … */
+function describeJson(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "missing";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 /** Istio's "oci" variant rule: exactly two layers, one of the wasm content type. Returns that layer or the reason. */
@@ -219,8 +296,19 @@ function artifactModule(layers: Descriptor[]): Descriptor | string {
   );
 }
 
-/** Builds the refusal: Istio's own reason, then a diagnosis of the common wrong layouts. */
-function refusal(istioReason: string, layers: Descriptor[]): PackagingError {
+/** What Istio says when the compat rule fails: the reason, or for a layer cut at the limit, Go's tar reader's error. */
+function reasonText(reason: string | TarLimitError): string {
+  return typeof reason === "string" ? reason : "could not extract wasm binary: unexpected EOF";
+}
+
+/** Builds the refusal: Istio's own reason, then a diagnosis of the common wrong layouts (or of the layer limit). */
+function refusal(istioReason: string, layers: Descriptor[], compat?: string | TarLimitError): PackagingError {
+  if (compat instanceof TarLimitError) {
+    return new PackagingError(
+      `Istio would refuse this image: ${messageWithoutHint(compat)}.\nIstio's reason: ${istioReason}`,
+      { hint: compat.hint },
+    );
+  }
   const types = layers.map((l) => l.mediaType);
   let diagnosis: string;
   if (layers.length === 1 && (types[0] === mt.CNCF_WASM_LAYER || types[0] === mt.WASM_CONTENT_LAYER)) {
@@ -238,8 +326,15 @@ function refusal(istioReason: string, layers: Descriptor[]): PackagingError {
 }
 
 function linuxAmd64Child(index: FetchedManifest): Descriptor {
-  const parsed = JSON.parse(index.bytes.toString("utf8")) as { manifests?: Descriptor[] };
-  const child = (parsed.manifests ?? []).find((m) => m.platform?.os === "linux" && m.platform.architecture === "amd64");
+  const parsed = parseJson(index) as { manifests?: unknown } | null;
+  const manifests = Array.isArray(parsed?.manifests) ? (parsed.manifests as (Partial<Descriptor> | null)[]) : [];
+  const child = manifests.find(
+    (m): m is Descriptor =>
+      m?.platform?.os === "linux" &&
+      m.platform.architecture === "amd64" &&
+      typeof m.digest === "string" &&
+      /^sha256:[a-f0-9]{64}$/.test(m.digest),
+  );
   if (!child) {
     throw new PackagingError(
       `image index ${index.digest}: no child with platform linux/amd64 in index (Istio resolves indexes to linux/amd64)`,

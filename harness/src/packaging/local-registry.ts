@@ -21,6 +21,7 @@ import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { PackagingError } from "./errors.ts";
 import { unsafeRealmReason } from "./realm.ts";
+import { setting } from "../settings.ts";
 
 /** Options of {@link startLocalRegistry}. */
 export interface LocalRegistryOptions {
@@ -53,7 +54,7 @@ export interface LocalRegistry extends AsyncDisposable {
 
 /** Path of the registry binary: $REGISTRY_BINARY, else /usr/bin/docker-registry. */
 export function registryBinary(): string {
-  return process.env.REGISTRY_BINARY ?? "/usr/bin/docker-registry";
+  return setting("REGISTRY_BINARY");
 }
 
 /**

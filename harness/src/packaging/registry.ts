@@ -28,7 +28,29 @@ export interface RegistryOptions {
    * challenge (the istio-fetch layer applies istio-agent's realm rules here).
    */
   checkChallenge?: (wwwAuthenticate: string) => void;
+  /**
+   * Milliseconds each registry request (token service included) may take, from connecting to the last body byte;
+   * default {@link DEFAULT_REGISTRY_TIMEOUT_MS}. Reaching it throws a {@link PackagingError}.
+   */
+  timeoutMs?: number;
+  /**
+   * Most bytes a blob download may have; default {@link DEFAULT_MAX_BLOB_BYTES}. A larger blob is refused as soon as
+   * its Content-Length or its bytes pass the limit, before it is held in memory.
+   */
+  maxBlobBytes?: number;
 }
+
+/**
+ * Default of {@link RegistryOptions.timeoutMs}: 30 s, the deadline istiod gives istio-agent for a whole module pull
+ * (pilot/pkg/model/extensions.go sets the remote data source's http_uri timeout to 30 s; pkg/wasm/cache.go applies it).
+ */
+export const DEFAULT_REGISTRY_TIMEOUT_MS = 30_000;
+
+/** Default of {@link RegistryOptions.maxBlobBytes}: 256 MiB, istio-agent's `ISTIO_WASM_MAX_BINARY_SIZE_BYTES` default. */
+export const DEFAULT_MAX_BLOB_BYTES = 256 * 1024 * 1024;
+
+/** Manifests and indexes larger than this are refused (the distribution spec asks registries to take at least 4 MiB). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** What {@link pushImage} did. */
 export interface PushResult {
@@ -177,7 +199,9 @@ export class RegistrySession {
         body: init.body as unknown as BodyInit | undefined,
         headers: { ...init.headers, ...(this.authorization ? { authorization: this.authorization } : {}) },
         redirect: "follow",
+        signal: AbortSignal.timeout(this.timeoutMs),
       }).catch((cause: unknown) => {
+        if (isTimeout(cause)) throw this.timedOut(`${method} ${url.href}`, cause);
         throw new PackagingError(
           `cannot reach registry ${this.ref.registry} (${method} ${url.href}): ${String((cause as Error).cause ?? cause)}`,
           {
@@ -189,7 +213,7 @@ export class RegistrySession {
     let response = await send();
     if (response.status === 401) {
       const challenge = response.headers.get("www-authenticate") ?? "";
-      await response.arrayBuffer();
+      await discard(response);
       this.options.checkChallenge?.(challenge);
       if (this.authorization?.startsWith("Basic") && /^basic/i.test(challenge)) {
         throw this.denied("the username or password was rejected");
@@ -197,7 +221,7 @@ export class RegistrySession {
       this.authorization = await this.authorize(challenge);
       response = await send();
       if (response.status === 401) {
-        await response.arrayBuffer();
+        await discard(response);
         this.options.checkChallenge?.(response.headers.get("www-authenticate") ?? "");
         throw this.denied("the credentials were rejected");
       }
@@ -208,10 +232,12 @@ export class RegistrySession {
   /** Throws a {@link PackagingError} with the registry's error text unless `response.status` is one of `ok`. */
   async expect(response: Response, ok: number[], action: string): Promise<void> {
     if (ok.includes(response.status)) {
-      await response.arrayBuffer();
+      await discard(response);
       return;
     }
-    const text = (await response.text()).slice(0, 500);
+    const text = (await this.body(response, ERROR_TEXT_BYTES, "the error text").catch(() => Buffer.alloc(0)))
+      .toString("utf8")
+      .slice(0, 500);
     const hint =
       response.status === 403
         ? "the account lacks permission for this repository (push needs push rights)"
@@ -228,7 +254,7 @@ export class RegistrySession {
     const accept = [mt.OCI_MANIFEST, mt.DOCKER_MANIFEST, mt.OCI_INDEX, mt.DOCKER_MANIFEST_LIST].join(", ");
     const response = await this.request("GET", `manifests/${reference}`, { headers: { accept } });
     if (response.status === 404) {
-      await response.arrayBuffer();
+      await discard(response);
       throw new PackagingError(
         `manifest ${formatReference({ ...this.ref, tag: undefined, digest: undefined })}:${reference} not found`,
         {
@@ -237,7 +263,7 @@ export class RegistrySession {
       );
     }
     if (response.status !== 200) await this.expect(response, [200], `fetch manifest ${reference}`);
-    const bytes = Buffer.from(await response.arrayBuffer());
+    const bytes = await this.body(response, MAX_MANIFEST_BYTES, `manifest ${reference}`);
     const digest = sha256Digest(bytes);
     const served = response.headers.get("docker-content-digest");
     if ((served && served !== digest) || (reference.startsWith("sha256:") && reference !== digest)) {
@@ -249,17 +275,66 @@ export class RegistrySession {
     return { mediaType, bytes, digest };
   }
 
-  /** GETs blob `digest` and verifies its sha256. */
+  /** GETs blob `digest` (at most {@link RegistryOptions.maxBlobBytes} bytes) and verifies its sha256. */
   async blob(digest: string): Promise<Buffer> {
     const response = await this.request("GET", `blobs/${digest}`);
     if (response.status !== 200) await this.expect(response, [200], `fetch blob ${digest}`);
-    const bytes = Buffer.from(await response.arrayBuffer());
+    const bytes = await this.body(response, this.options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, `blob ${digest}`);
     if (sha256Digest(bytes) !== digest) {
       throw new PackagingError(`blob ${digest} hashes to ${sha256Digest(bytes)}`, {
         hint: "the registry served corrupted content",
       });
     }
     return bytes;
+  }
+
+  /** {@link RegistryOptions.timeoutMs} or its default. */
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
+  }
+
+  /** The error for a request (`what`: method and URL) that did not finish within the timeout. */
+  private timedOut(what: string, cause: unknown): PackagingError {
+    return new PackagingError(
+      `registry ${this.ref.registry} did not answer ${what} within ${formatSeconds(this.timeoutMs)}`,
+      {
+        hint: "check that the registry is up and reachable from here; for a slow registry raise the limit with --timeout <seconds> (RegistryOptions.timeoutMs)",
+        cause,
+      },
+    );
+  }
+
+  /**
+   * Reads `response`'s body, refusing it once its Content-Length or its bytes pass `max` (the rest is not
+   * downloaded), and turning a timeout or a broken connection into a {@link PackagingError}.
+   */
+  private async body(response: Response, max: number, what: string): Promise<Buffer> {
+    const tooLarge = (size: string) =>
+      new PackagingError(`${what} from ${this.ref.registry} is ${size}, over the limit of ${max} bytes`, {
+        hint: "check that the reference names a wasm filter image; to accept larger ones raise --max-layer-bytes (RegistryOptions.maxBlobBytes)",
+      });
+    const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+    if (declared > max) {
+      await discard(response);
+      throw tooLarge(`${declared} bytes`);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of response.body ?? []) {
+        size += chunk.length;
+        if (size > max) throw tooLarge("larger");
+        chunks.push(chunk);
+      }
+    } catch (cause) {
+      if (cause instanceof PackagingError) throw cause;
+      if (isTimeout(cause)) throw this.timedOut(`GET ${response.url} (while sending ${what})`, cause);
+      throw new PackagingError(
+        `the connection to ${this.ref.registry} broke while reading ${what}: ${String((cause as Error).cause ?? cause)}`,
+        { hint: "retry; if it persists, check the registry's logs", cause },
+      );
+    }
+    return Buffer.concat(chunks, size);
   }
 
   private basic(): string | undefined {
@@ -301,22 +376,35 @@ export class RegistrySession {
     if (params.service) url.searchParams.set("service", params.service);
     url.searchParams.set("scope", `repository:${this.ref.repository}:${this.actions}`);
     const basic = this.basic();
-    const response = await fetch(url, { headers: basic ? { authorization: basic } : {} }).catch((cause: unknown) => {
+    const response = await fetch(url, {
+      headers: basic ? { authorization: basic } : {},
+      signal: AbortSignal.timeout(this.timeoutMs),
+    }).catch((cause: unknown) => {
+      if (isTimeout(cause)) throw this.timedOut(`the token request to ${url.origin}`, cause);
       throw new PackagingError(`cannot reach the token service ${url.origin} named by ${this.ref.registry}`, {
         hint: "check the registry's auth realm",
         cause,
       });
     });
     if (response.status === 401 || response.status === 403) {
-      await response.arrayBuffer();
+      await discard(response);
       throw this.denied("the token service rejected the credentials");
     }
+    const text = (await this.body(response, TOKEN_BYTES, "the token")).toString("utf8");
     if (response.status !== 200) {
-      throw new PackagingError(
-        `token service ${url.origin} answered HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`,
-      );
+      throw new PackagingError(`token service ${url.origin} answered HTTP ${response.status}: ${text.slice(0, 300)}`, {
+        hint: "check the registry's auth realm and the token service's logs",
+      });
     }
-    const body = (await response.json()) as { token?: string; access_token?: string };
+    let body: { token?: string; access_token?: string };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch (cause) {
+      throw new PackagingError(`token service ${url.origin} answered something that is not JSON`, {
+        hint: "the token service does not follow the Docker token spec",
+        cause,
+      });
+    }
     const token = body.token ?? body.access_token;
     if (!token)
       throw new PackagingError(`token service ${url.origin} returned no token`, {
@@ -324,6 +412,25 @@ export class RegistrySession {
       });
     return `Bearer ${token}`;
   }
+}
+
+/** Error texts of failed requests are read up to this many bytes (only the first 500 characters are shown). */
+const ERROR_TEXT_BYTES = 64 * 1024;
+/** A token service's answer is read up to this many bytes. */
+const TOKEN_BYTES = 1024 * 1024;
+
+/** Whether `err` is the abort of an `AbortSignal.timeout` (fetch rejects with it, and so does reading the body). */
+function isTimeout(err: unknown): boolean {
+  return (err as { name?: string } | undefined)?.name === "TimeoutError";
+}
+
+/** Drops a response's body without reading it (the connection is closed, nothing more is downloaded). */
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+function formatSeconds(ms: number): string {
+  return `${ms / 1000} s`;
 }
 
 function isLoopback(registry: string): boolean {

@@ -5,6 +5,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import { validateAgainstCrd } from "./crd-validate.ts";
 import { crdProvenance, pinnedIstioVersion } from "./crds.ts";
 import { PackagingError } from "./errors.ts";
+import { matchLabelsProblems } from "./labels.ts";
 import type { DEFAULT_ISTIO_VERSION, IstioVersion } from "./istio-versions.ts";
 
 /**
@@ -127,11 +128,15 @@ export function validateResource(resource: unknown, options: IstioTargetOptions 
   if (kind !== "WasmPlugin" && kind !== "TrafficExtension")
     return [`kind must be WasmPlugin or TrafficExtension (got ${JSON.stringify(kind)})`];
   const version = versionOf(options);
+  const spec = (resource as IstioResource).spec ?? {};
   const problems = [
     ...objectMetaProblems((resource as IstioResource).metadata),
     ...validateAgainstCrd(kind, version, resource).map((v) => `${v.path}: ${v.message}`),
+    ...matchLabelsProblems(
+      "spec.selector.matchLabels",
+      (spec.selector as { matchLabels?: unknown } | undefined)?.matchLabels,
+    ),
   ];
-  const spec = (resource as IstioResource).spec ?? {};
   const module = (kind === "WasmPlugin" ? spec : (spec.wasm ?? {})) as { url?: unknown; sha256?: unknown };
   const pinned = typeof module.url === "string" ? /@sha256:([a-f0-9]{64})/.exec(module.url)?.[1] : undefined;
   if (pinned && typeof module.sha256 === "string" && module.sha256 !== "" && module.sha256 !== pinned) {
@@ -194,14 +199,39 @@ export function resourcesToYaml(resources: readonly IstioResource[]): string {
   return resources.map((r) => stringify(r, { lineWidth: 0 })).join("---\n");
 }
 
-/** Parses YAML text and returns its WasmPlugin/TrafficExtension documents, validated for `options.istioVersion` (others are ignored). */
+/**
+ * Most alias expansions one YAML document may make (the `yaml` library's own default, stated here so it does not
+ * depend on the library's): a "billion laughs" document of nested aliases is refused instead of expanded.
+ */
+export const MAX_YAML_ALIASES = 100;
+
+/**
+ * Parses YAML text and returns its WasmPlugin/TrafficExtension documents, validated for `options.istioVersion`
+ * (others are ignored). Alias expansion is bounded by {@link MAX_YAML_ALIASES}; every problem is a {@link PackagingError}.
+ */
 export function parseResourcesYaml(text: string, source = "YAML", options: IstioTargetOptions = {}): IstioResource[] {
   const resources: IstioResource[] = [];
   for (const doc of parseAllDocuments(text)) {
     if ("errors" in doc && doc.errors.length > 0) {
-      throw new PackagingError(`${source} is not valid YAML: ${doc.errors[0]!.message}`);
+      throw new PackagingError(`${source} is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`, {
+        hint: "fix the YAML at the line and column given",
+      });
     }
-    const value = doc.toJS() as IstioResource | null;
+    let value: IstioResource | null;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as IstioResource | null;
+    } catch (cause) {
+      const message = (cause as Error).message.split("\n")[0];
+      throw new PackagingError(
+        /alias/i.test(message ?? "")
+          ? `${source} cannot be read: ${message} (it expands more than ${MAX_YAML_ALIASES} YAML aliases)`
+          : `${source} cannot be read: ${message}`,
+        {
+          hint: "write the resource out without nested YAML aliases (*name); `npx proxy-wasm-as istio wasmplugin` writes none",
+          cause,
+        },
+      );
+    }
     if (value?.kind === "WasmPlugin" || value?.kind === "TrafficExtension")
       resources.push(assertValidResource(value, options));
   }

@@ -176,7 +176,7 @@ export class EnvoySuite implements AsyncDisposable {
       }
       const envoy = await startEnvoy({
         version: options.version,
-        runner: options.runner ?? (process.env.ENVOY_RUNNER as RunnerKind | undefined) ?? "process",
+        runner: options.runner,
         listeners,
         clusters,
         allowWasmErrors: true,

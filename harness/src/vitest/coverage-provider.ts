@@ -11,12 +11,13 @@ import { join } from "node:path";
 import { HarnessError } from "../errors.ts";
 import { enableCoverage, takeCoverage, unmeasuredModules } from "../emulator/coverage/runtime.ts";
 import type { WorkerCoverage } from "./coverage-reporter.ts";
+import { type SettingName, settingEnabled } from "../settings.ts";
 
 /**
  * Set to "1" (in the shell, or the config's `test.env`) to also measure AssemblyScript's standard library and
  * packages such as the SDK; by default only the project's own sources count.
  */
-export const COVERAGE_LIBRARIES_ENV = "PROXY_WASM_AS_COVERAGE_LIBRARIES";
+export const COVERAGE_LIBRARIES_ENV = "PROXY_WASM_AS_COVERAGE_LIBRARIES" satisfies SettingName;
 
 const provider = {
   /** Main process: the provider that merges, reports and checks thresholds. */
@@ -34,7 +35,7 @@ const provider = {
 
   /** Test worker, before its first test file. */
   startCoverage(): void {
-    enableCoverage({ includeLibraries: process.env[COVERAGE_LIBRARIES_ENV] === "1" });
+    enableCoverage({ includeLibraries: settingEnabled(COVERAGE_LIBRARIES_ENV) });
   },
 
   /** Test worker, after each test file: the counts since the last call, in a file of vitest's coverage folder. */

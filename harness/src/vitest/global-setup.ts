@@ -11,6 +11,7 @@ import {
   reportBuilt,
   type WatchedProject,
 } from "./watch-rebuild.ts";
+import { settingEnabled } from "../settings.ts";
 
 /** The part of vitest's TestProject this setup uses. */
 interface ProjectLike extends WatchedProject {
@@ -24,7 +25,7 @@ export default async function setup(project: ProjectLike): Promise<void> {
   // With coverage on (`vitest --coverage`), each module's coverage build too (build/coverage/<name>.wasm), which
   // the emulator measures in place of the module.
   const coverage = project.globalConfig?.coverage?.enabled === true;
-  if (process.env.PROXY_WASM_AS_SKIP_BUILD !== "1") {
+  if (!settingEnabled("PROXY_WASM_AS_SKIP_BUILD")) {
     try {
       reportBuilt(await buildFilterProject(readFilterProject(root), { coverage }));
     } catch (error) {
@@ -35,8 +36,7 @@ export default async function setup(project: ProjectLike): Promise<void> {
   // Watch mode: rebuild only the release module (what tests load), unoptimized, so a save turns green fast; the
   // next `vitest run` or `proxy-wasm-as build` replaces it with the optimized one.
   installWatchRebuild(project, root, { coverage });
-  if (process.env.PROXY_WASM_AS_SKIP_ENVOY !== "1") {
-    const runner = process.env.ENVOY_RUNNER === "container" ? "container" : "process";
-    await prepareRunner({ runner });
+  if (!settingEnabled("PROXY_WASM_AS_SKIP_ENVOY")) {
+    await prepareRunner({}); // the runner $ENVOY_RUNNER names, else the process runner (envoy/settings.ts)
   }
 }

@@ -5,13 +5,12 @@ import { httpWasm, startEnvoy } from "@proxy-wasm-as/harness/envoy";
 import { startHttpUpstream } from "@proxy-wasm-as/harness/traffic";
 
 const WASM = "build/{{module}}.wasm";
-const RUNNER = process.env.ENVOY_RUNNER === "container" ? "container" : "process";
 
 describe("{{name}} (real Envoy)", () => {
   test("adds the header, and answers blocked paths with 403 without reaching the upstream", async () => {
     await using upstream = await startHttpUpstream({ respond: () => ({ status: 200, body: "hello from upstream" }) });
     const config = { header: "x-hello", value: "world", blockedPath: "/admin" };
-    await using envoy = await startEnvoy({ runner: RUNNER, filters: [httpWasm(WASM, { config })], upstream });
+    await using envoy = await startEnvoy({ filters: [httpWasm(WASM, { config })], upstream });
 
     const response = await envoy.request("/items");
     expect(response).toHaveStatus(200);
