@@ -4,7 +4,8 @@
 // and process.stdout at info, console.warn/error at error: Envoy's levels for WASI fd 1 and fd 2) with a VM
 // environment variable set, on every Envoy version of the matrix.
 import { describe, expect, test } from "vitest";
-import { Emulator, httpWasm, runDifferential, startEnvoy, startHttpUpstream } from "@proxy-wasm-as/harness";
+import { Emulator, httpWasm, startEnvoy, startHttpUpstream } from "@proxy-wasm-as/harness";
+import { runDifferential } from "@proxy-wasm-as/harness/scenario";
 import { DIFF_VERSIONS } from "./settings.ts";
 import { PLAIN_AS_WASM, plainAsLines, plainAsScenarios } from "./plain-as.scenarios.ts";
 

@@ -2,7 +2,7 @@
 // Date.now, new Date(), performance.now, crypto.getRandomValues, process.env, process.stdout and Math.random, built
 // with the SDK's asconfig (WASI through @assemblyscript/wasi-shim). Its console lines are the scenario's events.
 import { resolve } from "node:path";
-import type { Scenario } from "@proxy-wasm-as/harness";
+import type { Scenario } from "@proxy-wasm-as/harness/scenario";
 
 /** The fixture (built by `npm run build` / the test setup). */
 export const PLAIN_AS_WASM = resolve("build/plain-as.wasm");
