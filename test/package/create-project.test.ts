@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ensureNodeRelease, type NodeRelease, OLDER_NODES, TEST_TOOLS_DIR } from "../node-releases.ts";
 import { type LocalRegistry, startLocalRegistry } from "./local-registry.ts";
+import { plainAssemblyScript } from "./steps/plain-as.ts";
 import { helpTargets, repositoryWordsIn } from "./repository-words.ts";
 import { benchScaffoldedFilter } from "./steps/bench.ts";
 import { coverageStep } from "./steps/coverage.ts";
@@ -180,6 +181,12 @@ describe(`npm create under Node ${NODE_20.node} (npm ${NODE_20.npm}): the whole 
     timeout: STEP_TIMEOUT_MS,
   }, async () => {
     await trapsInSourceLines({ project, env: release.env(userEnvironment()), run });
+  });
+
+  test("plain AssemblyScript (console, Date, crypto, process.env) logs the same lines on the emulator and in Envoy", {
+    timeout: STEP_TIMEOUT_MS,
+  }, async () => {
+    await plainAssemblyScript({ project, env: release.env(userEnvironment()), run });
   });
 
   test("vitest --coverage: the filter's own source lines, in coverage/lcov.info", {

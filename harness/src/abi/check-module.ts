@@ -2,6 +2,7 @@
 // Envoy's tables and reports each difference with what to do about it.
 import { ABI_MARKERS, ALLOCATOR_EXPORTS, envoyExportsFor } from "./envoy-exports.ts";
 import { envoyImportsFor, importKey, type AbiVersion } from "./envoy-imports.ts";
+import { missingImportHint } from "./import-hints.ts";
 import { formatSignature, sameSignature, type WasmSignature } from "./signature.ts";
 import { readModuleInterface, type ExternKind, type ModuleInterface } from "./wasm-binary.ts";
 
@@ -74,7 +75,7 @@ export function checkModule(bytes: Uint8Array): ModuleReport {
     const host = table.get(importKey(imp.module, imp.name));
     if (!host) {
       problems.push(
-        `import ${imp.module}.${imp.name} is not provided by Envoy for ABI ${version}: the link fails with "missing import". Remove the import (for AssemblyScript: check abort/trace/seed and the WASI functions you use).`,
+        `import ${imp.module}.${imp.name} is not provided by Envoy for ABI ${version}: the link fails with "missing import". ${missingImportHint(imp.module, imp.name, version)}`,
       );
       return {
         module: imp.module,

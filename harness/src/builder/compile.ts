@@ -2,6 +2,7 @@
 import asc from "assemblyscript/asc";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
+import { checkModule } from "../abi/index.ts";
 import { sourceMapPathFor, splitModuleSymbols, type WasmSourceMap } from "../symbols/index.ts";
 import { BuildError } from "./errors.ts";
 import { functionRangeRecorder } from "./function-ranges.ts";
@@ -114,5 +115,20 @@ export function requireEnvoyExports(entryLabel: string, bytes: Uint8Array<ArrayB
     throw new BuildError(`${entryLabel} built without ${missing.join(", ")}, so Envoy would refuse to load it.`, {
       hint: 'build with an asconfig.json that extends the SDK\'s (`"extends": "./node_modules/@proxy-wasm-as/sdk/asconfig.json"`) or add `export * from "@proxy-wasm-as/sdk/exports";` to the entry file',
     });
+  }
+}
+
+/**
+ * Throws {@link BuildError} when `bytes` imports something Envoy does not provide (the link would fail at load time in
+ * Envoy): each such import with what to use instead (the conformance checker's words). E.g. a filter built without
+ * the SDK's asconfig imports `env.console.log`; one calling WASI file functions imports `path_filestat_get`.
+ */
+export function requireEnvoyImports(entryLabel: string, bytes: Uint8Array<ArrayBuffer>): void {
+  const report = checkModule(bytes);
+  const broken = report.problems.filter((problem) => problem.startsWith("import "));
+  if (broken.length) {
+    throw new BuildError(
+      `${entryLabel} imports what Envoy does not provide, so Envoy would refuse to load it:\n${broken.map((p) => `  - ${p}`).join("\n")}`,
+    );
   }
 }

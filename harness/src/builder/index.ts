@@ -6,7 +6,13 @@
 //   watchBuildInputs       watch mode: the project's inputs, through in-place and rename-style saves
 //   rebuildAfterChanges    watch mode: rebuild what a burst of changes made stale
 export { BuildError } from "./errors.ts";
-export { compileModule, requireEnvoyExports, REQUIRED_ENVOY_EXPORTS, type CompileOptions } from "./compile.ts";
+export {
+  compileModule,
+  requireEnvoyExports,
+  requireEnvoyImports,
+  REQUIRED_ENVOY_EXPORTS,
+  type CompileOptions,
+} from "./compile.ts";
 export {
   buildModules,
   formatSizeTable,

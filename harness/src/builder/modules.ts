@@ -5,7 +5,7 @@ import { dirname, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { sourceMapPathFor } from "../symbols/index.ts";
-import { compileModule, requireEnvoyExports } from "./compile.ts";
+import { compileModule, requireEnvoyExports, requireEnvoyImports } from "./compile.ts";
 import { coverageBuildPath, findCoverageBuild, markCoverageBuild } from "../emulator/coverage/coverage-build.ts";
 
 /**
@@ -140,6 +140,7 @@ export function buildModules(options: BuildModulesOptions): Promise<BuiltModule[
       }
       const bytes = readFileSync(release);
       requireEnvoyExports(relative(options.root, module.entry), new Uint8Array(bytes));
+      requireEnvoyImports(relative(options.root, module.entry), new Uint8Array(bytes));
       const coverage = coverageBuildPath(release);
       const coverageStale =
         options.coverage &&

@@ -31,6 +31,9 @@ export function wasiHostcalls(vm: HostcallVm) {
       const data = concat(...chunks);
       if (!isStdio(fd)) return WasiErrno.Badf;
       vm.memory.writeU32(nwrittenPtr, data.length);
+      // As Envoy (cpp-host writevImpl): each call is one line (no buffering across calls), one trailing "\n" is
+      // dropped, and an empty write logs nothing.
+      if (data.length === 0) return WasiErrno.Success;
       const level = fd === WasiFd.Stdout ? LogLevel.Info : LogLevel.Error;
       vm.log(level, vm.current(), decoder.decode(data).replace(TRAILING_NEWLINE, ""));
       return WasiErrno.Success;
