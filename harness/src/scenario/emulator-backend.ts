@@ -2,12 +2,18 @@
 // the Envoy backend: the client's request goes through the emulator's connection manager and router
 // (harness/src/emulator/connection-manager.ts, router.ts: the same rules emu.request() uses, each naming the
 // recorded Envoy trace that shows it), and the upstream answers like the suite's recording upstream.
-import { Emulator, type FailurePolicy } from "../emulator/emulator.ts";
-import { runExchange } from "../emulator/exchange.ts";
-import type { ClientRequest } from "../emulator/connection-manager.ts";
-import type { HttpStream } from "../emulator/http-stream.ts";
-import { EnvoyWouldAbortError, type LogEntry } from "../emulator/errors.ts";
-import type { CalloutRequest, GrpcRequest, GrpcServerStream } from "../emulator/callouts.ts";
+import {
+  type CalloutRequest,
+  type ClientRequest,
+  Emulator,
+  EnvoyWouldAbortError,
+  type FailurePolicy,
+  type GrpcRequest,
+  type GrpcServerStream,
+  type HttpStream,
+  type LogEntry,
+  runExchange,
+} from "../emulator/index.ts";
 import {
   CALLOUT_TRANSPORT_HEADERS,
   CLIENT_TRANSPORT_HEADERS,

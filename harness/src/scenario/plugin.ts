@@ -1,6 +1,6 @@
 // What a scenario loads, the same on both backends: the probe (test/fixtures/diff-probe) configured by
 // `scenario.probe`, or any module configured by `scenario.plugin`; and the upstreams its routes reach.
-import type { RouteSpec } from "../emulator/router.ts";
+import type { RouteSpec } from "../emulator/index.ts";
 import type { Scenario, ScenarioRequest, ScenarioUpstream } from "./types.ts";
 import { ScenarioError } from "./errors.ts";
 

@@ -1,6 +1,6 @@
 // The scenario format: one definition that runs on the emulator and on real Envoy, and the observation both
 // backends produce from it, normalised so they can be compared field by field.
-import type { RouteSpec } from "../emulator/router.ts";
+import type { RouteSpec } from "../emulator/index.ts";
 
 /** An HTTP request a scenario sends through the filter. */
 export interface ScenarioRequest {
