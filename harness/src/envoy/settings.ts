@@ -1,4 +1,5 @@
-// Harness-wide settings read from the environment, in one place so every layer agrees.
+// The Envoy layer's settings: the version, runner and cache resolved from ../settings.ts (where every environment
+// variable is read) and checked, so every part of the layer agrees.
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_ENVOY_VERSION, ENVIRONMENT_SETTINGS, type SettingName, setting } from "../settings.ts";
