@@ -63,7 +63,11 @@ async function fetchPinned(version: string): Promise<Pinned> {
   const crdText = files[`${MODULE}@${version}/${CRD_FILE}`];
   if (!crdText) throw new Error(`${MODULE}@${version} has no ${CRD_FILE}`);
   const crd = parse(Buffer.from(crdText).toString("utf8")) as {
-    spec?: { group?: string; names?: { kind?: string }; versions?: { name: string; schema: { openAPIV3Schema: unknown } }[] };
+    spec?: {
+      group?: string;
+      names?: { kind?: string };
+      versions?: { name: string; schema: { openAPIV3Schema: unknown } }[];
+    };
   };
   if (crd?.spec?.group !== GROUP || crd.spec.names?.kind !== KIND)
     throw new Error(`${CRD_FILE} of ${MODULE}@${version} is not the ${KIND} CRD of ${GROUP}`);
@@ -122,7 +126,9 @@ async function main(): Promise<number> {
     const latest = await newestServed();
     const behind = newer(latest, version) > 0;
     if (behind)
-      process.stderr.write(`Envoy Gateway ${latest} is served, ${version} is pinned: run ${SCRIPT} --version ${latest}\n`);
+      process.stderr.write(
+        `Envoy Gateway ${latest} is served, ${version} is pinned: run ${SCRIPT} --version ${latest}\n`,
+      );
     if (!stale.length && !behind) process.stderr.write(`up to date: Envoy Gateway ${version}\n`);
     return stale.length || behind ? 1 : 0;
   }

@@ -35,10 +35,13 @@ function load(): PinnedGatewayCrds {
     try {
       pinned = JSON.parse(readFileSync(DATA_URL, "utf8")) as PinnedGatewayCrds;
     } catch (cause) {
-      throw new GatewayError(`cannot read the pinned Envoy Gateway CRD at ${DATA_URL.pathname}: ${(cause as Error).message}`, {
-        hint: "reinstall @proxy-wasm-as/harness (the crds/ folder ships with it), or in this repository run `node scripts/refresh-gateway-crds.ts`",
-        cause,
-      });
+      throw new GatewayError(
+        `cannot read the pinned Envoy Gateway CRD at ${DATA_URL.pathname}: ${(cause as Error).message}`,
+        {
+          hint: "reinstall @proxy-wasm-as/harness (the crds/ folder ships with it), or in this repository run `node scripts/refresh-gateway-crds.ts`",
+          cause,
+        },
+      );
     }
   }
   return pinned;

@@ -123,7 +123,8 @@ export function buildExtensionPolicy(metadata: ExtensionPolicyMetadata): EnvoyEx
  */
 export function validateExtensionPolicy(resource: unknown): string[] {
   const r = resource as Partial<EnvoyExtensionPolicy> | null | undefined;
-  if (r?.kind !== ENVOY_EXTENSION_POLICY_KIND) return [`kind must be EnvoyExtensionPolicy (got ${JSON.stringify(r?.kind)})`];
+  if (r?.kind !== ENVOY_EXTENSION_POLICY_KIND)
+    return [`kind must be EnvoyExtensionPolicy (got ${JSON.stringify(r?.kind)})`];
   const problems: string[] = [];
   if (r.apiVersion !== ENVOY_GATEWAY_API)
     problems.push(`apiVersion must be ${ENVOY_GATEWAY_API} (got ${JSON.stringify(r.apiVersion)})`);
@@ -209,9 +210,12 @@ function moduleSha256(m: ExtensionPolicyMetadata, type: WasmCodeSourceType): str
 /** Catches metadata mistakes the schema would report less clearly (wrong JS types, conflicting options). */
 function checkMetadataShape(m: ExtensionPolicyMetadata): void {
   const problems: string[] = [];
-  if (typeof m.name !== "string" || m.name === "") problems.push('name is required (the resource name, e.g. "headers")');
+  if (typeof m.name !== "string" || m.name === "")
+    problems.push('name is required (the resource name, e.g. "headers")');
   if (typeof m.url !== "string" || m.url === "")
-    problems.push("url is required (https://…/filter.wasm, or an image such as registry.example.com/filters/headers:v1)");
+    problems.push(
+      "url is required (https://…/filter.wasm, or an image such as registry.example.com/filters/headers:v1)",
+    );
   if (!m.targetRefs?.length && !m.targetSelectors?.length)
     problems.push("a target is required: a Gateway or an HTTPRoute (e.g. --target-ref Gateway/eg)");
   if (m.pullSecret !== undefined && m.url && (m.codeType ?? codeTypeOf(m.url)) === "HTTP")

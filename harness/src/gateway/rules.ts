@@ -15,7 +15,12 @@ const SHA256_HEX = /^[a-f0-9]{64}$/;
 export function translatorProblems(spec: EnvoyExtensionPolicySpec | undefined): string[] {
   if (!spec || typeof spec !== "object") return [];
   const problems: string[] = [];
-  if (Array.isArray(spec.targetRefs) && spec.targetRefs.length === 0 && !spec.targetRef && !spec.targetSelectors?.length)
+  if (
+    Array.isArray(spec.targetRefs) &&
+    spec.targetRefs.length === 0 &&
+    !spec.targetRef &&
+    !spec.targetSelectors?.length
+  )
     problems.push("spec.targetRefs: Required value: the list is empty, so the policy attaches to nothing");
   for (const [i, wasm] of (Array.isArray(spec.wasm) ? spec.wasm : []).entries()) {
     const code = wasm?.code;
