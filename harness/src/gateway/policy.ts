@@ -4,6 +4,7 @@
 // not (rules.ts), and reads them back from YAML.
 import { createHash } from "node:crypto";
 import { parseAllDocuments, stringify } from "yaml";
+import { readModuleInterface } from "../abi/wasm-binary.ts";
 import { validateAgainstSchema } from "../packaging/crd-validate.ts";
 import { objectMetaProblems } from "../packaging/object-meta.ts";
 import { MAX_YAML_ALIASES } from "../packaging/wasmplugin.ts";
@@ -199,12 +200,45 @@ function moduleSha256(m: ExtensionPolicyMetadata, type: WasmCodeSourceType): str
     throw new GatewayError("a module file gives the sha256 of an HTTP code source, not of an image", {
       hint: "for an OCI image pass --sha256 with the manifest digest `proxy-wasm-as istio push` printed (or a url ending in @sha256:<digest>)",
     });
+  assertHttpFilter(m.wasm);
   const computed = createHash("sha256").update(m.wasm).digest("hex");
   if (m.sha256 !== undefined && m.sha256 !== computed)
     throw new GatewayError(`sha256 ${m.sha256} is not the module's: its sha256 is ${computed}`, {
       hint: "drop --sha256 (it is computed from the module file), or pass the file that was uploaded to the url",
     });
   return computed;
+}
+
+/** proxy-wasm callbacks of an HTTP filter; a module without any is a network (TCP) filter or not a filter. */
+const HTTP_CALLBACKS = [
+  "proxy_on_request_headers",
+  "proxy_on_request_body",
+  "proxy_on_request_trailers",
+  "proxy_on_response_headers",
+  "proxy_on_response_body",
+  "proxy_on_response_trailers",
+];
+const NETWORK_CALLBACKS = ["proxy_on_new_connection", "proxy_on_downstream_data", "proxy_on_upstream_data"];
+
+/**
+ * Envoy Gateway inserts every Wasm extension as an HTTP filter (envoy.filters.http.wasm); a module that only has
+ * network-filter callbacks would be loaded and never called. Refused with the reason.
+ */
+function assertHttpFilter(wasm: Uint8Array): void {
+  let exports: string[];
+  try {
+    exports = readModuleInterface(wasm).exports.map((e) => e.name);
+  } catch (cause) {
+    throw new GatewayError(`the module file is not a WebAssembly module: ${(cause as Error).message.split("\n")[0]}`, {
+      hint: "pass the .wasm file `proxy-wasm-as build` wrote (build/<filter>.wasm)",
+      cause,
+    });
+  }
+  if (!exports.some((e) => HTTP_CALLBACKS.includes(e)) && exports.some((e) => NETWORK_CALLBACKS.includes(e)))
+    throw new GatewayError(
+      "the module is a network (TCP) filter, but Envoy Gateway loads Wasm extensions as HTTP filters only",
+      { hint: "ship network filters another way (Istio: `proxy-wasm-as istio wasmplugin --type NETWORK`)" },
+    );
 }
 
 /** Catches metadata mistakes the schema would report less clearly (wrong JS types, conflicting options). */
