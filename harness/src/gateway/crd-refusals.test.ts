@@ -35,9 +35,11 @@ function valid(): EnvoyExtensionPolicy {
 type Spec = Record<string, unknown>;
 type Change = (p: EnvoyExtensionPolicy & { spec: Spec & { wasm: Spec[] } }) => void;
 const wasm0 = (p: Parameters<Change>[0]) => p.spec.wasm[0] as Spec & { code: Spec };
-const image = (change: Spec = {}): Change => (p) => {
-  wasm0(p).code = { type: "Image", image: { url: "registry.example.com/filters/headers:v1", ...change } };
-};
+const image =
+  (change: Spec = {}): Change =>
+  (p) => {
+    wasm0(p).code = { type: "Image", image: { url: "registry.example.com/filters/headers:v1", ...change } };
+  };
 
 /** [what is wrong, the change, every refusal]: messages of the CRD (schema or CEL). */
 const CRD_REFUSALS: [string, Change, string[]][] = [
@@ -111,7 +113,9 @@ const CRD_REFUSALS: [string, Change, string[]][] = [
     (p) => {
       wasm0(p).env = { hostKeys: "POD_NAME" };
     },
-    ['spec.wasm[0].env.hostKeys: Invalid value: "POD_NAME": spec.wasm[0].env.hostKeys in body must be of type array: "string"'],
+    [
+      'spec.wasm[0].env.hostKeys: Invalid value: "POD_NAME": spec.wasm[0].env.hostKeys in body must be of type array: "string"',
+    ],
   ],
   [
     "17 Wasm extensions",
