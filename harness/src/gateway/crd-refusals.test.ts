@@ -33,8 +33,9 @@ function valid(): EnvoyExtensionPolicy {
 }
 
 type Spec = Record<string, unknown>;
-type Change = (p: EnvoyExtensionPolicy & { spec: Spec & { wasm: Spec[] } }) => void;
-const wasm0 = (p: Parameters<Change>[0]) => p.spec.wasm[0] as Spec & { code: Spec };
+/** One mistake made on a policy, seen as plain JSON (the mistakes are not valid TypeScript of the resource). */
+type Change = (p: { spec: Spec & { wasm: Spec[] } }) => void;
+const wasm0 = (p: Parameters<Change>[0]) => p.spec.wasm[0] as unknown as Spec & { code: Spec };
 const image =
   (change: Spec = {}): Change =>
   (p) => {
@@ -71,7 +72,7 @@ const CRD_REFUSALS: [string, Change, string[]][] = [
   [
     "no code",
     (p) => {
-      delete wasm0(p).code;
+      delete (wasm0(p) as Spec).code;
     },
     ["spec.wasm[0].code: Required value"],
   ],
@@ -248,7 +249,7 @@ const TRANSLATOR_REFUSALS: [string, Change, string[]][] = [
 
 function broken(change: Change): EnvoyExtensionPolicy {
   const policy = valid();
-  change(policy as Parameters<Change>[0]);
+  change(policy as unknown as Parameters<Change>[0]);
   return policy;
 }
 

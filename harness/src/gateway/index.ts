@@ -1,5 +1,6 @@
 // @proxy-wasm-as/harness/gateway: ship a proxy-wasm module to Envoy Gateway. An EnvoyExtensionPolicy generated and
 // validated against the real CRD of the pinned Envoy Gateway release (harness/crds/envoy-gateway.json).
+import "../node-check.ts";
 export { type GatewayCrdProvenance, gatewayCrdProvenance } from "./crds.ts";
 export { GatewayError } from "./errors.ts";
 export {
