@@ -117,20 +117,30 @@ export interface TargetSelector {
 export interface EnvoyExtensionPolicySpec {
   /** Deprecated single target (use targetRefs). */
   targetRef?: PolicyTargetReference;
+  /** What the policy attaches to (each in the policy's namespace). */
   targetRefs?: PolicyTargetReference[];
+  /** Targets chosen by labels. */
   targetSelectors?: TargetSelector[];
   /** How a route policy merges with its parent's (xRoute targets only; not Replace). */
   mergeType?: string;
+  /** Wasm extensions, loaded in this order (at most 16). */
   wasm?: WasmExtension[];
+  /** External processing filters (not typed here). */
   extProc?: unknown[];
+  /** Lua filters (not typed here). */
   lua?: unknown[];
+  /** Dynamic module filters (not typed here). */
   dynamicModule?: unknown[];
 }
 
 /** An EnvoyExtensionPolicy resource object (what its YAML document parses to). */
 export interface EnvoyExtensionPolicy {
+  /** Always gateway.envoyproxy.io/v1alpha1. */
   apiVersion: typeof ENVOY_GATEWAY_API;
+  /** Always EnvoyExtensionPolicy. */
   kind: typeof ENVOY_EXTENSION_POLICY_KIND;
+  /** Kubernetes object metadata: the name (DNS-1123 subdomain) and namespace, at least. */
   metadata: { name: string; namespace?: string; [key: string]: unknown };
+  /** What the policy attaches, to what. */
   spec: EnvoyExtensionPolicySpec;
 }
