@@ -5,7 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { gatewayCrdProvenance } from "../gateway/crds.ts";
 import { buildExtensionPolicy, type ExtensionPolicyMetadata, extensionPoliciesToYaml } from "../gateway/policy.ts";
 import { describeFsError, writeOutput } from "../packaging/fs-errors.ts";
-import { MAX_YAML_ALIASES } from "../packaging/wasmplugin.ts";
+import { MAX_YAML_ALIASES } from "../packaging/yaml-documents.ts";
 import { type Command, PROGRAM, parseCommandArgs } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { readConfigArgument } from "./io.ts";

@@ -3,11 +3,11 @@
 // Istio's manifests, packaging/crd-validate.ts) plus the checks Envoy Gateway's translator makes that the CRD does
 // not (rules.ts), and reads them back from YAML.
 import { createHash } from "node:crypto";
-import { parseAllDocuments, stringify } from "yaml";
+import { stringify } from "yaml";
 import { readModuleInterface } from "../abi/wasm-binary.ts";
 import { validateAgainstSchema } from "../packaging/crd-validate.ts";
 import { objectMetaProblems } from "../packaging/object-meta.ts";
-import { MAX_YAML_ALIASES } from "../packaging/wasmplugin.ts";
+import { yamlDocuments } from "../packaging/yaml-documents.ts";
 import { extensionPolicySchema, gatewayCrdProvenance } from "./crds.ts";
 import { GatewayError } from "./errors.ts";
 import {
@@ -160,27 +160,24 @@ export function extensionPoliciesToYaml(policies: readonly EnvoyExtensionPolicy[
 
 /**
  * Parses YAML text and returns its EnvoyExtensionPolicy documents, each validated (other kinds are ignored).
- * Alias expansion is bounded by MAX_YAML_ALIASES; every problem is a {@link GatewayError}; `source` names the text.
+ * Alias expansion is bounded (packaging/yaml-documents.ts); every problem is a {@link GatewayError}; `source` names the text.
  */
 export function parseExtensionPoliciesYaml(text: string, source = "YAML"): EnvoyExtensionPolicy[] {
-  const policies: EnvoyExtensionPolicy[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if ("errors" in doc && doc.errors.length > 0) {
-      throw new GatewayError(`${source} is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`, {
-        hint: "fix the YAML at the line and column given",
-      });
-    }
-    let value: EnvoyExtensionPolicy | null;
-    try {
-      value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as EnvoyExtensionPolicy | null;
-    } catch (cause) {
-      throw new GatewayError(`${source} cannot be read: ${(cause as Error).message.split("\n")[0]}`, {
-        hint: `write the resource out without nested YAML aliases (*name; at most ${MAX_YAML_ALIASES} expansions)`,
-        cause,
-      });
-    }
-    if (value?.kind === ENVOY_EXTENSION_POLICY_KIND) policies.push(assertValidExtensionPolicy(value));
-  }
+  const documents = yamlDocuments(
+    text,
+    source,
+    (problem) =>
+      new GatewayError(problem.message, {
+        hint:
+          problem.kind === "aliases"
+            ? "write the resource out without nested YAML aliases (*name); `npx proxy-wasm-as gateway policy` writes none"
+            : "fix the YAML at the line and column given",
+        cause: problem.cause,
+      }),
+  );
+  const policies = (documents as (EnvoyExtensionPolicy | null)[])
+    .filter((value) => value?.kind === ENVOY_EXTENSION_POLICY_KIND)
+    .map((value) => assertValidExtensionPolicy(value!));
   if (policies.length === 0)
     throw new GatewayError(`${source} contains no EnvoyExtensionPolicy`, {
       hint: "pass a file written by `npx proxy-wasm-as gateway policy --out <file.yaml>`",
