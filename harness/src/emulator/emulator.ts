@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
-import { Callouts, type CalloutRecord } from "./callouts.ts";
+import type { CalloutRecord } from "./callouts.ts";
 import { requestIdFor } from "./connection-manager.ts";
 import {
   EmulatorUsageError,
@@ -17,12 +17,20 @@ import {
 } from "./errors.ts";
 import { EmulatorHost, type MetricValue } from "./host.ts";
 import { runExchange } from "./exchange.ts";
-import { HttpStream, type FilterMode } from "./http-stream.ts";
+import { HttpStream } from "./http-stream.ts";
+import type { FilterMode } from "./stream-engine.ts";
 import { DEFAULT_CLUSTER, Router } from "./router.ts";
 import { defaultUpstreamEndpoint, type UpstreamAddresses } from "./upstream-properties.ts";
 import type { PropertyValue } from "./properties.ts";
 import { TcpConnection } from "./tcp-connection.ts";
-import { WasmVm, type ContextState, type PluginIdentity, type TraceEntry, type VmSettings } from "./vm.ts";
+import {
+  WasmVm,
+  type ContextState,
+  type PluginIdentity,
+  type TraceEntry,
+  type VmSettings,
+  type VmWiring,
+} from "./vm.ts";
 import {
   pluginIdentity,
   vmSettingsFrom,
@@ -97,7 +105,7 @@ export class Emulator {
     this.#router = new Router(options.routes ?? [], options.defaultCluster ?? DEFAULT_CLUSTER);
     this.#plugins.push({ identity: pluginIdentity(options), root: null });
     if (options.canary) {
-      WasmVm.start(module, abi, this.host, this.#vmSettings()); // base VM: load + _initialize only
+      WasmVm.start(module, abi, this.host, this.#vmSettings(), this.#vmWiring()); // base VM: load + _initialize only
       // The canary: full plugin start, then dropped. Envoy destroys it right after on_configure, so a tick period
       // it set never fires (only the main thread's and the worker's roots tick).
       const canary = this.#startVm();
@@ -387,18 +395,21 @@ export class Emulator {
     return this.#logLevel ? { ...settings, logLevel: this.#logLevel } : settings;
   }
 
-  #startVm(): WasmVm {
+  /** What every VM instance of this emulator reports to: the test's callout handlers, the shared records, traps. */
+  #vmWiring(): VmWiring {
     const o = this.#options;
-    const vm = WasmVm.start(this.#module, this.#abi, this.host, this.#vmSettings());
-    const callouts = new Callouts(
-      { upstreams: o.upstreams ?? {}, grpcServices: o.grpcServices ?? {}, dns: o.dns ?? {} },
-      this.#calloutRecords,
-    );
-    vm.callouts = callouts;
-    vm.onTrap = (error) => {
-      this.failures.push(error);
-      this.#failedAtMs = this.host.nowMs;
+    return {
+      calloutHandlers: { upstreams: o.upstreams ?? {}, grpcServices: o.grpcServices ?? {}, dns: o.dns ?? {} },
+      calloutRecords: this.#calloutRecords,
+      onTrap: (error) => {
+        this.failures.push(error);
+        this.#failedAtMs = this.host.nowMs;
+      },
     };
+  }
+
+  #startVm(): WasmVm {
+    const vm = WasmVm.start(this.#module, this.#abi, this.host, this.#vmSettings(), this.#vmWiring());
     this.#vmInstances++;
     for (const p of this.#plugins) this.#startPlugin(vm, p);
     return vm;

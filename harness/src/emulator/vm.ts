@@ -1,7 +1,8 @@
 // One Wasm VM instance as Envoy runs it: strict linking against the abi/ tables, start-up under restricted host calls,
-// calls into the module, context bookkeeping, deferred work (stream actions, root teardown, ticks). Host calls are in
-// hostcalls/ (one file per domain), guest memory in guest-memory.ts, limits in watchdog/. Streams (http-stream.ts,
-// tcp-connection.ts) plug in through the HostStream interface; process-wide state lives in EmulatorHost.
+// calls into the module, context bookkeeping, ticks. Host calls are in hostcalls/ (one file per domain), guest memory
+// in guest-memory.ts, limits in watchdog/, deferred stream actions and root teardown in deferred-actions.ts. Streams
+// (stream-engine.ts, tcp-connection.ts) plug in through the HostStream interface; process-wide state lives in
+// EmulatorHost. What the VM reports to (its callout handlers, its trap handler) is given when it is built.
 import {
   envoyImportsFor,
   importKey,
@@ -11,13 +12,14 @@ import {
   type AbiVersion,
   type HostImport,
 } from "../abi/index.ts";
-import type { Callouts, CalloutDelivery } from "./callouts.ts";
+import { Callouts, type CalloutDelivery, type CalloutHandlers, type CalloutRecord } from "./callouts.ts";
+import { DeferredWork } from "./deferred-actions.ts";
 import { formatFrames } from "../symbols/index.ts";
 import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry } from "./errors.ts";
 import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
 import type { EmulatorHost } from "./host.ts";
 import { envHostcalls, wasiHostcallsFor, type HostFunction, type HostcallVm } from "./hostcalls/index.ts";
-import type { CallbackData, ContextState, HostStream, PluginIdentity, TraceEntry, VmSettings } from "./vm-types.ts";
+import type { CallbackData, ContextState, PluginIdentity, TraceEntry, VmSettings } from "./vm-types.ts";
 import { WATCHDOG_IMPORT_MODULE, WATCHDOG_MEMORY_GROW, WATCHDOG_TICK } from "./watchdog/instrument.ts";
 import { alreadyReported, errorOfFailedVm, Watchdog } from "./watchdog/watchdog.ts";
 
@@ -36,6 +38,16 @@ export type {
 export { Status } from "../abi/index.ts";
 export { concat } from "./bytes.ts";
 
+/** What a VM reports to, fixed when it is built (the emulator's side of it). */
+export interface VmWiring {
+  /** The test's HTTP upstreams, gRPC services and DNS answers the VM's callouts go to. */
+  readonly calloutHandlers: CalloutHandlers;
+  /** Where the VM records every callout (shared by the emulator's VM instances). */
+  readonly calloutRecords: CalloutRecord[];
+  /** Called once when a callback traps and the VM becomes failed. */
+  readonly onTrap: (error: WasmTrapError) => void;
+}
+
 /** Restricted windows of Envoy: the entry point (`_initialize`…) and the guest allocator. */
 type Phase = "start" | "alloc" | null;
 
@@ -50,10 +62,10 @@ export class WasmVm implements CalloutDelivery {
   readonly trace: TraceEntry[] = [];
   /** Set when a callback trapped or hit an execution limit; the VM then refuses further calls. */
   failure: WasmTrapError | WasmLimitError | null = null;
-  /** Called once when a callback traps and the VM becomes failed (set by the emulator). */
-  onTrap: ((error: WasmTrapError) => void) | null = null;
-  /** gRPC/HTTP callout engine (set by the emulator). */
-  callouts: Callouts | null = null;
+  /** gRPC/HTTP/DNS callout engine of this VM instance (its tokens are per VM). */
+  readonly callouts: Callouts;
+  /** Stream actions waiting for the running call to return, and roots waiting for proxy_done (deferred-actions.ts). */
+  readonly deferredWork: DeferredWork;
   /** The module's linear memory, bounds-checked. */
   readonly memory: GuestMemory;
 
@@ -61,6 +73,7 @@ export class WasmVm implements CalloutDelivery {
   readonly #exports: Record<string, (...args: never[]) => unknown>;
   readonly #memory: WebAssembly.Memory;
   readonly #watchdog: Watchdog;
+  readonly #onTrap: (error: WasmTrapError) => void;
   #phase: Phase = null;
   #logThreshold: number;
   readonly #tracing: boolean;
@@ -72,13 +85,23 @@ export class WasmVm implements CalloutDelivery {
   readonly #contexts = new Map<number, ContextState>();
   #pluginConfigReadable: Uint8Array | null = null;
   #callbackData: CallbackData | null = null;
-  readonly #deferred = new Set<HostStream>();
-  readonly #rootsAwaitingDone = new Set<ContextState>();
 
-  private constructor(module: WebAssembly.Module, abiVersion: AbiVersion, host: EmulatorHost, settings: VmSettings) {
+  private constructor(
+    module: WebAssembly.Module,
+    abiVersion: AbiVersion,
+    host: EmulatorHost,
+    settings: VmSettings,
+    wiring: VmWiring,
+  ) {
     this.abiVersion = abiVersion;
     this.host = host;
     this.settings = settings;
+    this.#onTrap = wiring.onTrap;
+    this.callouts = new Callouts(this, wiring.calloutHandlers, wiring.calloutRecords);
+    this.deferredWork = new DeferredWork((root) => {
+      this.safeCall(root, "proxy_on_delete", root.id);
+      this.dropContext(root);
+    });
     this.#logThreshold = LOG_LEVELS.indexOf(settings.logLevel);
     this.#tracing = settings.trace;
     let instantiated: WebAssembly.Memory | undefined;
@@ -129,10 +152,16 @@ export class WasmVm implements CalloutDelivery {
   /**
    * Instantiates `module` (already checked against the abi tables) and runs its entry point as Envoy does:
    * `_initialize` (+ `main(0,0)` or `__main_void`), else `_start`, under the restricted hostcall list.
-   * Throws WasmLoadError (with the module's logs) when start-up traps.
+   * Throws WasmLoadError (with the module's logs) when start-up traps. `wiring`: what the VM reports to.
    */
-  static start(module: WebAssembly.Module, abiVersion: AbiVersion, host: EmulatorHost, settings: VmSettings): WasmVm {
-    const vm = new WasmVm(module, abiVersion, host, settings);
+  static start(
+    module: WebAssembly.Module,
+    abiVersion: AbiVersion,
+    host: EmulatorHost,
+    settings: VmSettings,
+    wiring: VmWiring,
+  ): WasmVm {
+    const vm = new WasmVm(module, abiVersion, host, settings, wiring);
     const e = vm.#exports;
     const run = (name: string, ...args: number[]) => {
       vm.#phase = "start";
@@ -226,7 +255,7 @@ export class WasmVm implements CalloutDelivery {
       const error = new WasmTrapError(name, err, [...this.logs], this.settings.trapFrames((err as Error)?.stack));
       this.failure = error;
       this.#log(LogLevel.Error, ctx, error.message.split("\n")[0]!);
-      this.onTrap?.(error);
+      this.#onTrap(error);
       throw error;
     } finally {
       this.#current = prevCurrent;
@@ -256,24 +285,9 @@ export class WasmVm implements CalloutDelivery {
     }
   }
 
-  /** Applies deferred continue/close/local-reply requests of every stream touched by the last VM call. */
+  /** Carries out the deferred work of the last VM call: stream actions, then roots that called proxy_done. */
   applyDeferred(): void {
-    for (const s of [...this.#deferred]) {
-      this.#deferred.delete(s);
-      s.applyDeferred();
-    }
-    for (const root of [...this.#rootsAwaitingDone]) {
-      if (!root.awaitingDone) {
-        this.#rootsAwaitingDone.delete(root);
-        this.safeCall(root, "proxy_on_delete", root.id);
-        this.dropContext(root);
-      }
-    }
-  }
-
-  /** Registers `stream` for {@link applyDeferred}. */
-  markDeferred(stream: HostStream): void {
-    this.#deferred.add(stream);
+    this.deferredWork.run();
   }
 
   /** Calls a root callback, swallowing a trap (the VM is marked failed and the trap is logged). */
@@ -290,8 +304,7 @@ export class WasmVm implements CalloutDelivery {
   shutdownRoot(root: ContextState): void {
     const done = this.safeCall(root, "proxy_on_done", root.id);
     if (done === 0) {
-      root.awaitingDone = true;
-      this.#rootsAwaitingDone.add(root);
+      this.deferredWork.awaitDone(root);
       return;
     }
     this.safeCall(root, "proxy_on_delete", root.id);
@@ -370,10 +383,7 @@ export class WasmVm implements CalloutDelivery {
       host: vm.host,
       settings: vm.settings,
       abiVersion: vm.abiVersion,
-      get callouts() {
-        return vm.callouts;
-      },
-      delivery: vm,
+      callouts: vm.callouts,
       current: () => vm.#ctx(),
       root: () => vm.#root(),
       context: (id) => vm.#contexts.get(id),
@@ -385,7 +395,6 @@ export class WasmVm implements CalloutDelivery {
       logLevel: () => vm.#logThreshold,
       callbackData: () => vm.#callbackData,
       pluginConfiguration: () => vm.#pluginConfigReadable,
-      markDeferred: (stream) => vm.markDeferred(stream),
       setTick: (root, periodMs) => vm.#setTick(root, periodMs),
       deliverToRoot: (root, name, ...args) => {
         if (vm.failure || !vm.#contexts.has(root.id)) return;
