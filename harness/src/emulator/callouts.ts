@@ -20,18 +20,6 @@ import { grpcClusterName, parsesAsTargetlessGrpcService, upstreamStatusMessage }
 import { HeaderMap } from "./header-map.ts";
 import type { CallbackData, ContextState } from "./vm-types.ts";
 
-export type {
-  CalloutDelivery,
-  CalloutHandlers,
-  CalloutRecord,
-  CalloutRequest,
-  CalloutResponse,
-  GrpcReply,
-  GrpcRequest,
-  GrpcServerStream,
-  GrpcServiceHandler,
-  HttpCalloutHandler,
-} from "./callout-types.ts";
 export { grpcClusterName, parsesAsTargetlessGrpcService } from "./grpc-service.ts";
 
 const encoder = new TextEncoder();

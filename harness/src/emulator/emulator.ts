@@ -1,15 +1,14 @@
 // The emulator's public face: load any proxy-wasm module, start it like Envoy, and drive HTTP streams,
 // TCP connections, callouts and time. State-based: drive, then read headers, bodies, local replies, logs, metrics.
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
-import type { CalloutRecord } from "./callouts.ts";
+import type { AbiVersion } from "../abi/index.ts";
+import type { CalloutRecord } from "./callout-types.ts";
 import { requestIdFor } from "./connection-manager.ts";
 import {
   EmulatorUsageError,
   WasmLimitError,
   WasmLoadError,
-  WasmTrapError,
+  type WasmTrapError,
   logLevelName,
   type LogEntry,
   type LogLevelInput,
@@ -23,14 +22,9 @@ import { DEFAULT_CLUSTER, Router } from "./router.ts";
 import { defaultUpstreamEndpoint, type UpstreamAddresses } from "./upstream-properties.ts";
 import type { PropertyValue } from "./properties.ts";
 import { TcpConnection } from "./tcp-connection.ts";
-import {
-  WasmVm,
-  type ContextState,
-  type PluginIdentity,
-  type TraceEntry,
-  type VmSettings,
-  type VmWiring,
-} from "./vm.ts";
+import { WasmVm, type VmWiring } from "./vm.ts";
+import type { TraceEntry, VmSettings } from "./vm-types.ts";
+import { prepareModule, startPlugin, type Plugin } from "./plugin-start.ts";
 import {
   pluginIdentity,
   vmSettingsFrom,
@@ -41,10 +35,9 @@ import {
   type RequestResult,
   type UpstreamHandler,
 } from "./emulator-options.ts";
-import { chainOffsets, TrapSymbolicator } from "./trap-frames.ts";
-import { guardedModule } from "./watchdog/guard.ts";
+import type { TrapSymbolicator } from "./trap-frames.ts";
 import { errorOfFailedVm } from "./watchdog/watchdog.ts";
-import { measuredModule, type MeasuredBytes } from "./coverage/runtime.ts";
+import type { MeasuredBytes } from "./coverage/runtime.ts";
 
 export type {
   EmulatorOptions,
@@ -57,11 +50,6 @@ export type {
   UpstreamResponse,
 } from "./emulator-options.ts";
 export type { UpstreamRequest } from "./exchange.ts";
-
-interface Plugin {
-  readonly identity: PluginIdentity;
-  root: ContextState | null;
-}
 
 /** An emulated Envoy running one proxy-wasm module. Create with {@link Emulator.load}. */
 export class Emulator {
@@ -143,30 +131,8 @@ export class Emulator {
 
   /** `file`: where the bytes were read from (traps and coverage look for the module's map and coverage build there). */
   static #fromBytes(bytes: Uint8Array, options: EmulatorOptions, file: string | URL | undefined): Emulator {
-    const label = options.label ?? "module";
-    const report = checkModule(bytes);
-    if (!report.ok) throw new WasmLoadError(formatModuleReport(report, label), [], report.problems);
-    const wasmPath = file === undefined ? undefined : file instanceof URL ? fileURLToPath(file) : file;
-    // `watchdog: false` asks for the module byte for byte: process-wide coverage leaves it alone too.
-    const option = options.coverage ?? (options.watchdog === false ? false : undefined);
-    const coverage = measuredModule(bytes, { wasmPath, label, option, sourceMap: options.sourceMap });
-    const run = coverage?.bytes ?? bytes;
-    const guarded = options.watchdog === false ? { bytes: run, offsets: undefined } : guardedModule(run, label);
-    let module: WebAssembly.Module;
-    try {
-      module = new WebAssembly.Module(guarded.bytes as Uint8Array<ArrayBuffer>);
-    } catch (e) {
-      throw new WasmLoadError(`${label}: WebAssembly compilation failed: ${(e as Error).message}`);
-    }
-    // Traps are told in the source of what runs: back through the watchdog's rewrite, then the coverage pass's
-    // (to the coverage build, when one stands in for the module), then through that module's map.
-    const symbolicator = new TrapSymbolicator({
-      bytes: coverage?.measured ?? bytes,
-      offsets: chainOffsets(guarded.offsets, coverage?.offsets),
-      wasmPath: coverage ? coverage.measuredPath : wasmPath,
-      sourceMap: options.sourceMap,
-    });
-    return new Emulator(module, report.abiVersion!, options, symbolicator, coverage);
+    const prepared = prepareModule(bytes, options, file);
+    return new Emulator(prepared.module, prepared.abiVersion, options, prepared.symbolicator, prepared.coverage);
   }
 
   /** ABI version detected from the module's marker export. */
@@ -250,7 +216,7 @@ export class Emulator {
         `a plugin with root id "${plugin.identity.rootId}" already exists; root ids must be unique per VM.`,
       );
     }
-    this.#startPlugin(this.#vm, plugin);
+    startPlugin(this.#vm, plugin);
     this.#plugins.push(plugin);
   }
 
@@ -411,41 +377,8 @@ export class Emulator {
   #startVm(): WasmVm {
     const vm = WasmVm.start(this.#module, this.#abi, this.host, this.#vmSettings(), this.#vmWiring());
     this.#vmInstances++;
-    for (const p of this.#plugins) this.#startPlugin(vm, p);
+    for (const p of this.#plugins) startPlugin(vm, p);
     return vm;
-  }
-
-  #startPlugin(vm: WasmVm, plugin: Plugin): void {
-    const root = vm.newContext(plugin.identity);
-    plugin.root = root;
-    const step = (name: string, withConfig: boolean, ...args: number[]) => {
-      try {
-        return withConfig ? vm.callWithPluginConfig(root, name, ...args) : vm.call(root, name, ...args);
-      } catch (e) {
-        if (e instanceof WasmTrapError)
-          throw new WasmLoadError(
-            `${name} trapped while starting plugin "${plugin.identity.name}": ${e.message.split("\n")[0]}`,
-            vm.logs,
-            [],
-            { cause: e },
-          );
-        throw e;
-      }
-    };
-    step("proxy_on_context_create", true, root.id, 0);
-    if (step("proxy_on_vm_start", false, root.id, vm.settings.vmConfiguration.length) === 0) {
-      throw new WasmLoadError(
-        `Failed to start the Wasm VM: proxy_on_vm_start returned false for plugin "${plugin.identity.name}" (root id "${plugin.identity.rootId}"). Envoy rejects this configuration; check the VM configuration and the module's logs.`,
-        vm.logs,
-      );
-    }
-    if (step("proxy_on_configure", true, root.id, plugin.identity.configuration.length) === 0) {
-      throw new WasmLoadError(
-        `Failed to configure the Wasm plugin "${plugin.identity.name}": proxy_on_configure returned false. Envoy rejects this configuration (xDS NACK / startup failure); check pluginConfig and the module's logs.`,
-        vm.logs,
-      );
-    }
-    vm.applyDeferred();
   }
 
   #onTrap(_error: WasmTrapError): "bypass" | "fail-closed" {

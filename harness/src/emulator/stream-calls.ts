@@ -3,7 +3,8 @@
 // trap handed to the stream's failure handler instead of thrown.
 import { DeferredActions, type DeferredHandlers } from "./deferred-actions.ts";
 import { WasmTrapError } from "./errors.ts";
-import type { ContextState, WasmVm } from "./vm.ts";
+import type { WasmVm } from "./vm.ts";
+import type { ContextState } from "./vm-types.ts";
 
 /** Calls into the VM for one stream or connection, with its deferred actions and its trap handler. */
 export class StreamCalls {

@@ -24,7 +24,8 @@ import { StreamCalls } from "./stream-calls.ts";
 import { HttpHostView } from "./stream-host-view.ts";
 import { checkBodyStep, checkHeadersStep, checkTrailersStep, type StreamSide } from "./stream-usage.ts";
 import type { UpstreamAddresses } from "./upstream-properties.ts";
-import type { ContextState, LocalReply, WasmVm } from "./vm.ts";
+import type { WasmVm } from "./vm.ts";
+import type { ContextState, LocalReply } from "./vm-types.ts";
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);

@@ -9,7 +9,8 @@ import { StreamCalls } from "./stream-calls.ts";
 import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
 import { concat } from "./bytes.ts";
 import type { DeferredActions } from "./deferred-actions.ts";
-import type { BufferRef, ContextState, HostStream, MapAccess, WasmVm } from "./vm.ts";
+import type { WasmVm } from "./vm.ts";
+import type { BufferRef, ContextState, HostStream, MapAccess } from "./vm-types.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
