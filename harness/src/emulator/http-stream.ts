@@ -22,6 +22,7 @@ export type { FilterMode, HttpStreamDeps } from "./stream-engine.ts";
 
 /** An HTTP stream. Create with `emulator.httpStream()`. */
 export class HttpStream {
+  /** Always "http": tells an HTTP stream from a TCP connection (`TcpConnection.kind` is "tcp"). */
   readonly kind = "http" as const;
   /** What went to the upstream: request headers/body/trailers after the filter. */
   readonly request: HttpMessage;

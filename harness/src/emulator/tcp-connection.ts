@@ -52,6 +52,7 @@ export class TcpFlow {
 
 /** A TCP connection. Create with `emulator.tcpConnection()`; `open()` runs proxy_on_new_connection. */
 export class TcpConnection {
+  /** Always "tcp": tells a TCP connection from an HTTP stream (`HttpStream.kind` is "http"). */
   readonly kind = "tcp" as const;
   /** Data forwarded to the upstream (from downstream, after the filter). */
   readonly toUpstream = new TcpFlow();
