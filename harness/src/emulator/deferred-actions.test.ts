@@ -18,12 +18,12 @@ const reply = (status: number): LocalReply => ({
 function recordingActions(work: DeferredWork, answers = true) {
   const done: string[] = [];
   const actions = new DeferredActions(work, {
-    localReply: (r) => {
+    sendDeferredReply: (r) => {
       done.push(`reply ${r.status}`);
       return answers;
     },
-    continue: (type) => done.push(`continue ${type}`),
-    close: (type) => done.push(`close ${type}`),
+    continueStream: (type) => done.push(`continue ${type}`),
+    closeStream: (type) => done.push(`close ${type}`),
   });
   return { actions, done };
 }

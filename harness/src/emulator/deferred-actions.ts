@@ -21,14 +21,14 @@ export type CallbackPhase = "headers" | "body" | "trailers";
 /** A deferred continue or close, with its proxy_continue_stream/proxy_close_stream stream type. */
 type QueuedAction = readonly ["continue" | "close", number];
 
-/** How a stream carries out its deferred actions. */
+/** How a stream carries out its deferred actions (the HTTP stream engine implements it itself: no closures per stream). */
 export interface DeferredHandlers {
   /** Sends the local reply; returns false when the stream can no longer answer (then it is dropped). */
-  localReply(reply: LocalReply): boolean;
+  sendDeferredReply(reply: LocalReply): boolean;
   /** proxy_continue_stream(type). */
-  continue(type: number): void;
+  continueStream(type: number): void;
   /** proxy_close_stream(type). */
-  close(type: number): void;
+  closeStream(type: number): void;
 }
 
 /** The deferred actions of one stream or connection. */
@@ -102,11 +102,11 @@ export class DeferredActions implements StreamActionRequests {
     const reply = this.#reply;
     if (reply !== null) {
       this.#reply = null;
-      if (this.#handlers.localReply(reply)) this.#queue = [];
+      if (this.#handlers.sendDeferredReply(reply)) this.#queue = [];
     }
     for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
-      if (next[0] === "continue") this.#handlers.continue(next[1]);
-      else this.#handlers.close(next[1]);
+      if (next[0] === "continue") this.#handlers.continueStream(next[1]);
+      else this.#handlers.closeStream(next[1]);
     }
   }
 }

@@ -7,7 +7,7 @@
 import { LOCAL_REPLIES, type HttpProtocol } from "./connection-manager.ts";
 import { StreamType } from "../abi/index.ts";
 import { concat } from "./bytes.ts";
-import type { CallbackPhase, DeferredActions } from "./deferred-actions.ts";
+import type { CallbackPhase, DeferredActions, DeferredHandlers } from "./deferred-actions.ts";
 import type { LogEntry, WasmTrapError } from "./errors.ts";
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
 import { Direction, type HttpAction } from "./http-direction.ts";
@@ -59,7 +59,7 @@ export interface HttpStreamDeps {
 }
 
 /** One HTTP stream's filter-manager state and logic. Internal: tests hold the HttpStream handle. */
-export class HttpStreamEngine {
+export class HttpStreamEngine implements DeferredHandlers {
   readonly deps: HttpStreamDeps;
   readonly req = new Direction();
   readonly resp = new Direction();
@@ -105,11 +105,7 @@ export class HttpStreamEngine {
   constructor(deps: HttpStreamDeps) {
     this.deps = deps;
     this.#mode = deps.mode;
-    this.#calls = new StreamCalls(deps.vm, (e) => this.#handleTrap(e), {
-      localReply: (reply) => this.#sendDeferredReply(reply),
-      continue: (type) => this.#continue(type),
-      close: (type) => this.#close(type),
-    });
+    this.#calls = new StreamCalls(deps.vm, (e) => this.#handleTrap(e), this);
     this.#actions = this.#calls.actions;
     this.#hostView = new HttpHostView(this, this.#actions);
   }
@@ -369,18 +365,20 @@ export class HttpStreamEngine {
   // ------------------------------------------------------------------ deferred actions, carried out (deferred-actions.ts)
 
   /** A local reply requested from a root callback acting for this stream (its own callbacks' go through #afterCallback). */
-  #sendDeferredReply(reply: LocalReply): boolean {
+  sendDeferredReply(reply: LocalReply): boolean {
     if (this.#mode !== "filter" || this.stopped()) return false;
     sendLocalReply(this.#replyTarget, reply, true);
     return true;
   }
 
-  #continue(type: number): void {
+  /** proxy_continue_stream: resumes the direction of `type`. */
+  continueStream(type: number): void {
     if (type === StreamType.HttpRequest) this.#resume(this.req);
     else if (type === StreamType.HttpResponse) this.#resume(this.resp);
   }
 
-  #close(type: number): void {
+  /** proxy_close_stream: resets the stream (details wasm_close_stream). */
+  closeStream(type: number): void {
     if ((type === StreamType.HttpRequest || type === StreamType.HttpResponse) && !this.stopped()) {
       this.resetReason = "wasm_close_stream";
       this.req.headersActive = false;

@@ -84,11 +84,11 @@ export class TcpConnection {
     this.#deps = deps;
     this.#mode = deps.mode;
     this.#calls = new StreamCalls(deps.vm, (e) => this.#handleTrap(e), {
-      localReply: () => false, // proxy_send_local_response is a no-op on TCP (hostcalls/stream.ts never asks)
-      continue: (type) => {
+      sendDeferredReply: () => false, // proxy_send_local_response is a no-op on TCP (hostcalls/stream.ts never asks)
+      continueStream: (type) => {
         if (type === StreamType.Downstream && this.#downStopped) this.#flushDown();
       },
-      close: (type) => {
+      closeStream: (type) => {
         if ((type === StreamType.Downstream || type === StreamType.Upstream) && !this.#finished) {
           this.closedBy = "filter";
           this.#finish(PeerType.Local);
