@@ -116,7 +116,7 @@ describe("inspect: the facts of three pushed sample filters", () => {
       expect(inspection.digest).toBe(digest);
       expect(inspection.layout).toBe(format);
       expect(inspection.metadata).toEqual({
-        title: "proxy-wasm-as", // the nearest package.json is this repository's root one
+        title: name, // the file name: not the main module of the nearest package.json (this repository's)
         version: "1.4.0",
         source: `https://example.com/filters/${name}`,
         description: `the ${name} sample filter`,

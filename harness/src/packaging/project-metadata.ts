@@ -25,9 +25,9 @@ export interface DescribeImageOptions {
 }
 
 /**
- * The description `push` writes: `given` fields, else the nearest package.json's `name`, `version`, `description`
- * and `repository` (as a browsable https URL where it names a GitHub, GitLab or Bitbucket repository), else the
- * module's file name as title; `created` from `given`, else `sourceDateEpoch`, else the clock. Throws a
+ * The description `push` writes: `given` fields, else the nearest package.json's `version`, `description` and
+ * `repository`; the source (given or not) as a browsable https URL where it names a GitHub, GitLab or Bitbucket
+ * repository; the title is the module's name (see `moduleTitle`: the package name for the main module); `created` from `given`, else `sourceDateEpoch`, else the clock. Throws a
  * {@link PackagingError} for an unreadable or malformed package.json or a bad `sourceDateEpoch`.
  */
 export async function describeImage(options: DescribeImageOptions = {}): Promise<ImageDescription> {
@@ -36,16 +36,26 @@ export async function describeImage(options: DescribeImageOptions = {}): Promise
   const created =
     given.created ??
     (options.sourceDateEpoch ? createdFromEpoch(options.sourceDateEpoch) : rfc3339(options.now ?? new Date()));
-  const fromFile = options.wasmPath ? basename(options.wasmPath).replace(/\.wasm$/, "") : undefined;
   const pick = (value: unknown) => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined);
   const out: ImageDescription = {
-    title: given.title ?? pick(project?.name) ?? fromFile,
+    title: given.title ?? moduleTitle(pick(project?.name), options.wasmPath),
     version: given.version ?? pick(project?.version),
-    source: given.source ?? repositoryUrl(project?.repository),
+    source: repositoryUrl(given.source) ?? repositoryUrl(project?.repository),
     description: given.description ?? pick(project?.description),
     created,
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as ImageDescription;
+}
+
+/**
+ * The module's name: the package name when the file is the project's main module (`build/<package name>.wasm`, what
+ * `proxy-wasm-as build` writes for `assembly/index.ts`; a scope is kept), else the file's name without `.wasm`
+ * (`build/<name>.wasm` of `assembly/<name>/`), else the package name.
+ */
+function moduleTitle(packageName: string | undefined, wasmPath: string | undefined): string | undefined {
+  const file = wasmPath ? basename(wasmPath).replace(/\.wasm$/, "") : undefined;
+  if (file === undefined) return packageName;
+  return packageName !== undefined && packageName.replace(/^@[^/]+\//, "") === file ? packageName : file;
 }
 
 /**
