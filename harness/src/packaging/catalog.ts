@@ -88,7 +88,16 @@ async function paginate(
     seen.add(url.href);
     const response = await session.request("GET", url, { headers: { accept: "application/json" } });
     if (response.status !== 200) await refuse(session, response, path);
-    const body = parseListing(await session.body(response, MAX_LIST_PAGE_BYTES, `the ${field} list`), field, session);
+    const body = parseListing(
+      await session.body(
+        response,
+        MAX_LIST_PAGE_BYTES,
+        `the ${field} list`,
+        `the registry ignored the page size (n=${pageSize}) or is not a registry; list a narrower prefix, or check the address`,
+      ),
+      field,
+      session,
+    );
     for (const entry of body) {
       const verdict = classify(entry);
       if (verdict === "stop") return { entries, truncated: false };

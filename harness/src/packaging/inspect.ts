@@ -174,7 +174,12 @@ async function dockerLabels(session: RegistrySession, manifest: ImageManifest): 
   if (typeof digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(digest)) return {};
   const response = await session.request("GET", `blobs/${digest}`);
   if (response.status !== 200) await session.expect(response, [200], `fetch the image config ${digest}`);
-  const bytes = await session.body(response, MAX_CONFIG_BYTES, `image config ${digest}`);
+  const bytes = await session.body(
+    response,
+    MAX_CONFIG_BYTES,
+    `image config ${digest}`,
+    "a wasm image's config is a few hundred bytes: this image is not a proxy-wasm image",
+  );
   if (sha256Digest(bytes) !== digest) {
     throw new PackagingError(`image config ${digest} hashes to ${sha256Digest(bytes)}`, {
       hint: "the registry served corrupted content",

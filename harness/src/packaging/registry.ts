@@ -310,12 +310,15 @@ export class RegistrySession {
 
   /**
    * Reads `response`'s body, refusing it once its Content-Length or its bytes pass `max` (the rest is not
-   * downloaded), and turning a timeout or a broken connection into a {@link PackagingError}.
+   * downloaded), and turning a timeout or a broken connection into a {@link PackagingError}. `tooLargeHint` is the
+   * hint when the limit is reached (default: about blobs and --max-layer-bytes).
    */
-  async body(response: Response, max: number, what: string): Promise<Buffer> {
+  async body(response: Response, max: number, what: string, tooLargeHint?: string): Promise<Buffer> {
     const tooLarge = (size: string) =>
       new PackagingError(`${what} from ${this.ref.registry} is ${size}, over the limit of ${max} bytes`, {
-        hint: "check that the reference names a wasm filter image; to accept larger ones raise --max-layer-bytes (RegistryOptions.maxBlobBytes)",
+        hint:
+          tooLargeHint ??
+          "check that the reference names a wasm filter image; to accept larger ones raise --max-layer-bytes (RegistryOptions.maxBlobBytes)",
       });
     const declared = Number(response.headers.get("content-length") ?? Number.NaN);
     if (declared > max) {
