@@ -47,6 +47,27 @@ async function cli(...args: string[]) {
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
+/** `istio push` of sample filter `name` to filters/<name>:<tag>, with the same descriptive flags every time. */
+function push(name: string, format: ImageFormat, tag: string, ...more: string[]) {
+  return cli(
+    "istio",
+    "push",
+    BUILD(name),
+    `${registry.host}/filters/${name}:${tag}`,
+    "--format",
+    format,
+    "--version",
+    "1.4.0",
+    "--source",
+    `https://example.com/filters/${name}`,
+    "--description",
+    `the ${name} sample filter`,
+    "--root-id",
+    name,
+    ...more,
+  );
+}
+
 let registry: LocalRegistry;
 const pushed = new Map<string, { wasm: Buffer; digest: string }>();
 let savedEpoch: string | undefined;
@@ -57,22 +78,7 @@ beforeAll(async () => {
   process.env.SOURCE_DATE_EPOCH = EPOCH;
   for (const { name, format } of MODULES) {
     const file = BUILD(name);
-    const { code, out, err } = await cli(
-      "istio",
-      "push",
-      file,
-      `${registry.host}/filters/${name}:v1`,
-      "--format",
-      format,
-      "--version",
-      "1.4.0",
-      "--source",
-      `https://example.com/filters/${name}`,
-      "--description",
-      `the ${name} sample filter`,
-      "--root-id",
-      name,
-    );
+    const { code, out, err } = await push(name, format, "v1");
     expect(code, `${out}\n${err}`).toBe(0);
     pushed.set(name, { wasm: readFileSync(file), digest: /^digest: (sha256:[0-9a-f]{64})$/m.exec(out)![1]! });
   }
@@ -165,37 +171,9 @@ describe("inspect: the facts of three pushed sample filters", () => {
   });
 
   test("SOURCE_DATE_EPOCH makes the push reproducible: the same inputs give the same digest, another time another", async () => {
-    const again = await cli(
-      "istio",
-      "push",
-      BUILD("headers"),
-      `${registry.host}/filters/headers:again`,
-      "--version",
-      "1.4.0",
-      "--source",
-      "https://example.com/filters/headers",
-      "--description",
-      "the headers sample filter",
-      "--root-id",
-      "headers",
-    );
+    const again = await push("headers", "compat", "again");
     expect(again.out).toContain(`digest: ${pushed.get("headers")!.digest}`);
-    const later = await cli(
-      "istio",
-      "push",
-      BUILD("headers"),
-      `${registry.host}/filters/headers:later`,
-      "--version",
-      "1.4.0",
-      "--source",
-      "https://example.com/filters/headers",
-      "--description",
-      "the headers sample filter",
-      "--root-id",
-      "headers",
-      "--created",
-      "2026-01-01T00:00:00Z",
-    );
+    const later = await push("headers", "compat", "later", "--created", "2026-01-01T00:00:00Z");
     expect(later.code).toBe(0);
     expect(later.out).not.toContain(pushed.get("headers")!.digest);
   });
