@@ -119,6 +119,17 @@ export async function runRounds(options: RoundsOptions): Promise<SequentialResul
   const targets = options.targets.filter((t) =>
     [t.ours ?? "as", t.other].every((id) => byKey.has(variantKey(t.workload, id))),
   );
+  if (targets.length === 0) {
+    // Rounds for the tables only (the targets are decided on paired rounds, bench/concurrent.ts).
+    let round = 0;
+    const keys = running.map(keyOf);
+    for (; round < plan.baseRounds; round++) {
+      if (keys.reduce((sum, k) => sum + byKey.get(k)!.lastTurnSeconds, 0) > options.secondsLeft(false)) break;
+      for (const index of roundOrder(keys.length, round))
+        await turn(byKey.get(keys[index]!)!, round, `round ${round + 1}/${plan.baseRounds}`, options);
+    }
+    return { outcomes: new Map(), rounds: round, budgetRanOut: round < plan.baseRounds };
+  }
   return runSequential({
     plan,
     targets: targets.map((t) => ({
