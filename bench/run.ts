@@ -48,7 +48,7 @@ const envNumber = (name: string, fallback: number) => (process.env[name] ? Numbe
 /** Settings of this run. */
 const settings = {
   /** Sequential rounds for the tables: every variant runs in each, one after another. */
-  rounds: envNumber("BENCH_ROUNDS", quick ? 2 : 5),
+  rounds: envNumber("BENCH_ROUNDS", quick ? 2 : 3),
   /** Paired rounds (bench/concurrent.ts): every comparison's two variants measured together; the targets' base rounds. */
   pairedRounds: envNumber("BENCH_PAIRED_ROUNDS", quick ? 8 : 10),
   /** Targets still undecided after the paired base rounds get more paired rounds (their pairs only) up to this many. */

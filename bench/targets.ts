@@ -27,6 +27,7 @@ export const A_A_CONTROL_SPECS: readonly RatioTargetSpec[] = (["throughput", "cp
   other: "floor",
   wanted: 1,
   info: true,
+  paired: true,
 }));
 
 /**
@@ -90,6 +91,7 @@ export const RATIO_TARGETS: readonly RatioTargetSpec[] = [
     other: "native",
     wanted: 0,
     info: true,
+    paired: true,
   },
   {
     name: "our headers filter vs no filter",
