@@ -5,8 +5,8 @@
 // Both Envoys are pinned to the Envoy core and two wrk processes (one per Envoy, same settings) to the load core.
 // With both Envoys saturated, the scheduler (CFS) gives each half of the core, so the throughput ratio is the
 // inverse ratio of their CPU time per request; the CPU-per-request ratio is read per process from /proc as in the
-// sequential rounds. Each paired round starts both Envoys afresh (the order of the two starts alternates), warms
-// both up together, then measures both together. The pairs of a round run in a balanced order (harness roundOrder).
+// sequential rounds. Each paired round starts both Envoys afresh, warms both up together, then measures both
+// together; which Envoy starts first and whose wrk is launched first alternate from round to round. The pairs of a round run in a balanced order (harness roundOrder).
 //
 // The targets are decided on these rounds with the harness's sequential plan (runSequential): a pair's rounds are
 // one "variant" of that plan, so extra rounds run only the pairs of targets still open.
@@ -135,8 +135,10 @@ export async function runPairedRounds(options: PairedOptions): Promise<Sequentia
 /** One pair's turn: both Envoys fresh, warmed up together, measured together. */
 async function pairedTurn(pair: Pair, round: number, label: string, options: PairedOptions): Promise<void> {
   const started = performance.now();
-  // Alternate which of the two starts first, so neither is always the older process.
-  const sides = round % 2 === 0 ? [pair.first, pair.second] : [pair.second, pair.first];
+  // Which of the two starts first, and whose load is launched first, both alternate (over every 4 rounds, each
+  // combination once), so that neither side is always the older process or the first one loaded.
+  const sides = Math.floor(round / 2) % 2 === 0 ? [pair.first, pair.second] : [pair.second, pair.first];
+  const launch = round % 2 === 0 ? [pair.first, pair.second] : [pair.second, pair.first];
   for (const r of sides) {
     await r.envoy.stop();
     r.envoy = await options.start(r).catch((err: Error) => {

@@ -62,6 +62,10 @@ const settings = {
   starts: envNumber("BENCH_STARTS", 1),
   /** Extra rounds and the memory phase stop early (and say so) when the whole run would exceed this many seconds. */
   budgetSeconds: envNumber("BENCH_BUDGET_S", quick ? 300 : 840),
+  /** Only these workloads (comma-separated, e.g. "jwt"): for development; a full run measures all of them. */
+  workloads: process.env.BENCH_WORKLOADS?.split(",").map((w) => w.trim()),
+  /** "0": skip the emulator benchmark (for development). */
+  emulator: process.env.BENCH_EMULATOR !== "0",
   envoyCpu: process.env.BENCH_ENVOY_CPU ?? "0",
   loadCpu: process.env.BENCH_LOAD_CPU ?? "1",
 };
@@ -170,7 +174,7 @@ ensureLoadGenerator();
 
 // 1. Build every variant.
 const built: Array<{ variant: Variant; built?: BuiltVariant; skip?: string }> = [];
-for (const variant of VARIANTS) {
+for (const variant of VARIANTS.filter((v) => !settings.workloads || settings.workloads.includes(v.workload))) {
   say(`building ${variant.workload}/${variant.id}: ${variant.label}`);
   try {
     const result = await variant.build();
@@ -201,8 +205,8 @@ if (floorEntry?.built)
 
 // 1b. The emulator's callbacks per second, before any Envoy starts (so it has a core to itself, and its time is
 //     spent before the rounds' budget is planned).
-say("emulator benchmark (bench/emulator.ts) …");
-const emulator = await emulatorFigures();
+if (settings.emulator) say("emulator benchmark (bench/emulator.ts) …");
+const emulator = settings.emulator ? await emulatorFigures() : "";
 console.log(
   emulator
     .split("\n")
