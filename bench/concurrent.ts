@@ -38,7 +38,10 @@ export interface Pair {
 export const pairKeyOf = (spec: Pick<RatioTargetSpec, "workload" | "ours" | "other">) =>
   `${variantKey(spec.workload, spec.ours ?? "as")}+${variantKey(spec.workload, spec.other)}`;
 
-/** The pairs the specs need (one per distinct comparison), among the variants that run. */
+/**
+ * The pairs the specs need (one per distinct comparison: every target, and the information rows marked `paired`),
+ * among the variants that run.
+ */
 export function pairsOf(
   specs: readonly RatioTargetSpec[],
   running: readonly Running[],
@@ -47,6 +50,7 @@ export function pairsOf(
   const byKey = new Map(running.map((r) => [variantKey(r.variant.workload, r.variant.id), r]));
   const pairs = new Map<string, Pair>();
   for (const spec of specs) {
+    if (spec.info && !spec.paired) continue;
     const first = byKey.get(variantKey(spec.workload, spec.ours ?? "as"));
     const second = byKey.get(variantKey(spec.workload, spec.other));
     const key = pairKeyOf(spec);

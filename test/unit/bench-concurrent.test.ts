@@ -49,7 +49,8 @@ test("paired rounds load both variants at once in fresh Envoys; the drift cancel
     info: true,
     paired: true,
   };
-  const pairs = pairsOf([...targets, control], variants, 3);
+  const sequentialOnly: RatioTargetSpec = { ...control, name: "info", ours: "as", other: "rust", paired: false };
+  const pairs = pairsOf([sequentialOnly, ...targets, control], variants, 3);
   expect(pairs.map((p) => p.key)).toEqual([
     "headers/as+headers/floor",
     "headers/as+headers/rust",
