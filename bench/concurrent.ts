@@ -152,16 +152,12 @@ async function pairedTurn(pair: Pair, round: number, label: string, options: Pai
     r.startups.push(r.envoy.startupMs);
     r.requestsServed = 0;
   }
-  await Promise.all([
-    options.load(pair.first, options.warmupSeconds),
-    options.load(pair.second, options.warmupSeconds),
-  ]);
+  await Promise.all(launch.map((r) => options.load(r, options.warmupSeconds)));
   options.afterWarmup(pair.first);
   options.afterWarmup(pair.second);
-  const [first, second] = await Promise.all([
-    options.load(pair.first, options.durationSeconds),
-    options.load(pair.second, options.durationSeconds),
-  ]);
+  const measured = await Promise.all(launch.map((r) => options.load(r, options.durationSeconds)));
+  const first = measured[launch.indexOf(pair.first)];
+  const second = measured[launch.indexOf(pair.second)];
   pair.rounds[round] = { first: first!, second: second! };
   pair.lastTurnSeconds = (performance.now() - started) / 1000;
   const fmt = (x: RoundResult) =>
