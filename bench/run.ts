@@ -47,12 +47,20 @@ const envNumber = (name: string, fallback: number) => (process.env[name] ? Numbe
 
 /** Settings of this run. */
 const settings = {
-  /** Sequential rounds for the tables: every variant runs in each, one after another. */
-  rounds: envNumber("BENCH_ROUNDS", quick ? 2 : 3),
+  /**
+   * How targets are decided: "paired" (default: each comparison's two variants measured at the same time,
+   * bench/concurrent.ts) or "sequential" (the previous method: on the sequential rounds, one variant after another).
+   */
+  method: process.env.BENCH_METHOD === "sequential" ? ("sequential" as const) : ("paired" as const),
+  /** Sequential rounds (the tables; with BENCH_METHOD=sequential the targets' base rounds too). */
+  rounds: envNumber("BENCH_ROUNDS", process.env.BENCH_METHOD === "sequential" ? (quick ? 3 : 10) : quick ? 2 : 3),
   /** Paired rounds (bench/concurrent.ts): every comparison's two variants measured together; the targets' base rounds. */
   pairedRounds: envNumber("BENCH_PAIRED_ROUNDS", quick ? 8 : 10),
   /** Targets still undecided after the paired base rounds get more paired rounds (their pairs only) up to this many. */
-  maxRounds: envNumber("BENCH_MAX_ROUNDS", quick ? 12 : 40),
+  maxRounds: envNumber(
+    "BENCH_MAX_ROUNDS",
+    process.env.BENCH_METHOD === "sequential" ? (quick ? 8 : 50) : quick ? 12 : 40,
+  ),
   durationSeconds: envNumber("BENCH_DURATION_S", quick ? 1 : 2),
   warmupSeconds: envNumber("BENCH_WARMUP_S", 1),
   connections: envNumber("BENCH_CONNECTIONS", 16),
@@ -297,22 +305,33 @@ try {
   const start = (r: Running) => startBenchEnvoy(r.built.filter, { cpus: settings.envoyCpu });
   /** Seconds the paired base rounds are expected to take (kept for them while the sequential rounds run). */
   const pairedReserve = () => settings.pairedRounds * pairs.reduce((sum, p) => sum + p.lastTurnSeconds, 0);
-  const pairs = pairsOf(
-    [...RATIO_TARGETS, ...A_A_CONTROL_SPECS],
-    running,
-    settings.warmupSeconds + settings.durationSeconds + 1,
-  );
+  const pairs =
+    settings.method === "paired"
+      ? pairsOf(
+          [...RATIO_TARGETS, ...A_A_CONTROL_SPECS],
+          running,
+          settings.warmupSeconds + settings.durationSeconds + 1,
+        )
+      : [];
+  const sequentialPlan = decisionPlan({
+    baseRounds: settings.rounds,
+    maxRounds: Math.max(settings.rounds, settings.maxRounds),
+  });
   const sequential = await runRounds({
     running,
-    plan: tablePlan,
-    targets: [],
+    plan: settings.method === "paired" ? tablePlan : sequentialPlan,
+    targets: settings.method === "paired" ? [] : RATIO_TARGETS.filter((t) => !t.info),
     start,
     load,
     warmupSeconds: settings.warmupSeconds,
     durationSeconds: settings.durationSeconds,
     afterWarmup,
-    secondsLeft: () =>
-      settings.budgetSeconds - (performance.now() - t0) / 1000 - AFTER_ROUNDS_RESERVE_S - pairedReserve(),
+    secondsLeft: (extra) =>
+      settings.budgetSeconds -
+      (performance.now() - t0) / 1000 -
+      AFTER_ROUNDS_RESERVE_S -
+      pairedReserve() -
+      (extra ? memoryPhaseSeconds() : 0),
     say,
   });
   if (sequential.rounds < settings.rounds) {
@@ -323,26 +342,32 @@ try {
 
   // 3b. Paired rounds (bench/concurrent.ts): each comparison's two variants at the same time; the targets are
   //     decided on these, with extra paired rounds for the ones still open.
-  const plan = decisionPlan({
-    baseRounds: settings.pairedRounds,
-    maxRounds: Math.max(settings.pairedRounds, settings.maxRounds),
-  });
-  const paired = await runPairedRounds({
-    pairs,
-    plan,
-    targets: RATIO_TARGETS.filter((t) => !t.info),
-    start,
-    load,
-    warmupSeconds: settings.warmupSeconds,
-    durationSeconds: settings.durationSeconds,
-    afterWarmup,
-    secondsLeft: (extra) =>
-      settings.budgetSeconds -
-      (performance.now() - t0) / 1000 -
-      AFTER_ROUNDS_RESERVE_S -
-      (extra ? memoryPhaseSeconds() : 0),
-    say,
-  });
+  const plan =
+    settings.method === "paired"
+      ? decisionPlan({
+          baseRounds: settings.pairedRounds,
+          maxRounds: Math.max(settings.pairedRounds, settings.maxRounds),
+        })
+      : sequentialPlan;
+  const decided =
+    settings.method === "sequential"
+      ? sequential
+      : await runPairedRounds({
+          pairs,
+          plan,
+          targets: RATIO_TARGETS.filter((t) => !t.info),
+          start,
+          load,
+          warmupSeconds: settings.warmupSeconds,
+          durationSeconds: settings.durationSeconds,
+          afterWarmup,
+          secondsLeft: (extra) =>
+            settings.budgetSeconds -
+            (performance.now() - t0) / 1000 -
+            AFTER_ROUNDS_RESERVE_S -
+            (extra ? memoryPhaseSeconds() : 0),
+          say,
+        });
 
   // 4. Memory after many requests: our headers filter (every variant with BENCH_MEMORY_ALL=1) serves
   //    BENCH_REQUESTS in all, then linear memory and RSS are read.
@@ -385,9 +410,10 @@ try {
     results.find((r) => r.workload === workload && r.id === id && !r.skipped);
   const context: TargetContext = {
     results,
-    outcomes: paired.outcomes,
+    outcomes: decided.outcomes,
     plan,
     pairs,
+    paired: settings.method === "paired",
     budgetSeconds: settings.budgetSeconds,
   };
   const ours = find("headers", "as");
@@ -411,9 +437,11 @@ try {
   const method = [
     `Method: each variant runs in its own Envoy (one worker, \`--concurrency 1\`, pinned to core ${settings.envoyCpu} with taskset), a fresh one every round, routing to a direct_response listener in the same Envoy; wrk (1 thread, ${settings.connections} keep-alive connections, pinned to core ${settings.loadCpu}).`,
     `Tables: ${sequential.rounds} sequential round(s) of ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measurement per variant, one variant after another in a balanced order (a seeded permutation, then its reverse); ratios are medians of per-round ratios to the no-filter baseline of the same round, absolute figures medians over the rounds. Latency ratios above 1 mean slower.`,
-    `Targets, information rows and the A/A control: paired rounds, the two variants of a comparison in two fresh Envoys on the same core, each driven by its own wrk on the load core, warmed up and measured AT THE SAME TIME (${settings.warmupSeconds} s + ${settings.durationSeconds} s), so that machine drift falls on both sides of each round's ratio; the geometric mean of per-round ratios with a bootstrap interval over the paired rounds, met only when the whole interval clears the target (information rows: 95 % interval).`,
+    settings.method === "sequential"
+      ? "Targets (BENCH_METHOD=sequential): the geometric mean of the sequential rounds' per-round ratios with a bootstrap interval over rounds, met only when the whole interval clears the target; information rows and the A/A control use a 95 % interval over the base rounds."
+      : `Targets, the jwt boundary floor row and the A/A control: paired rounds, the two variants of a comparison in two fresh Envoys on the same core, each driven by its own wrk on the load core, warmed up and measured AT THE SAME TIME (${settings.warmupSeconds} s + ${settings.durationSeconds} s), so that machine drift falls on both sides of each round's ratio; the geometric mean of per-round ratios with a bootstrap interval over the paired rounds, met only when the whole interval clears the target (information rows: 95 % interval).`,
   ].join(" ");
-  const decisions = decisionsSummary(context, paired.rounds, paired.budgetRanOut);
+  const decisions = decisionsSummary(context, decided.rounds, decided.budgetRanOut);
   const report: BenchReport = {
     startedAt: startedAt.toISOString().replace(/\.\d+Z$/, "Z"),
     durationSeconds,

@@ -121,6 +121,8 @@ export interface TargetContext {
   readonly budgetSeconds: number;
   /** The paired rounds (bench/concurrent.ts): targets, information rows and the A/A control are judged on these. */
   readonly pairs?: readonly Pair[];
+  /** True when the targets were decided on paired rounds (the default method), false with BENCH_METHOD=sequential. */
+  readonly paired?: boolean;
 }
 
 /** The paired rounds of `spec`'s comparison, if they ran. */
@@ -277,8 +279,8 @@ export function decisionsSummary(ctx: TargetContext, rounds: number, budgetRanOu
   }
   const undecidedNames = [...undecidedGroups].map(([how, names]) => `${how}: ${names.join("; ")}`);
   return [
-    `Decisions: a target is judged on paired rounds (its two variants measured at the same time, bench/concurrent.ts) after the ${plan.baseRounds} base rounds${plan.looks.length > 1 ? ` and, while its interval still contains it, again after ${plan.looks.slice(1).join(", ")} rounds (extra rounds run only the pairs of open targets)` : ""}; each look uses a ${formatPercent(plan.lookConfidence)} interval, so that over all ${plan.looks.length} look(s) the chance of a wrong decision stays under ${formatPercent(1 - plan.overallConfidence)} (Bonferroni), and nothing is decided on fewer than ${plan.minRounds} rounds. Budget: BENCH_BUDGET_S=${ctx.budgetSeconds} s for the whole run, of which the extra rounds get what the memory phase and the reports leave.`,
-    `This run: ${rounds} paired rounds in all; ${decided.filter((o) => o.end === "decided").length} of ${decided.length} targets decided${budgetRanOut ? "; the time budget ran out" : ""}.`,
+    `Decisions: a target is judged${ctx.paired ? " on paired rounds (its two variants measured at the same time, bench/concurrent.ts)" : " on sequential rounds (BENCH_METHOD=sequential)"} after the ${plan.baseRounds} base rounds${plan.looks.length > 1 ? ` and, while its interval still contains it, again after ${plan.looks.slice(1).join(", ")} rounds (extra rounds run only the ${ctx.paired ? "pairs" : "variants"} of open targets)` : ""}; each look uses a ${formatPercent(plan.lookConfidence)} interval, so that over all ${plan.looks.length} look(s) the chance of a wrong decision stays under ${formatPercent(1 - plan.overallConfidence)} (Bonferroni), and nothing is decided on fewer than ${plan.minRounds} rounds. Budget: BENCH_BUDGET_S=${ctx.budgetSeconds} s for the whole run, of which the extra rounds get what the memory phase and the reports leave.`,
+    `This run: ${rounds} ${ctx.paired ? "paired " : ""}rounds in all; ${decided.filter((o) => o.end === "decided").length} of ${decided.length} targets decided${budgetRanOut ? "; the time budget ran out" : ""}.`,
     undecidedNames.length ? `Still ${undecidedNames.join(". Still ")}.` : "Every target was decided.",
   ].join(" ");
 }

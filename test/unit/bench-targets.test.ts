@@ -133,7 +133,7 @@ describe("target rows", () => {
       "each look uses a 99 % interval, so that over all 5 look(s) the chance of a wrong decision stays under 5 %",
     );
     expect(text).toContain("Budget: BENCH_BUDGET_S=840 s");
-    expect(text).toContain("This run: 23 paired rounds in all; 1 of 3 targets decided; the time budget ran out.");
+    expect(text).toContain("This run: 23 rounds in all; 1 of 3 targets decided; the time budget ran out.");
     expect(text).toContain("Still undecided after 23 rounds: the time budget ran out (BENCH_BUDGET_S=840): b; c.");
   });
 });
