@@ -226,21 +226,39 @@ export async function emulatorAccounting(
 const ENVOY_VM_ENTRY = /^\[host->vm\] (\S+?)\(/;
 const ENVOY_HOST_CALL = /^\[vm->host\] (\S+?)\(/;
 
+/** Root callbacks on a timer: not part of any request (a module may read the clock or flush counters there). */
+const ENVOY_TICK = "proxy_on_tick";
+/** The thread of a raw Envoy log line (default format `[time][thread][level][logger] ...`). */
+const THREAD = /^\[[^\]]+\]\[(\d+)\]\[\w+\]\[[\w.-]+\] (?:\[[^\]]+:\d+\] )?/;
+
 /**
- * Counts, per request and by name, the calls Envoy's trace log shows over `requests` requests: `messages` are the
- * wasm logger's lines logged while they ran.
+ * Counts, per request and by name, the calls Envoy's trace log shows over `requests` requests: `lines` are the
+ * wasm logger's lines logged while they ran (raw, with their thread; or just the messages, all of one thread). A tick (`proxy_on_tick`) and the host calls its thread makes until
+ * its next VM entry are left out and counted apart (`ticks`): they come from a timer, not from the requests.
  */
-export function countEnvoyTrace(messages: readonly string[], requests: number): CallCounts {
+export function countEnvoyTrace(lines: readonly string[], requests: number): CallCounts & { ticks: number } {
   const vmEntries: Record<string, number> = {};
   const hostCalls: Record<string, number> = {};
-  for (const message of messages) {
+  const inTick = new Map<string, boolean>();
+  let ticks = 0;
+  for (const raw of lines) {
+    const prefix = THREAD.exec(raw);
+    const thread = prefix?.[1] ?? "";
+    const message = prefix ? raw.slice(prefix[0].length) : raw;
     const entry = ENVOY_VM_ENTRY.exec(message);
     const call = entry ? undefined : ENVOY_HOST_CALL.exec(message);
-    if (entry) vmEntries[entry[1]!] = (vmEntries[entry[1]!] ?? 0) + 1 / requests;
-    else if (call)
-      hostCalls[call[1]!.replace(/^env\./, "")] = (hostCalls[call[1]!.replace(/^env\./, "")] ?? 0) + 1 / requests;
+    if (entry) {
+      const name = entry[1]!;
+      if (!ALLOCATORS.has(`guest.${name}`)) inTick.set(thread, name === ENVOY_TICK);
+      if (name === ENVOY_TICK) ticks++;
+      if (inTick.get(thread)) continue;
+      vmEntries[name] = (vmEntries[name] ?? 0) + 1 / requests;
+    } else if (call && !inTick.get(thread)) {
+      const name = call[1]!.replace(/^env\./, "");
+      hostCalls[name] = (hostCalls[name] ?? 0) + 1 / requests;
+    }
   }
-  return { vmEntries, hostCalls };
+  return { vmEntries, hostCalls, ticks };
 }
 
 /** "on_response_body: Envoy 2, emulator 1" for every name whose count differs. */
@@ -282,11 +300,11 @@ export async function envoyTraceAccounting(
     const from = envoy.log.lines.length;
     for (let i = 1; i <= ENVOY_TRACE_REQUESTS; i++) await send(i);
     await settle();
-    const messages = envoy.log.lines
+    const lines = envoy.log.lines
       .slice(from)
       .filter((l) => l.logger === "wasm")
-      .map((l) => l.message);
-    const seen = countEnvoyTrace(messages, ENVOY_TRACE_REQUESTS);
+      .map((l) => l.raw);
+    const { ticks: _ticks, ...seen } = countEnvoyTrace(lines, ENVOY_TRACE_REQUESTS);
     const emulated = await emulatorAccounting(filter, workload, requestHeaders, {
       logLevel: "trace",
       warmRequests: 1,

@@ -1,13 +1,21 @@
 // Emulator throughput: request-header callbacks per second through a small filter.
 // Run: node bench/emulator.ts   (or npm run bench:emulator). Prints figures; never asserts.
+// `npm run bench:emulator -- --baseline <git-ref>`: instead, what this checkout's emulator costs against the emulator
+// of <git-ref> (its harness/src extracted with `git archive` into a temporary folder), both in this one process on
+// the same modules, in interleaved rounds: the throughput ratio with its bootstrap interval, and the same ratio of
+// this emulator against itself (two instances) as the control that shows the noise.
 // Module: the AssemblyScript `headers` filter if built (build/**/headers*.wasm), else the Go fixture filter.
 // Also the cost of coverage, in the same run: the headers filter's coverage build with its counters against the
 // same build without them (the instrumentation alone), and against the optimized module tests run without
 // coverage (what `vitest --coverage` costs an emulator test: unoptimized code plus counters).
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import { Emulator } from "@proxy-wasm-as/harness/emulator";
+import { formatRatio, ratioOverRounds, ratioWarnings, roundOrder } from "@proxy-wasm-as/harness/bench";
 import { coverageBuildPath } from "@proxy-wasm-as/harness/coverage";
 import { buildAll } from "../scripts/build.ts";
 import { buildGoFilter } from "../test/fixtures/go-filter/build.ts";
@@ -161,6 +169,93 @@ function compare(bytes: Uint8Array): {
     Emulator.fromBytes(bytes, { logLevel: "error" }),
   );
   return { plain: base, guarded: other, ratio };
+}
+
+/** The emulator module of another commit: its harness/src, extracted into a temporary folder, imported from there. */
+async function baselineEmulator(ref: string): Promise<{ Emulator: typeof Emulator; dir: string; commit: string }> {
+  const commit = execFileSync("git", ["rev-parse", "--short", `${ref}^{commit}`], {
+    cwd: root,
+    encoding: "utf8",
+  }).trim();
+  const dir = mkdtempSync(join(tmpdir(), `emulator-baseline-${commit}-`));
+  const tar = execFileSync("git", ["archive", "--format=tar", commit, "harness/src", "harness/package.json"], {
+    cwd: root,
+    maxBuffer: 1 << 30,
+  });
+  execFileSync("tar", ["-x", "-C", dir], { input: tar });
+  // Its own imports are relative; its dependencies (source maps, istanbul) resolve from this checkout's.
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+  const entry = pathToFileURL(join(dir, "harness/src/emulator/index.ts")).href;
+  const module = (await import(entry)) as { Emulator: typeof Emulator };
+  return { Emulator: module.Emulator, dir, commit };
+}
+
+/**
+ * Full streams/s (httpStream(), context create, request + response headers, on_log/on_done/on_delete: every step
+ * the handle and its engine take) of each emulator in `emulators`, in `rounds` rounds whose order is balanced
+ * (roundOrder); returns the figures per emulator and round.
+ */
+function interleaved(emulators: readonly Emulator[], rounds: number, perRound: number): number[][] {
+  for (const emu of emulators) run(5_000, emu); // warm-up (JIT, guest heap)
+  const figures = emulators.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const i of roundOrder(emulators.length, r)) {
+      const { totalNs } = run(perRound, emulators[i]!);
+      figures[i]!.push(perRound / (totalNs / 1e9));
+    }
+  }
+  return figures;
+}
+
+const { values: flags } = parseArgs({
+  options: {
+    baseline: { type: "string" },
+    rounds: { type: "string", default: "20" },
+    streams: { type: "string", default: "50000" },
+  },
+  strict: true,
+});
+
+if (flags.baseline !== undefined) {
+  const rounds = Number(flags.rounds);
+  const perRound = Number(flags.streams);
+  const baseline = await baselineEmulator(flags.baseline);
+  const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+  const dirty = execFileSync("git", ["status", "--porcelain", "--", "harness/src"], { cwd: root, encoding: "utf8" });
+  console.log(
+    `emulator cost: this checkout (${head}${dirty ? ", with uncommitted changes" : ""}) against ${flags.baseline} (${baseline.commit}), same process, same modules, ${rounds} interleaved rounds of ${fmt(perRound)} streams (--rounds, --streams)`,
+  );
+  const warnings = new Set<string>();
+  try {
+    for (const [name, bytes] of [
+      [wasm.slice(root.length), moduleBytes],
+      ["minimal raw-ABI filter (the emulator's own cost)", minimalBytes],
+    ] as const) {
+      const options = { logLevel: "error" as const };
+      // [baseline, this checkout, this checkout again]: the last pair is the control (no difference but noise).
+      const [base, current, control] = interleaved(
+        [
+          baseline.Emulator.fromBytes(bytes, options),
+          Emulator.fromBytes(bytes, options),
+          Emulator.fromBytes(bytes, options),
+        ],
+        rounds,
+        perRound,
+      ) as [number[], number[], number[]];
+      const ratio = ratioOverRounds(current, base)!;
+      const noise = ratioOverRounds(control, current)!;
+      console.log(
+        `  ${name}: ${fmt(Math.round(median(current)))} vs ${fmt(Math.round(median(base)))} full streams/s (medians)`,
+      );
+      console.log(`    this checkout ÷ ${baseline.commit}: ${formatRatio(ratio)} (1.000 = no cost; above 1 = faster)`);
+      console.log(`    control, this checkout ÷ itself: ${formatRatio(noise)} (what noise alone gives)`);
+      for (const w of ratioWarnings(ratio, { what: "throughput", more: "more --rounds or --streams" })) warnings.add(w);
+    }
+  } finally {
+    rmSync(baseline.dir, { recursive: true, force: true });
+  }
+  for (const w of warnings) console.log(`  warning: ${w}`);
+  process.exit(0);
 }
 
 const instrumentStart = performance.now();

@@ -61,6 +61,8 @@ export interface RatioTargetSpec {
   readonly wanted: number;
   /** A row kept for information: judged on the base rounds, never given extra rounds. */
   readonly info?: boolean;
+  /** An information row measured on paired rounds too (targets always are; see bench/concurrent.ts). */
+  readonly paired?: boolean;
 }
 
 /** "headers/as": how rounds and targets name a variant. */
@@ -119,6 +121,19 @@ export async function runRounds(options: RoundsOptions): Promise<SequentialResul
   const targets = options.targets.filter((t) =>
     [t.ours ?? "as", t.other].every((id) => byKey.has(variantKey(t.workload, id))),
   );
+  if (targets.length === 0) {
+    // Rounds for the tables only (the targets are decided on paired rounds, bench/concurrent.ts).
+    let round = 0;
+    const keys = running.map(keyOf);
+    for (; round < plan.baseRounds; round++) {
+      // The first round always runs: the tables need one.
+      const next = keys.reduce((sum, k) => sum + byKey.get(k)!.lastTurnSeconds, 0);
+      if (round > 0 && next > options.secondsLeft(false)) break;
+      for (const index of roundOrder(keys.length, round))
+        await turn(byKey.get(keys[index]!)!, round, `round ${round + 1}/${plan.baseRounds}`, options);
+    }
+    return { outcomes: new Map(), rounds: round, budgetRanOut: round < plan.baseRounds };
+  }
   return runSequential({
     plan,
     targets: targets.map((t) => ({

@@ -25,9 +25,11 @@ import { accountingTarget, memoryFlatTarget, minimalModuleTarget } from "./fixed
 import { ensureLoadGenerator, generateLoad } from "./load.ts";
 import { wasmMemoryTotal } from "./memory.ts";
 import { type BenchReport, type TargetResult, renderChart, renderMarkdown, updateReadme } from "./report.ts";
+import { pairsOf, runPairedRounds } from "./concurrent.ts";
 import { type RoundResult, type Running, runRounds } from "./rounds.ts";
 import {
   A_A_CONTROL_ID,
+  A_A_CONTROL_SPECS,
   RATIO_TARGETS,
   type TargetContext,
   controlTarget,
@@ -45,10 +47,20 @@ const envNumber = (name: string, fallback: number) => (process.env[name] ? Numbe
 
 /** Settings of this run. */
 const settings = {
-  /** Base rounds: every variant runs in each. */
-  rounds: envNumber("BENCH_ROUNDS", quick ? 3 : 10),
-  /** Targets still undecided after the base rounds get more rounds (of their variants only) up to this many. */
-  maxRounds: envNumber("BENCH_MAX_ROUNDS", quick ? 8 : 50),
+  /**
+   * How targets are decided: "paired" (default: each comparison's two variants measured at the same time,
+   * bench/concurrent.ts) or "sequential" (the previous method: on the sequential rounds, one variant after another).
+   */
+  method: process.env.BENCH_METHOD === "sequential" ? ("sequential" as const) : ("paired" as const),
+  /** Sequential rounds (the tables; with BENCH_METHOD=sequential the targets' base rounds too). */
+  rounds: envNumber("BENCH_ROUNDS", process.env.BENCH_METHOD === "sequential" ? (quick ? 3 : 10) : quick ? 2 : 3),
+  /** Paired rounds (bench/concurrent.ts): every comparison's two variants measured together; the targets' base rounds. */
+  pairedRounds: envNumber("BENCH_PAIRED_ROUNDS", quick ? 8 : 10),
+  /** Targets still undecided after the paired base rounds get more paired rounds (their pairs only) up to this many. */
+  maxRounds: envNumber(
+    "BENCH_MAX_ROUNDS",
+    process.env.BENCH_METHOD === "sequential" ? (quick ? 8 : 50) : quick ? 12 : 40,
+  ),
   durationSeconds: envNumber("BENCH_DURATION_S", quick ? 1 : 2),
   warmupSeconds: envNumber("BENCH_WARMUP_S", 1),
   connections: envNumber("BENCH_CONNECTIONS", 16),
@@ -58,6 +70,10 @@ const settings = {
   starts: envNumber("BENCH_STARTS", 1),
   /** Extra rounds and the memory phase stop early (and say so) when the whole run would exceed this many seconds. */
   budgetSeconds: envNumber("BENCH_BUDGET_S", quick ? 300 : 840),
+  /** Only these workloads (comma-separated, e.g. "jwt"): for development; a full run measures all of them. */
+  workloads: process.env.BENCH_WORKLOADS?.split(",").map((w) => w.trim()),
+  /** "0": skip the emulator benchmark (for development). */
+  emulator: process.env.BENCH_EMULATOR !== "0",
   envoyCpu: process.env.BENCH_ENVOY_CPU ?? "0",
   loadCpu: process.env.BENCH_LOAD_CPU ?? "1",
 };
@@ -166,7 +182,7 @@ ensureLoadGenerator();
 
 // 1. Build every variant.
 const built: Array<{ variant: Variant; built?: BuiltVariant; skip?: string }> = [];
-for (const variant of VARIANTS) {
+for (const variant of VARIANTS.filter((v) => !settings.workloads || settings.workloads.includes(v.workload))) {
   say(`building ${variant.workload}/${variant.id}: ${variant.label}`);
   try {
     const result = await variant.build();
@@ -197,8 +213,8 @@ if (floorEntry?.built)
 
 // 1b. The emulator's callbacks per second, before any Envoy starts (so it has a core to itself, and its time is
 //     spent before the rounds' budget is planned).
-say("emulator benchmark (bench/emulator.ts) …");
-const emulator = await emulatorFigures();
+if (settings.emulator) say("emulator benchmark (bench/emulator.ts) …");
+const emulator = settings.emulator ? await emulatorFigures() : "";
 console.log(
   emulator
     .split("\n")
@@ -276,36 +292,82 @@ try {
   //    extra rounds only for the targets still undecided, judged at planned looks, within the time budget.
   /** Seconds kept after the base rounds for the memory phase's minimum, stopping the Envoys and the reports. */
   const AFTER_ROUNDS_RESERVE_S = 30;
-  const plan = decisionPlan({ baseRounds: settings.rounds, maxRounds: Math.max(settings.rounds, settings.maxRounds) });
   const memoryPhaseSeconds = () => {
     const ours = running.find((r) => r.variant.workload === "headers" && r.variant.id === "as");
     const rps = ours ? median(ours.rounds.map((x) => x?.requestsPerSecond)) || 1000 : 1000;
     return ours ? Math.max(0, settings.memoryRequests - ours.requestsServed) / rps : 0;
   };
+  // 3a. Sequential rounds for the tables (absolute figures, ratios to no filter, information rows).
+  const tablePlan = decisionPlan({ baseRounds: settings.rounds });
+  const afterWarmup = (r: Running) => {
+    r.wasmMemoryAfterWarmup = wasmMemoryTotal(r.envoy.pid).bytes;
+  };
+  const start = (r: Running) => startBenchEnvoy(r.built.filter, { cpus: settings.envoyCpu });
+  /** Seconds the paired base rounds are expected to take (kept for them while the sequential rounds run). */
+  const pairedReserve = () => settings.pairedRounds * pairs.reduce((sum, p) => sum + p.lastTurnSeconds, 0);
+  const pairs =
+    settings.method === "paired"
+      ? pairsOf(
+          [...RATIO_TARGETS, ...A_A_CONTROL_SPECS],
+          running,
+          settings.warmupSeconds + settings.durationSeconds + 1,
+        )
+      : [];
+  const sequentialPlan = decisionPlan({
+    baseRounds: settings.rounds,
+    maxRounds: Math.max(settings.rounds, settings.maxRounds),
+  });
   const sequential = await runRounds({
     running,
-    plan,
-    targets: RATIO_TARGETS.filter((t) => !t.info),
-    start: (r) => startBenchEnvoy(r.built.filter, { cpus: settings.envoyCpu }),
+    plan: settings.method === "paired" ? tablePlan : sequentialPlan,
+    targets: settings.method === "paired" ? [] : RATIO_TARGETS.filter((t) => !t.info),
+    start,
     load,
     warmupSeconds: settings.warmupSeconds,
     durationSeconds: settings.durationSeconds,
-    afterWarmup: (r) => {
-      r.wasmMemoryAfterWarmup = wasmMemoryTotal(r.envoy.pid).bytes;
-    },
-    // Extra rounds leave the memory phase its time; base rounds only its minimum.
+    afterWarmup,
     secondsLeft: (extra) =>
       settings.budgetSeconds -
       (performance.now() - t0) / 1000 -
       AFTER_ROUNDS_RESERVE_S -
+      pairedReserve() -
       (extra ? memoryPhaseSeconds() : 0),
     say,
   });
   if (sequential.rounds < settings.rounds) {
-    const note = `base rounds stopped after ${sequential.rounds} of ${settings.rounds}: the next one would not fit the time budget (BENCH_BUDGET_S=${settings.budgetSeconds}); the intervals are over ${sequential.rounds} rounds.`;
+    const note = `sequential rounds stopped after ${sequential.rounds} of ${settings.rounds}: the next one would not fit the time budget (BENCH_BUDGET_S=${settings.budgetSeconds}); the tables are over ${sequential.rounds} rounds.`;
     say(note);
     notes.push(note);
   }
+
+  // 3b. Paired rounds (bench/concurrent.ts): each comparison's two variants at the same time; the targets are
+  //     decided on these, with extra paired rounds for the ones still open.
+  const plan =
+    settings.method === "paired"
+      ? decisionPlan({
+          baseRounds: settings.pairedRounds,
+          maxRounds: Math.max(settings.pairedRounds, settings.maxRounds),
+        })
+      : sequentialPlan;
+  const decided =
+    settings.method === "sequential"
+      ? sequential
+      : await runPairedRounds({
+          pairs,
+          plan,
+          targets: RATIO_TARGETS.filter((t) => !t.info),
+          start,
+          load,
+          warmupSeconds: settings.warmupSeconds,
+          durationSeconds: settings.durationSeconds,
+          afterWarmup,
+          secondsLeft: (extra) =>
+            settings.budgetSeconds -
+            (performance.now() - t0) / 1000 -
+            AFTER_ROUNDS_RESERVE_S -
+            (extra ? memoryPhaseSeconds() : 0),
+          say,
+        });
 
   // 4. Memory after many requests: our headers filter (every variant with BENCH_MEMORY_ALL=1) serves
   //    BENCH_REQUESTS in all, then linear memory and RSS are read.
@@ -348,8 +410,10 @@ try {
     results.find((r) => r.workload === workload && r.id === id && !r.skipped);
   const context: TargetContext = {
     results,
-    outcomes: sequential.outcomes,
+    outcomes: decided.outcomes,
     plan,
+    pairs,
+    paired: settings.method === "paired",
     budgetSeconds: settings.budgetSeconds,
   };
   const ours = find("headers", "as");
@@ -371,10 +435,13 @@ try {
   // 8. Outputs.
   const durationSeconds = (performance.now() - t0) / 1000;
   const method = [
-    `Method: each variant runs in its own Envoy (one worker, \`--concurrency 1\`, pinned to core ${settings.envoyCpu} with taskset), a fresh one every round, routing to a direct_response listener in the same Envoy; wrk (1 thread, ${settings.connections} keep-alive connections, pinned to core ${settings.loadCpu}) drives ${settings.rounds} base round(s) of ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measurement per variant, in a balanced order (a seeded permutation, then its reverse).`,
-    `The tables' ratios are medians of per-round ratios to the no-filter baseline of the same round (base rounds); absolute figures are medians over the rounds each variant ran. Latency ratios above 1 mean slower. Targets use the geometric mean of per-round ratios with a bootstrap interval over rounds, and count as met only when the whole interval clears the target; information rows use a 95 % interval over the base rounds.`,
+    `Method: each variant runs in its own Envoy (one worker, \`--concurrency 1\`, pinned to core ${settings.envoyCpu} with taskset), a fresh one every round, routing to a direct_response listener in the same Envoy; wrk (1 thread, ${settings.connections} keep-alive connections, pinned to core ${settings.loadCpu}).`,
+    `Tables: ${sequential.rounds} sequential round(s) of ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measurement per variant, one variant after another in a balanced order (a seeded permutation, then its reverse); ratios are medians of per-round ratios to the no-filter baseline of the same round, absolute figures medians over the rounds. Latency ratios above 1 mean slower.`,
+    settings.method === "sequential"
+      ? "Targets (BENCH_METHOD=sequential): the geometric mean of the sequential rounds' per-round ratios with a bootstrap interval over rounds, met only when the whole interval clears the target; information rows and the A/A control use a 95 % interval over the base rounds."
+      : `Targets, the jwt boundary floor row and the A/A control: paired rounds, the two variants of a comparison in two fresh Envoys on the same core, each driven by its own wrk on the load core, warmed up and measured AT THE SAME TIME (${settings.warmupSeconds} s + ${settings.durationSeconds} s), so that machine drift falls on both sides of each round's ratio; the geometric mean of per-round ratios with a bootstrap interval over the paired rounds, met only when the whole interval clears the target (information rows: 95 % interval).`,
   ].join(" ");
-  const decisions = decisionsSummary(context, sequential.rounds, sequential.budgetRanOut);
+  const decisions = decisionsSummary(context, decided.rounds, decided.budgetRanOut);
   const report: BenchReport = {
     startedAt: startedAt.toISOString().replace(/\.\d+Z$/, "Z"),
     durationSeconds,

@@ -11,11 +11,24 @@ import {
   ratioOverRounds,
   relativeHalfWidth,
 } from "@proxy-wasm-as/harness/bench";
+import { type Pair, pairKeyOf, pairRatio } from "./concurrent.ts";
 import type { TargetResult, VariantResult } from "./report.ts";
 import type { RatioTargetSpec } from "./rounds.ts";
 
 /** Id of the A/A control: the floor's module in a second Envoy (see below). */
 export const A_A_CONTROL_ID = "floor-again";
+
+/** The A/A control as comparisons: the second Envoy's floor against the first's, paired like the targets. */
+export const A_A_CONTROL_SPECS: readonly RatioTargetSpec[] = (["throughput", "cpu"] as const).map((metric) => ({
+  name: `A/A control (${metric})`,
+  metric,
+  workload: "headers",
+  ours: A_A_CONTROL_ID,
+  other: "floor",
+  wanted: 1,
+  info: true,
+  paired: true,
+}));
 
 /**
  * The comparisons, in the report's order. Targets (not `info`) still undecided after the base rounds get extra
@@ -78,6 +91,7 @@ export const RATIO_TARGETS: readonly RatioTargetSpec[] = [
     other: "native",
     wanted: 0,
     info: true,
+    paired: true,
   },
   {
     name: "our headers filter vs no filter",
@@ -105,6 +119,22 @@ export interface TargetContext {
   readonly plan: DecisionPlan;
   /** BENCH_BUDGET_S, for the wording. */
   readonly budgetSeconds: number;
+  /** The paired rounds (bench/concurrent.ts): targets, information rows and the A/A control are judged on these. */
+  readonly pairs?: readonly Pair[];
+  /** True when the targets were decided on paired rounds (the default method), false with BENCH_METHOD=sequential. */
+  readonly paired?: boolean;
+}
+
+/** The paired rounds of `spec`'s comparison, if they ran. */
+const pairOf = (ctx: TargetContext, spec: Pick<RatioTargetSpec, "workload" | "ours" | "other">) =>
+  ctx.pairs?.find((p) => p.key === pairKeyOf(spec) && p.rounds.some((x) => x !== undefined));
+
+/** Median of the defined values (NaN when none). */
+function medianOf(values: readonly (number | undefined)[]): number {
+  const xs = values.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  if (xs.length === 0) return Number.NaN;
+  const mid = Math.floor(xs.length / 2);
+  return xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
 }
 
 const fmtNumber = (n: number | undefined) => (n === undefined ? "—" : n.toFixed(0));
@@ -154,13 +184,24 @@ export function ratioTarget(spec: RatioTargetSpec, ctx: TargetContext): TargetRe
     };
   const outcome = info ? undefined : ctx.outcomes.get(name);
   // A target's interval is the one of the look that decided it (or the last look): wider than 95 %, see plan.
-  const ratio: RatioEstimate | undefined = outcome?.ratio ?? byRounds(ours, other)[metric];
+  const pair = pairOf(ctx, spec);
+  const ratio: RatioEstimate | undefined =
+    outcome?.ratio ?? (pair ? pairRatio(spec, pair) : byRounds(ours, other)[metric]);
   if (!ratio) return { name, target, measured: "—", met: undefined, info, why: "no round has both figures" };
   // The sequential decision, which also requires the plan's minimum rounds; judge() alone for a target the rounds
   // did not decide on (none: every non-information target is in the plan).
   const verdict = outcome ? outcome.verdict : ratio.rounds >= plan.minRounds ? judge(ratio, wanted) : "undecided";
-  const absolute =
-    metric === "throughput"
+  const pick = (side: "first" | "second") =>
+    medianOf(
+      (pair?.rounds ?? []).map((x) =>
+        x === undefined ? undefined : metric === "throughput" ? x[side].requestsPerSecond : x[side].cpuMicrosPerRequest,
+      ),
+    );
+  const absolute = pair
+    ? metric === "throughput"
+      ? `paired medians ${fmtNumber(pick("first"))} vs ${fmtNumber(pick("second"))} req/s, each on half a core`
+      : `paired medians ${fmtNumber(pick("first"))} vs ${fmtNumber(pick("second"))} µs/request`
+    : metric === "throughput"
       ? `medians ${fmtNumber(ours.requestsPerSecond)} vs ${fmtNumber(other.requestsPerSecond)} req/s`
       : `medians ${fmtNumber(ours.cpuMicrosPerRequest)} vs ${fmtNumber(other.cpuMicrosPerRequest)} µs/request`;
   const margin = Math.abs(ratio.estimate - wanted);
@@ -200,8 +241,10 @@ export function controlTarget(metric: "throughput" | "cpu", ctx: TargetContext):
   const floor = find(ctx, "headers", "floor");
   const again = find(ctx, "headers", A_A_CONTROL_ID);
   if (!floor || !again) return undefined;
-  const ratio = byRounds(again, floor)[metric];
-  const name = `A/A control: the floor vs the floor in a second Envoy (${metric === "throughput" ? "throughput" : "Envoy CPU per request"})`;
+  const spec = A_A_CONTROL_SPECS.find((x) => x.metric === metric)!;
+  const pair = pairOf(ctx, spec);
+  const ratio = pair ? pairRatio(spec, pair) : byRounds(again, floor)[metric];
+  const name = `A/A control: the floor vs the floor in a second Envoy (${metric === "throughput" ? "throughput" : "Envoy CPU per request"}${pair ? ", paired" : ""})`;
   const target = "interval contains 1.00×";
   if (!ratio) return { name, target, measured: "—", met: undefined, why: "no round has both figures" };
   if (ratio.rounds < plan.minRounds)
@@ -236,8 +279,8 @@ export function decisionsSummary(ctx: TargetContext, rounds: number, budgetRanOu
   }
   const undecidedNames = [...undecidedGroups].map(([how, names]) => `${how}: ${names.join("; ")}`);
   return [
-    `Decisions: a target is judged after the ${plan.baseRounds} base rounds${plan.looks.length > 1 ? ` and, while its interval still contains it, again after ${plan.looks.slice(1).join(", ")} rounds (extra rounds run only the variants of open targets)` : ""}; each look uses a ${formatPercent(plan.lookConfidence)} interval, so that over all ${plan.looks.length} look(s) the chance of a wrong decision stays under ${formatPercent(1 - plan.overallConfidence)} (Bonferroni), and nothing is decided on fewer than ${plan.minRounds} rounds. Budget: BENCH_BUDGET_S=${ctx.budgetSeconds} s for the whole run, of which the extra rounds get what the memory phase and the reports leave.`,
-    `This run: ${rounds} rounds in all; ${decided.filter((o) => o.end === "decided").length} of ${decided.length} targets decided${budgetRanOut ? "; the time budget ran out" : ""}.`,
+    `Decisions: a target is judged${ctx.paired ? " on paired rounds (its two variants measured at the same time, bench/concurrent.ts)" : " on sequential rounds (BENCH_METHOD=sequential)"} after the ${plan.baseRounds} base rounds${plan.looks.length > 1 ? ` and, while its interval still contains it, again after ${plan.looks.slice(1).join(", ")} rounds (extra rounds run only the ${ctx.paired ? "pairs" : "variants"} of open targets)` : ""}; each look uses a ${formatPercent(plan.lookConfidence)} interval, so that over all ${plan.looks.length} look(s) the chance of a wrong decision stays under ${formatPercent(1 - plan.overallConfidence)} (Bonferroni), and nothing is decided on fewer than ${plan.minRounds} rounds. Budget: BENCH_BUDGET_S=${ctx.budgetSeconds} s for the whole run, of which the extra rounds get what the memory phase and the reports leave.`,
+    `This run: ${rounds} ${ctx.paired ? "paired " : ""}rounds in all; ${decided.filter((o) => o.end === "decided").length} of ${decided.length} targets decided${budgetRanOut ? "; the time budget ran out" : ""}.`,
     undecidedNames.length ? `Still ${undecidedNames.join(". Still ")}.` : "Every target was decided.",
   ].join(" ");
 }

@@ -3,10 +3,11 @@
 // claims copied into request headers; invalid ones get 401, genuine tokens meant for someone else get 403.
 // See README.md for the configuration.
 import {
-  RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, registerRoot, currentTimeNanoseconds, isValidUtf8,
+  RootContext, HttpContext, Configuration, ConfigSchema, Action, Counter, registerRoot, isValidUtf8,
   logDebug, logInfo,
 } from "@proxy-wasm-as/sdk";
 import { replyWithError } from "../shared/auth";
+import { TICK_PERIOD_MS, TickClock } from "./clock.as";
 import { TokenVerifier, Verdict, VerifierSettings } from "./token.as";
 
 const allowed = new Counter("jwt_auth.allowed");
@@ -14,6 +15,20 @@ const deniedMissing = new Counter("jwt_auth.denied_missing");
 const deniedInvalid = new Counter("jwt_auth.denied_invalid");
 const deniedExpired = new Counter("jwt_auth.denied_expired");
 const deniedForbidden = new Counter("jwt_auth.denied_forbidden");
+/**
+ * Allowed requests not yet added to `jwt_auth.allowed`: counted here and added with one host call per tick, so
+ * Envoy's counter lags by at most one tick period (README.md, "Logs and metrics"). No flush in onDone: declaring
+ * it would cost the stateless streams (the SDK keeps per-stream contexts for a module that declares it).
+ */
+let allowedNotFlushed: u64 = 0;
+/** Envoy's clock as the filter reads it (clock.as.ts): on the tick, and per request only when a verdict needs it. */
+const clock = new TickClock();
+
+function flushAllowed(): void {
+  if (allowedNotFlushed == 0) return;
+  allowed.increment(allowedNotFlushed);
+  allowedNotFlushed = 0;
+}
 
 /** A claim copied into a request header when the token is valid. */
 class ForwardedClaim {
@@ -66,11 +81,19 @@ class JwtAuthRoot extends RootContext {
     this.requireExpiry = requireExpiry;
     this.forwardedClaims = forwardedClaims;
     this.challenge = "Bearer realm=\"" + realm + "\"";
+    clock.read();
+    this.setTickPeriod(TICK_PERIOD_MS);
     logInfo("jwt-auth: configured (issuer " + (issuer.length > 0 ? issuer : "any") + ", " + audiences.length.toString() + " audience(s))");
     return true;
   }
 
   newHttpContext(contextId: u32): HttpContext | null { return new JwtAuthRequest(this); }
+
+  /** Every TICK_PERIOD_MS: a fresh reading of the clock, and the allowed requests counted since the last tick. */
+  onTick(): void {
+    clock.read();
+    flushAllowed();
+  }
 
   // Every stream's context is the same (stateless streams: see sdk/README.md): the filter keeps nothing per
   // stream, so Envoy enters the module only for the request headers (and to copy the token in).
@@ -151,8 +174,7 @@ class JwtAuthRequest extends HttpContext {
       replyWithError(this, 401, "unauthorized", "missing bearer token", root.challenge, "jwt_missing");
       return Action.Pause;
     }
-    const nowSeconds = <f64>(currentTimeNanoseconds() / 1_000_000_000);
-    switch (verifier.verify(authorization!, tokenStart, authorization!.byteLength, nowSeconds)) {
+    switch (verifier.verify(authorization!, tokenStart, authorization!.byteLength, clock)) {
       case Verdict.Valid: break;
       case Verdict.Expired:
         return this.rejectInvalid(deniedExpired, "token expired", "jwt_expired");
@@ -174,7 +196,7 @@ class JwtAuthRequest extends HttpContext {
       if (value != null) headers.setBytes(header, value);
       else if (!root.removeClaimHeadersFirst) headers.remove(header);
     }
-    allowed.increment();
+    allowedNotFlushed++;
     logDebug("jwt-auth: allowed");
     return Action.Continue;
   }

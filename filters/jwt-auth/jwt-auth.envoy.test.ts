@@ -26,6 +26,8 @@ const CONFIG = {
   forwardClaims: [{ claim: "sub", header: "x-user-id" }],
 };
 const now = () => Math.floor(Date.now() / 1000);
+/** Allowed requests reach `jwt_auth.allowed` on the filter's next tick (1 s, clock.as.ts): wait two. */
+const flushed = () => new Promise((resolve) => setTimeout(resolve, 2_500));
 const claims = () => ({ iss: "https://auth.example.com", aud: "orders-api", sub: "user-42", exp: now() + 600 });
 
 describe("jwt-auth (real Envoy)", () => {
@@ -61,11 +63,13 @@ describe("jwt-auth (real Envoy)", () => {
   });
 
   test("a valid token reaches the upstream with x-user-id from its sub claim", async () => {
+    await flushed(); // the earlier tests' allowed requests
     const delta = await envoy.statsDelta(async () => {
       const res = await envoy.request("/orders", {
         headers: { authorization: `Bearer ${signJwt(claims(), SECRET)}`, "x-user-id": "spoofed" },
       });
       expect(res.status).toBe(200);
+      await flushed();
     });
     expect(upstream.last().headers["x-user-id"]).toEqual(["user-42"]);
     expect(customCounter(delta, "jwt_auth.allowed")).toBe(1);

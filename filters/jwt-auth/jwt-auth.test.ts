@@ -29,12 +29,16 @@ const GOOD_CLAIMS = {
   exp: NOW + 600,
 };
 
-async function load(config: object = CONFIG) {
+async function load(config: object = CONFIG, options: { trace?: boolean } = {}) {
   return Emulator.load(filterWasm("jwt-auth"), {
     pluginConfig: config,
     host: new EmulatorHost({ startTimeMs: NOW_MS }),
+    ...options,
   });
 }
+
+/** The filter's tick (filters/jwt-auth/clock.as.ts TICK_PERIOD_MS): clock reading and counter flush. */
+const TICK_MS = 1000;
 
 const upstreamOk = () => ({ status: 200, body: "ok" });
 const withToken = (token: string, headers: Record<string, string> = {}) => ({
@@ -52,7 +56,38 @@ describe("jwt-auth (emulator)", () => {
     expect(seen.get("x-tenant")).toBe("acme");
     expect(seen.get("x-admin")).toBe("false");
     expect(seen.get("authorization")).toMatch(/^Bearer /); // the token itself is passed on
-    expect(emu.metric("jwt_auth.allowed")).toBe(1);
+    // Allowed requests are added to the counter on the next tick (one host call per tick, not per request).
+    expect(emu.metric("jwt_auth.allowed") ?? 0).toBe(0);
+    await emu.request(withToken(signJwt(GOOD_CLAIMS, SECRET)), upstreamOk);
+    emu.advance(TICK_MS);
+    expect(emu.metric("jwt_auth.allowed")).toBe(2);
+  });
+
+  it("reads the clock for a cached token only when its verdict could change before the next reading", async () => {
+    const emu = await load(CONFIG, { trace: true });
+    // Clock readings in the request path (the root's ticks read it too).
+    const clockReads = (from: number) =>
+      emu.trace
+        .slice(from)
+        .filter((e) => e.call === "env.proxy_get_current_time_nanoseconds" && e.contextId !== emu.rootContextId())
+        .length;
+    const farFromExpiry = signJwt(GOOD_CLAIMS, SECRET); // exp = now + 600 s, skew 30 s
+    expect((await emu.request(withToken(farFromExpiry), upstreamOk)).status).toBe(200);
+    let from = emu.trace.length;
+    for (let i = 0; i < 5; i++) expect((await emu.request(withToken(farFromExpiry), upstreamOk)).status).toBe(200);
+    expect(clockReads(from)).toBe(0); // the reading at configure decides: valid for at least the next 60 s
+    // 600 + 30 - 60 s later the verdict could change within the staleness window: every request reads the clock.
+    emu.advance((600 + 30 - 60 + 1) * 1000);
+    from = emu.trace.length;
+    expect((await emu.request(withToken(farFromExpiry), upstreamOk)).status).toBe(200);
+    expect(clockReads(from)).toBe(1);
+    // Past exp + skew (the ticks kept reading the clock): refused, exactly as with a reading per request.
+    emu.advance(58 * 1000);
+    expect((await emu.request(withToken(farFromExpiry), upstreamOk)).status).toBe(200); // now = exp + 29 s
+    emu.advance(1000);
+    const expired = await emu.request(withToken(farFromExpiry), upstreamOk); // now = exp + 30 s
+    expect(expired.status).toBe(401);
+    expect(JSON.parse(expired.body).message).toBe("token expired");
   });
 
   it("replaces claim headers a client tried to set itself", async () => {

@@ -4,6 +4,7 @@
 // and refuses exactly what the SDK's parseJson does. Verified tokens are cached (cache.as.ts).
 import { isValidUtf8 } from "@proxy-wasm-as/sdk";
 import { HmacSha256, SHA256_DIGEST_BYTES, base64UrlDecodeInto, base64UrlDecodedLength, constantTimeEqual } from "@proxy-wasm-as/sdk/assembly/crypto";
+import { CLOCK_STALENESS_SECONDS, TickClock } from "./clock.as";
 import { TokenCache } from "./cache.as";
 import { MemberScanner, ScannedValue, StringItems, ValueKind, numberValue, stringEquals, stringValue } from "./json-scan.as";
 
@@ -69,16 +70,16 @@ export class TokenVerifier {
     this.claimValues = new StaticArray<ArrayBuffer | null>(settings.forwardedClaims.length);
   }
 
-  /** Verifies the token in bytes [start, end) of `token` at `nowSeconds` (Unix time). */
-  verify(token: ArrayBuffer, start: i32, end: i32, nowSeconds: f64): Verdict {
+  /** Verifies the token in bytes [start, end) of `token` now, as `clock` tells (see clock.as.ts). */
+  verify(token: ArrayBuffer, start: i32, end: i32, clock: TickClock): Verdict {
     const cached = this.cache.find(token, start, end);
     if (cached != null) {
       // Everything but the time limits was checked when it was cached, under this same configuration.
-      const verdict = this.timeVerdict(cached.expiry, cached.notBefore, nowSeconds);
+      const verdict = this.timeVerdictNow(cached.expiry, cached.notBefore, clock);
       if (verdict == Verdict.Valid) this.claimValues = cached.claimValues;
       return verdict;
     }
-    const verdict = this.verifyFully(token, start, end, nowSeconds);
+    const verdict = this.verifyFully(token, start, end, clock);
     if (verdict == Verdict.Valid) {
       const values = this.claimsScanner.values;
       this.cache.insert(token, start, end, this.numericClaim(unchecked(values[EXP])), this.numericClaim(unchecked(values[NBF])), this.claimValues);
@@ -87,7 +88,7 @@ export class TokenVerifier {
     return verdict;
   }
 
-  private verifyFully(token: ArrayBuffer, start: i32, end: i32, nowSeconds: f64): Verdict {
+  private verifyFully(token: ArrayBuffer, start: i32, end: i32, clock: TickClock): Verdict {
     const firstDot = indexOfDot(token, start, end);
     const secondDot = firstDot < 0 ? -1 : indexOfDot(token, firstDot + 1, end);
     if (secondDot < 0 || indexOfDot(token, secondDot + 1, end) >= 0) return Verdict.Malformed;
@@ -108,7 +109,7 @@ export class TokenVerifier {
     const expiryClaim = unchecked(values[EXP]);
     const notBeforeClaim = unchecked(values[NBF]);
     if (!isNumericDate(expiryClaim) || !isNumericDate(notBeforeClaim)) return Verdict.Malformed;
-    const timeVerdict = this.timeVerdict(this.numericClaim(expiryClaim), this.numericClaim(notBeforeClaim), nowSeconds);
+    const timeVerdict = this.timeVerdictNow(this.numericClaim(expiryClaim), this.numericClaim(notBeforeClaim), clock);
     if (timeVerdict != Verdict.Valid) return timeVerdict;
     const settings = this.settings;
     if (settings.issuer.length > 0) {
@@ -120,6 +121,20 @@ export class TokenVerifier {
     for (let i = 0; i < claimValues.length; i++) unchecked(claimValues[i] = this.headerValue(unchecked(values[REGISTERED_CLAIMS + i])));
     this.claimValues = claimValues;
     return Verdict.Valid;
+  }
+
+  /**
+   * The time verdict now: from the clock's last reading when the verdict is the same there and
+   * CLOCK_STALENESS_SECONDS later (a step function of time: then it is the same at every instant between), else
+   * from a fresh reading.
+   */
+  private timeVerdictNow(expiry: f64, notBefore: f64, clock: TickClock): Verdict {
+    const last = clock.lastReadSeconds;
+    if (!isNaN(last)) {
+      const verdict = this.timeVerdict(expiry, notBefore, last);
+      if (verdict == this.timeVerdict(expiry, notBefore, last + CLOCK_STALENESS_SECONDS)) return verdict;
+    }
+    return this.timeVerdict(expiry, notBefore, clock.read());
   }
 
   /** `exp` / `nbf` rules with the configured clock skew (NaN: the claim is absent). */

@@ -20,18 +20,6 @@ import { grpcClusterName, parsesAsTargetlessGrpcService, upstreamStatusMessage }
 import { HeaderMap } from "./header-map.ts";
 import type { CallbackData, ContextState } from "./vm-types.ts";
 
-export type {
-  CalloutDelivery,
-  CalloutHandlers,
-  CalloutRecord,
-  CalloutRequest,
-  CalloutResponse,
-  GrpcReply,
-  GrpcRequest,
-  GrpcServerStream,
-  GrpcServiceHandler,
-  HttpCalloutHandler,
-} from "./callout-types.ts";
 export { grpcClusterName, parsesAsTargetlessGrpcService } from "./grpc-service.ts";
 
 const encoder = new TextEncoder();
@@ -53,6 +41,8 @@ const toBytes = (b: string | Uint8Array | undefined): Uint8Array =>
 
 /** Per-VM callout engine (tokens are per VM instance). */
 export class Callouts {
+  /** The VM this engine delivers into, given when the VM builds its engine. */
+  readonly #vm: CalloutDelivery;
   readonly #handlers: CalloutHandlers;
   /** Where every callout is recorded (shared across VM instances by the emulator). */
   readonly records: CalloutRecord[];
@@ -63,14 +53,15 @@ export class Callouts {
   readonly #grpcCalls = new Set<number>();
   readonly #grpcStreams = new Map<number, GrpcServerStream & { closed: boolean }>();
 
-  constructor(handlers: CalloutHandlers, records: CalloutRecord[] = []) {
+  /** `vm`: the VM this engine serves (it builds the engine); `records`: where callouts are recorded (shared across VM instances). */
+  constructor(vm: CalloutDelivery, handlers: CalloutHandlers, records: CalloutRecord[] = []) {
+    this.#vm = vm;
     this.#handlers = handlers;
     this.records = records;
   }
 
   /** proxy_http_call. `writeToken` is called before anything is sent (IMA there aborts the call). */
   httpCall(
-    vm: CalloutDelivery,
     root: ContextState,
     cluster: string,
     headerPairs: Array<[string, string]>,
@@ -79,6 +70,7 @@ export class Callouts {
     timeoutMs: number,
     writeToken: (t: number) => void,
   ): number {
+    const vm = this.#vm;
     const handler = this.#handlers.upstreams[cluster];
     if (!handler) {
       vm.hostLog(
@@ -119,17 +111,17 @@ export class Callouts {
     vm.host.post(timedOut ? timeoutMs : delay, () => {
       if (vm.failure || !vm.context(root.id)) return;
       if (timedOut)
-        return this.#deliverHttp(vm, root, token, {
+        return this.#deliverHttp(root, token, {
           status: 504,
           body: "upstream request timeout",
           headers: { "content-type": "text/plain" },
         });
-      this.#deliverHttp(vm, root, token, response);
+      this.#deliverHttp(root, token, response);
     });
     return Status.Ok;
   }
 
-  #deliverHttp(vm: CalloutDelivery, root: ContextState, token: number, response: CalloutResponse): void {
+  #deliverHttp(root: ContextState, token: number, response: CalloutResponse): void {
     let result: { headers: HeaderMap | null; body: Uint8Array; trailers: HeaderMap | null };
     if ("reset" in response) {
       root.status = { code: Status.BrokenConnection, message: "reset" };
@@ -142,7 +134,6 @@ export class Callouts {
       result = { headers, body, trailers: response.trailers ? new HeaderMap(response.trailers) : null };
     }
     this.#rootCallback(
-      vm,
       root,
       {
         mapTypes: CALLOUT_RESPONSE_MAPS,
@@ -159,7 +150,8 @@ export class Callouts {
     );
   }
 
-  #rootCallback(vm: CalloutDelivery, root: ContextState, data: CallbackData, name: string, ...args: number[]): void {
+  #rootCallback(root: ContextState, data: CallbackData, name: string, ...args: number[]): void {
+    const vm = this.#vm;
     try {
       vm.callWithData(root, data, name, root.id, ...args);
     } catch (e) {
@@ -171,11 +163,11 @@ export class Callouts {
   }
 
   #resolveGrpc(
-    vm: CalloutDelivery,
     root: ContextState,
     service: Uint8Array,
     hostCall: "proxy_grpc_call" | "proxy_grpc_stream",
   ): { cluster: string; handler: GrpcServiceHandler } | null {
+    const vm = this.#vm;
     if (parsesAsTargetlessGrpcService(service)) {
       // Envoy parses the service bytes as a GrpcService first; a cluster name that happens to be valid protobuf
       // wire format parses into one with no target, and Envoy aborts (trace h1-grpc-abort on 1.36.4 and 1.40.0).
@@ -206,8 +198,9 @@ export class Callouts {
   }
 
   /** proxy_grpc_call. */
-  grpcCall(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
-    const found = this.#resolveGrpc(vm, root, args.service, "proxy_grpc_call");
+  grpcCall(root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
+    const vm = this.#vm;
+    const found = this.#resolveGrpc(root, args.service, "proxy_grpc_call");
     if (!found) return Status.ParseFailure;
     const unary = typeof found.handler === "function" ? found.handler : found.handler.unary;
     if (!unary) return Status.BadArgument;
@@ -249,7 +242,6 @@ export class Callouts {
       if (status === GrpcStatus.Ok) {
         const msg = toBytes(reply.message);
         this.#rootCallback(
-          vm,
           root,
           { bodyType: BufferType.GrpcReceiveBuffer, body: msg },
           "proxy_on_grpc_receive",
@@ -258,15 +250,16 @@ export class Callouts {
         );
       } else {
         root.status = { code: status, message: reply.statusMessage ?? "" };
-        this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
+        this.#rootCallback(root, {}, "proxy_on_grpc_close", token, status);
       }
     });
     return Status.Ok;
   }
 
   /** proxy_grpc_stream. */
-  grpcStream(vm: CalloutDelivery, root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
-    const found = this.#resolveGrpc(vm, root, args.service, "proxy_grpc_stream");
+  grpcStream(root: ContextState, args: GrpcCallArgs, writeToken: (t: number) => void): number {
+    const vm = this.#vm;
+    const found = this.#resolveGrpc(root, args.service, "proxy_grpc_stream");
     if (!found) return Status.ParseFailure;
     const open = typeof found.handler === "function" ? undefined : found.handler.stream;
     if (!open) return Status.BadArgument;
@@ -298,7 +291,6 @@ export class Callouts {
         post(() => {
           const map = new HeaderMap(md);
           this.#rootCallback(
-            vm,
             root,
             { mapTypes: GRPC_METADATA_MAPS, headers: map },
             "proxy_on_grpc_receive_initial_metadata",
@@ -310,7 +302,6 @@ export class Callouts {
         post(() => {
           const msg = toBytes(message);
           this.#rootCallback(
-            vm,
             root,
             { bodyType: BufferType.GrpcReceiveBuffer, body: msg },
             "proxy_on_grpc_receive",
@@ -323,7 +314,6 @@ export class Callouts {
           if (trailers) {
             const map = new HeaderMap(trailers);
             this.#rootCallback(
-              vm,
               root,
               { mapTypes: GRPC_METADATA_MAPS, trailers: map },
               "proxy_on_grpc_receive_trailing_metadata",
@@ -333,7 +323,7 @@ export class Callouts {
           }
           this.#grpcStreams.delete(token);
           root.status = { code: status, message: upstreamStatusMessage(statusMessage) };
-          this.#rootCallback(vm, root, {}, "proxy_on_grpc_close", token, status);
+          this.#rootCallback(root, {}, "proxy_on_grpc_close", token, status);
         }),
     };
     this.#grpcStreams.set(token, stream);
@@ -342,7 +332,7 @@ export class Callouts {
   }
 
   /** proxy_grpc_send. */
-  grpcSend(_vm: CalloutDelivery, token: number, message: Uint8Array, endStream: boolean): number {
+  grpcSend(token: number, message: Uint8Array, endStream: boolean): number {
     if (token % TOKEN_STEP !== TokenKind.GrpcStream) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
     if (!s) return Status.NotFound;
@@ -351,7 +341,7 @@ export class Callouts {
   }
 
   /** proxy_grpc_cancel: drops a call or resets a stream; no further callbacks for it. */
-  grpcCancel(_vm: CalloutDelivery, token: number): number {
+  grpcCancel(token: number): number {
     if (token % TOKEN_STEP === TokenKind.GrpcCall) return this.#grpcCalls.delete(token) ? Status.Ok : Status.NotFound;
     if (token % TOKEN_STEP !== TokenKind.GrpcStream) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
@@ -362,8 +352,8 @@ export class Callouts {
   }
 
   /** proxy_grpc_close: cancels a call, half-closes a stream. */
-  grpcClose(vm: CalloutDelivery, token: number): number {
-    if (token % TOKEN_STEP === TokenKind.GrpcCall) return this.grpcCancel(vm, token);
+  grpcClose(token: number): number {
+    if (token % TOKEN_STEP === TokenKind.GrpcCall) return this.grpcCancel(token);
     if (token % TOKEN_STEP !== TokenKind.GrpcStream) return Status.BadArgument;
     const s = this.#grpcStreams.get(token);
     if (!s) return Status.NotFound;
@@ -372,7 +362,8 @@ export class Callouts {
   }
 
   /** envoy_resolve_dns: answers from the `dns` option; unknown names give size 0 (failure). */
-  resolveDns(vm: CalloutDelivery, root: ContextState, name: string, writeToken: (t: number) => void): number {
+  resolveDns(root: ContextState, name: string, writeToken: (t: number) => void): number {
+    const vm = this.#vm;
     const token = ++this.#dnsToken;
     writeToken(token);
     const addresses = this.#handlers.dns[name] ?? [];
@@ -380,7 +371,6 @@ export class Callouts {
       if (vm.failure || !vm.context(root.id)) return;
       const data = addresses.length === 0 ? new Uint8Array(0) : encodeDnsResult(addresses);
       this.#rootCallback(
-        vm,
         root,
         { bodyType: BufferType.CallData, body: data },
         "envoy_on_resolve_dns",

@@ -4,7 +4,7 @@
 // writes itself. `emu.request()`, `HttpStream.sendClientRequest()` and the scenario backend all use these rules,
 // and only these. Each rule names the recorded Envoy trace that shows it (test/differential/traces/<version>/).
 import { HeaderMap, type HeadersInit } from "./header-map.ts";
-import type { LocalReply } from "./vm.ts";
+import type { LocalReply } from "./vm-types.ts";
 
 /** The downstream protocol the client speaks (Envoy's `request.protocol`). */
 export type HttpProtocol = "HTTP/1.1" | "HTTP/2";

@@ -136,8 +136,7 @@ describe("gRPC callouts", () => {
     // The probe's grpc command uses timeout 0 (none); drive a timeout through the raw callout engine instead.
     const root = emu.vm.context(emu.rootContextId())!;
     let token = 0;
-    const status = emu.vm.callouts!.grpcCall(
-      emu.vm,
+    const status = emu.vm.callouts.grpcCall(
       root,
       {
         service: new TextEncoder().encode("slow"),

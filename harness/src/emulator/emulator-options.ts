@@ -11,7 +11,7 @@ import type { PropertyValue } from "./properties.ts";
 import type { RouteSpec } from "./router.ts";
 import type { UpstreamAddresses } from "./upstream-properties.ts";
 import type { EmulatorCoverageOptions } from "./coverage/runtime.ts";
-import type { PluginIdentity, VmSettings } from "./vm.ts";
+import type { PluginIdentity, VmSettings } from "./vm-types.ts";
 import { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 
 /** Envoy failure policies (§5.7): fail closed (default, 503), fail open (skip the filter), reload a fresh VM. */

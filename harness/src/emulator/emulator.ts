@@ -1,15 +1,14 @@
 // The emulator's public face: load any proxy-wasm module, start it like Envoy, and drive HTTP streams,
 // TCP connections, callouts and time. State-based: drive, then read headers, bodies, local replies, logs, metrics.
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { checkModule, formatModuleReport, type AbiVersion } from "../abi/index.ts";
-import { Callouts, type CalloutRecord } from "./callouts.ts";
+import type { AbiVersion } from "../abi/index.ts";
+import type { CalloutRecord } from "./callout-types.ts";
 import { requestIdFor } from "./connection-manager.ts";
 import {
   EmulatorUsageError,
   WasmLimitError,
   WasmLoadError,
-  WasmTrapError,
+  type WasmTrapError,
   logLevelName,
   type LogEntry,
   type LogLevelInput,
@@ -17,12 +16,15 @@ import {
 } from "./errors.ts";
 import { EmulatorHost, type MetricValue } from "./host.ts";
 import { runExchange } from "./exchange.ts";
-import { HttpStream, type FilterMode } from "./http-stream.ts";
+import { HttpStream } from "./http-stream.ts";
+import type { FilterMode } from "./stream-engine.ts";
 import { DEFAULT_CLUSTER, Router } from "./router.ts";
 import { defaultUpstreamEndpoint, type UpstreamAddresses } from "./upstream-properties.ts";
 import type { PropertyValue } from "./properties.ts";
 import { TcpConnection } from "./tcp-connection.ts";
-import { WasmVm, type ContextState, type PluginIdentity, type TraceEntry, type VmSettings } from "./vm.ts";
+import { WasmVm, type VmWiring } from "./vm.ts";
+import type { TraceEntry, VmSettings } from "./vm-types.ts";
+import { prepareModule, startPlugin, type Plugin } from "./plugin-start.ts";
 import {
   pluginIdentity,
   vmSettingsFrom,
@@ -33,10 +35,9 @@ import {
   type RequestResult,
   type UpstreamHandler,
 } from "./emulator-options.ts";
-import { chainOffsets, TrapSymbolicator } from "./trap-frames.ts";
-import { guardedModule } from "./watchdog/guard.ts";
+import type { TrapSymbolicator } from "./trap-frames.ts";
 import { errorOfFailedVm } from "./watchdog/watchdog.ts";
-import { measuredModule, type MeasuredBytes } from "./coverage/runtime.ts";
+import type { MeasuredBytes } from "./coverage/runtime.ts";
 
 export type {
   EmulatorOptions,
@@ -49,11 +50,6 @@ export type {
   UpstreamResponse,
 } from "./emulator-options.ts";
 export type { UpstreamRequest } from "./exchange.ts";
-
-interface Plugin {
-  readonly identity: PluginIdentity;
-  root: ContextState | null;
-}
 
 /** An emulated Envoy running one proxy-wasm module. Create with {@link Emulator.load}. */
 export class Emulator {
@@ -97,7 +93,7 @@ export class Emulator {
     this.#router = new Router(options.routes ?? [], options.defaultCluster ?? DEFAULT_CLUSTER);
     this.#plugins.push({ identity: pluginIdentity(options), root: null });
     if (options.canary) {
-      WasmVm.start(module, abi, this.host, this.#vmSettings()); // base VM: load + _initialize only
+      WasmVm.start(module, abi, this.host, this.#vmSettings(), this.#vmWiring()); // base VM: load + _initialize only
       // The canary: full plugin start, then dropped. Envoy destroys it right after on_configure, so a tick period
       // it set never fires (only the main thread's and the worker's roots tick).
       const canary = this.#startVm();
@@ -135,30 +131,8 @@ export class Emulator {
 
   /** `file`: where the bytes were read from (traps and coverage look for the module's map and coverage build there). */
   static #fromBytes(bytes: Uint8Array, options: EmulatorOptions, file: string | URL | undefined): Emulator {
-    const label = options.label ?? "module";
-    const report = checkModule(bytes);
-    if (!report.ok) throw new WasmLoadError(formatModuleReport(report, label), [], report.problems);
-    const wasmPath = file === undefined ? undefined : file instanceof URL ? fileURLToPath(file) : file;
-    // `watchdog: false` asks for the module byte for byte: process-wide coverage leaves it alone too.
-    const option = options.coverage ?? (options.watchdog === false ? false : undefined);
-    const coverage = measuredModule(bytes, { wasmPath, label, option, sourceMap: options.sourceMap });
-    const run = coverage?.bytes ?? bytes;
-    const guarded = options.watchdog === false ? { bytes: run, offsets: undefined } : guardedModule(run, label);
-    let module: WebAssembly.Module;
-    try {
-      module = new WebAssembly.Module(guarded.bytes as Uint8Array<ArrayBuffer>);
-    } catch (e) {
-      throw new WasmLoadError(`${label}: WebAssembly compilation failed: ${(e as Error).message}`);
-    }
-    // Traps are told in the source of what runs: back through the watchdog's rewrite, then the coverage pass's
-    // (to the coverage build, when one stands in for the module), then through that module's map.
-    const symbolicator = new TrapSymbolicator({
-      bytes: coverage?.measured ?? bytes,
-      offsets: chainOffsets(guarded.offsets, coverage?.offsets),
-      wasmPath: coverage ? coverage.measuredPath : wasmPath,
-      sourceMap: options.sourceMap,
-    });
-    return new Emulator(module, report.abiVersion!, options, symbolicator, coverage);
+    const prepared = prepareModule(bytes, options, file);
+    return new Emulator(prepared.module, prepared.abiVersion, options, prepared.symbolicator, prepared.coverage);
   }
 
   /** ABI version detected from the module's marker export. */
@@ -242,7 +216,7 @@ export class Emulator {
         `a plugin with root id "${plugin.identity.rootId}" already exists; root ids must be unique per VM.`,
       );
     }
-    this.#startPlugin(this.#vm, plugin);
+    startPlugin(this.#vm, plugin);
     this.#plugins.push(plugin);
   }
 
@@ -387,54 +361,24 @@ export class Emulator {
     return this.#logLevel ? { ...settings, logLevel: this.#logLevel } : settings;
   }
 
-  #startVm(): WasmVm {
+  /** What every VM instance of this emulator reports to: the test's callout handlers, the shared records, traps. */
+  #vmWiring(): VmWiring {
     const o = this.#options;
-    const vm = WasmVm.start(this.#module, this.#abi, this.host, this.#vmSettings());
-    const callouts = new Callouts(
-      { upstreams: o.upstreams ?? {}, grpcServices: o.grpcServices ?? {}, dns: o.dns ?? {} },
-      this.#calloutRecords,
-    );
-    vm.callouts = callouts;
-    vm.onTrap = (error) => {
-      this.failures.push(error);
-      this.#failedAtMs = this.host.nowMs;
+    return {
+      calloutHandlers: { upstreams: o.upstreams ?? {}, grpcServices: o.grpcServices ?? {}, dns: o.dns ?? {} },
+      calloutRecords: this.#calloutRecords,
+      onTrap: (error) => {
+        this.failures.push(error);
+        this.#failedAtMs = this.host.nowMs;
+      },
     };
-    this.#vmInstances++;
-    for (const p of this.#plugins) this.#startPlugin(vm, p);
-    return vm;
   }
 
-  #startPlugin(vm: WasmVm, plugin: Plugin): void {
-    const root = vm.newContext(plugin.identity);
-    plugin.root = root;
-    const step = (name: string, withConfig: boolean, ...args: number[]) => {
-      try {
-        return withConfig ? vm.callWithPluginConfig(root, name, ...args) : vm.call(root, name, ...args);
-      } catch (e) {
-        if (e instanceof WasmTrapError)
-          throw new WasmLoadError(
-            `${name} trapped while starting plugin "${plugin.identity.name}": ${e.message.split("\n")[0]}`,
-            vm.logs,
-            [],
-            { cause: e },
-          );
-        throw e;
-      }
-    };
-    step("proxy_on_context_create", true, root.id, 0);
-    if (step("proxy_on_vm_start", false, root.id, vm.settings.vmConfiguration.length) === 0) {
-      throw new WasmLoadError(
-        `Failed to start the Wasm VM: proxy_on_vm_start returned false for plugin "${plugin.identity.name}" (root id "${plugin.identity.rootId}"). Envoy rejects this configuration; check the VM configuration and the module's logs.`,
-        vm.logs,
-      );
-    }
-    if (step("proxy_on_configure", true, root.id, plugin.identity.configuration.length) === 0) {
-      throw new WasmLoadError(
-        `Failed to configure the Wasm plugin "${plugin.identity.name}": proxy_on_configure returned false. Envoy rejects this configuration (xDS NACK / startup failure); check pluginConfig and the module's logs.`,
-        vm.logs,
-      );
-    }
-    vm.applyDeferred();
+  #startVm(): WasmVm {
+    const vm = WasmVm.start(this.#module, this.#abi, this.host, this.#vmSettings(), this.#vmWiring());
+    this.#vmInstances++;
+    for (const p of this.#plugins) startPlugin(vm, p);
+    return vm;
   }
 
   #onTrap(_error: WasmTrapError): "bypass" | "fail-closed" {

@@ -1,7 +1,7 @@
 // One whole request through the emulated Envoy, the same way for `emu.request()` and the scenario backend: the
 // client's request through the connection manager and the filter, the router's upstream, the upstream's answer
 // back through the filter, then on_log/on_done/on_delete. The rules themselves live in connection-manager.ts
-// (codec and connection manager), router.ts (routes) and http-stream.ts (the filter manager).
+// (codec and connection manager), router.ts (routes) and stream-engine.ts (the filter manager).
 import type { ClientRequest, UpstreamAnswer } from "./connection-manager.ts";
 import type { HeaderMap } from "./header-map.ts";
 import type { HttpStream } from "./http-stream.ts";

@@ -1,13 +1,8 @@
 // What a stream callback's return code means to Envoy's filter manager (FilterHeadersStatus / FilterDataStatus /
-// FilterTrailersStatus as proxy-wasm-cpp-host maps the ABI's Action), and the code Envoy reports instead when the
-// filter sent a local reply during the callback.
+// FilterTrailersStatus as proxy-wasm-cpp-host maps the ABI's Action). The code Envoy reports instead when the filter
+// sent a local reply during the callback belongs to the deferred actions (deferred-actions.ts).
 import { Action } from "../abi/index.ts";
-
-/** Envoy's FilterHeadersStatus::StopAllIterationAndWatermark, beyond the ABI's Action values. */
-const HEADERS_STOP_ALL_AND_WATERMARK = 4;
-
-/** The callback a return code came from. */
-export type CallbackPhase = "headers" | "body" | "trailers";
+import type { CallbackPhase } from "./deferred-actions.ts";
 
 /** How the stream goes on after a callback returned. */
 export interface ReturnDecision {
@@ -33,15 +28,6 @@ export function interpretReturn(
   // Headers PauseAndWatermark (ContinueAndDontEndStream in Envoy's mapping) lets the headers go on.
   const proceed = code === null || code === Action.Continue || (at === "headers" && code === Action.PauseAndWatermark);
   return { proceed, stop: proceed ? null : at, headersHeld: false };
-}
-
-/**
- * The return code Envoy reports for the `at` callback when the filter sent a local reply during it (the reply
- * overrides whatever the module returned): StopIterationNoBuffer for a body, StopAllIterationAndWatermark for
- * headers, StopIteration for trailers.
- */
-export function localReplyReturnCode(at: CallbackPhase): number {
-  return at === "body" ? Action.StopAllAndBuffer : at === "headers" ? HEADERS_STOP_ALL_AND_WATERMARK : Action.Pause;
 }
 
 /** True when a body callback's `code` keeps the chunk buffered (StopIterationAndBuffer). */

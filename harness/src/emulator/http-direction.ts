@@ -1,12 +1,8 @@
 // The two directions of an HTTP stream as the filter manager tracks them: what left the filter (HttpMessage) and
 // where the direction stopped, what it holds and which maps are in the filter's window (Direction).
 import { HeaderMap } from "./header-map.ts";
-import { concat, type BufferRef, type ContextState, type MapAccess, type WasmVm } from "./vm.ts";
-import type { WasmTrapError } from "./errors.ts";
-import type { HttpProtocol } from "./connection-manager.ts";
-import type { PropertyValue } from "./properties.ts";
-import type { Router } from "./router.ts";
-import type { UpstreamAddresses } from "./upstream-properties.ts";
+import { concat } from "./bytes.ts";
+import type { BufferRef, MapAccess } from "./vm-types.ts";
 
 /** Outcome of a step: did the data go past the filter ("continue") or is the stream held ("pause")? */
 export type HttpAction = "continue" | "pause";
@@ -15,34 +11,6 @@ export type HttpAction = "continue" | "pause";
 export interface StepOptions {
   /** True when nothing follows (no body after headers, last body chunk). Default false. */
   readonly endOfStream?: boolean;
-}
-
-/** How the filter behaves for this stream: normal, skipped (fail open after a trap), or failed closed. */
-export type FilterMode = "filter" | "bypass" | "failed";
-
-/** What the stream needs from the emulator. */
-export interface HttpStreamDeps {
-  readonly vm: WasmVm;
-  readonly root: ContextState;
-  readonly mode: FilterMode;
-  readonly properties: Readonly<Record<string, PropertyValue>>;
-  readonly connectionId: number;
-  /** Called when a callback of this stream trapped (the VM is failed); the stream itself then fails closed under every policy. */
-  readonly onTrap: (error: WasmTrapError) => "bypass" | "fail-closed";
-  /** Envoy ≥ 1.35 `allow_on_headers_stop_iteration`: headers Pause (1) is a real StopIteration, not stop-all. */
-  readonly allowHeadersStopIteration: boolean;
-  /** Envoy's stream buffer limit (per_connection_buffer_limit_bytes, default 1 MiB) for bodies the filter holds. */
-  readonly bufferLimitBytes: number;
-  /** The route table the request meets after the filter chain. */
-  readonly router: Router;
-  /** The downstream protocol (`request.protocol`). */
-  readonly protocol: HttpProtocol;
-  /** The x-request-id the connection manager gives a request without one. */
-  readonly requestId: string;
-  /** The virtual clock (ms), for the upstream's date and the router's service time. */
-  readonly now: () => number;
-  /** The address of each upstream cluster's endpoint and of Envoy's side of the connection to it (upstream.*). */
-  readonly upstreamEndpoint: (cluster: string) => UpstreamAddresses;
 }
 
 const decoder = new TextDecoder();
@@ -88,7 +56,7 @@ export class HttpMessage {
 /** Where a direction stopped: on headers, body or trailers (null: flowing). */
 export type Stop = null | "headers" | "body" | "trailers";
 
-/** Per-direction filter-manager state (internal to HttpStream). */
+/** Per-direction filter-manager state (internal to the stream engine, stream-engine.ts). */
 export class Direction {
   readonly out = new HttpMessage();
   started = false;

@@ -48,7 +48,7 @@ export type {
   GrpcServerStream,
   GrpcServiceHandler,
   HttpCalloutHandler,
-} from "./callouts.ts";
+} from "./callout-types.ts";
 export {
   WasmLoadError,
   WasmTrapError,
@@ -69,4 +69,5 @@ export {
 export { ENVOY_ATTRIBUTES, envoyAttribute, type AttributeType, type EnvoyAttribute } from "./attributes.ts";
 export { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES } from "./watchdog/watchdog.ts";
 export type { EmulatorCoverageOptions } from "./coverage/runtime.ts";
-export { Status as ProxyStatus, type LocalReply, type TraceEntry } from "./vm.ts";
+export { Status as ProxyStatus } from "../abi/index.ts";
+export type { LocalReply, TraceEntry } from "./vm-types.ts";

@@ -12,7 +12,7 @@ const EMPTY = new Uint8Array(0);
 /** A local reply as the stream records it, with its body decoded. */
 export type RecordedLocalReply = LocalReply & { readonly bodyText: string };
 
-/** The parts of an HTTP stream a local reply goes through (implemented by HttpStream). */
+/** The parts of an HTTP stream a local reply goes through (implemented by the stream engine, stream-engine.ts). */
 export interface LocalReplyTarget {
   readonly request: Direction;
   readonly response: Direction;

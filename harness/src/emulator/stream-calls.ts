@@ -1,29 +1,32 @@
-// The invocation core HttpStream and TcpConnection share: a call into the VM for one stream context that notes
-// when a callback runs (continue/close/local-reply requests wait until it returns, as Envoy defers them), the
-// queue of those requests, and a trap handed to the stream's failure handler instead of thrown.
+// The invocation core HttpStream's engine and TcpConnection share: a call into the VM for one stream context that
+// holds the stream's deferred actions while the callback runs (deferred-actions.ts carries them out after), and a
+// trap handed to the stream's failure handler instead of thrown.
+import { DeferredActions, type DeferredHandlers } from "./deferred-actions.ts";
 import { WasmTrapError } from "./errors.ts";
-import type { ContextState, WasmVm } from "./vm.ts";
+import type { WasmVm } from "./vm.ts";
+import type { ContextState } from "./vm-types.ts";
 
-/** A deferred proxy_continue_stream / proxy_close_stream request and its stream type. */
-export type DeferredAction = readonly ["continue" | "close", number];
-
-/** Calls, deferred actions and traps of one stream or connection. */
+/** Calls into the VM for one stream or connection, with its deferred actions and its trap handler. */
 export class StreamCalls {
-  /** True while a callback of this stream runs. */
-  inCallback = false;
-  #deferred: DeferredAction[] = [];
+  /** The stream's deferred actions (what host calls request during its callbacks). */
+  readonly actions: DeferredActions;
   readonly #vm: WasmVm;
   readonly #onTrap: (error: WasmTrapError) => void;
 
-  /** `onTrap` runs inside the failed call (before `inCallback` clears), so its own actions are not deferred twice. */
-  constructor(vm: WasmVm, onTrap: (error: WasmTrapError) => void) {
+  /**
+   * `onTrap` runs inside the failed call (while the callback still counts as running), so the actions it takes
+   * are not deferred twice; `handlers` say what the stream's deferred actions do.
+   */
+  constructor(vm: WasmVm, onTrap: (error: WasmTrapError) => void, handlers: DeferredHandlers) {
     this.#vm = vm;
     this.#onTrap = onTrap;
+    this.actions = new DeferredActions(vm.deferredWork, handlers);
   }
 
   /** Calls export `name` on `ctx`; returns its result, or null when it is absent or trapped. */
   invoke(ctx: ContextState, name: string, ...args: number[]): number | null {
-    this.inCallback = true;
+    const actions = this.actions;
+    actions.callbackRunning = true;
     try {
       return this.#vm.call(ctx, name, ...args) ?? null;
     } catch (e) {
@@ -31,27 +34,7 @@ export class StreamCalls {
       this.#onTrap(e);
       return null;
     } finally {
-      this.inCallback = false;
+      actions.callbackRunning = false;
     }
-  }
-
-  /** Queues a continue/close request made during a callback. */
-  defer(action: DeferredAction[0], type: number): void {
-    this.#deferred.push([action, type]);
-  }
-
-  /** True when a request of `action` for one of `types` is queued. */
-  pending(action: DeferredAction[0], types: readonly number[]): boolean {
-    return this.#deferred.some(([a, t]) => a === action && types.includes(t));
-  }
-
-  /** The next queued request, removed from the queue. */
-  next(): DeferredAction | undefined {
-    return this.#deferred.shift();
-  }
-
-  /** Forgets every queued request (the stream failed). */
-  clear(): void {
-    this.#deferred = [];
   }
 }

@@ -1,17 +1,22 @@
 // One TCP connection through a network filter, as Envoy's network filter drives it: new connection,
 // downstream/upstream data with buffering on Stop, close events, continue_stream(DOWNSTREAM).
-import { Action, BufferType, PeerType, Status, StreamType } from "../abi/index.ts";
+import { Action, BufferType, PeerType, StreamType } from "../abi/index.ts";
 import { EmulatorUsageError, type LogEntry, type WasmTrapError } from "./errors.ts";
 import { encodePropertyValue, findProperty, type PropertyValue } from "./properties.ts";
 import { EMPTY_MAP, environmentProperty } from "./environment-properties.ts";
 import { DEFAULT_CLUSTER } from "./router.ts";
 import { StreamCalls } from "./stream-calls.ts";
 import { upstreamProperty, type UpstreamAddresses } from "./upstream-properties.ts";
-import { concat, type BufferRef, type ContextState, type HostStream, type MapAccess, type WasmVm } from "./vm.ts";
+import { concat } from "./bytes.ts";
+import type { DeferredActions } from "./deferred-actions.ts";
+import type { WasmVm } from "./vm.ts";
+import type { BufferRef, ContextState, HostStream, MapAccess } from "./vm-types.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
+/** TCP contexts have no header maps. */
+const NO_MAP: MapAccess = { map: null, readable: false, writable: false };
 
 /** What the connection needs from the emulator. */
 export interface TcpConnectionDeps {
@@ -47,6 +52,7 @@ export class TcpFlow {
 
 /** A TCP connection. Create with `emulator.tcpConnection()`; `open()` runs proxy_on_new_connection. */
 export class TcpConnection {
+  /** Always "tcp": tells a TCP connection from an HTTP stream (`HttpStream.kind` is "http"). */
   readonly kind = "tcp" as const;
   /** Data forwarded to the upstream (from downstream, after the filter). */
   readonly toUpstream = new TcpFlow();
@@ -67,6 +73,9 @@ export class TcpConnection {
   #downStopped = false;
   #downEos = false;
   readonly #calls: StreamCalls;
+  readonly #actions: DeferredActions;
+  /** The connection as host calls see it (the HostStream of its context). */
+  readonly #hostView: HostStream;
   #finished = false;
   /** tcp_proxy connected upstream: after on_new_connection let the connection through, or once upstream data came. */
   #upstreamConnected = false;
@@ -74,7 +83,27 @@ export class TcpConnection {
   constructor(deps: TcpConnectionDeps) {
     this.#deps = deps;
     this.#mode = deps.mode;
-    this.#calls = new StreamCalls(deps.vm, (e) => this.#handleTrap(e));
+    this.#calls = new StreamCalls(deps.vm, (e) => this.#handleTrap(e), {
+      sendDeferredReply: () => false, // proxy_send_local_response is a no-op on TCP (hostcalls/stream.ts never asks)
+      continueStream: (type) => {
+        if (type === StreamType.Downstream && this.#downStopped) this.#flushDown();
+      },
+      closeStream: (type) => {
+        if ((type === StreamType.Downstream || type === StreamType.Upstream) && !this.#finished) {
+          this.closedBy = "filter";
+          this.#finish(PeerType.Local);
+        }
+      },
+    });
+    this.#actions = this.#calls.actions;
+    this.#hostView = {
+      kind: "tcp",
+      actions: this.#actions,
+      headerMap: () => NO_MAP,
+      buffer: (type) => this.#buffer(type),
+      property: (key) => this.#property(key),
+      setProperty: () => {}, // filter state is not modelled for TCP
+    };
   }
 
   /** Context id of this connection in the VM. */
@@ -95,11 +124,11 @@ export class TcpConnection {
     }
     const { vm, root } = this.#deps;
     this.#ctx = vm.newContext(root.plugin, root);
-    this.#ctx.stream = this;
+    this.#ctx.stream = this.#hostView;
     this.#invoke("proxy_on_context_create", this.#ctx.id, root.id);
     const code = this.#invoke("proxy_on_new_connection", this.#ctx.id);
     if (!code) this.#upstreamConnected = true;
-    this.applyDeferred();
+    this.#actions.run();
     return code ? "pause" : "continue";
   }
 
@@ -123,7 +152,7 @@ export class TcpConnection {
     this.#inDown = false;
     if (this.#passes(code)) this.#flushDown();
     else this.#downStopped = true;
-    this.applyDeferred();
+    this.#actions.run();
     return this.#downStopped ? "pause" : "continue";
   }
 
@@ -143,7 +172,7 @@ export class TcpConnection {
     this.#inUp = false;
     // proxy_close_stream(UPSTREAM or DOWNSTREAM) in this callback closes the client connection before the chunk is
     // written to it: the client never gets it (trace tcp-close-upstream).
-    const closing = this.#calls.pending("close", [StreamType.Downstream, StreamType.Upstream]);
+    const closing = this.#actions.pending("close", [StreamType.Downstream, StreamType.Upstream]);
     const passed = this.#passes(code) && !closing;
     if (passed) {
       this.toDownstream.push(this.#upBuffer);
@@ -152,7 +181,7 @@ export class TcpConnection {
     }
     if (eos && this.#mode === "filter")
       this.#invoke("proxy_on_upstream_connection_close", this.#ctx!.id, PeerType.Unknown);
-    this.applyDeferred();
+    this.#actions.run();
     return passed ? "continue" : "pause";
   }
 
@@ -208,26 +237,8 @@ export class TcpConnection {
     }
   }
 
-  /** @internal Called after VM calls that requested continue/close on this connection. */
-  applyDeferred(): void {
-    if (this.#calls.inCallback) return;
-    for (let next = this.#calls.next(); next; next = this.#calls.next()) {
-      const [action, type] = next;
-      if (action === "continue" && type === StreamType.Downstream && this.#downStopped) this.#flushDown();
-      if (action === "close" && (type === StreamType.Downstream || type === StreamType.Upstream) && !this.#finished) {
-        this.closedBy = "filter";
-        this.#finish(PeerType.Local);
-      }
-    }
-  }
-
-  /** @internal TCP contexts have no header maps. */
-  headerMap(): MapAccess {
-    return { map: null, readable: false, writable: false };
-  }
-
-  /** @internal DOWNSTREAM_DATA / UPSTREAM_DATA inside their callbacks. */
-  buffer(type: number): BufferRef | null {
+  /** DOWNSTREAM_DATA / UPSTREAM_DATA for host calls, inside their callbacks. */
+  #buffer(type: number): BufferRef | null {
     if (type === BufferType.DownstreamData && this.#inDown)
       return { bytes: this.#downBuffer, mutable: true, replace: (b) => (this.#downBuffer = b) };
     if (type === BufferType.UpstreamData && this.#inUp)
@@ -237,8 +248,8 @@ export class TcpConnection {
     return null;
   }
 
-  /** @internal */
-  property(key: string): Uint8Array | number | undefined {
+  /** Connection properties for host calls: seeded values, connection id, upstream.* once connected, byte counts. */
+  #property(key: string): Uint8Array | number | undefined {
     const seeded = findProperty(this.#deps.properties, key);
     if (seeded !== undefined) return encodePropertyValue(seeded);
     if (key === "connection\0id" || key === "connection_id")
@@ -268,28 +279,4 @@ export class TcpConnection {
       nowMs: now,
     });
   }
-
-  /** @internal Filter state is not modelled for TCP; values are kept per connection. */
-  setProperty(): void {}
-
-  /** @internal */
-  deferContinue(type: number): number {
-    this.#calls.defer("continue", type);
-    return Status.Ok;
-  }
-
-  /** @internal */
-  deferClose(type: number): void {
-    this.#calls.defer("close", type);
-  }
-
-  /** @internal Local replies have no effect on TCP (OK, no-op). */
-  deferLocalReply(): void {}
 }
-
-// TcpConnection is a HostStream (the VM's hostcalls reach it through that interface). Checked with this type instead of
-// `implements`: the HostStream methods are @internal and left out of the published declarations, where an
-// `implements` clause would then fail to type-check in users' projects.
-type MustBeHostStream<T extends HostStream> = T;
-// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, used by nothing else
-type TcpConnectionAsHostStream = MustBeHostStream<TcpConnection>;

@@ -32,7 +32,20 @@ export interface LocalReply {
   readonly grpcStatus: number | null;
 }
 
-/** What a stream context (HTTP or TCP) provides to the hostcalls. */
+/**
+ * What a host call may ask of a stream that Envoy carries out after the running callback returns (implemented by
+ * deferred-actions.ts, the one owner of deferred actions).
+ */
+export interface StreamActionRequests {
+  /** proxy_continue_stream(type). */
+  requestContinue(type: number): void;
+  /** proxy_close_stream(type). */
+  requestClose(type: number): void;
+  /** proxy_send_local_response (HTTP only); the first of a callback wins. */
+  requestLocalReply(reply: LocalReply): void;
+}
+
+/** What a stream context (HTTP or TCP) provides to the hostcalls: its maps, buffers, properties and deferred actions. */
 export interface HostStream {
   readonly kind: "http" | "tcp";
   headerMap(type: number): MapAccess;
@@ -40,11 +53,8 @@ export interface HostStream {
   /** A value, a status Envoy answers instead (e.g. SerializationFailure), or undefined (NotFound). */
   property(key: string): Uint8Array | number | undefined;
   setProperty(key: string, value: Uint8Array): void;
-  deferContinue(type: number): number;
-  deferClose(type: number): void;
-  deferLocalReply(reply: LocalReply): void;
-  /** Applies continue/close/local-reply requests made during the last VM call. */
-  applyDeferred(): void;
+  /** Continue/close/local-reply requests, carried out once the running callback returned. */
+  readonly actions: StreamActionRequests;
 }
 
 /** A root (plugin) context or a stream context. */

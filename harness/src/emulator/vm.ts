@@ -1,43 +1,30 @@
 // One Wasm VM instance as Envoy runs it: strict linking against the abi/ tables, start-up under restricted host calls,
-// calls into the module, context bookkeeping, deferred work (stream actions, root teardown, ticks). Host calls are in
-// hostcalls/ (one file per domain), guest memory in guest-memory.ts, limits in watchdog/. Streams (http-stream.ts,
-// tcp-connection.ts) plug in through the HostStream interface; process-wide state lives in EmulatorHost.
-import {
-  envoyImportsFor,
-  importKey,
-  LogLevel,
-  Status,
-  WasiErrno,
-  type AbiVersion,
-  type HostImport,
-} from "../abi/index.ts";
-import type { Callouts, CalloutDelivery } from "./callouts.ts";
+// calls into the module, context bookkeeping, ticks. Host calls are in hostcalls/ (one file per domain), guest memory
+// in guest-memory.ts, limits in watchdog/, deferred stream actions and root teardown in deferred-actions.ts. Streams
+// (stream-engine.ts, tcp-connection.ts) plug in through the HostStream interface; process-wide state lives in
+// EmulatorHost. What the VM reports to (its callout handlers, its trap handler) is given when it is built.
+import { LogLevel, type AbiVersion } from "../abi/index.ts";
+import { Callouts } from "./callouts.ts";
+import type { CalloutDelivery, CalloutHandlers, CalloutRecord } from "./callout-types.ts";
+import { DeferredWork } from "./deferred-actions.ts";
 import { formatFrames } from "../symbols/index.ts";
 import { LOG_LEVELS, WasmLimitError, WasmLoadError, WasmTrapError, type LogEntry } from "./errors.ts";
-import { INVALID_MEMORY_ACCESS, LinearMemory, type GuestMemory } from "./guest-memory.ts";
+import { LinearMemory, type GuestMemory } from "./guest-memory.ts";
 import type { EmulatorHost } from "./host.ts";
-import { envHostcalls, wasiHostcallsFor, type HostFunction, type HostcallVm } from "./hostcalls/index.ts";
-import type { CallbackData, ContextState, HostStream, PluginIdentity, TraceEntry, VmSettings } from "./vm-types.ts";
-import { WATCHDOG_IMPORT_MODULE, WATCHDOG_MEMORY_GROW, WATCHDOG_TICK } from "./watchdog/instrument.ts";
+import type { HostcallVm } from "./hostcalls/index.ts";
+import type { CallbackData, ContextState, PluginIdentity, TraceEntry, VmSettings } from "./vm-types.ts";
+import { instantiate, linkImports, type RestrictedWindow } from "./vm-link.ts";
 import { alreadyReported, errorOfFailedVm, Watchdog } from "./watchdog/watchdog.ts";
 
-// Types and helpers other emulator files import from here (kept for them; their homes are vm-types.ts etc.).
-export type {
-  BufferRef,
-  CallbackData,
-  ContextState,
-  HostStream,
-  LocalReply,
-  MapAccess,
-  PluginIdentity,
-  TraceEntry,
-  VmSettings,
-} from "./vm-types.ts";
-export { Status } from "../abi/index.ts";
-export { concat } from "./bytes.ts";
-
-/** Restricted windows of Envoy: the entry point (`_initialize`…) and the guest allocator. */
-type Phase = "start" | "alloc" | null;
+/** What a VM reports to, fixed when it is built (the emulator's side of it). */
+export interface VmWiring {
+  /** The test's HTTP upstreams, gRPC services and DNS answers the VM's callouts go to. */
+  readonly calloutHandlers: CalloutHandlers;
+  /** Where the VM records every callout (shared by the emulator's VM instances). */
+  readonly calloutRecords: CalloutRecord[];
+  /** Called once when a callback traps and the VM becomes failed. */
+  readonly onTrap: (error: WasmTrapError) => void;
+}
 
 /** A loaded, started Wasm VM instance. Create with {@link WasmVm.start}. */
 export class WasmVm implements CalloutDelivery {
@@ -50,18 +37,19 @@ export class WasmVm implements CalloutDelivery {
   readonly trace: TraceEntry[] = [];
   /** Set when a callback trapped or hit an execution limit; the VM then refuses further calls. */
   failure: WasmTrapError | WasmLimitError | null = null;
-  /** Called once when a callback traps and the VM becomes failed (set by the emulator). */
-  onTrap: ((error: WasmTrapError) => void) | null = null;
-  /** gRPC/HTTP callout engine (set by the emulator). */
-  callouts: Callouts | null = null;
+  /** gRPC/HTTP/DNS callout engine of this VM instance (its tokens are per VM). */
+  readonly callouts: Callouts;
+  /** Stream actions waiting for the running call to return, and roots waiting for proxy_done (deferred-actions.ts). */
+  readonly deferredWork: DeferredWork;
   /** The module's linear memory, bounds-checked. */
   readonly memory: GuestMemory;
 
-  readonly #instance: WebAssembly.Instance;
   readonly #exports: Record<string, (...args: never[]) => unknown>;
   readonly #memory: WebAssembly.Memory;
   readonly #watchdog: Watchdog;
-  #phase: Phase = null;
+  readonly #onTrap: (error: WasmTrapError) => void;
+  /** The restricted window Envoy enforces now (vm-link.ts reads it on every host call). */
+  readonly #window: { phase: RestrictedWindow } = { phase: null };
   #logThreshold: number;
   readonly #tracing: boolean;
   /** The allocator export Envoy calls: "malloc", else "proxy_on_memory_allocate". */
@@ -72,13 +60,23 @@ export class WasmVm implements CalloutDelivery {
   readonly #contexts = new Map<number, ContextState>();
   #pluginConfigReadable: Uint8Array | null = null;
   #callbackData: CallbackData | null = null;
-  readonly #deferred = new Set<HostStream>();
-  readonly #rootsAwaitingDone = new Set<ContextState>();
 
-  private constructor(module: WebAssembly.Module, abiVersion: AbiVersion, host: EmulatorHost, settings: VmSettings) {
+  private constructor(
+    module: WebAssembly.Module,
+    abiVersion: AbiVersion,
+    host: EmulatorHost,
+    settings: VmSettings,
+    wiring: VmWiring,
+  ) {
     this.abiVersion = abiVersion;
     this.host = host;
     this.settings = settings;
+    this.#onTrap = wiring.onTrap;
+    this.callouts = new Callouts(this, wiring.calloutHandlers, wiring.calloutRecords);
+    this.deferredWork = new DeferredWork((root) => {
+      this.safeCall(root, "proxy_on_delete", root.id);
+      this.dropContext(root);
+    });
     this.#logThreshold = LOG_LEVELS.indexOf(settings.logLevel);
     this.#tracing = settings.trace;
     let instantiated: WebAssembly.Memory | undefined;
@@ -89,53 +87,48 @@ export class WasmVm implements CalloutDelivery {
       logs: this.logs,
       frames: (stack) => settings.trapFrames(stack),
     });
-    const imports = this.#buildImports(module);
-    try {
-      this.#instance = new WebAssembly.Instance(module, imports);
-    } catch (e) {
-      if (e instanceof WasmLimitError) throw e;
-      throw new WasmLoadError(
-        `instantiation failed (a Wasm start section trapped?): ${(e as Error).message}`,
-        this.logs,
-        [],
-        { cause: e },
-      );
-    }
-    this.#exports = this.#instance.exports as Record<string, (...args: never[]) => unknown>;
-    const memory = this.#instance.exports.memory;
-    if (!(memory instanceof WebAssembly.Memory))
-      throw new WasmLoadError('the module exports no memory named "memory"; export it.');
+    const imports = linkImports(
+      module,
+      {
+        window: this.#window,
+        abiVersion,
+        settings,
+        watchdog: this.#watchdog,
+        trace: settings.trace ? this.trace : null,
+        currentContextId: () => this.#ctx()?.id ?? 0,
+        logError: (message) => this.#log(LogLevel.Error, null, message),
+      },
+      this.#hostcallView(),
+    );
+    const { instance, memory, allocName, alloc } = instantiate(
+      module,
+      imports,
+      settings.limits.memoryLimitBytes,
+      this.logs,
+    );
+    this.#exports = instance.exports as Record<string, (...args: never[]) => unknown>;
     this.#memory = memory;
     instantiated = memory;
-    if (memory.buffer.byteLength > settings.limits.memoryLimitBytes) {
-      throw new WasmLoadError(
-        `the module starts with ${memory.buffer.byteLength} bytes of memory, over the emulator's memoryLimitBytes (${settings.limits.memoryLimitBytes})`,
-        [],
-        [],
-        {
-          hint: "raise `memoryLimitBytes` in the emulator options, or lower the module's initial memory",
-        },
-      );
-    }
-    this.#allocName = this.#exports.malloc ? "malloc" : "proxy_on_memory_allocate";
-    const alloc = this.#exports[this.#allocName] as ((n: number) => number) | undefined;
-    if (!alloc)
-      throw new WasmLoadError(
-        "Wasm module is missing malloc function: export malloc or proxy_on_memory_allocate ((i32) -> i32).",
-      );
+    this.#allocName = allocName;
     this.memory = new LinearMemory(memory, (size) => this.#allocate(alloc, size));
   }
 
   /**
    * Instantiates `module` (already checked against the abi tables) and runs its entry point as Envoy does:
    * `_initialize` (+ `main(0,0)` or `__main_void`), else `_start`, under the restricted hostcall list.
-   * Throws WasmLoadError (with the module's logs) when start-up traps.
+   * Throws WasmLoadError (with the module's logs) when start-up traps. `wiring`: what the VM reports to.
    */
-  static start(module: WebAssembly.Module, abiVersion: AbiVersion, host: EmulatorHost, settings: VmSettings): WasmVm {
-    const vm = new WasmVm(module, abiVersion, host, settings);
+  static start(
+    module: WebAssembly.Module,
+    abiVersion: AbiVersion,
+    host: EmulatorHost,
+    settings: VmSettings,
+    wiring: VmWiring,
+  ): WasmVm {
+    const vm = new WasmVm(module, abiVersion, host, settings, wiring);
     const e = vm.#exports;
     const run = (name: string, ...args: number[]) => {
-      vm.#phase = "start";
+      vm.#window.phase = "start";
       const callback = vm.#watchdog.begin(name, 0);
       try {
         (e[name] as (...a: number[]) => unknown)(...args);
@@ -147,7 +140,7 @@ export class WasmVm implements CalloutDelivery {
         const message = [`${name} failed while the VM started: ${(err as Error).message}`, ...where].join("\n");
         throw new WasmLoadError(message, vm.logs, [], { cause: err });
       } finally {
-        vm.#phase = null;
+        vm.#window.phase = null;
       }
     };
     if (e._initialize) {
@@ -226,7 +219,7 @@ export class WasmVm implements CalloutDelivery {
       const error = new WasmTrapError(name, err, [...this.logs], this.settings.trapFrames((err as Error)?.stack));
       this.failure = error;
       this.#log(LogLevel.Error, ctx, error.message.split("\n")[0]!);
-      this.onTrap?.(error);
+      this.#onTrap(error);
       throw error;
     } finally {
       this.#current = prevCurrent;
@@ -256,24 +249,9 @@ export class WasmVm implements CalloutDelivery {
     }
   }
 
-  /** Applies deferred continue/close/local-reply requests of every stream touched by the last VM call. */
+  /** Carries out the deferred work of the last VM call: stream actions, then roots that called proxy_done. */
   applyDeferred(): void {
-    for (const s of [...this.#deferred]) {
-      this.#deferred.delete(s);
-      s.applyDeferred();
-    }
-    for (const root of [...this.#rootsAwaitingDone]) {
-      if (!root.awaitingDone) {
-        this.#rootsAwaitingDone.delete(root);
-        this.safeCall(root, "proxy_on_delete", root.id);
-        this.dropContext(root);
-      }
-    }
-  }
-
-  /** Registers `stream` for {@link applyDeferred}. */
-  markDeferred(stream: HostStream): void {
-    this.#deferred.add(stream);
+    this.deferredWork.run();
   }
 
   /** Calls a root callback, swallowing a trap (the VM is marked failed and the trap is logged). */
@@ -290,8 +268,7 @@ export class WasmVm implements CalloutDelivery {
   shutdownRoot(root: ContextState): void {
     const done = this.safeCall(root, "proxy_on_done", root.id);
     if (done === 0) {
-      root.awaitingDone = true;
-      this.#rootsAwaitingDone.add(root);
+      this.deferredWork.awaitDone(root);
       return;
     }
     this.safeCall(root, "proxy_on_delete", root.id);
@@ -322,14 +299,15 @@ export class WasmVm implements CalloutDelivery {
 
   /** Calls the guest allocator under the allocator's restricted hostcall list. */
   #allocate(alloc: (size: number) => number, size: number): number {
-    const prev = this.#phase;
-    this.#phase = "alloc";
+    const window = this.#window;
+    const prev = window.phase;
+    window.phase = "alloc";
     if (this.#tracing)
       this.trace.push({ contextId: this.#ctx()?.id ?? 0, call: `guest.${this.#allocName}`, args: [size] });
     try {
       return alloc(size);
     } finally {
-      this.#phase = prev;
+      window.phase = prev;
     }
   }
 
@@ -370,10 +348,7 @@ export class WasmVm implements CalloutDelivery {
       host: vm.host,
       settings: vm.settings,
       abiVersion: vm.abiVersion,
-      get callouts() {
-        return vm.callouts;
-      },
-      delivery: vm,
+      callouts: vm.callouts,
       current: () => vm.#ctx(),
       root: () => vm.#root(),
       context: (id) => vm.#contexts.get(id),
@@ -385,7 +360,6 @@ export class WasmVm implements CalloutDelivery {
       logLevel: () => vm.#logThreshold,
       callbackData: () => vm.#callbackData,
       pluginConfiguration: () => vm.#pluginConfigReadable,
-      markDeferred: (stream) => vm.markDeferred(stream),
       setTick: (root, periodMs) => vm.#setTick(root, periodMs),
       deliverToRoot: (root, name, ...args) => {
         if (vm.failure || !vm.#contexts.has(root.id)) return;
@@ -393,88 +367,6 @@ export class WasmVm implements CalloutDelivery {
         vm.applyDeferred();
       },
     };
-  }
-
-  #buildImports(module: WebAssembly.Module): WebAssembly.Imports {
-    const table = envoyImportsFor(this.abiVersion);
-    const view = this.#hostcallView();
-    const env: Readonly<Record<string, HostFunction | undefined>> = envHostcalls(view);
-    const wasi: Readonly<Record<string, HostFunction | undefined>> = wasiHostcallsFor(view);
-    const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
-    for (const imp of WebAssembly.Module.imports(module)) {
-      const added = this.settings.instrumentImports?.[imp.module]?.[imp.name];
-      if (added) {
-        moduleImports(imports, imp.module)[imp.name] = added;
-        continue;
-      }
-      if (imp.module === WATCHDOG_IMPORT_MODULE) {
-        if (imp.name !== WATCHDOG_TICK && imp.name !== WATCHDOG_MEMORY_GROW)
-          throw new WasmLoadError(`unknown watchdog import ${imp.name}`);
-        moduleImports(imports, imp.module)[imp.name] =
-          imp.name === WATCHDOG_TICK ? this.#watchdog.tick : this.#watchdog.memoryGrow;
-        continue;
-      }
-      const spec = table.get(importKey(imp.module, imp.name));
-      const impl = imp.module === "env" ? env[imp.name] : wasi[imp.name];
-      if (!spec || !impl) {
-        throw new WasmLoadError(`Failed to load Wasm module due to a missing import: ${imp.module}.${imp.name}`);
-      }
-      moduleImports(imports, imp.module)[imp.name] = this.#wrap(spec, impl);
-    }
-    return imports;
-  }
-
-  /** Wraps a host function: restricted windows, tracing, and InvalidMemoryAccess/EFAULT for bad pointers. */
-  #wrap(spec: HostImport, impl: HostFunction): HostFunction {
-    const invalidMemory = spec.module === "env" ? Status.InvalidMemoryAccess : WasiErrno.Fault;
-    const name = spec.name;
-    const fn = impl as (...args: unknown[]) => number | undefined;
-    // Fixed arity (no rest/spread) keeps the hostcall trampoline cheap; Envoy's widest import takes 12 params.
-    return ((
-      a0: unknown,
-      a1: unknown,
-      a2: unknown,
-      a3: unknown,
-      a4: unknown,
-      a5: unknown,
-      a6: unknown,
-      a7: unknown,
-      a8: unknown,
-      a9: unknown,
-      a10: unknown,
-      a11: unknown,
-    ) => {
-      this.#watchdog.check(); // host calls count toward the callback's deadline
-      if (this.#phase !== null && (this.#phase === "start" ? !spec.allowedDuringStart : !spec.allowedDuringAlloc)) {
-        const where = this.#phase === "start" ? "_initialize/_start/main" : "the guest allocator";
-        this.#log(
-          LogLevel.Error,
-          null,
-          `restricted_callback: ${spec.module}.${name} may not be called during ${where}`,
-        );
-        throw new WebAssembly.RuntimeError(
-          `restricted_callback: ${spec.module}.${name} called during ${where}; Envoy only allows proxy_log and basic WASI there. Move it to on_vm_start/on_configure.`,
-        );
-      }
-      let entry: TraceEntry | undefined;
-      if (this.#tracing) {
-        const args = [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11].slice(
-          0,
-          spec.signature.params.length,
-        ) as number[];
-        entry = { contextId: this.#ctx()?.id ?? 0, call: `${spec.module}.${name}`, args };
-        this.trace.push(entry);
-      }
-      let result: number | undefined;
-      try {
-        result = fn(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
-      } catch (e) {
-        if (e !== INVALID_MEMORY_ACCESS) throw e;
-        result = invalidMemory;
-      }
-      if (entry && typeof result === "number") entry.result = result;
-      return result;
-    }) as HostFunction;
   }
 
   #setTick(root: ContextState, periodMs: number): void {
@@ -490,7 +382,3 @@ export class WasmVm implements CalloutDelivery {
     this.host.post(periodMs, fire);
   }
 }
-
-/** The import object of one import module, created on first use. */
-const moduleImports = (imports: Record<string, Record<string, WebAssembly.ImportValue>>, module: string) =>
-  imports[module] ?? Object.assign(imports, { [module]: {} })[module]!;

@@ -38,21 +38,12 @@ export function calloutHostcalls(vm: HostcallVm) {
       tokenPtr: number,
     ) => {
       const root = vm.root();
-      if (!root || !vm.callouts) return Status.InternalFailure;
+      if (!root) return Status.InternalFailure;
       const cluster = vm.memory.readString(up, us);
       const headers = readPairs(vm, hp, hs);
       const body = vm.memory.read(bp, bs);
       const trailers = readPairs(vm, tp, ts);
-      return vm.callouts.httpCall(
-        vm.delivery,
-        root,
-        cluster,
-        headers,
-        body,
-        trailers,
-        timeout >>> 0,
-        writeToken(tokenPtr),
-      );
+      return vm.callouts.httpCall(root, cluster, headers, body, trailers, timeout >>> 0, writeToken(tokenPtr));
     },
     proxy_grpc_call: (
       sp: number,
@@ -69,9 +60,8 @@ export function calloutHostcalls(vm: HostcallVm) {
       tokenPtr: number,
     ) => {
       const root = vm.root();
-      if (!root || !vm.callouts) return Status.InternalFailure;
+      if (!root) return Status.InternalFailure;
       return vm.callouts.grpcCall(
-        vm.delivery,
         root,
         {
           ...grpcTarget(sp, ss, np, ns, mp, ms, mdp, mds),
@@ -93,22 +83,17 @@ export function calloutHostcalls(vm: HostcallVm) {
       tokenPtr: number,
     ) => {
       const root = vm.root();
-      if (!root || !vm.callouts) return Status.InternalFailure;
-      return vm.callouts.grpcStream(
-        vm.delivery,
-        root,
-        grpcTarget(sp, ss, np, ns, mp, ms, mdp, mds),
-        writeToken(tokenPtr),
-      );
+      if (!root) return Status.InternalFailure;
+      return vm.callouts.grpcStream(root, grpcTarget(sp, ss, np, ns, mp, ms, mdp, mds), writeToken(tokenPtr));
     },
     proxy_grpc_send: (token: number, mp: number, ms: number, end: number) =>
-      vm.callouts?.grpcSend(vm.delivery, token >>> 0, vm.memory.read(mp, ms), end !== 0) ?? Status.NotFound,
-    proxy_grpc_cancel: (token: number) => vm.callouts?.grpcCancel(vm.delivery, token >>> 0) ?? Status.NotFound,
-    proxy_grpc_close: (token: number) => vm.callouts?.grpcClose(vm.delivery, token >>> 0) ?? Status.NotFound,
+      vm.callouts.grpcSend(token >>> 0, vm.memory.read(mp, ms), end !== 0),
+    proxy_grpc_cancel: (token: number) => vm.callouts.grpcCancel(token >>> 0),
+    proxy_grpc_close: (token: number) => vm.callouts.grpcClose(token >>> 0),
     envoy_resolve_dns: (ap: number, as: number, tokenPtr: number) => {
       const root = vm.root();
-      if (!root || !vm.callouts) return Status.InternalFailure;
-      return vm.callouts.resolveDns(vm.delivery, root, vm.memory.readString(ap, as), writeToken(tokenPtr));
+      if (!root) return Status.InternalFailure;
+      return vm.callouts.resolveDns(root, vm.memory.readString(ap, as), writeToken(tokenPtr));
     },
   } satisfies EnvHostcalls;
 }

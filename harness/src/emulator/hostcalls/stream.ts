@@ -1,6 +1,6 @@
 // Stream control: proxy_continue_stream, proxy_close_stream, proxy_send_local_response, and the ABI 0.1.0
 // forms proxy_continue_request, proxy_continue_response, proxy_clear_route_cache. Requests are deferred: the
-// stream applies them after the running call returns, as Envoy does.
+// stream's deferred actions (../deferred-actions.ts) carry them out after the running call returns, as Envoy does.
 import { GrpcStatus, Status, StreamType } from "../../abi/index.ts";
 import type { EnvHostcalls, HostcallVm } from "./types.ts";
 import { readPairs } from "./maps.ts";
@@ -15,9 +15,8 @@ export function streamHostcalls(vm: HostcallVm) {
     if (type === StreamType.Upstream) return Status.Unimplemented;
     const stream = vm.current()?.stream;
     if (!stream) return Status.BadArgument;
-    const result = stream.deferContinue(type);
-    vm.markDeferred(stream);
-    return result;
+    stream.actions.requestContinue(type);
+    return Status.Ok;
   };
   return {
     proxy_continue_stream: continueStream,
@@ -25,8 +24,7 @@ export function streamHostcalls(vm: HostcallVm) {
       if (type >>> 0 > StreamType.Upstream) return Status.BadArgument;
       const stream = vm.current()?.stream;
       if (!stream) return Status.BadArgument;
-      stream.deferClose(type);
-      vm.markDeferred(stream);
+      stream.actions.requestClose(type);
       return Status.Ok;
     },
     proxy_send_local_response: (
@@ -45,14 +43,13 @@ export function streamHostcalls(vm: HostcallVm) {
       const stream = vm.current()?.stream;
       if (stream?.kind !== "http") return Status.Ok;
       const g = grpc >>> 0;
-      stream.deferLocalReply({
+      stream.actions.requestLocalReply({
         status: status >>> 0,
         details,
         body,
         headers,
         grpcStatus: g <= GrpcStatus.Unauthenticated ? g : null,
       });
-      vm.markDeferred(stream);
       return Status.Ok;
     },
     proxy_continue_request: () => continueStream(StreamType.HttpRequest),

@@ -1,10 +1,10 @@
 // What every host-call domain file sees of the VM, and the typed tables they fill. The table types are keyed by
 // the import names of harness/src/abi/envoy-imports.ts: a host call with a misspelt name fails tsc.
 import type { AbiVersion, EnvImportName, LogLevel, WasiImportName } from "../../abi/index.ts";
-import type { Callouts, CalloutDelivery } from "../callouts.ts";
+import type { Callouts } from "../callouts.ts";
 import type { GuestMemory } from "../guest-memory.ts";
 import type { EmulatorHost } from "../host.ts";
-import type { CallbackData, ContextState, HostStream, VmSettings } from "../vm-types.ts";
+import type { CallbackData, ContextState, VmSettings } from "../vm-types.ts";
 
 /** A host function as linked into the module: Wasm numbers in, a status (or nothing) out. */
 export type HostFunction = (...args: never[]) => number | undefined;
@@ -20,9 +20,8 @@ export interface HostcallVm {
   readonly host: EmulatorHost;
   readonly settings: VmSettings;
   readonly abiVersion: AbiVersion;
-  /** The callout engine (HTTP/gRPC/DNS), and the VM as the engine delivers into it. */
-  readonly callouts: Callouts | null;
-  readonly delivery: CalloutDelivery;
+  /** The callout engine (HTTP/gRPC/DNS) of this VM, given when the VM was built. */
+  readonly callouts: Callouts;
   /** The context the module acts for: the effective context if it set one, else the called context. */
   current(): ContextState | null;
   /** The root context of {@link current}. */
@@ -41,8 +40,6 @@ export interface HostcallVm {
   callbackData(): CallbackData | null;
   /** The plugin configuration, while on_context_create/on_configure of a root run; else null. */
   pluginConfiguration(): Uint8Array | null;
-  /** Registers `stream` to apply its continue/close/local-reply requests after the running call. */
-  markDeferred(stream: HostStream): void;
   /** proxy_set_tick_period_milliseconds for `root`. */
   setTick(root: ContextState, periodMs: number): void;
   /** Calls a root callback from the event loop (queue ready), then applies deferred work. */
