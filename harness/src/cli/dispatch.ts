@@ -44,6 +44,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: "the proxy-wasm modules a registry (or a prefix of it) holds, with their facts",
     load: async () => (await import("./list.ts")).listCommand,
   },
+  gateway: {
+    summary: "gateway policy: ship to Envoy Gateway (EnvoyExtensionPolicy)",
+    load: async () => (await import("./gateway.ts")).gatewayCommand,
+  },
 };
 
 /** The commands, in the order `--help` lists them. */

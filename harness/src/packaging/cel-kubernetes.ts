@@ -142,3 +142,16 @@ export const KUBERNETES_URL_FUNCTIONS: CelFunc[] = [
     return parts(this, "path");
   }),
 ];
+
+/**
+ * The cel-go string extension functions Kubernetes enables that Envoy Gateway's CRD rules call and @bufbuild/cel
+ * lacks: `upperAscii()` and `lowerAscii()` (ASCII letters only, as cel-go's ext/strings.go defines them).
+ */
+export const KUBERNETES_STRING_FUNCTIONS: CelFunc[] = [
+  celMethod("upperAscii", CelScalar.STRING, [], CelScalar.STRING, function () {
+    return String(this).replace(/[a-z]/g, (c) => c.toUpperCase());
+  }),
+  celMethod("lowerAscii", CelScalar.STRING, [], CelScalar.STRING, function () {
+    return String(this).replace(/[A-Z]/g, (c) => c.toLowerCase());
+  }),
+];

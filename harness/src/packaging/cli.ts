@@ -1,13 +1,13 @@
 // `proxy-wasm-as istio <command>`: package, push, check and deploy proxy-wasm filters to Istio.
 // Thin layer over the packaging API: parses arguments, calls it, prints results; every error is a
 // PackagingError message with a fix, printed without a stack trace.
-import { readFile, stat, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify } from "yaml";
 import { pinnedIstioMinors, pinnedIstioVersion } from "./crds.ts";
 import { orderLikeIstio, renderIstioFilter, type RenderIstioOptions } from "./envoy-render.ts";
 import { PackagingError } from "./errors.ts";
+import { describeFsError, writeOutput } from "./fs-errors.ts";
 import { IMAGE_FORMATS, packageWasm, writeOciLayout, type ImageFormat, type PackageOptions } from "./image.ts";
 import { ISTIO_MAX_WASM_BYTES, pullWasmLikeIstio } from "./istio-fetch.ts";
 import { DEFAULT_ISTIO_VERSION, describeVersion, REALM_CHECK_VERSIONS } from "./istio-versions.ts";
@@ -239,36 +239,6 @@ function maxLayerBytes(values: Values): number | undefined {
     });
   }
   return bytes;
-}
-
-/** Writes a file the user named with --out; a missing folder or a folder in the way is a one-line error. */
-async function writeOutput(path: string, data: string | Uint8Array): Promise<void> {
-  try {
-    await writeFile(path, data);
-  } catch (cause) {
-    throw new PackagingError(`cannot write --out ${path}: ${describeFsError(cause)}`, {
-      hint:
-        (cause as NodeJS.ErrnoException).code === "EISDIR"
-          ? "--out names the file to write, not a folder: add a file name (e.g. --out <folder>/plugin.yaml)"
-          : (cause as NodeJS.ErrnoException).code === "ENOENT"
-            ? `create the folder first (mkdir -p ${dirname(path)}) or pass a path in an existing folder`
-            : "pass a path you can write to",
-      cause,
-    });
-  }
-}
-
-/** "no such file or directory" rather than Node's "ENOENT: no such file or directory, open '…'". */
-function describeFsError(cause: unknown): string {
-  const error = cause as NodeJS.ErrnoException;
-  const reasons: Record<string, string> = {
-    ENOENT: "no such file or folder",
-    EISDIR: "it is a folder",
-    ENOTDIR: "a part of the path is a file, not a folder",
-    EEXIST: "a file is in the way",
-    EACCES: "permission denied",
-  };
-  return (error.code && reasons[error.code]) ?? error.message;
 }
 
 async function packageCommand([wasmPath]: string[], values: Values, print: (t: string) => void): Promise<number> {

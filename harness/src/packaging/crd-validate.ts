@@ -1,5 +1,6 @@
 // Validates a WasmPlugin / TrafficExtension object the way the Kubernetes API server validates a custom
-// resource against its CRD, using the real CRD schema of a pinned Istio version (crds.ts):
+// resource against its CRD, using the real CRD schema of a pinned Istio version (crds.ts), and any other CRD
+// schema the same way (validateAgainstSchema: Envoy Gateway's EnvoyExtensionPolicy, gateway/):
 //   1. structural schema (types, enums, patterns, bounds, required, oneOf/not, unknown fields) — ajv;
 //   2. `x-kubernetes-list-type: map` (unique `x-kubernetes-list-map-keys`) and `set` (unique items);
 //   3. every `x-kubernetes-validations` CEL rule — @bufbuild/cel, with the Kubernetes URL library added.
@@ -7,7 +8,7 @@
 // rule's own `message`), so what this prints is what `kubectl apply` would print.
 import { isCelError, parse, plan, celEnv, type CelInput } from "@bufbuild/cel";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { KUBERNETES_URL_FUNCTIONS } from "./cel-kubernetes.ts";
+import { KUBERNETES_STRING_FUNCTIONS, KUBERNETES_URL_FUNCTIONS } from "./cel-kubernetes.ts";
 import { crdSchema, type CrdSchema, type ExtensionKind } from "./crds.ts";
 import type { IstioVersion } from "./istio-versions.ts";
 
@@ -22,14 +23,20 @@ type Rule = { rule: string; message?: string; messageExpression?: string };
 // strict: false because CRD schemas carry Kubernetes keywords (x-kubernetes-*) that ajv does not know;
 // verbose: errors carry the offending value, which the API server's messages quote.
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-// int32 is the only format the spec fields use; date-time appears only under status (server-written).
+// int32 is the only format Istio's spec fields use; date-time appears only under status (server-written).
 ajv.addFormat("int32", {
   type: "number",
   validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
 });
+// int64 and byte appear in Envoy Gateway's CRD (extProc backend settings): a whole number, standard base64.
+ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
+ajv.addFormat("byte", {
+  type: "string",
+  validate: (s: string) => /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s),
+});
 ajv.addFormat("date-time", { type: "string", validate: (s: string) => !Number.isNaN(Date.parse(s)) });
 
-const celEnvironment = celEnv({ funcs: KUBERNETES_URL_FUNCTIONS });
+const celEnvironment = celEnv({ funcs: [...KUBERNETES_URL_FUNCTIONS, ...KUBERNETES_STRING_FUNCTIONS] });
 const compiled = new Map<string, ValidateFunction>();
 const plans = new Map<string, ReturnType<typeof plan>>();
 
@@ -38,8 +45,16 @@ const plans = new Map<string, ReturnType<typeof plan>>();
  * empty when the API server would accept it. Throws only when that Istio version has no such kind.
  */
 export function validateAgainstCrd(kind: ExtensionKind, version: IstioVersion, resource: unknown): CrdViolation[] {
-  const schema = crdSchema(kind, version);
-  const key = `${kind}@${version.minor}`;
+  return validateAgainstSchema(crdSchema(kind, version), `istio:${kind}@${version.minor}`, resource);
+}
+
+/**
+ * Validates `resource` against any CRD's `openAPIV3Schema` as the API server does (structural schema with unknown
+ * fields refused, list-map/set uniqueness, CEL rules); `cacheKey` names the schema for the compiled-validator cache
+ * (one key per distinct schema). Used for Istio's CRDs above and Envoy Gateway's (gateway/).
+ */
+export function validateAgainstSchema(schema: CrdSchema, cacheKey: string, resource: unknown): CrdViolation[] {
+  const key = cacheKey;
   let validate = compiled.get(key);
   if (!validate) {
     validate = ajv.compile(structural(withObjectEnvelope(schema)) as CrdSchema);

@@ -1,11 +1,15 @@
 // Generates Istio WasmPlugin and TrafficExtension resources (extensions.istio.io/v1alpha1) from a filter's
 // metadata, validates them against the real CRDs of a pinned Istio version (crd-validate.ts), and reads them
 // back from YAML.
-import { parseAllDocuments, stringify } from "yaml";
+import { stringify } from "yaml";
 import { validateAgainstCrd } from "./crd-validate.ts";
 import { crdProvenance, pinnedIstioVersion } from "./crds.ts";
 import { PackagingError } from "./errors.ts";
 import { matchLabelsProblems } from "./labels.ts";
+import { objectMetaProblems } from "./object-meta.ts";
+import { MAX_YAML_ALIASES, yamlDocuments } from "./yaml-documents.ts";
+
+export { MAX_YAML_ALIASES };
 import type { DEFAULT_ISTIO_VERSION, IstioVersion } from "./istio-versions.ts";
 
 /**
@@ -167,74 +171,30 @@ function versionOf(options: IstioTargetOptions): IstioVersion {
   return pinnedIstioVersion(options.istioVersion);
 }
 
-/**
- * Kubernetes' own checks on metadata (apimachinery ValidateObjectMeta: name a DNS-1123 subdomain, namespace a
- * DNS-1123 label), which no CRD carries. Hand-written: two regular expressions and their documented messages.
- */
-function objectMetaProblems(metadata: unknown): string[] {
-  const meta = (metadata ?? {}) as { name?: unknown; namespace?: unknown };
-  const problems: string[] = [];
-  const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-  const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-  if (typeof meta.name !== "string" || meta.name === "")
-    problems.push("metadata.name: Required value: name or generateName is required");
-  else if (meta.name.length > 253 || !subdomain.test(meta.name)) {
-    problems.push(
-      `metadata.name: Invalid value: ${JSON.stringify(meta.name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${subdomain.source.slice(1, -1)}')`,
-    );
-  }
-  if (
-    meta.namespace !== undefined &&
-    (typeof meta.namespace !== "string" || meta.namespace.length > 63 || !label.test(meta.namespace))
-  ) {
-    problems.push(
-      `metadata.namespace: Invalid value: ${JSON.stringify(meta.namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', regex used for validation is '${label.source.slice(1, -1)}')`,
-    );
-  }
-  return problems;
-}
-
 /** Renders resources as one multi-document YAML text (what `kubectl apply -f` takes). */
 export function resourcesToYaml(resources: readonly IstioResource[]): string {
   return resources.map((r) => stringify(r, { lineWidth: 0 })).join("---\n");
 }
 
 /**
- * Most alias expansions one YAML document may make (the `yaml` library's own default, stated here so it does not
- * depend on the library's): a "billion laughs" document of nested aliases is refused instead of expanded.
- */
-export const MAX_YAML_ALIASES = 100;
-
-/**
  * Parses YAML text and returns its WasmPlugin/TrafficExtension documents, validated for `options.istioVersion`
  * (others are ignored). Alias expansion is bounded by {@link MAX_YAML_ALIASES}; every problem is a {@link PackagingError}.
  */
 export function parseResourcesYaml(text: string, source = "YAML", options: IstioTargetOptions = {}): IstioResource[] {
-  const resources: IstioResource[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if ("errors" in doc && doc.errors.length > 0) {
-      throw new PackagingError(`${source} is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`, {
-        hint: "fix the YAML at the line and column given",
-      });
-    }
-    let value: IstioResource | null;
-    try {
-      value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as IstioResource | null;
-    } catch (cause) {
-      const message = (cause as Error).message.split("\n")[0];
-      throw new PackagingError(
-        /alias/i.test(message ?? "")
-          ? `${source} cannot be read: ${message} (it expands more than ${MAX_YAML_ALIASES} YAML aliases)`
-          : `${source} cannot be read: ${message}`,
-        {
+  const documents = yamlDocuments(text, source, (problem) =>
+    problem.kind === "aliases"
+      ? new PackagingError(problem.message, {
           hint: "write the resource out without nested YAML aliases (*name); `npx proxy-wasm-as istio wasmplugin` writes none",
-          cause,
-        },
-      );
-    }
-    if (value?.kind === "WasmPlugin" || value?.kind === "TrafficExtension")
-      resources.push(assertValidResource(value, options));
-  }
+          cause: problem.cause,
+        })
+      : new PackagingError(problem.message, {
+          hint: "fix the YAML at the line and column given",
+          cause: problem.cause,
+        }),
+  );
+  const resources = (documents as (IstioResource | null)[])
+    .filter((value) => value?.kind === "WasmPlugin" || value?.kind === "TrafficExtension")
+    .map((value) => assertValidResource(value!, options));
   if (resources.length === 0)
     throw new PackagingError(`${source} contains no WasmPlugin or TrafficExtension`, {
       hint: "pass a file written by `npx proxy-wasm-as istio wasmplugin`",
