@@ -36,6 +36,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: "istio package|push|check|wasmplugin|envoy: ship to Istio",
     load: async () => (await import("./istio.ts")).istioCommand,
   },
+  gateway: {
+    summary: "gateway envoy: ship to Envoy Gateway (the Envoy config it renders)",
+    load: async () => (await import("./gateway.ts")).gatewayCommand,
+  },
 };
 
 /** The commands, in the order `--help` lists them. */

@@ -68,18 +68,28 @@ export interface RenderedGatewayEnvoy {
  * optionally the Gateway and HTTPRoutes, or the already parsed {@link RenderInput}). Throws a
  * {@link GatewayRenderError} for input it cannot render (no Wasm extension, no module sha256, a bad URL).
  */
-export function renderGatewayEnvoy(input: RenderInput | string, options: RenderGatewayEnvoyOptions = {}): RenderedGatewayEnvoy {
+export function renderGatewayEnvoy(
+  input: RenderInput | string,
+  options: RenderGatewayEnvoyOptions = {},
+): RenderedGatewayEnvoy {
   const parsed = typeof input === "string" ? parseRenderInput(input, "policy") : input;
   const mode = options.mode ?? "local";
   let endpoint: WasmCacheEndpoint;
   let resolve = options.moduleSource;
   if (mode === "cluster") {
     if (!resolve) {
-      throw new GatewayRenderError("cluster mode needs moduleSource: the URL Envoy Gateway's Wasm cache serves each module under", {
-        hint: "render in local mode (the default), or pass moduleSource",
-      });
+      throw new GatewayRenderError(
+        "cluster mode needs moduleSource: the URL Envoy Gateway's Wasm cache serves each module under",
+        {
+          hint: "render in local mode (the default), or pass moduleSource",
+        },
+      );
     }
-    endpoint = { mode, controllerNamespace: options.controllerNamespace ?? DEFAULT_CONTROLLER_NAMESPACE, port: WASM_CACHE_PORT };
+    endpoint = {
+      mode,
+      controllerNamespace: options.controllerNamespace ?? DEFAULT_CONTROLLER_NAMESPACE,
+      port: WASM_CACHE_PORT,
+    };
   } else {
     const server = parseServerUrl(options.wasmServerUrl ?? DEFAULT_LOCAL_WASM_SERVER);
     endpoint = { mode, host: server.host, port: server.port };
@@ -119,7 +129,13 @@ function staticCluster(name: string, upstream: { host: string; port: number }): 
     connect_timeout: "10s",
     load_assignment: {
       cluster_name: name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: upstream.host, port_value: upstream.port } } } }] }],
+      endpoints: [
+        {
+          lb_endpoints: [
+            { endpoint: { address: { socket_address: { address: upstream.host, port_value: upstream.port } } } },
+          ],
+        },
+      ],
     },
   };
 }
@@ -129,7 +145,9 @@ function parseServerUrl(text: string): { origin: string; host: string; port: num
   try {
     url = new URL(text);
   } catch {
-    throw new GatewayRenderError(`"${text}" is not a URL`, { hint: `give the module server as http://127.0.0.1:<port> (default ${DEFAULT_LOCAL_WASM_SERVER})` });
+    throw new GatewayRenderError(`"${text}" is not a URL`, {
+      hint: `give the module server as http://127.0.0.1:<port> (default ${DEFAULT_LOCAL_WASM_SERVER})`,
+    });
   }
   const port = Number(url.port || 80);
   if (url.protocol !== "http:" || !/^\d+\.\d+\.\d+\.\d+$/.test(url.hostname) || port === 0) {

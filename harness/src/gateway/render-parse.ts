@@ -47,9 +47,12 @@ export function parseRenderInput(text: string, file: string, options: { port?: n
   const gateways: GatewayDoc[] = [];
   for (const [index, doc] of parseAllDocuments(text).entries()) {
     if (doc.errors.length > 0) {
-      throw new GatewayRenderError(`${file}: document ${index + 1} is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`, {
-        hint: "fix the YAML (`npx proxy-wasm-as gateway policy` writes a valid policy)",
-      });
+      throw new GatewayRenderError(
+        `${file}: document ${index + 1} is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`,
+        {
+          hint: "fix the YAML (`npx proxy-wasm-as gateway policy` writes a valid policy)",
+        },
+      );
     }
     let value: unknown;
     try {
@@ -110,11 +113,24 @@ function gatewayOf(policies: RenderPolicy[], gateways: GatewayDoc[], port: numbe
   const doc = gateways[0];
   if (doc?.metadata?.name) {
     const listener = doc.spec?.listeners?.find((l) => l.protocol === "HTTP") ?? doc.spec?.listeners?.[0];
-    return { namespace: doc.metadata.namespace ?? "default", name: doc.metadata.name, listener: listener?.name ?? "http", port };
+    return {
+      namespace: doc.metadata.namespace ?? "default",
+      name: doc.metadata.name,
+      listener: listener?.name ?? "http",
+      port,
+    };
   }
   for (const policy of policies) {
-    const ref = targetRefsOf(policy).find((r) => r.kind === "Gateway" && (r.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP);
-    if (ref) return { namespace: policy.metadata.namespace ?? "default", name: ref.name, listener: ref.sectionName ?? "http", port };
+    const ref = targetRefsOf(policy).find(
+      (r) => r.kind === "Gateway" && (r.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP,
+    );
+    if (ref)
+      return {
+        namespace: policy.metadata.namespace ?? "default",
+        name: ref.name,
+        listener: ref.sectionName ?? "http",
+        port,
+      };
   }
   return { namespace: policies[0]!.metadata.namespace ?? "default", name: "gateway", listener: "http", port };
 }
@@ -124,7 +140,10 @@ function routesOf(docs: HttpRouteDoc[]): RenderRoute[] {
   const routes: RenderRoute[] = [];
   for (const doc of docs) {
     const name = doc.metadata?.name;
-    if (!name) throw new GatewayRenderError("an HTTPRoute has no metadata.name", { hint: "give every HTTPRoute a metadata.name" });
+    if (!name)
+      throw new GatewayRenderError("an HTTPRoute has no metadata.name", {
+        hint: "give every HTTPRoute a metadata.name",
+      });
     const hostnames = doc.spec?.hostnames?.length ? doc.spec.hostnames : ["*"];
     for (const [rule, r] of (doc.spec?.rules ?? [{}]).entries()) {
       const matches = r.matches?.length ? r.matches : [{}];
@@ -169,7 +188,14 @@ function defaultRoutes(policies: RenderPolicy[], gateway: RenderGateway): Render
       });
     }
   }
-  routes.push({ namespace: gateway.namespace, name: NOT_TARGETED_ROUTE, rule: 0, match: 0, hostname: "*", path: { type: "PathPrefix", value: "/" } });
+  routes.push({
+    namespace: gateway.namespace,
+    name: NOT_TARGETED_ROUTE,
+    rule: 0,
+    match: 0,
+    hostname: "*",
+    path: { type: "PathPrefix", value: "/" },
+  });
   return routes;
 }
 
@@ -178,6 +204,9 @@ function sortRoutes(routes: RenderRoute[]): RenderRoute[] {
   const rank = (r: RenderRoute) => (r.path.type === "Exact" ? 0 : 1);
   return routes
     .map((route, index) => ({ route, index }))
-    .sort((a, b) => rank(a.route) - rank(b.route) || b.route.path.value.length - a.route.path.value.length || a.index - b.index)
+    .sort(
+      (a, b) =>
+        rank(a.route) - rank(b.route) || b.route.path.value.length - a.route.path.value.length || a.index - b.index,
+    )
     .map((x) => x.route);
 }

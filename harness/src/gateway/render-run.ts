@@ -9,6 +9,7 @@ import {
   isFailureLine,
   prepareRunner,
   type EnvoyLogLine,
+  type RunnerKind,
   type RunnerOptions,
 } from "../envoy/index.ts";
 import { httpRequest, type HttpRequestOptions, type HttpResponse } from "../traffic/index.ts";
@@ -20,6 +21,8 @@ import { stringify } from "yaml";
 
 /** Options of {@link startGatewayEnvoy}. */
 export interface StartGatewayEnvoyOptions extends RunnerOptions {
+  /** "process" or "container"; default `$ENVOY_RUNNER`, else "process". */
+  runner?: RunnerKind;
   /** The module file of each extension: original URL (as the policy names it) → local .wasm file. */
   modules: ReadonlyMap<string, string>;
   /** Where the routes forward to; without one each route answers 200 itself. */
@@ -53,20 +56,38 @@ const REFETCH_WAIT_MS = 5_000;
  * the modules, starts Envoy and waits until the listener is up. Rejects with a {@link GatewayRenderError} when
  * Envoy refuses a module (sha256 mismatch: expected vs served) or fails to start it.
  */
-export async function startGatewayEnvoy(input: RenderInput | string, options: StartGatewayEnvoyOptions): Promise<GatewayEnvoy> {
-  const parsed = typeof input === "string" ? parseRenderInput(input, "policy", { port: 0 }) : { ...input, gateway: { ...input.gateway, port: 0 } };
+export async function startGatewayEnvoy(
+  input: RenderInput | string,
+  options: StartGatewayEnvoyOptions,
+): Promise<GatewayEnvoy> {
+  const parsed =
+    typeof input === "string"
+      ? parseRenderInput(input, "policy", { port: 0 })
+      : { ...input, gateway: { ...input.gateway, port: 0 } };
   const modules = await serveWasmModules(options.modules);
   let stopEnvoy = async () => {};
   try {
-    const renderOptions: RenderGatewayEnvoyOptions = { wasmServerUrl: modules.url, moduleSha256s: modules.sha256s, upstream: options.upstream };
+    const renderOptions: RenderGatewayEnvoyOptions = {
+      wasmServerUrl: modules.url,
+      moduleSha256s: modules.sha256s,
+      upstream: options.upstream,
+    };
     const rendered = renderGatewayEnvoy(parsed, renderOptions);
     const configYaml = stringify(rendered.bootstrap, { lineWidth: 0 });
-    const runner = await prepareRunner(options);
+    const { modules: _files, upstream: _upstream, readyTimeoutMs: _timeout, ...runnerOptions } = options;
+    const runner = await prepareRunner(runnerOptions);
     const log = new EnvoyLog();
     const launched = await runner.launch(configYaml, [], log);
     stopEnvoy = () => launched.stop();
     const listenerName = rendered.listener.name as string;
-    const { admin, port } = await waitForListener(listenerName, rendered, modules, log, launched.exited, options.readyTimeoutMs ?? 30_000);
+    const { admin, port } = await waitForListener(
+      listenerName,
+      rendered,
+      modules,
+      log,
+      launched.exited,
+      options.readyTimeoutMs ?? 30_000,
+    );
     const origin = `http://127.0.0.1:${port}`;
     const stop = async () => {
       await launched.stop();
@@ -107,7 +128,8 @@ async function waitForListener(
   for (;;) {
     const refused = refusedModule(rendered, modules);
     if (refused) throw refused;
-    if (exitCode !== undefined) throw envoyFailed(`Envoy exited (code ${exitCode}) before the Gateway's listener came up`, log);
+    if (exitCode !== undefined)
+      throw envoyFailed(`Envoy exited (code ${exitCode}) before the Gateway's listener came up`, log);
     const wasmFailure = log.lines.find((l) => l.logger === "wasm" && isFailureLine(l));
     if (wasmFailure) throw envoyFailed(`Envoy could not start a Wasm extension: ${wasmFailure.message}`, log);
     if (!admin) {
@@ -118,7 +140,9 @@ async function waitForListener(
       // Static listeners are listed (with their port) before Envoy serves: it first waits for every module fetch
       // (an init target of the server), then /ready turns LIVE.
       const live = await admin.isLive().catch(() => false);
-      const port = live ? (await admin.listenerPorts().catch(() => new Map<string, number>())).get(listenerName) : undefined;
+      const port = live
+        ? (await admin.listenerPorts().catch(() => new Map<string, number>())).get(listenerName)
+        : undefined;
       if (port) return { admin, port };
     }
     if (Date.now() > deadline) {
@@ -154,7 +178,10 @@ function refusedModule(rendered: RenderedGatewayEnvoy, modules: WasmModuleServer
 
 function envoyFailed(message: string, log: EnvoyLog): GatewayRenderError {
   const lines = log.lines.filter((l: EnvoyLogLine) => isFailureLine(l)).slice(0, 8);
-  return new GatewayRenderError(`${message}${lines.length ? `\nEnvoy said:\n${lines.map((l) => `  ${l.message}`).join("\n")}` : ""}`, {
-    hint: "run the module alone first (`npx proxy-wasm-as check <module.wasm>`), then the policy",
-  });
+  return new GatewayRenderError(
+    `${message}${lines.length ? `\nEnvoy said:\n${lines.map((l) => `  ${l.message}`).join("\n")}` : ""}`,
+    {
+      hint: "run the module alone first (`npx proxy-wasm-as check <module.wasm>`), then the policy",
+    },
+  );
 }

@@ -4,9 +4,9 @@
 // it rejected the previous answer) and why (the sha256 of what was served against the one the config pins).
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { createServer, constants as h2 } from "node:http2";
+import { createServer, constants as h2, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo } from "node:net";
-import { localModuleSource, originalUrlOf, servingPath } from "./render.ts";
+import { originalUrlOf, servingPath } from "./render.ts";
 import { GatewayRenderError, type RenderPolicy } from "./render-types.ts";
 
 /** One module the server holds. */
@@ -50,22 +50,28 @@ export async function serveWasmModules(modules: ReadonlyMap<string, string>, por
     try {
       bytes = await readFile(file);
     } catch (cause) {
-      throw new GatewayRenderError(`cannot read the module ${file} for ${originalUrl}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
-        hint: "build it first (`npx proxy-wasm-as build`) or fix the path",
-        cause,
-      });
+      throw new GatewayRenderError(
+        `cannot read the module ${file} for ${originalUrl}: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
+        {
+          hint: "build it first (`npx proxy-wasm-as build`) or fix the path",
+          cause,
+        },
+      );
     }
     if (bytes.length > MAX_SERVED_MODULE_BYTES) {
-      throw new GatewayRenderError(`${file} is ${bytes.length} bytes, more than the ${MAX_SERVED_MODULE_BYTES} served`, {
-        hint: "serve a release build of the filter",
-      });
+      throw new GatewayRenderError(
+        `${file} is ${bytes.length} bytes, more than the ${MAX_SERVED_MODULE_BYTES} served`,
+        {
+          hint: "serve a release build of the filter",
+        },
+      );
     }
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     served.set(servingPath(originalUrl), { originalUrl, file, sha256, fetches: 0, bytes });
   }
   const misses: string[] = [];
   const server = createServer();
-  server.on("stream", (stream, headers) => {
+  server.on("stream", (stream: ServerHttp2Stream, headers) => {
     const path = String(headers[h2.HTTP2_HEADER_PATH] ?? "").replace(/^\//, "");
     const module = served.get(path);
     if (!module) {
@@ -103,15 +109,22 @@ export async function serveWasmModules(modules: ReadonlyMap<string, string>, por
 
 /** `--module <url>=<file>` pairs, or one bare file for a policy with one module, as original URL → file. */
 export function modulesFor(policies: readonly RenderPolicy[], given: readonly string[]): Map<string, string> {
-  const urls = [...new Set(policies.flatMap((p) => (p.spec.wasm ?? []).map((w, i) => originalUrlOf(w, `${p.metadata.name} wasm[${i}]`))))];
+  const urls = [
+    ...new Set(
+      policies.flatMap((p) => (p.spec.wasm ?? []).map((w, i) => originalUrlOf(w, `${p.metadata.name} wasm[${i}]`))),
+    ),
+  ];
   const modules = new Map<string, string>();
   for (const entry of given) {
     const eq = entry.lastIndexOf("=");
     if (eq <= 0) {
       if (urls.length !== 1) {
-        throw new GatewayRenderError(`--module ${entry}: the policies name ${urls.length} modules, so say which URL this file is`, {
-          hint: `write --module <url>=<file.wasm> with one of: ${urls.join(", ")}`,
-        });
+        throw new GatewayRenderError(
+          `--module ${entry}: the policies name ${urls.length} modules, so say which URL this file is`,
+          {
+            hint: `write --module <url>=<file.wasm> with one of: ${urls.join(", ")}`,
+          },
+        );
       }
       modules.set(urls[0]!, entry);
       continue;
@@ -127,5 +140,3 @@ export function modulesFor(policies: readonly RenderPolicy[], given: readonly st
   }
   return modules;
 }
-
-export { localModuleSource };

@@ -23,7 +23,8 @@ export const WASM_CACHE_CLUSTER = "wasm_cluster";
 const HTTP_WASM_TYPE = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 const STRING_VALUE_TYPE = "type.googleapis.com/google.protobuf.StringValue";
 const FILTER_CONFIG_TYPE = "type.googleapis.com/envoy.config.route.v3.FilterConfig";
-const HCM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const HCM_TYPE =
+  "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER_TYPE = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
 const HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 const HTTP_OPTIONS_TYPE = `type.googleapis.com/${HTTP_OPTIONS_KEY}`;
@@ -148,7 +149,10 @@ export function wasmCacheCluster(endpoint: WasmCacheEndpoint): Record<string, un
       ],
     },
     typed_extension_protocol_options: {
-      [HTTP_OPTIONS_KEY]: { "@type": HTTP_OPTIONS_TYPE, explicit_http_config: { http2_protocol_options: HTTP2_OPTIONS } },
+      [HTTP_OPTIONS_KEY]: {
+        "@type": HTTP_OPTIONS_TYPE,
+        explicit_http_config: { http2_protocol_options: HTTP2_OPTIONS },
+      },
     },
   };
   if (endpoint.mode === "local") return { ...cluster, type: "STATIC" };
@@ -224,7 +228,10 @@ export function gatewayListener(
               route_config: { name, ignore_port_in_host_matching: true, virtual_hosts: virtualHosts },
               http_filters: [
                 ...filterOrder(attached).map(wasmHttpFilter),
-                { name: "envoy.filters.http.router", typed_config: { "@type": ROUTER_TYPE, suppress_envoy_headers: true } },
+                {
+                  name: "envoy.filters.http.router",
+                  typed_config: { "@type": ROUTER_TYPE, suppress_envoy_headers: true },
+                },
               ],
             },
           },

@@ -78,7 +78,9 @@ describe("Envoy Gateway's rendering of a Wasm policy, in real Envoy", () => {
     });
     // Envoy got the code from the loopback "Wasm cache", once, and checked it against the pinned sha256.
     expect(envoy.configYaml).toContain(`sha256: ${sha256}`);
-    expect(envoy.configYaml).toMatch(/http_uri:\n\s+uri: http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{64}\.wasm\n\s+cluster: wasm_cluster/);
+    expect(envoy.configYaml).toMatch(
+      /http_uri:\n\s+uri: http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{64}\.wasm\n\s+cluster: wasm_cluster/,
+    );
     expect([...envoy.modules.modules.values()].map((m) => m.fetches)).toEqual([1]);
 
     const attached = await envoy.request("/orders/42");
@@ -107,7 +109,9 @@ describe("Envoy Gateway's rendering of a Wasm policy, in real Envoy", () => {
     expect(error?.message).toBeDefined();
     const [line, fix, ...rest] = error!.message.split("\n");
     expect(line).toContain("Envoy refused the module of envoyextensionpolicy/shop/stamp/wasm/0");
-    expect(line).toContain(`sha256 mismatch, the policy pins ${wrong} but the module served is ${sha256Of(HEADERS_WASM)}`);
+    expect(line).toContain(
+      `sha256 mismatch, the policy pins ${wrong} but the module served is ${sha256Of(HEADERS_WASM)}`,
+    );
     expect(fix).toMatch(/^Fix: put the module's sha256 in the policy \(code\.http\.sha256: [0-9a-f]{64}/);
     expect(rest).toEqual([]);
     // Envoy's own refusal: it fetched the module again after rejecting the first answer.

@@ -33,7 +33,10 @@ export const WASM_CACHE_PORT = 18002;
 export const DEFAULT_CONTROLLER_NAMESPACE = "envoy-gateway-system";
 
 /** Decides where an extension's module is served and which sha256 Envoy checks (see {@link localModuleSource}). */
-export type ModuleSourceResolver = (wasm: Omit<RenderedWasm, "servingUrl" | "sha256">, extension: RenderWasmExtension) => ModuleSource;
+export type ModuleSourceResolver = (
+  wasm: Omit<RenderedWasm, "servingUrl" | "sha256">,
+  extension: RenderWasmExtension,
+) => ModuleSource;
 
 /** The extensions each route runs, in route order, as Envoy Gateway attaches them. */
 export interface AttachedRoute {
@@ -52,17 +55,25 @@ export function wasmIrName(policy: RenderPolicy, index: number): string {
 export function originalUrlOf(extension: RenderWasmExtension, where: string): string {
   const { code } = extension;
   if (code.type === "HTTP") {
-    if (!code.http?.url) throw new GatewayRenderError(`${where}: code.type is HTTP but code.http.url is missing`, { hint: "set code.http.url to the module's URL" });
+    if (!code.http?.url)
+      throw new GatewayRenderError(`${where}: code.type is HTTP but code.http.url is missing`, {
+        hint: "set code.http.url to the module's URL",
+      });
     return code.http.url;
   }
   if (code.type === "Image") {
-    if (!code.image?.url) throw new GatewayRenderError(`${where}: code.type is Image but code.image.url is missing`, { hint: "set code.image.url to the module's image (registry/name:tag)" });
+    if (!code.image?.url)
+      throw new GatewayRenderError(`${where}: code.type is Image but code.image.url is missing`, {
+        hint: "set code.image.url to the module's image (registry/name:tag)",
+      });
     let url = code.image.url.startsWith("oci://") ? code.image.url : `oci://${code.image.url}`;
     const lastSegment = url.slice("oci://".length).split("/").pop() ?? "";
     if (!url.includes("@") && !lastSegment.includes(":")) url += ":latest";
     return url;
   }
-  throw new GatewayRenderError(`${where}: code.type "${code.type}" is not HTTP or Image`, { hint: "set code.type to HTTP (code.http.url) or Image (code.image.url)" });
+  throw new GatewayRenderError(`${where}: code.type "${code.type}" is not HTTP or Image`, {
+    hint: "set code.type to HTTP (code.http.url) or Image (code.image.url)",
+  });
 }
 
 /**
@@ -72,7 +83,10 @@ export function originalUrlOf(extension: RenderWasmExtension, where: string): st
  * is refused by Envoy, as Envoy Gateway's own cache would refuse it), else the sha256 of the local module file
  * given for that URL in `moduleSha256s` (always for an image: its `sha256` is the image digest, not the module's).
  */
-export function localModuleSource(serverUrl: string, moduleSha256s: ReadonlyMap<string, string> = new Map()): ModuleSourceResolver {
+export function localModuleSource(
+  serverUrl: string,
+  moduleSha256s: ReadonlyMap<string, string> = new Map(),
+): ModuleSourceResolver {
   const base = serverUrl.replace(/\/$/, "");
   return (wasm, extension) => {
     const pinned = extension.code.type === "HTTP" ? extension.code.http?.sha256 : undefined;
@@ -112,7 +126,12 @@ export function renderPolicyWasms(policy: RenderPolicy, resolve: ModuleSourceRes
 }
 
 /** Specificity of a targetRef for `route` on `gateway` (higher wins), or 0 when it does not select the route. */
-function specificity(ref: RenderTargetRef, policyNamespace: string, route: RenderRoute, gateway: RenderGateway): number {
+function specificity(
+  ref: RenderTargetRef,
+  policyNamespace: string,
+  route: RenderRoute,
+  gateway: RenderGateway,
+): number {
   if ((ref.group ?? GATEWAY_API_GROUP) !== GATEWAY_API_GROUP) return 0;
   if (ref.kind === "HTTPRoute") {
     if (ref.name !== route.name || policyNamespace !== route.namespace) return 0;
@@ -151,7 +170,8 @@ export function attachPolicies(
       const ns = policy.metadata.namespace ?? "default";
       const score = Math.max(0, ...targetRefsOf(policy).map((ref) => specificity(ref, ns, route, gateway)));
       if (score === 0) continue;
-      if (!best || score > best.score || (score === best.score && key(policy) < key(best.policy))) best = { policy, score };
+      if (!best || score > best.score || (score === best.score && key(policy) < key(best.policy)))
+        best = { policy, score };
     }
     return best ? { route, policy: key(best.policy), wasms: rendered.get(best.policy)! } : { route, wasms: [] };
   });

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { parse } from "yaml";
-import { cacheRoot } from "../envoy/index.ts";
-import { GatewayRenderError } from "./render-types.ts";
+import { cacheRoot } from "../../envoy/index.ts";
+import { GatewayRenderError } from "../render-types.ts";
 
 /** The module and version whose golden files the renderer is checked against. */
 export const ENVOY_GATEWAY_MODULE = "github.com/envoyproxy/gateway";
@@ -78,9 +78,10 @@ export function snakeKeys(value: unknown, keepKeysUnder: ReadonlySet<string> = M
       Object.entries(value).map(([k, v]) => {
         const key = k.startsWith("@") ? k : k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
         // Map fields keep their keys (filter names, extension names); their values are messages again.
-        const mapped = keepKeysUnder.has(key) && v && typeof v === "object" && !Array.isArray(v)
-          ? Object.fromEntries(Object.entries(v).map(([mk, mv]) => [mk, snakeKeys(mv, keepKeysUnder)]))
-          : snakeKeys(v, keepKeysUnder);
+        const mapped =
+          keepKeysUnder.has(key) && v && typeof v === "object" && !Array.isArray(v)
+            ? Object.fromEntries(Object.entries(v).map(([mk, mv]) => [mk, snakeKeys(mv, keepKeysUnder)]))
+            : snakeKeys(v, keepKeysUnder);
         return [key, mapped];
       }),
     );
