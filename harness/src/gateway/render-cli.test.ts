@@ -45,7 +45,8 @@ function gateway(...args: string[]): Promise<{ code: number; stdout: string; std
   });
 }
 
-describe("proxy-wasm-as gateway envoy", () => {
+// Each case starts a Node process; on a loaded machine that takes seconds.
+describe("proxy-wasm-as gateway envoy", { timeout: 60_000 }, () => {
   test("prints the bootstrap: the disabled filter, the route enabling it, the untargeted route, wasm_cluster", async () => {
     const { code, stdout } = await gateway(
       "envoy",

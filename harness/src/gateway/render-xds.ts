@@ -13,6 +13,8 @@
 //     `envoy-gateway.<controller namespace>.svc.cluster.local:18002`, DNS-resolved.
 // Local runs ("local" mode) keep all of that except the cluster's address and TLS: plain HTTP/2 to a loopback
 // server (serve.ts), and the listener carries its routes inline instead of from RDS.
+// The Kubernetes API server stores a CRD's free-form `config` with object keys sorted, as Istio's renderer needs too.
+import { canonicalJson } from "../packaging/envoy-render.ts";
 import type { AttachedRoute } from "./render.ts";
 import type { RenderGateway, RenderRoute, RenderedWasm } from "./render-types.ts";
 
@@ -44,18 +46,6 @@ const BUFFER_LIMIT = 32768;
 /** The HTTP filter name of an extension: `envoy.filters.http.wasm/envoyextensionpolicy/<ns>/<policy>/wasm/<i>`. */
 export function wasmFilterName(wasm: Pick<RenderedWasm, "name">): string {
   return `${WASM_FILTER_PREFIX}/${wasm.name}`;
-}
-
-/** JSON with object keys sorted (how the Kubernetes API server stores a CRD's free-form `config`). */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The connection manager's HTTP filter for one extension: disabled, enabled per route. */
