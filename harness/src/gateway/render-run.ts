@@ -130,6 +130,8 @@ async function waitForListener(
     if (refused) throw refused;
     if (exitCode !== undefined)
       throw envoyFailed(`Envoy exited (code ${exitCode}) before the Gateway's listener came up`, log);
+    const sameCode = sharedCodeInFlight(rendered, log);
+    if (sameCode) throw sameCode;
     const wasmFailure = log.lines.find((l) => l.logger === "wasm" && isFailureLine(l));
     if (wasmFailure) throw envoyFailed(`Envoy could not start a Wasm extension: ${wasmFailure.message}`, log);
     if (!admin) {
@@ -176,10 +178,45 @@ function refusedModule(rendered: RenderedGatewayEnvoy, modules: WasmModuleServer
   return undefined;
 }
 
-function envoyFailed(message: string, log: EnvoyLog): GatewayRenderError {
-  const lines = log.lines.filter((l: EnvoyLogLine) => isFailureLine(l)).slice(0, 8);
+/** Envoy's warning that precedes every remote code fetch (noise in an explanation). */
+const UNSTABLE_FETCH_WARNING = "Wasm remote code fetch is unstable";
+
+/**
+ * Two extensions with the same module (same sha256): Envoy's remote code cache (source/extensions/common/wasm/wasm.cc)
+ * fails a filter whose code is still being fetched for another one ("createWasm: failed to load (in progress)"), and
+ * a static configuration never retries it.
+ */
+function sharedCodeInFlight(rendered: RenderedGatewayEnvoy, log: EnvoyLog): GatewayRenderError | undefined {
+  const index = log.lines.findIndex(
+    (l) => l.logger === "wasm" && l.message.startsWith("createWasm: failed to load (in progress)"),
+  );
+  if (index < 0) return undefined;
+  const plugin = log.lines
+    .slice(index)
+    .map((l) => /^Plugin (.+) failed to load$/.exec(l.message)?.[1])
+    .find(Boolean);
+  const failed = rendered.wasms.find((w) => w.wasmName === plugin);
+  const first = failed && rendered.wasms.find((w) => w !== failed && w.sha256 === failed.sha256);
+  const which = failed ? `${failed.name} (plugin ${failed.wasmName})` : `plugin ${plugin ?? "?"}`;
   return new GatewayRenderError(
-    `${message}${lines.length ? `\nEnvoy said:\n${lines.map((l) => `  ${l.message}`).join("\n")}` : ""}`,
+    `Envoy did not load ${which}: its module has the same sha256${failed ? ` (${failed.sha256})` : ""} as ${first ? first.name : "another extension"}'s, and Envoy fails a Wasm filter whose remote code is still being fetched for another filter ("createWasm: failed to load (in progress)")`,
+    {
+      hint: "attach each module once per listener, or give each extension its own build of the module (different bytes, so a different sha256)",
+    },
+  );
+}
+
+function envoyFailed(message: string, log: EnvoyLog): GatewayRenderError {
+  const lines = [
+    ...new Set(
+      log.lines
+        .filter((l) => (l.logger === "wasm" && ["warning", "error", "critical"].includes(l.level)) || isFailureLine(l))
+        .map((l) => l.message)
+        .filter((m) => !m.startsWith(UNSTABLE_FETCH_WARNING)),
+    ),
+  ].slice(0, 8);
+  return new GatewayRenderError(
+    `${message}${lines.length ? `\nEnvoy said:\n${lines.map((l) => `  ${l}`).join("\n")}` : ""}`,
     {
       hint: "run the module alone first (`npx proxy-wasm-as check <module.wasm>`), then the policy",
     },

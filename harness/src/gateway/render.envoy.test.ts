@@ -118,4 +118,80 @@ describe("Envoy Gateway's rendering of a Wasm policy, in real Envoy", () => {
     expect(line).toMatch(/Envoy fetched it [2-9] times/);
     console.log(`wrong sha256 refused after ${Math.round(elapsedMs)} ms: ${line}`);
   });
+
+  /** Two policies: `everywhere` on Gateway "edge" and `orders-only` on HTTPRoute "orders", with the two routes. */
+  function twoPolicies(
+    gatewayModule: { url: string; sha256: string; config: string },
+    routeModule: { url: string; sha256: string; config: string },
+  ): string {
+    const extension = (name: string, m: typeof gatewayModule) => `  wasm:
+  - name: ${name}
+    code: { type: HTTP, http: { url: "${m.url}", sha256: "${m.sha256}" } }
+    config: ${m.config}`;
+    const routes = policy(sha256Of(HEADERS_WASM)).split("---\n").slice(1).join("---\n");
+    return `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyExtensionPolicy
+metadata: { name: everywhere, namespace: shop }
+spec:
+  targetRefs: [{ group: gateway.networking.k8s.io, kind: Gateway, name: edge }]
+${extension("gateway-wide", gatewayModule)}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyExtensionPolicy
+metadata: { name: orders-only, namespace: shop }
+spec:
+  targetRefs: [{ group: gateway.networking.k8s.io, kind: HTTPRoute, name: orders }]
+${extension("orders-only", routeModule)}
+---
+${routes}`;
+  }
+
+  test("a policy on the HTTPRoute overrides the one on the Gateway; the Gateway's runs on the other route", async () => {
+    const ADD_HEADER_WASM = resolve(import.meta.dirname, "../../../build/add-header.wasm");
+    const ADD_HEADER_URL = "https://modules.example.com/add-header.wasm";
+    const yaml = twoPolicies(
+      { url: ADD_HEADER_URL, sha256: sha256Of(ADD_HEADER_WASM), config: "{}" },
+      {
+        url: MODULE_URL,
+        sha256: sha256Of(HEADERS_WASM),
+        config: '{ response: { set: { x-from-route: "orders-only" } } }',
+      },
+    );
+    await using envoy = await startGatewayEnvoy(yaml, {
+      modules: new Map([
+        [MODULE_URL, HEADERS_WASM],
+        [ADD_HEADER_URL, ADD_HEADER_WASM],
+      ]),
+      upstream: { host: "127.0.0.1", port: upstream.port },
+    });
+    const orders = await envoy.request("/orders/1");
+    expect(orders.headers["x-from-route"]).toBe("orders-only");
+    expect(orders.headers["x-powered-by"]).toBeUndefined(); // the Gateway's add-header does not run here
+    const catalog = await envoy.request("/catalog/1");
+    expect(catalog.headers["x-powered-by"]).toBe("proxy-wasm-as");
+    expect(catalog.headers["x-from-route"]).toBeUndefined();
+    expect(envoy.rendered.attached.map((a) => [a.route.name, a.policy])).toEqual([
+      ["catalog", "shop/everywhere"],
+      ["orders", "shop/orders-only"],
+    ]);
+  });
+
+  test("the same module in two extensions of one listener: Envoy fails the second, the harness says why", async () => {
+    const sha256 = sha256Of(HEADERS_WASM);
+    const yaml = twoPolicies(
+      { url: MODULE_URL, sha256, config: '{ response: { set: { x-a: "1" } } }' },
+      { url: MODULE_URL, sha256, config: '{ response: { set: { x-b: "1" } } }' },
+    );
+    const error = await startGatewayEnvoy(yaml, { modules: new Map([[MODULE_URL, HEADERS_WASM]]) }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const [line, fix, ...rest] = (error?.message ?? "").split("\n");
+    expect(line).toMatch(
+      /^Envoy did not load envoyextensionpolicy\/shop\/\S+\/wasm\/0 \(plugin \S+\): its module has the same sha256/,
+    );
+    expect(line).toContain('("createWasm: failed to load (in progress)")');
+    expect(fix).toMatch(/^Fix: attach each module once per listener/);
+    expect(rest).toEqual([]);
+  });
 });
