@@ -3,11 +3,14 @@
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { renderGatewayEnvoyYaml } from "../gateway/render-envoy.ts";
-import { parseRenderInput } from "../gateway/render-parse.ts";
+import { asWasmLogLine, type EnvoyLogLine } from "../envoy/index.ts";
+import { originalUrlOf } from "../gateway/render.ts";
+import { parseRenderInput, type RenderInput } from "../gateway/render-parse.ts";
 import { modulesFor } from "../gateway/render-serve.ts";
 import { GatewayRenderError } from "../gateway/render-types.ts";
 import { type Command, PROGRAM, parseCommandArgs } from "./command.ts";
 import { CliError } from "./errors.ts";
+import type { CliIo } from "./io.ts";
 
 const USAGE = `Usage: ${PROGRAM} gateway envoy <policy.yaml> [options]
 
@@ -25,7 +28,9 @@ Options:
   --module <url>=<file.wasm>    the module file of an extension (repeatable; a bare file when there is one
                                 module): its sha256 is what Envoy checks for an Image source, or for an HTTP
                                 source without code.http.sha256
-  --out <file>                  write the YAML there instead of printing it`;
+  --out <file>                  write the YAML there instead of printing it
+  --run                         run it: serve the modules (--module for each) on loopback, start Envoy with the
+                                config, print the listener's URL and stream the filters' log lines until Ctrl-C`;
 
 /** The `gateway envoy` subcommand. */
 export const gatewayEnvoyCommand: Command = {
@@ -37,6 +42,7 @@ export const gatewayEnvoyCommand: Command = {
       "wasm-server": { type: "string" },
       module: { type: "string", multiple: true },
       out: { type: "string" },
+      run: { type: "boolean" },
     });
     if (values.help) {
       io.print(USAGE);
@@ -59,8 +65,11 @@ export const gatewayEnvoyCommand: Command = {
     }
     const port = values["listener-port"] === undefined ? undefined : portOf(values["listener-port"]);
     const input = parseRenderInput(text, file, { port });
+    const moduleFiles = modulesFor(input.policies, values.module ?? []);
+    const upstream = values.upstream === undefined ? undefined : upstreamOf(values.upstream);
+    if (values.run) return runIt(input, moduleFiles, upstream, port, io);
     const moduleSha256s = new Map<string, string>();
-    for (const [url, wasm] of modulesFor(input.policies, values.module ?? [])) {
+    for (const [url, wasm] of moduleFiles) {
       const bytes = await readFile(wasm).catch((cause: NodeJS.ErrnoException) => {
         throw new GatewayRenderError(`cannot read the module ${wasm}: ${cause.code ?? cause}`, {
           hint: "build it first (`npx proxy-wasm-as build`) or fix the path",
@@ -71,7 +80,7 @@ export const gatewayEnvoyCommand: Command = {
     const yaml = renderGatewayEnvoyYaml(input, {
       wasmServerUrl: values["wasm-server"],
       moduleSha256s,
-      upstream: values.upstream === undefined ? undefined : upstreamOf(values.upstream),
+      upstream,
     });
     if (values.out) {
       await writeFile(values.out, yaml);
@@ -80,6 +89,55 @@ export const gatewayEnvoyCommand: Command = {
     return 0;
   },
 };
+
+/** `--run`: the config in real Envoy, modules served on loopback, until Ctrl-C. */
+async function runIt(
+  input: RenderInput,
+  modules: Map<string, string>,
+  upstream: { host: string; port: number } | undefined,
+  port: number | undefined,
+  io: CliIo,
+): Promise<number> {
+  const missing = [
+    ...new Set(
+      input.policies.flatMap((p) =>
+        (p.spec.wasm ?? []).map((w, i) => originalUrlOf(w, `${p.metadata.name} wasm[${i}]`)),
+      ),
+    ),
+  ].filter((url) => !modules.has(url));
+  if (missing.length > 0) {
+    throw new CliError(`--run needs the module file of ${missing.join(", ")}`, {
+      hint: `add --module ${missing[0]}=build/<filter>.wasm`,
+      exitCode: 2,
+    });
+  }
+  io.info("starting Envoy with Envoy Gateway's configuration…");
+  const { startGatewayEnvoy } = await import("../gateway/render-run.ts");
+  const envoy = await startGatewayEnvoy(input, { modules, upstream, listenerPort: port });
+  for (const a of envoy.rendered.attached) {
+    const where = a.route.path.type === "Exact" ? a.route.path.value : `${a.route.path.value}*`;
+    io.print(
+      `route ${where.padEnd(20)} ${a.wasms.length ? a.wasms.map((w) => w.wasmName).join(", ") : "(no extension)"}`,
+    );
+  }
+  io.print(`listening on ${envoy.origin}`);
+  io.print(`modules    ${envoy.modules.url}`);
+  io.info("streaming the filters' log lines; Ctrl-C stops");
+  const printLine = (line: EnvoyLogLine) => {
+    const wasmLine = asWasmLogLine(line);
+    if (wasmLine) io.print(`[${wasmLine.level}] ${wasmLine.message}`);
+  };
+  for (const line of envoy.log.lines) printLine(line);
+  const unsubscribe = envoy.log.onLine(printLine);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  unsubscribe();
+  io.info("stopping Envoy…");
+  await envoy.stop();
+  return 0;
+}
 
 function portOf(text: string): number {
   const port = Number(text);

@@ -8,7 +8,6 @@ import {
   EnvoyLog,
   isFailureLine,
   prepareRunner,
-  type EnvoyLogLine,
   type RunnerKind,
   type RunnerOptions,
 } from "../envoy/index.ts";
@@ -27,6 +26,8 @@ export interface StartGatewayEnvoyOptions extends RunnerOptions {
   modules: ReadonlyMap<string, string>;
   /** Where the routes forward to; without one each route answers 200 itself. */
   upstream?: { host: string; port: number };
+  /** The Gateway listener's port; default 0 (the kernel picks one). */
+  listenerPort?: number;
   /** Give up waiting for the listener after this long; default 30 s. */
   readyTimeoutMs?: number;
 }
@@ -62,8 +63,8 @@ export async function startGatewayEnvoy(
 ): Promise<GatewayEnvoy> {
   const parsed =
     typeof input === "string"
-      ? parseRenderInput(input, "policy", { port: 0 })
-      : { ...input, gateway: { ...input.gateway, port: 0 } };
+      ? parseRenderInput(input, "policy", { port: options.listenerPort ?? 0 })
+      : { ...input, gateway: { ...input.gateway, port: options.listenerPort ?? 0 } };
   const modules = await serveWasmModules(options.modules);
   let stopEnvoy = async () => {};
   try {
@@ -74,7 +75,13 @@ export async function startGatewayEnvoy(
     };
     const rendered = renderGatewayEnvoy(parsed, renderOptions);
     const configYaml = stringify(rendered.bootstrap, { lineWidth: 0 });
-    const { modules: _files, upstream: _upstream, readyTimeoutMs: _timeout, ...runnerOptions } = options;
+    const {
+      modules: _files,
+      upstream: _upstream,
+      readyTimeoutMs: _timeout,
+      listenerPort: _port,
+      ...runnerOptions
+    } = options;
     const runner = await prepareRunner(runnerOptions);
     const log = new EnvoyLog();
     const launched = await runner.launch(configYaml, [], log);
