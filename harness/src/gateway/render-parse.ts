@@ -74,6 +74,12 @@ export function parseRenderInput(text: string, file: string, options: { port?: n
       hint: "pass the policy `npx proxy-wasm-as gateway policy --out policy.yaml` wrote",
     });
   }
+  // Policies without Wasm (extProc, lua) are not rendered, but still decide which policy applies to a route.
+  if (!policies.some((p) => (p.spec.wasm?.length ?? 0) > 0)) {
+    throw new GatewayRenderError(`${file}: no EnvoyExtensionPolicy in it has spec.wasm`, {
+      hint: "only Wasm extensions are rendered (add spec.wasm[] with code.type HTTP or Image)",
+    });
+  }
   const gateway = gatewayOf(policies, gateways, options.port ?? DEFAULT_GATEWAY_PORT);
   const routes = httpRoutes.length > 0 ? routesOf(httpRoutes) : defaultRoutes(policies, gateway);
   return { policies, gateway, routes: sortRoutes(routes) };
@@ -88,12 +94,12 @@ function checkedPolicy(value: unknown, file: string, index: number): RenderPolic
   if (!policy.spec || typeof policy.spec !== "object") {
     throw new GatewayRenderError(`${where} has no spec`, { hint: "add spec.targetRefs and spec.wasm" });
   }
-  if (!Array.isArray(policy.spec.wasm) || policy.spec.wasm.length === 0) {
-    throw new GatewayRenderError(`${where} "${policy.metadata.name}" has no spec.wasm`, {
-      hint: "only Wasm extensions are rendered (add spec.wasm[] with code.type HTTP or Image)",
+  if (policy.spec.wasm !== undefined && !Array.isArray(policy.spec.wasm)) {
+    throw new GatewayRenderError(`${where} "${policy.metadata.name}": spec.wasm is not a list`, {
+      hint: "write spec.wasm as a list: - code: { type: HTTP, http: { url, sha256 } }",
     });
   }
-  for (const [i, w] of policy.spec.wasm.entries()) {
+  for (const [i, w] of (policy.spec.wasm ?? []).entries()) {
     if (!w || typeof w !== "object" || !w.code || typeof w.code !== "object") {
       throw new GatewayRenderError(`${where} "${policy.metadata.name}": spec.wasm[${i}] has no code`, {
         hint: "set spec.wasm[].code: { type: HTTP, http: { url, sha256 } }",

@@ -40,7 +40,13 @@ export interface RenderPolicy {
   apiVersion?: string;
   kind: string;
   metadata: { name: string; namespace?: string };
-  spec: { targetRef?: RenderTargetRef; targetRefs?: RenderTargetRef[]; wasm?: RenderWasmExtension[] };
+  spec: {
+    targetRef?: RenderTargetRef;
+    targetRefs?: RenderTargetRef[];
+    wasm?: RenderWasmExtension[];
+    /** Merging a route's policy with its Gateway's (StrategicMerge, JSONMerge): not rendered, refused. */
+    mergeType?: string;
+  };
 }
 
 /** The Gateway whose listener carries the routes (Envoy Gateway makes one Envoy listener per Gateway listener). */

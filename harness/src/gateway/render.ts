@@ -153,7 +153,8 @@ export function targetRefsOf(policy: RenderPolicy): RenderTargetRef[] {
 
 /**
  * Attaches `policies` to `routes` of `gateway` as Envoy Gateway does: per route the most specific policy that
- * targets it, its Wasm extensions in order. Policies without `spec.wasm` are ignored.
+ * targets it (whatever extensions it has: a route's Lua-only policy still replaces its Gateway's Wasm one), its
+ * Wasm extensions in order. A policy with `mergeType` is refused: merging is not rendered.
  */
 export function attachPolicies(
   policies: readonly RenderPolicy[],
@@ -161,12 +162,20 @@ export function attachPolicies(
   gateway: RenderGateway,
   resolve: ModuleSourceResolver,
 ): AttachedRoute[] {
-  const withWasm = policies.filter((p) => (p.spec.wasm?.length ?? 0) > 0);
-  const rendered = new Map(withWasm.map((p) => [p, renderPolicyWasms(p, resolve)]));
+  const merging = policies.find((p) => p.spec.mergeType !== undefined);
+  if (merging) {
+    throw new GatewayRenderError(
+      `EnvoyExtensionPolicy ${merging.metadata.name} sets mergeType: ${merging.spec.mergeType}, which this renderer does not merge`,
+      {
+        hint: "render it without mergeType (the route's policy then replaces its Gateway's), and check the merged result in a cluster",
+      },
+    );
+  }
+  const rendered = new Map(policies.map((p) => [p, renderPolicyWasms(p, resolve)]));
   const key = (p: RenderPolicy) => `${p.metadata.namespace ?? "default"}/${p.metadata.name}`;
   return routes.map((route) => {
     let best: { policy: RenderPolicy; score: number } | undefined;
-    for (const policy of withWasm) {
+    for (const policy of policies) {
       const ns = policy.metadata.namespace ?? "default";
       const score = Math.max(0, ...targetRefsOf(policy).map((ref) => specificity(ref, ns, route, gateway)));
       if (score === 0) continue;
