@@ -69,10 +69,9 @@ describe("which policy runs on which route", () => {
     const rendered = renderGatewayEnvoy(
       parseRenderInput([gatewayDoc, routeDoc, policyDoc("p", "[{ kind: Gateway, name: edge }]")].join("---\n"), "t"),
     );
-    const hcm = (rendered.listener as { filter_chains: { filters: { typed_config: Record<string, never> }[] }[] })
-      .filter_chains[0]!.filters[0]!.typed_config as {
-      route_config: { virtual_hosts: { name: string; routes: { name: string; match: unknown }[] }[] };
-    };
+    type Hcm = { route_config: { virtual_hosts: { name: string; routes: { name: string; match: unknown }[] }[] } };
+    const listener = rendered.listener as { filter_chains: { filters: { typed_config: Hcm }[] }[] };
+    const hcm = listener.filter_chains[0]!.filters[0]!.typed_config;
     expect(hcm.route_config.virtual_hosts[0]!.name).toBe("app/edge/https/shop_example_com");
     expect(hcm.route_config.virtual_hosts[0]!.routes.map((r) => [r.name, r.match])).toEqual([
       ["httproute/app/web/rule/1/match/0/shop_example_com", { path: "/login" }],
