@@ -33,7 +33,7 @@ describe("proxy-wasm-as", () => {
     const { io, err } = capture();
     expect(await runProxyWasmAs(["deploy"], io)).toBe(2);
     expect(err.join("\n")).toBe(
-      'error: unknown command "deploy"\nhint: commands: init, build, run, check, bench, envoy, istio (see `proxy-wasm-as --help`)',
+      'error: unknown command "deploy"\nhint: commands: init, build, run, check, bench, envoy, istio, gateway (see `proxy-wasm-as --help`)',
     );
     const second = capture();
     expect(await runProxyWasmAs(["run", "x.wasm", "--bogus"], second.io)).toBe(2);
