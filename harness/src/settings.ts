@@ -37,7 +37,14 @@ export const ENVIRONMENT_SETTINGS = {
     doc: "`1`: coverage also counts the SDK's and AssemblyScript's library code",
   },
   FUZZ_RUNS: { default: "", doc: "how many generated cases each `fuzzTest` runs (else its `numRuns`, else 200)" },
-  REGISTRY_PASSWORD: { default: "", doc: "the registry password for `push`, `inspect` and `istio check`" },
+  REGISTRY_PASSWORD: {
+    default: "",
+    doc: "the registry password for `istio push`, `istio check`, `inspect` and `list`",
+  },
+  SOURCE_DATE_EPOCH: {
+    default: "",
+    doc: "seconds since 1970: the `created` time `istio push`/`package` write, for reproducible image digests (else now)",
+  },
   REGISTRY_BINARY: { default: "/usr/bin/docker-registry", doc: "the registry server the local registry runs" },
   DOCKER_HOST: { default: "", doc: "the Docker engine, read as Docker reads it (a non-Unix host is used as is)" },
   VITEST: { default: "", doc: "set by vitest: Envoy's log and traps are attached to the failing test" },

@@ -15,14 +15,14 @@ describe("proxy-wasm-as", () => {
   test("--help lists every command; no command is a usage error", async () => {
     const { io, out } = capture();
     expect(await runProxyWasmAs(["--help"], io)).toBe(0);
-    for (const command of ["init", "build", "run", "check", "bench", "envoy", "istio"])
+    for (const command of ["init", "build", "run", "check", "bench", "envoy", "istio", "inspect", "list"])
       expect(out.join("\n")).toMatch(new RegExp(`^  ${command} `, "m"));
     expect(await runProxyWasmAs([], capture().io)).toBe(2);
   });
 
   // Loads every command module (Envoy, Docker, asc and registry code): seconds on a loaded machine.
   test("every command has --help", { timeout: 60_000 }, async () => {
-    for (const command of ["init", "build", "run", "check", "bench", "envoy", "istio"]) {
+    for (const command of ["init", "build", "run", "check", "bench", "envoy", "istio", "inspect", "list"]) {
       const { io, out } = capture();
       expect(await runProxyWasmAs([command, "--help"], io), command).toBe(0);
       expect(out.join("\n"), command).toMatch(/Usage:/);
@@ -33,7 +33,7 @@ describe("proxy-wasm-as", () => {
     const { io, err } = capture();
     expect(await runProxyWasmAs(["deploy"], io)).toBe(2);
     expect(err.join("\n")).toBe(
-      'error: unknown command "deploy"\nhint: commands: init, build, run, check, bench, envoy, istio, gateway (see `proxy-wasm-as --help`)',
+      'error: unknown command "deploy"\nhint: commands: init, build, run, check, bench, envoy, istio, inspect, list, gateway (see `proxy-wasm-as --help`)',
     );
     const second = capture();
     expect(await runProxyWasmAs(["run", "x.wasm", "--bogus"], second.io)).toBe(2);

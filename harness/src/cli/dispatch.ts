@@ -36,6 +36,14 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: "istio package|push|check|wasmplugin|envoy: ship to Istio",
     load: async () => (await import("./istio.ts")).istioCommand,
   },
+  inspect: {
+    summary: "what an image in a registry says about its module: OCI annotations, ABI, exports, sha256",
+    load: async () => (await import("./inspect.ts")).inspectCommand,
+  },
+  list: {
+    summary: "the proxy-wasm modules a registry (or a prefix of it) holds, with their facts",
+    load: async () => (await import("./list.ts")).listCommand,
+  },
   gateway: {
     summary: "gateway envoy: ship to Envoy Gateway (the Envoy config it renders)",
     load: async () => (await import("./gateway.ts")).gatewayCommand,

@@ -5,6 +5,13 @@
 // `init` stops with one line, before any module that needs Node 22 (undici, Envoy, asc) is even parsed.
 import { cliNodeProblem } from "./node-gate.ts";
 
+// `proxy-wasm-as list … | head`: when the reader of stdout goes away, stop quietly as other Unix tools do, instead of
+// an unhandled EPIPE stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 const argv = process.argv.slice(2);
 const problem = cliNodeProblem(argv);
 if (problem !== undefined) {

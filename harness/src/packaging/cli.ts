@@ -8,9 +8,10 @@ import { parse as parseYaml, stringify } from "yaml";
 import { pinnedIstioMinors, pinnedIstioVersion } from "./crds.ts";
 import { orderLikeIstio, renderIstioFilter, type RenderIstioOptions } from "./envoy-render.ts";
 import { PackagingError } from "./errors.ts";
-import { IMAGE_FORMATS, packageWasm, writeOciLayout, type ImageFormat } from "./image.ts";
+import { IMAGE_FORMATS, packageWasm, writeOciLayout, type ImageFormat, type PackageOptions } from "./image.ts";
 import { ISTIO_MAX_WASM_BYTES, pullWasmLikeIstio } from "./istio-fetch.ts";
 import { DEFAULT_ISTIO_VERSION, describeVersion, REALM_CHECK_VERSIONS } from "./istio-versions.ts";
+import { describeImage } from "./project-metadata.ts";
 import { DEFAULT_REGISTRY_TIMEOUT_MS, pushImage, type RegistryOptions } from "./registry.ts";
 import {
   buildTrafficExtension,
@@ -28,9 +29,13 @@ Commands:
   package <file.wasm> --out <dir>        Write the module as an OCI image layout (skopeo/umoci: oci:<dir>:<tag>)
       --format <f>       compat (default; OCI, last layer tar+gzip with plugin.wasm) | compat-docker | artifact (2-layer)
       --tag <t>          tag in the layout (default latest)
-      --root-id <id>     root id(s) for the artifact's runtime config (repeatable)
+      --root-id <id>     root id(s) the module serves (artifact runtime config; recorded for every format; repeatable)
+      --title <t> --version <v> --source <url> --description <text>   OCI annotations (default: the nearest
+                         package.json's name, version, repository, description; title else the file name)
+      --created <RFC 3339>  creation time (default $SOURCE_DATE_EPOCH, else now: set it for reproducible digests)
+      --annotation k=v   any other annotation (repeatable). Module facts (sha256, size, ABI, exports) are always written
   push <file.wasm> <host[:port]/repo:tag>  Build the image and push it over the registry API; prints the digest
-      --format, --root-id as above
+      --format, --root-id, --title, --version, --source, --description, --created, --annotation as above
       --username <u>     registry user (basic auth or token service); password from --password or $REGISTRY_PASSWORD
       --plain-http       talk HTTP (default only for loopback registries)
       --timeout <s>      seconds each registry request may take, connect to last byte (default ${DEFAULT_REGISTRY_TIMEOUT_MS / 1000},
@@ -72,6 +77,12 @@ const OPTIONS = {
   format: { type: "string" },
   tag: { type: "string" },
   "root-id": { type: "string", multiple: true },
+  title: { type: "string" },
+  version: { type: "string" },
+  source: { type: "string" },
+  description: { type: "string" },
+  created: { type: "string" },
+  annotation: { type: "string", multiple: true },
   username: { type: "string" },
   password: { type: "string" },
   "plain-http": { type: "boolean" },
@@ -184,11 +195,23 @@ async function readWasm(path: string): Promise<Buffer> {
   }
 }
 
-function imageOptions(values: Values) {
+async function imageOptions(values: Values, wasmPath: string): Promise<PackageOptions> {
   const format = (values.format ?? "compat") as ImageFormat;
   if (!IMAGE_FORMATS.includes(format))
     throw new PackagingError(`--format must be one of ${IMAGE_FORMATS.join(", ")} (got "${format}")`);
-  return { format, rootIds: values["root-id"] };
+  const description = await describeImage({
+    given: {
+      title: values.title,
+      version: values.version,
+      source: values.source,
+      description: values.description,
+      created: values.created,
+    },
+    wasmPath,
+    sourceDateEpoch: setting("SOURCE_DATE_EPOCH") || undefined,
+  });
+  const annotations = values.annotation ? pairs(values.annotation, "--annotation") : undefined;
+  return { format, rootIds: values["root-id"], description, annotations };
 }
 
 function registryOptions(values: Values): RegistryOptions {
@@ -250,7 +273,7 @@ function describeFsError(cause: unknown): string {
 
 async function packageCommand([wasmPath]: string[], values: Values, print: (t: string) => void): Promise<number> {
   if (!values.out) throw new PackagingError("package needs --out <dir> (the OCI layout directory to write)");
-  const image = packageWasm(await readWasm(wasmPath!), imageOptions(values));
+  const image = packageWasm(await readWasm(wasmPath!), await imageOptions(values, wasmPath!));
   if ((await stat(values.out).catch(() => undefined))?.isFile()) {
     throw new PackagingError(`--out ${values.out} is a file, but an OCI image layout is a folder`, {
       hint: "pass a folder path for --out (new, or an OCI layout to add the tag to)",
@@ -274,11 +297,14 @@ async function pushCommand(
   values: Values,
   print: (t: string) => void,
 ): Promise<number> {
-  const image = packageWasm(await readWasm(wasmPath!), imageOptions(values));
+  const options = await imageOptions(values, wasmPath!);
+  const image = packageWasm(await readWasm(wasmPath!), options);
   const result = await pushImage(image, reference!, registryOptions(values));
   print(
     `pushed ${image.format} image to ${reference} (${result.uploaded} blob(s) uploaded, ${result.skipped} already there)`,
   );
+  const d = options.description ?? {};
+  print(`annotated: ${[d.title, d.version].filter(Boolean).join(" ")}, created ${d.created} (+ module facts)`);
   print(`digest: ${result.digest}`);
   print(`pinned: ${result.pinned}`);
   print(`sha256 for the WasmPlugin: ${result.digest.slice(7)}`);

@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PackagingError } from "./errors.ts";
 import * as mt from "./media-types.ts";
+import { imageAnnotations, moduleFacts, type ImageDescription } from "./metadata.ts";
 import { gzipReproducible, writeTar } from "./tar.ts";
 
 /**
@@ -59,6 +60,13 @@ export interface PackageOptions {
   rootIds?: string[];
   /** proxy-wasm ABI versions the module speaks (runtime config of the "artifact" format; default ["v0.2.1"]). */
   abiVersions?: string[];
+  /**
+   * The standard OCI annotations to write (title, version, source, description, created). Absent fields are left
+   * out; nothing is filled from the clock, so the same module and options give the same digest.
+   */
+  description?: ImageDescription;
+  /** More annotations to write (the module facts and `description` win on the same key). */
+  annotations?: Readonly<Record<string, string>>;
 }
 
 /** "sha256:<hex>" of `data`. */
@@ -68,6 +76,9 @@ export function sha256Digest(data: Uint8Array): string {
 
 /**
  * Packages a wasm module as an image Istio accepts. Same module and options ⇒ same bytes and digest.
+ * The image says what it holds: the module's facts (`dev.proxy-wasm-as.module.*`: sha256, size, ABI versions,
+ * proxy_on_* exports, `rootIds`) and `description`'s OCI annotations, as manifest annotations (OCI formats) or as
+ * image config labels (the Docker format, whose manifest has no annotations); Istio and Envoy Gateway read neither.
  * Throws a {@link PackagingError} when `wasm` is not a WebAssembly binary.
  */
 export function packageWasm(wasm: Uint8Array, options: PackageOptions = {}): WasmImage {
@@ -78,7 +89,10 @@ export function packageWasm(wasm: Uint8Array, options: PackageOptions = {}): Was
       hint: `use one of: ${IMAGE_FORMATS.join(", ")}`,
     });
   }
-  return format === "artifact" ? buildArtifact(wasm, options) : buildCompat(wasm, format === "compat-docker");
+  const annotations = imageAnnotations(moduleFacts(wasm, options.rootIds), options.description, options.annotations);
+  return format === "artifact"
+    ? buildArtifact(wasm, options, annotations)
+    : buildCompat(wasm, format === "compat-docker", annotations);
 }
 
 /** Throws a {@link PackagingError} naming `what` unless `bytes` start with the WebAssembly magic and version 1. */
@@ -94,13 +108,14 @@ export function assertWasmBinary(bytes: Uint8Array, what: string): void {
   }
 }
 
-function buildCompat(wasm: Uint8Array, docker: boolean): WasmImage {
+function buildCompat(wasm: Uint8Array, docker: boolean, annotations: Record<string, string>): WasmImage {
   const tar = writeTar([{ name: mt.COMPAT_WASM_FILE, data: wasm }]);
   const layer = gzipReproducible(tar);
   const config = jsonBytes({
     architecture: "amd64",
     os: "linux",
-    config: {},
+    // Docker's manifest has no annotations: a Docker image says what it is in its config's labels (`docker inspect`).
+    config: docker ? { Labels: annotations } : {},
     rootfs: { type: "layers", diff_ids: [sha256Digest(tar)] },
   });
   const manifest: ImageManifest = {
@@ -109,11 +124,11 @@ function buildCompat(wasm: Uint8Array, docker: boolean): WasmImage {
     config: descriptor(docker ? mt.DOCKER_CONFIG : mt.OCI_CONFIG, config),
     layers: [descriptor(docker ? mt.DOCKER_LAYER_TAR_GZIP : mt.OCI_LAYER_TAR_GZIP, layer)],
   };
-  if (!docker) manifest.annotations = { [mt.VARIANT_ANNOTATION]: "compat" };
+  if (!docker) manifest.annotations = sortedKeys({ ...annotations, [mt.VARIANT_ANNOTATION]: "compat" });
   return finish(docker ? "compat-docker" : "compat", manifest, [config, layer]);
 }
 
-function buildArtifact(wasm: Uint8Array, options: PackageOptions): WasmImage {
+function buildArtifact(wasm: Uint8Array, options: PackageOptions, annotations: Record<string, string>): WasmImage {
   const runtimeConfig = jsonBytes({
     type: "envoy_proxy",
     abiVersions: options.abiVersions ?? ["v0.2.1"],
@@ -128,12 +143,17 @@ function buildArtifact(wasm: Uint8Array, options: PackageOptions): WasmImage {
       descriptor(mt.WASM_CONFIG_LAYER, runtimeConfig, { [mt.TITLE_ANNOTATION]: mt.ARTIFACT_CONFIG_TITLE }),
       descriptor(mt.WASM_CONTENT_LAYER, module, { [mt.TITLE_ANNOTATION]: mt.ARTIFACT_WASM_TITLE }),
     ],
+    annotations,
   };
   return finish("artifact", manifest, [runtimeConfig, module]);
 }
 
 function descriptor(mediaType: string, blob: Buffer, annotations?: Record<string, string>): Descriptor {
   return { mediaType, digest: sha256Digest(blob), size: blob.length, ...(annotations ? { annotations } : {}) };
+}
+
+function sortedKeys(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function jsonBytes(value: unknown): Buffer {

@@ -6,7 +6,9 @@
 //                                    istio.io/api version (harness/crds/; ajv + @bufbuild/cel)
 //   renderIstioFilter / toHarness... the Envoy filter Istio renders, runnable with startEnvoy
 //   startLocalRegistry               a real registry (docker-registry) on loopback, optional basic/token auth
-// Layers (imports go one way): tar → image → registry → istio-fetch (+ realm, istio-versions);
+//   inspectImage / listModules       what a registry holds: OCI annotations and module facts (WebAssembly Hub style)
+// Layers (imports go one way): tar → metadata → image → registry → catalog, istio-fetch (+ realm, istio-versions)
+// → inspect; project-metadata (package.json) beside them;
 // istio-versions → crds → cel-kubernetes → crd-validate → wasmplugin → envoy-render; cli on top.
 import "../node-check.ts";
 export { PackagingError } from "./errors.ts";
@@ -15,6 +17,16 @@ import * as mediaTypes from "./media-types.ts";
 export { mediaTypes };
 export { packageWasm, writeOciLayout, sha256Digest, assertWasmBinary, imageFromParts, IMAGE_FORMATS } from "./image.ts";
 export type { Descriptor, ImageFormat, ImageManifest, PackageOptions, WasmImage } from "./image.ts";
+export {
+  moduleFacts,
+  imageAnnotations,
+  parseImageMetadata,
+  createdFromEpoch,
+  MAX_ANNOTATION_VALUE_BYTES,
+} from "./metadata.ts";
+export type { ImageDescription, ImageMetadata, ModuleFacts } from "./metadata.ts";
+export { describeImage, repositoryUrl, MAX_PACKAGE_JSON_BYTES } from "./project-metadata.ts";
+export type { DescribeImageOptions } from "./project-metadata.ts";
 export {
   pushImage,
   fetchManifest,
@@ -91,3 +103,27 @@ export {
 export type { IstioEnvoyFilter, RenderIstioOptions } from "./envoy-render.ts";
 export { startLocalRegistry, registryBinary, loopbackHostName } from "./local-registry.ts";
 export type { LocalRegistry, LocalRegistryOptions } from "./local-registry.ts";
+export {
+  listRepositories,
+  listTags,
+  CatalogUnsupportedError,
+  DEFAULT_LIST_LIMIT,
+  LIST_PAGE_SIZE,
+  MAX_LIST_PAGE_BYTES,
+} from "./catalog.ts";
+export type { Listing, ListingOptions } from "./catalog.ts";
+export {
+  inspectImage,
+  listModules,
+  parseLocation,
+  DEFAULT_TAGS_PER_REPOSITORY,
+  MAX_CONFIG_BYTES,
+} from "./inspect.ts";
+export type {
+  ImageInspection,
+  ImageLayout,
+  InspectOptions,
+  ListedTag,
+  ListModulesOptions,
+  RegistryModules,
+} from "./inspect.ts";

@@ -325,7 +325,8 @@ function refusal(istioReason: string, layers: Descriptor[], compat?: string | Ta
   });
 }
 
-function linuxAmd64Child(index: FetchedManifest): Descriptor {
+/** The linux/amd64 child of image index `index`, as go-containerregistry picks it; a {@link PackagingError} when none. */
+export function linuxAmd64Child(index: FetchedManifest): Descriptor {
   const parsed = parseJson(index) as { manifests?: unknown } | null;
   const manifests = Array.isArray(parsed?.manifests) ? (parsed.manifests as (Partial<Descriptor> | null)[]) : [];
   const child = manifests.find(

@@ -34,3 +34,27 @@ export const ARTIFACT_CONFIG_TITLE = "runtime-config.json";
 export const TITLE_ANNOTATION = "org.opencontainers.image.title";
 /** Manifest annotation the compat spec asks for (Istio does not check it). */
 export const VARIANT_ANNOTATION = "module.wasm.image/variant";
+
+/** Standard OCI annotations (image-spec annotations.md) that `push` and `package` write on the manifest. */
+export const OCI_TITLE = "org.opencontainers.image.title";
+/** The image's version (e.g. the package.json version). */
+export const OCI_VERSION = "org.opencontainers.image.version";
+/** URL of the image's source code (e.g. the package.json repository, as a browsable https URL). */
+export const OCI_SOURCE = "org.opencontainers.image.source";
+/** Human-readable description. */
+export const OCI_DESCRIPTION = "org.opencontainers.image.description";
+/** Creation time, RFC 3339 (`2026-12-07T23:00:00Z`). */
+export const OCI_CREATED = "org.opencontainers.image.created";
+
+/** Namespace of this project's annotations on a wasm image: facts about the module it carries. */
+export const MODULE_ANNOTATION_PREFIX = "dev.proxy-wasm-as.";
+/** sha256 of the module itself, 64 hex (what an HTTP code source's `sha256` is; NOT the manifest digest). */
+export const MODULE_SHA256 = "dev.proxy-wasm-as.module.sha256";
+/** Size of the module in bytes, decimal. */
+export const MODULE_SIZE = "dev.proxy-wasm-as.module.size";
+/** JSON array of the proxy-wasm ABI versions the module's marker exports declare, in export order (`["0.2.1"]`). */
+export const MODULE_ABI_VERSIONS = "dev.proxy-wasm-as.module.abi-versions";
+/** JSON array of the module's `proxy_on_*` exports, sorted. */
+export const MODULE_EXPORTS = "dev.proxy-wasm-as.module.exports";
+/** JSON array of the root ids the publisher declared (`--root-id`); absent when none were declared. */
+export const MODULE_ROOT_IDS = "dev.proxy-wasm-as.module.root-ids";

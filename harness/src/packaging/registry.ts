@@ -178,12 +178,16 @@ export class RegistrySession {
   private readonly actions: string;
   private authorization: string | undefined;
 
-  constructor(ref: ImageReference, options: RegistryOptions, actions: "pull" | "pull,push") {
+  /**
+   * `actions` "pull" or "pull,push" for `ref.repository`; "catalog" for the registry's `/v2/` itself (the catalog
+   * API, token scope `registry:catalog:*`; `ref.repository` is ignored).
+   */
+  constructor(ref: ImageReference, options: RegistryOptions, actions: "pull" | "pull,push" | "catalog") {
     this.ref = ref;
     this.options = options;
     this.actions = actions;
     const scheme = options.scheme ?? (isLoopback(ref.registry) ? "http" : "https");
-    this.base = new URL(`${scheme}://${ref.registry}/v2/${ref.repository}/`);
+    this.base = new URL(`${scheme}://${ref.registry}/v2/${actions === "catalog" ? "" : `${ref.repository}/`}`);
   }
 
   /** Sends `method path` (relative to {@link base}), authenticating on a 401 challenge and retrying once. */
@@ -306,12 +310,15 @@ export class RegistrySession {
 
   /**
    * Reads `response`'s body, refusing it once its Content-Length or its bytes pass `max` (the rest is not
-   * downloaded), and turning a timeout or a broken connection into a {@link PackagingError}.
+   * downloaded), and turning a timeout or a broken connection into a {@link PackagingError}. `tooLargeHint` is the
+   * hint when the limit is reached (default: about blobs and --max-layer-bytes).
    */
-  private async body(response: Response, max: number, what: string): Promise<Buffer> {
+  async body(response: Response, max: number, what: string, tooLargeHint?: string): Promise<Buffer> {
     const tooLarge = (size: string) =>
       new PackagingError(`${what} from ${this.ref.registry} is ${size}, over the limit of ${max} bytes`, {
-        hint: "check that the reference names a wasm filter image; to accept larger ones raise --max-layer-bytes (RegistryOptions.maxBlobBytes)",
+        hint:
+          tooLargeHint ??
+          "check that the reference names a wasm filter image; to accept larger ones raise --max-layer-bytes (RegistryOptions.maxBlobBytes)",
       });
     const declared = Number(response.headers.get("content-length") ?? Number.NaN);
     if (declared > max) {
@@ -345,8 +352,9 @@ export class RegistrySession {
 
   private denied(why: string): PackagingError {
     const withCreds = this.options.username !== undefined;
+    const what = this.actions === "catalog" ? "its catalog" : this.ref.repository;
     return new PackagingError(
-      `registry ${this.ref.registry} refused access to ${this.ref.repository}: ${withCreds ? why : "it requires credentials"}`,
+      `registry ${this.ref.registry} refused access to ${what}: ${withCreds ? why : "it requires credentials"}`,
       {
         hint: withCreds
           ? "check --username/--password (or the token service's account)"
@@ -374,7 +382,10 @@ export class RegistrySession {
       throw new PackagingError(`registry ${this.ref.registry} sent a bearer challenge without a realm: ${challenge}`);
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set("service", params.service);
-    url.searchParams.set("scope", `repository:${this.ref.repository}:${this.actions}`);
+    url.searchParams.set(
+      "scope",
+      this.actions === "catalog" ? "registry:catalog:*" : `repository:${this.ref.repository}:${this.actions}`,
+    );
     const basic = this.basic();
     const response = await fetch(url, {
       headers: basic ? { authorization: basic } : {},

@@ -37,12 +37,15 @@ export async function tool(command: string, args: string[]): Promise<string> {
   }
 }
 
-/** How a {@link startFakeRegistry} answers one path: bytes (with an optional content type), or "hang". */
-export type FakeAnswer = { body: Uint8Array | string; contentType?: string } | "hang" | "hang-after-headers";
+/** How a {@link startFakeRegistry} answers one path: bytes (with an optional content type, status, headers), or "hang". */
+export type FakeAnswer =
+  | { body: Uint8Array | string; contentType?: string; status?: number; headers?: Record<string, string> }
+  | "hang"
+  | "hang-after-headers";
 
 /**
- * A loopback HTTP server posing as a registry: `/v2/` answers 200, `/v2/<path>` answers `routes[path]` (404 for the
- * rest). "hang" never answers; "hang-after-headers" sends headers and part of a body, then stalls. For tests of what
+ * A loopback HTTP server posing as a registry: `/v2/` answers 200, `/v2/<path>` answers `routes[path]` (404 for the rest; `path` includes the query, e.g. `_catalog?n=100`).
+ * "hang" never answers; "hang-after-headers" sends headers and part of a body, then stalls. For tests of what
  * the client does with hostile or dead registries, which a real registry cannot be made to serve.
  */
 export async function startFakeRegistry(
@@ -63,7 +66,8 @@ export async function startFakeRegistry(
       return void stalled.add(res);
     }
     const body = Buffer.from(answer.body);
-    res.writeHead(200, {
+    res.writeHead(answer.status ?? 200, {
+      ...answer.headers,
       "content-type": answer.contentType ?? "application/octet-stream",
       "content-length": body.length,
     });
