@@ -45,7 +45,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import("./list.ts")).listCommand,
   },
   gateway: {
-    summary: "gateway policy: ship to Envoy Gateway (EnvoyExtensionPolicy)",
+    summary: "gateway policy|envoy: ship to Envoy Gateway (EnvoyExtensionPolicy, the Envoy config it renders)",
     load: async () => (await import("./gateway.ts")).gatewayCommand,
   },
 };

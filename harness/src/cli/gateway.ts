@@ -9,6 +9,10 @@ const SUBCOMMANDS: Readonly<Record<string, { summary: string; load: () => Promis
     summary: "print a validated EnvoyExtensionPolicy for a module (HTTP or Image code, sha256, targets)",
     load: async () => (await import("./gateway-policy.ts")).gatewayPolicyCommand,
   },
+  envoy: {
+    summary: "print the Envoy configuration Envoy Gateway renders for a Wasm EnvoyExtensionPolicy (--run: run it)",
+    load: async () => (await import("./gateway-envoy.ts")).gatewayEnvoyCommand,
+  },
 };
 
 const help = () =>

@@ -245,7 +245,7 @@ function moduleOf(resource: IstioResource): { spec: Record<string, unknown>; mod
 }
 
 /** JSON with object keys sorted, as Go's protobuf JSON marshalling of a Struct writes it. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value && typeof value === "object") {
     const entries = Object.keys(value)
