@@ -11,7 +11,6 @@
 // The targets are decided on these rounds with the harness's sequential plan (runSequential): a pair's rounds are
 // one "variant" of that plan, so extra rounds run only the pairs of targets still open.
 import {
-  type DecisionPlan,
   type RatioEstimate,
   type SequentialResult,
   formatPercent,
@@ -19,8 +18,7 @@ import {
   roundOrder,
   runSequential,
 } from "@proxy-wasm-as/harness/bench";
-import type { BenchEnvoy } from "./bench-envoy.ts";
-import { type RatioTargetSpec, type RoundResult, type Running, variantKey } from "./rounds.ts";
+import { type RatioTargetSpec, type RoundResult, type RoundsOptions, type Running, variantKey } from "./rounds.ts";
 
 /** Two variants measured together; `first` is ours (or the A/A control's second Envoy). */
 export interface Pair {
@@ -79,21 +77,12 @@ export function pairRatio(
     : ratioOverRounds(of("second"), of("first"), confidence);
 }
 
-/** What {@link runPairedRounds} needs from the suite. */
-export interface PairedOptions {
+/**
+ * What {@link runPairedRounds} needs from the suite: what the sequential rounds need (rounds.ts), with the pairs in
+ * place of the variants. Targets are decided on the paired rounds; information pairs run the base rounds only.
+ */
+export interface PairedOptions extends Omit<RoundsOptions, "running" | "now"> {
   readonly pairs: readonly Pair[];
-  readonly plan: DecisionPlan;
-  /** Targets decided on the paired rounds (information pairs are in `pairs` and run the base rounds only). */
-  readonly targets: readonly RatioTargetSpec[];
-  start(running: Running): Promise<BenchEnvoy>;
-  load(running: Running, seconds: number): Promise<RoundResult>;
-  readonly warmupSeconds: number;
-  readonly durationSeconds: number;
-  /** Called after each warm-up (the Wasm memory reading the memory phase compares with). */
-  afterWarmup(running: Running): void;
-  /** Seconds left for paired rounds (base: false; extra: true). */
-  secondsLeft(extra: boolean): number;
-  say(message: string): void;
 }
 
 /** Runs the paired rounds and decides the targets on them (see the file comment). */
