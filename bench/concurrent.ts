@@ -13,12 +13,18 @@
 import {
   type RatioEstimate,
   type SequentialResult,
-  formatPercent,
   ratioOverRounds,
   roundOrder,
   runSequential,
 } from "@proxy-wasm-as/harness/bench";
-import { type RatioTargetSpec, type RoundResult, type RoundsOptions, type Running, variantKey } from "./rounds.ts";
+import {
+  describeLook,
+  type RatioTargetSpec,
+  type RoundResult,
+  type RoundsOptions,
+  type Running,
+  variantKey,
+} from "./rounds.ts";
 
 /** Two variants measured together; `first` is ours (or the A/A control's second Envoy). */
 export interface Pair {
@@ -109,18 +115,7 @@ export async function runPairedRounds(options: PairedOptions): Promise<Sequentia
         await pairedTurn(byKey.get(keys[index]!)!, round, label, options);
     },
     onLook(look) {
-      const parts = [
-        look.decided.length ? `decided: ${look.decided.join("; ")}` : "nothing decided",
-        ...(look.undecided.length
-          ? [
-              `left undecided (${look.budgetRanOut ? "the time budget ran out" : "the round cap"}): ${look.undecided.join("; ")}`,
-            ]
-          : []),
-        ...(look.open.length ? [`still open: ${look.open.join("; ")}`] : []),
-      ];
-      options.say(
-        `look ${look.index + 1}/${plan.looks.length} after ${look.rounds} paired rounds (${formatPercent(plan.lookConfidence)} intervals): ${parts.join("; ")}`,
-      );
+      options.say(describeLook(look, plan, "paired rounds"));
     },
   });
 }

@@ -14,6 +14,7 @@ import {
   type DecisionPlan,
   type RatioEstimate,
   type SequentialResult,
+  type SequentialRun,
   formatPercent,
   ratioOverRounds,
   roundOrder,
@@ -158,18 +159,7 @@ export async function runRounds(options: RoundsOptions): Promise<SequentialResul
       }
     },
     onLook(look) {
-      const parts = [
-        look.decided.length ? `decided: ${look.decided.join("; ")}` : "nothing decided",
-        ...(look.undecided.length
-          ? [
-              `left undecided (${look.budgetRanOut ? "the time budget ran out" : "the round cap"}): ${look.undecided.join("; ")}`,
-            ]
-          : []),
-        ...(look.open.length ? [`still open: ${look.open.join("; ")}`] : []),
-      ];
-      options.say(
-        `look ${look.index + 1}/${plan.looks.length} after ${look.rounds} rounds (${formatPercent(plan.lookConfidence)} intervals): ${parts.join("; ")}`,
-      );
+      options.say(describeLook(look, plan, "rounds"));
     },
   });
 }
@@ -196,4 +186,21 @@ async function turn(r: Running, round: number, label: string, options: RoundsOpt
   options.say(
     `${label} ${keyOf(r)}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, Envoy CPU ${result.cpuMicrosPerRequest.toFixed(0)} µs/request${result.errors ? `, ${result.errors} ERRORS` : ""}`,
   );
+}
+
+/** What a look of the sequential decisions reports (harness/src/bench/sequential.ts). */
+type Look = Parameters<NonNullable<SequentialRun["onLook"]>>[0];
+
+/** The progress line after a look: what it decided, what it left undecided and what stays open. */
+export function describeLook(look: Look, plan: DecisionPlan, roundsWord: string): string {
+  const parts = [
+    look.decided.length ? `decided: ${look.decided.join("; ")}` : "nothing decided",
+    ...(look.undecided.length
+      ? [
+          `left undecided (${look.budgetRanOut ? "the time budget ran out" : "the round cap"}): ${look.undecided.join("; ")}`,
+        ]
+      : []),
+    ...(look.open.length ? [`still open: ${look.open.join("; ")}`] : []),
+  ];
+  return `look ${look.index + 1}/${plan.looks.length} after ${look.rounds} ${roundsWord} (${formatPercent(plan.lookConfidence)} intervals): ${parts.join("; ")}`;
 }
