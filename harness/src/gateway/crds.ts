@@ -2,24 +2,14 @@
 // written by scripts/refresh-gateway-crds.ts from the Go module proxy, checked against the Go checksum database;
 // see README.md "Where the CRD comes from"). Loaded relative to this module so it works from src/ and from dist/.
 import { readFileSync } from "node:fs";
-import type { CrdSchema } from "../packaging/crds.ts";
+import type { CrdProvenance, CrdSchema } from "../packaging/crds.ts";
 import { GatewayError } from "./errors.ts";
 
-/** Where the pinned CRD came from. */
-export interface GatewayCrdProvenance {
-  /** "github.com/envoyproxy/gateway". */
-  module: string;
-  /** Module version: the Envoy Gateway release, e.g. "v1.9.1". */
-  version: string;
-  /** go.sum hash of the module zip (equal to the Go checksum database's when pinned). */
-  goSum: string;
-  /** sha256 (hex) of the module zip as the proxy served it. */
-  zipSha256: string;
-  /** File inside the module the schema was taken from. */
-  crdFile: string;
-  /** "gateway.envoyproxy.io/v1alpha1". */
-  apiVersion: string;
-}
+/**
+ * Where the pinned CRD came from: the same record as the Istio CRDs' (`module` is "github.com/envoyproxy/gateway",
+ * `version` the Envoy Gateway release, `apiVersion` "gateway.envoyproxy.io/v1alpha1").
+ */
+export type GatewayCrdProvenance = CrdProvenance;
 
 interface PinnedGatewayCrds extends GatewayCrdProvenance {
   schemas: { EnvoyExtensionPolicy: CrdSchema };
